@@ -1,0 +1,211 @@
+"""The sandbox world's data model: what the generator builds and the API emulators serve.
+
+Field names follow the public APIs (GitHub REST, Stack Exchange 2.3, Meta Kaggle), so an
+emulator can turn an object into a documented response with little renaming. The `Truth`
+records are hidden: only evaluation and tests read them, never crawlers or rankers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# Meta Kaggle column lists (the files the Kaggle crawler reads). Dates are MM/DD/YYYY.
+KAGGLE_USERS_COLUMNS = ["Id", "UserName", "DisplayName", "RegisterDate", "PerformanceTier"]
+KAGGLE_ACHIEVEMENTS_COLUMNS = [
+    "Id",
+    "UserId",
+    "AchievementType",
+    "Tier",
+    "TierAchievementDate",
+    "Points",
+    "CurrentRanking",
+    "HighestRanking",
+    "TotalGold",
+    "TotalSilver",
+    "TotalBronze",
+]
+KAGGLE_SUBMISSIONS_COLUMNS = [
+    "Id",
+    "SubmittedUserId",
+    "TeamId",
+    "SourceKernelVersionId",
+    "SubmissionDate",
+    "ScoreDate",
+    "IsAfterDeadline",
+    "PublicScoreLeaderboardDisplay",
+    "PublicScoreFullPrecision",
+    "PrivateScoreLeaderboardDisplay",
+    "PrivateScoreFullPrecision",
+]
+# AchievementType values in UserAchievements.csv; Tier: 0 Novice .. 4 Grandmaster, 5 Staff.
+KAGGLE_CATEGORIES = ["Competitions", "Scripts", "Discussion", "Datasets"]
+
+
+@dataclass(slots=True)
+class GitHubRepo:
+    id: int
+    name: str
+    description: str | None
+    language: str | None
+    topics: list[str]
+    stargazers_count: int
+    forks_count: int
+    fork: bool
+    created_at: datetime
+    updated_at: datetime
+    pushed_at: datetime
+    size: int = 0
+    archived: bool = False
+    kind: str = "normal"  # hidden: normal, ml, mlops, tutorial_fork, star_farm, automated
+
+
+@dataclass(slots=True)
+class GitHubAccount:
+    """A GitHub user, organisation or bot (type: User, Organization, Bot)."""
+
+    id: int
+    login: str
+    type: str
+    name: str | None
+    company: str | None
+    blog: str | None
+    location: str | None
+    email: str | None
+    bio: str | None
+    twitter_username: str | None
+    hireable: bool | None
+    followers: int
+    following: int
+    created_at: datetime
+    updated_at: datetime
+    repos: list[GitHubRepo] = field(default_factory=list)
+    person_id: int | None = None  # hidden
+
+    @property
+    def public_repos(self) -> int:
+        return len(self.repos)
+
+
+@dataclass(slots=True)
+class SOTagActivity:
+    tag_name: str
+    answer_count: int
+    answer_score: int
+    question_count: int
+    question_score: int
+
+
+@dataclass(slots=True)
+class SOUser:
+    user_id: int
+    account_id: int
+    display_name: str
+    reputation: int
+    location: str | None
+    website_url: str | None
+    about_me: str | None
+    user_type: str  # registered, unregistered, moderator, team_admin, does_not_exist
+    badge_counts: dict[str, int]
+    creation_date: datetime
+    last_access_date: datetime
+    last_modified_date: datetime
+    is_employee: bool = False
+    tags: list[SOTagActivity] = field(default_factory=list)
+    person_id: int | None = None  # hidden
+
+    @property
+    def link(self) -> str:
+        slug = "-".join(self.display_name.lower().split()) or "user"
+        return f"https://stackoverflow.com/users/{self.user_id}/{slug}"
+
+
+@dataclass(slots=True)
+class KaggleAchievementRow:
+    id: int
+    achievement_type: str
+    tier: int
+    tier_achievement_date: datetime | None
+    points: int
+    current_ranking: int | None
+    highest_ranking: int | None
+    total_gold: int
+    total_silver: int
+    total_bronze: int
+
+
+@dataclass(slots=True)
+class KaggleUser:
+    id: int
+    user_name: str
+    display_name: str
+    register_date: datetime
+    performance_tier: int
+    achievements: list[KaggleAchievementRow] = field(default_factory=list)
+    submission_dates: list[datetime] = field(default_factory=list)
+    person_id: int | None = None  # hidden
+
+
+@dataclass(slots=True)
+class Truth:
+    """What is really true of one person (hidden from crawlers and rankers)."""
+
+    person_id: int
+    name: str
+    country: str | None  # ISO 3166-1 alpha-2; None when their location names no place
+    location_text: str | None  # the string they typed (same on every platform they use)
+    resolvable: bool  # does location_text name one place unambiguously?
+    ml_depth: int  # 0 none .. 3 deep
+    mlops_depth: int  # 0 none .. 3 deep
+    github_login: str | None = None
+    so_user_id: int | None = None
+    kaggle_user_id: int | None = None
+    lookalike_of: int | None = None  # a different person who shares a name/handle with this one
+
+
+@dataclass
+class World:
+    """The generated sample world. `generate` lives in crawlers.sandbox.world."""
+
+    seed: int
+    people: int
+    now: datetime
+    github: dict[str, GitHubAccount] = field(default_factory=dict)  # by login (as cased)
+    stackoverflow: dict[int, SOUser] = field(default_factory=dict)  # by user_id
+    kaggle: dict[int, KaggleUser] = field(default_factory=dict)  # by Id
+    truth: dict[int, Truth] = field(default_factory=dict)  # by person_id
+
+    def github_by_lower(self) -> dict[str, GitHubAccount]:
+        return {login.lower(): acc for login, acc in self.github.items()}
+
+
+@dataclass(slots=True)
+class Response:
+    """An emulator's answer, before the server writes it."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Stats:
+    """Thread-safe counters for /_sandbox/stats (requests per endpoint, 304s, points, faults)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.counters: Counter[str] = Counter()
+
+    def incr(self, name: str, amount: int = 1) -> None:
+        with self._lock:
+            self.counters[name] += amount
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return dict(self.counters)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.counters.clear()

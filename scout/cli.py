@@ -1,0 +1,15 @@
+"""The `scout` command: imports every command module so it registers on the app."""
+
+from __future__ import annotations
+
+import scout.cmd_db  # noqa: F401
+from scout.app import app
+
+
+def main() -> None:
+    """Entry point of the `scout` console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

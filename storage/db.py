@@ -1,0 +1,187 @@
+"""Engines, sessions and schema revisions.
+
+SQLite gets WAL mode and foreign keys on every connection; every other SQLAlchemy URL
+(PostgreSQL through psycopg) runs the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from config.errors import ScoutError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class DatabaseError(ScoutError):
+    """The database cannot be used as it is."""
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for any SQLAlchemy URL; SQLite files get WAL and foreign keys."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseError(f"not a database URL: {url!r} (try sqlite:///scout.db)") from exc
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            folder = Path(database).expanduser().resolve().parent
+            if not folder.is_dir():
+                raise DatabaseError(f"cannot create {database}: folder {folder} does not exist")
+    else:
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (NoSuchModuleError, ModuleNotFoundError) as exc:
+        raise DatabaseError(f"no driver for {parsed.drivername!r}: {exc}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest schema revision this code knows."""
+    script = ScriptDirectory(str(MIGRATIONS))
+    head = script.get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The database's schema revision, or None for an empty database."""
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except OperationalError as exc:
+        raise DatabaseError(
+            f"cannot reach the database at {safe_url(engine)}: {_first_line(exc)}"
+        ) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", exc) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+def safe_url(engine: Engine) -> str:
+    """The engine's URL with any password hidden."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def schema_status(engine: Engine) -> tuple[str | None, str, bool]:
+    """(current revision, head revision, known): `known` is False for a newer database."""
+    current = current_revision(engine)
+    script = ScriptDirectory(str(MIGRATIONS))
+    known = True
+    if current is not None:
+        try:
+            known = script.get_revision(current) is not None
+        except Exception:
+            known = False
+    return current, head_revision(), known
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to `revision`."""
+    _check_not_newer(engine)
+    command.upgrade(alembic_config(engine), revision)
+
+
+def downgrade(engine: Engine, revision: str = "-1") -> None:
+    """Revert migrations down to `revision` (default: one step)."""
+    _check_not_newer(engine)
+    command.downgrade(alembic_config(engine), revision)
+
+
+def _check_not_newer(engine: Engine) -> None:
+    current, head, known = schema_status(engine)
+    if not known:
+        raise DatabaseError(
+            f"the database schema (revision {current}) is newer than this talent-scout "
+            f"(head {head}); upgrade talent-scout"
+        )
+
+
+def ensure_schema(engine: Engine, auto_upgrade: bool = True) -> str:
+    """Make sure the schema is at head: upgrade it, or say it must be upgraded."""
+    current, head, known = schema_status(engine)
+    if not known:
+        _check_not_newer(engine)
+    if current == head:
+        return head
+    if current is None and _has_foreign_tables(engine):
+        raise DatabaseError(
+            f"{safe_url(engine)} holds tables that are not talent-scout's; use another database"
+        )
+    if not auto_upgrade:
+        raise DatabaseError(
+            f"the database schema is at {current or 'nothing'}, this version needs {head}: "
+            "run `scout db upgrade`"
+        )
+    upgrade(engine)
+    return head
+
+
+def _has_foreign_tables(engine: Engine) -> bool:
+    try:
+        names = set(inspect(engine).get_table_names())
+    except OperationalError as exc:
+        raise DatabaseError(
+            f"cannot reach the database at {safe_url(engine)}: {_first_line(exc)}"
+        ) from exc
+    return bool(names - {"alembic_version"})
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error."""
+    session = session_factory(engine)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def open_database(url: str, auto_upgrade: bool = True) -> Engine:
+    """An engine for `url` whose schema is at head (upgraded when allowed)."""
+    engine = make_engine(url)
+    ensure_schema(engine, auto_upgrade=auto_upgrade)
+    return engine

@@ -1,0 +1,116 @@
+"""The typed records crawlers hand to storage. Parsers build these; savers write them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(slots=True)
+class RepositoryItem:
+    name: str
+    description: str | None = None
+    language: str | None = None
+    topics: list[str] = field(default_factory=list)
+    stars: int = 0
+    forks: int = 0
+    is_fork: bool = False
+    created_at: datetime | None = None
+    pushed_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class SOTagItem:
+    tag: str
+    answer_count: int = 0
+    answer_score: int = 0
+    question_count: int = 0
+    question_score: int = 0
+
+
+@dataclass(slots=True)
+class KaggleAchievementItem:
+    category: str
+    tier: int = 0
+    tier_achieved_at: datetime | None = None
+    points: int = 0
+    current_ranking: int | None = None
+    highest_ranking: int | None = None
+    gold: int = 0
+    silver: int = 0
+    bronze: int = 0
+
+
+@dataclass(slots=True)
+class ProfileItem:
+    """One account as parsed from a source. `seen_at` is when the source showed it to us."""
+
+    source: str
+    external_id: str
+    seen_at: datetime
+    handle: str | None = None
+    name: str | None = None
+    location_raw: str | None = None
+    bio: str | None = None
+    company: str | None = None
+    website: str | None = None
+    email: str | None = None
+    profile_url: str | None = None
+    followers: int | None = None
+    reputation: int | None = None
+    extra: dict[str, Any] | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    etag: str | None = None
+    # Children: None means "not described by this response" (keep what is stored).
+    repositories: list[RepositoryItem] | None = None
+    so_tags: list[SOTagItem] | None = None
+    kaggle: list[KaggleAchievementItem] | None = None
+
+    def profile_row(self) -> dict[str, Any]:
+        """The columns of the profiles table (children excluded)."""
+        row = {
+            name: getattr(self, name)
+            for name in (
+                "source",
+                "external_id",
+                "handle",
+                "name",
+                "location_raw",
+                "bio",
+                "company",
+                "website",
+                "email",
+                "profile_url",
+                "followers",
+                "reputation",
+                "extra",
+                "created_at",
+                "updated_at",
+                "etag",
+            )
+        }
+        return row
+
+    def children_rows(self) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        if self.repositories is not None:
+            out["repositories"] = [asdict(r) for r in self.repositories]
+        if self.so_tags is not None:
+            out["so_tag_stats"] = [asdict(t) for t in self.so_tags]
+        if self.kaggle is not None:
+            out["kaggle_achievements"] = [asdict(k) for k in self.kaggle]
+        return out
+
+
+@dataclass(slots=True)
+class RawItem:
+    """An API response or file row exactly as received."""
+
+    source: str
+    endpoint: str
+    key: str
+    fetched_at: datetime
+    payload: Any
+    etag: str | None = None

@@ -1,0 +1,389 @@
+"""SQLAlchemy 2 typed models: the whole schema of talent-scout.
+
+Write dispositions (dlt's words): raw_records is append-only; profiles and their children merge
+on their natural keys; a shortlist is replaced whole. Datetimes are timezone-aware and UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: use timezone-aware datetimes")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# JSONB on PostgreSQL (indexable, compact), JSON text elsewhere.
+JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit key.
+BigID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime,
+        dict[str, Any]: JSONType,
+    }
+
+
+class RawRecord(Base):
+    """An API response (or file row) exactly as received. Append-only."""
+
+    __tablename__ = "raw_records"
+    __table_args__ = (UniqueConstraint("source", "endpoint", "key", "payload_sha"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    source: Mapped[str] = mapped_column(String(32), index=True)
+    endpoint: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(300), index=True)
+    fetched_at: Mapped[datetime]
+    etag: Mapped[str | None] = mapped_column(String(200))
+    payload_sha: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[Any] = mapped_column(JSONType)
+
+
+class Profile(Base):
+    """One account on one platform. Merged on (source, external_id)."""
+
+    __tablename__ = "profiles"
+    __table_args__ = (UniqueConstraint("source", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(100))
+    handle: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(300))
+    location_raw: Mapped[str | None] = mapped_column(Text)
+    bio: Mapped[str | None] = mapped_column(Text)
+    company: Mapped[str | None] = mapped_column(String(300))
+    website: Mapped[str | None] = mapped_column(String(500))
+    email: Mapped[str | None] = mapped_column(String(300))
+    profile_url: Mapped[str | None] = mapped_column(String(500))
+    followers: Mapped[int | None] = mapped_column(Integer)
+    reputation: Mapped[int | None] = mapped_column(Integer)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    created_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime | None]
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime] = mapped_column(index=True)
+    etag: Mapped[str | None] = mapped_column(String(200))
+    content_sha: Mapped[str | None] = mapped_column(String(64))
+    enriched_sha: Mapped[str | None] = mapped_column(String(64))
+
+
+class Repository(Base):
+    """A GitHub repository owned by a profile."""
+
+    __tablename__ = "repositories"
+    __table_args__ = (UniqueConstraint("profile_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(100))
+    topics: Mapped[Any] = mapped_column(JSONType, default=list)
+    stars: Mapped[int] = mapped_column(Integer, default=0)
+    forks: Mapped[int] = mapped_column(Integer, default=0)
+    is_fork: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime | None]
+    pushed_at: Mapped[datetime | None]
+
+
+class SOTagStat(Base):
+    """A Stack Overflow user's answers and score in one tag."""
+
+    __tablename__ = "so_tag_stats"
+    __table_args__ = (UniqueConstraint("profile_id", "tag"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    tag: Mapped[str] = mapped_column(String(100))
+    answer_count: Mapped[int] = mapped_column(Integer, default=0)
+    answer_score: Mapped[int] = mapped_column(Integer, default=0)
+    question_count: Mapped[int] = mapped_column(Integer, default=0)
+    question_score: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KaggleAchievement(Base):
+    """A Kaggle user's tier, medals and ranking in one category."""
+
+    __tablename__ = "kaggle_achievements"
+    __table_args__ = (UniqueConstraint("profile_id", "category"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    category: Mapped[str] = mapped_column(String(32))  # Competitions, Datasets, Scripts, ...
+    tier: Mapped[int] = mapped_column(Integer, default=0)
+    tier_achieved_at: Mapped[datetime | None]
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    current_ranking: Mapped[int | None] = mapped_column(Integer)
+    highest_ranking: Mapped[int | None] = mapped_column(Integer)
+    gold: Mapped[int] = mapped_column(Integer, default=0)
+    silver: Mapped[int] = mapped_column(Integer, default=0)
+    bronze: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Candidate(Base):
+    """One person, as linked across platforms."""
+
+    __tablename__ = "candidates"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CandidateProfile(Base):
+    """A profile's membership in a candidate, with the evidence for the link."""
+
+    __tablename__ = "candidate_profiles"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), index=True
+    )
+    # A profile belongs to at most one candidate.
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), unique=True
+    )
+    method: Mapped[str] = mapped_column(String(32))  # self, explicit, fuzzy
+    confidence: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[Any] = mapped_column(JSONType)
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LinkRejection(Base):
+    """A link a user rejected (`scout unlink`): never proposed again."""
+
+    __tablename__ = "link_rejections"
+    __table_args__ = (UniqueConstraint("profile_a_id", "profile_b_id"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    profile_a_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    profile_b_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Location(Base):
+    """One distinct location string, resolved once (a cache shared by every profile)."""
+
+    __tablename__ = "locations"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    text: Mapped[str] = mapped_column(String(500), unique=True)
+    status: Mapped[str] = mapped_column(String(16))  # resolved, ambiguous, none
+    country: Mapped[str | None] = mapped_column(String(2))
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    candidates: Mapped[Any] = mapped_column(JSONType, default=list)
+    resolver_version: Mapped[str] = mapped_column(String(32), default="")
+
+
+class ProfileLocation(Base):
+    """Where a profile is: country and region with the evidence."""
+
+    __tablename__ = "profile_locations"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), unique=True
+    )
+    location_text: Mapped[str | None] = mapped_column(String(500))
+    country: Mapped[str | None] = mapped_column(String(2), index=True)
+    regions: Mapped[Any] = mapped_column(JSONType, default=list)
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    evidence: Mapped[Any] = mapped_column(JSONType)
+
+
+class SkillTag(Base):
+    """A skill seen on a profile, with strength and evidence."""
+
+    __tablename__ = "skill_tags"
+    __table_args__ = (UniqueConstraint("profile_id", "skill"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    skill: Mapped[str] = mapped_column(String(64), index=True)
+    category: Mapped[str | None] = mapped_column(String(64))
+    strength: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[Any] = mapped_column(JSONType)
+
+
+class CrawlRun(Base):
+    """One crawl (or scheduled job) run: when, what, how it ended, what it counted."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    source: Mapped[str] = mapped_column(String(32), index=True)
+    job_name: Mapped[str | None] = mapped_column(String(200), index=True)
+    args: Mapped[Any] = mapped_column(JSONType, default=dict)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    stats: Mapped[Any] = mapped_column(JSONType, default=dict)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class CrawlState(Base):
+    """A resumable cursor: one per (source, stream, partition)."""
+
+    __tablename__ = "crawl_state"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(100), primary_key=True)
+    partition: Mapped[str] = mapped_column(String(500), primary_key=True)
+    cursor: Mapped[Any] = mapped_column(JSONType)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class JobLock(Base):
+    """A lease that keeps one scheduled job from running twice at once."""
+
+    __tablename__ = "job_locks"
+
+    job_name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class ModelVersion(Base):
+    """A ranking model and its model card."""
+
+    __tablename__ = "model_versions"
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # heuristic, learned
+    features: Mapped[Any] = mapped_column(JSONType)
+    card: Mapped[Any] = mapped_column(JSONType)
+    path: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Score(Base):
+    """A candidate's score under one model version, with its explanation."""
+
+    __tablename__ = "scores"
+    __table_args__ = (UniqueConstraint("candidate_id", "model_version"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"))
+    model_version: Mapped[str] = mapped_column(String(64), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    features: Mapped[Any] = mapped_column(JSONType)
+    explanation: Mapped[Any] = mapped_column(JSONType)
+    input_sha: Mapped[str | None] = mapped_column(String(64))
+    scored_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Shortlist(Base):
+    """A shortlist as exported; replaced whole when rebuilt under the same name."""
+
+    __tablename__ = "shortlists"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    params: Mapped[Any] = mapped_column(JSONType, default=dict)
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ShortlistEntry(Base):
+    __tablename__ = "shortlist_entries"
+    __table_args__ = (UniqueConstraint("shortlist_id", "candidate_id"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    shortlist_id: Mapped[int] = mapped_column(ForeignKey("shortlists.id", ondelete="CASCADE"))
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"))
+    rank: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+
+
+class FeedbackLabel(Base):
+    """A recruiter's decision on a candidate, read back from a shortlist CSV."""
+
+    __tablename__ = "feedback_labels"
+    __table_args__ = (UniqueConstraint("candidate_id", "source_file"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"))
+    decision: Mapped[str] = mapped_column(String(32))
+    label: Mapped[float] = mapped_column(Float)
+    source_file: Mapped[str] = mapped_column(String(500))
+    row_number: Mapped[int | None] = mapped_column(Integer)
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Suppression(Base):
+    """A person who asked to be forgotten. Only a hash of the identifier is kept."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (UniqueConstraint("source", "key_sha"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
+    key_sha: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+Index("ix_profiles_source_handle", Profile.source, Profile.handle)
+Index("ix_profiles_content", Profile.content_sha, Profile.enriched_sha)
+Index("ix_crawl_runs_started", CrawlRun.started_at)
+
+ALL_TABLES = [table.name for table in Base.metadata.sorted_tables]

@@ -1,0 +1,79 @@
+"""Crawl runs and resumable cursors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import CrawlRun, CrawlState, utcnow
+from storage.upsert import upsert
+
+
+def get_cursor(session: Session, source: str, stream: str, partition: str = "") -> Any:
+    """The stored cursor of a stream partition, or None."""
+    row = session.get(CrawlState, (source, stream, partition))
+    return None if row is None else row.cursor
+
+
+def all_cursors(session: Session, source: str, stream: str) -> dict[str, Any]:
+    """Every partition's cursor of one stream."""
+    rows = session.execute(
+        select(CrawlState.partition, CrawlState.cursor).where(
+            CrawlState.source == source, CrawlState.stream == stream
+        )
+    )
+    return {str(partition): cursor for partition, cursor in rows}
+
+
+def set_cursor(session: Session, source: str, stream: str, partition: str, cursor: Any) -> None:
+    upsert(
+        session,
+        CrawlState,
+        [
+            {
+                "source": source,
+                "stream": stream,
+                "partition": partition,
+                "cursor": cursor,
+                "updated_at": utcnow(),
+            }
+        ],
+        ("source", "stream", "partition"),
+    )
+
+
+def clear_cursors(session: Session, source: str, stream: str) -> None:
+    session.query(CrawlState).filter_by(source=source, stream=stream).delete()
+
+
+def start_run(
+    session: Session, source: str, args: dict[str, Any], job_name: str | None = None
+) -> CrawlRun:
+    run = CrawlRun(source=source, args=args, job_name=job_name, status="running", stats={})
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_run(
+    session: Session,
+    run_id: int,
+    status: str,
+    stats: dict[str, Any],
+    errors: int = 0,
+    message: str | None = None,
+) -> None:
+    run = session.get(CrawlRun, run_id)
+    if run is None:
+        return
+    run.status = status
+    run.stats = stats
+    run.errors = errors
+    run.message = message
+    run.finished_at = utcnow()
+
+
+def last_runs(session: Session, limit: int = 10) -> list[CrawlRun]:
+    return list(session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)))

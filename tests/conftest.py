@@ -1,0 +1,77 @@
+"""Shared fixtures: databases (SQLite always; PostgreSQL and Redis when configured)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+HOW_PG = (
+    "PostgreSQL tests need SCOUT_TEST_PG_URL, e.g. "
+    "postgresql+psycopg://scout:scout@127.0.0.1:5432/scout_test (see .ci/run)"
+)
+HOW_REDIS = "Redis tests need SCOUT_TEST_REDIS_URL, e.g. redis://127.0.0.1:6379/0 (see .ci/run)"
+
+
+def _service_missing(message: str) -> None:
+    # In CI a missing service is a failure, on a laptop a skip that says how to enable it.
+    if os.environ.get("CI"):
+        pytest.fail(f"CI requires this service: {message}")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'scout.db'}"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    base = os.environ.get("SCOUT_TEST_PG_URL")
+    if not base:
+        _service_missing(HOW_PG)
+    assert base
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request) -> str:
+    """Each storage test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("SCOUT_TEST_REDIS_URL")
+    if not url:
+        _service_missing(HOW_REDIS)
+    assert url
+    return url
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path) -> None:
+    """Tests never see the developer's tokens, scout.toml or database."""
+    for name in list(os.environ):
+        if name.startswith("SCOUT_") and not name.startswith("SCOUT_TEST_"):
+            monkeypatch.delenv(name, raising=False)
+    for name in ("GITHUB_TOKEN", "STACKEXCHANGE_KEY", "KAGGLE_KEY", "KAGGLE_USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)

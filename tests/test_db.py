@@ -1,0 +1,72 @@
+"""Migrations and schema checks on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect, text
+
+from config.errors import ScoutError
+from storage import db as storage_db
+from storage.models import Base
+
+
+def test_upgrade_creates_every_table_then_downgrade_removes_them(db_url):
+    engine = storage_db.make_engine(db_url)
+    storage_db.upgrade(engine)
+    names = set(inspect(engine).get_table_names())
+    assert {t.name for t in Base.metadata.sorted_tables} <= names
+    assert storage_db.current_revision(engine) == storage_db.head_revision()
+    storage_db.downgrade(engine, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    assert storage_db.current_revision(engine) is None
+    storage_db.upgrade(engine)  # and back up again, cleanly
+    assert storage_db.current_revision(engine) == storage_db.head_revision()
+    engine.dispose()
+
+
+def test_migrated_schema_matches_the_models(db_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    engine = storage_db.make_engine(db_url)
+    storage_db.upgrade(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+    engine.dispose()
+
+
+def test_sqlite_uses_wal(sqlite_url):
+    engine = storage_db.open_database(sqlite_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_database_newer_than_code_is_refused(sqlite_url):
+    engine = storage_db.open_database(sqlite_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'ffff_future'"))
+    with pytest.raises(ScoutError, match="newer than this talent-scout"):
+        storage_db.ensure_schema(engine)
+
+
+def test_old_database_is_upgraded_or_named(sqlite_url):
+    engine = storage_db.make_engine(sqlite_url)
+    storage_db.upgrade(engine)
+    storage_db.downgrade(engine, "base")
+    with pytest.raises(ScoutError, match="scout db upgrade"):
+        storage_db.ensure_schema(engine, auto_upgrade=False)
+    assert storage_db.ensure_schema(engine, auto_upgrade=True) == storage_db.head_revision()
+
+
+def test_unreachable_database_is_one_clear_error():
+    engine = storage_db.make_engine("postgresql+psycopg://u:secretpw@127.0.0.1:1/none")
+    with pytest.raises(ScoutError, match="cannot reach the database") as info:
+        storage_db.ensure_schema(engine)
+    assert "secretpw" not in str(info.value)
+
+
+def test_not_a_url_is_one_clear_error():
+    with pytest.raises(ScoutError, match="not a database URL"):
+        storage_db.make_engine("nonsense")

@@ -1,0 +1,135 @@
+"""Savers: idempotent upserts of profiles with children, and append-only raw records."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select, text
+
+from storage import db as storage_db
+from storage.items import (
+    KaggleAchievementItem,
+    ProfileItem,
+    RawItem,
+    RepositoryItem,
+    SOTagItem,
+)
+from storage.models import Base, Profile, Repository
+from storage.save import save_profiles, save_raw
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+T1 = datetime(2026, 2, 1, tzinfo=UTC)
+
+
+def batch(seen=T0, stars=5):
+    return [
+        ProfileItem(
+            source="github",
+            external_id=str(i),
+            seen_at=seen,
+            handle=f"user{i}",
+            name=f"Ünïcode Name {i}",
+            location_raw="Kraków, PL",
+            followers=i,
+            created_at=T0,
+            extra={"type": "User"},
+            repositories=[
+                RepositoryItem(
+                    name=f"repo{j}",
+                    language="Python",
+                    topics=["pytorch", "mlops"],
+                    stars=stars + j,
+                    pushed_at=T0,
+                )
+                for j in range(3)
+            ],
+        )
+        for i in range(50)
+    ] + [
+        ProfileItem(
+            source="stackoverflow",
+            external_id="77",
+            seen_at=seen,
+            reputation=1200,
+            so_tags=[SOTagItem(tag="pytorch", answer_count=12, answer_score=40)],
+        ),
+        ProfileItem(
+            source="kaggle",
+            external_id="9",
+            seen_at=seen,
+            handle="kg",
+            kaggle=[KaggleAchievementItem(category="Competitions", tier=3, gold=2)],
+        ),
+    ]
+
+
+def snapshot(engine):
+    """Every row of every table, for before/after comparisons."""
+    out = {}
+    with engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            rows = conn.execute(table.select().order_by(*table.primary_key.columns)).all()
+            out[table.name] = [tuple(r) for r in rows]
+    return out
+
+
+def test_same_batch_twice_changes_nothing(db_url):
+    engine = storage_db.open_database(db_url)
+    raws = [
+        RawItem(
+            source="github",
+            endpoint="graphql",
+            key="page:1",
+            fetched_at=T0,
+            payload={"data": {"x": [1, 2]}},
+            etag='W/"abc"',
+        )
+    ]
+    with storage_db.session_scope(engine) as session:
+        save_profiles(session, batch())
+        save_raw(session, raws)
+    first = snapshot(engine)
+    assert len(first["profiles"]) == 52
+    assert len(first["repositories"]) == 150
+    assert len(first["raw_records"]) == 1
+    with storage_db.session_scope(engine) as session:
+        save_profiles(session, batch())
+        save_raw(session, raws)
+    assert snapshot(engine) == first
+    engine.dispose()
+
+
+def test_changed_data_is_merged_and_first_seen_kept(db_url):
+    engine = storage_db.open_database(db_url)
+    with storage_db.session_scope(engine) as session:
+        save_profiles(session, batch())
+    with storage_db.session_scope(engine) as session:
+        items = batch(seen=T1, stars=100)
+        items[0].repositories = items[0].repositories[:1]  # two repos deleted upstream
+        save_profiles(session, items)
+    with storage_db.session_scope(engine) as session:
+        p = session.scalars(select(Profile).where(Profile.external_id == "0")).one()
+        assert p.first_seen == T0 and p.last_seen == T1
+        repos = session.scalars(select(Repository).where(Repository.profile_id == p.id)).all()
+        assert [(r.name, r.stars) for r in repos] == [("repo0", 100)]
+        assert p.created_at is not None and p.created_at.tzinfo is not None
+        assert session.scalar(select(Profile.id).where(Profile.source == "kaggle")) is not None
+    engine.dispose()
+
+
+def test_children_left_as_none_are_kept(sqlite_url):
+    engine = storage_db.open_database(sqlite_url)
+    with storage_db.session_scope(engine) as session:
+        save_profiles(session, batch())
+    with storage_db.session_scope(engine) as session:
+        save_profiles(
+            session, [ProfileItem(source="github", external_id="1", seen_at=T1, handle="user1")]
+        )
+    with engine.connect() as conn:
+        n = conn.execute(
+            text(
+                "SELECT count(*) FROM repositories r JOIN profiles p ON p.id = r.profile_id "
+                "WHERE p.external_id = '1' AND p.source = 'github'"
+            )
+        ).scalar()
+    assert n == 3
