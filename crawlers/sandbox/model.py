@@ -209,3 +209,44 @@ class Stats:
     def reset(self) -> None:
         with self._lock:
             self.counters.clear()
+
+
+@dataclass(slots=True)
+class Request:
+    """A request as an emulator sees it: the path is relative to the API's prefix."""
+
+    method: str
+    path: str  # e.g. "/users/octocat" under /github, "/users/1;2/tags" under /stackexchange/2.3
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # names lower-cased
+    body: bytes = b""
+
+    def param(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+
+@dataclass
+class SandboxOptions:
+    """The server's knobs (`scout sandbox serve --latency-ms ... --fault-rate ...`)."""
+
+    latency_ms: int = 0
+    fault_rate: float = 0.0  # share of API requests answered with an injected fault
+    fault_seed: int = 1
+    rate_limit: int = 5000  # GitHub primary budget per token per window (REST requests, GQL points)
+    rate_window_s: int = 3600  # length of GitHub's rate-limit window
+    anonymous_rate_limit: int = 60  # GitHub REST budget without a token
+    search_per_minute: int = 30  # GitHub search API requests per minute
+    secondary_concurrency: int = 100  # concurrent GitHub requests before a secondary limit
+    quota: int = 10000  # Stack Exchange daily quota per key (300 without a key)
+    backoff_every: int = 0  # Stack Exchange: add `backoff` to every Nth response (0: never)
+    backoff_seconds: int = 1
+
+
+class API:
+    """What every emulated API implements; the server routes by path prefix to `handle`."""
+
+    prefix = ""
+
+    def handle(self, request: Request) -> Response:  # pragma: no cover - interface
+        raise NotImplementedError
