@@ -1,0 +1,415 @@
+"""Offline emulator of the Stack Exchange API 2.3 subset the crawlers use.
+
+Methods (paths relative to `/stackexchange/2.3`): `/users/{ids}`, `/users/{ids}/tags`,
+`/users/{id}/top-answer-tags`, `/tags/{tag}/top-answerers/{period}`, `/filters/create`,
+`/filters/{filters}` and `/errors/{id}` (the API's own error simulator, handy for client tests).
+
+Behaviour follows https://api.stackexchange.com/docs: every response is the common wrapper
+(/docs/wrapper), gzip-compressed (/docs: "all API responses are compressed"); errors carry
+error_id/error_name/error_message with HTTP 400 "for all errors" (/docs/error-handling);
+quota is daily (300 without a key, `options.quota` with one) and shared by every key on one
+IP, as /docs/throttle says, so several keys never pool into more quota; `backoff` is per
+method and a client that calls the method again too early gets throttle_violation; more than
+30 requests a second from one IP is refused.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+from crawlers.sandbox import stackexchange_filters as filters
+from crawlers.sandbox.model import API, Request, Response, SandboxOptions, Stats, World
+from crawlers.sandbox.stackexchange_errors import (
+    ERRORS,
+    JSON_HEADERS,
+    SEError,
+    bad,
+    compress,
+    error_response,
+)
+from crawlers.sandbox.stackexchange_objects import SOIndex
+
+SITES = frozenset({"stackoverflow", "stackoverflow.com"})
+ANONYMOUS_QUOTA = 300  # requests a day per IP without a key (/docs/throttle)
+MAX_IDS = 100
+MAX_PAGESIZE = 100
+DEFAULT_PAGESIZE = 30  # /docs/paging
+DAY = 86400
+
+
+@dataclass(slots=True)
+class Page:
+    """What a method produced, before the wrapper and the filter are applied."""
+
+    items: list[dict[str, Any]]
+    type_name: str
+    total: int
+    page: int
+    pagesize: int
+    filter: filters.Filter
+
+
+class _Params:
+    def __init__(self, query: dict[str, list[str]]) -> None:
+        self.query = query
+
+    def get(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else None
+
+    def integer(self, name: str, default: int | None = None) -> int | None:
+        value = self.get(name)
+        if value is None or value == "":
+            return default
+        try:
+            return int(value)
+        except ValueError:
+            raise bad(name) from None
+
+
+def _ids(segment: str) -> list[int]:
+    parts = [p for p in segment.split(";") if p != ""]
+    if not parts or not all(p.isdigit() for p in parts):
+        # /docs/error-handling: non-numeric ids on an {ids} method give no_method.
+        raise SEError(404)
+    if len(parts) > MAX_IDS:
+        raise bad("ids")
+    return list(dict.fromkeys(int(p) for p in parts))
+
+
+class StackExchangeAPI(API):
+    prefix = "/stackexchange/2.3"
+
+    def __init__(
+        self,
+        world: World,
+        options: SandboxOptions,
+        stats: Stats,
+        clock: Callable[[], float] = time.time,
+        *,
+        burst_limit: int = 30,
+    ) -> None:
+        self.options = options
+        self.stats = stats
+        self.clock = clock
+        self.burst_limit = burst_limit  # requests per second per IP; 0 turns the check off
+        self.index = SOIndex.build(world)
+        self._lock = threading.Lock()
+        self._day = -1
+        self._used: Counter[tuple[str, bool]] = Counter()  # (ip, keyed) -> requests today
+        self._calls: Counter[tuple[str, str]] = Counter()  # (ip, method) -> responses
+        self._backoff_until: dict[tuple[str, str], float] = {}
+        self._recent: dict[str, deque[float]] = {}
+
+    # -- entry point ---------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        self.stats.incr("stackexchange.requests")
+        try:
+            return self._handle(request)
+        except SEError as err:
+            name = ERRORS[err.error_id][0]
+            self.stats.incr("stackexchange.errors")
+            self.stats.incr(f"stackexchange.errors.{name}")
+            return error_response(err.error_id, err.message)
+
+    def _handle(self, request: Request) -> Response:
+        query = dict(request.query)
+        if request.method == "POST" and request.body:  # /filters/create accepts a form POST
+            for name, values in parse_qs(request.body.decode("utf-8", "replace")).items():
+                query.setdefault(name, values)
+        params = _Params(query)
+        segments = [unquote(s) for s in request.path.strip("/").split("/")] if request.path else []
+        # The server hands over no peer address: X-Forwarded-For names the client when a test
+        # or benchmark wants several IPs; otherwise every caller is one local IP.
+        ip = (request.headers.get("x-forwarded-for") or "").split(",")[0].strip() or "127.0.0.1"
+        try:
+            method, run = self._route(request.method, segments)
+        except SEError as err:
+            # A call to no method (or with malformed ids) still passes the throttles and costs
+            # quota, as on the real API; only then is the error returned.
+            self._admit(ip, params.get("key"), None)
+            raise err
+        quota_max, remaining = self._admit(ip, params.get("key"), method)
+        self.stats.incr(f"stackexchange.{method}")
+        page = run(params)
+        backoff = self._note_response(ip, method)
+        return self._wrap(page, quota_max, remaining, backoff)
+
+    # -- throttles and quota ---------------------------------------------------------------
+
+    def _admit(self, ip: str, key: str | None, method: str | None) -> tuple[int, int]:
+        """Apply every throttle, then charge one request; returns (quota_max, remaining)."""
+        now = self.clock()
+        with self._lock:
+            day = int(now // DAY)
+            if day != self._day:  # quotas reset at UTC midnight
+                self._day = day
+                self._used.clear()
+            if self.burst_limit > 0:
+                recent = self._recent.setdefault(ip, deque())
+                while recent and recent[0] <= now - 1.0:
+                    recent.popleft()
+                if len(recent) >= self.burst_limit:
+                    raise SEError(
+                        502, "too many requests from this IP, more requests available in 1 seconds"
+                    )
+                recent.append(now)
+            if key and key.lower().startswith("bad"):
+                # An unknown key is a bad_parameter naming `key` (/docs/error-handling).
+                raise bad("key")
+            keyed = bool(key)  # an empty `key=` counts as no key
+            quota_max = self.options.quota if keyed else ANONYMOUS_QUOTA
+            if self._used[(ip, keyed)] >= quota_max:
+                wait = max(1, math.ceil((day + 1) * DAY - now))
+                raise SEError(
+                    502,
+                    f"too many requests from this IP, more requests available in {wait} seconds",
+                )
+            until = self._backoff_until.get((ip, method)) if method else None
+            if until is not None and now < until:
+                raise SEError(502, "Violation of backoff parameter")
+            self._used[(ip, keyed)] += 1
+            remaining = quota_max - self._used[(ip, keyed)]
+        self.stats.incr("stackexchange.quota_used")
+        return quota_max, remaining
+
+    def _note_response(self, ip: str, method: str) -> int | None:
+        """Count a successful response; every Nth one of a method carries `backoff`."""
+        every = self.options.backoff_every
+        if every <= 0:
+            return None
+        with self._lock:
+            self._calls[(ip, method)] += 1
+            if self._calls[(ip, method)] % every:
+                return None
+            seconds = self.options.backoff_seconds
+            self._backoff_until[(ip, method)] = self.clock() + seconds
+        self.stats.incr("stackexchange.backoff")
+        return seconds
+
+    # -- routing -------------------------------------------------------------------------
+
+    def _route(self, http_method: str, seg: list[str]) -> tuple[str, Callable[[_Params], Page]]:
+        if http_method not in ("GET", "HEAD", "POST"):
+            raise SEError(404)
+        n = len(seg)
+        if n >= 2 and seg[0] == "users":
+            if n == 2:
+                ids = _ids(seg[1])
+                return "/users/{ids}", lambda p: self._users(p, ids)
+            if n == 3 and seg[2] == "tags":
+                ids = _ids(seg[1])
+                return "/users/{ids}/tags", lambda p: self._user_tags(p, ids)
+            if n == 3 and seg[2] == "top-answer-tags":
+                if not seg[1].isdigit():
+                    raise SEError(404)
+                uid = int(seg[1])
+                return "/users/{id}/top-answer-tags", lambda p: self._top_answer_tags(p, uid)
+        if n == 4 and seg[0] == "tags" and seg[2] == "top-answerers":
+            tag, period = seg[1], seg[3]
+            return "/tags/{tag}/top-answerers/{period}", lambda p: self._top_answerers(
+                p, tag, period
+            )
+        if n == 2 and seg[0] == "filters":
+            if seg[1] == "create":
+                return "/filters/create", self._filters_create
+            names = seg[1]
+            return "/filters/{filters}", lambda p: self._filters_read(p, names)
+        if n == 2 and seg[0] == "errors":
+            code = seg[1]
+            return "/errors/{id}", lambda p: self._simulate_error(code)
+        raise SEError(404)
+
+    # -- shared parameter handling -----------------------------------------------------------
+
+    def _site_filter(self, p: _Params) -> filters.Filter:
+        site = p.get("site")
+        if not site:
+            raise bad("site is required")
+        if site.lower() not in SITES:
+            raise bad(f"No site found for name `{site}`")
+        return self._filter(p)
+
+    @staticmethod
+    def _filter(p: _Params) -> filters.Filter:
+        try:
+            return filters.resolve(p.get("filter"))
+        except filters.FilterError as err:
+            raise bad(err.parameter) from None
+
+    @staticmethod
+    def _paging(p: _Params) -> tuple[int, int]:
+        page = p.integer("page", 1)
+        pagesize = p.integer("pagesize", DEFAULT_PAGESIZE)
+        assert page is not None and pagesize is not None
+        if page < 1:
+            raise bad("page")
+        if not 0 <= pagesize <= MAX_PAGESIZE:
+            raise bad("pagesize")
+        return page, pagesize
+
+    def _page_of(
+        self, p: _Params, rows: list[dict[str, Any]], type_name: str, flt: filters.Filter
+    ) -> Page:
+        page, pagesize = self._paging(p)
+        start = (page - 1) * pagesize
+        return Page(rows[start : start + pagesize], type_name, len(rows), page, pagesize, flt)
+
+    @staticmethod
+    def _order(p: _Params) -> bool:
+        order = p.get("order") or "desc"
+        if order not in ("asc", "desc"):
+            raise bad("order")
+        return order == "desc"
+
+    @staticmethod
+    def _bound(p: _Params, name: str, kind: str) -> Any:
+        value = p.get(name)
+        if value is None or value == "":
+            return None
+        if kind == "string":
+            return value.lower()
+        try:
+            return int(value)
+        except ValueError:
+            raise bad(name) from None
+
+    def _user_out(self, obj: dict[str, Any], flt: filters.Filter) -> dict[str, Any]:
+        out = filters.project(obj, "user", flt)
+        if "badge_counts" in out:
+            out["badge_counts"] = filters.project(out["badge_counts"], "badge_count", flt)
+        return out
+
+    # -- methods ---------------------------------------------------------------------------
+
+    def _users(self, p: _Params, ids: list[int]) -> Page:
+        flt = self._site_filter(p)
+        sort = p.get("sort") or "reputation"
+        kinds = {"reputation": "number", "creation": "date", "name": "string", "modified": "date"}
+        if sort not in kinds:
+            raise bad("sort")
+        desc = self._order(p)
+        lo, hi = self._bound(p, "min", kinds[sort]), self._bound(p, "max", kinds[sort])
+        since, until = self._bound(p, "fromdate", "date"), self._bound(p, "todate", "date")
+        records = []
+        for uid in ids:
+            rec = self.index.users.get(uid)
+            if rec is None:  # unknown and deleted users are simply absent
+                continue
+            value, created = rec.sort_keys[sort], rec.sort_keys["creation"]
+            if (lo is not None and value < lo) or (hi is not None and value > hi):
+                continue
+            if (since is not None and created < since) or (until is not None and created > until):
+                continue
+            records.append(rec)
+        records.sort(key=lambda r: (r.sort_keys[sort], r.user.user_id), reverse=desc)
+        rows = [self._user_out(r.full if flt.unsafe else r.full_safe, flt) for r in records]
+        return self._page_of(p, rows, "user", flt)
+
+    def _user_tags(self, p: _Params, ids: list[int]) -> Page:
+        flt = self._site_filter(p)
+        sort = p.get("sort") or "popular"
+        kinds = {"popular": "number", "activity": "date", "name": "string"}
+        if sort not in kinds:
+            raise bad("sort")
+        desc = self._order(p)
+        lo, hi = self._bound(p, "min", kinds[sort]), self._bound(p, "max", kinds[sort])
+        # fromdate/todate are validated only: the world keeps no per-tag dates.
+        self._bound(p, "fromdate", "date")
+        self._bound(p, "todate", "date")
+        tags: list[tuple[Any, dict[str, Any]]] = []
+        for uid in ids:
+            rec = self.index.users.get(uid)
+            if rec is None:
+                continue
+            for tag in rec.tags:
+                # Tags carry no dates in the world; activity sorts by the user's last access.
+                value = {
+                    "popular": tag["count"],
+                    "name": tag["name"].lower(),
+                    "activity": rec.full["last_access_date"],
+                }[sort]
+                if (lo is not None and value < lo) or (hi is not None and value > hi):
+                    continue
+                tags.append((value, tag))
+        tags.sort(key=lambda vt: (vt[0], vt[1]["user_id"], vt[1]["name"]), reverse=desc)
+        rows = [filters.project(tag, "tag", flt) for _, tag in tags]
+        return self._page_of(p, rows, "tag", flt)
+
+    def _top_answer_tags(self, p: _Params, uid: int) -> Page:
+        flt = self._site_filter(p)
+        rec = self.index.users.get(uid)
+        rows = [filters.project(t, "top_tag", flt) for t in rec.top_answer_tags] if rec else []
+        return self._page_of(p, rows, "top_tag", flt)
+
+    def _top_answerers(self, p: _Params, tag: str, period: str) -> Page:
+        flt = self._site_filter(p)
+        if period not in ("all_time", "month"):
+            raise bad("period")
+        rows = []
+        for entry in self.index.top_answerers.get((tag.lower(), period), []):
+            rec = self.index.users[entry.user_id]
+            shallow = rec.shallow if flt.unsafe else rec.shallow_safe
+            item: dict[str, Any] = {"user": filters.project(shallow, "shallow_user", flt)}
+            item["post_count"] = entry.post_count
+            item["score"] = entry.score
+            rows.append(filters.project(item, "tag_score", flt))
+        return self._page_of(p, rows, "tag_score", flt)
+
+    def _filters_create(self, p: _Params) -> Page:
+        unsafe = (p.get("unsafe") or "false").lower()
+        if unsafe not in ("true", "false"):
+            raise bad("unsafe")
+        try:
+            created = filters.create(
+                p.get("include"), p.get("exclude"), p.get("base"), unsafe == "true"
+            )
+        except filters.FilterError as err:
+            raise bad(err.parameter) from None
+        flt = self._filter(p)
+        return self._page_of(p, [filters.project(created.object(), "filter", flt)], "filter", flt)
+
+    def _filters_read(self, p: _Params, names: str) -> Page:
+        flt = self._filter(p)
+        rows = []
+        for name in [n for n in names.split(";") if n][:20]:
+            try:
+                found = filters.resolve(name)
+            except filters.FilterError:
+                continue  # unknown filters are left out, like unknown ids
+            rows.append(filters.project(found.object(), "filter", flt))
+        return self._page_of(p, rows, "filter", flt)
+
+    @staticmethod
+    def _simulate_error(code: str) -> Page:
+        if not code.isdigit() or int(code) not in ERRORS:
+            raise bad("id")
+        raise SEError(int(code))
+
+    # -- the wrapper -----------------------------------------------------------------------
+
+    def _wrap(self, page: Page, quota_max: int, remaining: int, backoff: int | None) -> Response:
+        more = page.page * page.pagesize < page.total
+        wrapper: dict[str, Any] = {}
+        if backoff is not None:
+            wrapper["backoff"] = backoff
+        wrapper.update(
+            items=page.items,
+            has_more=more,
+            quota_max=quota_max,
+            quota_remaining=remaining,
+            page=page.page,
+            page_size=page.pagesize,
+            total=page.total,
+            type=page.type_name,
+        )
+        body = {k: v for k, v in wrapper.items() if "." + k in page.filter.fields}
+        return Response(200, compress(body), dict(JSON_HEADERS))
