@@ -1,0 +1,140 @@
+"""Run one GitHub search crawl: Scrapy settings, the crawl run record, resume state.
+
+The Twisted reactor cannot be restarted inside one process, so `run_search` may be called once
+per process; the CLI runs one crawl per `scout crawl github` and tests start the CLI as a
+subprocess.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from sqlalchemy import or_
+
+from config.errors import ScoutError
+from config.settings import Settings
+from crawlers.github.governor import RateGovernor
+from crawlers.github.query import SearchPlan
+from crawlers.github.spider import STREAM, GitHubSearchSpider
+from crawlers.pipelines import ITEM_PIPELINES
+from storage.db import open_database, session_scope
+from storage.models import CrawlState
+from storage.state import all_cursors, finish_run, start_run
+
+USER_AGENT = "talent-scout/0.1 (open-source ML talent search; GitHub API client)"
+
+
+def scrapy_settings(settings: Settings) -> dict[str, Any]:
+    """Every Scrapy setting that matters, explicit rather than inherited from defaults."""
+    return {
+        # An API, not HTML pages: robots.txt addresses web crawlers of pages, while API use is
+        # governed by the API's terms and rate limits, which the governor enforces.
+        "ROBOTSTXT_OBEY": False,
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "USER_AGENT": USER_AGENT,
+        "DOWNLOAD_TIMEOUT": settings.http_timeout,
+        # Scrapy's own retry retries at once; ours backs off (crawlers/middlewares.py).
+        "RETRY_ENABLED": False,
+        "RETRY_TIMES": settings.http_retries,
+        "RETRY_BACKOFF_BASE": 0.5,
+        "RETRY_BACKOFF_MAX": 30.0,
+        "CONCURRENT_REQUESTS": settings.github_concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": settings.github_concurrency,
+        "DOWNLOAD_DELAY": 0,
+        "AUTOTHROTTLE_ENABLED": False,
+        "HTTPCACHE_ENABLED": False,
+        "DOWNLOADER_MIDDLEWARES": {
+            "crawlers.middlewares.BackoffRetryMiddleware": 560,
+            # Closest to the downloader: waits right before sending, sees responses first.
+            "crawlers.github.middlewares.GovernorMiddleware": 950,
+        },
+        "ITEM_PIPELINES": ITEM_PIPELINES,
+        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+        "LOG_LEVEL": "WARNING",
+        "LOGSTATS_INTERVAL": 0,
+        "STATS_DUMP": False,
+    }
+
+
+@dataclass
+class CrawlResult:
+    run_id: int
+    status: str
+    stats: dict[str, int] = field(default_factory=dict)
+    truncated: list[str] = field(default_factory=list)
+    message: str | None = None
+
+
+def _clear_plan_cursors(session: Any, plan: SearchPlan) -> None:
+    """A fresh (not --resume) crawl starts its windows over; other crawls' cursors stay."""
+    prefixes = [f"{base} created:" for base in plan.base_queries()]
+    session.query(CrawlState).filter(
+        CrawlState.source == "github",
+        CrawlState.stream == STREAM,
+        or_(*[CrawlState.partition.startswith(p, autoescape=True) for p in prefixes]),
+    ).delete(synchronize_session=False)
+
+
+def run_search(
+    settings: Settings,
+    plan: SearchPlan,
+    *,
+    resume: bool = False,
+    max_users: int | None = None,
+    on_progress: Callable[[GitHubSearchSpider], None] | None = None,
+    job_name: str | None = None,
+) -> CrawlResult:
+    """Crawl GitHub user search for `plan`; store profiles; return the run's outcome."""
+    engine = open_database(settings.db_url, auto_upgrade=settings.auto_upgrade)
+    token = settings.github_token.get_secret_value() if settings.github_token else None
+    args = {
+        k: (v.isoformat() if hasattr(v, "isoformat") else v)
+        for k, v in dataclasses.asdict(plan).items()
+    }
+    args.update(resume=resume, max_users=max_users, api_url=settings.github_api_url)
+    with session_scope(engine) as session:
+        if not resume:
+            _clear_plan_cursors(session, plan)
+        cursors = all_cursors(session, "github", STREAM) if resume else {}
+        run_id = start_run(session, "github", args, job_name=job_name).id
+    governor = RateGovernor(settings.github_quota_floor, settings.github_concurrency)
+    process = CrawlerProcess(scrapy_settings(settings), install_root_handler=False)
+    crawler = process.create_crawler(GitHubSearchSpider)
+    process.crawl(
+        crawler,
+        plan=plan,
+        engine=engine,
+        graphql_url=settings.github_graphql_url,
+        token=token,
+        governor=governor,
+        run_id=run_id,
+        cursors=cursors,
+        max_users=max_users,
+        on_progress=on_progress,
+    )
+    process.start()
+    spider: GitHubSearchSpider = crawler.spider  # type: ignore[assignment]
+    reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+    stats = {k: int(v) for k, v in spider.run_stats.items()}
+    for key in ("pages", "profiles_stored", "dropped_org", "dropped_bot", "suppressed", "errors"):
+        stats.setdefault(key, 0)
+    stats["quota_waits"] = governor.waits
+    if spider.fatal:
+        status, message = "failed", spider.fatal
+    elif reason not in (None, "finished"):
+        status, message = "interrupted", f"stopped: {reason}"
+    elif stats["errors"]:
+        status, message = "partial", f"{stats['errors']} page(s) skipped; --resume retries them"
+    else:
+        status, message = "ok", None
+    with session_scope(engine) as session:
+        finish_run(session, run_id, status, stats, errors=stats["errors"], message=message)
+    engine.dispose()
+    if spider.fatal:
+        raise ScoutError(spider.fatal)
+    return CrawlResult(run_id, status, stats, list(spider.truncated), message)
