@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import scout.cmd_db  # noqa: F401
+import scout.cmd_sandbox  # noqa: F401
 from scout.app import app
 
 

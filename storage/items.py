@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+
+def _row(item: Any) -> dict[str, Any]:
+    # A shallow read of the slots: dataclasses.asdict deep-copies and was most of save time.
+    return {name: getattr(item, name) for name in item.__slots__}
 
 
 @dataclass(slots=True)
@@ -96,11 +101,11 @@ class ProfileItem:
     def children_rows(self) -> dict[str, list[dict[str, Any]]]:
         out: dict[str, list[dict[str, Any]]] = {}
         if self.repositories is not None:
-            out["repositories"] = [asdict(r) for r in self.repositories]
+            out["repositories"] = [_row(r) for r in self.repositories]
         if self.so_tags is not None:
-            out["so_tag_stats"] = [asdict(t) for t in self.so_tags]
+            out["so_tag_stats"] = [_row(t) for t in self.so_tags]
         if self.kaggle is not None:
-            out["kaggle_achievements"] = [asdict(k) for k in self.kaggle]
+            out["kaggle_achievements"] = [_row(k) for k in self.kaggle]
         return out
 
 

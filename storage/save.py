@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
@@ -30,21 +29,13 @@ CHILD_TABLES: dict[str, tuple[type[Base], tuple[str, ...]]] = {
 CHILD_KEY = {"repositories": "name", "so_tag_stats": "tag", "kaggle_achievements": "category"}
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
-def canonical_json(value: Any) -> str:
-    """Stable JSON text: sorted keys, no spaces, datetimes as ISO strings."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), default=_json_default, ensure_ascii=False
-    )
+def canonical_json(value: Any) -> bytes:
+    """Stable JSON bytes: sorted keys, no spaces, datetimes as RFC 3339 strings."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
 
 
 def sha256_of(value: Any) -> str:
-    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
+    return hashlib.sha256(canonical_json(value)).hexdigest()
 
 
 def save_raw(session: Session, items: Iterable[RawItem]) -> int:

@@ -1,0 +1,241 @@
+"""The sandbox HTTP server: one threaded HTTP/1.1 server, each emulated API under its prefix.
+
+`/github` (REST, GraphQL at `/github/graphql`), `/stackexchange/2.3`, `/kaggle`, plus
+`/_sandbox/stats` (counters the benchmarks read; `?reset=1` clears them) and
+`/_sandbox/health`. Latency and faults are injected here, before any API sees the request, so a
+fault never costs the client quota.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from urllib.parse import parse_qs, urlsplit
+
+from crawlers.sandbox.model import API, Request, Response, SandboxOptions, Stats, World
+
+log = logging.getLogger(__name__)
+
+FAULT_KINDS = ("http_502", "http_503", "truncated", "html")
+HTML_ERROR = (
+    b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
+    b"<body><h1>502 Bad Gateway</h1><p>The server had a hiccup.</p></body></html>"
+)
+
+
+def build_apis(world: World, options: SandboxOptions, stats: Stats) -> list[API]:
+    """The emulated APIs, longest prefix first."""
+    from crawlers.sandbox.github_rest import GitHubAPI
+    from crawlers.sandbox.kaggle_api import KaggleAPI
+    from crawlers.sandbox.stackexchange_api import StackExchangeAPI
+
+    apis: list[API] = [
+        GitHubAPI(world, options, stats),
+        StackExchangeAPI(world, options, stats),
+        KaggleAPI(world, options, stats),
+    ]
+    return sorted(apis, key=lambda api: len(api.prefix), reverse=True)
+
+
+class FaultInjector:
+    """Decides, reproducibly for a given seed, which requests get an injected fault."""
+
+    def __init__(self, rate: float, seed: int) -> None:
+        self.rate = rate
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+
+    def pick(self) -> str | None:
+        if self.rate <= 0:
+            return None
+        with self._lock:
+            if self._random.random() >= self.rate:
+                return None
+            return self._random.choice(FAULT_KINDS)
+
+
+def fault_response(kind: str) -> Response:
+    if kind == "http_502":
+        return Response(502, HTML_ERROR, {"Content-Type": "text/html; charset=utf-8"})
+    if kind == "http_503":
+        body = json.dumps({"message": "Service Unavailable"}).encode()
+        return Response(503, body, {"Content-Type": "application/json; charset=utf-8"})
+    if kind == "html":
+        return Response(200, HTML_ERROR, {"Content-Type": "text/html; charset=utf-8"})
+    # truncated: a 200 whose JSON stops half way, as a dropped proxy connection leaves it.
+    body = b'{"data": {"search": {"userCount": 12, "nodes": [{"login": "abc", "na'
+    return Response(200, body, {"Content-Type": "application/json; charset=utf-8"})
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        log.debug("sandbox %s", format % args)
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_HEAD(self) -> None:
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        sandbox = self.server.sandbox
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        query = parse_qs(parts.query, keep_blank_values=True)
+        try:
+            response = sandbox.respond(self.command, parts.path, query, headers, body)
+        except Exception:  # a bug in an emulator must not kill the connection thread
+            log.exception("sandbox handler failed for %s", self.path)
+            response = Response(
+                500,
+                b'{"message": "sandbox internal error"}',
+                {"Content-Type": "application/json; charset=utf-8"},
+            )
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            if name.lower() != "content-length":
+                self.send_header(name, value)
+        payload = b"" if self.command == "HEAD" or response.status == 304 else response.body
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if payload:
+            self.wfile.write(payload)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+    sandbox: SandboxServer
+
+
+class SandboxServer:
+    """A running sandbox. Use as a context manager, or start()/stop()."""
+
+    def __init__(
+        self,
+        world: World,
+        options: SandboxOptions | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.world = world
+        self.options = options or SandboxOptions()
+        self.stats = Stats()
+        self.apis = build_apis(world, self.options, self.stats)
+        self.faults = FaultInjector(self.options.fault_rate, self.options.fault_seed)
+        self._httpd = _Server((host, port), _Handler)
+        self._httpd.sandbox = self
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def github_url(self) -> str:
+        return self.base_url + "/github"
+
+    @property
+    def stackexchange_url(self) -> str:
+        return self.base_url + "/stackexchange/2.3"
+
+    @property
+    def kaggle_url(self) -> str:
+        return self.base_url + "/kaggle"
+
+    def respond(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        body: bytes,
+    ) -> Response:
+        """Answer one request (the HTTP layer is a thin shell around this)."""
+        if path.startswith("/_sandbox/"):
+            return self._control(path, query)
+        for api in self.apis:
+            if path == api.prefix or path.startswith(api.prefix + "/"):
+                break
+        else:
+            self.stats.incr("sandbox.not_found")
+            return Response(
+                404,
+                b'{"message": "Not Found"}',
+                {"Content-Type": "application/json; charset=utf-8"},
+            )
+        if self.options.latency_ms:
+            time.sleep(self.options.latency_ms / 1000)
+        kind = self.faults.pick()
+        if kind is not None:
+            self.stats.incr(f"faults.{kind}")
+            self.stats.incr("faults.total")
+            return fault_response(kind)
+        relative = path[len(api.prefix) :] or "/"
+        return api.handle(Request(method, relative, query, headers, body))
+
+    def _control(self, path: str, query: dict[str, list[str]]) -> Response:
+        if path == "/_sandbox/stats":
+            snapshot = self.stats.snapshot()
+            if query.get("reset", ["0"])[0] in ("1", "true"):
+                self.stats.reset()
+            body = json.dumps(snapshot, sort_keys=True).encode()
+            return Response(200, body, {"Content-Type": "application/json"})
+        if path == "/_sandbox/health":
+            users = [a.login for a in self.world.github.values() if a.type == "User"]
+            info = {
+                "status": "ok",
+                "people": self.world.people,
+                "seed": self.world.seed,
+                "sample": {
+                    "github_login": users[0] if users else None,
+                    "stackoverflow_user_id": next(iter(self.world.stackoverflow), None),
+                    "kaggle_user_id": next(iter(self.world.kaggle), None),
+                },
+            }
+            return Response(200, json.dumps(info).encode(), {"Content-Type": "application/json"})
+        return Response(404, b'{"message": "Not Found"}', {"Content-Type": "application/json"})
+
+    def start(self) -> str:
+        """Serve in a background thread; returns the base URL."""
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name="sandbox", daemon=True
+        )
+        self._thread.start()
+        return self.base_url
+
+    def serve_forever(self) -> None:
+        self._httpd.serve_forever()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> SandboxServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
