@@ -1,0 +1,194 @@
+"""Meta Kaggle rows -> typed values, and aggregated users -> ProfileItems.
+
+Pure functions: no I/O. Dates in Meta Kaggle are MM/DD/YYYY (some tables add a time); they
+become day ordinals (`date.toordinal()`) so millions of them fit in int32 arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any, NamedTuple
+
+from storage.items import KaggleAchievementItem, ProfileItem
+
+SOURCE = "kaggle"
+# AchievementType values, in the order used for compact category codes.
+CATEGORIES = ("Competitions", "Datasets", "Scripts", "Discussion")
+CATEGORY_CODE = {name: i for i, name in enumerate(CATEGORIES)}
+TIER_NAMES = ("Novice", "Contributor", "Expert", "Master", "Grandmaster", "Staff")
+NO_DATE = 0  # day ordinal meaning "no date" (ordinal 0 is not a date)
+NO_RANK = -1
+
+_DATE_CACHE: dict[str, int] = {}  # a few thousand distinct dates in a whole Meta Kaggle table
+
+
+class RowError(ValueError):
+    """A row with a value that cannot be what its column says."""
+
+
+def day(text: str, column: str, required: bool = True) -> int:
+    """MM/DD/YYYY[ HH:MM:SS] -> day ordinal; empty -> NO_DATE unless required."""
+    cached = _DATE_CACHE.get(text)
+    if cached is not None:
+        return cached
+    value = text.strip()
+    if not value:
+        if required:
+            raise RowError(f"{column} is empty")
+        return NO_DATE
+    try:
+        month, dom, year = value.split(" ", 1)[0].split("/")
+        ordinal = date(int(year), int(month), int(dom)).toordinal()
+    except ValueError:
+        raise RowError(f"{column} is not a MM/DD/YYYY date: {value[:40]!r}") from None
+    if len(_DATE_CACHE) < 100_000:
+        _DATE_CACHE[text] = ordinal
+    return ordinal
+
+
+def integer(text: str, column: str) -> int:
+    """A whole number; Meta Kaggle writes some as 12.0."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        raise RowError(f"{column} is not a number: {text[:40]!r}") from None
+    if not number.is_integer():
+        raise RowError(f"{column} is not a whole number: {text[:40]!r}")
+    return int(number)
+
+
+def ident(text: str, column: str) -> int:
+    """A user id: a positive whole number that fits the compact int32 aggregates."""
+    value = integer(text, column)
+    if not 0 < value < 2**31:
+        raise RowError(f"{column} is out of range: {value}")
+    return value
+
+
+def optional_integer(text: str, column: str, missing: int = NO_RANK) -> int:
+    return missing if not text.strip() else integer(text, column)
+
+
+def to_datetime(ordinal: int) -> datetime | None:
+    if ordinal == NO_DATE:
+        return None
+    return datetime.combine(date.fromordinal(ordinal), datetime.min.time(), UTC)
+
+
+def to_iso_date(ordinal: int) -> str | None:
+    return None if ordinal == NO_DATE else date.fromordinal(ordinal).isoformat()
+
+
+class UserRow(NamedTuple):
+    id: int
+    user_name: str
+    display_name: str
+    register_day: int
+    tier: int
+    sha: str
+
+
+class AchievementRow(NamedTuple):
+    user_id: int
+    category: int
+    tier: int
+    day: int
+    points: int
+    current_ranking: int
+    highest_ranking: int
+    gold: int
+    silver: int
+    bronze: int
+
+
+def parse_user(fields: Sequence[str], pos: dict[str, int]) -> tuple[int, str, str, int, int]:
+    """(id, user name, display name, register day, performance tier)."""
+    return (
+        ident(fields[pos["Id"]], "Id"),
+        fields[pos["UserName"]],
+        fields[pos["DisplayName"]],
+        day(fields[pos["RegisterDate"]], "RegisterDate", required=False),
+        integer(fields[pos["PerformanceTier"]], "PerformanceTier"),
+    )
+
+
+def parse_achievement(fields: Sequence[str], pos: dict[str, int]) -> AchievementRow | None:
+    """One UserAchievements row; None for a category this crawler does not know."""
+    code = CATEGORY_CODE.get(fields[pos["AchievementType"]])
+    if code is None:
+        return None
+    return AchievementRow(
+        ident(fields[pos["UserId"]], "UserId"),
+        code,
+        integer(fields[pos["Tier"]], "Tier"),
+        day(fields[pos["TierAchievementDate"]], "TierAchievementDate", required=False),
+        optional_integer(fields[pos["Points"]], "Points", 0),
+        optional_integer(fields[pos["CurrentRanking"]], "CurrentRanking"),
+        optional_integer(fields[pos["HighestRanking"]], "HighestRanking"),
+        optional_integer(fields[pos["TotalGold"]], "TotalGold", 0),
+        optional_integer(fields[pos["TotalSilver"]], "TotalSilver", 0),
+        optional_integer(fields[pos["TotalBronze"]], "TotalBronze", 0),
+    )
+
+
+def parse_submission(fields: Sequence[str], pos: dict[str, int]) -> tuple[int, int] | None:
+    """(user id, submission day); None for a submission without a user (team-only rows)."""
+    user = fields[pos["SubmittedUserId"]]
+    if not user.strip():
+        return None
+    return ident(user, "SubmittedUserId"), day(fields[pos["SubmissionDate"]], "SubmissionDate")
+
+
+def achievement_item(row: Sequence[int]) -> KaggleAchievementItem:
+    """A compact achievement row (AchievementRow order, minus user id) -> item."""
+    _uid, category, tier, when, points, current, highest, gold, silver, bronze = row
+    return KaggleAchievementItem(
+        category=CATEGORIES[category],
+        tier=tier,
+        tier_achieved_at=to_datetime(when),
+        points=points,
+        current_ranking=None if current == NO_RANK else current,
+        highest_ranking=None if highest == NO_RANK else highest,
+        gold=gold,
+        silver=silver,
+        bronze=bronze,
+    )
+
+
+def profile_item(
+    user: UserRow,
+    achievements: list[KaggleAchievementItem],
+    last_activity: int,
+    seen_at: datetime,
+) -> ProfileItem:
+    """The profile of one Kaggle user with signal."""
+    extra: dict[str, Any] = {
+        "performance_tier": user.tier,
+        "performance_tier_name": tier_name(user.tier),
+        "last_activity": to_iso_date(last_activity),
+        "medals": {
+            "gold": sum(a.gold for a in achievements),
+            "silver": sum(a.silver for a in achievements),
+            "bronze": sum(a.bronze for a in achievements),
+        },
+    }
+    return ProfileItem(
+        source=SOURCE,
+        external_id=str(user.id),
+        seen_at=seen_at,
+        handle=user.user_name or None,
+        name=user.display_name or None,
+        profile_url=f"https://www.kaggle.com/{user.user_name}" if user.user_name else None,
+        created_at=to_datetime(user.register_day),
+        extra=extra,
+        kaggle=achievements,
+    )
+
+
+def tier_name(tier: int) -> str:
+    return TIER_NAMES[tier] if 0 <= tier < len(TIER_NAMES) else str(tier)
