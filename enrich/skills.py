@@ -1,0 +1,436 @@
+"""ML/MLOps skill tags with a strength and the evidence behind them.
+
+The taxonomy lives in config/skills.toml. A profile's repositories, Stack Overflow tags,
+Kaggle achievements and bio are matched against it; each matched skill gets
+
+- a **strength** in 0..1: 1 - exp(-points / scale) per source, combined as independent
+  evidence (1 - product of the misses). Roughly: 0.2 a mention, 0.5 real work, 0.8+ a lot of
+  recent, recognised work. Strength is computed against `now`, so it ages only when the
+  profile is enriched again;
+- an **evidence** dict (stored as JSON) that `describe_evidence` turns into words.
+
+What counts little: forks (x0.1), tutorial clones (x0.05), near-empty repos (x0.3), repos that
+look star-farmed (no star bonus), questions compared to answers. Automated-commit repos count
+nothing. Recency counts: a repo pushed in the last year weighs 1, within three years 0.6,
+older 0.3.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from config.data import load_data_file
+
+Category = Literal["language", "ml", "mlops", "data", "cloud-ml", "llm"]
+TIER_NAMES = ("Novice", "Contributor", "Expert", "Master", "Grandmaster", "Staff")
+MIN_STRENGTH = 0.02
+# Points at which a source alone gives strength 1 - 1/e (0.63).
+GITHUB_SCALE, SO_SCALE, KAGGLE_SCALE = 3.0, 4.0, 3.0
+BIO_STRENGTH = 0.1  # a self-description is a claim, not evidence of work
+_DAY_S = 86400.0
+
+
+class SkillDef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(min_length=1)
+    category: Category
+    topics: list[str] = []
+    languages: list[str] = []
+    keywords: list[str] = []
+    so_tags: list[str] = []
+    kaggle: list[Literal["Competitions", "Scripts", "Discussion", "Datasets"]] = []
+    bio: list[str] = []
+
+
+class StackOverflowSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    discovery_tags: list[str] = Field(min_length=1)
+
+
+class QualitySection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tutorial_names: list[str] = []
+    automated_names: list[str] = []
+
+
+class SkillsFile(BaseModel):
+    """The typed content of skills.toml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: str = "1"
+    stackoverflow: StackOverflowSection
+    quality: QualitySection = QualitySection()
+    skills: dict[str, SkillDef] = Field(min_length=1)
+
+    @field_validator("skills")
+    @classmethod
+    def _ids(cls, value: dict[str, SkillDef]) -> dict[str, SkillDef]:
+        for key in value:
+            if not re.fullmatch(r"[a-z0-9][a-z0-9\-]{0,63}", key):
+                raise ValueError(f"skill id {key!r}: use lower-case letters, digits and '-'")
+        return value
+
+
+def load_skills(path: Path | None = None) -> SkillsFile:
+    """Load skills.toml (the user's copy when given, else ours)."""
+    return load_data_file("skills.toml", path, SkillsFile)
+
+
+class RepoFacts(NamedTuple):
+    name: str
+    description: str | None
+    language: str | None
+    topics: Any  # list[str] as stored (JSON); anything else is ignored
+    stars: int
+    forks: int
+    is_fork: bool
+    created_at: datetime | None
+    pushed_at: datetime | None
+
+
+class TagFacts(NamedTuple):
+    tag: str
+    answer_count: int
+    answer_score: int
+    question_count: int
+    question_score: int
+
+
+class KaggleFacts(NamedTuple):
+    category: str
+    tier: int
+    gold: int
+    silver: int
+    bronze: int
+
+
+@dataclass(frozen=True, slots=True)
+class SkillTagResult:
+    skill: str
+    category: str
+    strength: float
+    evidence: dict[str, Any]
+
+
+_WORDS = re.compile(r"[a-z0-9+#]+")
+
+
+def words(text: str) -> tuple[str, ...]:
+    """Lower-case words; '-', '_', '.' and '&' separate them ("scikit-learn" -> scikit learn)."""
+    return tuple(_WORDS.findall(text.lower()))
+
+
+class Taxonomy:
+    """skills.toml compiled into lookup tables (built once, used for every profile)."""
+
+    def __init__(self, spec: SkillsFile) -> None:
+        self.spec = spec
+        self.skills = spec.skills
+        self.by_topic: dict[str, list[str]] = {}
+        self.by_language: dict[str, list[str]] = {}
+        self.by_phrase: dict[tuple[str, ...], list[str]] = {}
+        self.by_so_tag: dict[str, list[str]] = {}
+        self.by_kaggle: dict[str, list[str]] = {}
+        self.by_bio: dict[tuple[str, ...], list[str]] = {}
+        for sid, s in spec.skills.items():
+            for t in s.topics:
+                self.by_topic.setdefault(t.lower(), []).append(sid)
+            for lang in s.languages:
+                self.by_language.setdefault(lang.lower(), []).append(sid)
+            for k in s.keywords:
+                self.by_phrase.setdefault(words(k), []).append(sid)
+            for t in s.so_tags:
+                self.by_so_tag.setdefault(t.lower(), []).append(sid)
+            for c in s.kaggle:
+                self.by_kaggle.setdefault(c, []).append(sid)
+            for b in s.bio:
+                self.by_bio.setdefault(words(b), []).append(sid)
+        self.tutorial = {n.lower() for n in spec.quality.tutorial_names}
+        self.automated = {n.lower() for n in spec.quality.automated_names}
+        self.max_phrase = max((len(p) for p in [*self.by_phrase, *self.by_bio]), default=1)
+        self.text_skills = lru_cache(maxsize=200_000)(self._text_skills)
+
+    def _scan(self, text: str, table: dict[tuple[str, ...], list[str]]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        ws = words(text)
+        for i in range(len(ws)):
+            for n in range(1, min(self.max_phrase, len(ws) - i) + 1):
+                hit = table.get(ws[i : i + n])
+                if hit:
+                    for sid in hit:
+                        found.setdefault(sid, " ".join(ws[i : i + n]))
+        return found
+
+    def _text_skills(self, text: str) -> tuple[str, ...]:
+        return tuple(self._scan(text, self.by_phrase))
+
+    def bio_skills(self, bio: str) -> dict[str, str]:
+        """skill id -> the words of the bio that mention it."""
+        return self._scan(bio[:2000], self.by_bio)
+
+
+@lru_cache(maxsize=4)
+def _taxonomy_for(path: Path | None) -> Taxonomy:
+    return Taxonomy(load_skills(path))
+
+
+def get_taxonomy(path: Path | None = None) -> Taxonomy:
+    """The compiled taxonomy of skills.toml (cached per path)."""
+    return _taxonomy_for(path)
+
+
+# ---- GitHub ------------------------------------------------------------------------------
+
+
+def _recency(pushed: datetime | None, now: datetime) -> float:
+    if pushed is None:
+        return 0.5
+    age_days = (now - pushed).total_seconds() / _DAY_S
+    return 1.0 if age_days <= 365 else 0.6 if age_days <= 3 * 365 else 0.3
+
+
+def looks_star_farmed(repo: RepoFacts) -> bool:
+    """Many stars, almost no forks, no work after the first days: bought or begged stars."""
+    if repo.stars < 100 or repo.forks * 50 > repo.stars:
+        return False
+    if repo.created_at is None or repo.pushed_at is None:
+        return True
+    return (repo.pushed_at - repo.created_at).total_seconds() <= 7 * _DAY_S
+
+
+def repo_quality(tax: Taxonomy, repo: RepoFacts) -> tuple[float, str]:
+    """(weight, kind): own 1, fork 0.1, tutorial clone 0.05, near-empty 0.3, automated 0."""
+    lname = repo.name.lower()
+    if lname in tax.automated:
+        return 0.0, "automated"
+    if repo.is_fork:
+        return (0.05, "tutorial") if lname in tax.tutorial else (0.1, "fork")
+    if not repo.description and not repo.language and not repo.topics:
+        return 0.3, "empty"
+    return 1.0, "own"
+
+
+def _repo_skills(tax: Taxonomy, repo: RepoFacts) -> dict[str, float]:
+    out: dict[str, float] = {}
+    if repo.language:
+        for sid in tax.by_language.get(repo.language.lower(), ()):
+            out[sid] = 1.0
+    if isinstance(repo.topics, list):
+        for topic in repo.topics:
+            if isinstance(topic, str):
+                for sid in tax.by_topic.get(topic.lower(), ()):
+                    out[sid] = 1.0
+    text = f"{repo.name.replace('_', ' ')} {(repo.description or '')[:500]}"
+    for sid in tax.text_skills(text):
+        out.setdefault(sid, 0.8)
+    return out
+
+
+def _github(
+    tax: Taxonomy, repos: list[RepoFacts], now: datetime
+) -> dict[str, tuple[float, dict[str, Any]]]:
+    acc: dict[str, dict[str, Any]] = {}
+    for repo in repos:
+        quality, kind = repo_quality(tax, repo)
+        if quality == 0.0:
+            continue
+        matched = _repo_skills(tax, repo)
+        if not matched:
+            continue
+        farmed = looks_star_farmed(repo)
+        stars = max(0, repo.stars)
+        star_bonus = 1.0 if farmed or kind != "own" else 1.0 + 0.5 * math.log10(1 + stars)
+        recency = _recency(repo.pushed_at, now)
+        recent = recency == 1.0
+        for sid, match in matched.items():
+            e = acc.get(sid)
+            if e is None:
+                e = acc[sid] = {
+                    "repos": 0, "own": 0, "forks": 0, "tutorial": 0, "empty": 0, "farmed": 0,
+                    "over_100_stars": 0, "stars": 0, "recent": 0, "points": 0.0, "top": [],
+                }  # fmt: skip
+            e["repos"] += 1
+            e["own" if kind in ("own", "empty") else "forks"] += 1
+            if kind in ("tutorial", "empty"):
+                e[kind] += 1
+            if farmed:
+                e["farmed"] += 1
+            elif kind == "own":
+                e["stars"] += stars
+                e["over_100_stars"] += stars > 100
+            e["recent"] += recent and kind == "own"
+            e["points"] += quality * recency * star_bonus * match
+            pushed = repo.pushed_at.date().isoformat() if repo.pushed_at else None
+            e["top"].append([repo.name, stars, pushed, kind])
+    out: dict[str, tuple[float, dict[str, Any]]] = {}
+    for sid, e in acc.items():
+        # The three most convincing repos: own before forks, then stars.
+        e["top"] = sorted(e["top"], key=lambda t: (t[3] != "own", -t[1]))[:3]
+        e["points"] = round(e["points"], 3)
+        out[sid] = (1.0 - math.exp(-e["points"] / GITHUB_SCALE), e)
+    return out
+
+
+# ---- Stack Overflow and Kaggle -----------------------------------------------------------
+
+
+def _stackoverflow(tax: Taxonomy, tags: list[TagFacts]) -> dict[str, tuple[float, dict[str, Any]]]:
+    acc: dict[str, list[dict[str, Any]]] = {}
+    points: dict[str, float] = {}
+    for t in tags:
+        for sid in tax.by_so_tag.get(t.tag.lower(), ()):
+            a, s, q = max(0, t.answer_count), t.answer_score, max(0, t.question_count)
+            # Answers show skill; questions show interest. Negative scores add nothing.
+            p = math.log1p(a) + 0.5 * math.log1p(max(0, s)) + 0.2 * math.log1p(q)
+            if p <= 0:
+                continue
+            acc.setdefault(sid, []).append({"tag": t.tag, "answers": a, "score": s, "questions": q})
+            points[sid] = points.get(sid, 0.0) + p
+    return {
+        sid: (
+            1.0 - math.exp(-points[sid] / SO_SCALE),
+            {
+                "tags": sorted(rows, key=lambda r: -r["answers"])[:5],
+                "points": round(points[sid], 3),
+            },
+        )
+        for sid, rows in acc.items()
+    }
+
+
+def _kaggle(tax: Taxonomy, kaggle: list[KaggleFacts]) -> dict[str, tuple[float, dict[str, Any]]]:
+    acc: dict[str, list[dict[str, Any]]] = {}
+    points: dict[str, float] = {}
+    for k in kaggle:
+        tier = k.tier if 1 <= k.tier <= 4 else 0  # 5 is Kaggle staff, not a skill level
+        p = 0.6 * tier + 0.5 * k.gold + 0.25 * k.silver + 0.1 * k.bronze
+        if p <= 0:
+            continue
+        for sid in tax.by_kaggle.get(k.category, ()):
+            acc.setdefault(sid, []).append(
+                {"category": k.category, "tier": tier, "gold": k.gold, "silver": k.silver,
+                 "bronze": k.bronze}
+            )  # fmt: skip
+            points[sid] = points.get(sid, 0.0) + p
+    return {
+        sid: (1.0 - math.exp(-points[sid] / KAGGLE_SCALE), {"categories": rows})
+        for sid, rows in acc.items()
+    }
+
+
+# ---- one profile -------------------------------------------------------------------------
+
+
+def tag_profile(
+    tax: Taxonomy,
+    repos: list[RepoFacts] = (),  # type: ignore[assignment]
+    so_tags: list[TagFacts] = (),  # type: ignore[assignment]
+    kaggle: list[KaggleFacts] = (),  # type: ignore[assignment]
+    bio: str | None = None,
+    now: datetime | None = None,
+) -> list[SkillTagResult]:
+    """Every skill a profile shows, strongest first, each with its evidence."""
+    now = now or datetime.now(UTC)
+    sources = {
+        "github": _github(tax, list(repos), now) if repos else {},
+        "stackoverflow": _stackoverflow(tax, list(so_tags)) if so_tags else {},
+        "kaggle": _kaggle(tax, list(kaggle)) if kaggle else {},
+    }
+    bio_hits = tax.bio_skills(bio) if isinstance(bio, str) and bio else {}
+    skill_ids = set(bio_hits).union(*sources.values())
+    out: list[SkillTagResult] = []
+    for sid in skill_ids:
+        spec = tax.skills[sid]
+        evidence: dict[str, Any] = {"label": spec.label}
+        miss = 1.0
+        by_source: dict[str, float] = {}
+        for name, found in sources.items():
+            if sid in found:
+                strength, ev = found[sid]
+                miss *= 1.0 - strength
+                evidence[name] = ev
+                by_source[name] = round(strength, 3)
+        if sid in bio_hits:
+            miss *= 1.0 - BIO_STRENGTH
+            evidence["bio"] = bio_hits[sid]
+            by_source["bio"] = BIO_STRENGTH
+        strength = round(1.0 - miss, 3)
+        if strength < MIN_STRENGTH:
+            continue
+        evidence["by_source"] = by_source
+        out.append(SkillTagResult(sid, spec.category, strength, evidence))
+    out.sort(key=lambda r: (-r.strength, r.skill))
+    return out
+
+
+# ---- evidence in words -------------------------------------------------------------------
+
+
+def _n(value: int, one: str, many: str | None = None) -> str:
+    return f"{value:,} {one if value == 1 else (many or one + 's')}"
+
+
+def describe_evidence(evidence: dict[str, Any] | None) -> str:
+    """A skill tag's evidence as a recruiter reads it.
+
+    e.g. "14 PyTorch repos (2 forks), 3 with >100 stars, 9 pushed in the last year;
+    212 answers in [pytorch] (score 1,034); Kaggle Competitions Master, 2 gold medals".
+    """
+    if not isinstance(evidence, dict):
+        return "no evidence recorded"
+    label = str(evidence.get("label") or "skill")
+    parts: list[str] = []
+    gh = evidence.get("github")
+    if isinstance(gh, dict) and gh.get("repos"):
+        text = f"{_n(int(gh['repos']), f'{label} repo')}"
+        notes = []
+        if gh.get("forks"):
+            tutorial = (
+                f", {_n(int(gh['tutorial']), 'tutorial clone')}" if gh.get("tutorial") else ""
+            )
+            notes.append(f"{_n(int(gh['forks']), 'fork')}{tutorial}")
+        if gh.get("farmed"):
+            notes.append(f"{gh['farmed']} with suspicious stars, not counted")
+        if notes:
+            text += f" ({'; '.join(notes)})"
+        if gh.get("over_100_stars"):
+            text += f", {gh['over_100_stars']} with >100 stars"
+        elif gh.get("stars"):
+            text += f", {_n(int(gh['stars']), 'star')} in total"
+        if gh.get("recent"):
+            text += f", {gh['recent']} pushed in the last year"
+        parts.append(text)
+    so = evidence.get("stackoverflow")
+    if isinstance(so, dict):
+        for row in so.get("tags", [])[:3]:
+            if row.get("answers"):
+                parts.append(
+                    f"{_n(int(row['answers']), 'answer')} in [{row['tag']}] "
+                    f"(score {int(row.get('score', 0)):,})"
+                )
+            elif row.get("questions"):
+                parts.append(f"{_n(int(row['questions']), 'question')} in [{row['tag']}]")
+    kg = evidence.get("kaggle")
+    if isinstance(kg, dict):
+        for row in kg.get("categories", [])[:2]:
+            tier = int(row.get("tier", 0))
+            text = f"Kaggle {row.get('category')} {TIER_NAMES[tier] if tier < 6 else tier}"
+            medals = [
+                _n(int(row[m]), f"{m} medal") for m in ("gold", "silver", "bronze") if row.get(m)
+            ]
+            parts.append(text + (f", {', '.join(medals)}" if medals else ""))
+    if evidence.get("bio"):
+        parts.append(f"bio mentions '{evidence['bio']}'")
+    return "; ".join(parts) if parts else "no evidence recorded"
