@@ -43,8 +43,8 @@ def test_windows_halve_without_gaps_or_overlap():
 
 
 def test_page_cost_follows_the_documented_formula():
-    assert page_cost(100) == 21  # 1 search + 100 repo lists + 2,000 topic lists, / 100
-    assert page_cost(50) == 11
+    assert page_cost(100) == 22  # 1 search + 100 repo + 100 follower + 2,000 topic lists
+    assert page_cost(50) == 11  # 1,101 requests
     assert page_cost(1) == 1
 
 

@@ -8,6 +8,7 @@ subprocess.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +57,7 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         "ITEM_PIPELINES": ITEM_PIPELINES,
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         "LOG_LEVEL": "WARNING",
+        "LOG_INSTALL_ROOT_HANDLER": False,  # our redacting handler (config/logging.py) is used
         "LOGSTATS_INTERVAL": 0,
         "STATS_DUMP": False,
     }
@@ -103,7 +105,16 @@ def run_search(
         cursors = all_cursors(session, "github", STREAM) if resume else {}
         run_id = start_run(session, "github", args, job_name=job_name).id
     governor = RateGovernor(settings.github_quota_floor, settings.github_concurrency)
-    process = CrawlerProcess(scrapy_settings(settings), install_root_handler=False)
+    # Scrapy's LOG_LEVEL only applies to its own root handler, which we do not install: our
+    # redacting handler gets Scrapy's records, so its start-up chatter is muted and its
+    # loggers quietened to WARNING.
+    logging.disable(logging.INFO)
+    try:
+        process = CrawlerProcess(scrapy_settings(settings))
+    finally:
+        logging.disable(logging.NOTSET)
+    for name in ("scrapy", "twisted", "py.warnings"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
     crawler = process.create_crawler(GitHubSearchSpider)
     process.crawl(
         crawler,

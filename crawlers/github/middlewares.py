@@ -27,7 +27,7 @@ class GovernorMiddleware:
 
     @property
     def governor(self) -> RateGovernor:
-        return self.crawler.spider.governor  # type: ignore[no-any-return]
+        return self.crawler.spider.governor
 
     async def process_request(self, request: Request) -> None:
         resource = request.meta.get("resource", GRAPHQL)

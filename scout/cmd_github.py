@@ -1,0 +1,289 @@
+"""GitHub commands: `scout crawl github`, `scout lookup github`, `scout refresh github`."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import select, update
+
+from config.errors import ScoutError
+from config.settings import Settings
+from scout.app import console, err_console, get_state
+from scout.cmd_crawl import crawl_app
+from scout.cmd_lookup import lookup_app, refresh_app
+from storage.db import session_scope
+from storage.models import Profile, Repository
+from storage.save import canonical_json, save_profiles, save_raw
+from storage.state import finish_run, start_run
+from storage.suppress import is_suppressed, suppressed_hashes
+
+API_URL_HELP = (
+    "GitHub API root (GitHub Enterprise: https://HOST/api/v3; default SCOUT_GITHUB_API_URL)."
+)
+
+
+def _settings(api_url: str | None) -> Settings:
+    settings = get_state().loaded(github_api_url=api_url).settings
+    if settings.github_token is None:
+        err_console().print(
+            "No GITHUB_TOKEN set: running at GitHub's anonymous rate limit "
+            "(github.com's GraphQL search needs a token)."
+        )
+    return settings
+
+
+def _reset_in(reset: float | None) -> str:
+    if reset is None:
+        return "?"
+    seconds = max(0, int(reset - time.time()))
+    return f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+@crawl_app.command("github")
+def crawl_github(
+    region: str | None = typer.Option(None, help="A region of regions.toml, e.g. india."),
+    location: list[str] = typer.Option(
+        [], "--location", help="A location search term (repeatable), e.g. Bengaluru."
+    ),
+    exclude: list[str] = typer.Option(
+        [], "--exclude", help="A location to leave out (repeatable), e.g. Indiana."
+    ),
+    language: str | None = typer.Option(None, help="Users whose repositories use a language."),
+    min_followers: int | None = typer.Option(None, min=0, help="At least this many followers."),
+    created_since: datetime | None = typer.Option(
+        None, formats=["%Y-%m-%d"], help="Accounts created on or after this day."
+    ),
+    created_until: datetime | None = typer.Option(
+        None, formats=["%Y-%m-%d"], help="Accounts created on or before this day."
+    ),
+    max_users: int | None = typer.Option(None, min=1, help="Stop after storing this many."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the last crawl of this query."),
+    api_url: str | None = typer.Option(None, "--api-url", help=API_URL_HELP),
+) -> None:
+    """Discover GitHub users through GraphQL search and store them with their top repositories.
+
+    Searches past the 1,000-result cap by splitting on account creation date; `--resume`
+    continues from the last stored page after a crash or Ctrl-C.
+
+    \b
+    Example:
+      scout crawl github --region eastern-europe --language python --max-users 20000
+      scout crawl github --location Bengaluru --location Bangalore --min-followers 10
+      scout crawl github --created-since 2024-01-01 --resume
+    """
+    from crawlers.github.crawl import run_search
+    from crawlers.github.presets import region_terms
+    from crawlers.github.query import GITHUB_EPOCH, SearchPlan
+
+    settings = _settings(api_url)
+    locations, excluded = list(location), list(exclude)
+    if region:
+        preset = region_terms(region, settings.regions_file)
+        locations += preset.include
+        excluded += preset.exclude
+    start = created_since.date() if created_since else GITHUB_EPOCH
+    end = created_until.date() if created_until else datetime.now(UTC).date()
+    if start > end:
+        raise ScoutError(f"--created-since {start} is after --created-until {end}")
+    plan = SearchPlan(
+        locations=tuple(dict.fromkeys(locations)),
+        exclude=tuple(dict.fromkeys(excluded)),
+        language=language,
+        min_followers=min_followers,
+        created_from=start,
+        created_to=end,
+    )
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]GitHub[/bold] {task.fields[pages]} pages"),
+        TextColumn("{task.completed:,.0f} users stored"),
+        TextColumn("quota {task.fields[quota]}"),
+        TextColumn("reset in {task.fields[reset]}"),
+        TextColumn("{task.fields[note]}"),
+        TimeElapsedColumn(),
+        console=err_console(),
+        transient=False,
+    )
+    task = progress.add_task("crawl", total=max_users, pages=0, quota="?", reset="?", note="")
+
+    def on_progress(spider: Any) -> None:
+        quota = spider.governor.snapshot("graphql")
+        note = f"waiting {spider.wait_s:.0f}s for quota" if spider.wait_s else ""
+        spider.wait_s = 0.0
+        progress.update(
+            task,
+            completed=spider.run_stats["profiles_stored"],
+            pages=spider.run_stats["pages"],
+            quota="?" if quota.remaining is None else f"{max(0, quota.remaining):,}",
+            reset=_reset_in(quota.reset),
+            note=note,
+        )
+
+    with progress:
+        result = run_search(
+            settings, plan, resume=resume, max_users=max_users, on_progress=on_progress
+        )
+    stats = result.stats
+    out = console()
+    out.print(
+        f"Run #{result.run_id} {result.status}: stored {stats['profiles_stored']:,} profiles "
+        f"from {stats['pages']:,} pages; dropped {stats['dropped_org']} organisations, "
+        f"{stats['dropped_bot']} bots, {stats.get('dropped_excluded_location', 0)} excluded "
+        f"locations, {stats['suppressed']} suppressed; {stats['errors']} errors"
+    )
+    if result.message:
+        out.print(result.message)
+    for query in result.truncated:
+        out.print(f"Warning: one day holds more than 1,000 accounts; only 1,000 seen: {query}")
+
+
+def _stored_profile(session: Any, external_id: str) -> dict[str, Any]:
+    profile = session.scalar(
+        select(Profile).where(Profile.source == "github", Profile.external_id == external_id)
+    )
+    if profile is None:
+        raise ScoutError(f"no stored GitHub profile {external_id}")
+    row = {c.name: getattr(profile, c.name) for c in Profile.__table__.columns}
+    repos = session.scalars(
+        select(Repository)
+        .where(Repository.profile_id == profile.id)
+        .order_by(Repository.stars.desc(), Repository.name)
+    )
+    row["repositories"] = [
+        {c.name: getattr(r, c.name) for c in Repository.__table__.columns if c.name != "id"}
+        for r in repos
+    ]
+    return row
+
+
+@lookup_app.command("github")
+def lookup_github(
+    login: str = typer.Argument(..., help="The GitHub login."),
+    as_json: bool = typer.Option(False, "--json", help="Print the stored profile as JSON."),
+    api_url: str | None = typer.Option(None, "--api-url", help=API_URL_HELP),
+) -> None:
+    """Fetch one person's GitHub profile and repositories, store them and print them.
+
+    \b
+    Example:
+      scout lookup github octocat
+      scout lookup github octocat --json
+    """
+    from crawlers.github.client import lookup_user, make_github
+    from crawlers.github.governor import RateGovernor
+
+    settings = _settings(api_url)
+    engine = get_state().engine()
+    with session_scope(engine) as session:
+        hashes = suppressed_hashes(session, "github")
+    if is_suppressed(hashes, "github", login):
+        raise ScoutError(f"{login} asked to be forgotten (suppression list); not fetched")
+    governor = RateGovernor(settings.github_quota_floor, 1)
+    found = lookup_user(make_github(settings), governor, login)
+    if found.profile is None:
+        kind = "an organisation" if found.dropped == "org" else "a bot"
+        raise ScoutError(f"{login} is {kind}, not a person: not stored")
+    if is_suppressed(hashes, "github", found.profile.external_id):
+        raise ScoutError(f"{login} asked to be forgotten (suppression list); not stored")
+    with session_scope(engine) as session:
+        save_raw(session, found.raw)
+        save_profiles(session, [found.profile])
+        stored = _stored_profile(session, found.profile.external_id)
+    out = console()
+    if as_json:
+        out.print_json(canonical_json(stored).decode())
+        return
+    info = Table(title=f"GitHub {stored['handle']} (id {stored['external_id']})", show_header=False)
+    for key in ("name", "location_raw", "company", "bio", "website", "followers", "created_at"):
+        if stored.get(key) not in (None, ""):
+            info.add_row(key.removesuffix("_raw"), str(stored[key]))
+    out.print(info)
+    repos = Table(title=f"{len(stored['repositories'])} repositories")
+    for col in ("name", "language", "stars", "forks", "fork", "topics", "pushed"):
+        repos.add_column(col)
+    for repo in stored["repositories"][:50]:
+        pushed = repo["pushed_at"]
+        repos.add_row(
+            repo["name"],
+            repo["language"] or "",
+            str(repo["stars"]),
+            str(repo["forks"]),
+            "yes" if repo["is_fork"] else "",
+            ", ".join(repo["topics"] or []),
+            pushed.date().isoformat() if pushed else "",
+        )
+    out.print(repos)
+
+
+@refresh_app.command("github")
+def refresh_github(
+    stale_days: int = typer.Option(7, min=0, help="Re-fetch profiles not seen for this long."),
+    limit: int | None = typer.Option(None, min=1, help="At most this many profiles."),
+    api_url: str | None = typer.Option(None, "--api-url", help=API_URL_HELP),
+) -> None:
+    """Re-fetch known GitHub profiles with If-None-Match: unchanged ones cost no quota.
+
+    \b
+    Example:
+      scout refresh github --stale-days 7
+    """
+    from crawlers.github.client import refresh_many
+    from crawlers.github.governor import CORE, RateGovernor
+
+    settings = _settings(api_url)
+    engine = get_state().engine()
+    cutoff = datetime.now(UTC) - timedelta(days=stale_days)
+    with session_scope(engine) as session:
+        query = (
+            select(Profile.external_id, Profile.handle, Profile.etag)
+            .where(Profile.source == "github", Profile.handle.is_not(None))
+            .where(Profile.last_seen <= cutoff)
+            .order_by(Profile.last_seen, Profile.id)
+        )
+        if limit:
+            query = query.limit(limit)
+        targets = [(str(e), str(h), t) for e, h, t in session.execute(query)]
+        hashes = suppressed_hashes(session, "github")
+        run_id = start_run(session, "github", {"command": "refresh", "stale_days": stale_days}).id
+    targets = [t for t in targets if not is_suppressed(hashes, "github", t[0], t[1])]
+    governor = RateGovernor(settings.github_quota_floor, settings.github_concurrency)
+    counts = {"unchanged": 0, "changed": 0, "gone": 0, "dropped": 0, "error": 0}
+    batch: list[Any] = []
+
+    def flush() -> None:
+        with session_scope(engine) as session:
+            now = datetime.now(UTC)
+            same = [r.external_id for r in batch if r.status == "unchanged"]
+            for start in range(0, len(same), 500):
+                session.execute(
+                    update(Profile)
+                    .where(Profile.source == "github")
+                    .where(Profile.external_id.in_(same[start : start + 500]))
+                    .values(last_seen=now)
+                )
+            save_raw(session, [r.raw for r in batch if r.raw is not None])
+            save_profiles(session, [r.profile for r in batch if r.profile is not None])
+        batch.clear()
+
+    for result in refresh_many(settings, governor, targets):
+        counts[result.status] += 1
+        batch.append(result)
+        if len(batch) >= 200:
+            flush()
+    flush()
+    with session_scope(engine) as session:
+        status = "partial" if counts["error"] else "ok"
+        stats = {"profiles_checked": len(targets), **counts}
+        finish_run(session, run_id, status, stats, errors=counts["error"])
+    quota = governor.snapshot(CORE)
+    left = "?" if quota.remaining is None else f"{quota.remaining:,}"
+    console().print(
+        f"Refreshed {len(targets):,} GitHub profiles: {counts['unchanged']:,} unchanged "
+        f"(304, no quota), {counts['changed']:,} changed, {counts['gone']:,} gone, "
+        f"{counts['dropped']:,} no longer people, {counts['error']:,} errors. Quota left: {left}"
+    )

@@ -1,0 +1,303 @@
+"""`scout crawl github` end to end against the sandbox, each crawl in its own process."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from crawlers.github.parse import location_excluded, location_matches
+from crawlers.sandbox.model import SandboxOptions
+from crawlers.sandbox.server import SandboxServer
+from crawlers.sandbox.world import generate
+
+SCOUT = str(Path(sys.executable).with_name("scout"))
+REGIONS = """
+[regions.eastern-europe]
+include = ["Ukraine", "Kyiv", "Lviv", "Poland", "Warsaw", "Krakow"]
+exclude = ["Russia"]
+countries = ["UA", "PL"]
+
+[regions.india]
+include = ["India", "Bengaluru", "Bangalore"]
+exclude = ["Indiana"]
+countries = ["IN"]
+"""
+
+
+@pytest.fixture(scope="module")
+def world():
+    return generate(7, 5000)
+
+
+@pytest.fixture(scope="module")
+def sandbox(world):
+    with SandboxServer(world, SandboxOptions(rate_limit=1_000_000)) as server:
+        yield server
+
+
+def scout(db_url, *args, env=None, api=None, timeout=120, tmp=None):
+    regions = Path(tmp or ".") / "regions.toml"
+    regions.write_text(REGIONS)
+    full_env = {**os.environ, "SCOUT_REGIONS_FILE": str(regions), "GITHUB_TOKEN": "ghp_" + "t" * 36}
+    full_env.update(env or {})
+    cmd = [SCOUT, "--db", db_url, *args]
+    if api:
+        cmd += ["--api-url", api]
+    return subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=timeout)
+
+
+def stored(db_url):
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT external_id, handle FROM profiles WHERE source='github'"))
+        out = [(e, h) for e, h in rows]
+    engine.dispose()
+    return out
+
+
+def snapshot(db_url):
+    """Everything a crawl derives, without timestamps of when it ran."""
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        profiles = sorted(
+            conn.execute(
+                text(
+                    "SELECT external_id, handle, name, location_raw, followers, content_sha "
+                    "FROM profiles"
+                )
+            ).all()
+        )
+        repos = sorted(
+            conn.execute(
+                text(
+                    "SELECT p.external_id, r.name, r.stars, r.topics FROM repositories r "
+                    "JOIN profiles p ON p.id = r.profile_id"
+                )
+            ).all()
+        )
+        cursors = sorted(
+            conn.execute(
+                text("SELECT partition, cursor FROM crawl_state WHERE source='github'")
+            ).all()
+        )
+    engine.dispose()
+    return profiles, repos, cursors
+
+
+def last_run(db_url):
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT status, stats, errors FROM crawl_runs ORDER BY id DESC LIMIT 1")
+        ).one()
+    engine.dispose()
+    stats = row[1] if isinstance(row[1], dict) else json.loads(row[1])
+    return row[0], stats, row[2]
+
+
+def people(world, include, exclude=()):
+    return {
+        str(a.id)
+        for a in world.github.values()
+        if a.type == "User"
+        and not a.login.endswith("[bot]")
+        and any(location_matches(a.location, t) for t in include)
+        and not location_excluded(a.location, exclude)
+    }
+
+
+def test_region_crawl_stores_every_matching_person_once_and_no_org_or_bot(world, sandbox, tmp_path):
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    result = scout(
+        url, "crawl", "github", "--region", "eastern-europe", api=sandbox.github_url, tmp=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    rows = stored(url)
+    ids = [e for e, _ in rows]
+    assert len(ids) == len(set(ids))
+    expected = people(world, ["Ukraine", "Kyiv", "Lviv", "Poland", "Warsaw", "Krakow"], ["Russia"])
+    assert set(ids) == expected
+    status, stats, _ = last_run(url)
+    assert status == "ok" and stats["profiles_stored"] == len(expected)
+    assert "stored" in result.stdout
+
+
+def test_query_over_the_cap_is_split_by_creation_date(world, sandbox, tmp_path):
+    url = f"sqlite:///{tmp_path / 'all.db'}"
+    result = scout(url, "crawl", "github", api=sandbox.github_url, tmp=tmp_path)
+    assert result.returncode == 0, result.stderr
+    ids = [e for e, _ in stored(url)]
+    people_ids = {
+        str(a.id)
+        for a in world.github.values()
+        if a.type == "User" and not a.login.endswith("[bot]")
+    }
+    assert len(people_ids) > 1000
+    assert len(ids) == len(set(ids)) and set(ids) == people_ids
+    orgs_bots = {str(a.id) for a in world.github.values() if str(a.id) not in people_ids}
+    assert not orgs_bots & set(ids)
+    _, stats, _ = last_run(url)
+    assert stats["dropped_bot"] > 0 and stats["dropped_org"] == 0  # type:user keeps orgs out
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        cursors = [
+            json.loads(c) if isinstance(c, str) else c
+            for (c,) in conn.execute(text("SELECT cursor FROM crawl_state"))
+        ]
+    engine.dispose()
+    assert any(c.get("split") for c in cursors) and all(c["done"] for c in cursors)
+    assert max(c.get("count", 0) for c in cursors if not c.get("split")) <= 1000
+
+
+def test_kill_9_and_resume_equals_an_uninterrupted_crawl(sandbox, tmp_path):
+    ref = f"sqlite:///{tmp_path / 'ref.db'}"
+    assert (
+        scout(
+            ref, "crawl", "github", "--region", "india", api=sandbox.github_url, tmp=tmp_path
+        ).returncode
+        == 0
+    )
+    expected = snapshot(ref)
+    rng = random.Random(3)
+    for n in range(3):
+        url = f"sqlite:///{tmp_path / f'k{n}.db'}"
+        regions = tmp_path / "regions.toml"
+        regions.write_text(REGIONS)
+        env = {
+            **os.environ,
+            "SCOUT_REGIONS_FILE": str(regions),
+            "GITHUB_TOKEN": "ghp_" + "t" * 36,
+            "SCOUT_GITHUB_CONCURRENCY": "2",
+        }
+        proc = subprocess.Popen(
+            [
+                SCOUT,
+                "--db",
+                url,
+                "crawl",
+                "github",
+                "--region",
+                "india",
+                "--api-url",
+                sandbox.github_url,
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(1.2, 2.5))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        result = scout(
+            url,
+            "crawl",
+            "github",
+            "--region",
+            "india",
+            "--resume",
+            api=sandbox.github_url,
+            tmp=tmp_path,
+        )
+        assert result.returncode == 0, result.stderr
+        assert snapshot(url) == expected, f"kill point {n}"
+
+
+def test_faults_are_retried_and_counted(world):
+    options = SandboxOptions(rate_limit=1_000_000, fault_rate=0.2, fault_seed=5)
+    with SandboxServer(world, options) as server:
+        tmp = Path.cwd()
+        url = f"sqlite:///{tmp / 'f.db'}"
+        result = scout(
+            url,
+            "crawl",
+            "github",
+            "--region",
+            "india",
+            api=server.github_url,
+            env={"SCOUT_HTTP_RETRIES": "1"},
+            tmp=tmp,
+        )
+        assert result.returncode == 0, result.stderr
+        status, stats, errors = last_run(url)
+        faults = json.load(urllib.request.urlopen(server.base_url + "/_sandbox/stats"))
+    assert faults.get("faults.total", 0) > 0
+    assert stats["errors"] == errors
+    assert status == ("partial" if errors else "ok")
+    expected = people(world, ["India", "Bengaluru", "Bangalore"], ["Indiana"])
+    got = {e for e, _ in stored(url)}
+    assert got <= expected and len(got) >= 0.5 * len(expected)
+
+
+def test_exhausted_quota_waits_for_the_reset(world):
+    options = SandboxOptions(rate_limit=60, rate_window_s=3)
+    with SandboxServer(world, options) as server:
+        url = f"sqlite:///{Path.cwd() / 'q.db'}"
+        started = time.monotonic()
+        result = scout(
+            url,
+            "crawl",
+            "github",
+            "--region",
+            "india",
+            api=server.github_url,
+            env={"SCOUT_GITHUB_QUOTA_FLOOR": "0"},
+            tmp=Path.cwd(),
+        )
+        assert result.returncode == 0, result.stderr
+    status, stats, _ = last_run(url)
+    assert status == "ok" and stats["quota_waits"] > 0
+    assert time.monotonic() - started > 3
+    assert {e for e, _ in stored(url)} == people(
+        world, ["India", "Bengaluru", "Bangalore"], ["Indiana"]
+    )
+
+
+def test_bad_token_and_bad_region_end_in_one_message(sandbox, tmp_path):
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    result = scout(
+        url,
+        "crawl",
+        "github",
+        "--location",
+        "Kyiv",
+        api=sandbox.github_url,
+        env={"GITHUB_TOKEN": "bad-token-0123456789"},
+        tmp=tmp_path,
+    )
+    assert result.returncode == 2
+    assert "401" in result.stderr and "Traceback" not in result.stderr
+    assert "bad-token-0123456789" not in result.stderr + result.stdout
+    result = scout(
+        url, "crawl", "github", "--region", "atlantis", api=sandbox.github_url, tmp=tmp_path
+    )
+    assert result.returncode == 2
+    assert "eastern-europe" in result.stderr and "india" in result.stderr
+
+
+def test_an_empty_window_is_not_an_error(sandbox, tmp_path):
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    result = scout(
+        url,
+        "crawl",
+        "github",
+        "--location",
+        "Kyiv",
+        "--created-since",
+        "2030-01-01",
+        "--created-until",
+        "2031-01-01",
+        api=sandbox.github_url,
+        tmp=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "stored 0 profiles" in result.stdout
