@@ -252,7 +252,7 @@ def refresh_github(
         run_id = start_run(session, "github", {"command": "refresh", "stale_days": stale_days}).id
     targets = [t for t in targets if not is_suppressed(hashes, "github", t[0], t[1])]
     governor = RateGovernor(settings.github_quota_floor, settings.github_concurrency)
-    counts = {"unchanged": 0, "changed": 0, "gone": 0, "dropped": 0, "error": 0}
+    counts = {"unchanged": 0, "changed": 0, "first": 0, "gone": 0, "dropped": 0, "error": 0}
     batch: list[Any] = []
 
     def flush() -> None:
@@ -284,6 +284,7 @@ def refresh_github(
     left = "?" if quota.remaining is None else f"{quota.remaining:,}"
     console().print(
         f"Refreshed {len(targets):,} GitHub profiles: {counts['unchanged']:,} unchanged "
-        f"(304, no quota), {counts['changed']:,} changed, {counts['gone']:,} gone, "
+        f"(304, no quota), {counts['changed']:,} changed, {counts['first']:,} fetched for "
+        f"their first ETag, {counts['gone']:,} gone, "
         f"{counts['dropped']:,} no longer people, {counts['error']:,} errors. Quota left: {left}"
     )

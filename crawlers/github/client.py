@@ -89,13 +89,20 @@ def lookup_user(github: Github, governor: RateGovernor, login: str) -> Lookup:
         if dropped:
             return Lookup(None, raw, dropped)
         repos: list[dict[str, Any]] = []
-        pages = user.get_repos(type="owner", sort="pushed")
-        for repo in pages:
-            repos.append(dict(repo.raw_data))
-            if len(repos) % 100 == 0:
-                _observe(governor, github)
-                governor.wait(CORE)
-        _observe(governor, github)
+        # Paged through the requester, not `user.get_repos()`: a listed Repository's
+        # `.raw_data` completes itself with one more GET per repository.
+        for page in range(1, 1000):
+            governor.wait(CORE)
+            headers, data = github.requester.requestJsonAndCheck(
+                "GET",
+                f"/users/{login}/repos",
+                parameters={"type": "owner", "sort": "pushed", "per_page": 100, "page": page},
+            )
+            governor.observe_headers(headers)
+            batch = [r for r in data or [] if isinstance(r, dict)]
+            repos.extend(batch)
+            if len(batch) < 100 or 'rel="next"' not in str(headers.get("link", "")):
+                break
     except GithubException as exc:
         raise user_error(exc, login) from exc
     raw.append(RawItem("github", "rest:/users/repos", login.lower(), now, repos))
@@ -108,7 +115,7 @@ class Refreshed:
 
     external_id: str
     login: str
-    status: str  # unchanged, changed, gone, dropped, error
+    status: str  # unchanged, changed, first (no ETag stored yet), gone, dropped, error
     profile: ProfileItem | None = None
     raw: RawItem | None = None
     detail: str | None = None
@@ -148,7 +155,7 @@ def refresh_one(
     profile = parse.parse_user(data, now, etag=new_etag)
     if profile is None:
         return Refreshed(external_id, login, "dropped", raw=raw)
-    return Refreshed(external_id, login, "changed", profile=profile, raw=raw)
+    return Refreshed(external_id, login, "changed" if etag else "first", profile=profile, raw=raw)
 
 
 def refresh_many(

@@ -1,0 +1,107 @@
+"""`scout lookup github` and `scout refresh github` (PyGithub, REST) against the sandbox."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+from sqlalchemy import create_engine, text
+from typer.testing import CliRunner
+
+from crawlers.sandbox.model import SandboxOptions
+from crawlers.sandbox.server import SandboxServer
+from crawlers.sandbox.world import generate
+from scout.cli import app
+
+runner = CliRunner()
+TOKEN = "ghp_" + "l" * 36
+
+
+@pytest.fixture(scope="module")
+def world():
+    return generate(11, 2000)
+
+
+@pytest.fixture(scope="module")
+def sandbox(world):
+    with SandboxServer(world, SandboxOptions(rate_limit=100_000)) as server:
+        yield server
+
+
+def core_remaining(sandbox):
+    request = urllib.request.Request(
+        sandbox.github_url + "/rate_limit", headers={"Authorization": f"token {TOKEN}"}
+    )
+    with urllib.request.urlopen(request) as response:
+        return json.load(response)["resources"]["core"]["remaining"]
+
+
+def people(world, n, kind="User"):
+    return [
+        a
+        for a in world.github.values()
+        if a.type == kind and not a.login.endswith("[bot]") and (kind != "User" or a.repos)
+    ][:n]
+
+
+def invoke(url, sandbox, *args, token=TOKEN):
+    env = {"GITHUB_TOKEN": token} if token else {}
+    return runner.invoke(app, ["--db", url, *args, "--api-url", sandbox.github_url], env=env)
+
+
+def test_lookup_stores_profile_and_every_repository(world, sandbox, tmp_path):
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    (person,) = people(world, 1)
+    result = invoke(url, sandbox, "lookup", "github", person.login, "--json")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert shown["external_id"] == str(person.id) and shown["handle"] == person.login
+    assert shown["etag"]
+    assert {r["name"] for r in shown["repositories"]} == {r.name for r in person.repos}
+    topics = {r.name: sorted(r.topics) for r in person.repos}
+    assert all(sorted(r["topics"]) == topics[r["name"]] for r in shown["repositories"])
+    table = invoke(url, sandbox, "lookup", "github", person.login)
+    assert table.exit_code == 0 and person.login in table.output
+
+
+def test_lookup_refuses_organisations_unknown_logins_and_bad_tokens(world, sandbox, tmp_path):
+    url = f"sqlite:///{tmp_path / 'o.db'}"
+    (org,) = people(world, 1, kind="Organization")
+    result = invoke(url, sandbox, "lookup", "github", org.login)
+    assert result.exit_code == 2 and "organisation" in result.output
+    result = invoke(url, sandbox, "lookup", "github", "no-such-person-xyz")
+    assert result.exit_code == 2 and "no GitHub account" in result.output
+    result = invoke(url, sandbox, "lookup", "github", org.login, token="bad-token-123456")
+    assert result.exit_code == 2 and "401" in result.output
+    assert "bad-token-123456" not in result.output
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM profiles")).scalar() == 0
+    engine.dispose()
+
+
+def test_refresh_of_unchanged_profiles_costs_no_quota(world, sandbox, tmp_path):
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    chosen = people(world, 5)
+    for person in chosen:
+        assert invoke(url, sandbox, "lookup", "github", person.login).exit_code == 0
+    before = core_remaining(sandbox)
+    result = invoke(url, sandbox, "refresh", "github", "--stale-days", "0")
+    assert result.exit_code == 0, result.output
+    assert "5 unchanged" in result.output
+    assert core_remaining(sandbox) == before
+    # A stale ETag means the profile changed: it is fetched (one point) and re-parsed.
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE profiles SET etag = 'W/\"old\"', name = 'x' WHERE id = 1"))
+    result = invoke(url, sandbox, "refresh", "github", "--stale-days", "0")
+    assert result.exit_code == 0, result.output
+    assert "4 unchanged" in result.output and "1 changed" in result.output
+    with engine.connect() as conn:
+        name, etag = conn.execute(text("SELECT name, etag FROM profiles WHERE id = 1")).one()
+    engine.dispose()
+    assert etag != 'W/"old"' and name != "x"
+    assert core_remaining(sandbox) == before - 1
+    result = invoke(url, sandbox, "refresh", "github", "--stale-days", "30")
+    assert result.exit_code == 0 and "Refreshed 0" in result.output
