@@ -6,7 +6,9 @@ import scout.cmd_crawl  # noqa: F401
 import scout.cmd_db  # noqa: F401
 import scout.cmd_github  # noqa: F401
 import scout.cmd_kaggle  # noqa: F401
+import scout.cmd_locate  # noqa: F401
 import scout.cmd_sandbox  # noqa: F401
+import scout.cmd_scoring  # noqa: F401
 from scout.app import app
 
 

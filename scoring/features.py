@@ -1,0 +1,329 @@
+"""Candidate features from stored activity: one row per candidate, one column per feature.
+
+Features are computed from what the crawlers stored (repositories, Stack Overflow tag stats,
+Kaggle achievements, followers) and what enrich derived (skill tags, linked profiles, regions).
+They never read anything that could stand for gender, ethnicity or age.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scoring.ranking import RankingConfig, Vocabulary
+from storage.models import (
+    Candidate,
+    CandidateProfile,
+    KaggleAchievement,
+    Profile,
+    ProfileLocation,
+    Repository,
+    SkillTag,
+    SOTagStat,
+)
+
+# A repository with many stars and almost no forks is a farmed or bought star count: real
+# projects people use get forked (one fork for every 3-30 stars is usual).
+FARM_MIN_STARS = 100
+FARM_FORK_RATIO = 0.01
+_WORD = re.compile(r"[a-z0-9+#.]+(?:-[a-z0-9+#.]+)*")
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """A feature: how the learned model transforms it and how a recruiter reads it."""
+
+    name: str
+    kind: str  # count (log-scaled), share (0..1), level (small ordinal)
+    words: Callable[[float], str]
+
+
+def _n(singular: str, plural: str | None = None) -> Callable[[float], str]:
+    def say(v: float) -> str:
+        n = round(v)
+        return f"{n:,} {singular if n == 1 else (plural or singular + 's')}"
+
+    return say
+
+
+_TIERS = ["novice", "contributor", "expert", "master", "grandmaster"]
+
+FEATURES: dict[str, FeatureSpec] = {
+    spec.name: spec
+    for spec in [
+        FeatureSpec("ml_skill", "count", lambda v: f"ML skill strength {v:.1f}"),
+        FeatureSpec("mlops_skill", "count", lambda v: f"MLOps skill strength {v:.1f}"),
+        FeatureSpec("ml_repos", "count", _n("ML repo")),
+        FeatureSpec("mlops_repos", "count", _n("MLOps repo")),
+        FeatureSpec(
+            "ml_repo_stars", "count", _n("star on ML/MLOps repos", "stars on ML/MLOps repos")
+        ),
+        FeatureSpec("own_stars", "count", _n("star on own repos", "stars on own repos")),
+        FeatureSpec("so_ml_answers", "count", _n("SO answer in ML tags", "SO answers in ML tags")),
+        FeatureSpec("so_ml_score", "count", lambda v: f"SO answer score {round(v):,} in ML tags"),
+        FeatureSpec("kaggle_tier", "level", lambda v: f"Kaggle {_TIERS[min(4, max(0, round(v)))]}"),
+        FeatureSpec("kaggle_medals", "count", lambda v: f"{round(v):,} Kaggle medal points"),
+        FeatureSpec("recency", "share", lambda v: _recency_words(v)),
+        FeatureSpec("platforms", "level", _n("linked platform")),
+        FeatureSpec("fork_share", "share", lambda v: f"{v:.0%} of repos are forks"),
+        FeatureSpec("star_farming", "share", lambda v: f"{v:.0%} of stars look farmed"),
+        FeatureSpec("followers", "count", _n("follower")),
+    ]
+}
+RECENCY_DAYS = 365.0
+
+
+def _recency_words(v: float) -> str:
+    if v <= 0:
+        return "no dated activity"
+    days = -math.log(v) * RECENCY_DAYS
+    return "active this month" if days < 31 else f"last active {days / 30.4:.0f} months ago"
+
+
+def spec_for(name: str) -> FeatureSpec:
+    """The spec of a feature, including opt-in indicator features such as region:india."""
+    if name in FEATURES:
+        return FEATURES[name]
+
+    def say(v: float) -> str:
+        return f"{name} = {'yes' if v else 'no'}"
+
+    return FeatureSpec(name, "share", say)
+
+
+def describe(name: str, value: float) -> str:
+    """A feature's value in words a recruiter reads ("14 ML repos")."""
+    return spec_for(name).words(float(value))
+
+
+class Matcher:
+    """Decides whether a repository or a tag is about ML or MLOps (ranking.toml vocabulary)."""
+
+    def __init__(self, vocab: Vocabulary) -> None:
+        self.ml = {t.lower() for t in vocab.ml_terms}
+        self.mlops = {t.lower() for t in vocab.mlops_terms}
+        self.ml_categories = {c.lower() for c in vocab.ml_categories}
+        self.mlops_categories = {c.lower() for c in vocab.mlops_categories}
+
+    def words(self, *texts: str | None) -> set[str]:
+        out: set[str] = set()
+        for text in texts:
+            if text:
+                for word in _WORD.findall(text.lower()):
+                    out.add(word)
+                    out.update(word.split("-"))
+        return out
+
+    def repo_kind(self, name: str, topics: Iterable[str], description: str | None) -> str | None:
+        """'mlops', 'ml' or None (MLOps wins: it is the rarer, more specific signal)."""
+        found = {str(t).lower() for t in topics or ()} | self.words(name, description)
+        if found & self.mlops:
+            return "mlops"
+        if found & self.ml:
+            return "ml"
+        return None
+
+    def tag_kind(self, tag: str) -> str | None:
+        tag = tag.lower()
+        return "mlops" if tag in self.mlops else "ml" if tag in self.ml else None
+
+    def category_kind(self, category: str | None) -> str | None:
+        c = (category or "").lower()
+        return "mlops" if c in self.mlops_categories else "ml" if c in self.ml_categories else None
+
+
+def is_farmed(stars: int, forks: int) -> bool:
+    return stars >= FARM_MIN_STARS and forks <= stars * FARM_FORK_RATIO
+
+
+@dataclass
+class _Acc:
+    """Running totals for one candidate while rows stream in."""
+
+    ml_skill: float = 0.0
+    mlops_skill: float = 0.0
+    ml_repos: int = 0
+    mlops_repos: int = 0
+    ml_repo_stars: int = 0
+    own_stars: int = 0
+    farmed_stars: int = 0
+    repos: int = 0
+    forks: int = 0
+    so_ml_answers: int = 0
+    so_ml_score: int = 0
+    kaggle_tier: int = 0
+    kaggle_medals: int = 0
+    followers: int = 0
+    sources: frozenset[str] = frozenset()
+    last: datetime | None = None
+    regions: frozenset[str] = frozenset()
+    countries: frozenset[str] = frozenset()
+
+    def seen(self, when: datetime | None) -> None:
+        if when is not None and (self.last is None or when > self.last):
+            self.last = when
+
+
+def rows(session: Session, stmt: Any) -> Iterator[Any]:
+    """Result rows, untyped: columns of several queries share one loop's names."""
+    return iter(session.execute(stmt))
+
+
+def _chunks(ids: list[int] | None, size: int = 900) -> Iterable[list[int] | None]:
+    # SQLite caps bound parameters; None means "every candidate" in one pass.
+    if ids is None:
+        yield None
+        return
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+def load_features(
+    session: Session,
+    config: RankingConfig,
+    candidate_ids: list[int] | None = None,
+    now: datetime | None = None,
+) -> tuple[pd.DataFrame, dict[int, datetime | None]]:
+    """Every feature of every (or the given) candidate, and each one's last activity date.
+
+    The frame is indexed by candidate_id and has one float column per feature in
+    FEATURES plus the opt-in indicators ranking.toml lists.
+    """
+    now = now or datetime.now(UTC)
+    match = Matcher(config.vocabulary)
+    acc: dict[int, _Acc] = defaultdict(_Acc)
+    link = CandidateProfile
+    for ids in _chunks(candidate_ids):
+
+        def where(stmt: Any, ids: list[int] | None = ids) -> Any:
+            return stmt if ids is None else stmt.where(link.candidate_id.in_(ids))
+
+        for cid in session.scalars(
+            select(Candidate.id)
+            if ids is None
+            else select(Candidate.id).where(Candidate.id.in_(ids))
+        ):
+            acc[cid]
+        prof = select(link.candidate_id, Profile.source, Profile.followers, Profile.updated_at)
+        for cid, source, followers, updated in rows(
+            session, where(prof.join(Profile, Profile.id == link.profile_id))
+        ):
+            a = acc[cid]
+            a.sources = a.sources | {source}
+            a.followers = max(a.followers, followers or 0)
+            a.seen(updated)
+        repo = select(
+            link.candidate_id,
+            Repository.name,
+            Repository.topics,
+            Repository.description,
+            Repository.stars,
+            Repository.forks,
+            Repository.is_fork,
+            Repository.pushed_at,
+        ).join(Repository, Repository.profile_id == link.profile_id)
+        for cid, name, topics, desc, stars, forks, is_fork, pushed in rows(session, where(repo)):
+            a = acc[cid]
+            a.repos += 1
+            if is_fork:
+                a.forks += 1
+                continue
+            a.seen(pushed)
+            a.own_stars += stars
+            if is_farmed(stars, forks):
+                a.farmed_stars += stars
+                continue
+            kind = match.repo_kind(name, topics or [], desc)
+            if kind == "ml":
+                a.ml_repos += 1
+            elif kind == "mlops":
+                a.mlops_repos += 1
+            if kind:
+                a.ml_repo_stars += stars
+        so = select(
+            link.candidate_id, SOTagStat.tag, SOTagStat.answer_count, SOTagStat.answer_score
+        )
+        for cid, tag, answers, score in rows(
+            session, where(so.join(SOTagStat, SOTagStat.profile_id == link.profile_id))
+        ):
+            if match.tag_kind(tag):
+                acc[cid].so_ml_answers += answers
+                acc[cid].so_ml_score += max(0, score)
+        kg = select(
+            link.candidate_id,
+            KaggleAchievement.tier,
+            KaggleAchievement.gold,
+            KaggleAchievement.silver,
+            KaggleAchievement.bronze,
+            KaggleAchievement.tier_achieved_at,
+        ).join(KaggleAchievement, KaggleAchievement.profile_id == link.profile_id)
+        for cid, tier, gold, silver, bronze, when in rows(session, where(kg)):
+            a = acc[cid]
+            a.kaggle_tier = max(a.kaggle_tier, min(tier, 4))  # 5 is Kaggle staff, not a level
+            a.kaggle_medals += 3 * gold + 2 * silver + bronze
+            a.seen(when)
+        sk = select(link.candidate_id, SkillTag.category, SkillTag.strength)
+        for cid, category, strength in rows(
+            session, where(sk.join(SkillTag, SkillTag.profile_id == link.profile_id))
+        ):
+            kind = match.category_kind(category)
+            if kind == "ml":
+                acc[cid].ml_skill += strength
+            elif kind == "mlops":
+                acc[cid].mlops_skill += strength
+        if any(f.startswith(("region:", "country:")) for f in config.features):
+            loc = select(link.candidate_id, ProfileLocation.regions, ProfileLocation.country)
+            for cid, regions, country in rows(
+                session,
+                where(loc.join(ProfileLocation, ProfileLocation.profile_id == link.profile_id)),
+            ):
+                a = acc[cid]
+                a.regions = a.regions | set(regions or [])
+                a.countries = a.countries | ({country} if country else set())
+    return _frame(acc, config, now), {cid: a.last for cid, a in acc.items()}
+
+
+def _frame(acc: dict[int, _Acc], config: RankingConfig, now: datetime) -> pd.DataFrame:
+    ids = sorted(acc)
+    cols: dict[str, list[float]] = {name: [] for name in FEATURES}
+    extra = [f for f in config.features if f not in FEATURES]
+    for name in extra:
+        cols[name] = []
+    for cid in ids:
+        a = acc[cid]
+        days = (now - a.last).total_seconds() / 86400 if a.last else None
+        values = {
+            "ml_skill": a.ml_skill,
+            "mlops_skill": a.mlops_skill,
+            "ml_repos": a.ml_repos,
+            "mlops_repos": a.mlops_repos,
+            "ml_repo_stars": a.ml_repo_stars,
+            "own_stars": a.own_stars,
+            "so_ml_answers": a.so_ml_answers,
+            "so_ml_score": a.so_ml_score,
+            "kaggle_tier": a.kaggle_tier,
+            "kaggle_medals": a.kaggle_medals,
+            "recency": math.exp(-max(0.0, days) / RECENCY_DAYS) if days is not None else 0.0,
+            "platforms": len(a.sources),
+            "fork_share": a.forks / a.repos if a.repos else 0.0,
+            "star_farming": a.farmed_stars / a.own_stars if a.own_stars else 0.0,
+            "followers": a.followers,
+        }
+        for name in FEATURES:
+            cols[name].append(float(values[name]))
+        for name in extra:
+            kind, _, value = name.partition(":")
+            pool = a.regions if kind == "region" else a.countries
+            cols[name].append(1.0 if value in pool or value.upper() in pool else 0.0)
+    frame = pd.DataFrame(cols, index=pd.Index(ids, name="candidate_id"), dtype=np.float64)
+    return frame

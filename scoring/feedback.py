@@ -1,0 +1,103 @@
+"""Read recruiter decisions back from a shortlist CSV into feedback_labels."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config.errors import ScoutError
+from storage.models import Candidate, FeedbackLabel
+from storage.upsert import upsert
+
+# Graded relevance of each decision: the learned model trains on label >= 1, NDCG uses the grade.
+LABELS = {"no": 0.0, "yes": 1.0, "contacted": 1.0, "replied": 2.0, "hired": 3.0}
+REQUIRED = ("candidate_id", "decision")
+
+
+class FeedbackError(ScoutError):
+    """A feedback CSV that cannot be read as a whole."""
+
+
+@dataclass
+class ImportReport:
+    labels: int = 0
+    blank: int = 0
+    decisions: Counter[str] = field(default_factory=Counter)
+    unknown_values: list[tuple[int, str]] = field(default_factory=list)  # (row number, value)
+    unknown_candidates: list[tuple[int, str]] = field(default_factory=list)
+
+
+def import_feedback(session: Session, path: Path, now: datetime | None = None) -> ImportReport:
+    """Store each row's decision as a label; re-importing the same file updates its labels.
+
+    Row numbers are the spreadsheet's (the header is row 1). A missing column, a file that is
+    not UTF-8 or not CSV at all is one FeedbackError; bad values are reported per row.
+    """
+    now = now or datetime.now(UTC)
+    report = ImportReport()
+    rows = []
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = [h.strip().lower() for h in reader.fieldnames or []]
+            missing = [c for c in REQUIRED if c not in header]
+            if missing:
+                raise FeedbackError(
+                    f"{path}: missing column(s) {', '.join(missing)}: import the CSV that "
+                    "`scout shortlist` wrote, with its header row"
+                )
+            reader.fieldnames = header
+            for number, row in enumerate(reader, start=2):
+                rows.append(
+                    (
+                        number,
+                        (row.get("candidate_id") or "").strip(),
+                        (row.get("decision") or "").strip(),
+                    )
+                )
+    except FileNotFoundError as exc:
+        raise FeedbackError(f"{path}: file not found") from exc
+    except UnicodeDecodeError as exc:
+        raise FeedbackError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save it as 'CSV UTF-8' and retry"
+        ) from exc
+    except csv.Error as exc:
+        raise FeedbackError(f"{path}: not a readable CSV: {exc}") from exc
+    ids = {int(c) for _, c, _ in rows if c.lstrip("'").isdigit()}
+    known = (
+        set(session.scalars(select(Candidate.id).where(Candidate.id.in_(ids)))) if ids else set()
+    )
+    out = []
+    for number, raw_id, raw_decision in rows:
+        decision = raw_decision.lstrip("'").strip().lower()
+        if not decision:
+            report.blank += 1
+            continue
+        if decision not in LABELS:
+            report.unknown_values.append((number, raw_decision))
+            continue
+        cid = raw_id.lstrip("'")
+        if not cid.isdigit() or int(cid) not in known:
+            report.unknown_candidates.append((number, raw_id))
+            continue
+        report.decisions[decision] += 1
+        out.append(
+            {
+                "candidate_id": int(cid),
+                "decision": decision,
+                "label": LABELS[decision],
+                "source_file": str(path.resolve()),
+                "row_number": number,
+                "imported_at": now,
+            }
+        )
+    if out:
+        upsert(session, FeedbackLabel, out, ("candidate_id", "source_file"))
+    report.labels = len(out)
+    return report

@@ -1,0 +1,89 @@
+"""Score every candidate with the active model and store scores with their explanations."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scoring.explain import top_reasons, why_text
+from scoring.features import load_features
+from scoring.model import Ranker, load_ranker
+from scoring.ranking import RankingConfig
+from storage.models import Score
+from storage.upsert import upsert
+
+
+@dataclass
+class RankStats:
+    version: str
+    kind: str
+    candidates: int
+    scored: int
+    unchanged: int
+
+
+def _sha(values: np.ndarray) -> str:
+    # Rounded so a recency that drifts by hours does not rewrite every score every run.
+    return hashlib.sha256(np.round(values, 2).tobytes()).hexdigest()[:32]
+
+
+def rank_all(
+    session: Session,
+    config: RankingConfig,
+    ranker: Ranker | None = None,
+    now: datetime | None = None,
+    force: bool = False,
+) -> RankStats:
+    """Score all candidates; rows whose features did not change since the last run are skipped.
+
+    Uses the active learned model, or the heuristic prior before any model was trained.
+    """
+    now = now or datetime.now(UTC)
+    ranker = ranker or load_ranker(session, config)
+    X, last = load_features(session, config, now=now)
+    if X.empty:
+        return RankStats(ranker.version, ranker.kind, 0, 0, 0)
+    values = X[ranker.features].to_numpy(dtype=np.float64)
+    shas = [_sha(row) for row in values]
+    known: dict[int, str | None] = {}
+    if not force:
+        known = dict(
+            session.execute(
+                select(Score.candidate_id, Score.input_sha).where(
+                    Score.model_version == ranker.version
+                )
+            ).all()
+        )
+    todo = [i for i, cid in enumerate(X.index) if force or known.get(int(cid)) != shas[i]]
+    if todo:
+        sub = X.iloc[todo]
+        scores = ranker.score(sub)
+        reasons = top_reasons(ranker, sub)
+        rows: list[dict[str, Any]] = []
+        for j, i in enumerate(todo):
+            cid = int(X.index[i])
+            when = last.get(cid)
+            rows.append(
+                {
+                    "candidate_id": cid,
+                    "model_version": ranker.version,
+                    "score": round(float(scores[j]), 3),
+                    "features": {f: float(values[i, k]) for k, f in enumerate(ranker.features)},
+                    "explanation": {
+                        "reasons": [list(r) for r in reasons[j]],
+                        "unit": ranker.unit,
+                        "text": why_text(reasons[j], ranker.unit),
+                        "last_activity": when.isoformat() if when else None,
+                    },
+                    "input_sha": shas[i],
+                    "scored_at": now,
+                }
+            )
+        upsert(session, Score, rows, ("candidate_id", "model_version"))
+    return RankStats(ranker.version, ranker.kind, len(X), len(todo), len(X) - len(todo))

@@ -1,0 +1,103 @@
+"""ranking.toml, typed: the feature list, the heuristic prior's weights, the model's settings."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from config.data import load_data_file
+
+# Names a feature may never carry: the ranker must not see protected attributes, even by proxy
+# of a deliberately named column.
+PROTECTED = re.compile(
+    r"gender|sex|ethnic|race|racial|age\b|_age|age_|birth|religio|nationality|disab|marital",
+    re.IGNORECASE,
+)
+OPT_IN_PREFIXES = ("region:", "country:")
+
+
+class Heuristic(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    weights: dict[str, float]
+    caps: dict[str, float] = Field(default_factory=dict)
+
+
+class ModelSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    estimator: Literal["logistic_regression", "hist_gradient_boosting"] = "logistic_regression"
+    C: float = Field(1.0, gt=0)
+    learning_rate: float = Field(0.1, gt=0)
+    max_iter: int = Field(200, ge=1)
+    max_leaf_nodes: int = Field(15, ge=2)
+    min_samples_leaf: int = Field(20, ge=1)
+    l2_regularization: float = Field(1.0, ge=0)
+    cv_folds: int = Field(5, ge=2)
+    random_state: int = 0
+
+
+class Vocabulary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ml_terms: list[str]
+    mlops_terms: list[str]
+    ml_categories: list[str]
+    mlops_categories: list[str]
+
+
+class Audit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    top_k: int = Field(50, ge=1)
+    share_change: float = Field(0.10, gt=0, le=1)
+
+
+class RankingConfig(BaseModel):
+    """The whole of ranking.toml."""
+
+    model_config = ConfigDict(extra="forbid")
+    features: list[str]
+    heuristic: Heuristic
+    model: ModelSettings = Field(default_factory=ModelSettings)  # type: ignore[arg-type]
+    vocabulary: Vocabulary
+    audit: Audit = Field(default_factory=Audit)  # type: ignore[arg-type]
+
+    @model_validator(mode="after")
+    def _check_features(self) -> RankingConfig:
+        from scoring.features import FEATURES
+
+        if not self.features:
+            raise ValueError("features: list at least one feature")
+        if len(set(self.features)) != len(self.features):
+            raise ValueError("features: a feature is listed twice")
+        for name in self.features:
+            if PROTECTED.search(name.split(":", 1)[-1] if ":" in name else name):
+                raise ValueError(f"features: {name!r} would encode a protected attribute")
+            if name not in FEATURES and not name.startswith(OPT_IN_PREFIXES):
+                known = ", ".join(FEATURES)
+                raise ValueError(f"features: unknown feature {name!r} (known: {known})")
+        unknown = (
+            set(self.heuristic.weights)
+            - set(FEATURES)
+            - {f for f in self.features if f.startswith(OPT_IN_PREFIXES)}
+        )
+        if unknown:
+            raise ValueError(f"heuristic.weights: unknown feature(s) {sorted(unknown)}")
+        return self
+
+    def fingerprint(self) -> str:
+        """A short hash of what the heuristic prior depends on (its version)."""
+        parts = (
+            self.features,
+            sorted(self.heuristic.weights.items()),
+            sorted(self.heuristic.caps.items()),
+            self.vocabulary.model_dump(),
+        )
+        text = repr(parts)
+        return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def load_ranking(path: Path | None = None) -> RankingConfig:
+    """ranking.toml: the user's copy when given (Settings.ranking_file), else ours."""
+    return load_data_file("ranking.toml", path, RankingConfig)

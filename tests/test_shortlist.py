@@ -1,0 +1,199 @@
+"""Shortlists: filters, CSV that opens cleanly in a spreadsheet, no formula cells, replace whole."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from scoring.rank import rank_all
+from scoring.ranking import load_ranking
+from scoring.shortlist import (
+    CSV_COLUMNS,
+    Filters,
+    columns_for,
+    safe_cell,
+    save_shortlist,
+    select_candidates,
+    shortlist_rows,
+    write_csv,
+)
+from storage.db import open_database, session_scope
+from storage.models import (
+    Candidate,
+    CandidateProfile,
+    FeedbackLabel,
+    Profile,
+    ProfileLocation,
+    Repository,
+    ShortlistEntry,
+)
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+HOSTILE = ['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(A1)", "\t=1", "\r=1", " =1", "＝1"]
+
+
+def add_person(
+    session,
+    cid,
+    name,
+    *,
+    stars=0,
+    ml_repos=0,
+    region=None,
+    country=None,
+    email=None,
+    bio=None,
+    source="github",
+):
+    session.add(Candidate(id=cid, display_name=name))
+    p = Profile(
+        source=source,
+        external_id=str(cid),
+        handle=f"u{cid}",
+        name=name,
+        bio=bio,
+        email=email,
+        website=f"https://u{cid}.dev",
+        followers=cid,
+        profile_url=f"https://github.com/u{cid}",
+        first_seen=NOW,
+        last_seen=NOW,
+        updated_at=NOW,
+    )
+    session.add(p)
+    session.flush()
+    session.add(
+        CandidateProfile(
+            candidate_id=cid, profile_id=p.id, method="self", confidence=1, evidence={}
+        )
+    )
+    for i in range(ml_repos):
+        session.add(
+            Repository(
+                profile_id=p.id,
+                name=f"pytorch-thing-{i}",
+                topics=["pytorch"],
+                stars=stars,
+                forks=stars // 5,
+                is_fork=False,
+                pushed_at=NOW,
+            )
+        )
+    if country:
+        session.add(
+            ProfileLocation(
+                profile_id=p.id,
+                country=country,
+                regions=[region] if region else [],
+                confidence=0.9,
+                evidence={},
+            )
+        )
+    session.flush()
+
+
+@pytest.fixture
+def engine(tmp_path):
+    engine = open_database(f"sqlite:///{tmp_path / 's.db'}")
+    with session_scope(engine) as s:
+        for i, name in enumerate(HOSTILE, start=1):
+            add_person(
+                s,
+                i,
+                name,
+                stars=150,
+                ml_repos=i % 4 + 1,
+                region="eastern-europe",
+                country="PL",
+                email=f"=cmd|' /C calc'!A0{i}@x.io",
+                bio=name,
+            )
+        add_person(s, 20, "Ana Álvarez", stars=5, ml_repos=2, region="latin-america", country="MX")
+        add_person(s, 21, "No Ml", stars=0, ml_repos=0, region="eastern-europe", country="UA")
+        rank_all(s, load_ranking(), now=NOW)
+    yield engine
+    engine.dispose()
+
+
+def test_safe_cell_neutralises_every_formula_start():
+    for text in HOSTILE:
+        assert safe_cell(text).startswith("'"), text
+    assert safe_cell("Ana") == "Ana" and safe_cell(12) == "12" and safe_cell(None) == ""
+
+
+def test_no_formula_cell_in_any_csv(engine):
+    config = load_ranking()
+    with session_scope(engine) as s:
+        picked = select_candidates(s, rank_all(s, config, now=NOW).version, Filters(top=0), config)
+        buf = io.StringIO(newline="")
+        n = write_csv(
+            shortlist_rows(s, config, picked, include_contacts=True),
+            buf,
+            columns_for(True),
+            bom=True,
+        )
+    assert n == len(HOSTILE) + 2
+    text = buf.getvalue()
+    assert text.startswith("\ufeffrank,score,name")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0] == columns_for(True) and len(rows) == n + 1
+    for row in rows[1:]:
+        for cell in row:
+            assert not cell.lstrip(" ").startswith(("=", "+", "-", "@", "\t", "\r", "＝")), row
+    names = {r[2] for r in rows[1:]}
+    assert '\'=HYPERLINK("http://x","y")' in names and "Ana Álvarez" in names
+
+
+def test_contacts_only_when_asked_and_columns_fixed(engine):
+    config = load_ranking()
+    with session_scope(engine) as s:
+        version = rank_all(s, config, now=NOW).version
+        picked = select_candidates(s, version, Filters(top=3), config)
+        rows = list(shortlist_rows(s, config, picked))
+    assert CSV_COLUMNS[-1] == "decision" and "email" not in CSV_COLUMNS
+    buf = io.StringIO()
+    write_csv(rows, buf, columns_for(False))
+    assert "@x.io" not in buf.getvalue() and ".dev" not in buf.getvalue()
+    assert rows[0]["rank"] == 1 and rows[0]["decision"] == ""
+    assert "pytorch repos" in rows[0]["top_skills"] and rows[0]["why_ranked"]
+    assert rows[0]["github_url"].startswith("https://github.com/")
+
+
+def test_filters_region_country_skill_source_exclude(engine):
+    config = load_ranking()
+    with session_scope(engine) as s:
+        v = rank_all(s, config, now=NOW).version
+
+        def ids(**kw):
+            return {c for c, _, _ in select_candidates(s, v, Filters(top=0, **kw), config)}
+
+        assert ids(region="latin-america") == {20}
+        assert ids(country="ua") == {21}
+        assert 21 not in ids(skill="ml") and 20 in ids(skill="ml")
+        assert ids(source="kaggle") == set()
+        assert len(ids(min_score=101)) == 0
+        assert ids(active_since=datetime(2030, 1, 1, tzinfo=UTC)) == set()
+        s.add(FeedbackLabel(candidate_id=20, decision="contacted", label=1, source_file="a.csv"))
+        s.flush()
+        assert 20 not in ids(exclude_contacted=True)
+        top = select_candidates(s, v, Filters(top=3), config)
+        assert len(top) == 3 and [t[1] for t in top] == sorted((t[1] for t in top), reverse=True)
+
+
+def test_shortlist_is_replaced_whole_under_its_name(engine):
+    config = load_ranking()
+    with session_scope(engine) as s:
+        v = rank_all(s, config, now=NOW).version
+        save_shortlist(s, "weekly", v, Filters(), select_candidates(s, v, Filters(top=5), config))
+        save_shortlist(s, "weekly", v, Filters(), select_candidates(s, v, Filters(top=2), config))
+        assert s.scalar(select(func.count()).select_from(ShortlistEntry)) == 2
+
+
+def test_rank_is_incremental(engine):
+    with session_scope(engine) as s:
+        stats = rank_all(s, load_ranking(), now=NOW)
+    assert stats.scored == 0 and stats.unchanged == stats.candidates == len(HOSTILE) + 2
