@@ -139,12 +139,14 @@ def _ingest(
     seen_at: datetime,
 ) -> _Counts:
     achievements = Achievements()
-    for _line, row in _parsed(infos[ACHIEVEMENTS], result, progress, parse.parse_achievement):
+    for _line, _fields, row in _parsed(
+        infos[ACHIEVEMENTS], result, progress, parse.achievement_parser
+    ):
         achievements.add(row)
     achievements.finish()
     activity = Activity()
-    for _line, (user_id, day) in _parsed(
-        infos[SUBMISSIONS], result, progress, parse.parse_submission
+    for _line, _fields, (user_id, day) in _parsed(
+        infos[SUBMISSIONS], result, progress, parse.submission_parser
     ):
         activity.add(user_id, day)
     activity.finish()
@@ -156,8 +158,8 @@ def _ingest(
     with session_scope(engine) as session:
         hashes = suppressed_hashes(session, parse.SOURCE)
     writer = _Writer(engine, infos, options.batch_size, counts)
-    chunk: list[tuple[int, tuple[int, str, str, int, int], list[str]]] = []
-    for line, fields_, user in _parsed_with_fields(infos[USERS], result, progress):
+    chunk: list[tuple[int, parse.UserTuple, list[str]]] = []
+    for line, fields_, user in _parsed(infos[USERS], result, progress, parse.user_parser):
         chunk.append((line, user, fields_))
         if len(chunk) >= options.chunk_rows:
             _users_chunk(chunk, achievements, activity, cutoff, options, hashes, writer, seen_at)
@@ -172,40 +174,31 @@ def _parsed(
     info: FileInfo,
     result: IngestResult,
     progress: Progress | None,
-    parser: Callable[[list[str], dict[str, int]], Any],
-) -> Iterator[tuple[int, Any]]:
-    """(line, parsed row) of every good row; rows the parser rejects are counted as malformed."""
+    make_parser: Callable[[dict[str, int]], Callable[[list[str]], Any]],
+) -> Iterator[tuple[int, list[str], Any]]:
+    """(line, fields, parsed row) of every good row; rows the parser rejects are counted as
+    malformed, rows it returns None for are skipped."""
     report = result.files.setdefault(info.name, FileReport(info.name))
     positions, records = read_records(info.path, info.name, report)
+    parser = make_parser(positions)
+    every = 1 << 16
     for line, fields_ in records:
         try:
-            parsed = parser(fields_, positions)
+            parsed = parser(fields_)
         except parse.RowError as exc:
             report.rows -= 1
             report.bad(line, str(exc))
             continue
         if parsed is not None:
-            yield line, parsed
-        if progress is not None and report.rows % 50_000 == 0:
-            progress(info.name, report.chars, info.size)
+            yield line, fields_, parsed
+        if progress is not None and not report.rows % every:
+            progress(info.name, report.position(), info.size)
     if progress is not None:
         progress(info.name, info.size, info.size)
 
 
-def _parsed_with_fields(
-    info: FileInfo, result: IngestResult, progress: Progress | None
-) -> Iterator[tuple[int, list[str], tuple[int, str, str, int, int]]]:
-    def keep_fields(
-        fields_: list[str], pos: dict[str, int]
-    ) -> tuple[list[str], tuple[int, str, str, int, int]]:
-        return fields_, parse.parse_user(fields_, pos)
-
-    for line, (fields_, user) in _parsed(info, result, progress, keep_fields):
-        yield line, fields_, user
-
-
 def _users_chunk(
-    chunk: list[tuple[int, tuple[int, str, str, int, int], list[str]]],
+    chunk: list[tuple[int, parse.UserTuple, list[str]]],
     achievements: Achievements,
     activity: Activity,
     cutoff: int,
@@ -280,23 +273,36 @@ class _Writer:
                     )
                 ).all()
             )
+            # New profiles need no hash here (save_profiles computes it once).
             changed = [
-                (i, r) for i, r in by_id.values() if stored.get(i.external_id) != content_sha(i)
+                (i, r)
+                for i, r in by_id.values()
+                if i.external_id not in stored or stored[i.external_id] != content_sha(i)
             ]
             self.counts.profiles_unchanged += len(by_id) - len(changed)
             if not changed:
                 return
             save_profiles(session, [item for item, _raw in changed])
             self.counts.profiles_stored += len(changed)
-            self.counts.raw_records += self._save_raw(session, changed)
+            self.counts.raw_records += self._save_raw(session, changed, set(stored))
 
-    def _save_raw(self, session: Session, changed: list[tuple[ProfileItem, dict[str, str]]]) -> int:
-        keys = [item.external_id for item, _raw in changed]
+    def _save_raw(
+        self,
+        session: Session,
+        changed: list[tuple[ProfileItem, dict[str, str]]],
+        known: set[str],
+    ) -> int:
+        """Raw records of the rows whose hash differs from the latest one kept for the user."""
+        keys = [item.external_id for item, _raw in changed if item.external_id in known]
         latest: dict[tuple[str, str], str] = {}
-        rows = session.execute(
-            select(RawRecord.endpoint, RawRecord.key, RawRecord.payload)
-            .where(RawRecord.source == parse.SOURCE, RawRecord.key.in_(keys))
-            .order_by(RawRecord.id)
+        rows: Any = (
+            session.execute(
+                select(RawRecord.endpoint, RawRecord.key, RawRecord.payload)
+                .where(RawRecord.source == parse.SOURCE, RawRecord.key.in_(keys))
+                .order_by(RawRecord.id)
+            )
+            if keys
+            else []
         )
         for endpoint, key, payload in rows:
             if isinstance(payload, dict):

@@ -6,7 +6,7 @@ become day ordinals (`date.toordinal()`) so millions of them fit in int32 arrays
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
@@ -19,6 +19,21 @@ CATEGORY_CODE = {name: i for i, name in enumerate(CATEGORIES)}
 TIER_NAMES = ("Novice", "Contributor", "Expert", "Master", "Grandmaster", "Staff")
 NO_DATE = 0  # day ordinal meaning "no date" (ordinal 0 is not a date)
 NO_RANK = -1
+ZERO = frozenset({"0", "", "0.0"})
+USER_COLUMNS = ("Id", "UserName", "DisplayName", "RegisterDate", "PerformanceTier")
+ACHIEVEMENT_COLUMNS = (
+    "UserId",
+    "AchievementType",
+    "Tier",
+    "TierAchievementDate",
+    "Points",
+    "CurrentRanking",
+    "HighestRanking",
+    "TotalGold",
+    "TotalSilver",
+    "TotalBronze",
+)
+UserTuple = tuple[int, str, str, int, int]
 
 _DATE_CACHE: dict[str, int] = {}  # a few thousand distinct dates in a whole Meta Kaggle table
 
@@ -106,42 +121,70 @@ class AchievementRow(NamedTuple):
     bronze: int
 
 
-def parse_user(fields: Sequence[str], pos: dict[str, int]) -> tuple[int, str, str, int, int]:
-    """(id, user name, display name, register day, performance tier)."""
-    return (
-        ident(fields[pos["Id"]], "Id"),
-        fields[pos["UserName"]],
-        fields[pos["DisplayName"]],
-        day(fields[pos["RegisterDate"]], "RegisterDate", required=False),
-        integer(fields[pos["PerformanceTier"]], "PerformanceTier"),
+def user_parser(pos: dict[str, int]) -> Callable[[Sequence[str]], UserTuple]:
+    """A Users.csv row -> (id, user name, display name, register day, performance tier)."""
+    i_id, i_name, i_display, i_date, i_tier = (pos[c] for c in USER_COLUMNS)
+
+    def parse_user(f: Sequence[str]) -> UserTuple:
+        return (
+            ident(f[i_id], "Id"),
+            f[i_name],
+            f[i_display],
+            day(f[i_date], "RegisterDate", required=False),
+            integer(f[i_tier], "PerformanceTier"),
+        )
+
+    return parse_user
+
+
+def achievement_parser(pos: dict[str, int]) -> Callable[[Sequence[str]], AchievementRow | None]:
+    """A UserAchievements row -> AchievementRow; None for a row that says nothing (Novice, no
+    points, medals or ranking: most rows of the real file) or an unknown category."""
+    i_uid, i_type, i_tier, i_day, i_pts, i_cur, i_high, i_g, i_s, i_b = (
+        pos[c] for c in ACHIEVEMENT_COLUMNS
     )
 
+    def parse_achievement(f: Sequence[str]) -> AchievementRow | None:
+        code = CATEGORY_CODE.get(f[i_type])
+        uid = ident(f[i_uid], "UserId")
+        if code is None:
+            return None
+        if (
+            f[i_tier] == "0"
+            and f[i_pts] in ZERO
+            and f[i_g] in ZERO
+            and f[i_s] in ZERO
+            and f[i_b] in ZERO
+            and not f[i_cur]
+        ):
+            return None  # dropped unparsed: the fast path for most of the file
+        return AchievementRow(
+            uid,
+            code,
+            integer(f[i_tier], "Tier"),
+            day(f[i_day], "TierAchievementDate", required=False),
+            optional_integer(f[i_pts], "Points", 0),
+            optional_integer(f[i_cur], "CurrentRanking"),
+            optional_integer(f[i_high], "HighestRanking"),
+            optional_integer(f[i_g], "TotalGold", 0),
+            optional_integer(f[i_s], "TotalSilver", 0),
+            optional_integer(f[i_b], "TotalBronze", 0),
+        )
 
-def parse_achievement(fields: Sequence[str], pos: dict[str, int]) -> AchievementRow | None:
-    """One UserAchievements row; None for a category this crawler does not know."""
-    code = CATEGORY_CODE.get(fields[pos["AchievementType"]])
-    if code is None:
-        return None
-    return AchievementRow(
-        ident(fields[pos["UserId"]], "UserId"),
-        code,
-        integer(fields[pos["Tier"]], "Tier"),
-        day(fields[pos["TierAchievementDate"]], "TierAchievementDate", required=False),
-        optional_integer(fields[pos["Points"]], "Points", 0),
-        optional_integer(fields[pos["CurrentRanking"]], "CurrentRanking"),
-        optional_integer(fields[pos["HighestRanking"]], "HighestRanking"),
-        optional_integer(fields[pos["TotalGold"]], "TotalGold", 0),
-        optional_integer(fields[pos["TotalSilver"]], "TotalSilver", 0),
-        optional_integer(fields[pos["TotalBronze"]], "TotalBronze", 0),
-    )
+    return parse_achievement
 
 
-def parse_submission(fields: Sequence[str], pos: dict[str, int]) -> tuple[int, int] | None:
-    """(user id, submission day); None for a submission without a user (team-only rows)."""
-    user = fields[pos["SubmittedUserId"]]
-    if not user.strip():
-        return None
-    return ident(user, "SubmittedUserId"), day(fields[pos["SubmissionDate"]], "SubmissionDate")
+def submission_parser(pos: dict[str, int]) -> Callable[[Sequence[str]], tuple[int, int] | None]:
+    """A Submissions row -> (user id, submission day); None for a row without a user."""
+    i_user, i_date = pos["SubmittedUserId"], pos["SubmissionDate"]
+
+    def parse_submission(f: Sequence[str]) -> tuple[int, int] | None:
+        user = f[i_user]
+        if not user:
+            return None
+        return ident(user, "SubmittedUserId"), day(f[i_date], "SubmissionDate")
+
+    return parse_submission
 
 
 def achievement_item(row: Sequence[int]) -> KaggleAchievementItem:

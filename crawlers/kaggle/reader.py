@@ -11,13 +11,14 @@ from __future__ import annotations
 import csv
 import hashlib
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from config.errors import ScoutError
+from crawlers.kaggle.parse import ACHIEVEMENT_COLUMNS, USER_COLUMNS
 
 USERS = "Users.csv"
 ACHIEVEMENTS = "UserAchievements.csv"
@@ -25,19 +26,8 @@ SUBMISSIONS = "Submissions.csv"
 # The columns this crawler reads (a subset of each Meta Kaggle table: extra columns and any
 # column order are accepted, a missing or renamed one is an error).
 REQUIRED: dict[str, tuple[str, ...]] = {
-    USERS: ("Id", "UserName", "DisplayName", "RegisterDate", "PerformanceTier"),
-    ACHIEVEMENTS: (
-        "UserId",
-        "AchievementType",
-        "Tier",
-        "TierAchievementDate",
-        "Points",
-        "CurrentRanking",
-        "HighestRanking",
-        "TotalGold",
-        "TotalSilver",
-        "TotalBronze",
-    ),
+    USERS: USER_COLUMNS,
+    ACHIEVEMENTS: ACHIEVEMENT_COLUMNS,
     SUBMISSIONS: ("SubmittedUserId", "SubmissionDate"),
 }
 FILES = (USERS, ACHIEVEMENTS, SUBMISSIONS)
@@ -69,7 +59,7 @@ class FileReport:
     rows: int = 0
     malformed: int = 0
     samples: list[Malformed] = field(default_factory=list)
-    chars: int = 0  # characters read so far (progress)
+    position: Callable[[], int] = lambda: 0  # bytes read so far (progress)
 
     def bad(self, line: int, reason: str) -> None:
         self.malformed += 1
@@ -109,45 +99,18 @@ class _RecordTooLong(Exception):
     pass
 
 
-class _LineFeed:
-    """Feeds lines to csv.reader and remembers the lines of the record being parsed, so a
-    record broken by a stray quote can be dropped alone and the lines after it re-read."""
-
-    def __init__(self, handle: TextIO, report: FileReport) -> None:
-        self.handle = handle
-        self.report = report
-        self.replay: deque[str] = deque()
-        self.pending: list[str] = []
-        self.start = 2  # line number of the record being parsed (line 1 is the header)
-
-    def __iter__(self) -> _LineFeed:
-        return self
-
-    def __next__(self) -> str:
-        if self.replay:
-            line = self.replay.popleft()
-        else:
-            line = next(self.handle)
-            self.report.chars += len(line)
-        self.pending.append(line)
-        if len(self.pending) > MAX_RECORD_LINES:
+def _feed(replay: deque[str], lines: Iterator[str], pending: list[str]) -> Iterator[str]:
+    """Hands lines to csv.reader (lines to re-read first), remembering those of the record being
+    parsed, so a record broken by a stray quote can be dropped alone and the lines after it
+    read again."""
+    while replay:
+        pending.append(replay.popleft())
+        yield pending[-1]
+    for line in lines:
+        pending.append(line)
+        if len(pending) > MAX_RECORD_LINES:
             raise _RecordTooLong
-        return line
-
-    def done(self) -> int:
-        """The record is complete: returns its first line number."""
-        first = self.start
-        self.start += len(self.pending)
-        self.pending.clear()
-        return first
-
-    def drop_first(self) -> int:
-        """Skip the first line of a broken record and re-read the lines after it."""
-        first = self.start
-        self.replay.extendleft(reversed(self.pending[1:]))
-        self.start += 1
-        self.pending.clear()
-        return first
+        yield line
 
 
 def check_header(name: str, header: Sequence[str]) -> dict[str, int]:
@@ -183,35 +146,43 @@ def read_records(
         handle.close()
         raise KaggleFileError(f"{name} is empty (no header line)")
     positions = check_header(name, header)
+    # The text layer forbids tell() while iterating; the byte buffer beneath it does not.
+    buffer: BinaryIO = handle.buffer  # type: ignore[assignment]
+    report.position = buffer.tell
     return positions, _records(handle, len(header), report)
 
 
 def _records(handle: TextIO, width: int, report: FileReport) -> Iterator[tuple[int, list[str]]]:
-    feed = _LineFeed(handle, report)
+    pending: list[str] = []
+    replay: deque[str] = deque()
+    lines = iter(handle)
+    start = 2  # line number of the record being parsed (line 1 is the header)
     with handle:
         while True:
-            reader = csv.reader(feed, strict=True)
+            reader = csv.reader(_feed(replay, lines, pending), strict=True)
             try:
                 for fields in reader:
                     if len(fields) == width:
-                        line = feed.done()
                         report.rows += 1
-                        yield line, fields
-                    elif not fields:
-                        feed.done()  # a blank line
-                    elif len(feed.pending) > 1:
-                        report.bad(feed.drop_first(), f"expected {width} fields")
-                        break  # a multi-line record: re-read its later lines
-                    else:
-                        report.bad(feed.done(), f"expected {width} fields, found {len(fields)}")
-                else:
-                    return
+                        yield start, fields
+                    elif len(pending) > 1:  # a multi-line record: re-read its later lines
+                        raise _RecordTooLong
+                    elif fields:  # (an empty list is a blank line)
+                        report.bad(start, f"expected {width} fields, found {len(fields)}")
+                    start += len(pending)
+                    pending.clear()
+                return
             except _RecordTooLong:
-                report.bad(feed.drop_first(), "unterminated quote")
+                reason = "unterminated quote or wrong number of fields"
             except csv.Error as exc:
-                if not feed.pending:  # the error came at the end of the file
-                    return
-                report.bad(feed.drop_first(), f"bad quoting ({exc})")
+                reason = f"bad quoting ({exc})"
+            if not pending:
+                return
+            # Drop the record's first line; its other lines come round again.
+            report.bad(start, reason)
+            start += 1
+            replay.extendleft(reversed(pending[1:]))
+            pending.clear()
 
 
 def row_sha(fields: Sequence[str]) -> str:
