@@ -1,0 +1,120 @@
+"""Features: computed from stored activity, anti-gaming signals, no protected attribute."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from config.errors import ConfigError
+from scoring.features import FEATURES, Matcher, describe, is_farmed, load_features
+from scoring.ranking import PROTECTED, RankingConfig, load_ranking
+from storage.db import open_database, session_scope
+from storage.models import (
+    Candidate,
+    CandidateProfile,
+    KaggleAchievement,
+    Profile,
+    Repository,
+    SkillTag,
+    SOTagStat,
+)
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def test_default_feature_list_has_no_protected_attribute_or_region():
+    config = load_ranking()
+    for name in config.features:
+        assert not PROTECTED.search(name), name
+        assert not name.startswith(("region", "country")), name
+        assert name in FEATURES
+    for word in ("gender", "ethnicity", "age", "birth_year", "race"):
+        assert not any(word in f for f in FEATURES)
+
+
+def test_a_protected_or_unknown_feature_is_refused(tmp_path):
+    data = load_ranking().model_dump()
+    for bad in ("gender", "age", "followers_by_ethnicity", "nonsense"):
+        with pytest.raises(ValueError):
+            RankingConfig.model_validate({**data, "features": [*data["features"], bad]})
+    ok = RankingConfig.model_validate({**data, "features": [*data["features"], "region:india"]})
+    assert "region:india" in ok.features  # deliberate opt-in stays possible
+    path = tmp_path / "ranking.toml"
+    path.write_text('features = ["gender"]\n[heuristic]\nweights = {}\n')
+    with pytest.raises(ConfigError):
+        load_ranking(path)
+
+
+def test_matcher_and_farm_rule():
+    m = Matcher(load_ranking().vocabulary)
+    assert m.repo_kind("pytorch-image-classifier", [], None) == "ml"
+    assert m.repo_kind("x", ["mlflow"], None) == "mlops"
+    assert m.repo_kind("array-utils", [], "Fast arrays") is None  # 'ray' inside a word is not Ray
+    assert m.tag_kind("pytorch") == "ml" and m.tag_kind("python") is None
+    assert is_farmed(3000, 1) and not is_farmed(3000, 300) and not is_farmed(50, 0)
+    assert describe("ml_repos", 14) == "14 ML repos" and describe("ml_repos", 1) == "1 ML repo"
+
+
+def test_features_from_stored_activity(tmp_path):
+    engine = open_database(f"sqlite:///{tmp_path / 'f.db'}")
+    with session_scope(engine) as s:
+        s.add(Candidate(id=1, display_name="A"))
+        gh = Profile(
+            source="github",
+            external_id="1",
+            followers=40,
+            first_seen=NOW,
+            last_seen=NOW,
+            updated_at=NOW - timedelta(days=400),
+        )
+        so = Profile(source="stackoverflow", external_id="9", first_seen=NOW, last_seen=NOW)
+        kg = Profile(source="kaggle", external_id="7", first_seen=NOW, last_seen=NOW)
+        s.add_all([gh, so, kg])
+        s.flush()
+        for p in (gh, so, kg):
+            s.add(
+                CandidateProfile(
+                    candidate_id=1, profile_id=p.id, method="self", confidence=1, evidence={}
+                )
+            )
+        s.add_all(
+            [
+                Repository(
+                    profile_id=gh.id,
+                    name="pytorch-gan",
+                    topics=[],
+                    stars=200,
+                    forks=30,
+                    pushed_at=NOW - timedelta(days=10),
+                ),
+                Repository(profile_id=gh.id, name="serve", topics=["mlops"], stars=5, forks=1),
+                Repository(
+                    profile_id=gh.id, name="awesome-ai", topics=["llm"], stars=4000, forks=0
+                ),
+                Repository(profile_id=gh.id, name="tutorial", topics=["pytorch"], is_fork=True),
+                SOTagStat(profile_id=so.id, tag="pytorch", answer_count=12, answer_score=30),
+                SOTagStat(profile_id=so.id, tag="java", answer_count=99, answer_score=99),
+                KaggleAchievement(
+                    profile_id=kg.id, category="Competitions", tier=3, gold=1, silver=2
+                ),
+                SkillTag(
+                    profile_id=gh.id, skill="pytorch", category="ml", strength=2.5, evidence={}
+                ),
+                SkillTag(
+                    profile_id=gh.id, skill="mlflow", category="mlops", strength=1.0, evidence={}
+                ),
+            ]
+        )
+        X, last = load_features(s, load_ranking(), now=NOW)
+    engine.dispose()
+    row = X.loc[1]
+    assert row.ml_repos == 1 and row.mlops_repos == 1  # the farmed repo and the fork don't count
+    assert row.ml_repo_stars == 205 and row.own_stars == 4205
+    assert row.star_farming == pytest.approx(4000 / 4205)
+    assert row.fork_share == pytest.approx(0.25)
+    assert row.so_ml_answers == 12 and row.so_ml_score == 30
+    assert row.kaggle_tier == 3 and row.kaggle_medals == 7
+    assert row.platforms == 3 and row.followers == 40
+    assert row.ml_skill == 2.5 and row.mlops_skill == 1.0
+    assert 0.97 < row.recency < 0.98 and last[1] == NOW - timedelta(days=10)
