@@ -115,6 +115,22 @@ class Throttle:
         return self._method_free_at.get(method, 0.0)
 
 
+def throttle_wait(throttle: Throttle, method: str, message: str, count: int) -> None:
+    """After throttle_violation: block the method for the time the API names, or stop when
+    that time is the rest of the day (the quota is spent)."""
+    match = _AVAILABLE_IN.search(message)
+    seconds = float(match.group(1)) if match else THROTTLE_DEFAULT_WAIT_S
+    if seconds > QUOTA_WAIT_S or count > MAX_THROTTLE_WAITS:
+        raise QuotaStop(
+            f"Stack Exchange throttled {method}: {message}; "
+            f"{reset_hint(int(seconds) if match else None)}",
+            throttle.quota_remaining,
+            int(seconds) if match else None,
+        )
+    log.warning("throttle_violation on %s: waiting %.0fs", method, seconds)
+    throttle.block(method, seconds)
+
+
 @dataclass(slots=True)
 class Page:
     """One decoded response: the wrapper and where it came from (no key anywhere)."""
@@ -276,17 +292,7 @@ class StackExchangeClient:
         return wrapper
 
     def _wait_throttle(self, method: str, message: str, count: int) -> None:
-        match = _AVAILABLE_IN.search(message)
-        seconds = float(match.group(1)) if match else THROTTLE_DEFAULT_WAIT_S
-        if seconds > QUOTA_WAIT_S or count > MAX_THROTTLE_WAITS:
-            raise QuotaStop(
-                f"Stack Exchange throttled {method}: {message}; "
-                f"{reset_hint(int(seconds) if match else None)}",
-                self.throttle.quota_remaining,
-                int(seconds) if match else None,
-            )
-        log.warning("throttle_violation on %s: waiting %.0fs", method, seconds)
-        self.throttle.block(method, seconds)
+        throttle_wait(self.throttle, method, message, count)
 
     def pages(
         self, method: str, path: str, params: Mapping[str, Any] | None = None, start: int = 1

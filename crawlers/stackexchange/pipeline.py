@@ -1,0 +1,328 @@
+"""The Stack Overflow crawl as data: what to ask next, and how each answer is stored.
+
+Two phases, both resumable from crawl_state:
+
+1. Discovery. `/tags/{tag}/top-answerers/{period}` for every tag; each page is stored (raw
+   record + the tag's cursor, holding the answerers found) in one transaction. Partition
+   `{site}:{tag}:{period}` of stream `top-answerers`.
+2. Profiles. The union of discovered ids, 100 a call, through `/users/{ids}`, `/users/{ids}/tags`
+   and, for the shortlist (top `depth` answerers of each tag), `/users/{id}/top-answer-tags`.
+   Each batch goes through the shared numbered steps of crawlers.pipelines (suppression, raw,
+   parse, store) with the ids done so far as the cursor of stream `profiles`, partition
+   `{site}:{period}`, committed with the profiles.
+
+A "generation" is one full pass. When a pass completes, the next run starts a new one and asks
+`/users/{ids}` with `sort=modified&min=<start of the last pass>` for ids already stored, so a
+refresh spends quota only on people whose profile changed; new ids are asked without it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from config.data import default_path
+from config.settings import Settings
+from crawlers.pipelines import PageItem, SourceRules
+from crawlers.stackexchange import parse
+from storage.db import session_scope
+from storage.items import ProfileItem, RawItem
+from storage.models import Profile, utcnow
+from storage.save import save_raw
+from storage.state import finish_run, get_cursor, set_cursor, start_run
+from storage.suppress import is_suppressed, suppressed_hashes
+
+log = logging.getLogger(__name__)
+
+SOURCE = parse.SOURCE
+STREAM_DISCOVERY = "top-answerers"
+STREAM_PROFILES = "profiles"
+BATCH = 100  # /users/{ids} takes at most 100 ids
+# Used until config/skills.toml has a [stackoverflow] discovery_tags list (the one place
+# the default tag list lives; skills.toml overrides it when present).
+DEFAULT_TAGS = (
+    "pytorch",
+    "tensorflow",
+    "keras",
+    "scikit-learn",
+    "machine-learning",
+    "deep-learning",
+    "mlflow",
+    "kubeflow",
+    "airflow",
+    "apache-spark",
+    "amazon-sagemaker",
+    "google-cloud-vertex-ai",
+    "azure-machine-learning",
+    "huggingface-transformers",
+    "langchain",
+    "onnx",
+    "dvc",
+    "ray",
+)
+PERIODS = ("all_time", "month")
+
+
+def discovery_tags(settings: Settings) -> list[str]:
+    """`[stackoverflow] discovery_tags` of skills.toml when it has one, else DEFAULT_TAGS."""
+    import tomllib
+
+    path: Path | None = settings.skills_file
+    if path is None:
+        candidate = default_path("skills.toml")
+        path = candidate if candidate.exists() else None
+    if path is not None and path.exists():
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+        tags = (data.get("stackoverflow") or {}).get("discovery_tags")
+        if tags:
+            return [str(t) for t in tags]
+    return list(DEFAULT_TAGS)
+
+
+def _record_user_id(record: dict[str, Any]) -> int:
+    return int(record["user"].get("user_id") or -1)
+
+
+def parse_record(record: dict[str, Any], seen_at: datetime) -> ProfileItem | None:
+    """One stored batch record (user + its tag answers) to a profile: pure, for rebuilds."""
+    user = record["user"]
+    uid = _record_user_id(record)
+    scores = [parse.TagScore(uid, t, int(c), int(s)) for t, (c, s) in record["tag_scores"].items()]
+    top = parse.parse_top_tags(record.get("top_answer_tags") or []).get(uid, [])
+    counts = parse.parse_user_tags(record.get("tags") or []).get(uid, {})
+    return parse.parse_user(user, seen_at, parse.merge_tag_strength(scores, top, counts))
+
+
+def make_rules(site: str) -> SourceRules:
+    return SourceRules(
+        source=SOURCE,
+        endpoint="/users/{ids}",
+        key_of=lambda r: f"{site}:{_record_user_id(r)}",
+        suppress_keys=lambda r: (str(_record_user_id(r)), r["user"].get("link")),
+        why_dropped=lambda r: "deleted" if parse.is_gone(r["user"]) else None,
+        parse=parse_record,
+    )
+
+
+@dataclass(slots=True)
+class Batch:
+    """Up to 100 ids asked together; `since` set means "only if modified since"."""
+
+    ids: list[int]
+    since: int | None = None
+
+
+@dataclass
+class Crawl:
+    """One run's plan and bookkeeping; drivers (spider, direct client) call its steps."""
+
+    engine: Engine
+    settings: Settings
+    tags: list[str]
+    period: str = "all_time"
+    depth: int = 10
+    run_id: int | None = None
+    gen: int = 1
+    since: int | None = None
+    started: datetime = field(default_factory=utcnow)
+    tag_state: dict[str, dict[str, Any]] = field(default_factory=dict)
+    done_ids: set[int] = field(default_factory=set)
+    known_ids: set[int] = field(default_factory=set)
+    hashes: set[str] = field(default_factory=set)
+    stats: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def site(self) -> str:
+        return self.settings.stackexchange_site
+
+    def partition(self, tag: str) -> str:
+        return f"{self.site}:{tag}:{self.period}"
+
+    @property
+    def profiles_partition(self) -> str:
+        return f"{self.site}:{self.period}"
+
+    def begin(self) -> None:
+        """Load cursors, continue an unfinished pass or start the next one, open the run."""
+        with session_scope(self.engine) as session:
+            state = get_cursor(session, SOURCE, STREAM_PROFILES, self.profiles_partition)
+            if state and not state.get("done"):
+                self.gen, self.since = int(state["gen"]), state.get("since")
+                self.done_ids = {int(i) for i in state.get("done_ids", [])}
+            else:
+                self.gen = int(state["gen"]) + 1 if state else 1
+                self.since = state.get("completed_from") if state else None
+                set_cursor(
+                    session,
+                    SOURCE,
+                    STREAM_PROFILES,
+                    self.profiles_partition,
+                    self._profiles_cursor(),
+                )
+            for tag in self.tags:
+                cur = get_cursor(session, SOURCE, STREAM_DISCOVERY, self.partition(tag))
+                if not cur or cur.get("gen") != self.gen:
+                    cur = {"gen": self.gen, "page": 1, "done": False, "scores": {}}
+                self.tag_state[tag] = cur
+            self.hashes = suppressed_hashes(session, SOURCE)
+            self.known_ids = {
+                int(x)
+                for x in session.scalars(
+                    select(Profile.external_id).where(Profile.source == SOURCE)
+                )
+            }
+            args = {
+                "tags": self.tags,
+                "period": self.period,
+                "depth": self.depth,
+                "site": self.site,
+                "generation": self.gen,
+            }
+            self.run_id = start_run(session, SOURCE, args).id
+
+    def _profiles_cursor(self, done: bool = False) -> dict[str, Any]:
+        cursor: dict[str, Any] = {
+            "gen": self.gen,
+            "since": self.since,
+            "done": done,
+            "done_ids": sorted(self.done_ids),
+        }
+        if done:
+            # The next pass asks only for profiles modified after this one began.
+            cursor["completed_from"] = int(self.started.timestamp())
+        return cursor
+
+    # -- discovery ---------------------------------------------------------------------------
+
+    def pending_tags(self) -> list[tuple[str, int]]:
+        return [(t, int(s["page"])) for t, s in self.tag_state.items() if not s["done"]]
+
+    def suppressed(self, user_id: Any) -> bool:
+        return bool(self.hashes) and is_suppressed(self.hashes, SOURCE, str(user_id))
+
+    def save_discovery(self, tag: str, page: int, wrapper: dict[str, Any]) -> None:
+        """Store one top-answerers page and the tag's cursor together."""
+        items = [
+            i
+            for i in wrapper.get("items") or []
+            if not self.suppressed((i.get("user") or {}).get("user_id"))
+        ]
+        self.stats["suppressed"] += len(wrapper.get("items") or []) - len(items)
+        state = self.tag_state[tag]
+        for score in parse.parse_top_answerers(items, tag):
+            state["scores"][str(score.user_id)] = [score.post_count, score.score]
+        more = bool(wrapper.get("has_more")) and bool(items)
+        state.update(page=page + 1, done=not more)
+        payload = {**wrapper, "items": items}
+        raw = RawItem(
+            SOURCE,
+            "/tags/{tag}/top-answerers/{period}",
+            f"{self.partition(tag)}:page={page}",
+            utcnow(),
+            payload,
+        )
+        with session_scope(self.engine) as session:
+            save_raw(session, [raw])
+            set_cursor(session, SOURCE, STREAM_DISCOVERY, self.partition(tag), state)
+        self.stats["discovery_pages"] += 1
+
+    # -- profiles ----------------------------------------------------------------------------
+
+    def scores_of(self, user_id: int) -> dict[str, list[int]]:
+        out = {}
+        for tag, state in self.tag_state.items():
+            value = state["scores"].get(str(user_id))
+            if value is not None:
+                out[tag] = value
+        return out
+
+    def discovered(self) -> list[int]:
+        ids: set[int] = set()
+        for state in self.tag_state.values():
+            ids.update(int(u) for u in state["scores"])
+        return sorted(ids)
+
+    def shortlist(self) -> set[int]:
+        """The top `depth` answerers of each tag get the detailed top-answer-tags call."""
+        chosen: set[int] = set()
+        for state in self.tag_state.values():
+            ranked = sorted(state["scores"].items(), key=lambda kv: (-kv[1][1], -kv[1][0]))
+            chosen.update(int(uid) for uid, _ in ranked[: self.depth])
+        return chosen
+
+    def batches(self) -> list[Batch]:
+        todo = [i for i in self.discovered() if i not in self.done_ids and not self.suppressed(i)]
+        fresh = [i for i in todo if i not in self.known_ids or self.since is None]
+        stale = [i for i in todo if i in self.known_ids and self.since is not None]
+        out = [Batch(fresh[i : i + BATCH]) for i in range(0, len(fresh), BATCH)]
+        out += [Batch(stale[i : i + BATCH], self.since) for i in range(0, len(stale), BATCH)]
+        return out
+
+    def batch_item(
+        self,
+        batch: Batch,
+        users: Iterable[dict[str, Any]],
+        tags: Iterable[dict[str, Any]],
+        top_tags: dict[int, list[dict[str, Any]]],
+    ) -> PageItem:
+        """The PageItem the shared steps store: one record per returned user."""
+        users = list(users)
+        tags_of: dict[int, list[dict[str, Any]]] = {}
+        for row in tags:
+            tags_of.setdefault(int(row.get("user_id") or -1), []).append(row)
+        records = []
+        for user in users:
+            uid = int(user.get("user_id") or -1)
+            records.append(
+                {
+                    "user": user,
+                    "tag_scores": self.scores_of(uid),
+                    "tags": tags_of.get(uid, []),
+                    "top_answer_tags": top_tags.get(uid),
+                }
+            )
+        returned = {int(u.get("user_id") or -1) for u in users}
+        missing = [i for i in batch.ids if i not in returned]
+        if batch.since is None:
+            # /users/{ids} leaves deleted accounts out rather than returning a stub.
+            self.stats["skipped_deleted"] += len(missing)
+        else:
+            self.stats["unchanged"] += len(missing)
+        self.done_ids.update(batch.ids)
+        return PageItem(
+            rules=make_rules(self.site),
+            stream=STREAM_PROFILES,
+            partition=self.profiles_partition,
+            cursor=self._profiles_cursor(),
+            fetched_at=utcnow(),
+            records=records,
+        )
+
+    def finished_pass(self) -> bool:
+        return not self.pending_tags() and not self.batches()
+
+    def finish(self, status: str, message: str | None, extra: dict[str, Any]) -> dict[str, Any]:
+        """Close the pass if everything is done, and record the run with its stats."""
+        stats = {**self.stats, **extra}
+        with session_scope(self.engine) as session:
+            if status == "ok" and self.finished_pass():
+                set_cursor(
+                    session,
+                    SOURCE,
+                    STREAM_PROFILES,
+                    self.profiles_partition,
+                    self._profiles_cursor(done=True),
+                )
+            if self.run_id is not None:
+                finish_run(
+                    session, self.run_id, status, stats, int(stats.get("errors", 0)), message
+                )
+        return stats

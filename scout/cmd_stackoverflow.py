@@ -1,0 +1,154 @@
+"""`scout crawl stackoverflow` and `scout lookup stackoverflow USER_ID`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from sqlalchemy import select
+
+from config.errors import ScoutError
+from scout.app import console, err_console, get_state
+from scout.cmd_crawl import crawl_app
+from scout.cmd_lookup import lookup_app
+from storage.db import session_scope
+from storage.models import Profile, SOTagStat
+
+API_URL_HELP = "Stack Exchange API root (overrides SCOUT_STACKEXCHANGE_API_URL)."
+
+
+@crawl_app.command("stackoverflow")
+def crawl_stackoverflow(
+    tag: list[str] = typer.Option(
+        None, "--tag", help="Tag to crawl (repeatable; default: the ML/MLOps tags of skills.toml)."
+    ),
+    period: str = typer.Option("all_time", "--period", help="all_time or month."),
+    depth: int = typer.Option(
+        10, "--depth", min=0, help="Top answerers per tag whose every tag is fetched in detail."
+    ),
+    api_url: str | None = typer.Option(None, "--api-url", help=API_URL_HELP),
+) -> None:
+    """Crawl the top answerers of ML/MLOps tags: profiles, location, reputation, tag strength.
+
+    Resumes where the last run stopped (quota floor, Ctrl-C, kill); a run after a finished
+    pass refreshes only profiles modified since. Stops cleanly at the quota floor.
+
+    \b
+    Example:
+      scout crawl stackoverflow --tag pytorch --tag mlflow --period all_time
+      STACKEXCHANGE_KEY=... scout crawl stackoverflow --api-url http://127.0.0.1:8765/stackexchange/2.3
+    """
+    from crawlers.stackexchange.jobs import run_crawl
+    from crawlers.stackexchange.pipeline import PERIODS, discovery_tags
+
+    if period not in PERIODS:
+        raise ScoutError(f"--period must be one of {', '.join(PERIODS)}, not {period!r}")
+    state = get_state()
+    settings = state.loaded(stackexchange_api_url=api_url).settings
+    tags = list(dict.fromkeys(tag or discovery_tags(settings)))
+    engine = state.engine()
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"Stack Overflow: {len(tags)} tags", total=None)
+
+        def progress(stats: dict[str, Any]) -> None:
+            bar.update(
+                task,
+                description=(
+                    f"Stack Overflow: {stats.get('profiles_stored', 0)} profiles, "
+                    f"{stats.get('requests', 0)} requests, "
+                    f"quota_remaining {stats.get('quota_remaining')}"
+                ),
+            )
+
+        result = run_crawl(engine, settings, tags, period, depth, progress)
+    stats = result.stats
+    out = console()
+    out.print(
+        f"Stack Overflow crawl {result.status}: {stats.get('profiles_stored', 0)} profiles "
+        f"stored, {stats.get('requests', 0)} requests, "
+        f"{stats.get('profiles_per_users_request', 0)} profiles per /users request, "
+        f"quota_remaining {stats.get('quota_remaining')}, "
+        f"skipped_deleted {stats.get('skipped_deleted', 0)}, "
+        f"suppressed {stats.get('suppressed', 0)}, errors {stats.get('errors', 0)}"
+    )
+    if result.message:
+        out.print(f"Stopped: {result.message}. Run the same command again to continue.")
+
+
+@lookup_app.command("stackoverflow")
+def lookup_stackoverflow(
+    user_id: int = typer.Argument(..., help="Numeric Stack Overflow user id."),
+    as_json: bool = typer.Option(False, "--json", help="Print the stored profile as JSON."),
+    api_url: str | None = typer.Option(None, "--api-url", help=API_URL_HELP),
+) -> None:
+    """Fetch one Stack Overflow user with their tags, store it and print it.
+
+    \b
+    Example:
+      scout lookup stackoverflow 1144035 --json
+    """
+    from crawlers.stackexchange.client import QuotaStop
+    from crawlers.stackexchange.jobs import lookup_user
+
+    state = get_state()
+    settings = state.loaded(stackexchange_api_url=api_url).settings
+    engine = state.engine()
+    try:
+        outcome, _stats = lookup_user(engine, settings, user_id)
+    except QuotaStop as stop:
+        raise ScoutError(str(stop)) from stop
+    if outcome == "suppressed":
+        raise ScoutError(f"user {user_id} is on the suppression list; nothing was stored", 1)
+    if outcome == "missing":
+        raise ScoutError(f"no Stack Overflow user {user_id} (deleted or never existed)", 1)
+    with session_scope(engine) as session:
+        profile = session.scalars(
+            select(Profile).where(
+                Profile.source == "stackoverflow", Profile.external_id == str(user_id)
+            )
+        ).one()
+        tags = session.scalars(
+            select(SOTagStat)
+            .where(SOTagStat.profile_id == profile.id)
+            .order_by(SOTagStat.answer_score.desc(), SOTagStat.tag)
+        ).all()
+        data: dict[str, Any] = {
+            "source": profile.source,
+            "external_id": profile.external_id,
+            "name": profile.name,
+            "location": profile.location_raw,
+            "reputation": profile.reputation,
+            "website": profile.website,
+            "profile_url": profile.profile_url,
+            "created_at": profile.created_at.isoformat() if profile.created_at else None,
+            "extra": profile.extra,
+            "tags": [
+                {
+                    "tag": t.tag,
+                    "answer_count": t.answer_count,
+                    "answer_score": t.answer_score,
+                    "question_count": t.question_count,
+                    "question_score": t.question_score,
+                }
+                for t in tags
+            ],
+        }
+    out = console()
+    if as_json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    out.print(
+        f"{data['name']} (#{user_id}) reputation {data['reputation']}, "
+        f"location {data['location'] or '-'}"
+    )
+    out.print(f"  {data['profile_url']}")
+    for t in data["tags"][:10]:
+        out.print(f"  {t['tag']}: {t['answer_count']} answers, score {t['answer_score']}")
