@@ -9,6 +9,7 @@ import scout.cmd_kaggle  # noqa: F401
 import scout.cmd_locate  # noqa: F401
 import scout.cmd_sandbox  # noqa: F401
 import scout.cmd_scoring  # noqa: F401
+import scout.cmd_stackoverflow  # noqa: F401
 from scout.app import app
 
 
