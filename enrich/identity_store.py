@@ -1,0 +1,262 @@
+"""Identity links in the database: candidates, candidate_profiles, link_rejections.
+
+Incremental: links between two unchanged profiles are read back from candidate_profiles
+(each member stores the link that holds it in: `evidence.linked_to`); only changed profiles
+are compared against everyone. Only the clusters a change touches are rebuilt, and a
+candidate keeps its id when most of its profiles stay together.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from enrich.identity import (
+    SOURCES,
+    IdentityView,
+    Index,
+    Link,
+    cluster,
+    describe_link,
+    display_name,
+    propose,
+)
+from storage.models import (
+    Candidate,
+    CandidateProfile,
+    LinkRejection,
+    Profile,
+    ProfileLocation,
+    utcnow,
+)
+from storage.upsert import upsert
+
+_CHUNK = 500
+
+
+@dataclass(slots=True)
+class LinkReport:
+    explicit: int = 0
+    fuzzy: int = 0
+    candidates_created: int = 0
+    candidates_removed: int = 0
+
+
+def load_views(session: Session) -> list[IdentityView]:
+    """Every profile as identity linking sees it, with its resolved country."""
+    rows: Any = session.execute(
+        select(
+            Profile.id,
+            Profile.source,
+            Profile.external_id,
+            Profile.handle,
+            Profile.name,
+            Profile.website,
+            Profile.bio,
+            Profile.extra,
+            ProfileLocation.country,
+        ).outerjoin(ProfileLocation, ProfileLocation.profile_id == Profile.id)
+    )
+    views = []
+    for pid, source, ext, handle, name, website, bio, extra, country in rows:
+        links = extra.get("about_me_links") if isinstance(extra, dict) else None
+        views.append(
+            IdentityView(
+                pid,
+                source,
+                ext,
+                handle,
+                name,
+                website,
+                bio,
+                [u for u in links if isinstance(u, str)] if isinstance(links, list) else (),
+                country,
+            )
+        )
+    return views
+
+
+def rejected_pairs(session: Session) -> set[frozenset[int]]:
+    rows = session.execute(select(LinkRejection.profile_a_id, LinkRejection.profile_b_id))
+    return {frozenset((a, b)) for a, b in rows}
+
+
+def _stored(session: Session) -> dict[int, tuple[int, str, float, Any]]:
+    rows: Any = session.execute(
+        select(
+            CandidateProfile.profile_id,
+            CandidateProfile.candidate_id,
+            CandidateProfile.method,
+            CandidateProfile.confidence,
+            CandidateProfile.evidence,
+        )
+    )
+    return {pid: (cid, method, conf, ev) for pid, cid, method, conf, ev in rows}
+
+
+def _link_evidence(link: Link, me: int, index: Index) -> dict[str, Any]:
+    other = index.views[link.b if link.a == me else link.a]
+    ev = dict(link.evidence)
+    ev["linked_to"] = other.id
+    ev["with"] = other.label
+    ev.pop("text", None)
+    ev["text"] = f"same person as {other.label}: {describe_link(ev)}"
+    return ev
+
+
+def relink(
+    session: Session,
+    index: Index,
+    changed: Iterable[int],
+    also: Iterable[int] = (),
+) -> LinkReport:
+    """Link changed profiles against all, rebuild the clusters they touch, write them."""
+    report = LinkReport()
+    changed_set = {c for c in changed if c in index.views}
+    stored = _stored(session)
+    rejected = rejected_pairs(session)
+    members_of: dict[int, list[int]] = {}
+    for pid, (cid, *_rest) in stored.items():
+        members_of.setdefault(cid, []).append(pid)
+    new_links = propose(changed_set, index)
+    affected = set(changed_set) | {p for p in also if p in index.views}
+    for link in new_links:
+        affected.update((link.a, link.b))
+    for pid in list(affected):
+        if pid in stored:
+            affected.update(members_of[stored[pid][0]])
+    affected &= set(index.views)
+    old_links = []
+    for pid in affected:
+        row = stored.get(pid)
+        if row is None or row[1] == "self" or not isinstance(row[3], dict):
+            continue
+        other = row[3].get("linked_to")
+        if other in affected and pid not in changed_set and other not in changed_set:
+            evidence = {k: v for k, v in row[3].items() if k not in ("linked_to", "with", "text")}
+            old_links.append(Link(pid, other, row[1], row[2], evidence))
+    source_of = {pid: index.views[pid].source for pid in affected}
+    country_of = {pid: index.views[pid].country for pid in affected}
+    clusters = cluster(sorted(affected), [*old_links, *new_links], source_of, rejected, country_of)
+
+    old_cids = {stored[p][0] for p in affected if p in stored}
+    used: set[int] = set()
+    next_id = (session.scalar(select(func.max(Candidate.id))) or 0) + 1
+    cand_rows: list[dict[str, Any]] = []
+    member_rows: list[dict[str, Any]] = []
+    now = utcnow()
+    seen_links: set[frozenset[int]] = set()
+    for ms, chosen in clusters:
+        votes = Counter(stored[m][0] for m in ms if m in stored and stored[m][0] not in used)
+        if votes:
+            cid = min(votes, key=lambda c: (-votes[c], c))
+        else:
+            cid, next_id = next_id, next_id + 1
+            report.candidates_created += 1
+        used.add(cid)
+        name = display_name([index.views[m] for m in ms])
+        cand_rows.append({"id": cid, "display_name": name, "updated_at": now})
+        for m in ms:
+            held = chosen.get(m)
+            if held is None:
+                method, conf = "self", 1.0
+                ev: dict[str, Any] = {
+                    "text": "no other profile links to it or shares its handle or name"
+                }
+            else:
+                method, conf = held.method, held.confidence
+                ev = _link_evidence(held, m, index)
+                key = frozenset((held.a, held.b))
+                if key not in seen_links:
+                    seen_links.add(key)
+                    if held.method == "explicit":
+                        report.explicit += 1
+                    else:
+                        report.fuzzy += 1
+            old = stored.get(m)
+            if old is not None and old[:3] == (cid, method, conf) and old[3] == ev:
+                continue  # unchanged: leave the row (and its linked_at) alone
+            member_rows.append(
+                {"profile_id": m, "candidate_id": cid, "method": method,
+                 "confidence": conf, "evidence": ev, "linked_at": now}
+            )  # fmt: skip
+    _write(session, cand_rows, member_rows, old_cids - used, report)
+    return report
+
+
+def _write(
+    session: Session,
+    cand_rows: list[dict[str, Any]],
+    member_rows: list[dict[str, Any]],
+    gone: set[int],
+    report: LinkReport,
+) -> None:
+    existing: set[int] = set()
+    ids = [r["id"] for r in cand_rows]
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        existing.update(session.scalars(select(Candidate.id).where(Candidate.id.in_(chunk))))
+    fresh = [{**r, "created_at": r["updated_at"]} for r in cand_rows if r["id"] not in existing]
+    if fresh:
+        upsert(session, Candidate, fresh, ["id"], update=[])
+    changed = [r for r in cand_rows if r["id"] in existing]
+    if changed:
+        # updated_at moves only when the name does (the WHERE in upsert skips equal rows).
+        upsert(session, Candidate, [{k: r[k] for k in ("id", "display_name")} for r in changed],
+               ["id"])  # fmt: skip
+    if member_rows:
+        # A profile moving to another candidate keeps one row (unique profile_id).
+        upsert(session, CandidateProfile, member_rows, ["profile_id"])
+    gone_list = sorted(gone)
+    for start in range(0, len(gone_list), _CHUNK):
+        chunk = gone_list[start : start + _CHUNK]
+        session.execute(delete(CandidateProfile).where(CandidateProfile.candidate_id.in_(chunk)))
+        session.execute(delete(Candidate).where(Candidate.id.in_(chunk)))
+    report.candidates_removed += len(gone_list)
+
+
+def find_profile(session: Session, ref: str) -> int | None:
+    """A profile by row id, 'source:handle' or 'source:external_id'."""
+    if ref.isdigit():
+        return session.scalar(select(Profile.id).where(Profile.id == int(ref)))
+    source, _, key = ref.partition(":")
+    source = {"so": "stackoverflow", "gh": "github"}.get(source.lower(), source.lower())
+    if source not in SOURCES or not key:
+        return None
+    found = session.scalar(
+        select(Profile.id).where(Profile.source == source, Profile.external_id == key)
+    )
+    if found is None:
+        found = session.scalar(
+            select(Profile.id)
+            .where(Profile.source == source, func.lower(Profile.handle) == key.lower())
+            .order_by(Profile.id)
+            .limit(1)
+        )
+    return found
+
+
+def unlink(session: Session, a: int, b: int) -> tuple[bool, LinkReport]:
+    """Reject the link between two profiles for good and split them apart now.
+
+    Returns (were they in one candidate, what relinking did).
+    """
+    first, second = sorted((a, b))
+    together = False
+    stored = _stored(session)
+    if a in stored and b in stored:
+        together = stored[a][0] == stored[b][0]
+    upsert(session, LinkRejection, [{"profile_a_id": first, "profile_b_id": second,
+                                     "created_at": utcnow()}],
+           ["profile_a_id", "profile_b_id"], update=[])  # fmt: skip
+    session.flush()
+    index = Index(load_views(session))
+    cids = {stored[p][0] for p in (a, b) if p in stored}
+    members = [p for p, row in stored.items() if row[0] in cids] or [a, b]
+    report = relink(session, index, members, also=(a, b))
+    return together, report

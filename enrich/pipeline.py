@@ -1,0 +1,288 @@
+"""`scout enrich`: location -> profile_locations, skills -> skill_tags, identity -> candidates.
+
+Only profiles whose content changed since the last run are enriched (profiles.content_sha !=
+profiles.enriched_sha); enriched_sha is set afterwards, so a second run finds nothing to do and
+says so. Each distinct location string is resolved once: the `locations` table is the cache
+between runs, a dict the cache within one.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from config.settings import Settings
+from enrich import location as loc
+from enrich.identity import Index
+from enrich.identity_store import LinkReport, load_views, relink
+from enrich.skills import KaggleFacts, RepoFacts, TagFacts, Taxonomy, get_taxonomy, tag_profile
+from storage.db import session_scope
+from storage.models import (
+    KaggleAchievement,
+    Location,
+    Profile,
+    ProfileLocation,
+    Repository,
+    SkillTag,
+    SOTagStat,
+)
+from storage.upsert import upsert
+
+RESOLVER_VERSION = "1"
+CHUNK = 2000
+_IN = 500  # ids per IN (...) clause
+
+
+@dataclass(slots=True)
+class EnrichReport:
+    """What one `scout enrich` run did and skipped."""
+
+    enriched: int = 0
+    skipped: int = 0
+    locations: int = 0  # distinct location strings met
+    locations_cached: int = 0  # of which already resolved in an earlier run
+    skill_tags: int = 0
+    links: LinkReport = field(default_factory=LinkReport)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        if not self.enriched:
+            return f"nothing to enrich: {self.skipped:,} profiles unchanged since the last run"
+        links = self.links
+        return (
+            f"enriched {self.enriched:,} profiles, skipped {self.skipped:,} unchanged; "
+            f"{self.locations:,} locations resolved ({self.locations_cached:,} cached); "
+            f"{self.skill_tags:,} skill tags; {links.explicit + links.fuzzy:,} links "
+            f"({links.explicit:,} explicit, {links.fuzzy:,} fuzzy); "
+            f"{links.candidates_created:,} new candidates, "
+            f"{links.candidates_removed:,} merged away ({self.seconds:.1f}s)"
+        )
+
+
+def regions_lookup(settings: Settings) -> Callable[[str], list[str]]:
+    """iso2 -> region names from regions.toml (no regions while enrich.regions is missing)."""
+    try:
+        regions = importlib.import_module("enrich.regions")
+    except ModuleNotFoundError:
+        return lambda _iso: []
+    loaded = regions.load_regions(settings.regions_file)
+    find = getattr(loaded, "regions_for_country", None)
+    if find is None:
+        module_find = regions.regions_for_country
+        return lambda iso: [str(r) for r in module_find(loaded, iso)]
+    cache: dict[str, list[str]] = {}
+
+    def lookup(iso: str) -> list[str]:
+        if iso not in cache:
+            cache[iso] = sorted(str(getattr(r, "name", r)) for r in find(iso))
+        return cache[iso]
+
+    return lookup
+
+
+def _clean(text: str | None, limit: int = 500) -> str | None:
+    # NUL is the one character PostgreSQL text refuses; anything longer cannot be a place.
+    if text is None:
+        return None
+    return text.replace("\x00", "")[:limit]
+
+
+class LocationCache:
+    """Distinct location strings resolved once: from `locations`, else resolved and stored."""
+
+    def __init__(self) -> None:
+        self.memory: dict[str, tuple[str, str | None, float, str, Any]] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def fill(self, session: Session, texts: set[str]) -> None:
+        wanted = [t for t in texts if t not in self.memory]
+        keyed = [t for t in wanted if _clean(t) == t]
+        for start in range(0, len(keyed), _IN):
+            chunk = keyed[start : start + _IN]
+            rows: Any = session.execute(
+                select(
+                    Location.text, Location.status, Location.country, Location.confidence,
+                    Location.reason, Location.candidates,
+                ).where(Location.text.in_(chunk), Location.resolver_version == RESOLVER_VERSION)
+            )  # fmt: skip
+            for text, *answer in rows:
+                self.memory[text] = tuple(answer)
+                self.hits += 1
+        new_rows = []
+        for text in wanted:
+            if text in self.memory:
+                continue
+            r = loc.resolve(text)
+            cands = [list(c) for c in r.candidates]
+            self.memory[text] = (r.status, r.country, r.confidence, r.reason, cands)
+            self.misses += 1
+            if _clean(text) == text:
+                new_rows.append(
+                {"text": text, "status": r.status, "country": r.country,
+                 "confidence": r.confidence, "reason": r.reason, "candidates": cands,
+                 "resolver_version": RESOLVER_VERSION}
+            )  # fmt: skip
+        if new_rows:
+            upsert(session, Location, new_rows, ["text"])
+
+
+_REPO_COLS = (
+    Repository.name, Repository.description, Repository.language, Repository.topics,
+    Repository.stars, Repository.forks, Repository.is_fork, Repository.created_at,
+    Repository.pushed_at,
+)  # fmt: skip
+_TAG_COLS = (
+    SOTagStat.tag, SOTagStat.answer_count, SOTagStat.answer_score, SOTagStat.question_count,
+    SOTagStat.question_score,
+)  # fmt: skip
+_KAGGLE_COLS = (
+    KaggleAchievement.category, KaggleAchievement.tier, KaggleAchievement.gold,
+    KaggleAchievement.silver, KaggleAchievement.bronze,
+)  # fmt: skip
+
+
+def _grouped(
+    session: Session, owner: Any, cols: tuple[Any, ...], ids: Sequence[int], make: Any
+) -> dict[int, list[Any]]:
+    out: dict[int, list[Any]] = {}
+    for start in range(0, len(ids), _IN):
+        result: Any = session.execute(
+            select(owner, *cols).where(owner.in_(ids[start : start + _IN]))
+        )
+        for row in result:
+            out.setdefault(row[0], []).append(make(*row[1:]))
+    return out
+
+
+def _children(session: Session, ids: Sequence[int]) -> tuple[dict[int, list[Any]], ...]:
+    return (
+        _grouped(session, Repository.profile_id, _REPO_COLS, ids, RepoFacts),
+        _grouped(session, SOTagStat.profile_id, _TAG_COLS, ids, TagFacts),
+        _grouped(session, KaggleAchievement.profile_id, _KAGGLE_COLS, ids, KaggleFacts),
+    )
+
+
+def _location_row(
+    pid: int, text: str | None, cache: LocationCache, regions: Callable[[str], list[str]]
+) -> dict[str, Any]:
+    if text is None or not text.strip():
+        status, country, conf, reason = "none", None, 0.0, "no location given"
+        cands: Any = []
+    else:
+        status, country, conf, reason, cands = cache.memory[text]
+    region_list = regions(country) if country else []
+    evidence: dict[str, Any] = {"text": _clean(text, 200), "status": status, "reason": reason}
+    if cands:
+        evidence["candidates"] = cands
+    if country:
+        where = ", ".join(region_list) if region_list else "no configured region"
+        evidence["regions_reason"] = f"{country} is in {where} (regions.toml)"
+    return {
+        "profile_id": pid,
+        "location_text": _clean(text),
+        "country": country,
+        "regions": region_list,
+        "confidence": conf,
+        "evidence": evidence,
+    }
+
+
+def _enrich_chunk(
+    session: Session,
+    rows: Sequence[Any],
+    tax: Taxonomy,
+    cache: LocationCache,
+    regions: Callable[[str], list[str]],
+    now: datetime,
+) -> int:
+    ids = [r.id for r in rows]
+    cache.fill(session, {r.location_raw for r in rows if r.location_raw and r.location_raw.strip()})
+    upsert(
+        session,
+        ProfileLocation,
+        [_location_row(r.id, r.location_raw, cache, regions) for r in rows],
+        ["profile_id"],
+    )
+    repos, tags, kaggle = _children(session, ids)
+    tag_rows = []
+    for r in rows:
+        bio = r.bio if isinstance(r.bio, str) else None
+        for t in tag_profile(
+            tax, repos.get(r.id, []), tags.get(r.id, []), kaggle.get(r.id, []), bio, now
+        ):
+            tag_rows.append({"profile_id": r.id, "skill": t.skill, "category": t.category,
+                             "strength": t.strength, "evidence": t.evidence})  # fmt: skip
+    for start in range(0, len(ids), _IN):
+        session.execute(delete(SkillTag).where(SkillTag.profile_id.in_(ids[start : start + _IN])))
+    if tag_rows:
+        upsert(session, SkillTag, tag_rows, ["profile_id", "skill"])
+    return len(tag_rows)
+
+
+def _mark_enriched(session: Session, done: list[dict[str, Any]]) -> None:
+    # The sha read at the start: a profile re-crawled meanwhile stays due for the next run.
+    table: Any = Profile.__table__
+    if done:
+        session.connection().execute(
+            update(table)
+            .where(table.c.id == bindparam("pid"))
+            .values(enriched_sha=bindparam("sha")),
+            done,
+        )
+
+
+def run_enrich(
+    engine: Engine,
+    settings: Settings,
+    now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> EnrichReport:
+    """Enrich every profile changed since the last run; link identities; report."""
+    started = time.perf_counter()
+    now = now or datetime.now(UTC)
+    report = EnrichReport()
+    tax = get_taxonomy(settings.skills_file)
+    regions = regions_lookup(settings)
+    cache = LocationCache()
+    changed_filter = or_(
+        Profile.enriched_sha.is_(None), Profile.enriched_sha != Profile.content_sha
+    )
+    with session_scope(engine) as session:
+        total = session.scalar(select(func.count()).select_from(Profile)) or 0
+        changed_ids = list(
+            session.scalars(select(Profile.id).where(changed_filter).order_by(Profile.id))
+        )
+    report.skipped = total - len(changed_ids)
+    done: list[dict[str, Any]] = []
+    for start in range(0, len(changed_ids), CHUNK):
+        chunk_ids = changed_ids[start : start + CHUNK]
+        # One transaction per chunk: an interrupted run keeps what it finished.
+        with session_scope(engine) as session:
+            rows = session.execute(
+                select(Profile.id, Profile.location_raw, Profile.bio, Profile.content_sha).where(
+                    Profile.id.in_(chunk_ids)
+                )
+            ).all()
+            report.skill_tags += _enrich_chunk(session, rows, tax, cache, regions, now)
+        done.extend({"pid": r.id, "sha": r.content_sha} for r in rows)
+        report.enriched += len(rows)
+        if progress is not None:
+            progress(len(rows))
+    report.locations = cache.hits + cache.misses
+    report.locations_cached = cache.hits
+    if changed_ids:
+        with session_scope(engine) as session:
+            index = Index(load_views(session))
+            report.links = relink(session, index, changed_ids)
+            # Marked last, with the links: a run that dies before here is redone in full.
+            _mark_enriched(session, done)
+    report.seconds = time.perf_counter() - started
+    return report
