@@ -54,10 +54,16 @@ CONTACTED = ("contacted", "replied", "hired")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 
 
+_FIRST = frozenset(c[0] for c in FORMULA_START) | {" "}
+
+
 def safe_cell(value: Any) -> str:
     """A cell's text, with a leading apostrophe when a spreadsheet would read it as a formula."""
     text = "" if value is None else str(value)
-    if text.lstrip(" ").startswith(FORMULA_START) or text.startswith(FORMULA_START):
+    # Fast path first: a million-row export checks every cell.
+    if not text or text[0] not in _FIRST:
+        return text
+    if text.startswith(FORMULA_START) or text.lstrip(" ").startswith(FORMULA_START):
         return "'" + text
     return text
 
@@ -78,8 +84,10 @@ def write_csv(
     writer = csv.writer(handle, dialect="excel")
     writer.writerow(columns)
     n = 0
+    cell = safe_cell
     for row in rows:
-        writer.writerow([safe_cell(row.get(c)) for c in columns])
+        get = row.get
+        writer.writerow([cell(get(c)) for c in columns])
         n += 1
     return n
 

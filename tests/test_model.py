@@ -21,8 +21,8 @@ runner = CliRunner()
 def test_learned_and_heuristic_beat_followers_on_hidden_truth(tmp_path):
     engine = open_database(f"sqlite:///{tmp_path / 'q.db'}")
     with session_scope(engine) as s:
-        truth = world_to_db(s, generate(5, 1200))
-        quality = ranking_quality(s, load_ranking(), truth, labels=200)
+        truth = world_to_db(s, generate(5, 700))
+        quality = ranking_quality(s, load_ranking(), truth, labels=150)
     engine.dispose()
     assert quality["heuristic"] >= 1.3 * quality["followers"], quality
     assert quality["learned"] >= 1.3 * quality["followers"], quality

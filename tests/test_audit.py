@@ -1,0 +1,75 @@
+"""Audit: per-region score distributions and top-k shares, flagged when they move sharply."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from scoring.audit import audit
+from scoring.ranking import load_ranking
+from storage.db import open_database, session_scope
+from storage.models import (
+    Candidate,
+    CandidateProfile,
+    ModelVersion,
+    Profile,
+    ProfileLocation,
+    Score,
+)
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def test_region_share_shift_between_versions_is_flagged(tmp_path):
+    engine = open_database(f"sqlite:///{tmp_path / 'a.db'}")
+    with session_scope(engine) as s:
+        for cid in range(1, 101):
+            region = "india" if cid <= 50 else "eastern-europe"
+            s.add(Candidate(id=cid, display_name=f"P{cid}"))
+            p = Profile(source="github", external_id=str(cid), first_seen=NOW, last_seen=NOW)
+            s.add(p)
+            s.flush()
+            s.add(
+                CandidateProfile(
+                    candidate_id=cid, profile_id=p.id, method="self", confidence=1, evidence={}
+                )
+            )
+            s.add(
+                ProfileLocation(
+                    profile_id=p.id,
+                    country="IN" if cid <= 50 else "PL",
+                    regions=[region],
+                    confidence=0.9,
+                    evidence={},
+                )
+            )
+        for i, version in enumerate(["v1", "v2"]):
+            s.add(
+                ModelVersion(
+                    version=version,
+                    kind="learned",
+                    features=[],
+                    card={},
+                    created_at=NOW + timedelta(days=i),
+                )
+            )
+            for cid in range(1, 101):
+                # v1 favours the first half, v2 the second: India's share of the top flips.
+                score = float(cid if version == "v2" else 101 - cid)
+                s.add(
+                    Score(
+                        candidate_id=cid,
+                        model_version=version,
+                        score=score,
+                        features={},
+                        explanation={},
+                    )
+                )
+        s.flush()
+        report = audit(s, load_ranking())
+    engine.dispose()
+    assert [v.version for v in report.versions] == ["v1", "v2"]
+    v1, v2 = report.versions
+    assert v1.shares["india"] == 1.0 and v2.shares["india"] == 0.0
+    assert v1.stats["india"]["count"] == 50 and v1.stats["india"]["mean"] > 60
+    assert any(f.startswith("india:") for f in report.flags)
+    assert any(f.startswith("eastern-europe:") for f in report.flags)
