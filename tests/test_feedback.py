@@ -1,4 +1,4 @@
-"""Feedback import: decisions back from the shortlist CSV, bad values by row, bad files as one error."""
+"""Feedback import: decisions read back from the CSV; bad rows reported, bad files one error."""
 
 from __future__ import annotations
 
