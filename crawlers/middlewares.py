@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
+import orjson
 from scrapy import Request
 from scrapy.http import Response
 
@@ -57,8 +57,8 @@ class BackoffRetryMiddleware:
             reason = f"HTTP {response.status}"
         elif response.status == 200 and request.meta.get("expect_json", True):
             try:
-                request.meta["json"] = json.loads(response.body)
-            except ValueError:
+                request.meta["json"] = orjson.loads(response.body)
+            except orjson.JSONDecodeError:
                 reason = "body is not JSON"
         if reason is None:
             return response
