@@ -1,0 +1,67 @@
+"""Latitude/longitude -> country, offline: the country of the nearest city, when it is clear.
+
+No country borders ship offline with our dependencies, so the answer is the nearest city of
+5,000+ people (geonames). It is trusted only when that city is within 50 km and no city of
+another country lies within twice its distance plus 10 km; near a border, or at sea, the
+answer is "none" with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from enrich.gazetteer import get_gazetteer
+
+MAX_KM = 50.0
+EARTH_DIAMETER_KM = 12742.0
+
+
+@dataclass(frozen=True)
+class Nearest:
+    status: str  # "resolved" | "none"
+    country: str | None
+    reason: str
+
+
+_LOCK = threading.Lock()
+_ARRAYS: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.str_]] | None = None
+
+
+def _arrays() -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.str_]]:
+    global _ARRAYS
+    with _LOCK:
+        if _ARRAYS is None:
+            coords = get_gazetteer().coords
+            _ARRAYS = (
+                np.radians(np.array([c[0] for c in coords], dtype=np.float64)),
+                np.radians(np.array([c[1] for c in coords], dtype=np.float64)),
+                np.array([c[2] for c in coords]),
+            )
+        return _ARRAYS
+
+
+def nearest_country(lat: float, lon: float) -> Nearest:
+    gaz = get_gazetteer()
+    lats, lons, countries = _arrays()
+    la, lo = math.radians(lat), math.radians(lon)
+    # Haversine distance to every city: 53k cities take about a millisecond.
+    h = np.sin((lats - la) / 2) ** 2 + math.cos(la) * np.cos(lats) * np.sin((lons - lo) / 2) ** 2
+    dist = EARTH_DIAMETER_KM * np.arcsin(np.sqrt(h))
+    i = int(np.argmin(dist))
+    _, _, iso, name, _ = gaz.coords[i]
+    near = float(dist[i])
+    where = f"coordinates {lat:.2f}, {lon:.2f}"
+    if near > MAX_KM:
+        return Nearest("none", None, f"{where} are not within {MAX_KM:.0f} km of a city we know")
+    others = dist[countries != iso]
+    rival = float(others.min()) if others.size else math.inf
+    if rival < 2 * near + 10:
+        return Nearest(
+            "none", None, f"{where} are near {name} ({gaz.name(iso)}) but too close to a border"
+        )
+    return Nearest("resolved", iso, f"{where} are {near:.0f} km from {name}, {gaz.name(iso)}")

@@ -1,0 +1,352 @@
+"""Free-text location -> ISO country, offline, with a reason a recruiter can read.
+
+`resolve(text)` answers "resolved" (one country), "ambiguous" (candidates, no guess) or
+"none" (no place named). The gazetteer (enrich.gazetteer) is built once per process.
+
+How a string is read
+--------------------
+1. Junk is refused first: empty, longer than 512 characters, control characters, network
+   addresses and words that name no place ("Remote", "Earth", "localhost", "Worldwide").
+2. Coordinates ("50.06, 19.94") resolve to the country of the nearest city of 5,000+ people
+   when it is within 50 km and no city of another country is within twice that distance.
+3. The text is cut into *places* at "|", "/", ";", "->", "→", "•", new lines..., and each place
+   into *parts* at ",", " - ", "(", ")": "Paris, TX | Berlin" is two places, the first with
+   two parts. Inside a part the longest known names are picked out ("Bangalore India").
+4. Each name gives a support per country: a country name, local name ("Polska"), flag emoji or
+   US state 1.0; a two-letter code 0.9 (read as a code only when written in capitals or as a
+   part of its own: "in" is a word, "IN" is India or Indiana); a subdivision ("Karnataka")
+   0.5; a city its population share among its namesakes in different countries. Numbers that
+   fit a country's postcode format only narrow a reading down, never make one.
+5. The parts of a place are multiplied: only countries every part allows survive, so "Paris,
+   TX" is the US and "Atlanta, GA" is not Gabon. When parts contradict each other, soft names
+   (subdivisions, postcodes, areas) are dropped; if they still contradict and the last part is a
+   country name ("Springfield, Germany") the country wins (our list may lack the town);
+   otherwise every name is treated as a place of its own ("Kyiv - Berlin").
+
+The dominance rule (DOMINANCE = 3)
+----------------------------------
+A reading wins only if its score is at least 3x the runner-up's; otherwise the answer is
+"ambiguous" with the candidates. For a lone city this is a population ratio: "Paris" (FR
+2.1M vs US 25k) is France, "Hyderabad" (IN 6.8M vs PK 1.4M) is India, "Cambridge" (GB, CA,
+US) and "Barcelona" (ES 1.6M vs VE 0.8M) are ambiguous. "Georgia" alone scores the country and
+the US state equally: ambiguous. A city found only through a geonames *alternate* name counts
+1/50 of its population when another city bears that name as its own, because alternates are
+noisy ("Porto" is listed for Bordeaux too); true exonyms (Kiev, Bombay) rarely have such rivals,
+and the few that do are listed in enrich.place_names.CITY_SPELLINGS (Cologne, Kochi).
+
+The two-place rule
+------------------
+Each place's scores are normalised to sum to 1 and the places are added up; the same 3x rule
+then decides. Places in one country agree ("Bangalore | Mumbai" is India); two places in two
+countries tie and are ambiguous whatever the separator ("Kyiv -> Berlin", "Berlin/Warsaw",
+"Bangalore | Singapore"): an arrow may mean "moved to", but also "from Kyiv, working for
+Berlin", and the recruiter sees both candidates. Three places in one country against one
+elsewhere do pass the 3x rule. A place naming no country (Remote) is ignored.
+
+Answers are cached per string (`functools.lru_cache`, 100k entries): repeated strings cost a
+dictionary lookup. `clear_cache()` forgets them; the gazetteer stays built.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from enrich.coordinates import nearest_country
+from enrich.gazetteer import NO_PLACE, Gazetteer, fold, get_gazetteer, translit
+from enrich.mentions import Mention, find_mentions
+
+Status = Literal["resolved", "ambiguous", "none"]
+
+DOMINANCE = 3.0
+MAX_LENGTH = 512
+AREA_TOO_BROAD = 5  # an area of more countries than this is no answer on its own
+
+# How sure an answer can be, by the strongest evidence behind it.
+_CAP = {
+    "country": 0.99,
+    "alias": 0.97,
+    "flag": 0.99,
+    "state": 0.97,
+    "code": 0.9,
+    "state_code": 0.9,
+    "city": 0.92,
+    "subdivision": 0.8,
+    "sub_code": 0.8,
+    "area": 0.6,
+    "postcode": 0.5,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """The answer for one string. `candidates` lists (ISO2, share) when ambiguous."""
+
+    status: Status
+    country: str | None
+    confidence: float
+    reason: str
+    candidates: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def csv_country(self) -> str:
+        """ISO2; "?" when ambiguous; "" when no place is named."""
+        if self.status == "ambiguous":
+            return "?"
+        return self.country or ""
+
+
+def _none(reason: str) -> Resolution:
+    return Resolution("none", None, 0.0, reason)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
+_IP = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|::1\b|\blocalhost\b", re.I)
+_URL = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+|\b\S+\.(?:com|io|dev|org|net|ai)\b", re.I)
+_COORDS = re.compile(
+    r"^\s*(?:lat(?:itude)?\s*[:=]?\s*)?(-?\d{1,2}\.\d+)\s*°?\s*([NS])?\s*[,;/ ]\s*"
+    r"(?:lo?ng?(?:itude)?\s*[:=]?\s*)?(-?\d{1,3}\.\d+)\s*°?\s*([EW])?\s*$",
+    re.I,
+)
+_PLACE_SEP = re.compile(r"\s*(?:\||/|\\|;|<?->|<?=>|[→⇒➡➜↔•·\n]|\s>\s)\s*")
+_PART_SEP = re.compile(r"\s*(?:,|\s[-–—]\s|[–—]|[()\[\]{}]|:|\s@\s)\s*")
+
+
+# ---- weighing the readings -----------------------------------------------------------------
+
+
+def _product(mentions: list[Mention]) -> dict[str, float]:
+    scores = dict(mentions[0].support)
+    for mention in mentions[1:]:
+        scores = {c: s * mention.support[c] for c, s in scores.items() if c in mention.support}
+    return scores
+
+
+def _normalise(scores: dict[str, float]) -> dict[str, float]:
+    total = sum(scores.values())
+    return {c: s / total for c, s in scores.items()} if total > 0 else {}
+
+
+@dataclass(slots=True)
+class _Place:
+    scores: dict[str, float]  # normalised
+    mentions: list[Mention]
+    note: str = ""
+
+
+def _combine_place(parts: list[list[Mention]]) -> list[_Place]:
+    mentions = [m for part in parts for m in part]
+    if not mentions:
+        return []
+    scores = _product(mentions)
+    if not scores:
+        firm = [m for m in mentions if m.firm]
+        if firm and len(firm) < len(mentions):
+            scores = _product(firm)
+            if scores:
+                mentions = firm
+    if scores:
+        return [_Place(_normalise(scores), mentions)]
+    # "Springfield, Germany": a country named last, alone in its part, over a town we lack.
+    last = parts[-1][-1] if len(parts) > 1 and len(parts[-1]) == 1 else None
+    strong = ("country", "alias", "flag", "state")
+    if (
+        last is not None
+        and last.kind in strong
+        and len(last.support) == 1
+        and not any(m.kind in strong for m in mentions if m is not last)
+    ):
+        iso = next(iter(last.support))
+        others = ", ".join(f"'{m.text}'" for m in mentions if m is not last)
+        note = (
+            f"{others} is not a place we know in {get_gazetteer().name(iso)}; the country decides"
+        )
+        return [_Place({iso: 1.0}, [last], note)]
+    return [_Place(_normalise(m.support), [m]) for m in mentions if m.support]
+
+
+def _fmt_pop(pop: int) -> str:
+    if pop >= 1_000_000:
+        return f"{pop / 1_000_000:.1f}M"
+    return f"{round(pop / 1000)}k" if pop >= 1000 else str(pop)
+
+
+def _describe(m: Mention, iso: str, gaz: Gazetteer, primary: bool, states: set[str]) -> str:
+    name = gaz.name(iso)
+    if m.kind == "flag":
+        return f"flag {m.text} ({name})"
+    if m.kind == "postcode":
+        return f"postcode '{m.text}' fits {name}'s format"
+    entry = next((e for e in m.entries if iso in e.countries), None)
+    if m.kind == "city" or entry is None:
+        hit = next((h for h in m.cities if h.city.country == iso), None)
+        if hit is None:
+            return f"'{m.text}' ({name})"
+        city = hit.city
+        if iso == "US" and states:
+            in_state = [
+                h.city for h in m.cities if h.city.country == "US" and h.city.admin1 in states
+            ]
+            if not in_state:
+                # "Upland IN": Indiana's Upland is below our 5,000-people cut; California's isn't
+                return f"town '{m.text}' in {name} (below our 5,000-people city list)"
+            city = in_state[0]
+        shown = f"'{m.text}'" if fold(m.text) == fold(city.name) else f"'{m.text}' ({city.name})"
+        text = f"city {shown} (pop. {_fmt_pop(city.population)}) in {name}"
+        rival = next((h for h in m.cities if h.city.country != iso), None)
+        if rival is not None and rival.score >= hit.score:
+            text += f"; the larger namesake in {gaz.name(rival.city.country)} is ruled out"
+        elif rival is not None and rival.score > 0 and primary:
+            ratio = hit.score / rival.score
+            if ratio < 1000:
+                text += f", {ratio:.0f}x its namesake in {gaz.name(rival.city.country)}"
+        return text
+    if entry.kind in ("country", "alias"):
+        return f"'{m.text}' is {name}" if fold(m.text) != fold(name) else f"country '{m.text}'"
+    if entry.kind == "code":
+        return f"country code '{m.text.upper()}' ({name})"
+    if entry.kind == "state":
+        return f"US state '{entry.label}'"
+    if entry.kind == "state_code":
+        return f"US state code '{m.text.upper()}' ({entry.label})"
+    if entry.kind == "sub_code":
+        return f"state code '{m.text.upper()}' ({entry.label})"
+    if entry.kind == "subdivision":
+        return f"region '{m.text}' of {name}"
+    return f"within '{entry.label}'"
+
+
+def _cap(mentions: Iterable[Mention], iso: str) -> float:
+    caps = [_CAP.get(m.kind, 0.5) for m in mentions if iso in m.support]
+    return max(caps, default=0.5)
+
+
+def _decide(places: list[_Place], text: str) -> Resolution:
+    gaz = get_gazetteer()
+    total: dict[str, float] = {}
+    for place in places:
+        for iso, share in place.scores.items():
+            total[iso] = total.get(iso, 0.0) + share
+    ranked = sorted(_normalise(total).items(), key=lambda kv: (-kv[1], kv[0]))
+    if not ranked:
+        return _none(f"no known place name in '{text}'")
+    all_areas = all(m.kind in ("area", "postcode") for p in places for m in p.mentions)
+    if all_areas and len(ranked) > AREA_TOO_BROAD:
+        area = places[0].mentions[0].text
+        return _none(f"'{area}' is wider than one country ({len(ranked)} countries)")
+    top_iso, top = ranked[0]
+    second = ranked[1][1] if len(ranked) > 1 else 0.0
+    if top < DOMINANCE * second:
+        shown = [(iso, s) for iso, s in ranked[:6] if s >= 0.02]
+        cands = tuple((iso, round(s, 3)) for iso, s in shown)
+        listed = ", ".join(f"{gaz.name(iso)} {s:.0%}" for iso, s in shown)
+        if len(places) > 1 and len({max(p.scores, key=p.scores.__getitem__) for p in places}) > 1:
+            named = ", ".join(
+                f"'{p.mentions[0].text}' ({gaz.name(max(p.scores, key=p.scores.__getitem__))})"
+                for p in places
+            )
+            why = f"names places in different countries: {named}"
+        else:
+            why = f"no reading is {DOMINANCE:.0f}x likelier than the next: {listed}"
+        return Resolution("ambiguous", None, round(top, 3), why, cands)
+    mentions = [
+        m for p in places if top_iso in p.scores for m in p.mentions if top_iso in m.support
+    ]
+    states = {
+        gaz.state_codes.get(e.label, "")
+        for m in mentions
+        for e in m.entries
+        if e.kind in ("state", "state_code") and len(m.support) <= 2
+    } - {""}
+    described = [_describe(m, top_iso, gaz, i == 0, states) for i, m in enumerate(mentions)]
+    reason = described[0] + "".join(f", {d} agrees" for d in described[1:])
+    notes = [p.note for p in places if p.note and top_iso in p.scores]
+    if notes:
+        reason += f" ({notes[0]})"
+        confidence = 0.6
+    else:
+        confidence = _cap(mentions, top_iso) * top
+    return Resolution("resolved", top_iso, round(confidence, 3), reason)
+
+
+# ---- the entry point -----------------------------------------------------------------------
+
+
+def _resolve_text(text: str, fold_fn: Callable[[str], str]) -> Resolution | None:
+    gaz = get_gazetteer()
+    places: list[_Place] = []
+    for place_text in _PLACE_SEP.split(text):
+        parts = [p for p in _PART_SEP.split(place_text) if p and p.strip()]
+        mentions = [find_mentions(gaz, p, i == 0, fold_fn) for i, p in enumerate(parts)]
+        places.extend(_combine_place([m for m in mentions if m]))
+    places = [p for p in places if p.scores]
+    if not places:
+        return None
+    return _decide(places, text)
+
+
+def _resolve_uncached(text: str | None) -> Resolution:
+    if text is None or not isinstance(text, str):
+        return _none("no location given")
+    stripped = text.strip()
+    if not stripped:
+        return _none("no location given")
+    if len(stripped) > MAX_LENGTH:
+        return _none(f"too long to be a place ({len(stripped)} characters)")
+    if _CONTROL.search(stripped):
+        return _none("contains control characters: not a place name")
+    coords = _COORDS.match(stripped)
+    if coords:
+        lat, lon = float(coords.group(1)), float(coords.group(3))
+        if (coords.group(2) or "").upper() == "S":
+            lat = -abs(lat)
+        if (coords.group(4) or "").upper() == "W":
+            lon = -abs(lon)
+        if abs(lat) <= 90 and abs(lon) <= 180:
+            found_at = nearest_country(lat, lon)
+            if found_at.status == "resolved":
+                return Resolution("resolved", found_at.country, 0.8, found_at.reason)
+            return _none(found_at.reason)
+    cleaned = _URL.sub(" ", _IP.sub(" ", stripped))
+    if not cleaned.strip(" ,.;|/-"):
+        return _none(f"'{stripped}' is a network or web address, not a place")
+    if fold(cleaned) in NO_PLACE:
+        return _none(f"'{stripped}' names no place")
+    found = _resolve_text(cleaned, fold)
+    if found is None and not cleaned.isascii():
+        found = _resolve_text(cleaned, translit)
+    return found or _none(f"no known place name in '{stripped}'")
+
+
+@lru_cache(maxsize=100_000)
+def _resolve_cached(text: str) -> Resolution:
+    try:
+        return _resolve_uncached(text)
+    except Exception as exc:  # one odd string must never stop an enrichment run
+        return _none(f"could not read this location ({type(exc).__name__})")
+
+
+def resolve(text: str | None) -> Resolution:
+    """Resolve one free-text location; repeated strings come from a cache."""
+    if text is None or not isinstance(text, str):
+        return _none("no location given")
+    if len(text) > MAX_LENGTH:  # keep huge strings out of the cache
+        return _none(f"too long to be a place ({len(text.strip())} characters)")
+    return _resolve_cached(text)
+
+
+def country_name(iso2: str) -> str:
+    """The English short name of a country ("PL" -> "Poland")."""
+    return get_gazetteer().name(iso2.upper())
+
+
+def resolve_many(texts: Iterable[str | None]) -> list[Resolution]:
+    return [resolve(t) for t in texts]
+
+
+def clear_cache() -> None:
+    """Forget cached answers (the gazetteer itself stays built)."""
+    _resolve_cached.cache_clear()

@@ -1,0 +1,124 @@
+"""`scout locate`: resolve free-text locations to a country and region, offline, with reasons."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from pathlib import Path
+
+import typer
+
+from config.errors import ScoutError
+from enrich.location import Resolution, country_name, resolve
+from enrich.regions import Regions, load_regions
+from scout.app import app, console, get_state
+
+CSV_HEADER = ["location", "country", "region", "confidence", "reason"]
+
+
+def _region_names(regions: Regions, res: Resolution) -> list[str]:
+    if res.status == "resolved":
+        return regions.regions_for_country(res.country)
+    if res.status == "ambiguous" and res.candidates:
+        # "Kyiv -> Warsaw" is Eastern Europe whichever country it is: the regions that every
+        # candidate shares still hold.
+        shared = set(regions.regions_for_country(res.candidates[0][0]))
+        for iso, _share in res.candidates[1:]:
+            shared &= set(regions.regions_for_country(iso))
+        return [n for n in regions.names() if n in shared]
+    return []
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ScoutError(f"{path}: file not found") from exc
+    except OSError as exc:
+        raise ScoutError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    # Undecodable bytes become U+FFFD, which the resolver reports as "not a place name".
+    text = raw.decode("utf-8-sig", errors="replace")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _csv_rows(lines: list[str], regions: Regions) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for line in lines:
+        res = resolve(line)
+        writer.writerow(
+            [
+                line,
+                res.csv_country,
+                ";".join(_region_names(regions, res)),
+                f"{res.confidence:.2f}",
+                res.reason,
+            ]
+        )
+    return out.getvalue()
+
+
+def _describe(text: str, res: Resolution, regions: Regions) -> str:
+    if res.status == "resolved" and res.country:
+        where = f"{res.country} ({country_name(res.country)})"
+    elif res.status == "ambiguous":
+        where = "ambiguous: " + ", ".join(
+            f"{iso} ({country_name(iso)}) {share:.0%}" for iso, share in res.candidates
+        )
+    else:
+        where = "no place"
+    names = _region_names(regions, res)
+    labels = ", ".join(f"{regions.get(n).label}" for n in names) or "-"
+    return (
+        f"{text}\n"
+        f"  country:    {where}\n"
+        f"  confidence: {res.confidence:.2f} ({res.status})\n"
+        f"  region:     {labels}\n"
+        f"  reason:     {res.reason}"
+    )
+
+
+@app.command()
+def locate(
+    text: str | None = typer.Argument(None, help="A location as people type it."),
+    file: Path | None = typer.Option(
+        None, "--file", "-f", help="Resolve every non-empty line of this UTF-8 file."
+    ),
+    fmt: str = typer.Option("text", "--format", help="Output format: text or csv."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the result to this file instead of the screen."
+    ),
+) -> None:
+    """Resolve free-text locations to a country and region, offline, and say why.
+
+    Ambiguous strings ("Georgia", "Kyiv -> Berlin") list their candidates instead of a
+    guess; strings that name no place ("Remote", "localhost") say so. In CSV the country is
+    empty when no place is named and "?" when ambiguous.
+
+    \b
+    Example:
+      scout locate "Kraków, PL"
+      scout locate --file places.txt --format csv -o places.csv
+    """
+    if fmt not in ("text", "csv"):
+        raise ScoutError(f"unknown --format {fmt!r}; use text or csv")
+    if (text is None) == (file is None):
+        raise ScoutError("give one location, or --file with one location per line")
+    regions = load_regions(get_state().settings.regions_file)
+    lines = _read_lines(file) if file is not None else [text or ""]
+    if fmt == "csv":
+        result = _csv_rows(lines, regions)
+    else:
+        result = "\n".join(_describe(line, resolve(line), regions) for line in lines) + "\n"
+    if output is not None:
+        try:
+            output.write_text(result, encoding="utf-8")
+        except OSError as exc:
+            raise ScoutError(f"{output}: cannot write: {exc.strerror or exc}") from exc
+        console().print(f"Wrote {len(lines):,} locations to {output}", markup=False)
+    elif fmt == "csv":
+        sys.stdout.write(result)
+    else:
+        console().print(result, markup=False, end="")

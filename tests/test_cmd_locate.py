@@ -1,0 +1,99 @@
+"""`scout locate`: one string, a file to CSV, and the errors a user can cause."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from typer.testing import CliRunner
+
+from scout.cli import app
+
+runner = CliRunner()
+
+
+def test_one_location_prints_country_region_and_reason():
+    result = runner.invoke(app, ["locate", "Kraków, PL"])
+    assert result.exit_code == 0, result.output
+    assert "PL (Poland)" in result.output
+    assert "Eastern Europe" in result.output
+    assert "country code 'PL'" in result.output
+
+
+def test_ambiguous_and_no_place():
+    result = runner.invoke(app, ["locate", "Georgia"])
+    assert result.exit_code == 0
+    assert "ambiguous" in result.output and "GE" in result.output and "US" in result.output
+    result = runner.invoke(app, ["locate", "Remote"])
+    assert result.exit_code == 0 and "no place" in result.output
+    # both candidates are in Eastern Europe, so the region holds either way
+    result = runner.invoke(app, ["locate", "Kyiv -> Warsaw"])
+    assert "Eastern Europe" in result.output
+
+
+def _places(tmp_path):
+    path = tmp_path / "places.txt"
+    path.write_text(
+        "Kraków, PL\nGeorgia\n\nRemote\nBangalore 560001\nSão Paulo, Brasil\n", encoding="utf-8"
+    )
+    return path
+
+
+def test_file_to_csv_on_stdout(tmp_path):
+    result = runner.invoke(app, ["locate", "--file", str(_places(tmp_path)), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.output)))
+    assert rows[0] == ["location", "country", "region", "confidence", "reason"]
+    body = {r[0]: r for r in rows[1:]}
+    assert len(body) == 5  # the blank line is skipped
+    assert body["Kraków, PL"][1:3] == ["PL", "eastern_europe"]
+    assert body["Georgia"][1] == "?"
+    assert body["Remote"][1:3] == ["", ""]
+    assert body["Bangalore 560001"][1:3] == ["IN", "india"]
+    assert body["São Paulo, Brasil"][1:3] == ["BR", "latin_america"]
+    assert all(r[4] for r in rows[1:])
+
+
+def test_file_to_csv_output_file(tmp_path):
+    out = tmp_path / "out.csv"
+    args = ["locate", "-f", str(_places(tmp_path)), "--format", "csv", "-o", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Wrote 5 locations" in result.output
+    assert out.read_text(encoding="utf-8").startswith("location,country,region,confidence,reason")
+
+
+def test_user_regions_file_from_settings(tmp_path, monkeypatch):
+    regions = tmp_path / "regions.toml"
+    regions.write_text('[regions.dach]\nlabel = "DACH"\ncountries = ["DE", "AT", "CH"]\n')
+    monkeypatch.setenv("SCOUT_REGIONS_FILE", str(regions))
+    result = runner.invoke(app, ["locate", "München"])
+    assert result.exit_code == 0, result.output
+    assert "DACH" in result.output
+
+
+def test_user_errors_exit_2_with_one_message(tmp_path):
+    for args, message in [
+        (["locate"], "give one location"),
+        (["locate", "Kyiv", "--file", str(_places(tmp_path))], "give one location"),
+        (["locate", "--file", str(tmp_path / "missing.txt")], "file not found"),
+        (["locate", "Kyiv", "--format", "xml"], "unknown --format"),
+    ]:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[regions.x]\ncountries = ["QQ"]\n')
+    result = runner.invoke(app, ["locate", "Kyiv"], env={"SCOUT_REGIONS_FILE": str(bad)})
+    assert (
+        result.exit_code == 2 and "QQ" in result.output and "regions.x.countries" in result.output
+    )
+
+
+def test_binary_file_lines_are_no_place(tmp_path):
+    path = tmp_path / "junk.txt"
+    path.write_bytes(b"\xff\xfe\x00\x01garbage\nKyiv\n")
+    result = runner.invoke(app, ["locate", "--file", str(path), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.output)))
+    assert rows[1][1] == "" and rows[2][1] == "UA"
