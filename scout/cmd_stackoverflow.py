@@ -26,7 +26,7 @@ def crawl_stackoverflow(
     ),
     period: str = typer.Option("all_time", "--period", help="all_time or month."),
     depth: int = typer.Option(
-        10, "--depth", min=0, help="Top answerers per tag whose every tag is fetched in detail."
+        5, "--depth", min=0, help="Top answerers per tag whose every tag is fetched in detail."
     ),
     api_url: str | None = typer.Option(None, "--api-url", help=API_URL_HELP),
 ) -> None:

@@ -128,7 +128,7 @@ class Crawl:
     settings: Settings
     tags: list[str]
     period: str = "all_time"
-    depth: int = 10
+    depth: int = 5
     run_id: int | None = None
     gen: int = 1
     since: int | None = None

@@ -1,0 +1,225 @@
+"""`scout crawl stackoverflow` end to end against the sandbox, each crawl in its own process
+(Twisted's reactor cannot restart): completeness, backoff, quota floor and resume, kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from sqlalchemy import create_engine, func, select
+
+import crawlers.sandbox.server as sandbox_server
+from crawlers.sandbox.model import SandboxOptions
+from crawlers.sandbox.stackexchange_api import StackExchangeAPI
+from crawlers.sandbox.stackexchange_objects import SOIndex
+from crawlers.sandbox.world import generate
+from crawlers.stackexchange.pipeline import DEFAULT_TAGS
+from storage.models import CrawlRun, CrawlState, Profile, SOTagStat
+
+PEOPLE = 900
+KEY = "goodkey-for-tests"
+
+
+@pytest.fixture(scope="module")
+def world():
+    return generate(11, PEOPLE)
+
+
+@pytest.fixture(scope="module")
+def expected(world):
+    index = SOIndex.build(world)
+    ids = set()
+    for tag in DEFAULT_TAGS:
+        ids.update(e.user_id for e in index.top_answerers.get((tag, "all_time"), []))
+    return ids, index
+
+
+def serve(monkeypatch, world, **options):
+    # Only the Stack Exchange emulator: these tests need nothing else from the sandbox.
+    monkeypatch.setattr(sandbox_server, "build_apis", lambda w, o, s: [StackExchangeAPI(w, o, s)])
+    server = sandbox_server.SandboxServer(world, SandboxOptions(**options))
+    server.start()
+    return server
+
+
+def scout(db, api, *args, key=KEY, wait=True, **env):
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("SCOUT_", "STACKEXCHANGE"))}
+    full.update({k: str(v) for k, v in env.items()})
+    if key:
+        full["STACKEXCHANGE_KEY"] = key
+    cmd = [sys.executable, "-m", "scout.cli", "--db", db, *args, "--api-url", api]
+    if not wait:
+        return subprocess.Popen(cmd, env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.run(cmd, env=full, capture_output=True, text=True, timeout=120)
+
+
+def stats(server):
+    with urllib.request.urlopen(server.base_url + "/_sandbox/stats") as answer:
+        return json.load(answer)
+
+
+def stored(db):
+    engine = create_engine(db)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Profile.external_id, Profile.location_raw, Profile.reputation).where(
+                Profile.source == "stackoverflow"
+            )
+        ).all()
+        tags = conn.execute(
+            select(
+                Profile.external_id, SOTagStat.tag, SOTagStat.answer_count, SOTagStat.answer_score
+            ).join(SOTagStat, SOTagStat.profile_id == Profile.id)
+        ).all()
+    engine.dispose()
+    return rows, tags
+
+
+def test_crawl_stores_every_top_answerer_once_with_strength(tmp_path, monkeypatch, world, expected):
+    ids, index = expected
+    server = serve(monkeypatch, world, backoff_every=8, backoff_seconds=1)
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    try:
+        result = scout(db, server.stackexchange_url, "crawl", "stackoverflow")
+        assert result.returncode == 0, result.stderr
+        assert KEY not in result.stdout + result.stderr
+        counters = stats(server)
+    finally:
+        server.stop()
+    rows, tags = stored(db)
+    assert {int(r.external_id) for r in rows} == ids
+    assert len(rows) == len(ids)  # none twice
+    for external_id, location, reputation in rows:
+        user = world.stackoverflow[int(external_id)]
+        assert location == user.location and reputation == user.reputation
+    strength = {(int(e), t): (c, s) for e, t, c, s in tags}
+    for tag in DEFAULT_TAGS:
+        for entry in index.top_answerers.get((tag, "all_time"), []):
+            assert strength[(entry.user_id, tag)] == (entry.post_count, entry.score)
+    # Backoff obeyed per method: it was handed out, and never violated.
+    assert counters.get("stackexchange.backoff", 0) > 0
+    assert counters.get("stackexchange.errors.throttle_violation", 0) == 0
+    # Batches of 100: at most ceil(n / 100) profile calls.
+    assert counters["stackexchange./users/{ids}"] == -(-len(ids) // 100)
+
+
+def test_quota_floor_stops_with_state_and_next_run_continues(
+    tmp_path, monkeypatch, world, expected
+):
+    ids, _ = expected
+    server = serve(monkeypatch, world)
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    try:
+        # Anonymous quota is 300 a day: a floor of 270 leaves room for about 30 requests.
+        first = scout(
+            db,
+            server.stackexchange_url,
+            "crawl",
+            "stackoverflow",
+            key=None,
+            SCOUT_STACKEXCHANGE_QUOTA_FLOOR=270,
+        )
+        assert first.returncode == 0, first.stderr
+        assert "quota floor" in first.stdout and "again" in first.stdout
+        engine = create_engine(db)
+        with engine.connect() as conn:
+            run = conn.execute(select(CrawlRun.status, CrawlRun.stats)).one()
+            cursors = conn.scalar(select(func.count()).select_from(CrawlState))
+        assert run.status == "stopped" and run.stats["quota_remaining"] <= 270
+        assert cursors > 0
+        partial, _ = stored(db)
+        assert len(partial) < len(ids)
+        second = scout(db, server.stackexchange_url, "crawl", "stackoverflow")
+        assert second.returncode == 0, second.stderr
+        assert "crawl ok" in second.stdout
+        counters = stats(server)
+    finally:
+        server.stop()
+    rows, _ = stored(db)
+    assert {int(r.external_id) for r in rows} == ids
+    # Tags listed in the first run are not listed again.
+    assert counters["stackexchange./tags/{tag}/top-answerers/{period}"] == len(DEFAULT_TAGS)
+
+
+def test_kill_9_then_rerun_loses_and_duplicates_nothing(tmp_path, monkeypatch, world, expected):
+    ids, _ = expected
+    server = serve(monkeypatch, world, latency_ms=25)
+    killed = f"sqlite:///{tmp_path / 'k.db'}"
+    clean = f"sqlite:///{tmp_path / 'c.db'}"
+    try:
+        proc = scout(killed, server.stackexchange_url, "crawl", "stackoverflow", wait=False)
+        engine = create_engine(killed)
+        deadline = time.time() + 60
+        n = 0
+        while time.time() < deadline and proc.poll() is None:
+            try:
+                with engine.connect() as conn:
+                    n = conn.scalar(select(func.count()).select_from(Profile)) or 0
+            except Exception:
+                n = 0
+            if n > 0:
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        engine.dispose()
+        assert 0 < n < len(ids), "the crawl should have been killed half way"
+        again = scout(killed, server.stackexchange_url, "crawl", "stackoverflow")
+        assert again.returncode == 0, again.stderr
+        whole = scout(clean, server.stackexchange_url, "crawl", "stackoverflow")
+        assert whole.returncode == 0, whole.stderr
+    finally:
+        server.stop()
+    rows_k, tags_k = stored(killed)
+    rows_c, tags_c = stored(clean)
+    assert sorted(rows_k) == sorted(rows_c) and {int(r[0]) for r in rows_k} == ids
+    assert sorted(tags_k) == sorted(tags_c)
+
+
+def test_bad_key_is_one_message_and_exit_2(tmp_path, monkeypatch, world):
+    server = serve(monkeypatch, world)
+    try:
+        result = scout(
+            f"sqlite:///{tmp_path / 'b.db'}",
+            server.stackexchange_url,
+            "crawl",
+            "stackoverflow",
+            key="bad-key-0123",
+        )
+    finally:
+        server.stop()
+    assert result.returncode == 2
+    assert "STACKEXCHANGE_KEY" in result.stderr
+    assert "Traceback" not in result.stderr and "bad-key-0123" not in result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith("Error")] != []
+
+
+def test_lookup_prints_the_stored_profile_as_json(tmp_path, monkeypatch, world, expected):
+    ids, _ = expected
+    server = serve(monkeypatch, world)
+    uid = min(ids)
+    try:
+        result = scout(
+            f"sqlite:///{tmp_path / 'l.db'}",
+            server.stackexchange_url,
+            "lookup",
+            "stackoverflow",
+            str(uid),
+            "--json",
+        )
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    user = world.stackoverflow[uid]
+    assert data["external_id"] == str(uid) and data["reputation"] == user.reputation
+    assert data["location"] == user.location
+    assert {t["tag"] for t in data["tags"]} == {
+        t.tag_name for t in user.tags if t.answer_count or t.question_count
+    }
