@@ -45,9 +45,10 @@ def load_presets(override: Path | None = None) -> RegionPresets:
 def region_terms(name: str, override: Path | None = None) -> RegionPreset:
     """The preset of one region; an unknown name is a ScoutError listing the valid ones."""
     presets = load_presets(override)
-    key = name.strip().lower()
+    # `--region eastern-europe` and a table named eastern_europe are the same region.
+    key = name.strip().lower().replace("_", "-")
     for region, preset in presets.regions.items():
-        if region.lower() == key:
+        if region.lower().replace("_", "-") == key:
             if not preset.include:
                 raise ScoutError(f"region {region!r} has no `include` location terms")
             return preset
