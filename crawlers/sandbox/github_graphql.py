@@ -37,10 +37,10 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 
 from crawlers.sandbox import github_schema
-from crawlers.sandbox.graphql_fast import execute_fast
 from crawlers.sandbox.github_cost import CostError, query_cost
 from crawlers.sandbox.github_limits import DOCS, Budgets, Caller, Window
 from crawlers.sandbox.github_search import UserIndex
+from crawlers.sandbox.graphql_fast import execute_fast
 from crawlers.sandbox.model import GitHubAccount, Stats
 
 _UNDEFINED_FIELD = re.compile(r"Cannot query field '(\w+)' on type '(\w+)'\.")
