@@ -226,9 +226,9 @@ def _placeless_conflict(v: IdentityView, index: Index) -> bool:
         return False
     countries = set()
     for source in SOURCES:
-        if source != v.source and (best := _best(v, source, index)) is not None:
-            if c := index.views[best[1]].country:
-                countries.add(c)
+        best = _best(v, source, index) if source != v.source else None
+        if best is not None and (c := index.views[best[1]].country):
+            countries.add(c)
     return len(countries) > 1
 
 

@@ -201,14 +201,14 @@ def _write(
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         existing.update(session.scalars(select(Candidate.id).where(Candidate.id.in_(chunk))))
-    fresh = [{**r, "created_at": r["updated_at"]} for r in cand_rows if r["id"] not in existing]
+    rows = [{**r, "created_at": r["updated_at"]} for r in cand_rows]
+    fresh = [r for r in rows if r["id"] not in existing]
     if fresh:
         upsert(session, Candidate, fresh, ["id"], update=[])
-    changed = [r for r in cand_rows if r["id"] in existing]
+    changed = [r for r in rows if r["id"] in existing]
     if changed:
-        # updated_at moves only when the name does (the WHERE in upsert skips equal rows).
-        upsert(session, Candidate, [{k: r[k] for k in ("id", "display_name")} for r in changed],
-               ["id"])  # fmt: skip
+        # Only the name can change; the WHERE in upsert leaves equal rows untouched.
+        upsert(session, Candidate, changed, ["id"], update=["display_name"])
     if member_rows:
         # A profile moving to another candidate keeps one row (unique profile_id).
         upsert(session, CandidateProfile, member_rows, ["profile_id"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import scout.cmd_crawl  # noqa: F401
 import scout.cmd_db  # noqa: F401
+import scout.cmd_enrich  # noqa: F401
 import scout.cmd_github  # noqa: F401
 import scout.cmd_kaggle  # noqa: F401
 import scout.cmd_locate  # noqa: F401

@@ -1,0 +1,138 @@
+"""Identity linking: explicit and fuzzy links, rejections, accuracy on the sandbox truth."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from itertools import combinations
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from config.settings import Settings
+from enrich.identity import IdentityView, Index, describe_link, propose
+from enrich.identity_store import unlink
+from enrich.pipeline import run_enrich
+from storage.db import open_database, session_scope
+from storage.items import ProfileItem
+from storage.models import Candidate, CandidateProfile, Profile
+from storage.save import save_profiles
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.enrich.world_items
+
+
+def test_explicit_links_from_urls():
+    views = [
+        IdentityView(1, "github", "10", "piotr72", "Piotr Nowak", "https://www.kaggle.com/pnowak"),
+        IdentityView(
+            2, "stackoverflow", "555", "Piotr N", "Piotr N", links=["https://github.com/piotr72"]
+        ),  # fmt: skip
+        IdentityView(3, "kaggle", "77", "pnowak", "Piotr Nowak"),
+        IdentityView(4, "github", "11", "someone", "Other Person", bio="see github.com/orgs/x"),
+    ]
+    links = propose([1, 2, 3, 4], Index(views))
+    pairs = {frozenset((lk.a, lk.b)): lk for lk in links}
+    assert pairs[frozenset((1, 3))].method == "explicit"
+    assert pairs[frozenset((1, 2))].method == "explicit"
+    assert "about-me link" in describe_link(pairs[frozenset((1, 2))].evidence)
+    assert not any(4 in p for p in pairs)
+
+
+def _db(tmp_path, items):
+    engine = open_database(f"sqlite:///{tmp_path / 'x.db'}")
+    with session_scope(engine) as s:
+        save_profiles(s, items)
+    return engine
+
+
+def test_rerun_no_duplicates_and_unlink_sticks(tmp_path):
+    items = [
+        ProfileItem("github", "1", T0, handle="mariakowalska", name="Maria Kowalska",
+                    location_raw="Warsaw, Poland"),
+        ProfileItem("stackoverflow", "9", T0, handle="Maria K", name="Maria K",
+                    website="https://github.com/MariaKowalska"),
+        ProfileItem("kaggle", "5", T0, handle="mariakowalska", name="Maria Kowalska"),
+        ProfileItem("github", "2", T0, handle="loner", name="Lone Coder"),
+    ]  # fmt: skip
+    engine = _db(tmp_path, items)
+    run_enrich(engine, Settings(), now=T0)
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Candidate)) == 2
+        ids = dict(s.execute(select(Profile.external_id, Profile.id)).all())
+        rows = {r.profile_id: r for r in s.scalars(select(CandidateProfile))}
+        assert rows[ids["2"]].method == "self"
+        assert all(r.evidence.get("text") for r in rows.values())
+        assert rows[ids["9"]].method == "explicit" and rows[ids["5"]].candidate_id == rows[
+            ids["1"]].candidate_id  # fmt: skip
+    # Changing one profile and re-running creates no duplicates.
+    with session_scope(engine) as s:
+        save_profiles(s, [ProfileItem("kaggle", "5", T0, handle="mariakowalska",
+                                      name="Maria Kowalska", profile_url="x")])  # fmt: skip
+    run_enrich(engine, Settings(), now=T0)
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Candidate)) == 2
+        together, _ = unlink(s, ids["1"], ids["5"])
+        assert together
+    with session_scope(engine) as s:
+        rows = {r.profile_id: r for r in s.scalars(select(CandidateProfile))}
+        assert rows[ids["5"]].candidate_id != rows[ids["1"]].candidate_id
+    # The rejected link stays rejected when the profiles change again.
+    with session_scope(engine) as s:
+        save_profiles(s, [ProfileItem("kaggle", "5", T0, handle="mariakowalska",
+                                      name="Maria Kowalska", profile_url="y")])  # fmt: skip
+    run_enrich(engine, Settings(), now=T0)
+    with session_scope(engine) as s:
+        rows = {r.profile_id: r for r in s.scalars(select(CandidateProfile))}
+        assert rows[ids["5"]].candidate_id != rows[ids["1"]].candidate_id
+        assert s.scalar(select(func.count()).select_from(CandidateProfile)) == 4
+
+
+def _accuracy(tmp_path, people, seed):
+    from bench.enrich import world_items
+    from crawlers.sandbox.world import generate
+
+    world = generate(seed, people)
+    engine = _db(tmp_path, world_items(world))
+    run_enrich(engine, Settings(), now=world.now)
+    person = {}
+    for t in world.truth.values():
+        if t.github_login:
+            person[("github", str(world.github[t.github_login].id))] = t.person_id
+        if t.so_user_id:
+            person[("stackoverflow", str(t.so_user_id))] = t.person_id
+        if t.kaggle_user_id:
+            person[("kaggle", str(t.kaggle_user_id))] = t.person_id
+    with session_scope(engine) as s:
+        rows = s.execute(select(Profile.id, Profile.source, Profile.external_id)).all()
+        cand = dict(
+            s.execute(select(CandidateProfile.profile_id, CandidateProfile.candidate_id)).all()
+        )
+    by_person: dict[int, list[int]] = {}
+    by_cand: dict[int, list[int]] = {}
+    for pid, source, ext in rows:
+        if (source, ext) in person:
+            by_person.setdefault(person[(source, ext)], []).append(pid)
+        by_cand.setdefault(cand[pid], []).append(pid)
+
+    def pairs(groups):
+        return {p for g in groups.values() for p in combinations(sorted(g), 2)}
+
+    truth, found = pairs(by_person), pairs(by_cand)
+    hit = len(truth & found)
+    return hit / max(1, len(found)), hit / max(1, len(truth))
+
+
+def test_identity_accuracy_on_the_sandbox_truth(tmp_path):
+    precision, recall = _accuracy(tmp_path, 3000, 7)
+    print(f"identity precision {precision:.3f} recall {recall:.3f}")
+    # Measured: precision ~0.965, recall ~0.64 (goal: 0.98 / 0.90, see ARCHITECTURE notes).
+    assert precision >= 0.95
+    assert recall >= 0.6
+
+
+@pytest.mark.xfail(reason="goal not reached yet: name-only links cannot tell namesakes apart")
+def test_identity_accuracy_goal(tmp_path):
+    precision, recall = _accuracy(tmp_path, 3000, 7)
+    assert precision >= 0.98 and recall >= 0.9
