@@ -1,0 +1,84 @@
+"""`scout enrich`: incremental runs, evidence on every row, bad input, the CLI."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from config.settings import Settings
+from enrich.pipeline import run_enrich
+from enrich.skills import describe_evidence
+from scout.cli import app
+from storage.db import open_database, session_scope
+from storage.items import ProfileItem, RepositoryItem, SOTagItem
+from storage.models import CandidateProfile, Location, ProfileLocation, SkillTag
+from storage.save import save_profiles
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _items():
+    repo = RepositoryItem("torch-serving", "Serving PyTorch models", "Python", ["pytorch", "mlops"],
+                          120, 14, False, T0, T0)  # fmt: skip
+    weird = "\x00\x01\x1b[31m" + "é" * 10_000
+    return [
+        ProfileItem("github", "1", T0, handle="olena", name="Olena K", location_raw="Kyiv, Ukraine",
+                    bio="MLOps engineer", repositories=[repo]),
+        ProfileItem("github", "2", T0, handle="anna", name="Anna", location_raw="Kyiv, Ukraine"),
+        ProfileItem("stackoverflow", "3", T0, handle="Dev", name="Dev", location_raw="Bangalore",
+                    so_tags=[SOTagItem("pytorch", 40, 120, 1, 1)]),
+        ProfileItem("github", "4", T0, handle="x", name=weird, location_raw=weird, bio=weird,
+                    website=weird),
+        ProfileItem("github", "5", T0, handle="y", location_raw="", bio="\x7f\x00"),
+        ProfileItem("kaggle", "6", T0, handle="bin", name="\ufffd\x00", location_raw=" \t "),
+    ]  # fmt: skip
+
+
+def test_second_run_changes_nothing_and_says_so(tmp_path):
+    engine = open_database(f"sqlite:///{tmp_path / 'x.db'}")
+    with session_scope(engine) as s:
+        save_profiles(s, _items())
+    first = run_enrich(engine, Settings(), now=T0)
+    assert first.enriched == 6 and first.skipped == 0
+    assert first.locations == 3  # "Kyiv, Ukraine" resolved once for two profiles
+    assert "enriched 6 profiles" in first.summary()
+    second = run_enrich(engine, Settings(), now=T0)
+    assert second.enriched == 0 and second.skipped == 6
+    assert "nothing to enrich" in second.summary()
+    with session_scope(engine) as s:
+        # Every region, tag and link carries readable evidence.
+        for loc in s.scalars(select(ProfileLocation)):
+            assert loc.evidence["reason"]
+        kyiv = s.scalars(select(ProfileLocation).where(ProfileLocation.country == "UA")).all()
+        assert len(kyiv) == 2
+        tags = s.scalars(select(SkillTag)).all()
+        assert tags and all(describe_evidence(t.evidence) != "no evidence recorded" for t in tags)
+        assert all(r.evidence.get("text") for r in s.scalars(select(CandidateProfile)))
+        assert s.scalar(select(func.count()).select_from(CandidateProfile)) == 6
+        assert s.scalar(select(func.count()).select_from(Location)) == 2
+    # One profile changes: only it is enriched again; its location comes from the cache.
+    with session_scope(engine) as s:
+        save_profiles(s, [ProfileItem("github", "2", T0, handle="anna", name="Anna B",
+                                      location_raw="Kyiv, Ukraine")])  # fmt: skip
+    third = run_enrich(engine, Settings(), now=T0)
+    assert (third.enriched, third.skipped, third.locations_cached) == (1, 5, 1)
+
+
+def test_cli_enrich_twice(tmp_path):
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    engine = open_database(url)
+    with session_scope(engine) as s:
+        save_profiles(s, _items())
+    runner = CliRunner()
+    first = runner.invoke(app, ["--db", url, "enrich"])
+    assert first.exit_code == 0, first.output
+    assert "enriched 6 profiles" in first.output
+    second = runner.invoke(app, ["--db", url, "enrich"])
+    assert second.exit_code == 0 and "nothing to enrich" in second.output
+    result = runner.invoke(app, ["--db", url, "unlink", "github:olena", "github:nobody"])
+    assert result.exit_code == 2 and "no profile" in result.output
+    result = runner.invoke(app, ["--db", url, "unlink", "github:olena", "stackoverflow:3"])
+    assert result.exit_code == 0, result.output
+    assert "never will be" in result.output
