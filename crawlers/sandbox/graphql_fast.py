@@ -143,7 +143,7 @@ class _Runner:
             return True
         target = self.schema.get_type(condition)
         if target is not None and is_abstract_type(target):
-            return self.schema.is_sub_type(target, type_)  # type: ignore[arg-type]
+            return self.schema.is_sub_type(target, type_)
         return False
 
     def object(
@@ -165,7 +165,7 @@ class _Runner:
             info.field_name = node.name.value
             info.field_nodes = [node]
             info.parent_type = type_
-            resolver = definition.resolve or default_field_resolver
+            resolver: Any = definition.resolve or default_field_resolver
             value = resolver(source, info, **args)
             result[key] = self.complete(definition.type, node, value)
         return result
