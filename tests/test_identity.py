@@ -28,7 +28,7 @@ def test_explicit_links_from_urls():
         IdentityView(1, "github", "10", "piotr72", "Piotr Nowak", "https://www.kaggle.com/pnowak"),
         IdentityView(
             2, "stackoverflow", "555", "Piotr N", "Piotr N", links=["https://github.com/piotr72"]
-        ),  # fmt: skip
+        ),
         IdentityView(3, "kaggle", "77", "pnowak", "Piotr Nowak"),
         IdentityView(4, "github", "11", "someone", "Other Person", bio="see github.com/orgs/x"),
     ]

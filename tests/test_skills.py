@@ -52,8 +52,9 @@ def test_strength_and_evidence_in_words():
     tax = get_taxonomy()
     repos = [repo(f"pytorch-model-{i}", stars=150 if i < 3 else 5, topics=["pytorch"])
              for i in range(14)]  # fmt: skip
-    tags = tag_profile(tax, repos, [TagFacts("pytorch", 212, 1034, 3, 2)],
-                       [KaggleFacts("Competitions", 3, 2, 1, 0)], "PyTorch person", NOW)  # fmt: skip
+    so = [TagFacts("pytorch", 212, 1034, 3, 2)]
+    kaggle = [KaggleFacts("Competitions", 3, 2, 1, 0)]
+    tags = tag_profile(tax, repos, so, kaggle, "PyTorch person", NOW)
     by = {t.skill: t for t in tags}
     assert by["pytorch"].strength > 0.9 and by["pytorch"].category == "ml"
     text = describe_evidence(by["pytorch"].evidence)
