@@ -89,6 +89,35 @@ def generate(folder: Path, seed: int = 1) -> int:
     return USERS + ACHIEVEMENT_USERS * len(CATEGORIES) + SUBMISSIONS
 
 
+def read_only(folder: Path) -> int:
+    """Read, validate and aggregate all three files without building profiles; rows read."""
+    from crawlers.kaggle import parse
+    from crawlers.kaggle.aggregate import Achievements, Activity
+    from crawlers.kaggle.reader import FileReport, read_records
+
+    achievements, activity, rows = Achievements(), Activity(), 0
+    for name, make in (
+        ("UserAchievements.csv", parse.achievement_parser),
+        ("Submissions.csv", parse.submission_parser),
+        ("Users.csv", parse.user_parser),
+    ):
+        report = FileReport(name)
+        positions, records = read_records(folder / name, name, report)
+        parser = make(positions)
+        for _line, fields in records:
+            row = parser(fields)
+            if row is None:
+                continue
+            if name == "UserAchievements.csv":
+                achievements.add(row)
+            elif name == "Submissions.csv":
+                activity.add(*row)
+        achievements.finish()
+        activity.finish()
+        rows += report.rows + report.malformed
+    return rows
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-kaggle-") as tmp:
         folder = Path(tmp)
@@ -98,13 +127,20 @@ def main() -> None:
         print(
             f"   generated {rows:,} rows ({size:,.0f} MB) in {time.perf_counter() - started:.1f}s"
         )
+        started = time.perf_counter()
+        read = read_only(folder)
+        elapsed = time.perf_counter() - started
+        figure("read + validate + aggregate: rows/s", read / elapsed, "rows/s", ">= 200k")
         engine = open_database(f"sqlite:///{folder / 'bench.db'}")
 
         started = time.perf_counter()
         first = ingest_folder(engine, folder).stats
         elapsed = time.perf_counter() - started
         figure(
-            "first ingest: rows read per second", first["rows_read"] / elapsed, "rows/s", ">= 200k"
+            "first ingest end to end (25% users written): rows/s",
+            first["rows_read"] / elapsed,
+            "rows/s",
+            ">= 200k",
         )
         figure("first ingest: profiles written", first["profiles_stored"], "profiles")
         figure("first ingest: seconds", elapsed, "s")
@@ -113,7 +149,7 @@ def main() -> None:
         forced = ingest_folder(engine, folder, force=True).stats
         elapsed = time.perf_counter() - started
         figure(
-            "forced re-read (nothing to write): rows/s",
+            "forced re-run (read, join, hash; no writes): rows/s",
             forced["rows_read"] / elapsed,
             "rows/s",
             ">= 200k",
