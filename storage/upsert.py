@@ -62,7 +62,7 @@ def upsert(
     table: Table = target if isinstance(target, Table) else target.__table__  # type: ignore[assignment]
     sent = 0
     for chunk in batched(rows, batch_size):
-        chunk = _dedupe(chunk, keys)
+        chunk = _with_defaults(table, _dedupe(chunk, keys))
         stmt = _insert_for(session, table)
         columns = update if update is not None else [c for c in chunk[0] if c not in keys]
         if columns:
@@ -77,6 +77,26 @@ def upsert(
         _executemany(session, stmt, table, chunk)
         sent += len(chunk)
     return sent
+
+
+def _with_defaults(table: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fill columns the rows leave out with their Python-side defaults (e.g. created_at).
+
+    The lean executemany below skips SQLAlchemy's insert machinery, which is where those
+    defaults are normally applied.
+    """
+    missing = [
+        c
+        for c in table.columns
+        if c.name not in rows[0] and c.default is not None and not c.primary_key
+    ]
+    if not missing:
+        return rows
+    for row in rows:
+        for column in missing:
+            default: Any = column.default
+            row[column.name] = default.arg(None) if default.is_callable else default.arg
+    return rows
 
 
 def _executemany(session: Session, stmt: Any, table: Table, rows: list[dict[str, Any]]) -> None:

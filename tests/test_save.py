@@ -133,3 +133,21 @@ def test_children_left_as_none_are_kept(sqlite_url):
             )
         ).scalar()
     assert n == 3
+
+
+def test_upsert_applies_python_defaults_and_suppression_works(db_url):
+    from storage.models import Suppression
+    from storage.suppress import is_suppressed, suppress, suppressed_hashes
+
+    engine = storage_db.open_database(db_url)
+    with storage_db.session_scope(engine) as session:
+        suppress(session, "github", ["SomeLogin"], reason="asked to be forgotten")
+        suppress(session, "github", ["somelogin"])  # same person, case-insensitive: kept once
+    with storage_db.session_scope(engine) as session:
+        rows = session.scalars(select(Suppression)).all()
+        assert len(rows) == 1 and rows[0].created_at.tzinfo is not None
+        assert "somelogin" not in rows[0].key_sha  # only a hash is stored
+        hashes = suppressed_hashes(session, "github")
+    assert is_suppressed(hashes, "github", "SOMELOGIN")
+    assert not is_suppressed(hashes, "github", "other")
+    engine.dispose()
