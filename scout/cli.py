@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import scout.cmd_crawl  # noqa: F401
-import scout.cmd_db  # noqa: F401
-import scout.cmd_enrich  # noqa: F401
-import scout.cmd_github  # noqa: F401
-import scout.cmd_kaggle  # noqa: F401
-import scout.cmd_locate  # noqa: F401
-import scout.cmd_sandbox  # noqa: F401
-import scout.cmd_scoring  # noqa: F401
-import scout.cmd_stackoverflow  # noqa: F401
+import scout.cmd_crawl
+import scout.cmd_db
+import scout.cmd_demo
+import scout.cmd_enrich
+import scout.cmd_github
+import scout.cmd_kaggle
+import scout.cmd_locate
+import scout.cmd_sandbox
+import scout.cmd_scoring
+import scout.cmd_stackoverflow
 from scout.app import app
 
 
