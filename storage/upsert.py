@@ -35,7 +35,7 @@ def _insert_for(session: Session, table: Table) -> Any:
         return postgresql.insert(table)
     if name == "sqlite":
         return sqlite.insert(table)
-    raise NotImplementedError(f"upserts are implemented for SQLite and PostgreSQL, not {name}")
+    raise ValueError(f"upserts support SQLite and PostgreSQL, not {name}")
 
 
 def _dedupe(rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:

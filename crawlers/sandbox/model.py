@@ -8,6 +8,7 @@ records are hidden: only evaluation and tests read them, never crawlers or ranke
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -243,10 +244,11 @@ class SandboxOptions:
     backoff_seconds: int = 1
 
 
-class API:
+class API(ABC):
     """What every emulated API implements; the server routes by path prefix to `handle`."""
 
     prefix = ""
 
-    def handle(self, request: Request) -> Response:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def handle(self, request: Request) -> Response:
+        """Answer one request whose path is relative to `prefix`."""
