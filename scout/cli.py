@@ -5,6 +5,7 @@ from __future__ import annotations
 import scout.cmd_crawl
 import scout.cmd_db
 import scout.cmd_demo
+import scout.cmd_doctor
 import scout.cmd_enrich
 import scout.cmd_github
 import scout.cmd_kaggle
