@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, func, or_, select, update
+from sqlalchemy import Engine, bindparam, delete, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
@@ -244,16 +244,23 @@ def run_enrich(
     settings: Settings,
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
+    force: bool = False,
 ) -> EnrichReport:
-    """Enrich every profile changed since the last run; link identities; report."""
+    """Enrich every profile changed since the last run; link identities; report.
+
+    `force` enriches every profile whatever its hash: `scout rebuild` uses it because the
+    taxonomy or regions may have changed while the profiles did not.
+    """
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     report = EnrichReport()
     tax = get_taxonomy(settings.skills_file)
     regions = regions_lookup(settings)
     cache = LocationCache()
-    changed_filter = or_(
-        Profile.enriched_sha.is_(None), Profile.enriched_sha != Profile.content_sha
+    changed_filter = (
+        true()
+        if force
+        else or_(Profile.enriched_sha.is_(None), Profile.enriched_sha != Profile.content_sha)
     )
     with session_scope(engine) as session:
         total = session.scalar(select(func.count()).select_from(Profile)) or 0
