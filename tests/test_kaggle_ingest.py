@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -139,10 +139,33 @@ def test_same_files_twice_change_nothing(engine, folder):
     again = ingest_folder(engine, folder)
     assert again.unchanged
     assert snapshot(engine) == before
-    # Even a forced full re-read writes nothing: every profile hash matches.
+    # A forced full re-read writes no profile or raw record (every hash matches); it only
+    # moves last_seen, since everyone was seen again.
     forced = ingest_folder(engine, folder, force=True)
     assert forced.stats["profiles_stored"] == 0 and forced.stats["raw_records"] == 0
-    assert snapshot(engine) == before
+    after = snapshot(engine)
+    assert {t: rows for t, rows in after.items() if t != "profiles"} == {
+        t: rows for t, rows in before.items() if t != "profiles"
+    }
+    assert len(after["profiles"]) == len(before["profiles"])
+
+
+def test_every_profile_still_in_newer_files_gets_last_seen(engine, folder):
+    first = datetime(2024, 7, 2, tzinfo=UTC)
+    second = datetime(2024, 8, 2, tzinfo=UTC)
+    ingest_folder(engine, folder, clock=lambda: first)
+    # Newer files: Jack (11) renamed, Eve (5, Contributor) gone, everyone else unchanged.
+    users = (folder / "Users.csv").read_text().replace("Jack,07/07/2021,3", "Jack R,07/07/2021,3")
+    users = "".join(line for line in users.splitlines(True) if not line.startswith("5,"))
+    (folder / "Users.csv").write_text(users)
+    stamp(folder, NEWER)
+    result = ingest_folder(engine, folder, clock=lambda: second)
+    assert result.stats["profiles_stored"] == 1 and result.stats["profiles_unchanged"] == 3
+    seen = {eid: p.last_seen for eid, p in profiles(engine).items()}
+    # Unchanged rows were not rewritten, yet they were seen: a purge must not drop them.
+    assert {eid for eid, at in seen.items() if at == second} == {"1", "2", "3", "11"}
+    assert seen["5"] == first
+    assert profiles(engine)["1"].first_seen == first
 
 
 def test_newer_files_write_only_what_changed(engine, folder):
@@ -155,10 +178,14 @@ def test_newer_files_write_only_what_changed(engine, folder):
     assert result.stats["profiles_stored"] == 2 and result.stats["profiles_unchanged"] == 4
     assert result.stats["raw_records"] == 2  # Users.csv rows of jack and kim only
     after = snapshot(engine)
-    changed = {
-        row[2] for row in set(after["profiles"]) - set(before["profiles"])
-    }  # external_id column
-    assert changed == {"11", "12"}
+    # Rows compared without last_seen, which moves for everyone still in the files.
+    at = [c.name for c in Profile.__table__.columns].index("last_seen")
+
+    def content(rows):
+        return {row[:at] + row[at + 1 :] for row in rows}
+
+    changed = {row[2] for row in content(after["profiles"]) - content(before["profiles"])}
+    assert changed == {"11", "12"}  # external_id column
     assert set(before["kaggle_achievements"]) == set(after["kaggle_achievements"])
     assert profiles(engine)["11"].name == "Jack R"
     # The cursor moved to the new file date.

@@ -6,7 +6,8 @@ Only users with signal become profiles. Idempotence, in two layers:
 - every file's (date, sha256) is the crawl cursor; when no file changed, nothing is read or
   written (the run is still logged in crawl_runs, the only table that grows);
 - when a file changed, each profile's content hash is compared with the stored one and only new
-  or changed profiles (and raw records whose row hash changed) are written.
+  or changed profiles (and raw records whose row hash changed) are written; unchanged ones
+  only get last_seen moved, since they were seen in the newer files.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from config.errors import ScoutError
@@ -280,6 +281,15 @@ class _Writer:
                 if i.external_id not in stored or stored[i.external_id] != content_sha(i)
             ]
             self.counts.profiles_unchanged += len(by_id) - len(changed)
+            # Unchanged people are still in the files: they were seen, or purge would drop them.
+            changed_ids = {i.external_id for i, _r in changed}
+            same = [eid for eid in stored if eid not in changed_ids]
+            if same:
+                session.execute(
+                    update(Profile)
+                    .where(Profile.source == parse.SOURCE, Profile.external_id.in_(same))
+                    .values(last_seen=batch[0][0].seen_at)
+                )
             if not changed:
                 return
             save_profiles(session, [item for item, _raw in changed])
