@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import scout.cmd_browse
 import scout.cmd_crawl
 import scout.cmd_db
 import scout.cmd_demo

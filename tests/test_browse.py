@@ -1,0 +1,221 @@
+"""`scout browse`: metadata that fits the schema, queries that run, a server that answers."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+from typer.testing import CliRunner
+
+from scout.browse import FACETS, LABEL_COLUMNS, QUERIES, SORT_DESC, metadata
+from scout.cli import app
+from storage import db as storage_db
+from storage.models import (
+    Candidate,
+    CandidateProfile,
+    Profile,
+    ProfileLocation,
+    Score,
+    Shortlist,
+    ShortlistEntry,
+    SkillTag,
+)
+
+runner = CliRunner()
+SCOUT = str(Path(sys.executable).with_name("scout"))
+NOW = datetime(2025, 6, 1, tzinfo=UTC)
+PEOPLE = [
+    # handle, source, regions, skills (skill, strength), score
+    ("olena", "github", ["eastern_europe"], [("pytorch", 0.9), ("mlflow", 0.4)], 0.91),
+    ("arjun", "stackoverflow", ["india"], [("pytorch", 0.5), ("kubeflow", 0.8)], 0.72),
+    ("maria", "kaggle", ["latin_america"], [("xgboost", 0.7)], 0.55),
+]
+
+
+@pytest.fixture
+def small_db(tmp_path) -> Path:
+    """Three linked candidates with regions, skills, scores and a shortlist."""
+    path = tmp_path / "scout.db"
+    engine = storage_db.open_database(f"sqlite:///{path}")
+    with storage_db.session_scope(engine) as session:
+        shortlist = Shortlist(name="june", params={}, created_at=NOW)
+        session.add(shortlist)
+        for rank, (handle, source, regions, skills, score) in enumerate(PEOPLE, 1):
+            profile = Profile(
+                source=source,
+                external_id=handle,
+                handle=handle,
+                first_seen=NOW,
+                last_seen=NOW,
+            )
+            candidate = Candidate(display_name=handle.title())
+            session.add_all([profile, candidate])
+            session.flush()
+            session.add_all(
+                [
+                    CandidateProfile(
+                        candidate_id=candidate.id,
+                        profile_id=profile.id,
+                        method="self",
+                        confidence=1.0,
+                        evidence={},
+                    ),
+                    ProfileLocation(profile_id=profile.id, regions=regions, evidence={}),
+                    Score(
+                        candidate_id=candidate.id,
+                        model_version="heuristic-test",
+                        score=score,
+                        features={},
+                        explanation={},
+                    ),
+                    ShortlistEntry(
+                        shortlist_id=shortlist.id, candidate_id=candidate.id, rank=rank, score=score
+                    ),
+                    *[
+                        SkillTag(profile_id=profile.id, skill=s, strength=w, evidence={})
+                        for s, w in skills
+                    ],
+                ]
+            )
+    engine.dispose()
+    return path
+
+
+def run_query(path: Path, name: str, **params: str) -> list[dict]:
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    try:
+        sql = QUERIES[name]["sql"]
+        wanted = {p: params.get(p, "") for p in ("region", "skill", "shortlist") if f":{p}" in sql}
+        return [dict(row) for row in conn.execute(sql, wanted)]
+    finally:
+        conn.close()
+
+
+def test_metadata_names_real_tables_and_columns(small_db):
+    engine = storage_db.make_engine(f"sqlite:///{small_db}")
+    inspector = inspect(engine)
+    names = inspector.get_table_names()
+    columns = {t: {c["name"] for c in inspector.get_columns(t)} for t in names}
+    engine.dispose()
+    meta = metadata("scout")
+    tables = meta["databases"]["scout"]["tables"]
+    assert set(tables) <= set(columns), set(tables) - set(columns)
+    for table, facets in FACETS.items():
+        for facet in facets:
+            column = facet["array"] if isinstance(facet, dict) else facet
+            assert column in columns[table], (table, column)
+    for table, column in {**LABEL_COLUMNS, **SORT_DESC}.items():
+        assert column in columns[table], (table, column)
+    assert {"array": "regions"} in tables["profile_locations"]["facets"]
+    assert "skill" in tables["skill_tags"]["facets"]
+    assert "source" in tables["profiles"]["facets"]
+    json.dumps(meta)  # what goes into the metadata file
+
+
+def test_canned_queries_run_and_filter(small_db):
+    rows = run_query(small_db, "candidates")
+    assert [r["display_name"] for r in rows] == ["Olena", "Arjun", "Maria"]  # by score
+    assert rows[0]["regions"] == "eastern_europe"
+    assert rows[0]["top_skills"] == "pytorch, mlflow"  # strongest first
+    assert rows[0]["profiles"] == "github:olena"
+    by_skill = run_query(small_db, "candidates", skill="PyTorch")
+    assert {r["display_name"] for r in by_skill} == {"Olena", "Arjun"}
+    both = run_query(small_db, "candidates", skill="pytorch", region="eastern-europe")
+    assert [r["display_name"] for r in both] == ["Olena"]
+    shortlist = run_query(small_db, "shortlist")
+    assert [(r["rank"], r["display_name"]) for r in shortlist] == [
+        (1, "Olena"),
+        (2, "Arjun"),
+        (3, "Maria"),
+    ]
+    assert run_query(small_db, "shortlist", shortlist="no-such") == []
+    counts = run_query(small_db, "profiles_by_region")
+    assert {(r["region"], r["source"], r["profiles"]) for r in counts} == {
+        ("eastern_europe", "github", 1),
+        ("india", "stackoverflow", 1),
+        ("latin_america", "kaggle", 1),
+    }
+    skills = run_query(small_db, "skills_by_region", region="india")
+    assert {r["skill"] for r in skills} == {"pytorch", "kubeflow"}
+
+
+def test_postgresql_is_refused_with_a_message():
+    url = "postgresql+psycopg://scout:secretpw@127.0.0.1:5432/scout"
+    result = runner.invoke(app, ["--db", url, "browse", "--no-open"])
+    assert result.exit_code == 2
+    assert "needs a SQLite database" in result.output
+    assert "secretpw" not in result.output
+
+
+def test_missing_datasette_says_how_to_install(small_db, monkeypatch):
+    monkeypatch.setitem(sys.modules, "datasette", None)  # import datasette now fails
+    result = runner.invoke(app, ["--db", f"sqlite:///{small_db}", "browse", "--no-open"])
+    assert result.exit_code == 2
+    assert "pip install 'talent-scout[browse]'" in result.output
+
+
+def test_missing_database_file_is_a_message(tmp_path):
+    result = runner.invoke(app, ["--db", f"sqlite:///{tmp_path / 'none.db'}", "browse"])
+    assert result.exit_code == 2
+    assert "run `scout init`" in result.output
+    assert not (tmp_path / "none.db").exists()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def test_server_answers_with_facets(small_db):
+    pytest.importorskip("datasette", reason="needs the browse extra: pip install -e '.[browse]'")
+    port = free_port()
+    cmd = [SCOUT, "--db", f"sqlite:///{small_db}", "browse", "--no-open", "--port", str(port)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=os.environ)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                get_json(base + "/-/versions.json")
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+                assert time.monotonic() < deadline, "datasette did not answer in 20 s"
+                time.sleep(0.1)
+        data = get_json(base + "/scout/skill_tags.json?_extra=facet_results")
+        facets = data["facet_results"]
+        facets = facets.get("results", facets)  # Datasette 1.0 nests them
+        skills = {item["value"]: item["count"] for item in facets["skill"]["results"]}
+        assert skills["pytorch"] == 2
+        data = get_json(base + "/scout/profile_locations.json?_extra=facet_results")
+        facets = data["facet_results"]
+        facets = facets.get("results", facets)
+        regions = {item["value"] for item in facets["regions"]["results"]}
+        assert regions == {"eastern_europe", "india", "latin_america"}
+        rows = get_json(base + "/scout/candidates.json?_shape=array&skill=kubeflow&region=")
+        assert [r["display_name"] for r in rows] == ["Arjun"]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
