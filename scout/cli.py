@@ -14,6 +14,7 @@ import scout.cmd_locate
 import scout.cmd_privacy
 import scout.cmd_rebuild
 import scout.cmd_sandbox
+import scout.cmd_schedule
 import scout.cmd_scoring
 import scout.cmd_stackoverflow
 from scout.app import app

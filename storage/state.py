@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from sqlalchemy import select
@@ -9,6 +10,9 @@ from sqlalchemy.orm import Session
 
 from storage.models import CrawlRun, CrawlState, utcnow
 from storage.upsert import upsert
+
+# Set by the scheduler for the `scout` subprocess of a job (scout/scheduler.py).
+JOB_NAME_ENV = "SCOUT_JOB_NAME"
 
 
 def get_cursor(session: Session, source: str, stream: str, partition: str = "") -> Any:
@@ -51,6 +55,9 @@ def clear_cursors(session: Session, source: str, stream: str) -> None:
 def start_run(
     session: Session, source: str, args: dict[str, Any], job_name: str | None = None
 ) -> CrawlRun:
+    # A run started by `scout schedule run` learns its job name from the scheduler's
+    # environment, so every crawler's own row carries it without a flag per command.
+    job_name = job_name or os.environ.get(JOB_NAME_ENV) or None
     run = CrawlRun(source=source, args=args, job_name=job_name, status="running", stats={})
     session.add(run)
     session.flush()

@@ -1,0 +1,237 @@
+"""`scout schedule list|run` and `scout runs`: scheduled jobs and the history of every run."""
+
+from __future__ import annotations
+
+import os
+import signal
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import typer
+import typer.main
+from rich.table import Table
+
+from config.errors import ScoutError
+from scout.app import app, console, err_console, get_state, make_typer
+from scout.jobs import Job, check_arguments, jobs_path, load_jobs, select_jobs
+from scout.scheduler import SCHEDULE_SOURCE, Scheduler, fire_time_of, run_history
+from storage.db import session_scope
+from storage.models import CrawlRun
+
+schedule_app = make_typer("Scheduled jobs: crawls and stages run on cron schedules.")
+app.add_typer(schedule_app, name="schedule")
+
+JOBS_HELP = "Jobs file (default: the jobs_file setting, else ./jobs.toml)."
+TIME = "%Y-%m-%d %H:%M"
+
+
+def _when(value: datetime | None, seconds: bool = False) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(UTC).strftime(TIME + (":%S" if seconds else ""))
+
+
+def _jobs(jobs_file: Path | None, names: list[str], include_disabled: bool = False) -> list[Job]:
+    path = jobs_path(jobs_file, get_state().settings.jobs_file)
+    jobs = select_jobs(load_jobs(path, include_disabled=include_disabled), names, path)
+    check_arguments(jobs, typer.main.get_command(app), path)  # type: ignore[arg-type]
+    return jobs
+
+
+def _child_env() -> dict[str, str]:
+    """The environment of job subprocesses: ours, plus the settings given as flags here, so a
+    job uses the same database and config as `scout --db ... schedule run`."""
+    loaded = get_state().loaded()
+    env = dict(os.environ)
+    if loaded.config_file is not None:
+        env["SCOUT_CONFIG"] = str(loaded.config_file.resolve())
+    for key, source in loaded.sources.items():
+        if source == "flag":
+            value = getattr(loaded.settings, key)
+            text = str(value).lower() if isinstance(value, bool) else str(value)
+            env[f"SCOUT_{key.upper()}"] = text
+    return env
+
+
+def _scheduler(jobs: list[Job], lease: float) -> Scheduler:
+    state = get_state()
+    return Scheduler(
+        state.engine(),
+        jobs,
+        env=_child_env(),
+        secrets=state.settings.secret_values(),
+        lease=timedelta(seconds=lease),
+    )
+
+
+@schedule_app.command("list")
+def schedule_list(
+    jobs_file: Path | None = typer.Option(None, "--jobs", help=JOBS_HELP),
+) -> None:
+    """Show every job with its schedule, command, last run and next run.
+
+    \b
+    Example:
+      scout schedule list --jobs config/jobs.example.toml
+    """
+    jobs = _jobs(jobs_file, [], include_disabled=True)
+    if not jobs:
+        console().print("No jobs in the jobs file.")
+        return
+    rows = {s.job.name: s for s in _scheduler([j for j in jobs if j.enabled], 120).status()}
+    table = Table(title="Scheduled jobs (times in UTC)")
+    for column in ("job", "source", "cron", "next run", "last run", "now"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("command", overflow="fold")
+    for job in jobs:
+        row = rows.get(job.name)
+        cron = job.cron if job.timezone == "UTC" else f"{job.cron} ({job.timezone})"
+        if row is None:
+            table.add_row(job.name, job.source, cron, "", "", "disabled", job.command_line)
+            continue
+        now = ""
+        if row.holder:
+            now = f"running on {row.holder}"
+        elif row.due:
+            now = f"due: {_when(row.due)}"
+        last = f"{_when(row.last_started)} {row.last_status}" if row.last_started else "never"
+        table.add_row(job.name, job.source, cron, _when(row.next_fire), last, now, job.command_line)
+    console().print(table)
+
+
+@schedule_app.command("run")
+def schedule_run(
+    jobs_file: Path | None = typer.Option(None, "--jobs", help=JOBS_HELP),
+    job: list[str] = typer.Option([], "--job", help="Only this job (repeatable)."),
+    once: bool = typer.Option(
+        False, "--once", help="Run what is due now, wait for it and exit (for cron/systemd)."
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="With --once: run the selected jobs now even if not due."
+    ),
+    poll: float = typer.Option(30.0, min=1, help="Seconds between checks for due jobs."),
+    lease: float = typer.Option(
+        120.0, min=3, help="Seconds a job's lease lasts unless renewed (renewed every third)."
+    ),
+) -> None:
+    """Run due jobs, each as a `scout` subprocess, once per fire time across all schedulers.
+
+    Without --once it keeps running (Ctrl-C or SIGTERM stops it and its jobs). Missed fire
+    times after downtime run once. Any number of schedulers may share one database.
+
+    \b
+    Example:
+      scout schedule run --jobs jobs.toml
+      scout schedule run --once --jobs jobs.toml
+      scout schedule run --once --force --job github-india --jobs jobs.toml
+    """
+    if force and not once:
+        raise ScoutError("--force runs jobs now and exits: use it with --once")
+    jobs = _jobs(jobs_file, job)
+    if not jobs:
+        raise ScoutError("no enabled jobs to run")
+    scheduler = _scheduler(jobs, lease)
+    if once:
+        outcomes = scheduler.run_once(force=force)
+        if not outcomes:
+            console().print("Nothing due.")
+            return
+        table = Table(title="Job runs")
+        for column in ("run", "job", "fire time", "status", "exit code", "message"):
+            table.add_column(column)
+        for outcome in outcomes:
+            table.add_row(
+                str(outcome.run_id),
+                outcome.job,
+                _when(outcome.fire_time),
+                outcome.status,
+                "" if outcome.exit_code is None else str(outcome.exit_code),
+                (outcome.message or "").splitlines()[-1] if outcome.message else "",
+            )
+        console().print(table)
+        if any(o.status not in ("ok", "partial") for o in outcomes):
+            raise typer.Exit(1)
+        return
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        scheduler.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    err_console().print(
+        f"Scheduler {scheduler.holder}: {len(jobs)} job(s); Ctrl-C or SIGTERM stops it."
+    )
+    try:
+        scheduler.serve(poll=poll)
+    except KeyboardInterrupt:
+        scheduler.stop()
+        scheduler.wait()
+
+
+def _counts(run: CrawlRun) -> str:
+    stats: dict[str, Any] = run.stats or {}
+    parts = []
+    if run.source == SCHEDULE_SOURCE:
+        fire = fire_time_of(run)
+        if fire is not None:
+            parts.append(f"fire {_when(fire)}")
+        if stats.get("exit_code") is not None:
+            parts.append(f"exit {stats['exit_code']}")
+    for key, value in stats.items():
+        if key in ("exit_code", "seconds", "runs") or isinstance(value, bool):
+            continue
+        if isinstance(value, int | float) and value:
+            parts.append(f"{key} {value:,}")
+    return ", ".join(parts[:6])
+
+
+@app.command("runs")
+def runs(
+    job: str | None = typer.Option(None, "--job", help="Only runs of this job."),
+    limit: int = typer.Option(20, "--limit", min=1, help="How many runs, newest first."),
+) -> None:
+    """Show the history of crawl and job runs: when, how long, how it ended, what it counted.
+
+    A scheduled job has a row of source `schedule` (its fire time and exit code) and the
+    crawl's own row, both under the job's name.
+
+    \b
+    Example:
+      scout runs --job github-india --limit 10
+    """
+    with session_scope(get_state().engine()) as session:
+        history = run_history(session, job, limit)
+    if not history:
+        console().print(f"No runs of job {job!r} yet." if job else "No runs yet.")
+        return
+    table = Table(title="Runs (times in UTC)")
+    for column in ("id", "job", "source", "started", "took", "status", "counts", "errors"):
+        table.add_column(column, justify="right" if column in ("id", "errors") else "left")
+    table.add_column("message", overflow="fold", max_width=50)
+    for run in history:
+        took = ""
+        if run.finished_at is not None:
+            took = _took(run.finished_at - run.started_at)
+        message = (run.message or "").strip().splitlines()
+        table.add_row(
+            str(run.id),
+            run.job_name or "",
+            run.source,
+            _when(run.started_at, seconds=True),
+            took,
+            run.status,
+            _counts(run),
+            str(run.errors),
+            message[-1] if message else "",
+        )
+    console().print(table)
+
+
+def _took(delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
