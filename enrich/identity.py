@@ -16,6 +16,7 @@ Pure functions over `IdentityView`s (storage is written by enrich.pipeline).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,11 +26,23 @@ from typing import Any
 from anyascii import anyascii
 from rapidfuzz import fuzz
 
-THRESHOLD = 0.6
-MARGIN = 0.1
+W_HANDLE = 2.0  # the same handle; +0.25 per character past 3, +1 with digits (kavita51)
+W_NAME = 2.6  # the same full name, less ln(how many share it on the busier platform)
+W_NAME_ONE_WORD = 0.8
+W_NAME_NEAR = 1.6  # a typo or a transliteration: 'Aleksandr' / 'Alexandr'
+W_NAME_DIFFERENT = -2.5
+W_HANDLE_FROM_NAME = 2.0  # 'schneider-sophie' is made of 'Sophie Schneider'
+W_HANDLE_FIRST_NAME = 0.8  # 'neha24' could be any Neha
+W_SAME_CITY = 2.0
+W_SAME_COUNTRY = 1.5
+W_OTHER_CITY = -2.0  # same country, different cities
+W_OTHER_COUNTRY = -6.0
+# The weight of "this person has no account there (or we did not crawl it)".
+W_NONE = 2.5
+# A fuzzy link needs this posterior from both sides.
+THRESHOLD = 0.85
 EXPLICIT = 0.97
-HANDLE, LONG_HANDLE = 0.45, 0.15
-NAME, RARE_NAME = 0.4, 0.15
+FUZZY_CAP = 0.95  # a fuzzy link never outranks an explicit one
 SOURCES = {"github": "GitHub", "stackoverflow": "Stack Overflow", "kaggle": "Kaggle"}
 
 _GITHUB = re.compile(r"github\.com/([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))(?![A-Za-z0-9-])", re.I)
@@ -54,6 +67,7 @@ class IdentityView:
     bio: str | None = None
     links: Sequence[str] = ()  # Stack Overflow about-me URLs
     country: str | None = None  # resolved ISO2, None when unknown or ambiguous
+    place: str | None = None  # the resolved city ("cairo"), when the location names one
 
     @property
     def label(self) -> str:
@@ -79,6 +93,54 @@ def handle_key(handle: str) -> str:
 def name_key(name: str) -> str:
     """'Kumar, Alex J.' -> 'alex j kumar'; 'Алекс Кумар' -> 'aleks kumar' (order ignored)."""
     return " ".join(sorted(_NON_ALNUM.sub(" ", anyascii(name[:200]).lower()).split()))
+
+
+_SUFFIXES = ("codes", "code", "data", "dev", "ml", "ai", "py", "x")
+
+
+@lru_cache(maxsize=200_000)
+def handle_stem(handle: str) -> str:
+    """A handle without its trailing digits: 'kavita51' -> 'kavita'."""
+    return handle_key(handle).rstrip("0123456789")
+
+
+@lru_cache(maxsize=200_000)
+def name_forms(name: str) -> tuple[frozenset[str], str]:
+    """Handles made of a name, and its first name: 'Sophie Schneider' ->
+    ({sophieschneider, sschneider, sophies, schneidersophie, ...}, 'sophie').
+    """
+    words = [w for w in _NON_ALNUM.split(anyascii(name[:200]).lower()) if len(w) > 1]
+    if len(words) < 2:
+        return frozenset(), ""
+    first = words[0]
+    forms: set[str] = set()
+    for last in words[1:]:
+        forms.update((first + last, first[0] + last, first + last[0], last + first))
+        forms.add(last + first[0])
+    return frozenset(f for f in forms if len(f) >= 4), first
+
+
+def is_handle(text: str | None) -> bool:
+    """A handle-like string: no spaces (a Stack Overflow display name may be either)."""
+    return bool(text) and " " not in str(text).strip()
+
+
+def handle_from_name(handle: str, name: str) -> tuple[float, str | None]:
+    """Is `handle` made of `name`? ('schneider-sophie' / 'Sophie Schneider': yes)."""
+    forms, first = name_forms(name)
+    if not first:
+        return 0.0, None
+    stem = handle_stem(handle)
+    if stem in forms:
+        return W_HANDLE_FROM_NAME, f"handle '{handle}' is made of the name '{name}'"
+    bare = stem
+    for suffix in _SUFFIXES:
+        if bare.endswith(suffix) and len(bare) > len(suffix) + 2:
+            bare = bare[: -len(suffix)]
+            break
+    if bare == first or stem == first:
+        return W_HANDLE_FIRST_NAME, f"handle '{handle}' starts with the first name of '{name}'"
+    return 0.0, None
 
 
 def references(view: IdentityView) -> list[tuple[str, str, str]]:
@@ -113,6 +175,9 @@ class Index:
         self.by_key: dict[tuple[str, str], int] = {}
         self.by_handle: dict[tuple[str, str], list[int]] = {}
         self.by_name: dict[tuple[str, str], list[int]] = {}
+        self.by_stem: dict[tuple[str, str], list[int]] = {}  # handles without digits
+        self.by_form: dict[tuple[str, str], list[int]] = {}  # handles a name makes
+        self.by_first: dict[tuple[str, str, str], list[int]] = {}  # first name, country
         self.refs_to: dict[int, list[tuple[int, str]]] = {}
         self.best_cache: dict[tuple[int, str], tuple[float, int, list[str]] | None] = {}
         refs: list[tuple[int, str, str, str]] = []
@@ -126,6 +191,14 @@ class Index:
                 self.by_handle.setdefault((v.source, h), []).append(v.id)
             if v.name and (n := name_key(v.name)):
                 self.by_name.setdefault((v.source, n), []).append(v.id)
+            if is_handle(v.handle) and (s := handle_stem(v.handle or "")):
+                self.by_stem.setdefault((v.source, s), []).append(v.id)
+            if v.name and not is_handle(v.name):
+                forms, first = name_forms(v.name)
+                for f in forms:
+                    self.by_form.setdefault((v.source, f), []).append(v.id)
+                if first and v.country:
+                    self.by_first.setdefault((v.source, first, v.country), []).append(v.id)
             refs.extend((v.id, *r) for r in references(v))
         self.refs_from: dict[int, list[tuple[int, str]]] = {}
         for src_id, source, key, where in refs:
@@ -135,7 +208,8 @@ class Index:
                 self.refs_to.setdefault(target, []).append((src_id, where))
 
     def candidates(self, v: IdentityView, source: str) -> set[int]:
-        """Profiles on `source` that share a handle or a name with `v` (blocking)."""
+        """Profiles on `source` that could be `v`: a shared handle or name, or a handle made
+        of `v`'s name (or the other way round). Blocking keeps this small."""
         found: set[int] = set()
         keys = []
         if v.handle:
@@ -147,51 +221,91 @@ class Index:
             if k:
                 found.update(self.by_handle.get((source, k), ()))
                 found.update(self.by_name.get((source, k), ()))
+        if is_handle(v.handle) and (stem := handle_stem(v.handle or "")):
+            found.update(self.by_form.get((source, stem), ()))
+            if v.country:
+                found.update(self.by_first.get((source, stem, v.country), ()))
+        if v.name and not is_handle(v.name):
+            forms, first = name_forms(v.name)
+            for f in forms:
+                found.update(self.by_stem.get((source, f), ()))
+            if first and v.country:
+                found.update(
+                    c for c in self.by_stem.get((source, first), ())
+                    if self.views[c].country == v.country
+                )  # fmt: skip
         return found
 
 
-def _country_clue(a: IdentityView, b: IdentityView) -> tuple[float, str | None]:
-    if a.country and b.country:
-        if a.country == b.country:
-            return 0.2, f"both located in {a.country}"
-        return -0.6, f"located in different countries ({a.country}, {b.country})"
+def _place_clue(a: IdentityView, b: IdentityView) -> tuple[float, str | None]:
+    if not (a.country and b.country):
+        return 0.0, None
+    if a.country != b.country:
+        return W_OTHER_COUNTRY, f"located in different countries ({a.country}, {b.country})"
+    if a.place and b.place:
+        if a.place == b.place:
+            return W_SAME_COUNTRY + W_SAME_CITY, f"both in {a.place.title()}, {a.country}"
+        return W_SAME_COUNTRY + W_OTHER_CITY, (
+            f"both in {a.country}, but in different cities ({a.place.title()}, {b.place.title()})"
+        )
+    return W_SAME_COUNTRY, f"both located in {a.country}"
+
+
+def _name_clue(a: IdentityView, b: IdentityView, index: Index) -> tuple[float, str | None]:
+    na = name_key(a.name) if a.name else ""
+    nb = name_key(b.name) if b.name else ""
+    if not (na and nb):
+        return 0.0, None
+    if na == nb:
+        if " " not in na:
+            return W_NAME_ONE_WORD, f"same one-word name '{b.name}'"
+        # A name many people share says less: ln(how many share it on the busier platform).
+        shared = max(len(index.by_name.get((v.source, na), ())) for v in (a, b))
+        weight = W_NAME + (0.5 if na.count(" ") >= 2 else 0.0) - math.log(max(shared, 1))
+        who = ", which no one else uses" if shared <= 1 else f", as {shared} people do"
+        return weight, f"same name '{b.name}'{who}"
+    if " " in na and " " in nb:
+        initials = any(len(t) == 1 for t in (*na.split(), *nb.split()))
+        # "Karthik K. Agarwal" and "Karthik G. Agarwal" (or "Sarah G. Smith" and "Sarah Smith")
+        # are as often two people as one: only a near-miss without initials is a typo.
+        if not initials and fuzz.ratio(na, nb) >= 92:
+            return W_NAME_NEAR, f"nearly the same name '{a.name}' / '{b.name}'"
+        return W_NAME_DIFFERENT, f"different names '{a.name}' / '{b.name}'"
     return 0.0, None
 
 
 def fuzzy_score(a: IdentityView, b: IdentityView, index: Index) -> tuple[float, list[str]]:
-    """How likely two profiles are one person from handle, name and place; and why.
+    """The evidence that two profiles are one person, as a sum of log-likelihood ratios.
 
-    Names are compared with their initials: in real data "Sarah G. Smith" and "Sarah Smith"
-    are as often two people as one, so a name that differs counts against a link.
+    Positive clues: the same handle (longer and with digits counts more), the same name (a
+    name many share counts less), a handle made of the other's name, the same country and
+    city. Negative: clearly different names, different countries or cities.
     """
     score, why = 0.0, []
-    # A display name with a space is a name, not a handle (Stack Overflow has no handles).
-    ha = handle_key(a.handle) if a.handle and " " not in a.handle.strip() else ""
-    hb = handle_key(b.handle) if b.handle and " " not in b.handle.strip() else ""
-    if len(ha) >= 3 and ha == hb:
-        # A long handle is rarely picked twice by different people.
-        score += HANDLE + (LONG_HANDLE if len(ha) >= 10 else 0.0)
+    ha = handle_key(a.handle) if is_handle(a.handle) else ""
+    hb = handle_key(b.handle) if is_handle(b.handle) else ""
+    same_handle = len(ha) >= 3 and ha == hb
+    if same_handle:
+        score += W_HANDLE + 0.25 * min(len(ha) - 3, 8) + (1.0 if ha[-1].isdigit() else 0.0)
         why.append(f"same handle '{b.handle}'")
-    na = name_key(a.name) if a.name else ""
-    nb = name_key(b.name) if b.name else ""
-    if na and nb:
-        if na == nb:
-            multi = " " in na
-            rare = multi and all(len(index.by_name.get((v.source, na), ())) <= 1 for v in (a, b))
-            score += (NAME if multi else 0.1) + (RARE_NAME if rare else 0.0)
-            why.append(f"same name '{b.name}'" + (", which no one else uses" if rare else ""))
-        elif " " in na and " " in nb:
-            if fuzz.ratio(na, nb) >= 95:
-                score += 0.2
-                why.append(f"nearly the same name '{a.name}' / '{b.name}'")
-            else:
-                score -= 0.25
-                why.append(f"different names '{a.name}' / '{b.name}'")
-    delta, text = _country_clue(a, b)
-    score += delta
+    weight, text = _name_clue(a, b, index)
+    score += weight
     if text:
         why.append(text)
-    return round(min(score, 0.95), 3), why
+    if not same_handle and weight <= 0:
+        # No shared handle or name: is one's handle made of the other's name?
+        best: tuple[float, str | None] = (0.0, None)
+        for h, n in ((a.handle, b.name), (b.handle, a.name)):
+            if is_handle(h) and n and not is_handle(n):
+                best = max(best, handle_from_name(str(h), n), key=lambda t: t[0])
+        if best[1]:
+            score += best[0]
+            why.append(best[1])
+    weight, text = _place_clue(a, b)
+    score += weight
+    if text:
+        why.append(text)
+    return round(score, 3), why
 
 
 def _ranked(v: IdentityView, source: str, index: Index) -> list[tuple[float, int, list[str]]]:
@@ -204,14 +318,22 @@ def _ranked(v: IdentityView, source: str, index: Index) -> list[tuple[float, int
 
 
 def _best(v: IdentityView, source: str, index: Index) -> tuple[float, int, list[str]] | None:
-    """The best match on `source`, if it beats the runner-up by MARGIN (cached per run)."""
+    """The best match on `source` with its posterior probability, if that reaches THRESHOLD.
+
+    The posterior weighs the best candidate against every other candidate and against "no
+    account there" (W_NONE): two equally good namesakes both stay below it.
+    """
     key = (v.id, source)
     if key in index.best_cache:
         return index.best_cache[key]
     ranked = _ranked(v, source, index)
-    found = ranked[0] if ranked and ranked[0][0] >= THRESHOLD else None
-    if found is not None and len(ranked) > 1 and ranked[0][0] - ranked[1][0] < MARGIN:
-        found = None
+    found = None
+    if ranked and ranked[0][0] > 0:
+        top = ranked[0][0]
+        total = math.exp(W_NONE - top) + sum(math.exp(s - top) for s, _, _ in ranked)
+        posterior = 1.0 / total
+        if posterior >= THRESHOLD:
+            found = (round(posterior, 3), ranked[0][1], ranked[0][2])
     index.best_cache[key] = found
     return found
 
@@ -252,8 +374,8 @@ def explicit_links(v: IdentityView, index: Index) -> list[Link]:
             and other.name
             and fuzz.token_sort_ratio(name_key(v.name), name_key(other.name)) < 50
         )
-        delta, _ = _country_clue(v, other)
-        if name_far and delta < 0:
+        moved = v.country and other.country and v.country != other.country
+        if name_far and moved:
             confidence = 0.8
             why.append("names and countries differ")
         links.append(Link(v.id, other_id, "explicit", confidence, {"rules": why}))
@@ -287,7 +409,9 @@ def propose(changed: Iterable[int], index: Index) -> list[Link]:
                 continue  # not each other's best: a namesake is as likely
             if _placeless_conflict(v, index) or _placeless_conflict(other, index):
                 continue
-            links[key] = Link(pid, other_id, "fuzzy", score, {"rules": why, "score": score})
+            confidence = round(min(score, back[0], FUZZY_CAP), 3)
+            evidence = {"rules": why, "score": confidence}
+            links[key] = Link(pid, other_id, "fuzzy", confidence, evidence)
     return list(links.values())
 
 

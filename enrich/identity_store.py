@@ -8,6 +8,7 @@ candidate keeps its id when most of its profiles stay together.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from enrich.identity import (
     display_name,
     propose,
 )
+from enrich.textfold import fold
 from storage.models import (
     Candidate,
     CandidateProfile,
@@ -60,10 +62,11 @@ def load_views(session: Session) -> list[IdentityView]:
             Profile.bio,
             Profile.extra,
             ProfileLocation.country,
+            ProfileLocation.evidence,
         ).outerjoin(ProfileLocation, ProfileLocation.profile_id == Profile.id)
     )
     views = []
-    for pid, source, ext, handle, name, website, bio, extra, country in rows:
+    for pid, source, ext, handle, name, website, bio, extra, country, where in rows:
         links = extra.get("about_me_links") if isinstance(extra, dict) else None
         views.append(
             IdentityView(
@@ -76,9 +79,23 @@ def load_views(session: Session) -> list[IdentityView]:
                 bio,
                 [u for u in links if isinstance(u, str)] if isinstance(links, list) else (),
                 country,
+                city_of(where) if country else None,
             )
         )
     return views
+
+
+# The resolver names the city it chose first in its reason: "city 'Kyiv' (pop. 2.9M) in
+# Ukraine" or "city 'القاهرة' (Cairo) (pop. 9.6M) in Egypt".
+_CITY = re.compile(r"^city '([^']{1,200})'(?: \(([^)]{1,200})\))? \(pop\.")
+
+
+def city_of(evidence: Any) -> str | None:
+    """The city a profile's resolved location names, folded ("cairo"); None without one."""
+    reason = evidence.get("reason") if isinstance(evidence, dict) else None
+    if not isinstance(reason, str) or not (m := _CITY.match(reason)):
+        return None
+    return fold(m.group(2) or m.group(1)) or None
 
 
 def rejected_pairs(session: Session) -> set[frozenset[int]]:
