@@ -74,7 +74,7 @@ def _secret(value: Any) -> str | None:
 # -- database ---------------------------------------------------------------------------------
 
 
-def check_database(settings: Settings) -> list[Check]:
+def check_database(settings: Settings, timeout: float = 5.0) -> list[Check]:
     """Reachable, and the schema revision against this code's head; changes nothing."""
     from sqlalchemy import func, inspect, select
     from sqlalchemy.engine import make_url
@@ -96,8 +96,13 @@ def check_database(settings: Settings) -> list[Check]:
                 Check("database", "WARN", "no database file yet: run `scout init`", where),
                 Check("schema", "WARN", "no schema yet: `scout init` creates it", where),
             ]
+    url = settings.db_url
+    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        # libpq waits for the TCP timeout (minutes) on a host that drops packets.
+        timed = parsed.update_query_dict({"connect_timeout": str(max(1, round(timeout)))})
+        url = timed.render_as_string(hide_password=False)
     try:
-        engine = storage_db.make_engine(settings.db_url)
+        engine = storage_db.make_engine(url)
     except ScoutError as exc:
         return [Check("database", "FAIL", exc.message, where)]
     try:
@@ -108,8 +113,9 @@ def check_database(settings: Settings) -> list[Check]:
             with engine.connect() as conn:
                 profiles = conn.scalar(select(func.count()).select_from(Profile))
         version = engine.dialect.server_version_info
-    except ScoutError as exc:
-        return [Check("database", "FAIL", f"unreachable: {exc.message}", where)]
+    except ScoutError as exc:  # its cause says why without repeating the URL
+        reason = _error_text(exc.__cause__) if exc.__cause__ else exc.message
+        return [Check("database", "FAIL", f"unreachable: {reason}", where)]
     except SQLAlchemyError as exc:
         return [Check("database", "FAIL", f"unreachable: {_error_text(exc)}", where)]
     finally:
@@ -469,7 +475,7 @@ def run_checks(
         if network
         else None
     )
-    groups: list[Callable[[], list[Check]]] = [lambda: check_database(settings)]
+    groups: list[Callable[[], list[Check]]] = [lambda: check_database(settings, timeout)]
     if http is not None:
         client = http
         groups += [

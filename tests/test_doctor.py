@@ -8,6 +8,7 @@ import socket
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from config.settings import load_settings
@@ -150,6 +151,16 @@ def test_old_schema_fails_when_auto_upgrade_is_off_and_is_left_alone(db_url, env
     assert "the next command upgrades it" in rows["schema"]["detail"]
     assert "scout:scout@" not in result.output  # a PostgreSQL password is hidden
     engine.dispose()
+
+
+def test_unreachable_database_fails_without_its_password(pg_url, env):
+    url = make_url(pg_url).set(password="wrong-pw-4711").render_as_string(hide_password=False)
+    result, _report, rows = doctor(url, env)
+    assert result.exit_code == 1
+    assert rows["database"]["status"] == "FAIL"
+    assert rows["database"]["detail"].startswith("unreachable: ")
+    assert "password authentication failed" in rows["database"]["detail"]
+    assert "wrong-pw-4711" not in result.output
 
 
 def test_newer_schema_fails(ready_db, env):
