@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from scout.app import app, console, get_state
-from scout.rebuild import RebuildReport, rebuild
+
+if TYPE_CHECKING:
+    from scout.rebuild import RebuildReport
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,9 @@ def rebuild_command(
       scout rebuild
       scout rebuild --kaggle-from data/meta-kaggle --json
     """
+    # Imported here: scoring pulls in scikit-learn, which every other command would pay for.
+    from scout.rebuild import rebuild
+
     state = get_state()
     report = rebuild(state.engine(), state.settings, kaggle_from=kaggle_from)
     data = report.as_dict()
