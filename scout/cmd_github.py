@@ -64,6 +64,13 @@ def crawl_github(
     max_users: int | None = typer.Option(None, min=1, help="Stop after storing this many."),
     resume: bool = typer.Option(False, "--resume", help="Continue the last crawl of this query."),
     api_url: str | None = typer.Option(None, "--api-url", help=API_URL_HELP),
+    distributed: str | None = typer.Option(
+        None,
+        "--distributed",
+        metavar="REDIS_URL",
+        help="Be one worker of a crawl shared through Redis (start the same command on "
+        "several machines against one database), e.g. redis://host:6379/0.",
+    ),
 ) -> None:
     """Discover GitHub users through GraphQL search and store them with their top repositories.
 
@@ -75,6 +82,8 @@ def crawl_github(
       scout crawl github --region eastern-europe --language python --max-users 20000
       scout crawl github --location Bengaluru --location Bangalore --min-followers 10
       scout crawl github --created-since 2024-01-01 --resume
+      scout --db postgresql+psycopg://scout@db/scout crawl github --region india \\
+          --distributed redis://redis-host:6379/0
     """
     from crawlers.github.crawl import run_search
     from crawlers.github.presets import region_terms
@@ -126,7 +135,12 @@ def crawl_github(
 
     with progress:
         result = run_search(
-            settings, plan, resume=resume, max_users=max_users, on_progress=on_progress
+            settings,
+            plan,
+            resume=resume,
+            max_users=max_users,
+            on_progress=on_progress,
+            distributed=distributed,
         )
     stats = result.stats
     out = console()

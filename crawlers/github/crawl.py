@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from scrapy.crawler import CrawlerProcess
+from scrapy.crawler import Crawler, CrawlerProcess
 from sqlalchemy import or_
 
 from config.errors import ScoutError
@@ -72,7 +72,7 @@ class CrawlResult:
     message: str | None = None
 
 
-def _clear_plan_cursors(session: Any, plan: SearchPlan) -> None:
+def clear_plan_cursors(session: Any, plan: SearchPlan) -> None:
     """A fresh (not --resume) crawl starts its windows over; other crawls' cursors stay."""
     prefixes = [f"{base} created:" for base in plan.base_queries()]
     session.query(CrawlState).filter(
@@ -80,6 +80,51 @@ def _clear_plan_cursors(session: Any, plan: SearchPlan) -> None:
         CrawlState.stream == STREAM,
         or_(*[CrawlState.partition.startswith(p, autoescape=True) for p in prefixes]),
     ).delete(synchronize_session=False)
+
+
+def plan_args(
+    plan: SearchPlan, settings: Settings, resume: bool, max_users: int | None
+) -> dict[str, Any]:
+    """What a crawl_runs row records about the crawl (never the token)."""
+    args = {
+        k: (v.isoformat() if hasattr(v, "isoformat") else v)
+        for k, v in dataclasses.asdict(plan).items()
+    }
+    args.update(resume=resume, max_users=max_users, api_url=settings.github_api_url)
+    return args
+
+
+def crawler_process(scrapy: dict[str, Any]) -> CrawlerProcess:
+    """A CrawlerProcess whose start-up chatter does not reach our log handler."""
+    # Scrapy's LOG_LEVEL only applies to its own root handler, which we do not install: our
+    # redacting handler gets Scrapy's records, so its start-up chatter is muted and its
+    # loggers quietened to WARNING.
+    logging.disable(logging.INFO)
+    try:
+        process = CrawlerProcess(scrapy)
+    finally:
+        logging.disable(logging.NOTSET)
+    for name in ("scrapy", "twisted", "py.warnings"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+    return process
+
+
+def outcome(
+    spider: GitHubSearchSpider, crawler: Crawler, governor: RateGovernor
+) -> tuple[str, str | None, dict[str, int]]:
+    """The run's status, message and stats once Scrapy has stopped."""
+    reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+    stats = {k: int(v) for k, v in spider.run_stats.items()}
+    for key in ("pages", "profiles_stored", "dropped_org", "dropped_bot", "suppressed", "errors"):
+        stats.setdefault(key, 0)
+    stats["quota_waits"] = governor.waits
+    if spider.fatal:
+        return "failed", spider.fatal, stats
+    if reason not in (None, "finished"):
+        return "interrupted", f"stopped: {reason}", stats
+    if stats["errors"]:
+        return "partial", f"{stats['errors']} page(s) skipped; --resume retries them", stats
+    return "ok", None, stats
 
 
 def run_search(
@@ -90,31 +135,39 @@ def run_search(
     max_users: int | None = None,
     on_progress: Callable[[GitHubSearchSpider], None] | None = None,
     job_name: str | None = None,
+    distributed: str | None = None,
 ) -> CrawlResult:
-    """Crawl GitHub user search for `plan`; store profiles; return the run's outcome."""
+    """Crawl GitHub user search for `plan`; store profiles; return the run's outcome.
+
+    With `distributed` (a Redis URL) this process is one worker of a crawl shared through
+    Redis (crawlers/github/distributed.py).
+    """
+    if distributed:
+        from crawlers.github.distributed import run_worker
+
+        if max_users:
+            raise ScoutError(
+                "--max-users cannot be combined with --distributed: each worker counts only "
+                "what it stored; stop the workers instead"
+            )
+        return run_worker(
+            settings,
+            plan,
+            distributed,
+            resume=resume,
+            on_progress=on_progress,
+            job_name=job_name,
+        )
     engine = open_database(settings.db_url, auto_upgrade=settings.auto_upgrade)
     token = settings.github_token.get_secret_value() if settings.github_token else None
-    args = {
-        k: (v.isoformat() if hasattr(v, "isoformat") else v)
-        for k, v in dataclasses.asdict(plan).items()
-    }
-    args.update(resume=resume, max_users=max_users, api_url=settings.github_api_url)
+    args = plan_args(plan, settings, resume, max_users)
     with session_scope(engine) as session:
         if not resume:
-            _clear_plan_cursors(session, plan)
+            clear_plan_cursors(session, plan)
         cursors = all_cursors(session, "github", STREAM) if resume else {}
         run_id = start_run(session, "github", args, job_name=job_name).id
     governor = RateGovernor(settings.github_quota_floor, settings.github_concurrency)
-    # Scrapy's LOG_LEVEL only applies to its own root handler, which we do not install: our
-    # redacting handler gets Scrapy's records, so its start-up chatter is muted and its
-    # loggers quietened to WARNING.
-    logging.disable(logging.INFO)
-    try:
-        process = CrawlerProcess(scrapy_settings(settings))
-    finally:
-        logging.disable(logging.NOTSET)
-    for name in ("scrapy", "twisted", "py.warnings"):
-        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+    process = crawler_process(scrapy_settings(settings))
     crawler = process.create_crawler(GitHubSearchSpider)
     process.crawl(
         crawler,
@@ -130,19 +183,7 @@ def run_search(
     )
     process.start()
     spider: GitHubSearchSpider = crawler.spider  # type: ignore[assignment]
-    reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
-    stats = {k: int(v) for k, v in spider.run_stats.items()}
-    for key in ("pages", "profiles_stored", "dropped_org", "dropped_bot", "suppressed", "errors"):
-        stats.setdefault(key, 0)
-    stats["quota_waits"] = governor.waits
-    if spider.fatal:
-        status, message = "failed", spider.fatal
-    elif reason not in (None, "finished"):
-        status, message = "interrupted", f"stopped: {reason}"
-    elif stats["errors"]:
-        status, message = "partial", f"{stats['errors']} page(s) skipped; --resume retries them"
-    else:
-        status, message = "ok", None
+    status, message, stats = outcome(spider, crawler, governor)
     with session_scope(engine) as session:
         finish_run(session, run_id, status, stats, errors=stats["errors"], message=message)
     engine.dispose()

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import redis
 
@@ -60,6 +61,9 @@ class QuotaStoreUnavailable(Exception):
     """Redis could not be reached while reading or writing the shared budget."""
 
 
+T = TypeVar("T")
+
+
 def credential_id(api_url: str, token: str | None) -> str:
     """A stable, non-reversible name for one credential on one API (the token never leaves)."""
     if not token:
@@ -79,9 +83,17 @@ class RedisQuotaStore:
     """QuotaStore on Redis: one budget and one pause-until for every worker of a credential."""
 
     def __init__(
-        self, client: redis.Redis, credential: str, *, prefix: str = "scout:github:quota"
+        self,
+        client: redis.Redis,
+        credential: str,
+        *,
+        prefix: str = "scout:github:quota",
+        on_unavailable: Callable[[Exception], None] | None = None,
     ) -> None:
+        """`on_unavailable`: called instead of raising when Redis fails (then reads say
+        "unknown" and writes are dropped), for a caller that stops its crawl on it."""
         self.client = client
+        self.on_unavailable = on_unavailable
         self.key = f"{prefix}:{credential}"
         # Numbers older than GitHub's hour window plus slack are worthless; let them expire.
         self.ttl_s = 2 * 3600
@@ -92,13 +104,19 @@ class RedisQuotaStore:
     def _bucket(self, resource: str) -> str:
         return f"{self.key}:{resource}"
 
-    def get(self, resource: str) -> Quota:
+    def _call(self, default: T, call: Callable[[], T]) -> T:
         try:
-            raw: list[Any] = self.client.hmget(  # type: ignore[assignment]
-                self._bucket(resource), list(_FIELDS)
-            )
+            return call()
         except redis.RedisError as exc:
-            raise QuotaStoreUnavailable(str(exc)) from exc
+            if self.on_unavailable is None:
+                raise QuotaStoreUnavailable(str(exc)) from exc
+            self.on_unavailable(exc)
+            return default
+
+    def get(self, resource: str) -> Quota:
+        fields = list(_FIELDS)
+        nothing: Any = [None] * 4
+        raw: Any = self._call(nothing, lambda: self.client.hmget(self._bucket(resource), fields))
         limit, remaining, reset, used = (_num(v) for v in raw)
         return Quota(
             limit=None if limit is None else int(limit),
@@ -110,31 +128,19 @@ class RedisQuotaStore:
     def put(self, resource: str, quota: Quota) -> None:
         args = ["" if v is None else str(v) for v in (quota.limit, quota.remaining, quota.reset)]
         args += ["" if quota.used is None else str(quota.used), str(self.ttl_s)]
-        try:
-            self._put(keys=[self._bucket(resource)], args=args)
-        except redis.RedisError as exc:
-            raise QuotaStoreUnavailable(str(exc)) from exc
+        self._call(None, lambda: self._put(keys=[self._bucket(resource)], args=args))
 
     def spend(self, resource: str, cost: int) -> None:
         """Atomically take `cost` points off the shared remaining (if one is known)."""
-        try:
-            self._spend(keys=[self._bucket(resource)], args=[str(cost)])
-        except redis.RedisError as exc:
-            raise QuotaStoreUnavailable(str(exc)) from exc
+        self._call(None, lambda: self._spend(keys=[self._bucket(resource)], args=[str(cost)]))
 
     def pause_until(self) -> float:
-        try:
-            value = self.client.get(f"{self.key}:pause")
-        except redis.RedisError as exc:
-            raise QuotaStoreUnavailable(str(exc)) from exc
+        value = self._call(None, lambda: self.client.get(f"{self.key}:pause"))
         return float(_num(value) or 0.0)
 
     def set_pause_until(self, when: float) -> None:
         ttl = str(max(1, int(when - time.time()) + 60))
-        try:
-            self._pause(keys=[f"{self.key}:pause"], args=[repr(when), ttl])
-        except redis.RedisError as exc:
-            raise QuotaStoreUnavailable(str(exc)) from exc
+        self._call(None, lambda: self._pause(keys=[f"{self.key}:pause"], args=[repr(when), ttl]))
 
 
 class SharedRateGovernor(RateGovernor):

@@ -1,0 +1,249 @@
+"""`scout crawl github --distributed`: workers sharing one crawl through Redis and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+
+from crawlers.github.distributed import RequestCodec, safe_url
+from crawlers.sandbox.model import SandboxOptions
+from crawlers.sandbox.server import SandboxServer
+from crawlers.sandbox.world import generate
+from storage.db import open_database
+
+SCOUT = str(Path(sys.executable).with_name("scout"))
+TOKEN = "ghp_" + "d" * 36
+# Every account of a 2,500-account world: more than the 1,000 search shows, so the query is split
+# into several created: windows of several pages each, which the workers share.
+QUERY = ["--created-until", "2026-12-31"]
+
+
+@pytest.fixture(scope="module")
+def world():
+    return generate(11, 2500)
+
+
+@pytest.fixture(scope="module")
+def sandbox(world):
+    with SandboxServer(world, SandboxOptions(rate_limit=1_000_000)) as server:
+        yield server
+
+
+@pytest.fixture
+def redis_db(redis_url):
+    """The test Redis on a database number nobody is using; emptied afterwards."""
+    base = redis.Redis.from_url(redis_url)
+    base.ping()
+    for number in range(15, 0, -1):
+        client = redis.Redis.from_url(redis_url, db=number)
+        if client.dbsize() == 0:
+            url = redis_url.rsplit("/", 1)[0] + f"/{number}"
+            yield url, client
+            client.flushdb()
+            client.close()
+            return
+        client.close()
+    pytest.skip("no empty Redis database to use")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_redis(port: int) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    client = redis.Redis(port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            return server
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    raise RuntimeError("redis-server did not start")
+
+
+def worker(db_url, *args, sandbox, env=None):
+    full_env = {**os.environ, "GITHUB_TOKEN": TOKEN, "SCOUT_GITHUB_CONCURRENCY": "2", **(env or {})}
+    cmd = [SCOUT, "--db", db_url, "crawl", "github", *QUERY, *args, "--api-url", sandbox.github_url]
+    return subprocess.Popen(
+        cmd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def finish(proc, timeout=120):
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, out, err
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def snapshot(db_url):
+    """Profiles, repositories and window cursors: everything a crawl derives, no timestamps."""
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        profiles = conn.execute(
+            text(
+                "SELECT external_id, handle, name, location_raw, followers, content_sha "
+                "FROM profiles WHERE source = 'github'"
+            )
+        ).all()
+        repos = conn.execute(
+            text(
+                "SELECT p.external_id, r.name, r.stars, r.topics FROM repositories r "
+                "JOIN profiles p ON p.id = r.profile_id"
+            )
+        ).all()
+        cursors = conn.execute(
+            text("SELECT partition, cursor FROM crawl_state WHERE source = 'github'")
+        ).all()
+    engine.dispose()
+    ids = [p[0] for p in profiles]
+    assert len(ids) == len(set(ids)), "a profile stored twice"
+    return (
+        sorted(tuple(p) for p in profiles),
+        sorted((e, n, s, json.dumps(_json(t))) for e, n, s, t in repos),
+        sorted((p, json.dumps(_json(c), sort_keys=True)) for p, c in cursors),
+    )
+
+
+def runs(db_url):
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT status, stats, args, message FROM crawl_runs ORDER BY id")
+        ).all()
+    engine.dispose()
+    return [(s, _json(st), _json(a), m) for s, st, a, m in rows]
+
+
+@pytest.fixture(scope="module")
+def reference(sandbox, tmp_path_factory):
+    """The same query crawled by one ordinary (not distributed) process."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('ref') / 'ref.db'}"
+    code, _, err = finish(worker(url, sandbox=sandbox))
+    assert code == 0, err
+    expected = snapshot(url)
+    assert len(expected[0]) > 1000 and len(expected[2]) > 3  # split into several windows
+    return expected
+
+
+def fresh_schema(db_url):
+    """Create the schema first, as `scout db upgrade` would: two first-time migrations race."""
+    open_database(db_url).dispose()
+
+
+def test_two_workers_equal_one_crawl_and_share_the_work(sandbox, reference, pg_url, redis_db):
+    url, client = redis_db
+    fresh_schema(pg_url)
+    started = time.monotonic()
+    first = worker(pg_url, "--distributed", url, sandbox=sandbox)
+    second = worker(pg_url, "--distributed", url, sandbox=sandbox)
+    results = [finish(first), finish(second)]
+    for code, _, err in results:
+        assert code == 0, err
+        assert "Traceback" not in err, err
+    assert snapshot(pg_url) == reference
+    rows = runs(pg_url)
+    assert len(rows) == 2 and all(status == "ok" for status, *_ in rows)
+    # One seeded the crawl, both took pages from the shared queue.
+    assert sorted(args["seeder"] for _, _, args, _ in rows) == [False, True]
+    assert all(stats["pages"] > 0 for _, stats, _, _ in rows), [r[1] for r in rows]
+    assert {args["distributed"] for _, _, args, _ in rows} == {url}
+    # The last worker out leaves nothing behind but the shared quota numbers.
+    assert all(b":quota:" in key for key in client.keys("*"))
+    assert time.monotonic() - started < 90
+
+
+def test_redis_lost_mid_crawl_stops_cleanly_and_a_restart_completes(
+    sandbox, reference, pg_url, tmp_path
+):
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not on PATH")
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    server = start_redis(port)
+    fresh_schema(pg_url)
+    try:
+        proc = worker(pg_url, "--distributed", url, sandbox=sandbox)
+        engine = create_engine(pg_url)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                if conn.execute(text("SELECT count(*) FROM profiles")).scalar_one() > 200:
+                    break
+            time.sleep(0.05)
+        engine.dispose()
+        server.send_signal(signal.SIGKILL)
+        server.wait()
+        code, out, err = finish(proc)
+        assert code == 2, (out, err)
+        assert "Traceback" not in err, err
+        assert err.count("Error:") == 1 and "unreachable" in err and "--resume" in err
+        assert TOKEN not in err + out
+        status, _, _, message = runs(pg_url)[-1]
+        assert status == "interrupted" and "unreachable" in message
+        stored_before = len(snapshot(pg_url)[0])
+        assert 0 < stored_before < len(reference[0])
+        # Redis comes back empty (no persistence): --resume re-seeds from the stored cursors.
+        server = start_redis(port)
+        code, out, err = finish(worker(pg_url, "--distributed", url, "--resume", sandbox=sandbox))
+        assert code == 0, err
+        assert snapshot(pg_url) == reference
+        resumed = runs(pg_url)[-1]
+        assert resumed[0] == "ok" and resumed[1]["pages"] < len(reference[0]) / 20
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_unreachable_or_bad_redis_is_one_message(sandbox, sqlite_url):
+    port = free_port()  # nothing listens there
+    for args, words in (
+        (["--distributed", f"redis://:s3cret@127.0.0.1:{port}/0"], "cannot reach Redis"),
+        (["--distributed", "http://127.0.0.1:6379"], "Redis URL like redis://"),
+        (["--distributed", f"redis://127.0.0.1:{port}/0", "--max-users", "5"], "--max-users"),
+    ):
+        code, out, err = finish(worker(sqlite_url, *args, sandbox=sandbox))
+        assert code == 2, err
+        assert words in err and "Traceback" not in err and err.count("Error:") == 1
+        assert "s3cret" not in err + out
+
+
+def test_the_token_never_rests_in_redis():
+    request = {
+        "url": "https://api.github.com/graphql",
+        "headers": {b"Authorization": [TOKEN.encode()], b"Accept": [b"application/json"]},
+    }
+    data = RequestCodec.dumps(request)
+    assert TOKEN.encode() not in data
+    assert RequestCodec.loads(data)["headers"] == {b"Accept": [b"application/json"]}
+    assert safe_url("redis://user:pw@h:6379/1") == "redis://user:***@h:6379/1"
