@@ -41,6 +41,8 @@ W_OTHER_COUNTRY = -6.0
 W_NONE = 2.5
 # A fuzzy link needs this posterior from both sides.
 THRESHOLD = 0.85
+# Bumped when the rules change, so the next `scout enrich` relinks every profile.
+IDENTITY_VERSION = "2"
 EXPLICIT = 0.97
 FUZZY_CAP = 0.95  # a fuzzy link never outranks an explicit one
 SOURCES = {"github": "GitHub", "stackoverflow": "Stack Overflow", "kaggle": "Kaggle"}

@@ -8,16 +8,19 @@ candidate keeps its id when most of its profiles stay together.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from enrich.identity import (
+    IDENTITY_VERSION,
     SOURCES,
     IdentityView,
     Index,
@@ -98,6 +101,13 @@ def city_of(evidence: Any) -> str | None:
     return fold(m.group(2) or m.group(1)) or None
 
 
+def inputs_sha(view: IdentityView) -> str:
+    """What linking read of a profile (and which rules): unchanged means nothing to redo."""
+    parts = (IDENTITY_VERSION, view.source, view.external_id, view.handle, view.name,
+             view.website, view.bio, list(view.links), view.country, view.place)  # fmt: skip
+    return hashlib.sha1(orjson.dumps(parts), usedforsecurity=False).hexdigest()[:16]
+
+
 def rejected_pairs(session: Session) -> set[frozenset[int]]:
     rows = session.execute(select(LinkRejection.profile_a_id, LinkRejection.profile_b_id))
     return {frozenset((a, b)) for a, b in rows}
@@ -134,8 +144,16 @@ def relink(
 ) -> LinkReport:
     """Link changed profiles against all, rebuild the clusters they touch, write them."""
     report = LinkReport()
-    changed_set = {c for c in changed if c in index.views}
     stored = _stored(session)
+    sha = {pid: inputs_sha(v) for pid, v in index.views.items()}
+
+    def same_inputs(pid: int) -> bool:
+        row = stored.get(pid)
+        return row is not None and isinstance(row[3], dict) and row[3].get("inputs") == sha[pid]
+
+    # A profile whose name, handle, links and place are as last linked needs no new links
+    # (re-tagging after a taxonomy change, say); its stored link stands.
+    changed_set = {c for c in changed if c in index.views and not same_inputs(c)}
     rejected = rejected_pairs(session)
     members_of: dict[int, list[int]] = {}
     for pid, (cid, *_rest) in stored.items():
@@ -155,7 +173,9 @@ def relink(
             continue
         other = row[3].get("linked_to")
         if other in affected and pid not in changed_set and other not in changed_set:
-            evidence = {k: v for k, v in row[3].items() if k not in ("linked_to", "with", "text")}
+            evidence = {
+                k: v for k, v in row[3].items() if k not in ("linked_to", "with", "text", "inputs")
+            }
             old_links.append(Link(pid, other, row[1], row[2], evidence))
     source_of = {pid: index.views[pid].source for pid in affected}
     country_of = {pid: index.views[pid].country for pid in affected}
@@ -195,6 +215,7 @@ def relink(
                         report.explicit += 1
                     else:
                         report.fuzzy += 1
+            ev["inputs"] = sha[m]
             old = stored.get(m)
             if old is not None and old[:3] == (cid, method, conf) and old[3] == ev:
                 continue  # unchanged: leave the row (and its linked_at) alone

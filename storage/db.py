@@ -50,7 +50,7 @@ def make_engine(url: str) -> Engine:
     except ArgumentError as exc:
         raise DatabaseError(f"not a database URL: {url!r} (try sqlite:///scout.db)") from exc
     # orjson: several times faster than json for the JSON columns, and knows datetimes.
-    kwargs: dict[str, Any] = {"json_serializer": _dumps}
+    kwargs: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":

@@ -141,6 +141,34 @@ def test_rerun_no_duplicates_and_unlink_sticks(tmp_path):
         assert s.scalar(select(func.count()).select_from(CandidateProfile)) == 4
 
 
+def test_forced_rerun_keeps_links_whose_inputs_did_not_change(tmp_path):
+    items = [
+        ProfileItem("github", "1", T0, handle="mariakowalska", name="Maria Kowalska",
+                    location_raw="Warsaw, Poland"),
+        ProfileItem("kaggle", "5", T0, handle="mariakowalska", name="Maria Kowalska"),
+    ]  # fmt: skip
+    engine = _db(tmp_path, items)
+    run_enrich(engine, Settings(), now=T0)
+    with session_scope(engine) as s:
+        before = {
+            r.profile_id: (r.candidate_id, r.linked_at) for r in s.scalars(select(CandidateProfile))
+        }
+    # A taxonomy change re-enriches everything; names and places did not change: no relinking.
+    again = run_enrich(engine, Settings(), now=T0, force=True)
+    assert again.enriched == 2 and again.links.fuzzy == 0 and again.links.explicit == 0
+    with session_scope(engine) as s:
+        after = {
+            r.profile_id: (r.candidate_id, r.linked_at) for r in s.scalars(select(CandidateProfile))
+        }
+    assert after == before and len({c for c, _ in after.values()}) == 1
+    # A changed name is linked afresh: Kaggle's "Maria Kowalska" became someone else.
+    with session_scope(engine) as s:
+        save_profiles(s, [ProfileItem("kaggle", "5", T0, handle="jnowak", name="Jan Nowak")])
+    run_enrich(engine, Settings(), now=T0)
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Candidate)) == 2
+
+
 def _accuracy(tmp_path, people, seed):
     from bench.enrich import world_items
     from crawlers.sandbox.world import generate
