@@ -1,0 +1,193 @@
+"""The scheduler: each fire time runs once across schedulers, missed runs coalesce, leases hold.
+
+Jobs run the real `scout refresh github --stale-days 0` (cheap: an empty database has nothing
+to refresh, so it makes no request) as subprocesses; the clock is the test's.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from scout.jobs import load_jobs, parse_cron
+from scout.scheduler import SCHEDULE_SOURCE, Scheduler, due_fire, fire_time_of
+from storage.db import open_database, session_scope
+from storage.locks import acquire_lease, release_lease
+from storage.models import CrawlRun
+
+T0 = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def jobs_file(tmp_path: Path, *jobs: tuple[str, str]) -> Path:
+    text = "".join(
+        f'[jobs.{name}]\nsource = "github-refresh"\ncron = "{cron}"\nargs = {{ stale_days = 0 }}\n'
+        for name, cron in jobs
+    )
+    path = tmp_path / "jobs.toml"
+    path.write_text(text)
+    return path
+
+
+def make_scheduler(db_url, path, clock, holder, lease=timedelta(seconds=60)):
+    return Scheduler(
+        open_database(db_url),
+        load_jobs(path),
+        env={**os.environ, "SCOUT_DB_URL": db_url},
+        clock=clock,
+        holder=holder,
+        lease=lease,
+    )
+
+
+def runs(db_url) -> list[CrawlRun]:
+    engine = open_database(db_url)
+    with session_scope(engine) as session:
+        rows = list(session.scalars(select(CrawlRun).order_by(CrawlRun.id)))
+    engine.dispose()
+    return rows
+
+
+def together(function, schedulers) -> None:
+    """Call function(scheduler) in one thread per scheduler, all released at once."""
+    barrier = threading.Barrier(len(schedulers))
+
+    def start(scheduler: Scheduler) -> None:
+        barrier.wait()
+        function(scheduler)
+
+    threads = [threading.Thread(target=start, args=(s,)) for s in schedulers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def claimed(rows) -> Counter[tuple[str, datetime]]:
+    return Counter((r.job_name, fire_time_of(r)) for r in rows if r.source == SCHEDULE_SOURCE)
+
+
+def test_due_fire_coalesces_and_waits_for_the_first_fire_time():
+    trigger = parse_cron("*/5 * * * *")
+    now = T0 + timedelta(minutes=17)
+    # down since 10:00: 10:05, 10:10 and 10:15 were missed; one run, for 10:15
+    assert due_fire(trigger, T0, now, T0) == T0 + timedelta(minutes=15)
+    assert due_fire(trigger, T0 + timedelta(minutes=15), now, T0) is None
+    # never ran: only fire times since the scheduler started (less the grace) count
+    assert due_fire(trigger, None, now, T0 + timedelta(minutes=16)) is None
+    assert due_fire(trigger, None, now, T0 + timedelta(minutes=12)) == T0 + timedelta(minutes=15)
+
+
+def test_two_schedulers_run_each_due_job_exactly_once(db_url, tmp_path):
+    """The done-when item: two schedulers on one database, every fire time run once."""
+    path = jobs_file(tmp_path, ("every5", "*/5 * * * *"), ("hourly", "0 * * * *"))
+    clock = Clock(T0)
+    schedulers = [make_scheduler(db_url, path, clock, holder) for holder in ("A", "B")]
+    outcomes = []
+    clock.now = T0 + timedelta(seconds=20)  # both see both jobs due for 10:00
+    together(lambda scheduler: outcomes.extend(scheduler.run_once()), schedulers)
+    expected = {("every5", T0), ("hourly", T0)}
+    assert sorted((o.job, o.fire_time) for o in outcomes) == sorted(expected)
+    assert {o.status for o in outcomes} == {"ok"}
+    # a minute later, still inside 10:00's slot: nothing is due again for either
+    clock.now = T0 + timedelta(minutes=1)
+    together(lambda scheduler: outcomes.extend(scheduler.run_once()), schedulers)
+    assert len(outcomes) == 2
+    rows = runs(db_url)
+    assert claimed(rows) == Counter(expected)
+    # each fire time started one real `scout refresh github`, whose own row has the job name
+    crawls = Counter(r.job_name for r in rows if r.source == "github")
+    assert crawls == Counter({"every5": 1, "hourly": 1})
+    for scheduler in schedulers:
+        scheduler.engine.dispose()
+
+
+def test_racing_claims_give_each_fire_time_to_one_scheduler(db_url, tmp_path):
+    path = jobs_file(tmp_path, ("a", "* * * * *"), ("b", "* * * * *"), ("c", "*/2 * * * *"))
+    clock = Clock(T0)
+    schedulers = [make_scheduler(db_url, path, clock, f"s{i}") for i in range(3)]
+    wins: list[tuple[str, datetime]] = []
+    for minute in range(8):
+        clock.now = T0 + timedelta(minutes=minute, seconds=1)
+
+        def race(scheduler: Scheduler) -> None:
+            due = scheduler.due(clock.now)
+            for job, fire in due:
+                if scheduler.claim(job, fire) is not None:
+                    wins.append((job.name, fire))
+                    # the run is over at once: the lease is free again for a scheduler
+                    # that saw the job due before this claim
+                    with session_scope(scheduler.engine) as session:
+                        release_lease(session, job.name, scheduler.holder)
+
+        together(race, schedulers)
+    expected = [("a", m) for m in range(8)] + [("b", m) for m in range(8)]
+    expected += [("c", m) for m in range(0, 8, 2)]
+    assert sorted(wins) == sorted((n, T0 + timedelta(minutes=m)) for n, m in expected)
+    assert claimed(runs(db_url)) == Counter(wins)
+    for scheduler in schedulers:
+        scheduler.engine.dispose()
+
+
+def test_a_missed_job_runs_once_after_downtime(sqlite_url, tmp_path):
+    path = jobs_file(tmp_path, ("nightly", "0 2 * * *"))
+    day1 = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
+    before = make_scheduler(sqlite_url, path, Clock(day1), "before")
+    job = before.jobs["nightly"]
+    assert before.claim(job, day1) is not None  # the last run before the downtime
+    with session_scope(before.engine) as session:
+        release_lease(session, "nightly", "before")
+    # three nights later: 02:00 on days 2, 3 and 4 were missed
+    clock = Clock(datetime(2025, 3, 4, 10, 0, tzinfo=UTC))
+    after = make_scheduler(sqlite_url, path, clock, "after")
+    outcomes = after.run_once()
+    assert [(o.job, o.fire_time, o.status) for o in outcomes] == [
+        ("nightly", datetime(2025, 3, 4, 2, 0, tzinfo=UTC), "ok")
+    ]
+    assert after.run_once() == []
+    clock.now = datetime(2025, 3, 5, 2, 0, 30, tzinfo=UTC)
+    assert [(j.name, fire) for j, fire in after.due(clock.now)] == [
+        ("nightly", datetime(2025, 3, 5, 2, 0, tzinfo=UTC))
+    ]
+
+
+def test_a_live_lease_blocks_and_an_expired_one_is_taken_over(db_url, tmp_path):
+    path = jobs_file(tmp_path, ("every5", "*/5 * * * *"))
+    clock = Clock(T0)
+    first = make_scheduler(db_url, path, clock, "first")
+    job = first.jobs["every5"]
+    stale_run = first.claim(job, T0)  # its 10:00 run is still going at 10:05...
+    assert stale_run is not None
+    with session_scope(first.engine) as session:  # ...and it renews its lease (60 s)
+        assert acquire_lease(session, "every5", "first", T0 + timedelta(minutes=5), first.lease)
+    second = make_scheduler(db_url, path, clock, "second", lease=timedelta(minutes=2))
+    clock.now = T0 + timedelta(minutes=5, seconds=10)
+    assert [(j.name, fire) for j, fire in second.due(clock.now)] == [
+        ("every5", T0 + timedelta(minutes=5))
+    ]
+    assert second.run_once() == []  # the holder is alive: 10:05 waits
+    assert claimed(runs(db_url)) == Counter({("every5", T0): 1})
+    # the first scheduler dies; once its lease has expired, 10:05 is taken over
+    clock.now = T0 + timedelta(minutes=6, seconds=30)
+    run_id = second.claim(job, T0 + timedelta(minutes=5))
+    assert run_id is not None
+    rows = {r.id: r for r in runs(db_url)}
+    assert rows[stale_run].status == "lost" and "first" in rows[stale_run].message
+    assert rows[run_id].status == "running" and rows[run_id].args["holder"] == "second"
+    # a third scheduler finds 10:05 claimed and its lease held: it runs nothing
+    third = make_scheduler(db_url, path, clock, "third")
+    assert third.claim(job, T0 + timedelta(minutes=5)) is None
+    for scheduler in (first, second, third):
+        scheduler.engine.dispose()
