@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from config.data import default_path
 from config.settings import Settings
@@ -296,6 +296,7 @@ class Crawl:
             self.stats["skipped_deleted"] += len(missing)
         else:
             self.stats["unchanged"] += len(missing)
+            self._still_seen(missing)
         self.done_ids.update(batch.ids)
         return PageItem(
             rules=make_rules(self.site),
@@ -305,6 +306,18 @@ class Crawl:
             fetched_at=utcnow(),
             records=records,
         )
+
+    def _still_seen(self, ids: list[int]) -> None:
+        """Left out of a `min=` answer means unchanged, not gone: this pass's top-answerers
+        listed them, so last_seen moves and `scout purge` keeps them."""
+        if not ids:
+            return
+        with session_scope(self.engine) as session:
+            session.execute(
+                update(Profile)
+                .where(Profile.source == SOURCE, Profile.external_id.in_([str(i) for i in ids]))
+                .values(last_seen=utcnow())
+            )
 
     def finished_pass(self) -> bool:
         return not self.pending_tags() and not self.batches()
