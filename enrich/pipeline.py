@@ -154,8 +154,10 @@ def _grouped(
 ) -> dict[int, list[Any]]:
     out: dict[int, list[Any]] = {}
     for start in range(0, len(ids), _IN):
+        # Ordered by the natural key: ties in evidence (the top repos) must not depend on how a
+        # database happens to return rows, or PostgreSQL and SQLite tell different stories.
         result: Any = session.execute(
-            select(owner, *cols).where(owner.in_(ids[start : start + _IN]))
+            select(owner, *cols).where(owner.in_(ids[start : start + _IN])).order_by(owner, cols[0])
         )
         for row in result:
             out.setdefault(row[0], []).append(make(*row[1:]))

@@ -23,6 +23,8 @@ def rebuild_command(
     kaggle_from: Path | None = typer.Option(
         None,
         "--kaggle-from",
+        exists=True,
+        file_okay=False,
         help="Folder with the Meta Kaggle CSVs to re-read Kaggle profiles from (their raw "
         "records hold only row hashes; without it Kaggle profiles are kept as stored).",
     ),
