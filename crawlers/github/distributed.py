@@ -13,7 +13,7 @@ to the one shared database (PostgreSQL). The protocol, all in Redis under `<craw
   engine is idle (nothing downloading, nothing in the pipeline, start requests done), so a
   request is always either in the queue or covered by a busy worker.
 - Finishing: an idle worker sees the crawl drained when the queue is empty and no live worker is
-  busy (a worker is live while its `alive:<worker>` key, refreshed every second, has not
+  busy (a worker is live while its `alive:<worker>` key, refreshed every HEARTBEAT_S, has not
   expired: a killed worker stops counting after ALIVE_TTL_S). Under a lock it then reads the
   plan's cursors from the database: windows neither done nor skipped after retries mean requests
   were lost with a stopped worker, and they are queued again; otherwise the crawl is finished
@@ -70,7 +70,7 @@ log = logging.getLogger(__name__)
 
 KEY_ROOT = "scout:github:crawl"
 ALIVE_TTL_S = 15
-HEARTBEAT_S = 1.0
+HEARTBEAT_S = 0.25
 
 # Take the highest-priority request and count this worker busy, atomically.
 _POP = """
@@ -358,7 +358,7 @@ class DistributedSearchSpider(GitHubSearchSpider):
             return
         with coordination.guard():
             coordination.heartbeat()
-        # An idle Scrapy engine looks at its scheduler only every 5 s; look every second so an
+        # An idle Scrapy engine looks at its scheduler only every 5 s; look every HEARTBEAT_S so an
         # idle worker picks up what other workers queue (and notices the end) promptly.
         slot = getattr(self.crawler.engine, "_slot", None)
         nextcall = getattr(slot, "nextcall", None)
