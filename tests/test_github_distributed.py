@@ -164,7 +164,7 @@ def fresh_schema(db_url):
     open_database(db_url).dispose()
 
 
-def test_two_workers_equal_one_crawl_and_share_the_work(sandbox, reference, pg_url, redis_db):
+def test_two_workers_equal_one_crawl_and_share_the_work(pg_url, redis_db, sandbox, reference):
     url, client = redis_db
     fresh_schema(pg_url)
     started = time.monotonic()
@@ -187,7 +187,7 @@ def test_two_workers_equal_one_crawl_and_share_the_work(sandbox, reference, pg_u
 
 
 def test_redis_lost_mid_crawl_stops_cleanly_and_a_restart_completes(
-    sandbox, reference, pg_url, tmp_path
+    pg_url, sandbox, reference, tmp_path
 ):
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not on PATH")
