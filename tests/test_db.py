@@ -70,3 +70,22 @@ def test_unreachable_database_is_one_clear_error():
 def test_not_a_url_is_one_clear_error():
     with pytest.raises(ScoutError, match="not a database URL"):
         storage_db.make_engine("nonsense")
+
+
+def _open(url: str) -> None:
+    storage_db.open_database(url)
+
+
+def test_workers_opening_a_new_postgres_database_together_all_succeed(pg_url):
+    # Distributed crawl workers start at once on an empty database; one migrates, the rest wait.
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_open, args=(pg_url,)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0, 0]
+    current, head, _known = storage_db.schema_status(storage_db.make_engine(pg_url))
+    assert current == head

@@ -1,6 +1,7 @@
 """Alembic environment: the engine comes from storage.db, never from an ini file."""
 
 from alembic import context
+from sqlalchemy import text
 
 from storage.models import Base
 
@@ -13,5 +14,9 @@ with engine.connect() as connection:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Crawl workers starting together on a new database would both create the tables;
+            # the second waits here, then finds the schema at head and does nothing.
+            connection.execute(text("SELECT pg_advisory_xact_lock(726377)"))
         context.run_migrations()
     connection.commit()
