@@ -145,7 +145,8 @@ class RebuildReport:
 
 # -- parsing one key's raw records ----------------------------------------------------------
 
-Replay = Callable[[list[Raw], set[str], SourceReport], ProfileItem | None]
+# One key's raw records -> the profile saves the crawls made from them, oldest first.
+Replay = Callable[[list[Raw], set[str], SourceReport], list[ProfileItem]]
 
 
 def _latest(records: Sequence[Raw], keep: Callable[[Raw], bool]) -> Raw | None:
@@ -159,8 +160,37 @@ def _object(record: Raw) -> dict[str, Any]:
     return record.payload
 
 
-def _github(records: list[Raw], hashes: set[str], report: SourceReport) -> ProfileItem | None:
-    """The newest user record, with repositories from the newest record describing them."""
+def _repositories(record: Raw) -> list[Any]:
+    listed = record.payload
+    if isinstance(listed, dict):
+        listed = (listed.get("repositories") or {}).get("nodes") or []
+    if not isinstance(listed, list):
+        raise Unparseable(f"{record.endpoint} payload is not a list of repositories")
+    return gh.parse_repositories(r for r in listed if isinstance(r, dict))
+
+
+def _gh_item(user: Raw, repos: Raw | None) -> ProfileItem:
+    rest = user.endpoint.startswith("rest:")
+    item = gh.parse_user(_object(user), user.fetched_at, etag=user.etag if rest else None)
+    if item is None:
+        raise Unparseable("the GitHub parser returned nothing")
+    if repos is not None:
+        item.repositories = _repositories(repos)
+    return item
+
+
+def _describes_repos(record: Raw) -> bool:
+    if record.endpoint == GH_REPOS:
+        return True
+    payload = record.payload
+    graphql = record.endpoint == "graphql:search" and isinstance(payload, dict)
+    return graphql and payload.get("repositories") is not None
+
+
+def _github(records: list[Raw], hashes: set[str], report: SourceReport) -> list[ProfileItem]:
+    """The saves the crawls made for one login, replayed: the newest user record, preceded,
+    when it is a REST refresh that kept the stored repositories, by the newest response that
+    described them (so content hashes come out as the crawls wrote them)."""
     user = _latest(records, lambda r: r.endpoint in GH_USER)
     if user is None:
         known = {r.endpoint for r in records} <= {GH_REPOS}
@@ -173,44 +203,37 @@ def _github(records: list[Raw], hashes: set[str], report: SourceReport) -> Profi
         raise Unparseable("user record without a login or an id")
     if why is not None:
         report.skipped[why] += 1
-        return None
+        return []
     if hashes and is_suppressed(hashes, gh.SOURCE, node.get("login"), gh.external_id(node)):
         report.skipped["suppressed"] += 1
-        return None
-
-    def describes_repos(r: Raw) -> bool:
-        if r.endpoint == GH_REPOS:
-            return True
-        return (
-            r.endpoint == "graphql:search"
-            and isinstance(r.payload, dict)
-            and (r.payload.get("repositories") is not None)
+        return []
+    if _describes_repos(user):
+        return [_gh_item(user, None)]
+    # A lookup stores the user and their repositories with one fetch time.
+    paired = _latest(records, lambda r: r.endpoint == GH_REPOS and r.fetched_at == user.fetched_at)
+    if paired is not None:
+        return [_gh_item(user, paired)]
+    older = _latest(records, _describes_repos)
+    final = _gh_item(user, None)
+    if older is None:
+        return [final]
+    if older.endpoint == GH_REPOS:
+        base = _latest(
+            records, lambda r: r.endpoint == "rest:/users" and r.fetched_at == older.fetched_at
         )
-
-    rest = user.endpoint.startswith("rest:")
-    item = gh.parse_user(node, user.fetched_at, etag=user.etag if rest else None)
-    if item is None:
-        raise Unparseable("the GitHub parser returned nothing")
-    repos = _latest(records, describes_repos)
-    if repos is not None and repos is not user:
-        listed = repos.payload
-        if isinstance(listed, dict):
-            listed = (listed.get("repositories") or {}).get("nodes") or []
-        if not isinstance(listed, list):
-            raise Unparseable(f"{repos.endpoint} payload is not a list of repositories")
-        item.repositories = gh.parse_repositories(r for r in listed if isinstance(r, dict))
-    return item
+        first = _gh_item(base or user, older)
+    else:
+        first = _gh_item(older, None)
+    return [first, final] if first.external_id == final.external_id else [final]
 
 
-def _stackoverflow(
-    records: list[Raw], hashes: set[str], report: SourceReport
-) -> ProfileItem | None:
+def _stackoverflow(records: list[Raw], hashes: set[str], report: SourceReport) -> list[ProfileItem]:
     """The newest /users/{ids} record: the user with every tag signal the crawl joined."""
     newest = _latest(records, lambda r: r.endpoint == SO_USERS)
     if newest is None:
         if all(r.endpoint in SO_CONTEXT for r in records):
             report.skipped["discovery_pages"] += len(records)
-            return None
+            return []
         raise Unparseable("unknown Stack Exchange endpoint")
     record = _object(newest)
     user = record.get("user")
@@ -218,23 +241,26 @@ def _stackoverflow(
         raise Unparseable("record without a user object")
     if so.is_gone(user):
         report.skipped["deleted"] += 1
-        return None
+        return []
     if hashes and is_suppressed(hashes, so.SOURCE, str(user.get("user_id")), user.get("link")):
         report.skipped["suppressed"] += 1
-        return None
-    return parse_record(record, newest.fetched_at)
+        return []
+    item = parse_record(record, newest.fetched_at)
+    if item is None:
+        raise Unparseable("the Stack Exchange parser returned nothing")
+    return [item]
 
 
 def _replay(
     replay: Replay, records: list[Raw], hashes: set[str], report: SourceReport
-) -> ProfileItem | None:
+) -> list[ProfileItem]:
     try:
         return replay(records, hashes, report)
     except Unparseable as exc:
         report.bad(records, str(exc))
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         report.bad(records, f"parser failed: {type(exc).__name__}: {exc}")
-    return None
+    return []
 
 
 # -- saving ---------------------------------------------------------------------------------
@@ -258,13 +284,16 @@ def _raw_of(session: Session, source: str, keys: Sequence[str]) -> dict[str, lis
 def _save(
     session: Session,
     source: str,
-    items: dict[str, tuple[ProfileItem, datetime]],
+    saves: dict[str, tuple[list[ProfileItem], datetime]],
     report: SourceReport,
 ) -> None:
-    """Save re-derived profiles; count new and changed; keep first/last_seen monotonic."""
-    if not items:
+    """Replay the saves of each profile; count new and changed; keep first/last_seen monotonic.
+
+    `saves` maps external_id -> (its saves oldest first, its oldest raw record's time).
+    """
+    if not saves:
         return
-    ids = list(items)
+    ids = list(saves)
     before = {
         ext: (sha, last)
         for ext, sha, last in session.execute(
@@ -273,10 +302,14 @@ def _save(
             )
         )
     }
-    for ext, (item, _first) in items.items():
-        if ext in before and before[ext][1] > item.seen_at:
-            item.seen_at = before[ext][1]
-    save_profiles(session, [item for item, _first in items.values()])
+    for ext, (items, _first) in saves.items():
+        for item in items:
+            if ext in before and before[ext][1] > item.seen_at:
+                item.seen_at = before[ext][1]
+    earlier = [item for items, _first in saves.values() for item in items[:-1]]
+    if earlier:
+        save_profiles(session, earlier)
+    save_profiles(session, [items[-1] for items, _first in saves.values()])
     after = dict(
         session.execute(
             select(Profile.external_id, Profile.content_sha).where(
@@ -284,7 +317,7 @@ def _save(
             )
         ).all()
     )
-    report.profiles += len(items)
+    report.profiles += len(saves)
     report.new += sum(1 for ext in ids if ext not in before)
     report.changed += sum(1 for ext in ids if ext in before and before[ext][0] != after.get(ext))
     table: Any = Profile.__table__
@@ -296,7 +329,7 @@ def _save(
             table.c.first_seen > bindparam("first"),
         )
         .values(first_seen=bindparam("first")),
-        [{"ext": ext, "first": first} for ext, (_item, first) in items.items()],
+        [{"ext": ext, "first": first} for ext, (_items, first) in saves.items()],
     )
 
 
@@ -318,22 +351,22 @@ def rebuild_source(engine: Engine, source: str, replay: Replay, batch: int = BAT
     for start in range(0, len(keys), batch):
         with session_scope(engine) as session:
             grouped = _raw_of(session, source, keys[start : start + batch])
-            items: dict[str, tuple[ProfileItem, datetime]] = {}
+            saves: dict[str, tuple[list[ProfileItem], datetime]] = {}
             for records in grouped.values():
                 report.raw_records += len(records)
-                item = _replay(replay, records, hashes, report)
-                if item is None:
+                items = _replay(replay, records, hashes, report)
+                if not items:
                     continue
-                first = records[0].fetched_at
-                known = items.get(item.external_id)
+                ext, first = items[-1].external_id, records[0].fetched_at
+                known = saves.get(ext)
                 if known is not None:
                     # One account under two keys (a renamed login): the newest wins.
                     first = min(first, known[1])
-                    if known[0].seen_at > item.seen_at:
-                        item = known[0]
-                items[item.external_id] = (item, first)
-            _save(session, source, items, report)
-            done.update(items)
+                    if known[0][-1].seen_at > items[-1].seen_at:
+                        items = known[0]
+                saves[ext] = (items, first)
+            _save(session, source, saves, report)
+            done.update(saves)
     with session_scope(engine) as session:
         total = _count(session, source)
     report.kept = max(0, total - len(done))

@@ -75,6 +75,12 @@ def crawled(tmp_path_factory) -> dict[str, Any]:
     options = SandboxOptions(rate_limit=1_000_000, search_per_minute=10_000, quota=100_000)
     with SandboxServer(world, options) as server:
         scout(db, "crawl", "github", "--region", "india", "--api-url", server.github_url)
+        # REST lookups and refreshes add raw records a rebuild must merge with the search's.
+        with sqlite3.connect(root / "scout.db") as conn:
+            login = conn.execute("SELECT handle FROM profiles ORDER BY id LIMIT 1").fetchone()[0]
+        scout(db, "lookup", "github", login, "--api-url", server.github_url)
+        refresh = ("--stale-days", "0", "--limit", "5", "--api-url", server.github_url)
+        scout(db, "refresh", "github", *refresh)
         tags = [a for tag in SO_TAGS for a in ("--tag", tag)]
         scout(db, "crawl", "stackoverflow", *tags, "--api-url", server.stackexchange_url)
     scout(db, "crawl", "kaggle", "--from", str(kaggle_dir))
