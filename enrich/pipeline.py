@@ -156,7 +156,8 @@ def _grouped(
     for start in range(0, len(ids), _IN):
         # Ordered by the natural key: ties in evidence (the top repos) must not depend on how a
         # database happens to return rows, or PostgreSQL and SQLite tell different stories.
-        result: Any = session.execute(
+        # Through the connection: plain rows, none of the ORM's per-row bookkeeping.
+        result: Any = session.connection().execute(
             select(owner, *cols).where(owner.in_(ids[start : start + _IN])).order_by(owner, cols[0])
         )
         for row in result:
