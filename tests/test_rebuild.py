@@ -21,13 +21,17 @@ import pytest
 from sqlalchemy import Engine, func, insert, select, update
 from typer.testing import CliRunner
 
+from config.settings import Settings
+from crawlers.kaggle.ingest import ingest_folder
 from crawlers.sandbox.kaggle_files import write_kaggle_csvs
 from crawlers.sandbox.model import SandboxOptions
 from crawlers.sandbox.server import SandboxServer
 from crawlers.sandbox.world import generate
 from enrich.identity_store import find_profile, unlink
+from enrich.pipeline import run_enrich
 from scoring.rank import rank_all
 from scoring.ranking import load_ranking
+from scout.rebuild import rebuild
 from storage.db import open_database, session_scope
 from storage.models import (
     Candidate,
@@ -83,10 +87,16 @@ def crawled(tmp_path_factory) -> dict[str, Any]:
         scout(db, "refresh", "github", *refresh)
         tags = [a for tag in SO_TAGS for a in ("--tag", tag)]
         scout(db, "crawl", "stackoverflow", *tags, "--api-url", server.stackexchange_url)
-    scout(db, "crawl", "kaggle", "--from", str(kaggle_dir))
-    scout(db, "enrich")
-    scout(db, "rank")
+    # The rest in this process, through what `scout crawl kaggle`, `enrich` and `rank` call:
+    # only crawls need a process of their own (Twisted's reactor cannot restart).
     engine = open_database(db)
+    with pytest.MonkeyPatch.context() as env:
+        for name in [n for n in os.environ if n.startswith("SCOUT_")]:
+            env.delenv(name)
+        ingest_folder(engine, kaggle_dir)
+        run_enrich(engine, Settings(db_url=db))
+        with session_scope(engine) as s:
+            rank_all(s, load_ranking(None))
     snap = snapshot(engine)
     engine.dispose()
     return {"path": root / "scout.db", "kaggle": kaggle_dir, "snapshot": snap}
@@ -273,11 +283,13 @@ def test_rebuild_in_place_restores_what_a_parser_or_taxonomy_change_would_touch(
     assert before["candidates"] == snapshot(engine)["candidates"]
     assert not any(a in person and b in person for person in before["candidates"])
 
-    # A second rebuild has nothing left to change.
-    again = report_of(scout(db, "rebuild", "--json"))
-    assert all(src["new"] == src["changed"] == 0 for src in again["sources"].values())
+    # A second rebuild (here through the function the command calls) has nothing to change.
+    again = rebuild(engine, Settings(db_url=db))
+    assert all(src.new == src.changed == 0 for src in again.sources.values())
+    assert again.rank is not None
     # (Recency moves with the clock: a feature may cross a rounding step meanwhile.)
-    assert again["rank"]["unchanged"] >= again["rank"]["candidates"] - 5
+    assert again.rank.unchanged >= again.rank.candidates - 5
+    assert_same(snapshot(engine), before)
     engine.dispose()
 
 
@@ -315,9 +327,10 @@ def test_rebuild_from_raw_records_alone_reproduces_the_database(crawled, db_url)
             ],
         )  # fmt: skip
 
-    result = scout(db_url, "rebuild", "--kaggle-from", str(crawled["kaggle"]), "--json")
+    # In this process, through the function `scout rebuild` calls (the command itself is
+    # exercised above): what `--json` prints is this report.
+    report = rebuild(engine, Settings(db_url=db_url), kaggle_from=crawled["kaggle"]).as_dict()
 
-    report = report_of(result)
     assert report["raw_records"] == copied + len(BROKEN)
     github, stackoverflow = report["sources"]["github"], report["sources"]["stackoverflow"]
     assert github["unparseable"] == 2 and stackoverflow["unparseable"] == 1
