@@ -1,31 +1,23 @@
 """`scout rebuild`: re-derive profiles, enrichment and scores from raw_records, offline.
 
-After a parser, taxonomy or regions change, every GitHub and Stack Overflow profile is parsed
-again from the latest raw records of its key with the crawlers' own parsers and saved with the
-crawlers' own saver (upserts in place, so candidate ids, rejected links and feedback labels
-survive); then every profile is enriched again whatever its content hash, and candidates are
-re-ranked. No network call is made.
+GitHub and Stack Overflow profiles are re-derived from their raw records by crawlers.replay
+(the crawlers' own parsers) and saved with the crawlers' own saver, as upserts in place:
+candidate ids, rejected links and feedback labels survive. Every profile is then enriched
+again whatever its content hash (the taxonomy or regions may have changed), and candidates are
+re-ranked. Kaggle raw records hold only row hashes, so Kaggle profiles are re-read from the Meta
+Kaggle files when a folder is given and kept as stored otherwise. No network call.
 
-Which raw records make one profile (the same merge the crawls did, newest wins):
-- GitHub: the newest user record (`graphql:search` node or `rest:/users`) gives the profile;
-  repositories come from the newest record that describes them (a GraphQL node's
-  `repositories`, or `rest:/users/repos`), so a REST refresh keeps them as a crawl would.
-- Stack Overflow: the newest `/users/{ids}` record (the user with its tag answers, tags and
-  top-answer-tags, as the crawl stored it). Discovery pages are context, already folded in.
-- Kaggle: raw records hold only file and row hashes (by design, the CSV rows are public bulk
-  data), so Kaggle profiles are re-read from the Meta Kaggle files when a folder is given
-  and kept as stored otherwise.
-
-Timestamps: `last_seen` is the newest raw record's fetch time, never moved backwards (an
-identical payload fetched again is stored once, at its first time); `first_seen` is the
-oldest raw record of the key when that is earlier than what is stored.
+A raw record of an account the crawl did not store (`--max-users` cut the page it came in)
+becomes a profile too: the response was received and is public. `last_seen` is the newest
+raw record's fetch time, never moved backwards (an identical payload is stored once, at its
+first fetch); `first_seen` the oldest raw record's, if earlier.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,10 +28,8 @@ from sqlalchemy.orm import Session
 
 from config.errors import ScoutError
 from config.settings import Settings
-from crawlers.github import parse as gh
 from crawlers.kaggle import parse as kaggle_parse
-from crawlers.stackexchange import parse as so
-from crawlers.stackexchange.pipeline import parse_record
+from crawlers.replay import REPLAYS, Raw, Skipped, Unparseable, replay
 from enrich.pipeline import EnrichReport, run_enrich
 from scoring.rank import RankStats, rank_all
 from scoring.ranking import load_ranking
@@ -47,31 +37,12 @@ from storage.db import session_scope
 from storage.items import ProfileItem
 from storage.models import CrawlRun, Profile, RawRecord
 from storage.save import save_profiles
-from storage.suppress import is_suppressed, suppressed_hashes
+from storage.state import all_cursors
+from storage.suppress import suppressed_hashes
 
 BATCH = 500  # keys per transaction
 SAMPLES = 20  # unparseable records named in the report
-GH_USER = ("graphql:search", "rest:/users")
-GH_REPOS = "rest:/users/repos"
-SO_USERS = "/users/{ids}"
-SO_CONTEXT = ("/tags/{tag}/top-answerers/{period}",)
 KAGGLE = kaggle_parse.SOURCE
-
-
-@dataclass(slots=True)
-class Raw:
-    """One raw record as read back."""
-
-    id: int
-    endpoint: str
-    key: str
-    fetched_at: datetime
-    etag: str | None
-    payload: Any
-
-
-class Unparseable(Exception):
-    """A raw record the parser cannot read: counted with its reason, never fatal."""
 
 
 @dataclass
@@ -143,141 +114,21 @@ class RebuildReport:
         }
 
 
-# -- parsing one key's raw records ----------------------------------------------------------
-
-# One key's raw records -> the profile saves the crawls made from them, oldest first.
-Replay = Callable[[list[Raw], set[str], SourceReport], list[ProfileItem]]
-
-
-def _latest(records: Sequence[Raw], keep: Callable[[Raw], bool]) -> Raw | None:
-    found = [r for r in records if keep(r)]
-    return found[-1] if found else None  # records come ordered by (fetched_at, id)
-
-
-def _object(record: Raw) -> dict[str, Any]:
-    if not isinstance(record.payload, dict):
-        raise Unparseable(f"{record.endpoint} payload is not a JSON object")
-    return record.payload
-
-
-def _repositories(record: Raw) -> list[Any]:
-    listed = record.payload
-    if isinstance(listed, dict):
-        listed = (listed.get("repositories") or {}).get("nodes") or []
-    if not isinstance(listed, list):
-        raise Unparseable(f"{record.endpoint} payload is not a list of repositories")
-    return gh.parse_repositories(r for r in listed if isinstance(r, dict))
-
-
-def _gh_item(user: Raw, repos: Raw | None) -> ProfileItem:
-    rest = user.endpoint.startswith("rest:")
-    item = gh.parse_user(_object(user), user.fetched_at, etag=user.etag if rest else None)
-    if item is None:
-        raise Unparseable("the GitHub parser returned nothing")
-    if repos is not None:
-        item.repositories = _repositories(repos)
-    return item
-
-
-def _describes_repos(record: Raw) -> bool:
-    if record.endpoint == GH_REPOS:
-        return True
-    payload = record.payload
-    graphql = record.endpoint == "graphql:search" and isinstance(payload, dict)
-    return graphql and payload.get("repositories") is not None
-
-
-def _github(records: list[Raw], hashes: set[str], report: SourceReport) -> list[ProfileItem]:
-    """The saves the crawls made for one login, replayed: the newest user record, preceded,
-    when it is a REST refresh that kept the stored repositories, by the newest response that
-    described them (so content hashes come out as the crawls wrote them)."""
-    user = _latest(records, lambda r: r.endpoint in GH_USER)
-    if user is None:
-        known = {r.endpoint for r in records} <= {GH_REPOS}
-        raise Unparseable(
-            "repositories without a user record" if known else "unknown GitHub endpoint"
-        )
-    node = _object(user)
-    why = gh.classify(node)
-    if why == gh.DROP_INVALID:
-        raise Unparseable("user record without a login or an id")
-    if why is not None:
-        report.skipped[why] += 1
-        return []
-    if hashes and is_suppressed(hashes, gh.SOURCE, node.get("login"), gh.external_id(node)):
-        report.skipped["suppressed"] += 1
-        return []
-    if _describes_repos(user):
-        return [_gh_item(user, None)]
-    # A lookup stores the user and their repositories with one fetch time.
-    paired = _latest(records, lambda r: r.endpoint == GH_REPOS and r.fetched_at == user.fetched_at)
-    if paired is not None:
-        return [_gh_item(user, paired)]
-    older = _latest(records, _describes_repos)
-    final = _gh_item(user, None)
-    if older is None:
-        return [final]
-    if older.endpoint == GH_REPOS:
-        base = _latest(
-            records, lambda r: r.endpoint == "rest:/users" and r.fetched_at == older.fetched_at
-        )
-        first = _gh_item(base or user, older)
-    else:
-        first = _gh_item(older, None)
-    return [first, final] if first.external_id == final.external_id else [final]
-
-
-def _stackoverflow(records: list[Raw], hashes: set[str], report: SourceReport) -> list[ProfileItem]:
-    """The newest /users/{ids} record: the user with every tag signal the crawl joined."""
-    newest = _latest(records, lambda r: r.endpoint == SO_USERS)
-    if newest is None:
-        if all(r.endpoint in SO_CONTEXT for r in records):
-            report.skipped["discovery_pages"] += len(records)
-            return []
-        raise Unparseable("unknown Stack Exchange endpoint")
-    record = _object(newest)
-    user = record.get("user")
-    if not isinstance(user, dict):
-        raise Unparseable("record without a user object")
-    if so.is_gone(user):
-        report.skipped["deleted"] += 1
-        return []
-    if hashes and is_suppressed(hashes, so.SOURCE, str(user.get("user_id")), user.get("link")):
-        report.skipped["suppressed"] += 1
-        return []
-    item = parse_record(record, newest.fetched_at)
-    if item is None:
-        raise Unparseable("the Stack Exchange parser returned nothing")
-    return [item]
-
-
-def _replay(
-    replay: Replay, records: list[Raw], hashes: set[str], report: SourceReport
-) -> list[ProfileItem]:
-    try:
-        return replay(records, hashes, report)
-    except Unparseable as exc:
-        report.bad(records, str(exc))
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-        report.bad(records, f"parser failed: {type(exc).__name__}: {exc}")
-    return []
-
-
 # -- saving ---------------------------------------------------------------------------------
 
 
 def _raw_of(session: Session, source: str, keys: Sequence[str]) -> dict[str, list[Raw]]:
     rows: Any = session.execute(
         select(
-            RawRecord.id, RawRecord.endpoint, RawRecord.key, RawRecord.fetched_at,
-            RawRecord.etag, RawRecord.payload,
+            RawRecord.endpoint, RawRecord.key, RawRecord.fetched_at, RawRecord.etag,
+            RawRecord.payload,
         )
         .where(RawRecord.source == source, RawRecord.key.in_(keys))
         .order_by(RawRecord.key, RawRecord.fetched_at, RawRecord.id)
     ).all()  # fmt: skip
     out: dict[str, list[Raw]] = {}
-    for rid, endpoint, key, fetched_at, etag, payload in rows:
-        out.setdefault(key, []).append(Raw(rid, endpoint, key, fetched_at, etag, payload))
+    for endpoint, key, fetched_at, etag, payload in rows:
+        out.setdefault(key, []).append(Raw(endpoint, key, fetched_at, etag, payload))
     return out
 
 
@@ -338,7 +189,7 @@ def _count(session: Session, source: str) -> int:
     return session.scalar(query) or 0
 
 
-def rebuild_source(engine: Engine, source: str, replay: Replay, batch: int = BATCH) -> SourceReport:
+def rebuild_source(engine: Engine, source: str, batch: int = BATCH) -> SourceReport:
     """Re-derive and save every profile of one source from its raw records, key by key."""
     report = SourceReport(source)
     with session_scope(engine) as session:
@@ -354,8 +205,13 @@ def rebuild_source(engine: Engine, source: str, replay: Replay, batch: int = BAT
             saves: dict[str, tuple[list[ProfileItem], datetime]] = {}
             for records in grouped.values():
                 report.raw_records += len(records)
-                items = _replay(replay, records, hashes, report)
-                if not items:
+                try:
+                    items = replay(source, records, hashes)
+                except Skipped as why:
+                    report.skipped[why.reason] += why.records
+                    continue
+                except Unparseable as exc:
+                    report.bad(records, str(exc))
                     continue
                 ext, first = items[-1].external_id, records[0].fetched_at
                 known = saves.get(ext)
@@ -374,6 +230,26 @@ def rebuild_source(engine: Engine, source: str, replay: Replay, batch: int = BAT
 
 
 # -- Kaggle ---------------------------------------------------------------------------------
+
+
+def _same_files(engine: Engine, folder: Path) -> bool:
+    """Do the files look like the last ingested (size and date of each, as the cursor keeps)?"""
+    from crawlers.kaggle.ingest import STREAM
+    from crawlers.kaggle.reader import FILES
+
+    with session_scope(engine) as session:
+        cursors = all_cursors(session, KAGGLE, STREAM)
+    if not cursors:  # a database holding only raw records: nothing says otherwise
+        return True
+    for name in FILES:
+        path, cursor = folder / name, cursors.get(name)
+        if not path.is_file() or not isinstance(cursor, dict):
+            return False
+        stat = path.stat()
+        date = datetime.fromtimestamp(stat.st_mtime, UTC).replace(microsecond=0).isoformat()
+        if (stat.st_size, date) != (cursor.get("size"), cursor.get("file_date")):
+            return False
+    return True
 
 
 def _kaggle(engine: Engine, folder: Path | None) -> SourceReport:
@@ -406,8 +282,10 @@ def _kaggle(engine: Engine, folder: Path | None) -> SourceReport:
     # The thresholds of the last ingest, so the same users count as having signal.
     update_ = {k: given[k] for k in ("min_tier", "recent_days") if given.get(k) is not None}
     options = KaggleOptions().model_copy(update=update_)
-    # Same files as the raw records describe: the profiles were seen when those were read.
-    seen = last_fetch or datetime.now(UTC)
+    # The files the raw records describe: their people were seen when those were read.
+    # Newer files are new data, seen now.
+    same = _same_files(engine, folder)
+    seen = last_fetch if same and last_fetch else datetime.now(UTC)
     result = ingest_folder(
         engine,
         folder,
@@ -424,6 +302,8 @@ def _kaggle(engine: Engine, folder: Path | None) -> SourceReport:
         report.unparseable["malformed CSV row"] = int(stats["malformed_rows"])
         report.samples.extend(str(s) for s in stats.get("malformed_samples", [])[:SAMPLES])
     report.note = f"re-read from {folder} (Kaggle ingest run {result.run_id})"
+    if not same:
+        report.note += "; these files differ from the last ingested, read as new data"
     with session_scope(engine) as session:
         total = _count(session, KAGGLE)
     report.new = max(0, total - stored)
@@ -447,8 +327,8 @@ def rebuild(
         raise ScoutError(f"--kaggle-from: {kaggle_from} is not a folder with Meta Kaggle files")
     started = time.perf_counter()
     report = RebuildReport()
-    report.sources[gh.SOURCE] = rebuild_source(engine, gh.SOURCE, _github)
-    report.sources[so.SOURCE] = rebuild_source(engine, so.SOURCE, _stackoverflow)
+    for source in REPLAYS:
+        report.sources[source] = rebuild_source(engine, source)
     report.sources[KAGGLE] = _kaggle(engine, kaggle_from)
     report.enrich = run_enrich(engine, settings, now=now, force=True)
     config = load_ranking(settings.ranking_file)
