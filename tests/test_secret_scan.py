@@ -139,6 +139,7 @@ def test_no_secret_in_logs_database_or_exports(tmp_path):
         scout("crawl", "kaggle", "--download", "--dest", str(work / "meta-kaggle"))
         scout("doctor", "--json", check=False)  # Redis is not configured: may warn or fail
     scout("enrich")
+    scout("rank")
     scout("shortlist", "--include-contacts", "--top", "0", "-o", str(work / "shortlist.csv"))
     if has_command("export-person"):
         scout("export-person", f"github:{login}", "--out", str(work / "person.json"))
