@@ -90,6 +90,6 @@ def _print(report: RebuildReport) -> None:
         rank = report.rank
         out.print(
             f"Ranking: scored {rank.scored:,} of {rank.candidates:,} candidates with "
-            f"{rank.version} ({rank.kind}); {rank.unchanged:,} unchanged. "
-            f"({report.seconds:.1f}s)"
+            f"{rank.version} ({rank.kind}); {rank.unchanged:,} unchanged."
         )
+    out.print(f"Done in {report.seconds:.1f}s, without a network call.")

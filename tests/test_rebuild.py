@@ -356,3 +356,26 @@ def test_rebuild_says_what_is_wrong_with_a_missing_kaggle_folder(tmp_path):
     assert result.exit_code == 2
     assert "'--kaggle-from': Directory 'nope' does not exist" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_rebuild_after_a_taxonomy_change_retags_every_profile(crawled, tmp_path):
+    db = copy_db(crawled, tmp_path)
+    skills = (Path(__file__).parents[1] / "config" / "skills.toml").read_text()
+    start, end = (
+        skills.index("[skills.go]"),
+        skills.index("[skills.", skills.index("[skills.go]") + 1),
+    )
+    edited = tmp_path / "skills.toml"
+    edited.write_text(skills[:start] + skills[end:])  # the user dropped the Go skill
+    before = crawled["snapshot"]["skill_tags"]
+    assert any(skill == "go" for _key, skill in before)
+    engine = open_database(db)
+
+    report = rebuild(engine, Settings(db_url=db, skills_file=edited))
+
+    after = snapshot(engine)["skill_tags"]
+    engine.dispose()
+    assert report.enrich is not None and report.enrich.enriched == len(
+        crawled["snapshot"]["profiles"]
+    )
+    assert after == {k: v for k, v in before.items() if k[1] != "go"}
