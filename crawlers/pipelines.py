@@ -167,7 +167,14 @@ class StoreStep(Step):
         if limit:
             # Concurrent windows may overshoot --max-users by a page; keep the promise exactly.
             room = max(0, limit - spider.run_stats["profiles_stored"])
-            by_id = dict(list(by_id.items())[:room])
+            if room < len(by_id):
+                cut = list(by_id.values())[room:]
+                by_id = dict(list(by_id.items())[:room])
+                # Raw records only of what is stored: `scout rebuild` makes a profile of each.
+                dropped = {p.handle.lower() for p in cut if p.handle} - {
+                    p.handle.lower() for p in by_id.values() if p.handle
+                }
+                item.raw = [r for r in item.raw if r.key not in dropped]
         item.profiles = list(by_id.values())
         item.stats["profiles_stored"] += len(item.profiles)
         item.stats["pages"] += 1

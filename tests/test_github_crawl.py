@@ -301,3 +301,22 @@ def test_an_empty_window_is_not_an_error(sandbox, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "stored 0 profiles" in result.stdout
+
+
+def test_max_users_keeps_exactly_that_many_profiles_and_their_raw_records(sandbox, tmp_path):
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    result = scout(
+        url, "crawl", "github", "--region", "eastern-europe", "--max-users", "7",
+        api=sandbox.github_url, tmp=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    handles = {h.lower() for _, h in stored(url)}
+    assert len(handles) == 7
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        keys = {
+            k for (k,) in conn.execute(text("SELECT key FROM raw_records WHERE source='github'"))
+        }
+    engine.dispose()
+    # A raw record of an account left out would become a profile on `scout rebuild`.
+    assert keys == handles
