@@ -127,6 +127,7 @@ def is_handle(text: str | None) -> bool:
     return bool(text) and " " not in str(text).strip()
 
 
+@lru_cache(maxsize=500_000)
 def handle_from_name(handle: str, name: str) -> tuple[float, str | None]:
     """Is `handle` made of `name`? ('schneider-sophie' / 'Sophie Schneider': yes)."""
     forms, first = name_forms(name)
@@ -169,6 +170,23 @@ def references(view: IdentityView) -> list[tuple[str, str, str]]:
     return out
 
 
+@dataclass(slots=True)
+class Features:
+    """What scoring compares, computed once per profile per run."""
+
+    handle: str  # handle key when the handle is handle-like (no spaces), else ""
+    name: str  # name key, or ""
+    real_name: bool  # a name that is not itself a handle
+    initials: bool  # the name has a one-letter part ("Arjun R. Gupta")
+
+
+def features(v: IdentityView) -> Features:
+    hk = handle_key(v.handle) if is_handle(v.handle) and v.handle else ""
+    nk = name_key(v.name) if v.name else ""
+    initials = any(len(t) == 1 for t in nk.split())
+    return Features(hk, nk, bool(v.name) and not is_handle(v.name), initials)
+
+
 class Index:
     """Every profile by id, explicit key, handle and name: built once per run."""
 
@@ -182,9 +200,11 @@ class Index:
         self.by_first: dict[tuple[str, str, str], list[int]] = {}  # first name, country
         self.refs_to: dict[int, list[tuple[int, str]]] = {}
         self.best_cache: dict[tuple[int, str], tuple[float, int, list[str]] | None] = {}
+        self.feat: dict[int, Features] = {}
         refs: list[tuple[int, str, str, str]] = []
         for v in views:
             self.views[v.id] = v
+            self.feat[v.id] = features(v)
             # Stack Overflow is addressed by numeric id, GitHub and Kaggle by handle.
             key = v.external_id if v.source == "stackoverflow" else (v.handle or "").lower()
             if key:
@@ -208,6 +228,13 @@ class Index:
             if target is not None and target != src_id:
                 self.refs_from.setdefault(src_id, []).append((target, where))
                 self.refs_to.setdefault(target, []).append((src_id, where))
+
+    def feature(self, v: IdentityView) -> Features:
+        found = self.feat.get(v.id)
+        return found if found is not None else features(v)
+
+    def name_count(self, source: str, key: str) -> int:
+        return len(self.by_name.get((source, key), ()))
 
     def candidates(self, v: IdentityView, source: str) -> set[int]:
         """Profiles on `source` that could be `v`: a shared handle or name, or a handle made
@@ -239,83 +266,101 @@ class Index:
         return found
 
 
-def _place_clue(a: IdentityView, b: IdentityView) -> tuple[float, str | None]:
-    if not (a.country and b.country):
-        return 0.0, None
-    if a.country != b.country:
-        return W_OTHER_COUNTRY, f"located in different countries ({a.country}, {b.country})"
-    if a.place and b.place:
-        if a.place == b.place:
-            return W_SAME_COUNTRY + W_SAME_CITY, f"both in {a.place.title()}, {a.country}"
-        return W_SAME_COUNTRY + W_OTHER_CITY, (
-            f"both in {a.country}, but in different cities ({a.place.title()}, {b.place.title()})"
-        )
-    return W_SAME_COUNTRY, f"both located in {a.country}"
-
-
-def _name_clue(a: IdentityView, b: IdentityView, index: Index) -> tuple[float, str | None]:
-    na = name_key(a.name) if a.name else ""
-    nb = name_key(b.name) if b.name else ""
-    if not (na and nb):
-        return 0.0, None
-    if na == nb:
-        if " " not in na:
-            return W_NAME_ONE_WORD, f"same one-word name '{b.name}'"
-        # A name many people share says less: ln(how many share it on the busier platform).
-        shared = max(len(index.by_name.get((v.source, na), ())) for v in (a, b))
-        weight = W_NAME + (0.5 if na.count(" ") >= 2 else 0.0) - math.log(max(shared, 1))
-        who = ", which no one else uses" if shared <= 1 else f", as {shared} people do"
-        return weight, f"same name '{b.name}'{who}"
-    if " " in na and " " in nb:
-        initials = any(len(t) == 1 for t in (*na.split(), *nb.split()))
-        # "Karthik K. Agarwal" and "Karthik G. Agarwal" (or "Sarah G. Smith" and "Sarah Smith")
-        # are as often two people as one: only a near-miss without initials is a typo.
-        if not initials and fuzz.ratio(na, nb) >= 92:
-            return W_NAME_NEAR, f"nearly the same name '{a.name}' / '{b.name}'"
-        return W_NAME_DIFFERENT, f"different names '{a.name}' / '{b.name}'"
-    return 0.0, None
-
-
-def fuzzy_score(a: IdentityView, b: IdentityView, index: Index) -> tuple[float, list[str]]:
+def fuzzy_score(
+    a: IdentityView, b: IdentityView, index: Index, explain: bool = True
+) -> tuple[float, list[str]]:
     """The evidence that two profiles are one person, as a sum of log-likelihood ratios.
 
     Positive clues: the same handle (longer and with digits counts more), the same name (a
     name many share counts less), a handle made of the other's name, the same country and
-    city. Negative: clearly different names, different countries or cities.
+    city. Negative: clearly different names (or initials), different countries or cities.
+    `explain=False` skips the words (ranking many candidates needs only the numbers).
     """
+    feat = index.feat
+    fa = feat.get(a.id) or features(a)
+    fb = feat.get(b.id) or features(b)
     score, why = 0.0, []
-    ha = handle_key(a.handle) if is_handle(a.handle) else ""
-    hb = handle_key(b.handle) if is_handle(b.handle) else ""
-    same_handle = len(ha) >= 3 and ha == hb
+    ha = fa.handle
+    same_handle = len(ha) >= 3 and ha == fb.handle
     if same_handle:
         score += W_HANDLE + 0.25 * min(len(ha) - 3, 8) + (1.0 if ha[-1].isdigit() else 0.0)
-        why.append(f"same handle '{b.handle}'")
-    weight, text = _name_clue(a, b, index)
+        if explain:
+            why.append(f"same handle '{b.handle}'")
+    na, nb = fa.name, fb.name
+    weight = 0.0
+    if na and nb:
+        if na == nb:
+            if " " not in na:
+                weight = W_NAME_ONE_WORD
+                if explain:
+                    why.append(f"same one-word name '{b.name}'")
+            else:
+                # A name many share says less: ln(how many share it on the busier platform).
+                shared = max(index.name_count(a.source, na), index.name_count(b.source, na))
+                weight = W_NAME + (0.5 if na.count(" ") >= 2 else 0.0) - math.log(max(shared, 1))
+                if explain:
+                    who = ", which no one else uses" if shared <= 1 else f", as {shared} people do"
+                    why.append(f"same name '{b.name}'{who}")
+        elif " " in na and " " in nb:
+            # "Karthik K. Agarwal" and "Karthik G. Agarwal" (or "Sarah G. Smith" and "Sarah
+            # Smith") are as often two people as one: only a near-miss without initials is a
+            # typo or a transliteration.
+            if not (fa.initials or fb.initials) and fuzz.ratio(na, nb) >= 92:
+                weight = W_NAME_NEAR
+                if explain:
+                    why.append(f"nearly the same name '{a.name}' / '{b.name}'")
+            else:
+                weight = W_NAME_DIFFERENT
+                if explain:
+                    why.append(f"different names '{a.name}' / '{b.name}'")
     score += weight
-    if text:
-        why.append(text)
     if not same_handle and weight <= 0:
         # No shared handle or name: is one's handle made of the other's name?
         best: tuple[float, str | None] = (0.0, None)
-        for h, n in ((a.handle, b.name), (b.handle, a.name)):
-            if is_handle(h) and n and not is_handle(n):
-                best = max(best, handle_from_name(str(h), n), key=lambda t: t[0])
-        if best[1]:
-            score += best[0]
+        if fa.handle and fb.real_name:
+            best = handle_from_name(str(a.handle), str(b.name))
+        if fb.handle and fa.real_name:
+            other = handle_from_name(str(b.handle), str(a.name))
+            if other[0] > best[0]:
+                best = other
+        score += best[0]
+        if explain and best[1]:
             why.append(best[1])
-    weight, text = _place_clue(a, b)
-    score += weight
-    if text:
-        why.append(text)
-    return round(score, 3), why
+    if a.country and b.country:
+        if a.country != b.country:
+            score += W_OTHER_COUNTRY
+            if explain:
+                why.append(f"located in different countries ({a.country}, {b.country})")
+        elif a.place and b.place:
+            if a.place == b.place:
+                score += W_SAME_COUNTRY + W_SAME_CITY
+                if explain:
+                    why.append(f"both in {a.place.title()}, {a.country}")
+            else:
+                score += W_SAME_COUNTRY + W_OTHER_CITY
+                if explain:
+                    why.append(
+                        f"both in {a.country}, but in different cities "
+                        f"({a.place.title()}, {b.place.title()})"
+                    )
+        else:
+            score += W_SAME_COUNTRY
+            if explain:
+                why.append(f"both located in {a.country}")
+    return (round(score, 3) if explain else score), why
 
 
 def _ranked(v: IdentityView, source: str, index: Index) -> list[tuple[float, int, list[str]]]:
-    out = []
+    """Candidates on `source`, best first; only the best one carries its reasons."""
+    out: list[tuple[float, int, list[str]]] = []
     for cid in index.candidates(v, source):
-        score, why = fuzzy_score(v, index.views[cid], index)
-        out.append((score, cid, why))
+        score, _ = fuzzy_score(v, index.views[cid], index, explain=False)
+        out.append((score, cid, []))
     out.sort(key=lambda t: (-t[0], t[1]))
+    if out:
+        top = out[0][1]
+        score, why = fuzzy_score(v, index.views[top], index)
+        out[0] = (score, top, why)
     return out
 
 
