@@ -146,9 +146,14 @@ def ensure_schema(engine: Engine, auto_upgrade: bool = True) -> str:
     if current == head:
         return head
     if current is None and _has_foreign_tables(engine):
-        raise DatabaseError(
-            f"{safe_url(engine)} holds tables that are not talent-scout's; use another database"
-        )
+        # Another process may have migrated it between the two looks (workers starting together).
+        current, head, known = schema_status(engine)
+        if current is None:
+            raise DatabaseError(
+                f"{safe_url(engine)} holds tables that are not talent-scout's; use another database"
+            )
+        if current == head:
+            return head
     if not auto_upgrade:
         raise DatabaseError(
             f"the database schema is at {current or 'nothing'}, this version needs {head}: "
