@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import func, inspect, text
 
 from config.errors import ScoutError
 from storage import db as storage_db
@@ -89,3 +89,28 @@ def test_workers_opening_a_new_postgres_database_together_all_succeed(pg_url):
     assert [p.exitcode for p in procs] == [0, 0, 0]
     current, head, _known = storage_db.schema_status(storage_db.make_engine(pg_url))
     assert current == head
+
+
+def test_sqlite_timestamps_are_utc_text_and_read_back_aware(tmp_path):
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from sqlalchemy import select
+
+    from storage.models import CrawlRun
+
+    engine = storage_db.open_database(f"sqlite:///{tmp_path / 't.db'}")
+    kyiv = timezone(timedelta(hours=2))
+    with storage_db.session_scope(engine) as s:
+        s.add(CrawlRun(source="x", started_at=datetime(2026, 1, 2, 3, 4, 5, 6789, tzinfo=kyiv)))
+    with engine.connect() as conn:
+        # The text SQLAlchemy's own SQLite DateTime writes: old databases read the same.
+        assert conn.execute(text("SELECT started_at FROM crawl_runs")).scalar() == (
+            "2026-01-02 01:04:05.006789"
+        )
+    with storage_db.session_scope(engine) as s:
+        got = s.scalar(select(CrawlRun.started_at))
+        assert got == datetime(2026, 1, 2, 1, 4, 5, 6789, tzinfo=UTC) and got.tzinfo is UTC
+        cutoff = datetime(2026, 1, 2, 2, 0, tzinfo=UTC)
+        assert s.scalar(select(func.count()).where(CrawlRun.started_at < cutoff)) == 1
+    with pytest.raises(Exception, match="naive datetime"), storage_db.session_scope(engine) as s:
+        s.add(CrawlRun(source="y", started_at=datetime(2026, 1, 1)))
