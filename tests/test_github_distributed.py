@@ -9,8 +9,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -18,7 +22,7 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from crawlers.github.distributed import RequestCodec, safe_url
-from crawlers.sandbox.model import SandboxOptions
+from crawlers.sandbox.model import Response, SandboxOptions
 from crawlers.sandbox.server import SandboxServer
 from crawlers.sandbox.world import generate
 from scout.cli import app
@@ -47,10 +51,12 @@ def redis_db(redis_url):
     """The test Redis on a database number nobody is using; emptied afterwards."""
     base = redis.Redis.from_url(redis_url)
     base.ping()
+    base.close()
     for number in range(15, 0, -1):
-        client = redis.Redis.from_url(redis_url, db=number)
+        # The number goes in the URL: from_url's db= argument loses to a /0 in the URL.
+        url = urlunsplit(urlsplit(redis_url)._replace(path=f"/{number}"))
+        client = redis.Redis.from_url(url)
         if client.dbsize() == 0:
-            url = redis_url.rsplit("/", 1)[0] + f"/{number}"
             yield url, client
             client.flushdb()
             client.close()
@@ -184,6 +190,89 @@ def test_two_workers_equal_one_crawl_and_share_the_work(pg_url, redis_db, sandbo
     # The last worker out leaves nothing behind but the shared quota numbers.
     assert all(b":quota:" in key for key in client.keys("*"))
     assert time.monotonic() - started < 90
+
+
+class GatedSandbox(SandboxServer):
+    """The sandbox, whose GraphQL answers can be held back: a worker then holds its request."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.open = threading.Event()
+        self.open.set()
+        self.held = 0
+        self._count = threading.Lock()
+        # The killed worker's connections break by design; no traceback for each.
+        self._httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
+
+    def respond(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        body: bytes,
+    ) -> Response:
+        if path.endswith("/graphql") and not self.open.is_set():
+            with self._count:
+                self.held += 1
+            self.open.wait(60)
+        return super().respond(method, path, query, headers, body)
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def test_a_worker_killed_mid_crawl_loses_nothing(pg_url, redis_db, world, reference):
+    """kill -9 on a worker holding a request: the other re-queues it and the crawl is whole."""
+    url, client = redis_db
+    fresh_schema(pg_url)
+    engine = create_engine(pg_url)
+
+    def stored() -> int:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM profiles")).scalar_one()
+
+    sandbox = GatedSandbox(world, SandboxOptions(rate_limit=1_000_000))
+    with sandbox:
+        procs = [worker(pg_url, "--distributed", url, sandbox=sandbox) for _ in range(2)]
+        try:
+            wait_for(lambda: stored() > 300, what="the first pages")
+            # Hold every answer until each worker (one request at a time) waits for one.
+            sandbox.open.clear()
+            wait_for(lambda: sandbox.held >= 2, what="both workers to hold a request")
+            (seed_key,) = client.keys("*:seed")
+            seeder = client.get(seed_key).decode()
+            busy = {k.decode(): int(v) for k, v in client.hgetall(seed_key[:-4] + b"busy").items()}
+            assert busy[seeder] > 0, busy  # it holds a request nobody else has
+            pid = int(seeder.rsplit("-", 2)[1])
+            victim = next(p for p in procs if p.pid == pid)
+            survivor = next(p for p in procs if p.pid != pid)
+            victim.send_signal(signal.SIGKILL)
+            victim.wait()
+            before = stored()
+            sandbox.open.set()
+            code, out, err = finish(survivor)
+        finally:
+            sandbox.open.set()
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.communicate()
+    engine.dispose()
+    assert code == 0, err
+    assert "Traceback" not in err and TOKEN not in out + err, err
+    assert 300 < before < len(reference[0])
+    # The request the killed worker held came back from the database cursors.
+    assert "re-queued" in err, err
+    assert snapshot(pg_url) == reference
+    by_worker = {args["worker"]: status for status, _, args, _ in runs(pg_url)}
+    assert by_worker.pop(seeder) == "running"  # a killed worker cannot close its run
+    assert list(by_worker.values()) == ["ok"]
+    assert all(b":quota:" in key for key in client.keys("*"))
 
 
 def test_redis_lost_mid_crawl_stops_cleanly_and_a_restart_completes(
