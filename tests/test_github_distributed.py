@@ -270,7 +270,7 @@ def test_a_worker_killed_mid_crawl_loses_nothing(pg_url, redis_db, world, refere
     assert "re-queued" in err, err
     assert snapshot(pg_url) == reference
     by_worker = {args["worker"]: status for status, _, args, _ in runs(pg_url)}
-    assert by_worker.pop(seeder) == "running"  # a killed worker cannot close its run
+    assert by_worker.pop(seeder) == "lost"  # closed for it by the worker that re-queued its work
     assert list(by_worker.values()) == ["ok"]
     assert all(b":quota:" in key for key in client.keys("*"))
 

@@ -48,6 +48,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
+from sqlalchemy import select
 from twisted.internet import task
 
 from config.errors import ScoutError
@@ -64,6 +65,7 @@ from crawlers.github.governor_redis import RedisQuotaStore, SharedRateGovernor, 
 from crawlers.github.query import SearchPlan, Window
 from crawlers.github.spider import STREAM, GitHubSearchSpider
 from storage.db import open_database, session_scope
+from storage.models import CrawlRun, utcnow
 from storage.state import all_cursors, finish_run, start_run
 
 log = logging.getLogger(__name__)
@@ -376,6 +378,7 @@ class DistributedSearchSpider(GitHubSearchSpider):
             try:
                 if not coordination.drained():
                     raise DontCloseSpider
+                self.close_dead_runs()
                 missing = self.lost_requests(coordination.skipped())
                 if missing:
                     log.warning("re-queued %d request(s) a stopped worker had taken", len(missing))
@@ -386,6 +389,29 @@ class DistributedSearchSpider(GitHubSearchSpider):
                 coordination.unlock()
         if coordination.lost is not None:
             raise DontCloseSpider  # the close scheduled by lose() gives the reason
+
+    def close_dead_runs(self) -> None:
+        """Mark the runs of workers of this crawl that died without a word (kill -9, power) as
+        lost, so `scout runs` does not show them running forever."""
+        coordination = self.coordination
+        with session_scope(self.engine) as session:
+            running = session.scalars(
+                select(CrawlRun).where(CrawlRun.source == "github", CrawlRun.status == "running")
+            ).all()
+            for run in running:
+                args = run.args if isinstance(run.args, dict) else {}
+                worker = args.get("worker")
+                mine = worker in (None, coordination.worker)
+                if args.get("crawl_key") != coordination.key or mine:
+                    continue
+                if coordination.client.exists(coordination.alive_prefix + str(worker)):
+                    continue
+                run.status = "lost"
+                run.finished_at = utcnow()
+                run.message = (
+                    f"worker {worker} stopped without finishing (killed?); "
+                    f"worker {coordination.worker} queued again what it had taken"
+                )
 
     def lost_requests(self, skipped: set[str]) -> list[Request]:
         """What the plan still needs, per the database, except windows skipped after retries."""
