@@ -17,6 +17,8 @@ Pure functions over `IdentityView`s (storage is written by enrich.pipeline).
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -460,6 +462,50 @@ def propose(changed: Iterable[int], index: Index) -> list[Link]:
             evidence = {"rules": why, "score": confidence}
             links[key] = Link(pid, other_id, "fuzzy", confidence, evidence)
     return list(links.values())
+
+
+# Set in the parent just before forking: children read the index without pickling it.
+_SHARED_INDEX: Index | None = None
+PARALLEL_MIN = 20_000  # fewer changed profiles than this are linked in one process
+
+
+def _propose_part(ids: list[int]) -> list[Link]:
+    assert _SHARED_INDEX is not None
+    return propose(ids, _SHARED_INDEX)
+
+
+def propose_all(changed: Iterable[int], index: Index, processes: int = 0) -> list[Link]:
+    """`propose`, split over processes (0: one per CPU) when there is much to compare.
+
+    Children are forked, so they share the built index; the parts are merged in order with
+    `propose`'s own rule (an explicit link replaces a weaker one, a fuzzy one never replaces),
+    which gives exactly the links one process would.
+    """
+    global _SHARED_INDEX
+    order = list(changed)
+    processes = processes or os.cpu_count() or 1
+    if (
+        processes < 2
+        or len(order) < PARALLEL_MIN
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        return propose(order, index)
+    size = -(-len(order) // processes)
+    parts = [order[i : i + size] for i in range(0, len(order), size)]
+    _SHARED_INDEX = index
+    try:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            results = pool.map(_propose_part, parts)
+    finally:
+        _SHARED_INDEX = None
+    merged: dict[frozenset[int], Link] = {}
+    for part in results:
+        for link in part:
+            key = frozenset((link.a, link.b))
+            held = merged.get(key)
+            if held is None or (link.method == "explicit" and held.confidence < link.confidence):
+                merged[key] = link
+    return list(merged.values())
 
 
 def cluster(

@@ -28,7 +28,7 @@ from enrich.identity import (
     cluster,
     describe_link,
     display_name,
-    propose,
+    propose_all,
 )
 from enrich.textfold import fold
 from storage.models import (
@@ -158,7 +158,7 @@ def relink(
     members_of: dict[int, list[int]] = {}
     for pid, (cid, *_rest) in stored.items():
         members_of.setdefault(cid, []).append(pid)
-    new_links = propose(changed_set, index)
+    new_links = propose_all(changed_set, index)
     affected = set(changed_set) | {p for p in also if p in index.views}
     for link in new_links:
         affected.update((link.a, link.b))

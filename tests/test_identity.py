@@ -228,3 +228,24 @@ def test_city_is_read_from_the_location_reason():
     assert city_of({"reason": resolve("Cairo, Egypt").reason}) == "cairo"
     assert city_of({"reason": resolve("Poland").reason}) is None
     assert city_of(None) is None
+
+
+def test_linking_in_several_processes_gives_the_links_of_one(tmp_path, monkeypatch):
+    from bench.enrich import world_items
+    from crawlers.sandbox.world import generate
+    from enrich import identity
+    from enrich.identity_store import load_views
+
+    world = generate(5, 800)
+    engine = _db(tmp_path, world_items(world))
+    run_enrich(engine, Settings(), now=world.now)
+    with session_scope(engine) as s:
+        views = load_views(s)
+    ids = [v.id for v in views]
+
+    def links(found):
+        return {(frozenset((k.a, k.b)), k.method, k.confidence, str(k.evidence)) for k in found}
+
+    one = links(propose(ids, Index(views)))
+    monkeypatch.setattr(identity, "PARALLEL_MIN", 1)
+    assert one and links(identity.propose_all(ids, Index(views), processes=3)) == one
