@@ -208,7 +208,7 @@ def test_identity_accuracy_on_the_sandbox_truth(tmp_path):
     precision, recall = _accuracy(tmp_path, 3000, 7)
     print(f"identity precision {precision:.3f} recall {recall:.3f}")
     # Measured: precision 0.980, recall 0.614 (goal: 0.98 / 0.90; ARCHITECTURE.md explains
-    # why about a quarter of the sandbox's true pairs carry no signal that singles them out).
+    # why: namesakes the public fields cannot tell apart, and precision comes first).
     assert precision >= 0.975
     assert recall >= 0.58
 
