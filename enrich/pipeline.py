@@ -9,6 +9,8 @@ between runs, a dict the cache within one.
 from __future__ import annotations
 
 import importlib
+import multiprocessing
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -198,6 +200,22 @@ def _location_row(
     }
 
 
+def _tag_rows(
+    session: Session, ids: Sequence[int], bios: dict[int, Any], tax: Taxonomy, now: datetime
+) -> list[dict[str, Any]]:
+    """The skill_tags rows of these profiles, from their repositories, tags and achievements."""
+    repos, tags, kaggle = _children(session, ids)
+    out = []
+    for pid in ids:
+        bio = bios.get(pid)
+        bio = bio if isinstance(bio, str) else None
+        for t in tag_profile(tax, repos.get(pid, []), tags.get(pid, []), kaggle.get(pid, []), bio,
+                             now):  # fmt: skip
+            out.append({"profile_id": pid, "skill": t.skill, "category": t.category,
+                        "strength": t.strength, "evidence": t.evidence})  # fmt: skip
+    return out
+
+
 def _enrich_chunk(
     session: Session,
     rows: Sequence[Any],
@@ -205,6 +223,7 @@ def _enrich_chunk(
     cache: LocationCache,
     regions: Callable[[str], list[str]],
     now: datetime,
+    tag_rows: list[dict[str, Any]] | None = None,
 ) -> int:
     ids = [r.id for r in rows]
     cache.fill(session, {r.location_raw for r in rows if r.location_raw and r.location_raw.strip()})
@@ -214,20 +233,51 @@ def _enrich_chunk(
         [_location_row(r.id, r.location_raw, cache, regions) for r in rows],
         ["profile_id"],
     )
-    repos, tags, kaggle = _children(session, ids)
-    tag_rows = []
-    for r in rows:
-        bio = r.bio if isinstance(r.bio, str) else None
-        for t in tag_profile(
-            tax, repos.get(r.id, []), tags.get(r.id, []), kaggle.get(r.id, []), bio, now
-        ):
-            tag_rows.append({"profile_id": r.id, "skill": t.skill, "category": t.category,
-                             "strength": t.strength, "evidence": t.evidence})  # fmt: skip
+    if tag_rows is None:
+        tag_rows = _tag_rows(session, ids, {r.id: r.bio for r in rows}, tax, now)
     for start in range(0, len(ids), _IN):
         session.execute(delete(SkillTag).where(SkillTag.profile_id.in_(ids[start : start + _IN])))
     if tag_rows:
         upsert(session, SkillTag, tag_rows, ["profile_id", "skill"])
     return len(tag_rows)
+
+
+# Tagging in forked helpers, while this process writes: set just before the fork.
+_TAGGER: tuple[Engine, Taxonomy, datetime] | None = None
+PARALLEL_MIN = 20_000  # fewer changed profiles than this are tagged in this process
+
+
+def _tagger_init() -> None:
+    assert _TAGGER is not None
+    # The parent's pooled connections must not be used (or closed) from a child.
+    _TAGGER[0].dispose(close=False)
+
+
+def _tag_chunk(ids: list[int]) -> list[dict[str, Any]]:
+    assert _TAGGER is not None
+    engine, tax, now = _TAGGER
+    with session_scope(engine) as session:
+        bios = dict(
+            session.connection()
+            .execute(select(Profile.id, Profile.bio).where(Profile.id.in_(ids)))
+            .all()
+        )
+        return _tag_rows(session, ids, bios, tax, now)
+
+
+def _tag_pool(engine: Engine, changed: int) -> Any:
+    """A pool of forked taggers (one per CPU but one) for big runs on a file or server database;
+    None to tag in this process."""
+    helpers = (os.cpu_count() or 1) - 1
+    database = engine.url.database or ""
+    if (
+        changed < PARALLEL_MIN
+        or helpers < 1
+        or "fork" not in multiprocessing.get_all_start_methods()
+        or (engine.url.get_backend_name() == "sqlite" and database in ("", ":memory:"))
+    ):
+        return None
+    return multiprocessing.get_context("fork").Pool(helpers, initializer=_tagger_init)
 
 
 def _mark_enriched(session: Session, done: list[dict[str, Any]]) -> None:
@@ -272,20 +322,37 @@ def run_enrich(
         )
     report.skipped = total - len(changed_ids)
     done: list[dict[str, Any]] = []
-    for start in range(0, len(changed_ids), CHUNK):
-        chunk_ids = changed_ids[start : start + CHUNK]
-        # One transaction per chunk: an interrupted run keeps what it finished.
-        with session_scope(engine) as session:
-            rows = session.execute(
-                select(Profile.id, Profile.location_raw, Profile.bio, Profile.content_sha).where(
-                    Profile.id.in_(chunk_ids)
+    chunks = [changed_ids[i : i + CHUNK] for i in range(0, len(changed_ids), CHUNK)]
+    global _TAGGER
+    _TAGGER = (engine, tax, now)
+    pool = _tag_pool(engine, len(changed_ids))
+    try:
+        # Helpers read children and tag chunks ahead (in order) while this process writes.
+        ahead = iter(pool.imap(_tag_chunk, chunks)) if pool is not None else None
+        for chunk_ids in chunks:
+            # One transaction per chunk: an interrupted run keeps what it finished.
+            with session_scope(engine) as session:
+                rows = session.execute(
+                    select(Profile.id, Profile.location_raw, Profile.bio, Profile.content_sha)
+                    .where(Profile.id.in_(chunk_ids))
+                    .order_by(Profile.id)
+                ).all()
+                tag_rows = next(ahead) if ahead is not None else None
+                if tag_rows is not None:  # a profile deleted meanwhile gets no tags
+                    present = {r.id for r in rows}
+                    tag_rows = [t for t in tag_rows if t["profile_id"] in present]
+                report.skill_tags += _enrich_chunk(
+                    session, rows, tax, cache, regions, now, tag_rows
                 )
-            ).all()
-            report.skill_tags += _enrich_chunk(session, rows, tax, cache, regions, now)
-        done.extend({"pid": r.id, "sha": r.content_sha} for r in rows)
-        report.enriched += len(rows)
-        if progress is not None:
-            progress(len(rows))
+            done.extend({"pid": r.id, "sha": r.content_sha} for r in rows)
+            report.enriched += len(rows)
+            if progress is not None:
+                progress(len(rows))
+    finally:
+        _TAGGER = None
+        if pool is not None:
+            pool.terminate()
+            pool.join()
     report.locations = cache.hits + cache.misses
     report.locations_cached = cache.hits
     if changed_ids:

@@ -82,3 +82,34 @@ def test_cli_enrich_twice(tmp_path):
     result = runner.invoke(app, ["--db", url, "unlink", "github:olena", "stackoverflow:3"])
     assert result.exit_code == 0, result.output
     assert "never will be" in result.output
+
+
+def test_tagging_in_helper_processes_writes_the_tags_of_one_process(tmp_path, monkeypatch):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.enrich.world_items
+    from bench.enrich import world_items
+    from crawlers.sandbox.world import generate
+    from enrich import pipeline
+
+    items = world_items(generate(5, 600))
+
+    def tags(name, parallel):
+        engine = open_database(f"sqlite:///{tmp_path / name}")
+        with session_scope(engine) as s:
+            save_profiles(s, items)
+        if parallel:
+            monkeypatch.setattr(pipeline, "PARALLEL_MIN", 1)
+            monkeypatch.setattr(pipeline, "CHUNK", 97)  # many chunks in flight
+            monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 3)
+        report = run_enrich(engine, Settings(), now=T0)
+        with session_scope(engine) as s:
+            rows = s.execute(
+                select(SkillTag.profile_id, SkillTag.skill, SkillTag.strength, SkillTag.evidence)
+            ).all()
+        engine.dispose()
+        return report.enriched, sorted((p, k, v, str(e)) for p, k, v, e in rows)
+
+    one = tags("one.db", parallel=False)
+    assert one[1] and tags("many.db", parallel=True) == one
