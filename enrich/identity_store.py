@@ -39,6 +39,7 @@ from storage.models import (
     ProfileLocation,
     utcnow,
 )
+from storage.state import get_cursor, set_cursor
 from storage.upsert import upsert
 
 _CHUNK = 500
@@ -183,7 +184,12 @@ def relink(
 
     old_cids = {stored[p][0] for p in affected if p in stored}
     used: set[int] = set()
-    next_id = (session.scalar(select(func.max(Candidate.id))) or 0) + 1
+    # Never hand out an id twice, not even one `scout forget` freed: a shortlist CSV exported
+    # before the forget still carries it, and its decisions must not land on someone else.
+    # A JSON object: SQLite gives a bare number in a JSON column NUMERIC affinity.
+    mark = get_cursor(session, "enrich", "candidate_ids")
+    high = mark.get("next") if isinstance(mark, dict) else None
+    next_id = max((session.scalar(select(func.max(Candidate.id))) or 0) + 1, int(high or 1))
     cand_rows: list[dict[str, Any]] = []
     member_rows: list[dict[str, Any]] = []
     now = utcnow()
@@ -224,6 +230,8 @@ def relink(
                  "confidence": conf, "evidence": ev, "linked_at": now}
             )  # fmt: skip
     _write(session, cand_rows, member_rows, old_cids - used, report)
+    if high is None or next_id > int(high):
+        set_cursor(session, "enrich", "candidate_ids", "", {"next": next_id})
     return report
 
 

@@ -249,3 +249,27 @@ def test_linking_in_several_processes_gives_the_links_of_one(tmp_path, monkeypat
     one = links(propose(ids, Index(views)))
     monkeypatch.setattr(identity, "PARALLEL_MIN", 1)
     assert one and links(identity.propose_all(ids, Index(views), processes=3)) == one
+
+
+def test_a_forgotten_candidate_id_is_never_handed_out_again(tmp_path):
+    from storage.forget import delete_people
+
+    items = [
+        ProfileItem("github", "1", T0, handle="ada", name="Ada One"),
+        ProfileItem("github", "2", T0, handle="bob", name="Bob Two"),
+    ]
+    engine = _db(tmp_path, items)
+    run_enrich(engine, Settings(), now=T0)
+    with session_scope(engine) as s:
+        last = s.scalar(select(func.max(Candidate.id)))
+        pid = s.scalar(
+            select(CandidateProfile.profile_id).where(CandidateProfile.candidate_id == last)
+        )
+        delete_people(s, [pid], suppress_reason="asked to be forgotten")
+    with session_scope(engine) as s:
+        save_profiles(s, [ProfileItem("github", "3", T0, handle="cyd", name="Cyd Three")])
+    run_enrich(engine, Settings(), now=T0)
+    with session_scope(engine) as s:
+        # A shortlist exported before the forget still says `last`: it must not be someone new.
+        assert s.scalar(select(func.max(Candidate.id))) > last
+        assert s.get(Candidate, last) is None
