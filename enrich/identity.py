@@ -17,7 +17,6 @@ Pure functions over `IdentityView`s (storage is written by enrich.pipeline).
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -27,6 +26,8 @@ from typing import Any
 
 from anyascii import anyascii
 from rapidfuzz import fuzz
+
+from enrich.forking import fork_pool
 
 W_HANDLE = 2.0  # the same handle; +0.25 per character past 3, +1 with digits (kavita51)
 W_NAME = 2.6  # the same full name, less ln(how many share it on the busier platform)
@@ -230,10 +231,6 @@ class Index:
             if target is not None and target != src_id:
                 self.refs_from.setdefault(src_id, []).append((target, where))
                 self.refs_to.setdefault(target, []).append((src_id, where))
-
-    def feature(self, v: IdentityView) -> Features:
-        found = self.feat.get(v.id)
-        return found if found is not None else features(v)
 
     def name_count(self, source: str, key: str) -> int:
         return len(self.by_name.get((source, key), ()))
@@ -484,18 +481,18 @@ def propose_all(changed: Iterable[int], index: Index, processes: int = 0) -> lis
     global _SHARED_INDEX
     order = list(changed)
     processes = processes or os.cpu_count() or 1
-    if (
-        processes < 2
-        or len(order) < PARALLEL_MIN
-        or "fork" not in multiprocessing.get_all_start_methods()
-    ):
+    if processes < 2 or len(order) < PARALLEL_MIN:
         return propose(order, index)
-    size = -(-len(order) // processes)
-    parts = [order[i : i + size] for i in range(0, len(order), size)]
-    _SHARED_INDEX = index
+    _SHARED_INDEX = index  # before the fork: the children inherit it
     try:
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
-            results = pool.map(_propose_part, parts)
+        pool = fork_pool(processes)
+        if pool is None:
+            return propose(order, index)
+        size = -(-len(order) // processes)
+        with pool:
+            results = pool.map(
+                _propose_part, [order[i : i + size] for i in range(0, len(order), size)]
+            )
     finally:
         _SHARED_INDEX = None
     merged: dict[frozenset[int], Link] = {}

@@ -9,7 +9,6 @@ between runs, a dict the cache within one.
 from __future__ import annotations
 
 import importlib
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from enrich import location as loc
+from enrich.forking import fork_pool
 from enrich.identity import Index
 from enrich.identity_store import LinkReport, load_views, relink
 from enrich.skills import KaggleFacts, RepoFacts, TagFacts, Taxonomy, get_taxonomy, tag_profile
@@ -270,14 +270,11 @@ def _tag_pool(engine: Engine, changed: int) -> Any:
     None to tag in this process."""
     helpers = (os.cpu_count() or 1) - 1
     database = engine.url.database or ""
-    if (
-        changed < PARALLEL_MIN
-        or helpers < 1
-        or "fork" not in multiprocessing.get_all_start_methods()
-        or (engine.url.get_backend_name() == "sqlite" and database in ("", ":memory:"))
+    if changed < PARALLEL_MIN or (
+        engine.url.get_backend_name() == "sqlite" and database in ("", ":memory:")
     ):
         return None
-    return multiprocessing.get_context("fork").Pool(helpers, initializer=_tagger_init)
+    return fork_pool(helpers, initializer=_tagger_init)
 
 
 def _mark_enriched(session: Session, done: list[dict[str, Any]]) -> None:
