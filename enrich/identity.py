@@ -7,9 +7,11 @@ Pure functions over `IdentityView`s (storage is written by enrich.pipeline).
    stackoverflow.com/users/ID. Confidence 0.97 (0.99 when both sides point at each other;
    0.8 when names and countries both disagree, as an impostor's would).
 2. **Fuzzy** links: the same handle, the same name (transliterated, word order ignored), a
-   compatible country. Each clue adds to a score; a different country or a clearly different
-   name subtracts. A fuzzy link needs a score >= THRESHOLD *and* must be each side's best
-   match on the other platform by MARGIN: two equally good namesakes link to nobody.
+   compatible country, a like amount of ML and MLOps work on both sites. Each clue adds to a
+   score; a different country, a clearly different name or ML work on one site only
+   subtracts. The best candidate's posterior, weighed against every rival and against "no
+   account there" (W_NONE), must reach THRESHOLD from both sides: two equally good namesakes
+   link to nobody.
 3. **Clusters**: links are taken strongest first; two groups merge only if they hold no two
    profiles of the same platform and no pair a user rejected (`scout unlink`).
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -40,12 +43,22 @@ W_SAME_CITY = 2.0
 W_SAME_COUNTRY = 1.5
 W_OTHER_CITY = -2.0  # same country, different cities
 W_OTHER_COUNTRY = -6.0
+# Activity agreement: one person shows a like amount of ML (and MLOps) work on every site.
+# The gap is between the two profiles' percentiles on their own sites (0..1), so a site that
+# tags less (Kaggle) is compared by rank, not by raw strength. Kaggle shows no MLOps work.
+W_ML_GAP = -1.5  # per unit of percentile gap in ML work (ml and llm skill tags)
+W_MLOPS_GAP = -1.5  # the same for MLOps work (mlops and cloud-ml skill tags)
+W_ML_ONE_SIDED = -2.0  # ML work on one site, none at all on the other
+W_MLOPS_ONE_SIDED = -2.0
+ML_CATEGORIES = ("ml", "llm")
+MLOPS_CATEGORIES = ("mlops", "cloud-ml")
+NO_MLOPS_SOURCES = {"kaggle"}
 # The weight of "this person has no account there (or we did not crawl it)".
-W_NONE = 2.5
+W_NONE = 1.0
 # A fuzzy link needs this posterior from both sides.
 THRESHOLD = 0.85
 # Bumped when the rules change, so the next `scout enrich` relinks every profile.
-IDENTITY_VERSION = "2"
+IDENTITY_VERSION = "3"
 EXPLICIT = 0.97
 FUZZY_CAP = 0.95  # a fuzzy link never outranks an explicit one
 SOURCES = {"github": "GitHub", "stackoverflow": "Stack Overflow", "kaggle": "Kaggle"}
@@ -73,6 +86,8 @@ class IdentityView:
     links: Sequence[str] = ()  # Stack Overflow about-me URLs
     country: str | None = None  # resolved ISO2, None when unknown or ambiguous
     place: str | None = None  # the resolved city ("cairo"), when the location names one
+    ml: float = 0.0  # summed strength of the profile's ML skill tags (ML_CATEGORIES)
+    mlops: float = 0.0  # the same for MLOps (MLOPS_CATEGORIES)
 
     @property
     def label(self) -> str:
@@ -225,6 +240,7 @@ class Index:
                 if first and v.country:
                     self.by_first.setdefault((v.source, first, v.country), []).append(v.id)
             refs.extend((v.id, *r) for r in references(v))
+        self.activity = _percentiles(self.views.values())
         self.refs_from: dict[int, list[tuple[int, str]]] = {}
         for src_id, source, key, where in refs:
             target = self.by_key.get((source, key))
@@ -265,6 +281,59 @@ class Index:
         return found
 
 
+def _percentiles(views: Iterable[IdentityView]) -> dict[int, tuple[float, float]]:
+    """Each profile's (ML, MLOps) work as a percentile among its own site's profiles.
+
+    Ties share their mean rank: on a site where most show no ML work, "none" sits mid-way.
+    """
+    by_source: dict[str, list[IdentityView]] = {}
+    for v in views:
+        by_source.setdefault(v.source, []).append(v)
+    out: dict[int, tuple[float, float]] = {}
+    for group in by_source.values():
+        n = len(group)
+        mls, ops = sorted(v.ml for v in group), sorted(v.mlops for v in group)
+        for v in group:
+            out[v.id] = (_mean_rank(mls, v.ml) / n, _mean_rank(ops, v.mlops) / n)
+    return out
+
+
+def _mean_rank(ordered: list[float], value: float) -> float:
+    return (bisect_left(ordered, value) + bisect_right(ordered, value) + 1) / 2
+
+
+def _activity(
+    a: IdentityView, b: IdentityView, index: Index, explain: bool
+) -> tuple[float, list[str]]:
+    """How far apart two profiles' ML and MLOps work are: 0 when alike, negative when not."""
+    pa = index.activity.get(a.id, (0.0, 0.0))
+    pb = index.activity.get(b.id, (0.0, 0.0))
+    score, why = 0.0, []
+    dims = [("ML", a.ml, b.ml, pa[0], pb[0], W_ML_GAP, W_ML_ONE_SIDED)]
+    if a.source not in NO_MLOPS_SOURCES and b.source not in NO_MLOPS_SOURCES:
+        dims.append(("MLOps", a.mlops, b.mlops, pa[1], pb[1], W_MLOPS_GAP, W_MLOPS_ONE_SIDED))
+    for label, xa, xb, ra, rb, w_gap, w_one in dims:
+        gap = abs(ra - rb)
+        score += w_gap * gap
+        if (xa > 0) != (xb > 0):
+            score += w_one
+            if explain:
+                shown, bare = (a, b) if xa > 0 else (b, a)
+                why.append(
+                    f"{label} work on {SOURCES.get(shown.source, shown.source)}, "
+                    f"none on {SOURCES.get(bare.source, bare.source)}"
+                )
+        elif explain and gap >= 0.25:
+            why.append(
+                f"different amounts of {label} work (percentile {round(100 * ra)} on "
+                f"{SOURCES.get(a.source, a.source)}, {round(100 * rb)} on "
+                f"{SOURCES.get(b.source, b.source)})"
+            )
+        elif explain and xa > 0:
+            why.append(f"like amounts of {label} work")
+    return score, why
+
+
 def fuzzy_score(
     a: IdentityView, b: IdentityView, index: Index, explain: bool = True
 ) -> tuple[float, list[str]]:
@@ -272,7 +341,8 @@ def fuzzy_score(
 
     Positive clues: the same handle (longer and with digits counts more), the same name (a
     name many share counts less), a handle made of the other's name, the same country and
-    city. Negative: clearly different names (or initials), different countries or cities.
+    city. Negative: clearly different names (or initials), different countries or cities,
+    ML or MLOps work on one site and none (or much less) on the other.
     `explain=False` skips the words (ranking many candidates needs only the numbers).
     """
     feat = index.feat
@@ -346,6 +416,9 @@ def fuzzy_score(
             score += W_SAME_COUNTRY
             if explain:
                 why.append(f"both located in {a.country}")
+    active, words = _activity(a, b, index, explain)
+    score += active
+    why.extend(words)
     return (round(score, 3) if explain else score), why
 
 

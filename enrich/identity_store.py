@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from enrich.identity import (
     IDENTITY_VERSION,
+    ML_CATEGORIES,
+    MLOPS_CATEGORIES,
     SOURCES,
     IdentityView,
     Index,
@@ -37,6 +39,7 @@ from storage.models import (
     LinkRejection,
     Profile,
     ProfileLocation,
+    SkillTag,
     utcnow,
 )
 from storage.state import get_cursor, set_cursor
@@ -69,6 +72,7 @@ def load_views(session: Session) -> list[IdentityView]:
             ProfileLocation.evidence,
         ).outerjoin(ProfileLocation, ProfileLocation.profile_id == Profile.id)
     )
+    work = _work(session)
     views = []
     for pid, source, ext, handle, name, website, bio, extra, country, where in rows:
         links = extra.get("about_me_links") if isinstance(extra, dict) else None
@@ -84,9 +88,24 @@ def load_views(session: Session) -> list[IdentityView]:
                 [u for u in links if isinstance(u, str)] if isinstance(links, list) else (),
                 country,
                 city_of(where) if country else None,
+                *work.get(pid, (0.0, 0.0)),
             )
         )
     return views
+
+
+def _work(session: Session) -> dict[int, tuple[float, float]]:
+    """(ML, MLOps) work per profile: the summed strength of its skill tags in those groups."""
+    groups = {c: 0 for c in ML_CATEGORIES} | {c: 1 for c in MLOPS_CATEGORIES}
+    rows = session.execute(
+        select(SkillTag.profile_id, SkillTag.category, func.sum(SkillTag.strength))
+        .where(SkillTag.category.in_(list(groups)))
+        .group_by(SkillTag.profile_id, SkillTag.category)
+    )
+    out: dict[int, list[float]] = {}
+    for pid, category, strength in rows:
+        out.setdefault(pid, [0.0, 0.0])[groups[str(category)]] += float(strength or 0.0)
+    return {pid: (ml, ops) for pid, (ml, ops) in out.items()}
 
 
 # The resolver names the city it chose first in its reason: "city 'Kyiv' (pop. 2.9M) in
@@ -105,7 +124,8 @@ def city_of(evidence: Any) -> str | None:
 def inputs_sha(view: IdentityView) -> str:
     """What linking read of a profile (and which rules): unchanged means nothing to redo."""
     parts = (IDENTITY_VERSION, view.source, view.external_id, view.handle, view.name,
-             view.website, view.bio, list(view.links), view.country, view.place)  # fmt: skip
+             view.website, view.bio, list(view.links), view.country, view.place,
+             round(view.ml, 1), round(view.mlops, 1))  # fmt: skip
     return hashlib.sha1(orjson.dumps(parts), usedforsecurity=False).hexdigest()[:16]
 
 
