@@ -41,6 +41,11 @@ SORT_DESC = {
     "crawl_runs": "started_at",
 }
 HIDDEN = ("alembic_version", "job_locks")
+# Tables holding contact fields (profiles.email and .website; raw API responses hold them too):
+# closed unless contacts are turned on, as in shortlist exports. Custom SQL is closed with them,
+# or `select email from profiles` would reopen them; the canned queries still run.
+CONTACT_TABLES = ("profiles", "raw_records")
+PUBLIC_PROFILES = "profiles_without_contacts"
 DESCRIPTIONS = {
     "profiles": "One account on one platform (GitHub, Stack Overflow, Kaggle).",
     "profile_locations": "Where a profile is: country and regions, with the evidence.",
@@ -149,8 +154,20 @@ def datasette_installed() -> bool:
     return True
 
 
-def metadata(db_name: str) -> dict[str, Any]:
-    """Datasette metadata for the database called `db_name` (its file name without .db)."""
+_PUBLIC_PROFILES_SQL = """SELECT id, source, external_id, handle, name, location_raw, company,
+  profile_url, followers, reputation, created_at, first_seen, last_seen
+FROM profiles
+WHERE :source = '' OR source = lower(:source)
+ORDER BY last_seen DESC, id
+LIMIT 1000"""
+
+
+def metadata(db_name: str, include_contacts: bool = False) -> dict[str, Any]:
+    """Datasette metadata for the database called `db_name` (its file name without .db).
+
+    Without `include_contacts`, the tables holding contact fields and custom SQL are closed;
+    a canned query lists profiles without them.
+    """
     tables: dict[str, dict[str, Any]] = {}
 
     def table(name: str) -> dict[str, Any]:
@@ -166,11 +183,22 @@ def metadata(db_name: str) -> dict[str, Any]:
         table(name)["description"] = text
     for name in HIDDEN:
         table(name)["hidden"] = True
+    database: dict[str, Any] = {"tables": tables, "queries": dict(QUERIES)}
+    if not include_contacts:
+        for name in CONTACT_TABLES:
+            table(name)["allow"] = False
+        database["allow_sql"] = False
+        database["queries"][PUBLIC_PROFILES] = {
+            "title": "Profiles (contact fields left out)",
+            "description": "Profiles without e-mail, website or raw responses; source filters "
+            "(github, stackoverflow, kaggle). `scout browse --include-contacts` opens them.",
+            "sql": _PUBLIC_PROFILES_SQL,
+        }
     return {
         "title": "talent-scout",
         "description": "Public ML/MLOps signals from GitHub, Stack Overflow and Kaggle. "
         "Facets: source, region, skill.",
-        "databases": {db_name: {"tables": tables, "queries": QUERIES}},
+        "databases": {db_name: database},
     }
 
 
@@ -198,7 +226,9 @@ def datasette_args(
     return [*args, "--open"] if open_browser else args
 
 
-def serve(path: Path, host: str, port: int, open_browser: bool) -> None:
+def serve(
+    path: Path, host: str, port: int, open_browser: bool, include_contacts: bool = False
+) -> None:
     """Run Datasette on `path` until interrupted (in this process, so Ctrl-C stops it)."""
     if not datasette_installed():
         raise ScoutError(INSTALL_HINT)
@@ -206,7 +236,7 @@ def serve(path: Path, host: str, port: int, open_browser: bool) -> None:
 
     with tempfile.TemporaryDirectory(prefix="scout-browse-") as folder:
         metadata_file = Path(folder) / "metadata.json"
-        metadata_file.write_text(json.dumps(metadata(path.stem), indent=2))
+        metadata_file.write_text(json.dumps(metadata(path.stem, include_contacts), indent=2))
         cli.main(
             args=datasette_args(path, metadata_file, host, port, open_browser),
             prog_name="datasette",

@@ -21,6 +21,12 @@ def browse(
     print_metadata: bool = typer.Option(
         False, "--print-metadata", help="Print the Datasette metadata (JSON) and exit."
     ),
+    include_contacts: bool | None = typer.Option(
+        None,
+        "--include-contacts/--no-contacts",
+        help="Open the tables with contact fields (profiles, raw_records) and custom SQL "
+        "(default: the include_contacts setting, off).",
+    ),
 ) -> None:
     """Open the SQLite database in Datasette, with facets for region, skill and source.
 
@@ -28,8 +34,10 @@ def browse(
     skill_tags by skill), and canned queries list a shortlist or the candidates of a region
     and skill with their profiles, regions and top skills. Needs the browse extra:
     pip install 'talent-scout[browse]'. SQLite only: Datasette cannot read PostgreSQL.
-    The pages show the tables as stored, public contact fields included: keep --host on
-    loopback unless everyone who can reach it may see them.
+    Contact fields stay closed unless turned on, as in shortlist exports: the profiles and
+    raw_records tables and custom SQL are refused, and a canned query lists profiles without
+    e-mail or website. With --include-contacts everything is open: keep --host on loopback
+    unless everyone who can reach it may see them.
 
     \b
     Example:
@@ -39,16 +47,16 @@ def browse(
     """
     state = get_state()
     path = sqlite_path(state.settings.db_url)
+    contacts = state.settings.include_contacts if include_contacts is None else include_contacts
     if print_metadata:
-        typer.echo(json.dumps(metadata(path.stem), indent=2))
+        typer.echo(json.dumps(metadata(path.stem, contacts), indent=2))
         return
     if not datasette_installed():
         raise ScoutError(INSTALL_HINT)
     state.engine().dispose()  # the schema at head (or the usual message), as every command
     if host not in LOOPBACK:
-        err_console().print(
-            f"Warning: serving on {host}: anyone who can reach it sees the whole database."
-        )
+        seen = "the whole database" if contacts else "every table but contact fields"
+        err_console().print(f"Warning: serving on {host}: anyone who can reach it sees {seen}.")
     where = f"http://{host}:{port}/{path.stem}" if port else f"{host} on a free port"
     err_console().print(f"Datasette on {where} (Ctrl-C stops) ...")
-    serve(path, host, port, open_browser=not no_open)
+    serve(path, host, port, open_browser=not no_open, include_contacts=contacts)

@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pytest
 from sqlalchemy import inspect
 from typer.testing import CliRunner
 
-from scout.browse import FACETS, LABEL_COLUMNS, QUERIES, SORT_DESC, metadata
+from scout.browse import FACETS, LABEL_COLUMNS, PUBLIC_PROFILES, QUERIES, SORT_DESC, metadata
 from scout.cli import app
 from storage import db as storage_db
 from storage.models import (
@@ -56,6 +57,7 @@ def small_db(tmp_path) -> Path:
                 source=source,
                 external_id=handle,
                 handle=handle,
+                email=f"{handle}@example.com",
                 first_seen=NOW,
                 last_seen=NOW,
             )
@@ -97,7 +99,8 @@ def run_query(path: Path, name: str, **params: str) -> list[dict]:
     conn.row_factory = sqlite3.Row
     try:
         sql = QUERIES[name]["sql"]
-        wanted = {p: params.get(p, "") for p in ("region", "skill", "shortlist") if f":{p}" in sql}
+        names = ("region", "skill", "shortlist", "source")
+        wanted = {p: params.get(p, "") for p in names if f":{p}" in sql}
         return [dict(row) for row in conn.execute(sql, wanted)]
     finally:
         conn.close()
@@ -184,10 +187,12 @@ def get_json(url: str) -> dict:
         return json.loads(response.read())
 
 
-def test_server_answers_with_facets(small_db):
+@contextmanager
+def datasette(small_db, *flags):
     pytest.importorskip("datasette", reason="needs the browse extra: pip install -e '.[browse]'")
     port = free_port()
-    cmd = [SCOUT, "--db", f"sqlite:///{small_db}", "browse", "--no-open", "--port", str(port)]
+    cmd = [SCOUT, "--db", f"sqlite:///{small_db}", "browse", "--no-open", "--port", str(port),
+           *flags]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=os.environ)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -200,6 +205,26 @@ def test_server_answers_with_facets(small_db):
                 assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
                 assert time.monotonic() < deadline, "datasette did not answer in 20 s"
                 time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_server_answers_with_facets(small_db):
+    with datasette(small_db) as base:
         data = get_json(base + "/scout/skill_tags.json?_extra=facet_results")
         facets = data["facet_results"]
         facets = facets.get("results", facets)  # Datasette 1.0 nests them
@@ -212,10 +237,18 @@ def test_server_answers_with_facets(small_db):
         assert regions == {"eastern_europe", "india", "latin_america"}
         rows = get_json(base + "/scout/candidates.json?_shape=array&skill=kubeflow&region=")
         assert [r["display_name"] for r in rows] == ["Arjun"]
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+
+
+def test_contact_fields_stay_closed_unless_turned_on(small_db):
+    with datasette(small_db) as base:
+        assert status(base + "/scout/profiles.json") == 403
+        assert status(base + "/scout/raw_records.json") == 403
+        assert status(base + "/scout.json?sql=select+email+from+profiles") == 403
+        rows = get_json(base + f"/scout/{PUBLIC_PROFILES}.json?_shape=array&source=kaggle")
+        assert [r["handle"] for r in rows] == ["maria"]
+        assert "email" not in rows[0] and "website" not in rows[0]
+        # The candidate queries read profiles and still run.
+        assert get_json(base + "/scout/candidates.json?_shape=array&skill=&region=")
+    with datasette(small_db, "--include-contacts") as base:
+        rows = get_json(base + "/scout/profiles.json?_shape=array")
+        assert {r["email"] for r in rows} == {f"{h}@example.com" for h, *_ in PEOPLE}
