@@ -201,13 +201,23 @@ def _recency(pushed: datetime | None, now: datetime) -> float:
     return 1.0 if age_days <= 365 else 0.6 if age_days <= 3 * 365 else 0.3
 
 
-def looks_star_farmed(repo: RepoFacts) -> bool:
-    """Many stars, almost no forks, no work after the first days: bought or begged stars."""
-    if repo.stars < 100 or repo.forks * 50 > repo.stars:
+def star_farmed(
+    stars: int, forks: int, created_at: datetime | None, pushed_at: datetime | None
+) -> bool:
+    """Many stars, almost no forks, no work after the first days: bought or begged stars.
+
+    Real projects people use get forked (one fork for every 3-30 stars is usual) and keep
+    being worked on. The ranker's `star_farming` feature uses this same rule.
+    """
+    if stars < 100 or forks * 50 > stars:
         return False
-    if repo.created_at is None or repo.pushed_at is None:
+    if created_at is None or pushed_at is None:
         return True
-    return (repo.pushed_at - repo.created_at).total_seconds() <= 7 * _DAY_S
+    return (pushed_at - created_at).total_seconds() <= 7 * _DAY_S
+
+
+def looks_star_farmed(repo: RepoFacts) -> bool:
+    return star_farmed(repo.stars, repo.forks, repo.created_at, repo.pushed_at)
 
 
 def repo_quality(tax: Taxonomy, repo: RepoFacts) -> tuple[float, str]:

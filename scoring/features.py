@@ -20,6 +20,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from enrich.skills import star_farmed
 from scoring.ranking import RankingConfig, Vocabulary
 from storage.models import (
     Candidate,
@@ -32,10 +33,6 @@ from storage.models import (
     SOTagStat,
 )
 
-# A repository with many stars and almost no forks is a farmed or bought star count: real
-# projects people use get forked (one fork for every 3-30 stars is usual).
-FARM_MIN_STARS = 100
-FARM_FORK_RATIO = 0.01
 _WORD = re.compile(r"[a-z0-9+#.]+(?:-[a-z0-9+#.]+)*")
 
 
@@ -142,10 +139,6 @@ class Matcher:
         return "mlops" if c in self.mlops_categories else "ml" if c in self.ml_categories else None
 
 
-def is_farmed(stars: int, forks: int) -> bool:
-    return stars >= FARM_MIN_STARS and forks <= stars * FARM_FORK_RATIO
-
-
 @dataclass
 class _Acc:
     """Running totals for one candidate while rows stream in."""
@@ -230,9 +223,12 @@ def load_features(
             Repository.stars,
             Repository.forks,
             Repository.is_fork,
+            Repository.created_at,
             Repository.pushed_at,
         ).join(Repository, Repository.profile_id == link.profile_id)
-        for cid, name, topics, desc, stars, forks, is_fork, pushed in rows(session, where(repo)):
+        for cid, name, topics, desc, stars, forks, is_fork, created, pushed in rows(
+            session, where(repo)
+        ):
             a = acc[cid]
             a.repos += 1
             if is_fork:
@@ -240,7 +236,7 @@ def load_features(
                 continue
             a.seen(pushed)
             a.own_stars += stars
-            if is_farmed(stars, forks):
+            if star_farmed(stars, forks, created, pushed):  # the rule enrichment uses
                 a.farmed_stars += stars
                 continue
             kind = match.repo_kind(name, topics or [], desc)

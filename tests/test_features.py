@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from config.errors import ConfigError
-from scoring.features import FEATURES, Matcher, describe, is_farmed, load_features
+from enrich.antigaming import antigaming_signals
+from scoring.features import FEATURES, Matcher, describe, load_features
 from scoring.ranking import PROTECTED, RankingConfig, load_ranking
 from storage.db import open_database, session_scope
 from storage.models import (
@@ -52,7 +54,6 @@ def test_matcher_and_farm_rule():
     assert m.repo_kind("x", ["mlflow"], None) == "mlops"
     assert m.repo_kind("array-utils", [], "Fast arrays") is None  # 'ray' inside a word is not Ray
     assert m.tag_kind("pytorch") == "ml" and m.tag_kind("python") is None
-    assert is_farmed(3000, 1) and not is_farmed(3000, 300) and not is_farmed(50, 0)
     assert describe("ml_repos", 14) == "14 ML repos" and describe("ml_repos", 1) == "1 ML repo"
 
 
@@ -93,6 +94,16 @@ def test_features_from_stored_activity(tmp_path):
                     profile_id=gh.id, name="awesome-ai", topics=["llm"], stars=4000, forks=0
                 ),
                 Repository(profile_id=gh.id, name="tutorial", topics=["pytorch"], is_fork=True),
+                # Few forks, but worked on for two years: popular, not farmed.
+                Repository(
+                    profile_id=gh.id,
+                    name="popular-lib",
+                    topics=["cli"],
+                    stars=150,
+                    forks=1,
+                    created_at=NOW - timedelta(days=730),
+                    pushed_at=NOW - timedelta(days=20),
+                ),
                 SOTagStat(profile_id=so.id, tag="pytorch", answer_count=12, answer_score=30),
                 SOTagStat(profile_id=so.id, tag="java", answer_count=99, answer_score=99),
                 KaggleAchievement(
@@ -107,12 +118,15 @@ def test_features_from_stored_activity(tmp_path):
             ]
         )
         X, last = load_features(s, load_ranking(), now=NOW)
+        signals = antigaming_signals(s.scalars(select(Repository)).all(), now=NOW)
     engine.dispose()
     row = X.loc[1]
     assert row.ml_repos == 1 and row.mlops_repos == 1  # the farmed repo and the fork don't count
-    assert row.ml_repo_stars == 205 and row.own_stars == 4205
-    assert row.star_farming == pytest.approx(4000 / 4205)
-    assert row.fork_share == pytest.approx(0.25)
+    assert row.ml_repo_stars == 205 and row.own_stars == 4355
+    assert row.star_farming == pytest.approx(4000 / 4355)
+    # The ranker and enrichment's anti-gaming signals call the same repos farmed.
+    assert row.star_farming == pytest.approx(signals["stars_without_pushes"], abs=1e-3)
+    assert row.fork_share == pytest.approx(0.2)
     assert row.so_ml_answers == 12 and row.so_ml_score == 30
     assert row.kaggle_tier == 3 and row.kaggle_medals == 7
     assert row.platforms == 3 and row.followers == 40
