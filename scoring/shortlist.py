@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from enrich.identity import SOURCES, describe_link
 from scoring.features import Matcher, rows
 from scoring.ranking import RankingConfig
 from storage.models import (
@@ -41,6 +42,7 @@ CSV_COLUMNS = [
     "github_url",
     "stackoverflow_url",
     "kaggle_url",
+    "why_linked",
     "top_skills",
     "why_ranked",
     "last_activity",
@@ -236,6 +238,7 @@ def shortlist_rows(
                 "github_url": d["urls"].get("github", ""),
                 "stackoverflow_url": d["urls"].get("stackoverflow", ""),
                 "kaggle_url": d["urls"].get("kaggle", ""),
+                "why_linked": d["linked"],
                 "top_skills": d["skills"],
                 "why_ranked": explanation.get("text", ""),
                 "last_activity": last[:10] if last else "",
@@ -258,6 +261,7 @@ def _details(session: Session, ids: list[int], config: RankingConfig) -> dict[in
             "email": "",
             "website": "",
             "skills": "",
+            "linked": "",
         }
         for cid in ids
     }
@@ -295,7 +299,44 @@ def _details(session: Session, ids: list[int], config: RankingConfig) -> dict[in
             out[cid]["region"] = ", ".join(str(r) for r in regions or [])
     for cid, text in _skill_words(session, ids, config).items():
         out[cid]["skills"] = text
+    for cid, text in _link_words(session, ids).items():
+        out[cid]["linked"] = text
     return out
+
+
+def _link_words(session: Session, ids: list[int]) -> dict[int, str]:
+    """Why a candidate's profiles are one person, link by link, strongest first:
+    "Kaggle 'annan' = GitHub 'anowak' (fuzzy 0.91): same name 'Anna Nowak'; ... | ..."."""
+    link = CandidateProfile
+    stmt = (
+        select(
+            link.candidate_id,
+            link.profile_id,
+            link.method,
+            link.confidence,
+            link.evidence,
+            Profile.source,
+            Profile.handle,
+            Profile.external_id,
+        )
+        .join(Profile, Profile.id == link.profile_id)
+        .where(link.candidate_id.in_(ids), link.method != "self")
+        .order_by(link.candidate_id, link.confidence.desc(), link.profile_id)
+    )
+    found: dict[int, list[str]] = defaultdict(list)
+    seen: set[frozenset[int]] = set()
+    for cid, pid, method, confidence, evidence, source, handle, ext in rows(session, stmt):
+        ev = evidence if isinstance(evidence, dict) else {}
+        other = ev.get("linked_to")
+        key = frozenset((pid, other if isinstance(other, int) else -pid))
+        if key in seen:
+            continue  # each link once, though both its ends hold it
+        seen.add(key)
+        me = f"{SOURCES.get(source, source)} '{handle or ext}'"
+        rules = ev.get("rules")
+        why = "; ".join(map(str, rules)) if isinstance(rules, list) and rules else describe_link(ev)
+        found[cid].append(f"{me} = {ev.get('with', '?')} ({method} {confidence:.2f}): {why}")
+    return {cid: " | ".join(texts) for cid, texts in found.items()}
 
 
 def _skill_words(session: Session, ids: list[int], config: RankingConfig) -> dict[int, str]:

@@ -80,7 +80,9 @@ def shortlist(
 ) -> None:
     """Write the top candidates to a CSV for a spreadsheet, and store the shortlist.
 
-    Scores are brought up to date first. Fill the `decision` column (yes, no, contacted,
+    Scores are brought up to date first. Each row says why it ranks where it does
+    (`why_ranked`) and why its profiles are one person (`why_linked`: every link with its
+    method, confidence and evidence). Fill the `decision` column (yes, no, contacted,
     replied, hired) and give the file back with `scout feedback import`.
 
     \b

@@ -197,3 +197,32 @@ def test_rank_is_incremental(engine):
     with session_scope(engine) as s:
         stats = rank_all(s, load_ranking(), now=NOW)
     assert stats.scored == 0 and stats.unchanged == stats.candidates == len(HOSTILE) + 2
+
+
+def test_why_linked_says_why_profiles_are_one_person(tmp_path):
+    from config.settings import Settings
+    from enrich.pipeline import run_enrich
+    from storage.items import ProfileItem
+    from storage.save import save_profiles
+
+    engine = open_database(f"sqlite:///{tmp_path / 'l.db'}")
+    with session_scope(engine) as s:
+        save_profiles(s, [
+            ProfileItem("github", "1", NOW, handle="mariakowalska", name="Maria Kowalska",
+                        location_raw="Warsaw, Poland"),
+            ProfileItem("stackoverflow", "9", NOW, handle="Maria K", name="Maria K",
+                        website="https://github.com/MariaKowalska"),
+            ProfileItem("github", "2", NOW, handle="loner", name="Lone Coder"),
+        ])  # fmt: skip
+    run_enrich(engine, Settings(), now=NOW)
+    config = load_ranking()
+    with session_scope(engine) as s:
+        picked = select_candidates(s, rank_all(s, config, now=NOW).version, Filters(), config)
+        rows = {r["name"]: r for r in shortlist_rows(s, config, picked)}
+    engine.dispose()
+    assert rows["Maria Kowalska"]["why_linked"] == (
+        "GitHub 'mariakowalska' = Stack Overflow 'Maria K' (explicit 0.97): "
+        "Stack Overflow 'Maria K' links to it in its website"
+    )
+    assert rows["Lone Coder"]["why_linked"] == ""
+    assert CSV_COLUMNS.index("why_linked") == CSV_COLUMNS.index("kaggle_url") + 1
