@@ -98,3 +98,23 @@ def test_serve_command_prints_urls_and_serves(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_client_that_hangs_up_prints_no_traceback(capfd):
+    import socket
+    import struct
+    from urllib.parse import urlsplit
+
+    with SandboxServer(world()) as server:
+        where = urlsplit(server.base_url)
+        for _ in range(3):
+            sock = socket.create_connection((where.hostname, where.port), timeout=5)
+            sock.sendall(b"GET /users/x HTTP/1.1\r\nHost: x\r\n")  # headers never finished
+            time.sleep(0.05)
+            # Close with a reset (linger 0), as a killed crawler's socket does.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()
+        time.sleep(0.3)
+        with httpx.Client(timeout=10) as client:  # still serving
+            assert client.get(server.base_url + "/rate_limit").status_code < 500
+    assert "Traceback" not in capfd.readouterr().err

@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import logging
 import random
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from crawlers.sandbox.model import API, Request, Response, SandboxOptions, Stats, World
@@ -123,6 +125,13 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
     sandbox: SandboxServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up (a crawler stopped mid-request, as the crash tests do) is
+        # normal here, not a traceback on the console.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class SandboxServer:
