@@ -12,7 +12,8 @@ Pure functions over `IdentityView`s (storage is written by enrich.pipeline).
    subtracts. The best candidate's posterior, weighed against every rival and against "no
    account there" (W_NONE), must reach THRESHOLD from both sides: two equally good namesakes
    link to nobody.
-3. **Clusters**: links are taken strongest first; two groups merge only if they hold no two
+3. **Manual** links a user made with `scout link` come first of all (confidence 1.0).
+4. **Clusters**: links are taken strongest first; two groups merge only if they hold no two
    profiles of the same platform and no pair a user rejected (`scout unlink`).
 """
 
@@ -60,6 +61,7 @@ THRESHOLD = 0.85
 # Bumped when the rules change, so the next `scout enrich` relinks every profile.
 IDENTITY_VERSION = "3"
 EXPLICIT = 0.97
+MANUAL = 1.0  # a link a user made with `scout link`: nothing outranks it
 FUZZY_CAP = 0.95  # a fuzzy link never outranks an explicit one
 SOURCES = {"github": "GitHub", "stackoverflow": "Stack Overflow", "kaggle": "Kaggle"}
 
@@ -587,8 +589,8 @@ def cluster(
 ) -> list[tuple[list[int], dict[int, Link]]]:
     """Greedy clusters: strongest link first, one profile per platform, no rejected pair.
 
-    A fuzzy link never joins groups located in different countries (an explicit one may:
-    people move, and they said so themselves).
+    A fuzzy link never joins groups located in different countries (an explicit or a manual
+    one may: people move, and they or a user said so).
 
     Returns each cluster's members and, per member, the link that holds it in.
     """
@@ -614,7 +616,7 @@ def cluster(
             continue
         if any(frozenset((x, y)) in rejected for x in ma for y in mb):
             continue
-        if link.method != "explicit" and country_of is not None:
+        if link.method == "fuzzy" and country_of is not None:
             places = {country_of.get(m) for m in ma + mb} - {None}
             if len(places) > 1:
                 continue

@@ -1,4 +1,5 @@
-"""Identity links in the database: candidates, candidate_profiles, link_rejections.
+"""Identity links in the database: candidates, candidate_profiles, link_rejections and
+link_confirmations (what users said with `scout unlink` and `scout link`).
 
 Incremental: links between two unchanged profiles are read back from candidate_profiles
 (each member stores the link that holds it in: `evidence.linked_to`); only changed profiles
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from enrich.identity import (
     IDENTITY_VERSION,
+    MANUAL,
     ML_CATEGORIES,
     MLOPS_CATEGORIES,
     SOURCES,
@@ -36,6 +38,7 @@ from enrich.textfold import fold
 from storage.models import (
     Candidate,
     CandidateProfile,
+    LinkConfirmation,
     LinkRejection,
     Profile,
     ProfileLocation,
@@ -52,6 +55,7 @@ _CHUNK = 500
 class LinkReport:
     explicit: int = 0
     fuzzy: int = 0
+    manual: int = 0
     candidates_created: int = 0
     candidates_removed: int = 0
 
@@ -134,6 +138,22 @@ def rejected_pairs(session: Session) -> set[frozenset[int]]:
     return {frozenset((a, b)) for a, b in rows}
 
 
+def manual_links(session: Session) -> list[Link]:
+    """The links users made with `scout link`, with when they made them."""
+    rows = session.execute(
+        select(
+            LinkConfirmation.profile_a_id,
+            LinkConfirmation.profile_b_id,
+            LinkConfirmation.created_at,
+        ).order_by(LinkConfirmation.id)
+    )
+    return [
+        Link(a, b, "manual", MANUAL,
+             {"rules": [f"linked by hand with `scout link` on {when.date().isoformat()}"]})
+        for a, b, when in rows
+    ]  # fmt: skip
+
+
 def _stored(session: Session) -> dict[int, tuple[int, str, float, Any]]:
     rows: Any = session.execute(
         select(
@@ -183,6 +203,11 @@ def relink(
     affected = set(changed_set) | {p for p in also if p in index.views}
     for link in new_links:
         affected.update((link.a, link.b))
+    # Links users made by hand are read from link_confirmations, never from old rows.
+    manual = [lk for lk in manual_links(session) if lk.a in index.views and lk.b in index.views]
+    for link in manual:
+        if link.a in affected or link.b in affected:
+            affected.update((link.a, link.b))
     for pid in list(affected):
         if pid in stored:
             affected.update(members_of[stored[pid][0]])
@@ -190,7 +215,7 @@ def relink(
     old_links = []
     for pid in affected:
         row = stored.get(pid)
-        if row is None or row[1] == "self" or not isinstance(row[3], dict):
+        if row is None or row[1] in ("self", "manual") or not isinstance(row[3], dict):
             continue
         other = row[3].get("linked_to")
         if other in affected and pid not in changed_set and other not in changed_set:
@@ -200,7 +225,10 @@ def relink(
             old_links.append(Link(pid, other, row[1], row[2], evidence))
     source_of = {pid: index.views[pid].source for pid in affected}
     country_of = {pid: index.views[pid].country for pid in affected}
-    clusters = cluster(sorted(affected), [*old_links, *new_links], source_of, rejected, country_of)
+    held_by_hand = [lk for lk in manual if lk.a in affected and lk.b in affected]
+    clusters = cluster(
+        sorted(affected), [*held_by_hand, *old_links, *new_links], source_of, rejected, country_of
+    )
 
     old_cids = {stored[p][0] for p in affected if p in stored}
     used: set[int] = set()
@@ -239,6 +267,8 @@ def relink(
                     seen_links.add(key)
                     if held.method == "explicit":
                         report.explicit += 1
+                    elif held.method == "manual":
+                        report.manual += 1
                     else:
                         report.fuzzy += 1
             ev["inputs"] = sha[m]
@@ -317,8 +347,60 @@ def unlink(session: Session, a: int, b: int) -> tuple[bool, LinkReport]:
     stored = _stored(session)
     if a in stored and b in stored:
         together = stored[a][0] == stored[b][0]
+    session.execute(
+        delete(LinkConfirmation).where(
+            LinkConfirmation.profile_a_id == first, LinkConfirmation.profile_b_id == second
+        )
+    )
     upsert(session, LinkRejection, [{"profile_a_id": first, "profile_b_id": second,
                                      "created_at": utcnow()}],
+           ["profile_a_id", "profile_b_id"], update=[])  # fmt: skip
+    session.flush()
+    index = Index(load_views(session))
+    cids = {stored[p][0] for p in (a, b) if p in stored}
+    members = [p for p, row in stored.items() if row[0] in cids] or [a, b]
+    report = relink(session, index, members, also=(a, b))
+    return together, report
+
+
+class LinkRefused(ValueError):
+    """`scout link` cannot make this link; the message says why."""
+
+
+def link(session: Session, a: int, b: int) -> tuple[bool, LinkReport]:
+    """Make a link by hand: the two profiles are one person from now on, whatever the rules
+    say, until `scout unlink` undoes it. Returns (were they together already, what relinking
+    did). Refuses two profiles of one platform, and a profile already linked by hand to
+    another profile of the other's platform (a person has one account per site here)."""
+    first, second = sorted((a, b))
+    sources = dict(
+        session.execute(select(Profile.id, Profile.source).where(Profile.id.in_((a, b)))).all()
+    )
+    if sources[a] == sources[b]:
+        raise LinkRefused(
+            f"both profiles are on {SOURCES.get(sources[a], sources[a])}: a candidate holds one "
+            "profile per platform"
+        )
+    for me, other in ((a, b), (b, a)):
+        for held in manual_links(session):
+            if me in (held.a, held.b) and other not in (held.a, held.b):
+                partner = held.b if held.a == me else held.a
+                partner_source = session.scalar(select(Profile.source).where(Profile.id == partner))
+                if partner_source == sources[other]:
+                    raise LinkRefused(
+                        f"profile {me} is already linked by hand to profile {partner} on "
+                        f"{SOURCES.get(partner_source, partner_source)}: "
+                        f"`scout unlink {me} {partner}` first"
+                    )
+    stored = _stored(session)
+    together = a in stored and b in stored and stored[a][0] == stored[b][0]
+    session.execute(
+        delete(LinkRejection).where(
+            LinkRejection.profile_a_id == first, LinkRejection.profile_b_id == second
+        )
+    )
+    upsert(session, LinkConfirmation, [{"profile_a_id": first, "profile_b_id": second,
+                                        "created_at": utcnow()}],
            ["profile_a_id", "profile_b_id"], update=[])  # fmt: skip
     session.flush()
     index = Index(load_views(session))

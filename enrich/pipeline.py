@@ -61,8 +61,11 @@ class EnrichReport:
         return (
             f"enriched {self.enriched:,} profiles, skipped {self.skipped:,} unchanged; "
             f"{self.locations:,} locations resolved ({self.locations_cached:,} cached); "
-            f"{self.skill_tags:,} skill tags; {links.explicit + links.fuzzy:,} links "
-            f"({links.explicit:,} explicit, {links.fuzzy:,} fuzzy); "
+            f"{self.skill_tags:,} skill tags; "
+            f"{links.explicit + links.fuzzy + links.manual:,} links "
+            f"({links.explicit:,} explicit, {links.fuzzy:,} fuzzy"
+            + (f", {links.manual:,} by hand" if links.manual else "")
+            + "); "
             f"{links.candidates_created:,} new candidates, "
             f"{links.candidates_removed:,} merged away ({self.seconds:.1f}s)"
         )

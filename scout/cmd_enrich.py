@@ -1,4 +1,4 @@
-"""Commands for enrichment: `scout enrich` and `scout unlink`."""
+"""Commands for enrichment: `scout enrich`, `scout link` and `scout unlink`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import typer
 
 from config.errors import ScoutError
 from enrich.identity import describe_link
-from enrich.identity_store import find_profile
+from enrich.identity_store import LinkRefused, find_profile
+from enrich.identity_store import link as link_profiles
 from enrich.identity_store import unlink as unlink_profiles
 from enrich.pipeline import run_enrich
 from scout.app import app, console, get_state
@@ -38,6 +39,8 @@ def unlink(
 ) -> None:
     """Say two profiles are not the same person: split them now and never link them again.
 
+    Undoes a link made by hand with `scout link` too.
+
     \b
     Example:
       scout unlink github:octocat stackoverflow:12345
@@ -62,6 +65,51 @@ def unlink(
         out.print(f"Unlinked {profile_a} and {profile_b}; they will not be linked again.")
     else:
         out.print(f"{profile_a} and {profile_b} were not linked; they never will be.")
+    for ref, pid in ((profile_a, a), (profile_b, b)):
+        row = rows.get(pid)
+        if row is not None:
+            out.print(f"  {ref}: candidate {row.candidate_id} ({describe_link(row.evidence)})")
+
+
+@app.command()
+def link(
+    profile_a: str = typer.Argument(..., help="A profile: id, source:handle or source:id."),
+    profile_b: str = typer.Argument(..., help="A profile on another platform."),
+) -> None:
+    """Say two profiles are one person: link them now and keep them linked.
+
+    For the links the rules cannot prove (a namesake is as likely, a Kaggle account shows no
+    location). The link outranks every proposed one, across countries too, and stays through
+    every later `scout enrich` and `scout rebuild` until `scout unlink` undoes it. A profile
+    already linked by hand to another account on the same platform is refused.
+
+    \b
+    Example:
+      scout link github:octocat kaggle:octocat
+    """
+    engine = get_state().engine()
+    with session_scope(engine) as session:
+        a = find_profile(session, profile_a)
+        b = find_profile(session, profile_b)
+        for ref, found in ((profile_a, a), (profile_b, b)):
+            if found is None:
+                raise ScoutError(f"no profile {ref!r} (use an id or source:handle)")
+        assert a is not None and b is not None
+        if a == b:
+            raise ScoutError("both arguments name the same profile")
+        try:
+            together, _report = link_profiles(session, a, b)
+        except LinkRefused as exc:
+            raise ScoutError(f"cannot link {profile_a} and {profile_b}: {exc}") from exc
+        rows = {
+            r.profile_id: r
+            for r in session.query(CandidateProfile).filter(CandidateProfile.profile_id.in_([a, b]))
+        }
+    out = console()
+    if together:
+        out.print(f"{profile_a} and {profile_b} were linked already; now they stay linked.")
+    else:
+        out.print(f"Linked {profile_a} and {profile_b}; they stay linked until `scout unlink`.")
     for ref, pid in ((profile_a, a), (profile_b, b)):
         row = rows.get(pid)
         if row is not None:

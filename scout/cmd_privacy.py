@@ -35,6 +35,7 @@ LABELS = {
     "skill_tags": "skill tags",
     "candidate_profiles": "identity links",
     "link_rejections": "rejected links",
+    "link_confirmations": "links made by hand",
     "candidates": "candidates",
     "scores": "scores",
     "shortlist_entries": "shortlist entries",

@@ -23,6 +23,7 @@ from storage.models import (
     CrawlState,
     FeedbackLabel,
     KaggleAchievement,
+    LinkConfirmation,
     LinkRejection,
     Location,
     ProfileLocation,
@@ -93,6 +94,12 @@ def _profile(session: Session, held: Held, index: int) -> dict[str, Any]:
         .order_by(LinkRejection.id)
     )
     out["link_rejections"] = [row_dict(r, {"id"}) for r in rejections]
+    confirmations = session.scalars(
+        select(LinkConfirmation)
+        .where(or_(LinkConfirmation.profile_a_id == pid, LinkConfirmation.profile_b_id == pid))
+        .order_by(LinkConfirmation.id)
+    )
+    out["link_confirmations"] = [row_dict(r, {"id"}) for r in confirmations]
     return out
 
 

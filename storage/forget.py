@@ -32,6 +32,7 @@ from storage.models import (
     CrawlState,
     FeedbackLabel,
     KaggleAchievement,
+    LinkConfirmation,
     LinkRejection,
     Location,
     Profile,
@@ -380,6 +381,15 @@ def delete_people(
             conn,
             delete(_t(LinkRejection)).where(
                 or_(LinkRejection.profile_a_id.in_(c), LinkRejection.profile_b_id.in_(c))
+            ),
+        )
+        for c in _chunks(pids)
+    )
+    counts["link_confirmations"] = sum(
+        _count(
+            conn,
+            delete(_t(LinkConfirmation)).where(
+                or_(LinkConfirmation.profile_a_id.in_(c), LinkConfirmation.profile_b_id.in_(c))
             ),
         )
         for c in _chunks(pids)

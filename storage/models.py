@@ -198,7 +198,7 @@ class CandidateProfile(Base):
     profile_id: Mapped[int] = mapped_column(
         ForeignKey("profiles.id", ondelete="CASCADE"), unique=True
     )
-    method: Mapped[str] = mapped_column(String(32))  # self, explicit, fuzzy
+    method: Mapped[str] = mapped_column(String(32))  # self, explicit, fuzzy, manual
     confidence: Mapped[float] = mapped_column(Float)
     evidence: Mapped[Any] = mapped_column(JSONType)
     linked_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -208,6 +208,18 @@ class LinkRejection(Base):
     """A link a user rejected (`scout unlink`): never proposed again."""
 
     __tablename__ = "link_rejections"
+    __table_args__ = (UniqueConstraint("profile_a_id", "profile_b_id"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    profile_a_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    profile_b_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LinkConfirmation(Base):
+    """A link a user made by hand (`scout link`): kept whatever the fuzzy rules say."""
+
+    __tablename__ = "link_confirmations"
     __table_args__ = (UniqueConstraint("profile_a_id", "profile_b_id"),)
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)

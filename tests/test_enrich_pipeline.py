@@ -82,6 +82,17 @@ def test_cli_enrich_twice(tmp_path):
     result = runner.invoke(app, ["--db", url, "unlink", "github:olena", "stackoverflow:3"])
     assert result.exit_code == 0, result.output
     assert "never will be" in result.output
+    # A link by hand undoes that rejection; two GitHub profiles are refused with a reason.
+    result = runner.invoke(app, ["--db", url, "link", "github:olena", "stackoverflow:3"])
+    assert result.exit_code == 0, result.output
+    assert "Linked github:olena and stackoverflow:3" in result.output
+    assert "linked by hand" in result.output
+    result = runner.invoke(app, ["--db", url, "link", "github:olena", "github:anna"])
+    assert result.exit_code == 2 and "both profiles are on GitHub" in result.output
+    result = runner.invoke(app, ["--db", url, "link", "github:olena", "kaggle:nobody"])
+    assert result.exit_code == 2 and "no profile" in result.output
+    third = runner.invoke(app, ["--db", url, "enrich"])
+    assert "nothing to enrich" in third.output
 
 
 def test_tagging_in_helper_processes_writes_the_tags_of_one_process(tmp_path, monkeypatch):

@@ -50,6 +50,7 @@ def test_export_has_every_section_of_the_whole_person(engine):
     assert github["identity_link"]["method"] == "explicit"
     assert github["identity_link"]["evidence"] == {"text": "links to each other"}
     assert len(github["link_rejections"]) == 1
+    assert [c["profile_b_id"] for c in github["link_confirmations"]] == [kaggle["id"]]
     [candidate] = doc["candidates"]
     assert candidate["id"] == 1 and candidate["display_name"] == "Ana"
     assert [s["score"] for s in candidate["scores"]] == [89.0]

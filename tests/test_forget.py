@@ -27,6 +27,7 @@ from storage.models import (
     CandidateProfile,
     CrawlState,
     FeedbackLabel,
+    LinkConfirmation,
     LinkRejection,
     Location,
     Profile,
@@ -135,6 +136,9 @@ def seed(engine, now: datetime = NOW) -> dict[str, int]:
             session.add(FeedbackLabel(candidate_id=cid, decision="contacted", label=1.0,
                                       source_file="kyiv.csv"))  # fmt: skip
         session.add(LinkRejection(profile_a_id=ids["github:101"], profile_b_id=ids["github:102"]))
+        session.add(
+            LinkConfirmation(profile_a_id=ids["github:101"], profile_b_id=ids["kaggle:901"])
+        )
         session.add_all(
             [
                 CrawlState(
@@ -213,7 +217,8 @@ def test_deleting_a_person_removes_everything_of_theirs_and_nothing_else(engine)
         )
     after = counts(engine)
     assert deleted["profiles"] == 3 and deleted["candidates"] == 1
-    for table in ("scores", "shortlist_entries", "feedback_labels", "link_rejections"):
+    for table in ("scores", "shortlist_entries", "feedback_labels", "link_rejections",
+                  "link_confirmations"):  # fmt: skip
         assert deleted[table] == 1 and after[table] == before[table] - 1
     assert deleted["candidate_profiles"] == 3 and deleted["repositories"] == 1
     assert deleted["so_tag_stats"] == 1 and deleted["kaggle_achievements"] == 1

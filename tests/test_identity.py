@@ -306,3 +306,54 @@ def test_ml_work_is_read_from_the_skill_tags(tmp_path):
         work = {v.handle: (v.ml, v.mlops) for v in load_views(s)}
     assert work["ml-dev"][0] > 0 and work["ml-dev"][1] > 0
     assert work["web-dev"] == (0.0, 0.0)
+
+
+def test_a_link_made_by_hand_stays_until_unlinked(tmp_path):
+    from enrich.identity_store import LinkRefused, link
+
+    # Two Anna Nowaks on GitHub: the rules cannot tell which one owns the Kaggle account.
+    items = [
+        ProfileItem("github", "1", T0, handle="anowak", name="Anna Nowak",
+                    location_raw="Warsaw, Poland"),
+        ProfileItem("github", "2", T0, handle="nowak-anna", name="Anna Nowak",
+                    location_raw="Lima, Peru"),
+        ProfileItem("kaggle", "5", T0, handle="annan", name="Anna Nowak"),
+    ]  # fmt: skip
+    engine = _db(tmp_path, items)
+    run_enrich(engine, Settings(), now=T0)
+    with session_scope(engine) as s:
+        ids = dict(s.execute(select(Profile.external_id, Profile.id)).all())
+
+    def candidate_of() -> dict[str, int]:
+        with session_scope(engine) as s:
+            rows = s.execute(select(CandidateProfile.profile_id, CandidateProfile.candidate_id))
+            by_id = dict(rows.all())
+        return {ext: by_id[pid] for ext, pid in ids.items()}
+
+    assert len(set(candidate_of().values())) == 3  # nobody linked
+    with session_scope(engine) as s:
+        together, report = link(s, ids["5"], ids["2"])
+    assert not together and report.manual == 1
+    assert candidate_of()["5"] == candidate_of()["2"] != candidate_of()["1"]
+    with session_scope(engine) as s:
+        row = s.scalar(select(CandidateProfile).where(CandidateProfile.profile_id == ids["5"]))
+        assert row.method == "manual" and row.confidence == 1.0
+        assert "linked by hand with `scout link`" in describe_link(row.evidence)
+        # One account per platform: the Kaggle profile cannot be linked by hand to both.
+        with pytest.raises(LinkRefused, match="already linked by hand"):
+            link(s, ids["5"], ids["1"])
+        with pytest.raises(LinkRefused, match="both profiles are on GitHub"):
+            link(s, ids["1"], ids["2"])
+    # It survives the Kaggle profile changing (and so being relinked) and a forced rerun.
+    with session_scope(engine) as s:
+        save_profiles(s, [ProfileItem("kaggle", "5", T0, handle="annan", name="Anna Nowak",
+                                      profile_url="changed")])  # fmt: skip
+    run_enrich(engine, Settings(), now=T0)
+    run_enrich(engine, Settings(), now=T0, force=True)
+    assert candidate_of()["5"] == candidate_of()["2"]
+    # `scout unlink` undoes it for good.
+    with session_scope(engine) as s:
+        together, _ = unlink(s, ids["5"], ids["2"])
+    assert together and candidate_of()["5"] != candidate_of()["2"]
+    run_enrich(engine, Settings(), now=T0, force=True)
+    assert candidate_of()["5"] != candidate_of()["2"]
