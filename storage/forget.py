@@ -376,24 +376,14 @@ def delete_people(
     for model in (Repository, SOTagStat, KaggleAchievement, ProfileLocation, SkillTag):
         table = _t(model)
         counts[table.name] = _delete_in(conn, table, table.c.profile_id, pids)
-    counts["link_rejections"] = sum(
-        _count(
-            conn,
-            delete(_t(LinkRejection)).where(
-                or_(LinkRejection.profile_a_id.in_(c), LinkRejection.profile_b_id.in_(c))
-            ),
+    for pair in (LinkRejection, LinkConfirmation):  # what users said about their links
+        counts[_t(pair).name] = sum(
+            _count(
+                conn,
+                delete(_t(pair)).where(or_(pair.profile_a_id.in_(c), pair.profile_b_id.in_(c))),
+            )
+            for c in _chunks(pids)
         )
-        for c in _chunks(pids)
-    )
-    counts["link_confirmations"] = sum(
-        _count(
-            conn,
-            delete(_t(LinkConfirmation)).where(
-                or_(LinkConfirmation.profile_a_id.in_(c), LinkConfirmation.profile_b_id.in_(c))
-            ),
-        )
-        for c in _chunks(pids)
-    )
     counts["raw_records"] = _delete_in(conn, _t(RawRecord), RawRecord.id, held.raw_ids)
     counts["raw_page_entries"] = _scrub_pages(session, held)
     counts["crawl_state_entries"] = _scrub_cursors(session, held)

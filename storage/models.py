@@ -204,28 +204,27 @@ class CandidateProfile(Base):
     linked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class LinkRejection(Base):
+class _ProfilePair:
+    """Two profiles a user said something about (kept in id order: a < b)."""
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    profile_a_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    profile_b_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LinkRejection(_ProfilePair, Base):
     """A link a user rejected (`scout unlink`): never proposed again."""
 
     __tablename__ = "link_rejections"
     __table_args__ = (UniqueConstraint("profile_a_id", "profile_b_id"),)
 
-    id: Mapped[int] = mapped_column(BigID, primary_key=True)
-    profile_a_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
-    profile_b_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-
-class LinkConfirmation(Base):
+class LinkConfirmation(_ProfilePair, Base):
     """A link a user made by hand (`scout link`): kept whatever the fuzzy rules say."""
 
     __tablename__ = "link_confirmations"
     __table_args__ = (UniqueConstraint("profile_a_id", "profile_b_id"),)
-
-    id: Mapped[int] = mapped_column(BigID, primary_key=True)
-    profile_a_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
-    profile_b_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Location(Base):
