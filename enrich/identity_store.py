@@ -23,17 +23,13 @@ from sqlalchemy.orm import Session
 from enrich.identity import (
     IDENTITY_VERSION,
     MANUAL,
-    ML_CATEGORIES,
-    MLOPS_CATEGORIES,
-    SOURCES,
-    IdentityView,
-    Index,
-    Link,
     cluster,
     describe_link,
     display_name,
     propose_all,
 )
+from enrich.identity_score import ML_CATEGORIES, MLOPS_CATEGORIES, Index
+from enrich.identity_view import SOURCES, IdentityView, Link
 from enrich.textfold import fold
 from storage.models import (
     Candidate,

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from enrich import location as loc
 from enrich.forking import fork_pool
-from enrich.identity import Index
+from enrich.identity_score import Index
 from enrich.identity_store import LinkReport, load_views, relink
 from enrich.skills import KaggleFacts, RepoFacts, TagFacts, Taxonomy, get_taxonomy, tag_profile
 from storage.db import session_scope

@@ -16,7 +16,8 @@ from typing import Any, TextIO
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from enrich.identity import SOURCES, describe_link
+from enrich.identity import describe_link
+from enrich.identity_view import SOURCES
 from scoring.features import Matcher, rows
 from scoring.ranking import RankingConfig
 from storage.models import (

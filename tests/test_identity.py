@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from config.settings import Settings
-from enrich.identity import IdentityView, Index, describe_link, propose
+from enrich.identity import describe_link, propose
+from enrich.identity_score import Index
 from enrich.identity_store import unlink
+from enrich.identity_view import IdentityView
 from enrich.pipeline import run_enrich
 from storage.db import open_database, session_scope
 from storage.items import ProfileItem
@@ -273,22 +275,6 @@ def test_a_forgotten_candidate_id_is_never_handed_out_again(tmp_path):
         # A shortlist exported before the forget still says `last`: it must not be someone new.
         assert s.scalar(select(func.max(Candidate.id))) > last
         assert s.get(Candidate, last) is None
-
-
-def test_like_amounts_of_ml_work_tell_namesakes_apart():
-    from enrich.identity import fuzzy_score
-
-    views = [
-        IdentityView(1, "github", "1", "anowak", "Anna Nowak", ml=4.0),
-        IdentityView(2, "github", "2", "nowak-anna", "Anna Nowak"),
-        IdentityView(3, "kaggle", "3", "annan", "Anna Nowak", ml=0.6),
-    ]
-    index = Index(views)
-    alike, why_alike = fuzzy_score(views[2], views[0], index)
-    bare, why_bare = fuzzy_score(views[2], views[1], index)
-    assert alike > bare + 2
-    assert "like amounts of ML work" in why_alike
-    assert "ML work on Kaggle, none on GitHub" in why_bare
 
 
 def test_ml_work_is_read_from_the_skill_tags(tmp_path):

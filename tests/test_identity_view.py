@@ -1,0 +1,33 @@
+"""What identity linking reads of a profile: keys and the profile URLs it shows."""
+
+from __future__ import annotations
+
+from enrich.identity_view import (
+    IdentityView,
+    handle_from_name,
+    handle_key,
+    name_key,
+    references,
+)
+
+
+def test_keys_ignore_case_punctuation_script_and_word_order():
+    assert handle_key("Alex_Kumar") == handle_key("alex-kumar") == "alexkumar"
+    assert name_key("Kumar, Alex") == name_key("alex kumar") == "alex kumar"
+    assert name_key("Олександр Бондаренко") == name_key("Oleksandr Bondarenko")
+
+
+def test_handles_made_of_a_name_say_how():
+    assert handle_from_name("schneider-sophie", "Sophie Schneider")[0] == "name"
+    assert handle_from_name("sophieml", "Sophie Schneider")[0] == "first"
+    assert handle_from_name("octocat", "Sophie Schneider") == (None, None)
+    assert handle_from_name("octocat", "Sophie") == (None, None)  # one word: no forms
+
+
+def test_references_read_profile_urls_but_not_site_pages():
+    links = ["https://github.com/orgs/acme", "https://kaggle.com/octo"]
+    view = IdentityView(1, "stackoverflow", "9", website="https://github.com/octocat", links=links)
+    assert references(view) == [
+        ("github", "octocat", "website"),
+        ("kaggle", "octo", "about-me link"),
+    ]
