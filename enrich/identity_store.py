@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,14 +175,19 @@ def _link_evidence(link: Link, me: int, index: Index) -> dict[str, Any]:
 
 def relink(
     session: Session,
-    index: Index,
+    views: Sequence[IdentityView],
     changed: Iterable[int],
     also: Iterable[int] = (),
 ) -> LinkReport:
-    """Link changed profiles against all, rebuild the clusters they touch, write them."""
+    """Link changed profiles against all, rebuild the clusters they touch, write them.
+
+    `also` names profiles whose clusters are rebuilt whatever their inputs (after a user's
+    `scout link` or `scout unlink`). When no linking input changed, nothing is built.
+    """
     report = LinkReport()
     stored = _stored(session)
-    sha = {pid: inputs_sha(v) for pid, v in index.views.items()}
+    by_id = {v.id: v for v in views}
+    sha = {pid: inputs_sha(v) for pid, v in by_id.items()}
 
     def same_inputs(pid: int) -> bool:
         row = stored.get(pid)
@@ -190,13 +195,17 @@ def relink(
 
     # A profile whose name, handle, links and place are as last linked needs no new links
     # (re-tagging after a taxonomy change, say); its stored link stands.
-    changed_set = {c for c in changed if c in index.views and not same_inputs(c)}
+    changed_set = {c for c in changed if c in by_id and not same_inputs(c)}
+    also = [p for p in also if p in by_id]
+    if not changed_set and not also:
+        return report  # a nightly re-crawl that changed stars, not names: the links stand
+    index = Index(views)
     rejected = rejected_pairs(session)
     members_of: dict[int, list[int]] = {}
     for pid, (cid, *_rest) in stored.items():
         members_of.setdefault(cid, []).append(pid)
     new_links = propose_all(changed_set, index)
-    affected = set(changed_set) | {p for p in also if p in index.views}
+    affected = set(changed_set) | set(also)
     for link in new_links:
         affected.update((link.a, link.b))
     # Links users made by hand are read from link_confirmations, never from old rows.
@@ -352,11 +361,16 @@ def unlink(session: Session, a: int, b: int) -> tuple[bool, LinkReport]:
                                      "created_at": utcnow()}],
            ["profile_a_id", "profile_b_id"], update=[])  # fmt: skip
     session.flush()
-    index = Index(load_views(session))
+    return together, _relink_pair(session, stored, a, b)
+
+
+def _relink_pair(
+    session: Session, stored: dict[int, tuple[int, str, float, Any]], a: int, b: int
+) -> LinkReport:
+    """Rebuild the candidates of `a` and `b` after a user said something about them."""
     cids = {stored[p][0] for p in (a, b) if p in stored}
     members = [p for p, row in stored.items() if row[0] in cids] or [a, b]
-    report = relink(session, index, members, also=(a, b))
-    return together, report
+    return relink(session, load_views(session), members, also=(a, b))
 
 
 class LinkRefused(ValueError):
@@ -399,8 +413,4 @@ def link(session: Session, a: int, b: int) -> tuple[bool, LinkReport]:
                                         "created_at": utcnow()}],
            ["profile_a_id", "profile_b_id"], update=[])  # fmt: skip
     session.flush()
-    index = Index(load_views(session))
-    cids = {stored[p][0] for p in (a, b) if p in stored}
-    members = [p for p, row in stored.items() if row[0] in cids] or [a, b]
-    report = relink(session, index, members, also=(a, b))
-    return together, report
+    return together, _relink_pair(session, stored, a, b)

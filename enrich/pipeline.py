@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from enrich import location as loc
 from enrich.forking import fork_pool
-from enrich.identity_score import Index
 from enrich.identity_store import LinkReport, load_views, relink
 from enrich.skills import KaggleFacts, RepoFacts, TagFacts, Taxonomy, get_taxonomy, tag_profile
 from storage.db import session_scope
@@ -357,8 +356,7 @@ def run_enrich(
     report.locations_cached = cache.hits
     if changed_ids:
         with session_scope(engine) as session:
-            index = Index(load_views(session))
-            report.links = relink(session, index, changed_ids)
+            report.links = relink(session, load_views(session), changed_ids)
             # Marked last, with the links: a run that dies before here is redone in full.
             _mark_enriched(session, done)
     report.seconds = time.perf_counter() - started
