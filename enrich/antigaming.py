@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from enrich.skills import RepoFacts, Taxonomy, get_taxonomy, looks_star_farmed, repo_quality
+from enrich.skills import RepoFacts, looks_star_farmed, repo_quality
+from enrich.taxonomy import Taxonomy, get_taxonomy
 
 _DAY_S = 86400.0
 

@@ -23,7 +23,8 @@ from config.settings import Settings
 from enrich import location as loc
 from enrich.forking import fork_pool
 from enrich.identity_store import LinkReport, load_views, relink
-from enrich.skills import KaggleFacts, RepoFacts, TagFacts, Taxonomy, get_taxonomy, tag_profile
+from enrich.skills import KaggleFacts, RepoFacts, TagFacts, tag_profile
+from enrich.taxonomy import Taxonomy, get_taxonomy
 from storage.db import session_scope
 from storage.models import (
     KaggleAchievement,

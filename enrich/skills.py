@@ -1,7 +1,8 @@
 """ML/MLOps skill tags with a strength and the evidence behind them.
 
-The taxonomy lives in config/skills.toml. A profile's repositories, Stack Overflow tags,
-Kaggle achievements and bio are matched against it; each matched skill gets
+The taxonomy lives in config/skills.toml (compiled by enrich.taxonomy). A profile's
+repositories, Stack Overflow tags, Kaggle achievements and bio are matched against it; each
+matched skill gets
 
 - a **strength** in 0..1: 1 - exp(-points / scale) per source, combined as independent
   evidence (1 - product of the misses). Roughly: 0.2 a mention, 0.5 real work, 0.8+ a lot of
@@ -18,74 +19,19 @@ older 0.3.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
-from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from enrich.taxonomy import Taxonomy
+from enrich.taxonomy import load_skills as load_skills  # scout doctor checks the file with it
 
-from config.data import load_data_file
-
-Category = Literal["language", "ml", "mlops", "data", "cloud-ml", "llm"]
 TIER_NAMES = ("Novice", "Contributor", "Expert", "Master", "Grandmaster", "Staff")
 MIN_STRENGTH = 0.02
 # Points at which a source alone gives strength 1 - 1/e (0.63).
 GITHUB_SCALE, SO_SCALE, KAGGLE_SCALE = 3.0, 4.0, 3.0
 BIO_STRENGTH = 0.1  # a self-description is a claim, not evidence of work
 _DAY_S = 86400.0
-
-
-class SkillDef(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    label: str = Field(min_length=1)
-    category: Category
-    topics: list[str] = []
-    languages: list[str] = []
-    keywords: list[str] = []
-    so_tags: list[str] = []
-    kaggle: list[Literal["Competitions", "Scripts", "Discussion", "Datasets"]] = []
-    bio: list[str] = []
-
-
-class StackOverflowSection(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    discovery_tags: list[str] = Field(min_length=1)
-
-
-class QualitySection(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    tutorial_names: list[str] = []
-    automated_names: list[str] = []
-
-
-class SkillsFile(BaseModel):
-    """The typed content of skills.toml."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    version: str = "1"
-    stackoverflow: StackOverflowSection
-    quality: QualitySection = QualitySection()
-    skills: dict[str, SkillDef] = Field(min_length=1)
-
-    @field_validator("skills")
-    @classmethod
-    def _ids(cls, value: dict[str, SkillDef]) -> dict[str, SkillDef]:
-        for key in value:
-            if not re.fullmatch(r"[a-z0-9][a-z0-9\-]{0,63}", key):
-                raise ValueError(f"skill id {key!r}: use lower-case letters, digits and '-'")
-        return value
-
-
-def load_skills(path: Path | None = None) -> SkillsFile:
-    """Load skills.toml (the user's copy when given, else ours)."""
-    return load_data_file("skills.toml", path, SkillsFile)
 
 
 class RepoFacts(NamedTuple):
@@ -122,73 +68,6 @@ class SkillTagResult:
     category: str
     strength: float
     evidence: dict[str, Any]
-
-
-_WORDS = re.compile(r"[a-z0-9+#]+")
-
-
-def words(text: str) -> tuple[str, ...]:
-    """Lower-case words; '-', '_', '.' and '&' separate them ("scikit-learn" -> scikit learn)."""
-    return tuple(_WORDS.findall(text.lower()))
-
-
-class Taxonomy:
-    """skills.toml compiled into lookup tables (built once, used for every profile)."""
-
-    def __init__(self, spec: SkillsFile) -> None:
-        self.spec = spec
-        self.skills = spec.skills
-        self.by_topic: dict[str, list[str]] = {}
-        self.by_language: dict[str, list[str]] = {}
-        self.by_phrase: dict[tuple[str, ...], list[str]] = {}
-        self.by_so_tag: dict[str, list[str]] = {}
-        self.by_kaggle: dict[str, list[str]] = {}
-        self.by_bio: dict[tuple[str, ...], list[str]] = {}
-        for sid, s in spec.skills.items():
-            for t in s.topics:
-                self.by_topic.setdefault(t.lower(), []).append(sid)
-            for lang in s.languages:
-                self.by_language.setdefault(lang.lower(), []).append(sid)
-            for k in s.keywords:
-                self.by_phrase.setdefault(words(k), []).append(sid)
-            for t in s.so_tags:
-                self.by_so_tag.setdefault(t.lower(), []).append(sid)
-            for c in s.kaggle:
-                self.by_kaggle.setdefault(c, []).append(sid)
-            for b in s.bio:
-                self.by_bio.setdefault(words(b), []).append(sid)
-        self.tutorial = {n.lower() for n in spec.quality.tutorial_names}
-        self.automated = {n.lower() for n in spec.quality.automated_names}
-        self.max_phrase = max((len(p) for p in [*self.by_phrase, *self.by_bio]), default=1)
-        self.text_skills = lru_cache(maxsize=200_000)(self._text_skills)
-
-    def _scan(self, text: str, table: dict[tuple[str, ...], list[str]]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        ws = words(text)
-        for i in range(len(ws)):
-            for n in range(1, min(self.max_phrase, len(ws) - i) + 1):
-                hit = table.get(ws[i : i + n])
-                if hit:
-                    for sid in hit:
-                        found.setdefault(sid, " ".join(ws[i : i + n]))
-        return found
-
-    def _text_skills(self, text: str) -> tuple[str, ...]:
-        return tuple(self._scan(text, self.by_phrase))
-
-    def bio_skills(self, bio: str) -> dict[str, str]:
-        """skill id -> the words of the bio that mention it."""
-        return self._scan(bio[:2000], self.by_bio)
-
-
-@lru_cache(maxsize=4)
-def _taxonomy_for(path: Path | None) -> Taxonomy:
-    return Taxonomy(load_skills(path))
-
-
-def get_taxonomy(path: Path | None = None) -> Taxonomy:
-    """The compiled taxonomy of skills.toml (cached per path)."""
-    return _taxonomy_for(path)
 
 
 # ---- GitHub ------------------------------------------------------------------------------

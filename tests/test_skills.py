@@ -8,15 +8,8 @@ import pytest
 
 from config.errors import ConfigError
 from enrich.antigaming import antigaming_signals
-from enrich.skills import (
-    KaggleFacts,
-    RepoFacts,
-    TagFacts,
-    describe_evidence,
-    get_taxonomy,
-    load_skills,
-    tag_profile,
-)
+from enrich.skills import KaggleFacts, RepoFacts, TagFacts, describe_evidence, tag_profile
+from enrich.taxonomy import get_taxonomy, load_skills
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
