@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     jobs_file: Path | None = Field(None, description="Scheduled crawl jobs (TOML).")
 
     include_contacts: bool = Field(False, description="Put public email/website in exports.")
+    identity_threshold: float = Field(
+        0.85,
+        ge=0.5,
+        le=0.99,
+        description="Posterior a fuzzy identity link needs from both sides: lower links more "
+        "people and more namesakes (README, 'Who is who').",
+    )
     retention_days: int = Field(365, ge=1, description="Default for `scout purge`.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = Field(False, description="Structured JSON logs.")

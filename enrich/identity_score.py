@@ -48,7 +48,7 @@ MLOPS_CATEGORIES = ("mlops", "cloud-ml")
 NO_MLOPS_SOURCES = {"kaggle"}
 # The weight of "this person has no account there (or we did not crawl it)".
 W_NONE = 1.0
-# A fuzzy link needs this posterior from both sides.
+# A fuzzy link needs this posterior from both sides (the identity_threshold setting).
 THRESHOLD = 0.85
 _FROM_NAME = {"name": W_HANDLE_FROM_NAME, "first": W_HANDLE_FIRST_NAME}
 
@@ -79,7 +79,8 @@ def features(v: IdentityView) -> Features:
 class Index:
     """Every profile by id, explicit key, handle and name: built once per run."""
 
-    def __init__(self, views: Iterable[IdentityView]) -> None:
+    def __init__(self, views: Iterable[IdentityView], threshold: float = THRESHOLD) -> None:
+        self.threshold = threshold  # the posterior a fuzzy link needs from both sides
         self.views: dict[int, IdentityView] = {}
         self.by_key: dict[tuple[str, str], int] = {}
         self.by_handle: dict[tuple[str, str], list[int]] = {}
@@ -308,7 +309,8 @@ def ranked(v: IdentityView, source: str, index: Index) -> list[tuple[float, int,
 
 
 def best_match(v: IdentityView, source: str, index: Index) -> tuple[float, int, list[str]] | None:
-    """The best match on `source` with its posterior probability, if that reaches THRESHOLD.
+    """The best match on `source` with its posterior probability, if that reaches the index's
+    threshold (THRESHOLD unless the identity_threshold setting says otherwise).
 
     The posterior weighs the best candidate against every other candidate and against "no
     account there" (W_NONE): two equally good namesakes both stay below it.
@@ -322,7 +324,7 @@ def best_match(v: IdentityView, source: str, index: Index) -> tuple[float, int, 
         top = candidates[0][0]
         total = math.exp(W_NONE - top) + sum(math.exp(s - top) for s, _, _ in candidates)
         posterior = 1.0 / total
-        if posterior >= THRESHOLD:
+        if posterior >= index.threshold:
             found = (round(posterior, 3), candidates[0][1], candidates[0][2])
     index.best_cache[key] = found
     return found

@@ -28,7 +28,7 @@ from enrich.identity import (
     display_name,
     propose_all,
 )
-from enrich.identity_score import ML_CATEGORIES, MLOPS_CATEGORIES, Index
+from enrich.identity_score import ML_CATEGORIES, MLOPS_CATEGORIES, THRESHOLD, Index
 from enrich.identity_view import SOURCES, IdentityView, Link
 from enrich.textfold import fold
 from storage.models import (
@@ -121,9 +121,14 @@ def city_of(evidence: Any) -> str | None:
     return fold(m.group(2) or m.group(1)) or None
 
 
-def inputs_sha(view: IdentityView) -> str:
+def rules_key(threshold: float = THRESHOLD) -> str:
+    """Which linking rules are in force: the rules' version and the threshold setting."""
+    return f"{IDENTITY_VERSION}@{threshold:g}"
+
+
+def inputs_sha(view: IdentityView, threshold: float = THRESHOLD) -> str:
     """What linking read of a profile (and which rules): unchanged means nothing to redo."""
-    parts = (IDENTITY_VERSION, view.source, view.external_id, view.handle, view.name,
+    parts = (rules_key(threshold), view.source, view.external_id, view.handle, view.name,
              view.website, view.bio, list(view.links), view.country, view.place,
              round(view.ml, 1), round(view.mlops, 1))  # fmt: skip
     return hashlib.sha1(orjson.dumps(parts), usedforsecurity=False).hexdigest()[:16]
@@ -178,6 +183,7 @@ def relink(
     views: Sequence[IdentityView],
     changed: Iterable[int],
     also: Iterable[int] = (),
+    threshold: float = THRESHOLD,
 ) -> LinkReport:
     """Link changed profiles against all, rebuild the clusters they touch, write them.
 
@@ -187,7 +193,7 @@ def relink(
     report = LinkReport()
     stored = _stored(session)
     by_id = {v.id: v for v in views}
-    sha = {pid: inputs_sha(v) for pid, v in by_id.items()}
+    sha = {pid: inputs_sha(v, threshold) for pid, v in by_id.items()}
 
     def same_inputs(pid: int) -> bool:
         row = stored.get(pid)
@@ -199,7 +205,7 @@ def relink(
     also = [p for p in also if p in by_id]
     if not changed_set and not also:
         return report  # a nightly re-crawl that changed stars, not names: the links stand
-    index = Index(views)
+    index = Index(views, threshold)
     rejected = rejected_pairs(session)
     members_of: dict[int, list[int]] = {}
     for pid, (cid, *_rest) in stored.items():
@@ -342,7 +348,9 @@ def find_profile(session: Session, ref: str) -> int | None:
     return found
 
 
-def unlink(session: Session, a: int, b: int) -> tuple[bool, LinkReport]:
+def unlink(
+    session: Session, a: int, b: int, threshold: float = THRESHOLD
+) -> tuple[bool, LinkReport]:
     """Reject the link between two profiles for good and split them apart now.
 
     Returns (were they in one candidate, what relinking did).
@@ -361,23 +369,27 @@ def unlink(session: Session, a: int, b: int) -> tuple[bool, LinkReport]:
                                      "created_at": utcnow()}],
            ["profile_a_id", "profile_b_id"], update=[])  # fmt: skip
     session.flush()
-    return together, _relink_pair(session, stored, a, b)
+    return together, _relink_pair(session, stored, a, b, threshold)
 
 
 def _relink_pair(
-    session: Session, stored: dict[int, tuple[int, str, float, Any]], a: int, b: int
+    session: Session,
+    stored: dict[int, tuple[int, str, float, Any]],
+    a: int,
+    b: int,
+    threshold: float,
 ) -> LinkReport:
     """Rebuild the candidates of `a` and `b` after a user said something about them."""
     cids = {stored[p][0] for p in (a, b) if p in stored}
     members = [p for p, row in stored.items() if row[0] in cids] or [a, b]
-    return relink(session, load_views(session), members, also=(a, b))
+    return relink(session, load_views(session), members, also=(a, b), threshold=threshold)
 
 
 class LinkRefused(ValueError):
     """`scout link` cannot make this link; the message says why."""
 
 
-def link(session: Session, a: int, b: int) -> tuple[bool, LinkReport]:
+def link(session: Session, a: int, b: int, threshold: float = THRESHOLD) -> tuple[bool, LinkReport]:
     """Make a link by hand: the two profiles are one person from now on, whatever the rules
     say, until `scout unlink` undoes it. Returns (were they together already, what relinking
     did). Refuses two profiles of one platform, and a profile already linked by hand to
@@ -413,4 +425,4 @@ def link(session: Session, a: int, b: int) -> tuple[bool, LinkReport]:
                                         "created_at": utcnow()}],
            ["profile_a_id", "profile_b_id"], update=[])  # fmt: skip
     session.flush()
-    return together, _relink_pair(session, stored, a, b)
+    return together, _relink_pair(session, stored, a, b, threshold)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from enrich import location as loc
 from enrich.forking import fork_pool
-from enrich.identity_store import LinkReport, load_views, relink
+from enrich.identity_store import LinkReport, load_views, relink, rules_key
 from enrich.skills import KaggleFacts, RepoFacts, TagFacts, tag_profile
 from enrich.taxonomy import Taxonomy, get_taxonomy
 from storage.db import session_scope
@@ -35,6 +35,7 @@ from storage.models import (
     SkillTag,
     SOTagStat,
 )
+from storage.state import get_cursor, set_cursor
 from storage.upsert import upsert
 
 RESOLVER_VERSION = "1"
@@ -52,12 +53,20 @@ class EnrichReport:
     locations_cached: int = 0  # of which already resolved in an earlier run
     skill_tags: int = 0
     links: LinkReport = field(default_factory=LinkReport)
+    relinked_all: bool = False  # the identity rules changed, so every profile was relinked
     seconds: float = 0.0
 
     def summary(self) -> str:
-        if not self.enriched:
-            return f"nothing to enrich: {self.skipped:,} profiles unchanged since the last run"
         links = self.links
+        if not self.enriched and not self.relinked_all:
+            return f"nothing to enrich: {self.skipped:,} profiles unchanged since the last run"
+        if not self.enriched:
+            return (
+                f"no profile changed, but the identity rules did: relinked every profile; "
+                f"{links.explicit + links.fuzzy + links.manual:,} links changed, "
+                f"{links.candidates_created:,} new candidates, "
+                f"{links.candidates_removed:,} merged away ({self.seconds:.1f}s)"
+            )
         return (
             f"enriched {self.enriched:,} profiles, skipped {self.skipped:,} unchanged; "
             f"{self.locations:,} locations resolved ({self.locations_cached:,} cached); "
@@ -355,10 +364,21 @@ def run_enrich(
             pool.join()
     report.locations = cache.hits + cache.misses
     report.locations_cached = cache.hits
-    if changed_ids:
-        with session_scope(engine) as session:
-            report.links = relink(session, load_views(session), changed_ids)
-            # Marked last, with the links: a run that dies before here is redone in full.
-            _mark_enriched(session, done)
+    threshold = settings.identity_threshold
+    with session_scope(engine) as session:
+        # New linking rules (a release, or the identity_threshold setting) relink everyone once.
+        # A database linked before the rules were recorded counts as linked by other rules.
+        held = get_cursor(session, "enrich", "identity_rules")
+        rules = held.get("rules") if isinstance(held, dict) else None
+        rules_changed = total > 0 and rules != rules_key(threshold)
+        if changed_ids or rules_changed:
+            views = load_views(session)
+            relink_ids = [v.id for v in views] if rules_changed else changed_ids
+            report.links = relink(session, views, relink_ids, threshold=threshold)
+            report.relinked_all = rules_changed
+        if rules_changed:
+            set_cursor(session, "enrich", "identity_rules", "", {"rules": rules_key(threshold)})
+        # Marked last, with the links: a run that dies before here is redone in full.
+        _mark_enriched(session, done)
     report.seconds = time.perf_counter() - started
     return report

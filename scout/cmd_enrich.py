@@ -45,7 +45,8 @@ def unlink(
     Example:
       scout unlink github:octocat stackoverflow:12345
     """
-    engine = get_state().engine()
+    state = get_state()
+    engine, threshold = state.engine(), state.settings.identity_threshold
     with session_scope(engine) as session:
         a = find_profile(session, profile_a)
         b = find_profile(session, profile_b)
@@ -55,7 +56,7 @@ def unlink(
         assert a is not None and b is not None
         if a == b:
             raise ScoutError("both arguments name the same profile")
-        together, _report = unlink_profiles(session, a, b)
+        together, _report = unlink_profiles(session, a, b, threshold)
         rows = {
             r.profile_id: r
             for r in session.query(CandidateProfile).filter(CandidateProfile.profile_id.in_([a, b]))
@@ -87,7 +88,8 @@ def link(
     Example:
       scout link github:octocat kaggle:octocat
     """
-    engine = get_state().engine()
+    state = get_state()
+    engine, threshold = state.engine(), state.settings.identity_threshold
     with session_scope(engine) as session:
         a = find_profile(session, profile_a)
         b = find_profile(session, profile_b)
@@ -98,7 +100,7 @@ def link(
         if a == b:
             raise ScoutError("both arguments name the same profile")
         try:
-            together, _report = link_profiles(session, a, b)
+            together, _report = link_profiles(session, a, b, threshold)
         except LinkRefused as exc:
             raise ScoutError(f"cannot link {profile_a} and {profile_b}: {exc}") from exc
         rows = {

@@ -343,3 +343,26 @@ def test_a_link_made_by_hand_stays_until_unlinked(tmp_path):
     assert together and candidate_of()["5"] != candidate_of()["2"]
     run_enrich(engine, Settings(), now=T0, force=True)
     assert candidate_of()["5"] != candidate_of()["2"]
+
+
+def test_the_threshold_setting_trades_precision_for_recall_and_relinks_everyone(tmp_path):
+    # One Anna Nowak on each site, nothing else in common: posterior ~0.83.
+    items = [
+        ProfileItem("github", "1", T0, handle="anowak", name="Anna Nowak"),
+        ProfileItem("kaggle", "5", T0, handle="annan", name="Anna Nowak"),
+    ]
+    engine = _db(tmp_path, items)
+
+    def together() -> bool:
+        with session_scope(engine) as s:
+            return s.scalar(select(func.count()).select_from(Candidate)) == 1
+
+    run_enrich(engine, Settings(), now=T0)
+    assert not together()
+    looser = run_enrich(engine, Settings(identity_threshold=0.8), now=T0)
+    assert together() and looser.relinked_all and looser.enriched == 0
+    assert "identity rules did: relinked every profile" in looser.summary()
+    again = run_enrich(engine, Settings(identity_threshold=0.8), now=T0)
+    assert again.summary().startswith("nothing to enrich")
+    run_enrich(engine, Settings(), now=T0)
+    assert not together()

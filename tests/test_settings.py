@@ -86,3 +86,11 @@ def test_graphql_url_for_github_and_enterprise():
     assert gh.github_graphql_url == "https://api.github.com/graphql"
     ghes = load_settings(environ={"SCOUT_GITHUB_API_URL": "https://git.corp/api/v3/"}).settings
     assert ghes.github_graphql_url == "https://git.corp/api/graphql"
+
+
+def test_identity_threshold_is_a_probability_a_link_can_reach(tmp_path):
+    cfg = write(tmp_path, "identity_threshold = 0.7\n")
+    assert load_settings(cfg, environ={}).settings.identity_threshold == 0.7
+    for bad in ("0.2", "1.5"):  # below 0.5 a namesake would win as often as not
+        with pytest.raises(ConfigError, match=r"scout\.toml: identity_threshold"):
+            load_settings(write(tmp_path, f"identity_threshold = {bad}\n"), environ={})
