@@ -29,7 +29,7 @@ from enrich.identity import (
     propose_all,
 )
 from enrich.identity_score import ML_CATEGORIES, MLOPS_CATEGORIES, THRESHOLD, Index
-from enrich.identity_view import SOURCES, IdentityView, Link
+from enrich.identity_view import IdentityView, Link
 from enrich.textfold import fold
 from storage.models import (
     Candidate,
@@ -155,7 +155,8 @@ def manual_links(session: Session) -> list[Link]:
     ]  # fmt: skip
 
 
-def _stored(session: Session) -> dict[int, tuple[int, str, float, Any]]:
+def stored_links(session: Session) -> dict[int, tuple[int, str, float, Any]]:
+    """Each profile's stored link: (candidate id, method, confidence, evidence)."""
     rows: Any = session.execute(
         select(
             CandidateProfile.profile_id,
@@ -191,7 +192,7 @@ def relink(
     `scout link` or `scout unlink`). When no linking input changed, nothing is built.
     """
     report = LinkReport()
-    stored = _stored(session)
+    stored = stored_links(session)
     by_id = {v.id: v for v in views}
     sha = {pid: inputs_sha(v, threshold) for pid, v in by_id.items()}
 
@@ -325,104 +326,3 @@ def _write(
         session.execute(delete(CandidateProfile).where(CandidateProfile.candidate_id.in_(chunk)))
         session.execute(delete(Candidate).where(Candidate.id.in_(chunk)))
     report.candidates_removed += len(gone_list)
-
-
-def find_profile(session: Session, ref: str) -> int | None:
-    """A profile by row id, 'source:handle' or 'source:external_id'."""
-    if ref.isdigit():
-        return session.scalar(select(Profile.id).where(Profile.id == int(ref)))
-    source, _, key = ref.partition(":")
-    source = {"so": "stackoverflow", "gh": "github"}.get(source.lower(), source.lower())
-    if source not in SOURCES or not key:
-        return None
-    found = session.scalar(
-        select(Profile.id).where(Profile.source == source, Profile.external_id == key)
-    )
-    if found is None:
-        found = session.scalar(
-            select(Profile.id)
-            .where(Profile.source == source, func.lower(Profile.handle) == key.lower())
-            .order_by(Profile.id)
-            .limit(1)
-        )
-    return found
-
-
-def unlink(
-    session: Session, a: int, b: int, threshold: float = THRESHOLD
-) -> tuple[bool, LinkReport]:
-    """Reject the link between two profiles for good and split them apart now.
-
-    Returns (were they in one candidate, what relinking did).
-    """
-    first, second = sorted((a, b))
-    together = False
-    stored = _stored(session)
-    if a in stored and b in stored:
-        together = stored[a][0] == stored[b][0]
-    session.execute(
-        delete(LinkConfirmation).where(
-            LinkConfirmation.profile_a_id == first, LinkConfirmation.profile_b_id == second
-        )
-    )
-    upsert(session, LinkRejection, [{"profile_a_id": first, "profile_b_id": second,
-                                     "created_at": utcnow()}],
-           ["profile_a_id", "profile_b_id"], update=[])  # fmt: skip
-    session.flush()
-    return together, _relink_pair(session, stored, a, b, threshold)
-
-
-def _relink_pair(
-    session: Session,
-    stored: dict[int, tuple[int, str, float, Any]],
-    a: int,
-    b: int,
-    threshold: float,
-) -> LinkReport:
-    """Rebuild the candidates of `a` and `b` after a user said something about them."""
-    cids = {stored[p][0] for p in (a, b) if p in stored}
-    members = [p for p, row in stored.items() if row[0] in cids] or [a, b]
-    return relink(session, load_views(session), members, also=(a, b), threshold=threshold)
-
-
-class LinkRefused(ValueError):
-    """`scout link` cannot make this link; the message says why."""
-
-
-def link(session: Session, a: int, b: int, threshold: float = THRESHOLD) -> tuple[bool, LinkReport]:
-    """Make a link by hand: the two profiles are one person from now on, whatever the rules
-    say, until `scout unlink` undoes it. Returns (were they together already, what relinking
-    did). Refuses two profiles of one platform, and a profile already linked by hand to
-    another profile of the other's platform (a person has one account per site here)."""
-    first, second = sorted((a, b))
-    sources = dict(
-        session.execute(select(Profile.id, Profile.source).where(Profile.id.in_((a, b)))).all()
-    )
-    if sources[a] == sources[b]:
-        raise LinkRefused(
-            f"both profiles are on {SOURCES.get(sources[a], sources[a])}: a candidate holds one "
-            "profile per platform"
-        )
-    for me, other in ((a, b), (b, a)):
-        for held in manual_links(session):
-            if me in (held.a, held.b) and other not in (held.a, held.b):
-                partner = held.b if held.a == me else held.a
-                partner_source = session.scalar(select(Profile.source).where(Profile.id == partner))
-                if partner_source == sources[other]:
-                    raise LinkRefused(
-                        f"profile {me} is already linked by hand to profile {partner} on "
-                        f"{SOURCES.get(partner_source, partner_source)}: "
-                        f"`scout unlink {me} {partner}` first"
-                    )
-    stored = _stored(session)
-    together = a in stored and b in stored and stored[a][0] == stored[b][0]
-    session.execute(
-        delete(LinkRejection).where(
-            LinkRejection.profile_a_id == first, LinkRejection.profile_b_id == second
-        )
-    )
-    upsert(session, LinkConfirmation, [{"profile_a_id": first, "profile_b_id": second,
-                                        "created_at": utcnow()}],
-           ["profile_a_id", "profile_b_id"], update=[])  # fmt: skip
-    session.flush()
-    return together, _relink_pair(session, stored, a, b, threshold)

@@ -6,9 +6,9 @@ import typer
 
 from config.errors import ScoutError
 from enrich.identity import describe_link
-from enrich.identity_store import LinkRefused, find_profile
-from enrich.identity_store import link as link_profiles
-from enrich.identity_store import unlink as unlink_profiles
+from enrich.identity_user import LinkRefused, find_profile
+from enrich.identity_user import link as link_profiles
+from enrich.identity_user import unlink as unlink_profiles
 from enrich.pipeline import run_enrich
 from scout.app import app, console, get_state
 from storage.db import session_scope

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from config.settings import Settings
 from enrich.identity import describe_link, propose
 from enrich.identity_score import Index
-from enrich.identity_store import unlink
+from enrich.identity_user import unlink
 from enrich.identity_view import IdentityView
 from enrich.pipeline import run_enrich
 from storage.db import open_database, session_scope
@@ -295,7 +295,7 @@ def test_ml_work_is_read_from_the_skill_tags(tmp_path):
 
 
 def test_a_link_made_by_hand_stays_until_unlinked(tmp_path):
-    from enrich.identity_store import LinkRefused, link
+    from enrich.identity_user import LinkRefused, link
 
     # Two Anna Nowaks on GitHub: the rules cannot tell which one owns the Kaggle account.
     items = [

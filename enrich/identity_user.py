@@ -1,0 +1,99 @@
+"""What users say about links: `scout link` (one person) and `scout unlink` (two people).
+
+Both are stored (link_confirmations, link_rejections) so every later run respects them, and
+both rebuild the candidates of the two profiles at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from enrich.identity_score import THRESHOLD
+from enrich.identity_store import LinkReport, load_views, manual_links, relink, stored_links
+from enrich.identity_view import SOURCES
+from storage.models import LinkConfirmation, LinkRejection, Profile, utcnow
+from storage.upsert import upsert
+
+
+def find_profile(session: Session, ref: str) -> int | None:
+    """A profile by row id, 'source:handle' or 'source:external_id'."""
+    if ref.isdigit():
+        return session.scalar(select(Profile.id).where(Profile.id == int(ref)))
+    source, _, key = ref.partition(":")
+    source = {"so": "stackoverflow", "gh": "github"}.get(source.lower(), source.lower())
+    if source not in SOURCES or not key:
+        return None
+    found = session.scalar(
+        select(Profile.id).where(Profile.source == source, Profile.external_id == key)
+    )
+    if found is None:
+        found = session.scalar(
+            select(Profile.id)
+            .where(Profile.source == source, func.lower(Profile.handle) == key.lower())
+            .order_by(Profile.id)
+            .limit(1)
+        )
+    return found
+
+
+def unlink(
+    session: Session, a: int, b: int, threshold: float = THRESHOLD
+) -> tuple[bool, LinkReport]:
+    """Reject the link between two profiles for good and split them apart now.
+
+    Returns (were they in one candidate, what relinking did).
+    """
+    return _decide(session, a, b, LinkRejection, LinkConfirmation, threshold)
+
+
+def _decide(
+    session: Session, a: int, b: int, keep: Any, drop: Any, threshold: float
+) -> tuple[bool, LinkReport]:
+    """Store a user's word on two profiles in `keep` (taking back the opposite one in `drop`)
+    and rebuild their candidates. Returns (were they together before, what relinking did)."""
+    first, second = sorted((a, b))
+    stored = stored_links(session)
+    together = a in stored and b in stored and stored[a][0] == stored[b][0]
+    session.execute(delete(drop).where(drop.profile_a_id == first, drop.profile_b_id == second))
+    upsert(session, keep, [{"profile_a_id": first, "profile_b_id": second,
+                            "created_at": utcnow()}],
+           ["profile_a_id", "profile_b_id"], update=[])  # fmt: skip
+    session.flush()
+    cids = {stored[p][0] for p in (a, b) if p in stored}
+    members = [p for p, row in stored.items() if row[0] in cids] or [a, b]
+    report = relink(session, load_views(session), members, also=(a, b), threshold=threshold)
+    return together, report
+
+
+class LinkRefused(ValueError):
+    """`scout link` cannot make this link; the message says why."""
+
+
+def link(session: Session, a: int, b: int, threshold: float = THRESHOLD) -> tuple[bool, LinkReport]:
+    """Make a link by hand: the two profiles are one person from now on, whatever the rules
+    say, until `scout unlink` undoes it. Returns (were they together already, what relinking
+    did). Refuses two profiles of one platform, and a profile already linked by hand to
+    another profile of the other's platform (a person has one account per site here)."""
+    sources = dict(
+        session.execute(select(Profile.id, Profile.source).where(Profile.id.in_((a, b)))).all()
+    )
+    if sources[a] == sources[b]:
+        raise LinkRefused(
+            f"both profiles are on {SOURCES.get(sources[a], sources[a])}: a candidate holds one "
+            "profile per platform"
+        )
+    for me, other in ((a, b), (b, a)):
+        for held in manual_links(session):
+            if me in (held.a, held.b) and other not in (held.a, held.b):
+                partner = held.b if held.a == me else held.a
+                partner_source = session.scalar(select(Profile.source).where(Profile.id == partner))
+                if partner_source == sources[other]:
+                    raise LinkRefused(
+                        f"profile {me} is already linked by hand to profile {partner} on "
+                        f"{SOURCES.get(partner_source, partner_source)}: "
+                        f"`scout unlink {me} {partner}` first"
+                    )
+    return _decide(session, a, b, LinkConfirmation, LinkRejection, threshold)
