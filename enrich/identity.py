@@ -196,8 +196,14 @@ def describe_link(evidence: dict[str, Any] | None) -> str:
         return "no evidence recorded"
     if evidence.get("text"):
         return str(evidence["text"])
-    rules = evidence.get("rules") or []
-    return "; ".join(str(r) for r in rules) or "no evidence recorded"
+    return describe_rules(evidence)
+
+
+def describe_rules(evidence: dict[str, Any]) -> str:
+    """The rules that made a link, in words, without who it links to."""
+    rules = evidence.get("rules")
+    texts = [str(r) for r in rules] if isinstance(rules, list) else []
+    return "; ".join(texts) or "no evidence recorded"
 
 
 def display_name(views: Sequence[IdentityView]) -> str | None:

@@ -55,6 +55,10 @@ class LinkReport:
     candidates_created: int = 0
     candidates_removed: int = 0
 
+    @property
+    def total(self) -> int:
+        return self.explicit + self.fuzzy + self.manual
+
 
 def load_views(session: Session) -> list[IdentityView]:
     """Every profile as identity linking sees it, with its resolved country."""
@@ -185,6 +189,7 @@ def relink(
     changed: Iterable[int],
     also: Iterable[int] = (),
     threshold: float = THRESHOLD,
+    stored: dict[int, tuple[int, str, float, Any]] | None = None,
 ) -> LinkReport:
     """Link changed profiles against all, rebuild the clusters they touch, write them.
 
@@ -192,7 +197,8 @@ def relink(
     `scout link` or `scout unlink`). When no linking input changed, nothing is built.
     """
     report = LinkReport()
-    stored = stored_links(session)
+    if stored is None:  # a caller that read them already passes them
+        stored = stored_links(session)
     by_id = {v.id: v for v in views}
     sha = {pid: inputs_sha(v, threshold) for pid, v in by_id.items()}
 
@@ -216,7 +222,7 @@ def relink(
     for link in new_links:
         affected.update((link.a, link.b))
     # Links users made by hand are read from link_confirmations, never from old rows.
-    manual = [lk for lk in manual_links(session) if lk.a in index.views and lk.b in index.views]
+    manual = [lk for lk in manual_links(session) if lk.a in by_id and lk.b in by_id]
     for link in manual:
         if link.a in affected or link.b in affected:
             affected.update((link.a, link.b))

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from enrich.identity_score import THRESHOLD
-from enrich.identity_store import LinkReport, load_views, manual_links, relink, stored_links
+from enrich.identity_store import LinkReport, load_views, relink, stored_links
 from enrich.identity_view import SOURCES
 from storage.models import LinkConfirmation, LinkRejection, Profile, utcnow
 from storage.upsert import upsert
@@ -64,7 +64,9 @@ def _decide(
     session.flush()
     cids = {stored[p][0] for p in (a, b) if p in stored}
     members = [p for p, row in stored.items() if row[0] in cids] or [a, b]
-    report = relink(session, load_views(session), members, also=(a, b), threshold=threshold)
+    report = relink(
+        session, load_views(session), members, also=(a, b), threshold=threshold, stored=stored
+    )
     return together, report
 
 
@@ -85,15 +87,25 @@ def link(session: Session, a: int, b: int, threshold: float = THRESHOLD) -> tupl
             f"both profiles are on {SOURCES.get(sources[a], sources[a])}: a candidate holds one "
             "profile per platform"
         )
-    for me, other in ((a, b), (b, a)):
-        for held in manual_links(session):
-            if me in (held.a, held.b) and other not in (held.a, held.b):
-                partner = held.b if held.a == me else held.a
-                partner_source = session.scalar(select(Profile.source).where(Profile.id == partner))
-                if partner_source == sources[other]:
-                    raise LinkRefused(
-                        f"profile {me} is already linked by hand to profile {partner} on "
-                        f"{SOURCES.get(partner_source, partner_source)}: "
-                        f"`scout unlink {me} {partner}` first"
-                    )
+    # A person has one account per site: neither may already be linked by hand to another
+    # profile on the other's site.
+    pair = (a, b)
+    held = session.execute(
+        select(LinkConfirmation.profile_a_id, LinkConfirmation.profile_b_id).where(
+            or_(LinkConfirmation.profile_a_id.in_(pair), LinkConfirmation.profile_b_id.in_(pair))
+        )
+    ).all()
+    partners = [(me, them) for x, y in held for me, them in ((x, y), (y, x))
+                if me in pair and them not in pair]  # fmt: skip
+    sources.update(
+        session.execute(
+            select(Profile.id, Profile.source).where(Profile.id.in_([p for _, p in partners]))
+        ).all()
+    )
+    for me, them in partners:
+        if sources[them] == sources[b if me == a else a]:
+            raise LinkRefused(
+                f"profile {me} is already linked by hand to profile {them} on "
+                f"{SOURCES.get(sources[them], sources[them])}: `scout unlink {me} {them}` first"
+            )
     return _decide(session, a, b, LinkConfirmation, LinkRejection, threshold)

@@ -16,19 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (
-    Engine,
-    String,
-    TypeDecorator,
-    bindparam,
-    delete,
-    func,
-    or_,
-    select,
-    true,
-    type_coerce,
-    update,
-)
+from sqlalchemy import Engine, bindparam, delete, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
@@ -51,13 +39,6 @@ from storage.state import get_cursor, set_cursor
 from storage.upsert import upsert
 
 RESOLVER_VERSION = "1"
-
-
-class _RawTime(TypeDecorator[Any]):
-    """A timestamp column read without result processing (see `_utc`)."""
-
-    impl = String
-    cache_ok = True
 
 
 CHUNK = 2000
@@ -84,7 +65,7 @@ class EnrichReport:
         if not self.enriched:
             return (
                 f"no profile changed, but the identity rules did: relinked every profile; "
-                f"{links.explicit + links.fuzzy + links.manual:,} links changed, "
+                f"{links.total:,} links changed, "
                 f"{links.candidates_created:,} new candidates, "
                 f"{links.candidates_removed:,} merged away ({self.seconds:.1f}s)"
             )
@@ -92,7 +73,7 @@ class EnrichReport:
             f"enriched {self.enriched:,} profiles, skipped {self.skipped:,} unchanged; "
             f"{self.locations:,} locations resolved ({self.locations_cached:,} cached); "
             f"{self.skill_tags:,} skill tags; "
-            f"{links.explicit + links.fuzzy + links.manual:,} links "
+            f"{links.total:,} links "
             f"({links.explicit:,} explicit, {links.fuzzy:,} fuzzy"
             + (f", {links.manual:,} by hand" if links.manual else "")
             + "); "
@@ -169,13 +150,10 @@ class LocationCache:
             upsert(session, Location, new_rows, ["text"])
 
 
-# Timestamps are read as the database gives them and parsed by `_utc`: SQLAlchemy's SQLite
-# DATETIME processor (a regex per value) plus our time-zone decorator were a third of the
-# time taggers spent reading repositories.
 _REPO_COLS = (
     Repository.name, Repository.description, Repository.language, Repository.topics,
-    Repository.stars, Repository.forks, Repository.is_fork,
-    type_coerce(Repository.created_at, _RawTime()), type_coerce(Repository.pushed_at, _RawTime()),
+    Repository.stars, Repository.forks, Repository.is_fork, Repository.created_at,
+    Repository.pushed_at,
 )  # fmt: skip
 _TAG_COLS = (
     SOTagStat.tag, SOTagStat.answer_count, SOTagStat.answer_score, SOTagStat.question_count,
@@ -185,18 +163,6 @@ _KAGGLE_COLS = (
     KaggleAchievement.category, KaggleAchievement.tier, KaggleAchievement.gold,
     KaggleAchievement.silver, KaggleAchievement.bronze,
 )  # fmt: skip
-
-
-def _utc(value: Any) -> datetime | None:
-    """A stored timestamp as an aware UTC datetime (SQLite gives naive UTC text)."""
-    if value is None or isinstance(value, datetime):
-        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-
-def _repo_facts(name: Any, desc: Any, lang: Any, topics: Any, stars: Any, forks: Any,
-                fork: Any, created: Any, pushed: Any) -> RepoFacts:  # fmt: skip
-    return RepoFacts(name, desc, lang, topics, stars, forks, fork, _utc(created), _utc(pushed))
 
 
 def _grouped(
@@ -217,7 +183,7 @@ def _grouped(
 
 def _children(session: Session, ids: Sequence[int]) -> tuple[dict[int, list[Any]], ...]:
     return (
-        _grouped(session, Repository.profile_id, _REPO_COLS, ids, _repo_facts),
+        _grouped(session, Repository.profile_id, _REPO_COLS, ids, RepoFacts),
         _grouped(session, SOTagStat.profile_id, _TAG_COLS, ids, TagFacts),
         _grouped(session, KaggleAchievement.profile_id, _KAGGLE_COLS, ids, KaggleFacts),
     )

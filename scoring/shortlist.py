@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from enrich.identity import describe_link
+from enrich.identity import describe_rules
 from enrich.identity_view import SOURCES
 from scoring.features import Matcher, rows
 from scoring.ranking import RankingConfig
@@ -334,8 +334,7 @@ def _link_words(session: Session, ids: list[int]) -> dict[int, str]:
             continue  # each link once, though both its ends hold it
         seen.add(key)
         me = f"{SOURCES.get(source, source)} '{handle or ext}'"
-        rules = ev.get("rules")
-        why = "; ".join(map(str, rules)) if isinstance(rules, list) and rules else describe_link(ev)
+        why = describe_rules(ev)
         found[cid].append(f"{me} = {ev.get('with', '?')} ({method} {confidence:.2f}): {why}")
     return {cid: " | ".join(texts) for cid, texts in found.items()}
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import typer
+from sqlalchemy.orm import Session
 
 from config.errors import ScoutError
 from enrich.identity import describe_link
+from enrich.identity_store import LinkReport
 from enrich.identity_user import LinkRefused, find_profile
 from enrich.identity_user import link as link_profiles
 from enrich.identity_user import unlink as unlink_profiles
@@ -45,31 +49,14 @@ def unlink(
     Example:
       scout unlink github:octocat stackoverflow:12345
     """
-    state = get_state()
-    engine, threshold = state.engine(), state.settings.identity_threshold
-    with session_scope(engine) as session:
-        a = find_profile(session, profile_a)
-        b = find_profile(session, profile_b)
-        for ref, found in ((profile_a, a), (profile_b, b)):
-            if found is None:
-                raise ScoutError(f"no profile {ref!r} (use an id or source:handle)")
-        assert a is not None and b is not None
-        if a == b:
-            raise ScoutError("both arguments name the same profile")
-        together, _report = unlink_profiles(session, a, b, threshold)
-        rows = {
-            r.profile_id: r
-            for r in session.query(CandidateProfile).filter(CandidateProfile.profile_id.in_([a, b]))
-        }
+    together, where = _tell(profile_a, profile_b, unlink_profiles)
     out = console()
     if together:
         out.print(f"Unlinked {profile_a} and {profile_b}; they will not be linked again.")
     else:
         out.print(f"{profile_a} and {profile_b} were not linked; they never will be.")
-    for ref, pid in ((profile_a, a), (profile_b, b)):
-        row = rows.get(pid)
-        if row is not None:
-            out.print(f"  {ref}: candidate {row.candidate_id} ({describe_link(row.evidence)})")
+    for line in where:
+        out.print(line)
 
 
 @app.command()
@@ -88,31 +75,46 @@ def link(
     Example:
       scout link github:octocat kaggle:octocat
     """
-    state = get_state()
-    engine, threshold = state.engine(), state.settings.identity_threshold
-    with session_scope(engine) as session:
-        a = find_profile(session, profile_a)
-        b = find_profile(session, profile_b)
-        for ref, found in ((profile_a, a), (profile_b, b)):
-            if found is None:
-                raise ScoutError(f"no profile {ref!r} (use an id or source:handle)")
-        assert a is not None and b is not None
-        if a == b:
-            raise ScoutError("both arguments name the same profile")
-        try:
-            together, _report = link_profiles(session, a, b, threshold)
-        except LinkRefused as exc:
-            raise ScoutError(f"cannot link {profile_a} and {profile_b}: {exc}") from exc
-        rows = {
-            r.profile_id: r
-            for r in session.query(CandidateProfile).filter(CandidateProfile.profile_id.in_([a, b]))
-        }
+    try:
+        together, where = _tell(profile_a, profile_b, link_profiles)
+    except LinkRefused as exc:
+        raise ScoutError(f"cannot link {profile_a} and {profile_b}: {exc}") from exc
     out = console()
     if together:
         out.print(f"{profile_a} and {profile_b} were linked already; now they stay linked.")
     else:
         out.print(f"Linked {profile_a} and {profile_b}; they stay linked until `scout unlink`.")
-    for ref, pid in ((profile_a, a), (profile_b, b)):
-        row = rows.get(pid)
-        if row is not None:
-            out.print(f"  {ref}: candidate {row.candidate_id} ({describe_link(row.evidence)})")
+    for line in where:
+        out.print(line)
+
+
+def _tell(
+    profile_a: str,
+    profile_b: str,
+    act: Callable[[Session, int, int, float], tuple[bool, LinkReport]],
+) -> tuple[bool, list[str]]:
+    """Find both profiles (one message when either is missing) and store a user's word.
+
+    Returns (were they one candidate before, a line per profile on where it stands now)."""
+    state = get_state()
+    with session_scope(state.engine()) as session:
+        ids = []
+        for ref in (profile_a, profile_b):
+            found = find_profile(session, ref)
+            if found is None:
+                raise ScoutError(f"no profile {ref!r} (use an id or source:handle)")
+            ids.append(found)
+        a, b = ids
+        if a == b:
+            raise ScoutError("both arguments name the same profile")
+        together, _report = act(session, a, b, state.settings.identity_threshold)
+        rows = {
+            r.profile_id: r
+            for r in session.query(CandidateProfile).filter(CandidateProfile.profile_id.in_([a, b]))
+        }
+        where = [
+            f"  {ref}: candidate {rows[pid].candidate_id} ({describe_link(rows[pid].evidence)})"
+            for ref, pid in ((profile_a, a), (profile_b, b))
+            if pid in rows
+        ]
+    return together, where

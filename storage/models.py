@@ -61,6 +61,21 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        # SQLite keeps naive UTC text. Parsing it with fromisoformat (C) instead of SQLAlchemy's
+        # per-value regex and then process_result_value was a third of the time enrichment
+        # spent reading repositories.
+        def process(value: Any) -> datetime | None:
+            if value is None:
+                return None
+            when = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+            return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+        return process
+
 
 # JSONB on PostgreSQL (indexable, compact), JSON text elsewhere.
 JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
