@@ -20,3 +20,19 @@ class ScoutError(Exception):
 
 class ConfigError(ScoutError):
     """Bad settings or a bad data file."""
+
+
+class PayloadError(ValueError):
+    """An API payload or data-file record that cannot be what the API documents.
+
+    The declared error of every parser: a crawl counts the record as quarantined (its raw
+    record kept, the reason logged by `source:external_id` only) and goes on. Any other
+    exception out of a parser is a bug.
+    """
+
+
+class StorageFailure(ScoutError):
+    """Storage refused a write (disk full, lost connection, a constraint): the crawl stops with
+    its cursor on the last stored page, and exits with the `failed` code."""
+
+    exit_code = 4

@@ -14,6 +14,49 @@ from storage.upsert import upsert
 # Set by the scheduler for the `scout` subprocess of a job (scout/scheduler.py).
 JOB_NAME_ENV = "SCOUT_JOB_NAME"
 
+# What a finished crawl_runs row may say, and the exit code a command leaves with for it.
+#   ok           every page asked for was fetched and stored
+#   partial      the run ended by itself, but some pages, windows or details are still owed
+#                (counted in errors); --resume or the next run fetches them again
+#   failed       the run could not go on (storage refused a write, the API refused the
+#                credential, a fatal API error); the cursor is on the last stored page
+#   interrupted  stopped from outside (Ctrl-C, SIGTERM); --resume continues
+#   lost         the process died without saying (kill -9, power cut); marked by the next
+#                command that reads crawl_runs
+# `running` is the only other value, while the run is alive.
+RUN_STATUSES = ("ok", "partial", "failed", "interrupted", "lost")
+EXIT_CODES: dict[str, int] = {
+    "ok": 0,
+    "partial": 3,
+    "failed": 4,
+    "interrupted": 130,
+    "lost": 5,
+}
+# 2 stays the code of an error the user caused (bad flag, bad config, bad token: ScoutError).
+
+# Counters every crawl's run stats carry under these names (missing means 0), so the run
+# summary and `scout runs` read them alike for every source.
+#   requests      HTTP requests sent (retries included)
+#   retries       requests sent again after a 5xx, a timeout, a bad body or a partial answer
+#   errors        pages, windows or detail calls given up on (what makes a run partial)
+#   quarantined   records that failed validation: raw record kept, profile not written
+#   quota_spent   GitHub rate-limit points, or Stack Exchange quota units (one per request)
+#   profiles_stored, pages
+STANDARD_STATS = (
+    "requests",
+    "retries",
+    "errors",
+    "quarantined",
+    "quota_spent",
+    "profiles_stored",
+    "pages",
+)
+
+
+def exit_code(status: str) -> int:
+    """The exit code a command leaves with after a run ended with `status`."""
+    return EXIT_CODES.get(status, EXIT_CODES["failed"])
+
 
 def get_cursor(session: Session, source: str, stream: str, partition: str = "") -> Any:
     """The stored cursor of a stream partition, or None."""

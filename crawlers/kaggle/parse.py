@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
+from config.errors import PayloadError
 from storage.items import KaggleAchievementItem, ProfileItem
 
 SOURCE = "kaggle"
@@ -38,7 +39,7 @@ UserTuple = tuple[int, str, str, int, int]
 _DATE_CACHE: dict[str, int] = {}  # a few thousand distinct dates in a whole Meta Kaggle table
 
 
-class RowError(ValueError):
+class RowError(PayloadError):
     """A row with a value that cannot be what its column says."""
 
 
