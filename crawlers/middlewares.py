@@ -23,6 +23,10 @@ class BackoffRetryMiddleware:
     answering 200 with an HTML page or a cut-off body is a fault too, not data. Parsed JSON is
     left in `response.meta["json"]` so callbacks do not parse twice. After the last retry the
     response goes on to the callback, which counts the page as skipped.
+
+    Each retry is counted in the spider's `run_stats["retries"]` and logged at INFO (URL only;
+    tokens travel in headers). A callback that wants a request sent again after a pause (a
+    partial answer) puts the pause in `meta["retry_delay"]`; it is waited here, before sending.
     """
 
     def __init__(self, crawler: Any) -> None:
@@ -45,11 +49,20 @@ class BackoffRetryMiddleware:
             return None
         delay = min(self.cap, self.base * 2**tries)
         stats.inc_value("backoff_retry/count")
+        run_stats = getattr(self.crawler.spider, "run_stats", None)
+        if run_stats is not None:
+            run_stats["retries"] += 1
+        log.info("retrying %s in %.1fs (%s), retry %d", request.url, delay, reason, tries + 1)
         await asyncio.sleep(delay)
         retry = request.replace(dont_filter=True)
         retry.meta["backoff_retries"] = tries + 1
         retry.meta.pop("json", None)
         return retry
+
+    async def process_request(self, request: Request) -> None:
+        delay = request.meta.pop("retry_delay", None)
+        if isinstance(delay, int | float) and delay > 0:
+            await asyncio.sleep(min(float(delay), self.cap))
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         reason = None

@@ -11,24 +11,42 @@ The unit is a page, not an account, because the cursor that says "this page is d
 committed together with the page's data: a crawl killed at any point resumes from the last
 committed page and ends with the same database as an uninterrupted one. Batching is also what
 makes SQLite keep up (one transaction per page, not per person).
+
+A page is stored before its cursor moves past it, or the crawl stops:
+- a record its parser refuses (PayloadError) or the database refuses on its own is
+  QUARANTINED: counted in the stats' `quarantined`, its raw record kept, the reason logged as
+  `source:key` only (never a personal field); the rest of its page lands with the cursor
+  (crawlers/page_store.py finds the refused rows);
+- a storage failure (disk full, database locked, connection lost, or a page whose every record
+  the database refuses) stores nothing of the page: the context's `storage_failure` is set,
+  every later page is dropped unstored, and the Scrapy spider is closed. The cursor stays on
+  the last stored page, so `--resume` fetches exactly what is missing.
+No exception leaves a step (Scrapy would log the item, records and all): an unexpected one
+stops the crawl the same way. PageItem's repr names the page, never its records.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy import Engine
 
+from config.errors import PayloadError, StorageFailure
+from crawlers.page_store import REASON_CHARS, is_storage_fault, storage_failure, write_one_by_one
 from storage.db import session_scope
 from storage.items import ProfileItem, RawItem
 from storage.models import CrawlRun
 from storage.save import save_profiles, save_raw
 from storage.state import set_cursor
 from storage.suppress import is_suppressed, suppressed_hashes
+
+log = logging.getLogger(__name__)
 
 ITEM_PIPELINES = {
     "crawlers.pipelines.SuppressionStep": 100,
@@ -65,6 +83,25 @@ class PageItem:
     raw: list[RawItem] = field(default_factory=list)
     profiles: list[ProfileItem] = field(default_factory=list)
     stats: Counter[str] = field(default_factory=Counter)
+    # Raw keys of the records quarantined so far: their raw records are kept.
+    quarantined: set[str] = field(default_factory=set)
+    # Set when the crawl stopped on a storage failure: no later step touches the page.
+    abandoned: bool = False
+
+    def __repr__(self) -> str:
+        # Scrapy logs items it could not process: never with their records (e-mails, names).
+        return (
+            f"<PageItem {self.rules.source} {self.stream} {self.partition!r}: "
+            f"{len(self.records)} records>"
+        )
+
+    def quarantine(self, label: str, key: str | None, reason: str, bug: bool = False) -> None:
+        """Count one record as quarantined and say why, by its `source:key` only."""
+        self.stats["quarantined"] += 1
+        if key is not None:
+            self.quarantined.add(key)
+        reason = reason.strip().splitlines()[0][:REASON_CHARS] if reason.strip() else "invalid"
+        log.log(logging.ERROR if bug else logging.WARNING, "quarantined %s: %s", label, reason)
 
 
 class CrawlContext(Protocol):
@@ -77,11 +114,22 @@ class CrawlContext(Protocol):
     seen_ids: set[str]
     max_users: int | None
 
+    storage_failure: str | None
+
     def on_page_stored(self, item: PageItem) -> None: ...
 
 
+def storage_failed(context: Any) -> str | None:
+    """The message of the storage failure that stopped the crawl, or None."""
+    failure = getattr(context, "storage_failure", None)
+    return None if failure is None else str(failure)
+
+
 class Step:
-    """A pipeline step; Scrapy no longer passes the spider, so it is read from the crawler."""
+    """A pipeline step; Scrapy no longer passes the spider, so it is read from the crawler.
+
+    `process_item` runs the step's `step`; no exception leaves it (see the module doc).
+    """
 
     def __init__(self, crawler: Any = None) -> None:
         self.crawler = crawler
@@ -94,6 +142,42 @@ class Step:
     def spider(self) -> CrawlContext:
         return self.crawler.spider
 
+    def step(self, item: PageItem) -> PageItem:
+        raise NotImplementedError
+
+    def process_item(self, item: PageItem) -> PageItem:
+        if item.abandoned:
+            return item
+        if storage_failed(self.spider):
+            item.abandoned = True  # a page after a storage failure is never stored
+            return item
+        try:
+            return self.step(item)
+        except StorageFailure as exc:
+            self.stop(item, exc.message)
+        except Exception as exc:
+            log.debug("while processing %r", item, exc_info=True)
+            self.stop(
+                item,
+                f"{type(exc).__name__} while processing a page of {item.rules.source} "
+                f"in {type(self).__name__} (a bug; please report it)",
+            )
+        return item
+
+    def stop(self, item: PageItem, message: str) -> None:
+        """Stop the crawl on a storage failure: nothing of this page, nor any later one."""
+        item.abandoned = True
+        spider = self.spider
+        first = storage_failed(spider) is None
+        if first:
+            spider.storage_failure = message
+            log.error("%s; the cursor stays on the last stored page", message)
+        engine = getattr(self.crawler, "engine", None)
+        if engine is None:  # a direct caller (no Scrapy): it gets the one-line error
+            raise StorageFailure(message)
+        if first:
+            deferred_from_coro(engine.close_spider_async(reason="storage_failure"))
+
 
 class SuppressionStep(Step):
     hashes: set[str] = frozenset()  # type: ignore[assignment]
@@ -102,7 +186,7 @@ class SuppressionStep(Step):
         with session_scope(self.spider.engine) as session:
             self.hashes = suppressed_hashes(session, self.spider.source)
 
-    def process_item(self, item: PageItem) -> PageItem:
+    def step(self, item: PageItem) -> PageItem:
         if not self.hashes:
             return item
         kept = []
@@ -115,23 +199,54 @@ class SuppressionStep(Step):
         return item
 
 
+def _key(rules: SourceRules, record: dict[str, Any]) -> str | None:
+    try:
+        return rules.key_of(record)
+    except Exception:
+        return None
+
+
+def _kept(rules: SourceRules, record: dict[str, Any]) -> bool:
+    """Is the record a candidate (not an org, bot...)? One that cannot be told is kept raw."""
+    try:
+        return rules.why_dropped(record) is None
+    except Exception:
+        return True
+
+
 class RawRecordStep(Step):
-    def process_item(self, item: PageItem) -> PageItem:
+    def step(self, item: PageItem) -> PageItem:
         rules = item.rules
-        item.raw = [
-            RawItem(rules.source, rules.endpoint, rules.key_of(r), item.fetched_at, r)
-            for r in item.records
-            if rules.why_dropped(r) is None
-        ]
+        item.raw = []
+        for record in item.records:
+            key = _key(rules, record)
+            if key is not None and _kept(rules, record):
+                item.raw.append(RawItem(rules.source, rules.endpoint, key, item.fetched_at, record))
         return item
 
 
 class ParseStep(Step):
-    def process_item(self, item: PageItem) -> PageItem:
+    """Parses each record; one its parser refuses is quarantined, the rest of the page goes on.
+
+    PayloadError is every parser's declared error. Any other exception is a parser bug: the
+    record is quarantined all the same (its raw record kept for `scout rebuild` once fixed),
+    and logged at ERROR by its exception type only, since a message might quote a value.
+    """
+
+    def step(self, item: PageItem) -> PageItem:
         rules = item.rules
         for record in item.records:
-            reason = rules.why_dropped(record)
-            profile = None if reason else rules.parse(record, item.fetched_at)
+            key = _key(rules, record)
+            label = f"{rules.source}:{key or '?'}"
+            try:
+                reason = rules.why_dropped(record)
+                profile = None if reason else rules.parse(record, item.fetched_at)
+            except PayloadError as exc:
+                item.quarantine(label, key, str(exc))
+                continue
+            except Exception as exc:
+                item.quarantine(label, key, f"parser bug: {type(exc).__name__}", bug=True)
+                continue
             if profile is None:
                 item.stats[f"dropped_{reason or 'invalid'}"] += 1
             else:
@@ -140,7 +255,7 @@ class ParseStep(Step):
 
 
 class LocationStep(Step):
-    def process_item(self, item: PageItem) -> PageItem:
+    def step(self, item: PageItem) -> PageItem:
         kept = []
         for profile in item.profiles:
             if item.rules.location_excluded(profile.location_raw):
@@ -148,16 +263,21 @@ class LocationStep(Step):
             else:
                 kept.append(profile)
         if len(kept) != len(item.profiles):
-            handles = {p.handle for p in kept}
-            item.raw = [r for r in item.raw if r.key in {h.lower() for h in handles if h}]
+            keys = {p.handle.lower() for p in kept if p.handle} | item.quarantined
+            item.raw = [r for r in item.raw if r.key in keys]
         item.profiles = kept
         return item
 
 
 class StoreStep(Step):
-    """Writes the page and its cursor atomically; duplicates across windows are stored once."""
+    """Writes the page and its cursor atomically; duplicates across windows are stored once.
 
-    def process_item(self, item: PageItem) -> PageItem:
+    When the database refuses the page, it is written record by record so that only the
+    records refused on their own are quarantined (crawlers/page_store.py); a storage failure
+    stops the crawl with nothing of the page committed.
+    """
+
+    def step(self, item: PageItem) -> PageItem:
         spider = self.spider
         seen: set[str] = spider.seen_ids
         fresh = [p for p in item.profiles if p.external_id not in seen]
@@ -178,17 +298,42 @@ class StoreStep(Step):
         item.profiles = list(by_id.values())
         item.stats["profiles_stored"] += len(item.profiles)
         item.stats["pages"] += 1
-        totals = spider.run_stats + item.stats
-        with session_scope(spider.engine) as session:
-            save_raw(session, item.raw)
-            save_profiles(session, item.profiles)
-            set_cursor(session, item.rules.source, item.stream, item.partition, item.cursor)
-            if spider.run_id is not None:
-                run = session.get(CrawlRun, spider.run_id)
-                if run is not None:
-                    run.stats = dict(totals)
-                    run.errors = totals.get("errors", 0)
+        try:
+            with session_scope(spider.engine) as session:
+                save_raw(session, item.raw)
+                save_profiles(session, item.profiles)
+                self._commit_page(session, item)
+        except Exception as exc:
+            if is_storage_fault(exc):
+                raise storage_failure(exc, "writing a page") from exc
+            self._store_one_by_one(item, exc)
         spider.run_stats.update(item.stats)
-        seen.update(by_id)
+        seen.update(p.external_id for p in item.profiles)
         spider.on_page_stored(item)
         return item
+
+    def _commit_page(self, session: Any, item: PageItem) -> None:
+        """The page's cursor and the run's stats so far, in the page's transaction."""
+        spider = self.spider
+        set_cursor(session, item.rules.source, item.stream, item.partition, item.cursor)
+        if spider.run_id is not None:
+            run = session.get(CrawlRun, spider.run_id)
+            if run is not None:
+                totals = spider.run_stats + item.stats
+                run.stats = dict(totals)
+                run.errors = totals.get("errors", 0)
+
+    def _store_one_by_one(self, item: PageItem, first_error: BaseException) -> None:
+        written = write_one_by_one(
+            self.spider.engine, item.rules.source, item.raw, item.profiles, first_error
+        )
+        for refused in written.refused:
+            kept = "" if refused.raw_kept else " (its raw record was refused too)"
+            item.quarantine(refused.label, None, f"the database refused it: {refused.reason}{kept}")
+        item.stats["profiles_stored"] -= len(item.profiles) - len(written.stored)
+        item.profiles = written.stored
+        try:
+            with session_scope(self.spider.engine) as session:
+                self._commit_page(session, item)
+        except Exception as exc:
+            raise storage_failure(exc, "writing a cursor") from exc

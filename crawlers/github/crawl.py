@@ -24,7 +24,7 @@ from crawlers.github.spider import STREAM, GitHubSearchSpider
 from crawlers.pipelines import ITEM_PIPELINES
 from storage.db import open_database, session_scope
 from storage.models import CrawlState
-from storage.state import all_cursors, finish_run, start_run
+from storage.state import STANDARD_STATS, all_cursors, finish_run, start_run
 
 USER_AGENT = "talent-scout/0.1 (open-source ML talent search; GitHub API client)"
 
@@ -112,16 +112,23 @@ def crawler_process(scrapy: dict[str, Any]) -> CrawlerProcess:
 def outcome(
     spider: GitHubSearchSpider, crawler: Crawler, governor: RateGovernor
 ) -> tuple[str, str | None, dict[str, int]]:
-    """The run's status, message and stats once Scrapy has stopped."""
+    """The run's status (storage.state.RUN_STATUSES), message and stats once Scrapy stopped.
+
+    ok only if every page asked for was fetched and stored; failed on a storage failure or a
+    fatal API answer; interrupted when stopped from outside (Ctrl-C, SIGTERM: Scrapy's
+    "shutdown"); partial when pages or windows were given up (errors), even if all were.
+    """
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
     stats = {k: int(v) for k, v in spider.run_stats.items()}
-    for key in ("pages", "profiles_stored", "dropped_org", "dropped_bot", "suppressed", "errors"):
+    for key in (*STANDARD_STATS, "dropped_org", "dropped_bot", "suppressed"):
         stats.setdefault(key, 0)
     stats["quota_waits"] = governor.waits
+    if spider.storage_failure:
+        return "failed", f"{spider.storage_failure}; --resume continues from there", stats
     if spider.fatal:
         return "failed", spider.fatal, stats
     if reason not in (None, "finished"):
-        return "interrupted", f"stopped: {reason}", stats
+        return "interrupted", f"stopped ({reason}); --resume continues", stats
     if stats["errors"]:
         return "partial", f"{stats['errors']} page(s) skipped; --resume retries them", stats
     return "ok", None, stats
@@ -187,6 +194,6 @@ def run_search(
     with session_scope(engine) as session:
         finish_run(session, run_id, status, stats, errors=stats["errors"], message=message)
     engine.dispose()
-    if spider.fatal:
-        raise ScoutError(spider.fatal)
+    if spider.fatal and not spider.storage_failure:
+        raise ScoutError(spider.fatal, exit_code=spider.fatal_exit)
     return CrawlResult(run_id, status, stats, list(spider.truncated), message)

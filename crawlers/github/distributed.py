@@ -189,9 +189,9 @@ class DistributedSearchSpider(GitHubSearchSpider):
             if request.meta["window"].partition not in skipped
         ]
 
-    def _skip(self, window: Window, reason: str) -> None:
-        super()._skip(window, reason)
-        # Other workers must not mistake a skipped page for a lost one and retry it forever.
+    def given_up(self, window: Window) -> None:
+        # Other workers must not mistake a skipped (or still partial) page for a lost one and
+        # retry it forever.
         with self.coordination.guard():
             self.coordination.mark_skipped(window.partition)
 
@@ -277,14 +277,14 @@ def run_worker(
                 coordination.leave()
     spider: GitHubSearchSpider = crawler.spider  # type: ignore[assignment]
     status, message, stats = outcome(spider, crawler, governor)
-    if coordination.lost is not None and not spider.fatal:
+    if coordination.lost is not None and not spider.fatal and not spider.storage_failure:
         status, message = "interrupted", coordination.lost
     with session_scope(engine) as session:
         finish_run(session, run_id, status, stats, errors=stats["errors"], message=message)
     engine.dispose()
     client.close()
-    if spider.fatal:
-        raise ScoutError(spider.fatal)
+    if spider.fatal and not spider.storage_failure:
+        raise ScoutError(spider.fatal, exit_code=spider.fatal_exit)
     if coordination.lost is not None:
         raise ScoutError(coordination.lost)
     return CrawlResult(run_id, status, stats, list(spider.truncated), message)

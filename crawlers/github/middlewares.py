@@ -44,6 +44,10 @@ class GovernorMiddleware:
                 notify(delay)
             await asyncio.sleep(delay)
         self.governor.spend(resource, cost)
+        # Every request sent, retries included (the run's `requests`).
+        run_stats = getattr(self.crawler.spider, "run_stats", None)
+        if run_stats is not None:
+            run_stats["requests"] += 1
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
         headers = response.headers

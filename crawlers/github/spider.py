@@ -5,6 +5,11 @@ than the 1,000 results search will return is split in two by `created:` date, re
 A window that fits is paged 100 users at a time with their top repositories and topics, so one
 rate-limit point describes about five people. Every page is committed with its cursor (see
 crawlers/pipelines.py), which is what `--resume` continues from.
+
+A partial answer (a 200 with `errors` beside `data`, null nodes, a null `search`) is never
+taken for a done page: it is asked again with backoff, a few times; still partial, its good
+nodes are stored but the window's cursor stays where it was (not done), the page counts as an
+error (the run ends `partial`) and `--resume` asks for it again.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from crawlers.github.query import (
     Window,
     page_cost,
 )
+from crawlers.page_store import storage_failure
 from crawlers.pipelines import PageItem, SourceRules
 from storage.db import session_scope
 from storage.state import set_cursor
@@ -40,6 +46,17 @@ from storage.state import set_cursor
 log = logging.getLogger(__name__)
 
 STREAM = "search"
+
+
+def _has_path(error: Any) -> bool:
+    return isinstance(error, dict) and bool(error.get("path"))
+
+
+def _int(value: Any) -> int:
+    """A count from the API; anything but a non-negative integer counts as 0."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return 0
+    return max(0, value)
 
 
 def github_rules(exclude: tuple[str, ...] = ()) -> SourceRules:
@@ -57,6 +74,37 @@ def github_rules(exclude: tuple[str, ...] = ()) -> SourceRules:
 
 class _RetryLater(Exception):
     """GraphQL said RATE_LIMITED: send the same request again once the governor allows."""
+
+
+NO_TOKEN = (
+    "GitHub answered 401 to a request sent without a token: GraphQL search needs one. "
+    "Create a personal access token (no scopes needed) at https://github.com/settings/tokens "
+    "and set it, e.g. `export GITHUB_TOKEN=ghp_...`; `scout lookup github` and "
+    "`scout refresh github` work without one"
+)
+BAD_TOKEN = (
+    "GitHub rejected the token (401 Bad credentials): check GITHUB_TOKEN "
+    "or unset it to crawl at the anonymous limit"
+)
+
+
+def partial_reason(payload: dict[str, Any], kind: str) -> str | None:
+    """Why a GraphQL answer is not whole (errors beside data, a null search, null nodes)."""
+    errors = payload.get("errors")
+    if errors:
+        first = errors[0] if isinstance(errors, list) and errors else errors
+        message = first.get("message", "") if isinstance(first, dict) else first
+        return f"GraphQL errors beside data: {str(message)[:120]}"
+    search = (payload.get("data") or {}).get("search")
+    if not isinstance(search, dict):
+        return "search is null"
+    if kind != "page":
+        return None
+    nodes = search.get("nodes")
+    if not isinstance(nodes, list):
+        return "nodes are null"
+    missing = sum(1 for n in nodes if not isinstance(n, dict))
+    return f"{missing} null node(s)" if missing else None
 
 
 class GitHubSearchSpider(scrapy.Spider):
@@ -91,6 +139,8 @@ class GitHubSearchSpider(scrapy.Spider):
         self.run_stats: Counter[str] = Counter()
         self.seen_ids: set[str] = set()
         self.fatal: str | None = None
+        self.fatal_exit = 4  # a credential the user must fix exits 2
+        self.storage_failure: str | None = None
         self.wait_s = 0.0
         self.truncated: list[str] = []
 
@@ -145,6 +195,13 @@ class GitHubSearchSpider(scrapy.Spider):
         elif not cursor.get("done"):
             yield self.page_request(window, cursor)
 
+    def _setting(self, name: str, default: float) -> float:
+        crawler = getattr(self, "crawler", None)
+        return default if crawler is None else float(crawler.settings.getfloat(name, default))
+
+    def _stopping(self) -> bool:
+        return self.storage_failure is not None or self.fatal is not None
+
     def _enough(self) -> bool:
         return bool(self.max_users) and self.run_stats["profiles_stored"] >= (self.max_users or 0)
 
@@ -156,10 +213,8 @@ class GitHubSearchSpider(scrapy.Spider):
         """
         meta = response.meta
         if response.status == 401:
-            self.fatal = (
-                "GitHub rejected the token (401 Bad credentials): check GITHUB_TOKEN "
-                "or unset it to crawl at the anonymous limit"
-            )
+            self.fatal = BAD_TOKEN if self.token else NO_TOKEN
+            self.fatal_exit = 2
             raise CloseSpider("bad_credentials")
         failure = meta.get("failure")
         if failure or response.status != 200:
@@ -175,21 +230,55 @@ class GitHubSearchSpider(scrapy.Spider):
         if not isinstance(payload, dict):
             self._skip(meta["window"], "unexpected JSON")
             return None
-        self.governor.observe_graphql((payload.get("data") or {}).get("rateLimit"))
+        data = payload.get("data")
+        rate = data.get("rateLimit") if isinstance(data, dict) else None
+        self.governor.observe_graphql(rate)
+        cost = rate.get("cost") if isinstance(rate, dict) else None
+        spent = cost if isinstance(cost, int) and not isinstance(cost, bool) else meta.get("cost")
+        self.run_stats["quota_spent"] += int(spent or 0)
         errors = payload.get("errors") or []
-        if errors and not (payload.get("data") or {}).get("search"):
+        if not isinstance(errors, list):
+            errors = [errors]
+        if any(isinstance(e, dict) and e.get("type") == "RATE_LIMITED" for e in errors):
+            self.governor.observe_exhausted(GRAPHQL, None)
+            raise _RetryLater
+        if errors and not isinstance(data, dict) and not any(_has_path(e) for e in errors):
+            # No data at all and no error about a field: the query itself was refused.
             messages = "; ".join(str(e.get("message", e)) for e in errors if isinstance(e, dict))
-            if any(isinstance(e, dict) and e.get("type") == "RATE_LIMITED" for e in errors):
-                self.governor.observe_exhausted(GRAPHQL, None)
-                raise _RetryLater
             self.fatal = f"GitHub GraphQL error: {messages or errors}"
             raise CloseSpider("graphql_error")
         return payload
+
+    def _partial_retry(self, response: Response, reason: str) -> scrapy.Request | None:
+        """The same request again after a backoff, or None once the retries are spent."""
+        tries = int(response.meta.get("partial_retries", 0))
+        if tries >= int(self._setting("RETRY_TIMES", 3)):
+            return None
+        base = self._setting("RETRY_BACKOFF_BASE", 0.5)
+        delay = min(self._setting("RETRY_BACKOFF_MAX", 30.0), base * 2**tries)
+        retry = response.request.replace(dont_filter=True)  # type: ignore[union-attr]
+        for key in ("json", "failure"):
+            retry.meta.pop(key, None)
+        retry.meta["partial_retries"] = tries + 1
+        retry.meta["retry_delay"] = delay
+        self.run_stats["retries"] += 1
+        log.info(
+            "partial GraphQL answer for %r (%s): asking again in %.1fs (retry %d)",
+            response.meta["window"].query,
+            reason,
+            delay,
+            tries + 1,
+        )
+        return retry
 
     def _skip(self, window: Window, reason: str) -> None:
         self.run_stats["errors"] += 1
         self.run_stats["pages_skipped"] += 1
         log.warning("skipped a page of %r: %s", window.query, reason)
+        self.given_up(window)
+
+    def given_up(self, window: Window) -> None:
+        """This run will not finish `window` (its cursor says where --resume starts)."""
 
     def _rate_limited_retry(self, response: Response) -> scrapy.Request:
         retry = response.request.replace(dont_filter=True)  # type: ignore[union-attr]
@@ -205,7 +294,15 @@ class GitHubSearchSpider(scrapy.Spider):
         if payload is None:
             return
         window: Window = response.meta["window"]
-        count = int(((payload.get("data") or {}).get("search") or {}).get("userCount") or 0)
+        reason = partial_reason(payload, "count")
+        if reason is not None:
+            retry = self._partial_retry(response, reason)
+            if retry is not None:
+                yield retry
+            else:  # not counted, no cursor: --resume counts the window again
+                self._skip(window, f"still partial after retries: {reason}")
+            return
+        count = _int(payload["data"]["search"].get("userCount"))
         if count > SEARCH_CAP and window.can_split():
             cursor: dict[str, Any] = {"split": True, "count": count, "done": True}
             self._commit_cursor(window, cursor)
@@ -235,8 +332,33 @@ class GitHubSearchSpider(scrapy.Spider):
             return
         window: Window = response.meta["window"]
         previous: dict[str, Any] = response.meta["cursor"]
+        reason = partial_reason(payload, "page")
+        if reason is not None:
+            retry = self._partial_retry(response, reason)
+            if retry is not None:
+                yield retry
+                return
         search = (payload.get("data") or {}).get("search") or {}
         nodes = parse.search_nodes(payload)
+        if reason is not None:
+            # Still partial: store what came, but the window stays on this page (not done).
+            self.run_stats["errors"] += 1
+            self.run_stats["pages_partial"] += 1
+            self.given_up(window)
+            log.warning(
+                "a page of %r is still partial after retries (%s); its window stays open "
+                "for --resume",
+                window.query,
+                reason,
+            )
+            cursor = {
+                "after": previous.get("after"),
+                "count": previous.get("count"),
+                "fetched": int(previous.get("fetched", 0)),
+                "done": False,
+            }
+            yield self._page_item(window, cursor, nodes)
+            return
         info = search.get("pageInfo") or {}
         has_next = bool(info.get("hasNextPage")) and bool(nodes)
         cursor = {
@@ -245,7 +367,15 @@ class GitHubSearchSpider(scrapy.Spider):
             "fetched": int(previous.get("fetched", 0)) + len(nodes),
             "done": not has_next,
         }
-        yield PageItem(
+        yield self._page_item(window, cursor, nodes)
+        # The next page only while pages are being stored (a storage failure stops here).
+        if has_next and not self._enough() and not self._stopping():
+            yield self.page_request(window, cursor)
+
+    def _page_item(
+        self, window: Window, cursor: dict[str, Any], nodes: list[dict[str, Any]]
+    ) -> PageItem:
+        return PageItem(
             rules=self.rules,
             stream=STREAM,
             partition=window.partition,
@@ -253,8 +383,6 @@ class GitHubSearchSpider(scrapy.Spider):
             fetched_at=datetime.now(UTC),
             records=nodes,
         )
-        if has_next and not self._enough():
-            yield self.page_request(window, cursor)
 
     def on_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
@@ -265,8 +393,16 @@ class GitHubSearchSpider(scrapy.Spider):
         )
 
     def _commit_cursor(self, window: Window, cursor: dict[str, Any]) -> None:
-        with session_scope(self.engine) as session:
-            set_cursor(session, self.source, STREAM, window.partition, cursor)
+        """A window's cursor outside a page (split, empty); none after a storage failure."""
+        if self.storage_failure is not None:
+            raise CloseSpider("storage_failure")
+        try:
+            with session_scope(self.engine) as session:
+                set_cursor(session, self.source, STREAM, window.partition, cursor)
+        except Exception as exc:
+            self.storage_failure = storage_failure(exc, "writing a cursor").message
+            log.error("%s; the cursor stays on the last stored page", self.storage_failure)
+            raise CloseSpider("storage_failure") from exc
 
     def on_page_stored(self, item: PageItem) -> None:
         if self.progress is not None:
