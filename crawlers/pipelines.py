@@ -27,6 +27,7 @@ stops the crawl the same way. PageItem's repr names the page, never its records.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -176,7 +177,9 @@ class Step:
         if engine is None:  # a direct caller (no Scrapy): it gets the one-line error
             raise StorageFailure(message)
         if first:
-            deferred_from_coro(engine.close_spider_async(reason="storage_failure"))
+            closing = engine.close_spider_async(reason="storage_failure")
+            if inspect.isawaitable(closing):
+                deferred_from_coro(closing)
 
 
 class SuppressionStep(Step):

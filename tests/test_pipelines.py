@@ -1,0 +1,331 @@
+"""The page pipeline on real databases: quarantine, storage failures, nothing lost on resume.
+
+Pages are real sandbox answers (tests/github_world.py) fed through the GitHub spider's
+callback and the numbered steps, as Scrapy would; faults are injected in the page (a wrongly
+typed field) or in the database (a trigger that refuses one row, a full disk).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from datetime import date
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from github_world import body, crowd_world, graphql, make_api
+from scrapy.http import Request, TextResponse
+from sqlalchemy import Engine, event, select, text
+
+from crawlers.github.governor import RateGovernor
+from crawlers.github.query import PAGE_QUERY, SearchPlan, Window
+from crawlers.github.spider import GitHubSearchSpider
+from crawlers.pipelines import (
+    LocationStep,
+    PageItem,
+    ParseStep,
+    RawRecordStep,
+    StoreStep,
+    SuppressionStep,
+)
+from storage.db import open_database, session_scope
+from storage.models import CrawlRun, Profile, RawRecord, Repository
+from storage.state import all_cursors, start_run
+
+WINDOW = Window("location:Kyiv type:user", date(2011, 1, 1), date(2013, 1, 1))
+PEOPLE = 200  # three pages: 84 + 84 + 32
+
+
+class ScrapyEngine:
+    """Scrapy's engine as a pipeline step sees it: asked to close the spider."""
+
+    def __init__(self) -> None:
+        self.closed: list[str] = []
+
+    def close_spider_async(self, *, reason: str) -> None:
+        self.closed.append(reason)
+
+
+def sandbox_pages() -> list[dict[str, Any]]:
+    """The window's pages as the sandbox answers them, with an e-mail on every account."""
+    api, _, _ = make_api(crowd_world(PEOPLE), rate_limit=10**6)
+    pages, after = [], None
+    while True:
+        variables = {"q": WINDOW.query, "first": 84, "after": after}
+        payload = body(graphql(api, PAGE_QUERY, variables))
+        for node in payload["data"]["search"]["nodes"]:
+            node["email"] = f"{node['login']}@mail.example"
+        pages.append(payload)
+        info = payload["data"]["search"]["pageInfo"]
+        if not info["hasNextPage"]:
+            return pages
+        after = info["endCursor"]
+
+
+@pytest.fixture(scope="module")
+def pages() -> list[dict[str, Any]]:
+    return sandbox_pages()
+
+
+class Crawl:
+    """One crawl run of the window: a spider, the pipeline steps and a Scrapy engine."""
+
+    def __init__(self, engine: Engine, resume: bool = False) -> None:
+        with session_scope(engine) as session:
+            cursors = all_cursors(session, "github", "search") if resume else {}
+            self.run_id = start_run(session, "github", {}).id
+        self.spider = GitHubSearchSpider(
+            plan=SearchPlan(locations=("Kyiv",)),
+            engine=engine,
+            graphql_url="http://gh.test/graphql",
+            token="t",
+            governor=RateGovernor(),
+            run_id=self.run_id,
+            cursors=cursors,
+        )
+        self.scrapy = ScrapyEngine()
+        crawler = SimpleNamespace(spider=self.spider, engine=self.scrapy)
+        suppression = SuppressionStep(crawler)
+        suppression.open_spider()
+        self.steps = [
+            suppression,
+            RawRecordStep(crawler),
+            ParseStep(crawler),
+            LocationStep(crawler),
+            StoreStep(crawler),
+        ]
+
+    def first_cursor(self) -> dict[str, Any]:
+        """Where the spider starts the window: page 1, or where an earlier run stopped."""
+        stored = self.spider.cursors.get(WINDOW.partition)
+        return stored if isinstance(stored, dict) else {"after": None, "count": PEOPLE}
+
+    def page(self, payload: dict[str, Any], cursor: dict[str, Any]) -> dict[str, Any] | None:
+        """Feed one answer to the spider and its item through the steps; the next cursor."""
+        request = Request("http://gh.test/graphql", method="POST")
+        response = TextResponse(
+            request.url,
+            body=json.dumps(payload).encode(),
+            request=request.replace(meta={"window": WINDOW, "cursor": cursor, "cost": 18}),
+        )
+        following = None
+        for out in self.spider.on_page(response):
+            if isinstance(out, PageItem):
+                for step in self.steps:
+                    out = step.process_item(out)
+            else:
+                following = out.meta["cursor"]
+        return following
+
+
+def contents(engine: Engine) -> tuple[list[Any], list[Any]]:
+    with session_scope(engine) as session:
+        profiles = sorted(session.execute(select(Profile.external_id, Profile.email)).all())
+        repos = sorted(
+            session.execute(
+                select(Profile.external_id, Repository.name).join(
+                    Repository, Repository.profile_id == Profile.id
+                )
+            ).all()
+        )
+    return profiles, repos
+
+
+def raw_keys(engine: Engine) -> set[str]:
+    with session_scope(engine) as session:
+        return set(session.scalars(select(RawRecord.key)))
+
+
+def cursor_of(engine: Engine) -> Any:
+    with session_scope(engine) as session:
+        return all_cursors(session, "github", "search").get(WINDOW.partition)
+
+
+def run_row(engine: Engine, run_id: int) -> CrawlRun:
+    with session_scope(engine) as session:
+        run = session.get(CrawlRun, run_id)
+        assert run is not None
+        return run
+
+
+def refuse_rows(engine: Engine, condition: str, errcode: str = "check_violation") -> None:
+    """A trigger that makes the database refuse the profile rows matching `condition`."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON profiles "
+                    f"WHEN {condition} BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+                )
+            )
+        else:
+            conn.execute(
+                text(
+                    "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN "
+                    f"IF {condition} THEN RAISE EXCEPTION 'refused by the test' "
+                    f"USING ERRCODE = '{errcode}'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON profiles "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse()"
+                )
+            )
+
+
+def heal(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            text("DROP TRIGGER IF EXISTS refuse" + ("" if is_sqlite(engine) else " ON profiles"))
+        )
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+FULL: dict[Engine, Any] = {}
+
+
+def fill_the_disk(engine: Engine) -> None:
+    """No room for another row: SQLite's page limit, PostgreSQL's disk_full error."""
+    if not is_sqlite(engine):
+        refuse_rows(engine, "TRUE", errcode="disk_full")
+        return
+    with engine.connect() as conn:
+        pages = conn.execute(text("PRAGMA page_count")).scalar_one()
+    engine.dispose()
+
+    @event.listens_for(engine, "connect")
+    def full(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.execute(f"PRAGMA max_page_count = {pages}")
+
+    FULL[engine] = full
+
+
+def free_the_disk(engine: Engine) -> None:
+    if not is_sqlite(engine):
+        heal(engine)
+        return
+    event.remove(engine, "connect", FULL.pop(engine))
+    engine.dispose()
+
+
+def test_page_item_repr_names_the_page_never_its_records(pages):
+    crawl_item = PageItem(
+        rules=SimpleNamespace(source="github"),  # type: ignore[arg-type]
+        stream="search",
+        partition=WINDOW.partition,
+        cursor={},
+        fetched_at=None,  # type: ignore[arg-type]
+        records=pages[0]["data"]["search"]["nodes"],
+    )
+    shown = repr(crawl_item) + str(crawl_item)
+    assert "84 records" in shown and "@mail.example" not in shown and "user0" not in shown
+
+
+def test_a_wrongly_typed_field_quarantines_one_record_and_the_rest_of_its_page_lands(
+    db_url, pages, caplog
+):
+    engine = open_database(db_url)
+    bad = copy.deepcopy(pages)
+    node = bad[1]["data"]["search"]["nodes"][7]
+    node["repositories"]["nodes"][0]["primaryLanguage"] = 5  # the issue's fault
+    crawl = Crawl(engine)
+    cursor = crawl.first_cursor()
+    with caplog.at_level(logging.INFO):
+        for payload in bad:
+            cursor = crawl.page(payload, cursor) or cursor
+    profiles, _ = contents(engine)
+    assert len(profiles) == PEOPLE - 1
+    assert str(node["databaseId"]) not in {p for p, _ in profiles}
+    assert node["login"] in raw_keys(engine)  # kept for `scout rebuild`
+    assert crawl.spider.run_stats["quarantined"] == 1
+    assert crawl.spider.storage_failure is None
+    assert cursor_of(engine)["done"] is True
+    run = run_row(engine, crawl.run_id)
+    assert run.stats["quarantined"] == 1 and run.stats["profiles_stored"] == PEOPLE - 1
+    assert f"github:{node['login']}" in caplog.text
+    assert "@mail.example" not in caplog.text and "User " not in caplog.text
+
+
+def test_a_row_the_database_refuses_alone_is_quarantined_and_its_page_lands(db_url, pages, caplog):
+    engine = open_database(db_url)
+    victim = pages[0]["data"]["search"]["nodes"][3]
+    refuse_rows(engine, f"NEW.handle = '{victim['login']}'")
+    crawl = Crawl(engine)
+    cursor = crawl.first_cursor()
+    with caplog.at_level(logging.WARNING):
+        for payload in pages:
+            cursor = crawl.page(payload, cursor) or cursor
+    profiles, repos = contents(engine)
+    assert len(profiles) == PEOPLE - 1 and len(repos) == PEOPLE - 1
+    assert victim["login"] in raw_keys(engine)
+    assert crawl.spider.run_stats["quarantined"] == 1 and crawl.spider.storage_failure is None
+    assert cursor_of(engine)["done"] is True
+    assert f"github:{victim['databaseId']}" in caplog.text and "refused by the test" in caplog.text
+    assert "@mail.example" not in caplog.text  # SQLAlchemy's [parameters: ...] never logged
+
+
+def test_a_full_disk_stops_the_crawl_on_the_last_stored_page_and_resume_loses_nothing(
+    db_url, pages, caplog
+):
+    engine = open_database(db_url)
+    crawl = Crawl(engine)
+    first = crawl.first_cursor()
+    second = crawl.page(pages[0], first)
+    assert second is not None
+    stored_cursor = cursor_of(engine)
+    fill_the_disk(engine)
+    with caplog.at_level(logging.WARNING):
+        third = crawl.page(pages[1], second)
+    failure = crawl.spider.storage_failure
+    assert failure is not None and "\n" not in failure
+    assert ("disk is full" in failure) if is_sqlite(engine) else ("DiskFull" in failure)
+    assert crawl.scrapy.closed == ["storage_failure"]
+    assert third is None  # no request for the page after the lost one
+    free_the_disk(engine)
+    # A page answered after the failure is not stored either, even with room again.
+    crawl.page(pages[2], {**second, "after": pages[1]["data"]["search"]["pageInfo"]["endCursor"]})
+    assert cursor_of(engine) == stored_cursor
+    assert len(contents(engine)[0]) == 84
+    assert "@mail.example" not in caplog.text
+
+    resumed = Crawl(engine, resume=True)
+    cursor = resumed.first_cursor()
+    assert cursor == stored_cursor  # --resume asks for exactly the page that was lost
+    for payload in pages[1:]:
+        cursor = resumed.page(payload, cursor) or cursor
+    profiles, repos = contents(engine)
+    assert len(profiles) == PEOPLE and len({p for p, _ in profiles}) == PEOPLE
+    assert len(repos) == PEOPLE
+    assert cursor_of(engine)["done"] is True
+
+
+def test_a_page_whose_every_record_is_refused_is_a_storage_failure(db_url, pages):
+    engine = open_database(db_url)
+    refuse_rows(engine, "NEW.source = 'github'")
+    crawl = Crawl(engine)
+    crawl.page(pages[0], crawl.first_cursor())
+    assert crawl.spider.storage_failure is not None
+    assert "every record" in crawl.spider.storage_failure
+    assert crawl.spider.run_stats["quarantined"] == 0
+    assert cursor_of(engine) is None and contents(engine)[0] == []
+
+
+def test_an_unexpected_error_in_a_step_stops_the_crawl_instead_of_escaping(sqlite_url, pages):
+    engine = open_database(sqlite_url)
+    crawl = Crawl(engine)
+
+    def broken(_location: str | None) -> bool:
+        raise RuntimeError("olena@mail.example")
+
+    crawl.spider.rules.location_excluded = broken
+    crawl.page(pages[0], crawl.first_cursor())  # nothing raised to Scrapy
+    failure = crawl.spider.storage_failure
+    assert failure is not None and "RuntimeError" in failure and "LocationStep" in failure
+    assert "mail.example" not in failure
+    assert cursor_of(engine) is None
