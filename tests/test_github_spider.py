@@ -112,3 +112,87 @@ def test_resume_skips_done_windows_and_continues_split_ones(spider):
     }
     (request,) = spider.window_requests(WINDOW)
     assert json.loads(request.body)["variables"]["after"] == "c9"
+
+
+def page_payload(nodes, errors=None, cost=18):
+    payload = {
+        "data": {
+            "rateLimit": {"cost": cost, "remaining": 4000, "resetAt": "2030-01-01T00:00:00Z"},
+            "search": {
+                "userCount": 200,
+                "nodes": nodes,
+                "pageInfo": {"endCursor": "c84", "hasNextPage": True},
+            },
+        }
+    }
+    if errors:
+        payload["errors"] = errors
+    return payload
+
+
+NODES = [{"__typename": "User", "databaseId": i, "login": f"u{i}"} for i in range(84)]
+TIMEOUT = [{"message": "Something went wrong", "path": ["search", "nodes", 3]}]
+PREVIOUS = {"after": "c0", "count": 200, "fetched": 84}
+
+
+def partial_answers():
+    with_nulls = [None if i % 4 == 0 else n for i, n in enumerate(NODES)]
+    null_search = page_payload(NODES)
+    null_search["data"]["search"] = None
+    return [
+        page_payload(with_nulls, TIMEOUT),  # errors beside data, 21 null nodes
+        page_payload(with_nulls),  # null nodes without an error object
+        page_payload(NODES, TIMEOUT),  # an error beside a whole-looking page
+        null_search,
+    ]
+
+
+@pytest.mark.parametrize("payload", partial_answers())
+def test_a_partial_answer_is_asked_again_with_backoff_then_never_taken_for_done(spider, payload):
+    meta = {"window": WINDOW, "cursor": PREVIOUS, "cost": 18}
+    delays = []
+    for attempt in range(3):
+        (retry,) = spider.on_page(response(payload, meta))
+        assert isinstance(retry, Request) and retry.meta["partial_retries"] == attempt + 1
+        delays.append(retry.meta["retry_delay"])
+        meta = retry.meta
+    assert delays == sorted(delays) and delays[0] > 0
+    out = list(spider.on_page(response(payload, meta)))
+    (item,) = out  # the good nodes are stored, and no request for the page after
+    assert isinstance(item, PageItem)
+    assert item.cursor == {"after": "c0", "count": 200, "fetched": 84, "done": False}
+    assert all(isinstance(n, dict) for n in item.records)
+    assert spider.run_stats["errors"] == 1 and spider.run_stats["retries"] == 3
+
+
+def test_a_partial_count_is_retried_then_skipped_without_a_cursor(spider):
+    payload = {"data": {"search": None}, "errors": [{"message": "timeout", "path": ["search"]}]}
+    meta = {"window": WINDOW}
+    for _ in range(3):
+        (retry,) = spider.on_count(response(payload, meta))
+        meta = retry.meta
+    assert list(spider.on_count(response(payload, meta))) == []
+    assert spider.committed == [] and spider.run_stats["errors"] == 1  # --resume counts again
+
+
+def test_quota_spent_is_the_answers_cost_or_else_the_estimate(spider):
+    meta = {"window": WINDOW, "cursor": PREVIOUS, "cost": 18}
+    list(spider.on_page(response(page_payload(NODES, cost=7), meta)))
+    no_rate = page_payload(NODES)
+    del no_rate["data"]["rateLimit"]
+    list(spider.on_page(response(no_rate, meta)))
+    assert spider.run_stats["quota_spent"] == 7 + 18
+
+
+def test_401_without_a_token_says_search_needs_one_and_how_to_set_it(spider):
+    spider.token = None
+    with pytest.raises(CloseSpider):
+        list(spider.on_count(response({"message": "Requires authentication"}, {}, status=401)))
+    assert "needs" in spider.fatal and "GITHUB_TOKEN" in spider.fatal
+    assert "rejected the token" not in spider.fatal and spider.fatal_exit == 2
+
+
+def test_401_with_a_token_says_it_was_rejected(spider):
+    with pytest.raises(CloseSpider):
+        list(spider.on_count(response({"message": "Bad credentials"}, {}, status=401)))
+    assert "rejected the token" in spider.fatal
