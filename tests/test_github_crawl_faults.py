@@ -24,9 +24,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_github_crawl import REGIONS, SCOUT, last_run, sandbox, scout, snapshot, world
+from sqlalchemy import create_engine, text
+from test_github_crawl import REGIONS, SCOUT, last_run, scout, snapshot
 
-__all__ = ["sandbox", "world"]  # module fixtures shared with test_github_crawl
+from crawlers.sandbox.model import SandboxOptions
+from crawlers.sandbox.server import SandboxServer
+from crawlers.sandbox.world import generate
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Any:
+    """A small world: the india region is about 135 people, two pages."""
+    with SandboxServer(generate(7, 1200), SandboxOptions(rate_limit=1_000_000)) as server:
+        yield server
+
 
 Damage = Callable[[dict[str, Any]], None]
 
@@ -138,7 +149,7 @@ def reference_db(sandbox, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def reference(reference_db) -> Any:
     """What a clean crawl of the india region stores."""
-    return snapshot(f"sqlite:///{reference_db}")
+    return contents(f"sqlite:///{reference_db}")
 
 
 def page_count(path: Path) -> int:
@@ -154,24 +165,35 @@ def crawl(url: str, api: str, tmp: Path, *more: str) -> subprocess.CompletedProc
     )  # fmt: skip
 
 
+def contents(url: str) -> Any:
+    """The snapshot with JSON columns read alike from SQLite (text) and PostgreSQL."""
+
+    def plain(row: Any) -> tuple[Any, ...]:
+        return tuple(json.loads(v) if isinstance(v, str) and v[:1] in "[{" else v for v in row)
+
+    return tuple(sorted(map(plain, rows), key=repr) for rows in snapshot(url))
+
+
 @pytest.mark.parametrize("damage", [null_nodes, null_search], ids=["null-nodes", "null-search"])
 def test_a_partial_answer_ends_partial_and_resume_fetches_it_again(
-    damage, sandbox, reference, tmp_path
+    damage, sandbox, reference, tmp_path, db_url
 ):
-    url = f"sqlite:///{tmp_path / 'p.db'}"
+    if damage is null_search and "postgresql" in db_url:
+        pytest.skip("one fault on PostgreSQL is enough")
+    url = db_url
     with FaultProxy(sandbox.base_url, damage) as proxy:
         result = crawl(url, proxy.url, tmp_path)
     assert proxy.damaged == 2  # the page and its one retry
     status, stats, errors = last_run(url)
     assert status == "partial" and errors == 1 and stats["retries"] >= 1
     assert "partial" in result.stdout and "Traceback" not in result.stderr
-    profiles, _, cursors = snapshot(url)
+    profiles, _, cursors = contents(url)
     assert len(profiles) < len(reference[0])
-    assert any(not json.loads(c)["done"] for _, c in cursors)  # the window stays open
+    assert any(not c["done"] for _, c in cursors)  # the window stays open
     result = crawl(url, sandbox.github_url, tmp_path, "--resume")
     assert result.returncode == 0, result.stderr
     assert last_run(url)[0] == "ok"
-    assert snapshot(url) == reference
+    assert contents(url) == reference
 
 
 def test_a_wrongly_typed_field_loses_one_record_not_its_page(sandbox, reference, tmp_path):
@@ -182,11 +204,11 @@ def test_a_wrongly_typed_field_loses_one_record_not_its_page(sandbox, reference,
     status, stats, _ = last_run(url)
     assert stats["quarantined"] == 1 and status == "ok"
     assert "@" not in result.stderr  # no record dumped into the log
-    profiles, _, _ = snapshot(url)
+    profiles, _, _ = contents(url)
     assert len(profiles) == len(reference[0]) - 1
     # The next crawl against a clean API repairs it.
     assert crawl(url, sandbox.github_url, tmp_path).returncode == 0
-    assert snapshot(url)[:2] == reference[:2]
+    assert contents(url)[:2] == reference[:2]
 
 
 FULL_DISK = """
@@ -206,29 +228,62 @@ main()
 
 
 def test_a_full_disk_fails_the_run_and_resume_loses_nothing(
-    sandbox, reference, reference_db, tmp_path
+    sandbox, reference, reference_db, tmp_path, db_url
 ):
-    path = tmp_path / "d.db"
-    url = f"sqlite:///{path}"
     regions = tmp_path / "regions.toml"
     regions.write_text(REGIONS)
     env = {**os.environ, "SCOUT_REGIONS_FILE": str(regions), "GITHUB_TOKEN": "ghp_" + "t" * 36}
+    url = db_url
     subprocess.run([SCOUT, "--db", url, "db", "upgrade"], env=env, check=True, capture_output=True)
-    empty, full = page_count(path), page_count(reference_db)
     argv = ["--db", url, "crawl", "github", "--region", "india", "--api-url", sandbox.github_url]
-    script = FULL_DISK.format(pages=(empty + full) // 2, argv=argv)
-    result = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
-    )
+    if url.startswith("sqlite"):
+        # The disk fills half way through: SQLite's own "database or disk is full".
+        half = (page_count(Path(url.removeprefix("sqlite:///"))) + page_count(reference_db)) // 2
+        command = [sys.executable, "-c", FULL_DISK.format(pages=half, argv=argv)]
+        expected = "disk is full"
+    else:
+        # PostgreSQL's own disk_full error once half the profiles are in.
+        fill_pg_disk(url, after=len(reference[0]) // 2)
+        command, expected = [SCOUT, *argv], "DiskFull"
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     status, _, _ = last_run(url)
     assert status == "failed", result.stderr
-    assert "disk is full" in result.stdout + result.stderr
+    assert expected in result.stdout + result.stderr
     assert "Traceback" not in result.stderr and "@" not in result.stderr
-    assert 0 < len(snapshot(url)[0]) < len(reference[0])
+    assert 0 < len(contents(url)[0]) < len(reference[0])
+    if not url.startswith("sqlite"):
+        free_pg_disk(url)
     result = scout(url, "crawl", "github", "--region", "india", "--resume",
                    api=sandbox.github_url, tmp=tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert snapshot(url) == reference
+    assert contents(url) == reference
+
+
+def fill_pg_disk(url: str, after: int) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE FUNCTION disk_full() RETURNS trigger AS $$ BEGIN "
+                f"IF (SELECT count(*) FROM profiles) >= {after} THEN "
+                "RAISE EXCEPTION 'could not extend file' USING ERRCODE = 'disk_full'; "
+                "END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+            )
+        )
+        conn.execute(
+            text(
+                "CREATE TRIGGER disk_full BEFORE INSERT ON profiles "
+                "FOR EACH ROW EXECUTE FUNCTION disk_full()"
+            )
+        )
+    engine.dispose()
+
+
+def free_pg_disk(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER disk_full ON profiles"))
+    engine.dispose()
 
 
 def test_a_crawl_without_a_token_says_search_needs_one(sandbox, tmp_path):
@@ -265,13 +320,11 @@ def test_ctrl_c_is_interrupted_and_resume_completes(sandbox, reference, tmp_path
     result = scout(url, "crawl", "github", "--region", "india", "--resume",
                    api=sandbox.github_url, tmp=tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert snapshot(url) == reference
+    assert contents(url) == reference
 
 
-def test_run_stats_count_requests_retries_and_quota(reference, sandbox, tmp_path):
-    url = f"sqlite:///{tmp_path / 's.db'}"
-    assert crawl(url, sandbox.github_url, tmp_path).returncode == 0
-    status, stats, _ = last_run(url)
+def test_a_clean_run_is_ok_and_counts_requests_and_quota(reference_db):
+    status, stats, _ = last_run(f"sqlite:///{reference_db}")
     assert status == "ok"
     assert stats["requests"] >= stats["pages"] > 0
     assert stats["quota_spent"] >= stats["pages"]
