@@ -196,3 +196,31 @@ def test_401_with_a_token_says_it_was_rejected(spider):
     with pytest.raises(CloseSpider):
         list(spider.on_count(response({"message": "Bad credentials"}, {}, status=401)))
     assert "rejected the token" in spider.fatal
+
+
+def test_a_next_page_pointing_back_at_this_one_is_partial_not_an_endless_loop(spider):
+    payload = page_payload(NODES)
+    payload["data"]["search"]["pageInfo"]["endCursor"] = "c0"  # the cursor it was asked with
+    meta = {"window": WINDOW, "cursor": PREVIOUS, "cost": 18}
+    for _ in range(3):
+        (retry,) = spider.on_page(response(payload, meta))
+        meta = retry.meta
+    (item,) = spider.on_page(response(payload, meta))
+    assert item.cursor["after"] == "c0" and item.cursor["done"] is False
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"data": [1, 2]},
+        {"data": {"search": {"nodes": NODES, "pageInfo": "next"}}},
+        {"data": {"search": {"nodes": NODES, "pageInfo": {"hasNextPage": True, "endCursor": 7}}}},
+        [],
+        {"unexpected": True},
+    ],
+)
+def test_an_unreadable_answer_is_counted_as_skipped_never_lost_silently(spider, payload):
+    meta = {"window": WINDOW, "cursor": PREVIOUS, "cost": 18, "partial_retries": 3}
+    out = list(spider.on_page(response(payload, meta)))
+    assert spider.run_stats["errors"] == 1
+    assert all(isinstance(o, PageItem) and o.cursor["after"] == "c0" for o in out)

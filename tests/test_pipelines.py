@@ -19,6 +19,7 @@ from github_world import body, crowd_world, graphql, make_api
 from scrapy.http import Request, TextResponse
 from sqlalchemy import Engine, event, select, text
 
+from config.errors import PayloadError
 from crawlers.github.governor import RateGovernor
 from crawlers.github.query import PAGE_QUERY, SearchPlan, Window
 from crawlers.github.spider import GitHubSearchSpider
@@ -329,3 +330,24 @@ def test_an_unexpected_error_in_a_step_stops_the_crawl_instead_of_escaping(sqlit
     assert failure is not None and "RuntimeError" in failure and "LocationStep" in failure
     assert "mail.example" not in failure
     assert cursor_of(engine) is None
+
+
+def test_a_record_its_parser_refuses_is_quarantined_with_the_parsers_reason(
+    sqlite_url, pages, caplog
+):
+    engine = open_database(sqlite_url)
+    crawl = Crawl(engine)
+    parse = crawl.spider.rules.parse
+    victim = pages[0]["data"]["search"]["nodes"][5]["login"]
+
+    def strict(node: dict[str, Any], seen_at: Any) -> Any:
+        if node["login"] == victim:
+            raise PayloadError("followers.totalCount is not an integer")
+        return parse(node, seen_at)
+
+    crawl.spider.rules.parse = strict
+    with caplog.at_level(logging.WARNING):
+        crawl.page(pages[0], crawl.first_cursor())
+    assert len(contents(engine)[0]) == 83 and victim in raw_keys(engine)
+    assert f"quarantined github:{victim}: followers.totalCount is not an integer" in caplog.text
+    assert cursor_of(engine)["fetched"] == 84

@@ -88,14 +88,17 @@ BAD_TOKEN = (
 )
 
 
-def partial_reason(payload: dict[str, Any], kind: str) -> str | None:
-    """Why a GraphQL answer is not whole (errors beside data, a null search, null nodes)."""
+def partial_reason(payload: dict[str, Any], kind: str, after: Any = None) -> str | None:
+    """Why a GraphQL answer is not whole (errors beside data, a null search, null nodes, a
+    next page without a cursor of its own), or None. `after` is the cursor the page was asked
+    with: an answer pointing back to it would page forever."""
     errors = payload.get("errors")
     if errors:
         first = errors[0] if isinstance(errors, list) and errors else errors
         message = first.get("message", "") if isinstance(first, dict) else first
         return f"GraphQL errors beside data: {str(message)[:120]}"
-    search = (payload.get("data") or {}).get("search")
+    data = payload.get("data")
+    search = data.get("search") if isinstance(data, dict) else None
     if not isinstance(search, dict):
         return "search is null"
     if kind != "page":
@@ -104,7 +107,15 @@ def partial_reason(payload: dict[str, Any], kind: str) -> str | None:
     if not isinstance(nodes, list):
         return "nodes are null"
     missing = sum(1 for n in nodes if not isinstance(n, dict))
-    return f"{missing} null node(s)" if missing else None
+    if missing:
+        return f"{missing} null node(s)"
+    info = search.get("pageInfo")
+    if not isinstance(info, dict):
+        return "pageInfo is null"
+    end = info.get("endCursor")
+    if info.get("hasNextPage") and nodes and (not isinstance(end, str) or not end or end == after):
+        return "a next page without a new endCursor"
+    return None
 
 
 class GitHubSearchSpider(scrapy.Spider):
@@ -230,6 +241,9 @@ class GitHubSearchSpider(scrapy.Spider):
         if not isinstance(payload, dict):
             self._skip(meta["window"], "unexpected JSON")
             return None
+        if "data" not in payload and "errors" not in payload:
+            self._skip(meta["window"], "neither data nor errors in the answer")
+            return None
         data = payload.get("data")
         rate = data.get("rateLimit") if isinstance(data, dict) else None
         self.governor.observe_graphql(rate)
@@ -286,6 +300,25 @@ class GitHubSearchSpider(scrapy.Spider):
         return retry
 
     def on_count(self, response: Response) -> Iterator[Any]:
+        yield from self._guarded(self._on_count, response)
+
+    def on_page(self, response: Response) -> Iterator[Any]:
+        yield from self._guarded(self._on_page, response)
+
+    def _guarded(
+        self, callback: Callable[[Response], Iterator[Any]], response: Response
+    ) -> Iterator[Any]:
+        """An answer the callback cannot read is a skipped page (counted), never a silent
+        loss; Scrapy's own error log would not count it."""
+        try:
+            yield from callback(response)
+        except (CloseSpider, _RetryLater):
+            raise
+        except Exception as exc:
+            log.debug("unreadable answer", exc_info=True)
+            self._skip(response.meta["window"], f"unreadable answer ({type(exc).__name__})")
+
+    def _on_count(self, response: Response) -> Iterator[Any]:
         try:
             payload = self._payload(response)
         except _RetryLater:
@@ -322,7 +355,7 @@ class GitHubSearchSpider(scrapy.Spider):
         if not self._enough():
             yield self.page_request(window, {"after": None, "count": min(count, SEARCH_CAP)})
 
-    def on_page(self, response: Response) -> Iterator[Any]:
+    def _on_page(self, response: Response) -> Iterator[Any]:
         try:
             payload = self._payload(response)
         except _RetryLater:
@@ -332,14 +365,17 @@ class GitHubSearchSpider(scrapy.Spider):
             return
         window: Window = response.meta["window"]
         previous: dict[str, Any] = response.meta["cursor"]
-        reason = partial_reason(payload, "page")
+        reason = partial_reason(payload, "page", previous.get("after"))
         if reason is not None:
             retry = self._partial_retry(response, reason)
             if retry is not None:
                 yield retry
                 return
-        search = (payload.get("data") or {}).get("search") or {}
-        nodes = parse.search_nodes(payload)
+        data = payload.get("data")
+        search = data.get("search") if isinstance(data, dict) else None
+        if not isinstance(search, dict):
+            search = {}
+        nodes = parse.search_nodes(payload) if search else []
         if reason is not None:
             # Still partial: store what came, but the window stays on this page (not done).
             self.run_stats["errors"] += 1
