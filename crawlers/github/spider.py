@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 from twisted.python.failure import Failure
 
 from crawlers.github import parse
+from crawlers.github.answers import BAD_TOKEN, NO_TOKEN, count_of, has_path, partial_reason
 from crawlers.github.governor import GRAPHQL, RateGovernor
 from crawlers.github.query import (
     COUNT_QUERY,
@@ -48,17 +49,6 @@ log = logging.getLogger(__name__)
 STREAM = "search"
 
 
-def _has_path(error: Any) -> bool:
-    return isinstance(error, dict) and bool(error.get("path"))
-
-
-def _int(value: Any) -> int:
-    """A count from the API; anything but a non-negative integer counts as 0."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        return 0
-    return max(0, value)
-
-
 def github_rules(exclude: tuple[str, ...] = ()) -> SourceRules:
     """How GitHub search nodes are keyed, suppressed, parsed and filtered."""
     return SourceRules(
@@ -74,48 +64,6 @@ def github_rules(exclude: tuple[str, ...] = ()) -> SourceRules:
 
 class _RetryLater(Exception):
     """GraphQL said RATE_LIMITED: send the same request again once the governor allows."""
-
-
-NO_TOKEN = (
-    "GitHub answered 401 to a request sent without a token: GraphQL search needs one. "
-    "Create a personal access token (no scopes needed) at https://github.com/settings/tokens "
-    "and set it, e.g. `export GITHUB_TOKEN=ghp_...`; `scout lookup github` and "
-    "`scout refresh github` work without one"
-)
-BAD_TOKEN = (
-    "GitHub rejected the token (401 Bad credentials): check GITHUB_TOKEN "
-    "or unset it to crawl at the anonymous limit"
-)
-
-
-def partial_reason(payload: dict[str, Any], kind: str, after: Any = None) -> str | None:
-    """Why a GraphQL answer is not whole (errors beside data, a null search, null nodes, a
-    next page without a cursor of its own), or None. `after` is the cursor the page was asked
-    with: an answer pointing back to it would page forever."""
-    errors = payload.get("errors")
-    if errors:
-        first = errors[0] if isinstance(errors, list) and errors else errors
-        message = first.get("message", "") if isinstance(first, dict) else first
-        return f"GraphQL errors beside data: {str(message)[:120]}"
-    data = payload.get("data")
-    search = data.get("search") if isinstance(data, dict) else None
-    if not isinstance(search, dict):
-        return "search is null"
-    if kind != "page":
-        return None
-    nodes = search.get("nodes")
-    if not isinstance(nodes, list):
-        return "nodes are null"
-    missing = sum(1 for n in nodes if not isinstance(n, dict))
-    if missing:
-        return f"{missing} null node(s)"
-    info = search.get("pageInfo")
-    if not isinstance(info, dict):
-        return "pageInfo is null"
-    end = info.get("endCursor")
-    if info.get("hasNextPage") and nodes and (not isinstance(end, str) or not end or end == after):
-        return "a next page without a new endCursor"
-    return None
 
 
 class GitHubSearchSpider(scrapy.Spider):
@@ -256,7 +204,7 @@ class GitHubSearchSpider(scrapy.Spider):
         if any(isinstance(e, dict) and e.get("type") == "RATE_LIMITED" for e in errors):
             self.governor.observe_exhausted(GRAPHQL, None)
             raise _RetryLater
-        if errors and not isinstance(data, dict) and not any(_has_path(e) for e in errors):
+        if errors and not isinstance(data, dict) and not any(has_path(e) for e in errors):
             # No data at all and no error about a field: the query itself was refused.
             messages = "; ".join(str(e.get("message", e)) for e in errors if isinstance(e, dict))
             self.fatal = f"GitHub GraphQL error: {messages or errors}"
@@ -335,7 +283,7 @@ class GitHubSearchSpider(scrapy.Spider):
             else:  # not counted, no cursor: --resume counts the window again
                 self._skip(window, f"still partial after retries: {reason}")
             return
-        count = _int(payload["data"]["search"].get("userCount"))
+        count = count_of(payload["data"]["search"].get("userCount"))
         if count > SEARCH_CAP and window.can_split():
             cursor: dict[str, Any] = {"split": True, "count": count, "done": True}
             self._commit_cursor(window, cursor)
