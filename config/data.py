@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -44,7 +45,7 @@ def _explain(error: ErrorDetails) -> str:
     if kind == "extra_forbidden":
         return "unknown key (a typo? see the documented keys of this file)"
     if kind == "list_type" and isinstance(error["input"], str):
-        return f"expected a list, e.g. [{error['input']!r}], not a string"
+        return f"expected a list, e.g. [{json.dumps(error['input'])}], not a string"
     return error["msg"]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from config.data import load_data_file
 
@@ -36,10 +36,10 @@ class RegionModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    label: StrictStr | None = None
-    countries: list[StrictStr] = Field(min_length=1)
-    include: list[StrictStr] = Field(default_factory=list)
-    exclude: list[StrictStr] = Field(default_factory=list)
+    label: str | None = None
+    countries: list[str] = Field(min_length=1)
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
 
     @field_validator("countries")
     @classmethod

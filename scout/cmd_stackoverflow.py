@@ -40,14 +40,15 @@ def crawl_stackoverflow(
       scout crawl stackoverflow --tag pytorch --tag mlflow --period all_time
       STACKEXCHANGE_KEY=... scout crawl stackoverflow --api-url http://127.0.0.1:8765/stackexchange/2.3
     """
+    from config.skills import discovery_tags
     from crawlers.stackexchange.jobs import run_crawl
-    from crawlers.stackexchange.pipeline import PERIODS, discovery_tags
+    from crawlers.stackexchange.pipeline import PERIODS
 
     if period not in PERIODS:
         raise ScoutError(f"--period must be one of {', '.join(PERIODS)}, not {period!r}")
     state = get_state()
     settings = state.loaded(stackexchange_api_url=api_url).settings
-    tags = list(dict.fromkeys(tag or discovery_tags(settings)))
+    tags = list(dict.fromkeys(tag or discovery_tags(settings.skills_file)))
     engine = state.engine()
     with Progress(
         SpinnerColumn(),
