@@ -46,6 +46,8 @@ def _explain(error: ErrorDetails) -> str:
         return "unknown key (a typo? see the documented keys of this file)"
     if kind == "list_type" and isinstance(error["input"], str):
         return f"expected a list, e.g. [{json.dumps(error['input'])}], not a string"
+    if kind == "value_error" and "error" in error.get("ctx", {}):
+        return str(error["ctx"]["error"])  # our validator's own sentence, not "Value error, ..."
     return error["msg"]
 
 

@@ -16,6 +16,8 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDic
 
 from config.data import read_toml, validation_message
 from config.errors import ConfigError
+from config.handles import HandleError, kaggle_username
+from config.logging import mask_url_credentials
 
 Source = Literal["default", "scout.toml", "env", "flag"]
 
@@ -93,6 +95,16 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("kaggle_username")
+    @classmethod
+    def _kaggle_name(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return kaggle_username(value)
+        except HandleError as exc:
+            raise ValueError(exc.message) from exc
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -142,7 +154,7 @@ class LoadedSettings:
             elif value is None:
                 shown = "(not set)"
             else:
-                shown = str(value)
+                shown = mask_url_credentials(str(value))
             out.append((name, shown, self.sources.get(name, "default")))
         return out
 

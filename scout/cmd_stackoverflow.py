@@ -10,6 +10,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
 from config.errors import ScoutError
+from config.handles import stackexchange_user_id
 from scout.app import console, err_console, get_state
 from scout.cmd_crawl import crawl_app
 from scout.cmd_lookup import lookup_app
@@ -86,7 +87,7 @@ def crawl_stackoverflow(
 
 @lookup_app.command("stackoverflow")
 def lookup_stackoverflow(
-    user_id: int = typer.Argument(..., help="Numeric Stack Overflow user id."),
+    user: str = typer.Argument(..., metavar="USER_ID", help="Numeric Stack Overflow user id."),
     as_json: bool = typer.Option(False, "--json", help="Print the stored profile as JSON."),
     api_url: str | None = typer.Option(None, "--api-url", help=API_URL_HELP),
 ) -> None:
@@ -99,6 +100,7 @@ def lookup_stackoverflow(
     from crawlers.stackexchange.client import QuotaStop
     from crawlers.stackexchange.jobs import lookup_user
 
+    user_id = stackexchange_user_id(user)  # before any request: it goes into the URL path
     state = get_state()
     settings = state.loaded(stackexchange_api_url=api_url).settings
     engine = state.engine()
