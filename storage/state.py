@@ -102,13 +102,8 @@ def start_run(
     # A run started by `scout schedule run` learns its job name from the scheduler's
     # environment, so every crawler's own row carries it without a flag per command.
     job_name = job_name or os.environ.get(JOB_NAME_ENV) or None
-    run = CrawlRun(
-        source=source,
-        args=mask_url_credentials(args),
-        job_name=job_name,
-        status="running",
-        stats={},
-    )
+    args = mask_url_credentials(args)  # no password of an API or database URL is stored
+    run = CrawlRun(source=source, args=args, job_name=job_name, status="running", stats={})
     session.add(run)
     session.flush()
     return run
