@@ -15,6 +15,7 @@ from config.errors import ConfigError
 
 UTF8 = "utf-8"
 UTF8_BOM = "utf-8-sig"
+WINDOWS_WESTERN = "cp1252"
 
 
 def read_bytes(path: Path, what: str = "file") -> bytes:
@@ -48,7 +49,9 @@ def read_utf8(path: Path, what: str = "file") -> str:
 
 def detect_encoding(sample: bytes) -> str:
     """The encoding of `sample`: utf-8-sig / utf-8 when it decodes as such, else the best guess of
-    charset-normalizer (Python codec name); ConfigError-free, the caller decides what to say."""
+    charset-normalizer (a Python codec name; "" when it has none). Single-byte code pages often
+    fit equally well (no decoding errors, same chaos); among those Windows-1252, what Excel saves
+    Western-European CSV in, wins, else charset-normalizer's own order."""
     if sample.startswith(codecs.BOM_UTF8):
         return UTF8_BOM
     try:
@@ -60,10 +63,12 @@ def detect_encoding(sample: bytes) -> str:
             return UTF8
     from charset_normalizer import from_bytes
 
-    best = from_bytes(sample).best()
-    if best is None:
+    results = list(from_bytes(sample))
+    if not results:
         return ""
-    return codecs.lookup(best.encoding).name
+    best = min(match.chaos for match in results)
+    fitting = [codecs.lookup(m.encoding).name for m in results if m.chaos == best]
+    return WINDOWS_WESTERN if WINDOWS_WESTERN in fitting else fitting[0]
 
 
 def make_folder(path: Path, what: str = "folder") -> Path:
