@@ -18,7 +18,15 @@ from typing import Any, TextIO
 from config.errors import ScoutError
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
-_FIRST = frozenset(c[0] for c in FORMULA_START) | {" "}
+_FIRST = frozenset(c[0] for c in FORMULA_START) | {" ", "'"}
+
+
+def _needs_quote(text: str) -> bool:
+    # A text that starts with our own apostrophe before a formula gets one more, so reading
+    # back takes exactly one off.
+    if text.lstrip(" ").startswith(FORMULA_START):
+        return True
+    return text.startswith("'") and _needs_quote(text[1:])
 
 
 def safe_cell(value: Any) -> str:
@@ -27,14 +35,12 @@ def safe_cell(value: Any) -> str:
     # Fast path first: a million-row export checks every cell.
     if not text or text[0] not in _FIRST:
         return text
-    if text.startswith(FORMULA_START) or text.lstrip(" ").startswith(FORMULA_START):
-        return "'" + text
-    return text
+    return "'" + text if _needs_quote(text) else text
 
 
 def unsafe_cell(text: str) -> str:
     """The inverse of safe_cell: the apostrophe safe_cell added is taken off again."""
-    if text.startswith("'") and safe_cell(text[1:]) == text:
+    if text.startswith("'") and _needs_quote(text[1:]):
         return text[1:]
     return text
 
