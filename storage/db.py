@@ -24,6 +24,7 @@ from sqlalchemy.exc import DatabaseError as SQLDatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.errors import ScoutError
+from config.logging import mask_url_credentials
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -49,8 +50,10 @@ def make_engine(url: str) -> Engine:
     """An engine for any SQLAlchemy URL; SQLite files get WAL and foreign keys."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise DatabaseError(f"not a database URL: {url!r} (try sqlite:///scout.db)") from exc
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+        raise DatabaseError(
+            f"not a database URL: {mask_url_credentials(url)!r} (try sqlite:///scout.db)"
+        ) from exc
     # orjson: several times faster than json for the JSON columns, and knows datetimes.
     kwargs: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
     if parsed.get_backend_name() == "sqlite":

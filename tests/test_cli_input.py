@@ -251,3 +251,9 @@ def test_config_show_masks_passwords_in_urls(db):
     assert "SECRET" not in result.output and "PW0RD" not in result.output
     assert "http://u:***@127.0.0.1:9/github" in result.output
     assert "postgresql+psycopg://scout:***@127.0.0.1/x" in result.output
+
+
+def test_a_database_url_with_a_bad_port_is_one_message_without_its_password():
+    assert one_error("--db", "postgresql://u:PW0RD@host:notaport/x", "status") == (
+        "Error: not a database URL: 'postgresql://u:***@host:notaport/x' (try sqlite:///scout.db)"
+    )
