@@ -20,6 +20,10 @@ SE_MAX_USER_ID = 2**31 - 1
 _KAGGLE_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,49}")
 
 
+# Stack Exchange tags: lower-case letters, digits and + # . - (".net", "c++"), at most 35.
+_SE_TAG = re.compile(r"[a-z0-9+#.][a-z0-9+#.\-]{0,34}")
+
+
 class HandleError(ScoutError):
     """A handle that cannot be an account on its platform."""
 
@@ -54,4 +58,15 @@ def kaggle_username(value: str) -> str:
     raise HandleError(
         f"{value!r} is not a Kaggle user name (up to 50 letters, digits, '-', '_' or '.', "
         "starting with a letter or digit)"
+    )
+
+
+def stackexchange_tag(value: str) -> str:
+    """`value` when it can be a Stack Exchange tag (it goes into /tags/{tag}/...), else a
+    HandleError."""
+    if _SE_TAG.fullmatch(value) and value.strip("."):
+        return value
+    raise HandleError(
+        f"{value!r} is not a Stack Exchange tag (up to 35 lower-case letters, digits, "
+        "'+', '#', '.' or '-')"
     )

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from config.data import load_data_file
+from config.handles import HandleError, stackexchange_tag
 
 Category = Literal["language", "ml", "mlops", "data", "cloud-ml", "llm"]
 
@@ -33,6 +34,16 @@ class StackOverflowSection(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     discovery_tags: list[str] = Field(min_length=1)
+
+    @field_validator("discovery_tags")
+    @classmethod
+    def _tags(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                stackexchange_tag(value)
+            except HandleError as exc:
+                raise ValueError(exc.message) from exc
+        return values
 
 
 class QualitySection(BaseModel):

@@ -10,7 +10,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
 from config.errors import ScoutError
-from config.handles import stackexchange_user_id
+from config.handles import stackexchange_tag, stackexchange_user_id
 from scout.app import console, err_console, get_state
 from scout.cmd_crawl import crawl_app
 from scout.cmd_lookup import lookup_app
@@ -49,7 +49,8 @@ def crawl_stackoverflow(
         raise ScoutError(f"--period must be one of {', '.join(PERIODS)}, not {period!r}")
     state = get_state()
     settings = state.loaded(stackexchange_api_url=api_url).settings
-    tags = list(dict.fromkeys(tag or discovery_tags(settings.skills_file)))
+    given = [stackexchange_tag(t) for t in tag or []]  # each goes into /tags/{tag}/...
+    tags = list(dict.fromkeys(given or discovery_tags(settings.skills_file)))
     engine = state.engine()
     with Progress(
         SpinnerColumn(),

@@ -257,3 +257,14 @@ def test_a_database_url_with_a_bad_port_is_one_message_without_its_password():
     assert one_error("--db", "postgresql://u:PW0RD@host:notaport/x", "status") == (
         "Error: not a database URL: 'postgresql://u:***@host:notaport/x' (try sqlite:///scout.db)"
     )
+
+
+def test_crawl_stackoverflow_refuses_a_tag_that_is_a_path(db, server):
+    url, seen = server
+    assert one_error(
+        "--db", db, "crawl", "stackoverflow", "--tag", "..", "--api-url", url + "/2.3"
+    ) == (
+        "Error: '..' is not a Stack Exchange tag (up to 35 lower-case letters, digits, "
+        "'+', '#', '.' or '-')"
+    )
+    assert seen == []

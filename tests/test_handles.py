@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from config.handles import HandleError, github_login, kaggle_username, stackexchange_user_id
+from config.handles import (
+    HandleError,
+    github_login,
+    kaggle_username,
+    stackexchange_tag,
+    stackexchange_user_id,
+)
 
 
 @pytest.mark.parametrize("login", ["octocat", "a", "a-b-c", "A1", "x" * 39])
@@ -33,3 +39,11 @@ def test_kaggle_usernames():
     for bad in ("../x", "a/b", ".hidden", "a..b", "", "x" * 51):
         with pytest.raises(HandleError, match="is not a Kaggle user name"):
             kaggle_username(bad)
+
+
+def test_stackexchange_tags():
+    for tag in ("pytorch", ".net", "c++", "c#", "scikit-learn", "python-3.x"):
+        assert stackexchange_tag(tag) == tag
+    for bad in ("..", ".", "../users/1", "PyTorch", "a b", "x" * 36, ""):
+        with pytest.raises(HandleError, match="is not a Stack Exchange tag"):
+            stackexchange_tag(bad)
