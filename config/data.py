@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from config.errors import ConfigError
+from config.textfile import read_utf8
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -19,23 +22,42 @@ def default_path(name: str) -> Path:
     return Path(str(resources.files("config").joinpath(name)))
 
 
-def load_toml_model(path: Path, model: type[M]) -> M:
-    """Read a TOML file into a pydantic model; any invalid value names the file and key."""
+def read_toml(path: Path, what: str = "file") -> dict[str, Any]:
+    """A TOML file as a dict: strict UTF-8, and any fault is one ConfigError naming the file."""
+    text = read_utf8(path, what)
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: file not found") from exc
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+
+
+def load_toml_model(path: Path, model: type[M]) -> M:
+    """Read a TOML file into a pydantic model; any invalid value names the file and key."""
+    data = read_toml(path)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            key = ".".join(str(p) for p in error["loc"]) or "(root)"
-            lines.append(f"{path}: {key}: {error['msg']}")
-        raise ConfigError("; ".join(lines)) from exc
+        raise ConfigError(validation_message(exc, str(path))) from exc
+
+
+def _explain(error: ErrorDetails) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key (a typo? see the documented keys of this file)"
+    if kind == "list_type" and isinstance(error["input"], str):
+        return f"expected a list, e.g. [{json.dumps(error['input'])}], not a string"
+    if kind == "value_error" and "error" in error.get("ctx", {}):
+        return str(error["ctx"]["error"])  # our validator's own sentence, not "Value error, ..."
+    return error["msg"]
+
+
+def validation_message(exc: ValidationError, where: str) -> str:
+    """One line per invalid value: `where: key.path: what is wrong`."""
+    lines = []
+    for error in exc.errors():
+        key = ".".join(str(p) for p in error["loc"]) or "(root)"
+        lines.append(f"{where}: {key}: {_explain(error)}")
+    return "; ".join(lines)
 
 
 def load_data_file(name: str, override: Path | None, model: type[M]) -> M:

@@ -15,10 +15,23 @@ TOKEN_PATTERNS = [
     re.compile(r"github_pat_[A-Za-z0-9_]{20,}"),
     re.compile(r"(?i)((?:key|access_token|token|password)=)[^&\s\"']+"),
     re.compile(r"(?i)(authorization:\s*(?:token|bearer|basic)\s+)\S+"),
-    re.compile(r"(postgres(?:ql)?(?:\+\w+)?://[^:/\s]+:)[^@\s]+(@)"),
-    re.compile(r"(redis://[^:/\s]*:)[^@\s]+(@)"),
+    # user:password@ in any URL (http://u:SECRET@host/github, postgresql://scout:pw@db/x).
+    re.compile(r"((?<![\w+.-])[A-Za-z][\w+.-]*://[^\s/@:]*:)[^\s/]+(@)"),
 ]
 MASK = "***"
+_URL_PASSWORD = TOKEN_PATTERNS[-1]
+
+
+def mask_url_credentials(value: Any) -> Any:
+    """`value` with the password of every URL in it masked (strings inside dicts and lists
+    too): what crawl_runs.args, `config show` and logs may keep of a URL."""
+    if isinstance(value, str):
+        return _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + m.group(2), value)
+    if isinstance(value, dict):
+        return {k: mask_url_credentials(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(mask_url_credentials(v) for v in value)
+    return value
 
 
 class Redactor:

@@ -7,7 +7,6 @@ Every value remembers where it came from, so `scout config show` can say so. Sec
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -15,7 +14,10 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
+from config.data import read_toml, validation_message
 from config.errors import ConfigError
+from config.handles import HandleError, kaggle_username
+from config.logging import mask_url_credentials
 
 Source = Literal["default", "scout.toml", "env", "flag"]
 
@@ -93,6 +95,16 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("kaggle_username")
+    @classmethod
+    def _kaggle_name(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return kaggle_username(value)
+        except HandleError as exc:
+            raise ValueError(exc.message) from exc
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -142,19 +154,13 @@ class LoadedSettings:
             elif value is None:
                 shown = "(not set)"
             else:
-                shown = str(value)
+                shown = mask_url_credentials(str(value))
             out.append((name, shown, self.sources.get(name, "default")))
         return out
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError as exc:
-        raise ConfigError(f"config file {path} does not exist") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    data = read_toml(path, "config file")
     flat: dict[str, Any] = {}
     for key, value in data.items():
         # One level of tables is allowed: [github] api_url = ... means github_api_url.
@@ -186,15 +192,6 @@ def _read_env(environ: dict[str, str] | None) -> dict[str, Any]:
         if value is not None:
             values[name] = value
     return values
-
-
-def format_validation_error(exc: ValidationError, where: str) -> str:
-    """One readable line per invalid value, naming where it came from."""
-    parts = []
-    for error in exc.errors():
-        loc = ".".join(str(p) for p in error["loc"]) or "(root)"
-        parts.append(f"{where}: {loc}: {error['msg']}")
-    return "; ".join(parts)
 
 
 def load_settings(
@@ -231,5 +228,5 @@ def load_settings(
         first = exc.errors()[0]["loc"][0] if exc.errors() and exc.errors()[0]["loc"] else ""
         where = sources.get(str(first), "default")
         label = str(config_file) if where == "scout.toml" else where
-        raise ConfigError(format_validation_error(exc, label)) from exc
+        raise ConfigError(validation_message(exc, label)) from exc
     return LoadedSettings(settings=settings, sources=sources, config_file=config_file)

@@ -12,57 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from config.data import load_data_file
 from config.errors import ConfigError
-
-# Codes in use that ISO has not (yet) assigned; geonames uses XK for Kosovo.
-_EXTRA_CODES = {"XK"}
-
-
-@lru_cache(maxsize=1)
-def _iso_codes() -> frozenset[str]:
-    import pycountry
-
-    return frozenset({c.alpha_2 for c in pycountry.countries} | _EXTRA_CODES)
-
-
-def _terms(values: list[str]) -> list[str]:
-    cleaned = [v.strip() for v in values]
-    if any(not v for v in cleaned):
-        raise ValueError("search terms must not be empty")
-    return cleaned
-
-
-class RegionModel(BaseModel):
-    """One [regions.<name>] table."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    label: str | None = None
-    countries: list[str] = Field(min_length=1)
-    include: list[str] = Field(default_factory=list)
-    exclude: list[str] = Field(default_factory=list)
-
-    @field_validator("countries")
-    @classmethod
-    def _known_codes(cls, values: list[str]) -> list[str]:
-        codes = [v.strip().upper() for v in values]
-        unknown = [v for v, code in zip(values, codes, strict=True) if code not in _iso_codes()]
-        if unknown:
-            raise ValueError(
-                f"unknown ISO 3166-1 alpha-2 country code(s): {', '.join(map(repr, unknown))}"
-            )
-        return list(dict.fromkeys(codes))
-
-    _include = field_validator("include", "exclude")(_terms)
-
-
-class RegionsFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    regions: dict[str, RegionModel] = Field(min_length=1)
+from config.regions import load_regions_file
 
 
 @dataclass(frozen=True)
@@ -114,7 +65,7 @@ class Regions:
 
 def load_regions(path: Path | None = None) -> Regions:
     """Our regions.toml, or the user's file (settings.regions_file) when given."""
-    data = load_data_file("regions.toml", path, RegionsFile)
+    data = load_regions_file(path)
     regions = [
         Region(
             name=name,

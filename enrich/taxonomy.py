@@ -8,64 +8,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from config.data import load_data_file
-
-Category = Literal["language", "ml", "mlops", "data", "cloud-ml", "llm"]
-
-
-class SkillDef(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    label: str = Field(min_length=1)
-    category: Category
-    topics: list[str] = []
-    languages: list[str] = []
-    keywords: list[str] = []
-    so_tags: list[str] = []
-    kaggle: list[Literal["Competitions", "Scripts", "Discussion", "Datasets"]] = []
-    bio: list[str] = []
-
-
-class StackOverflowSection(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    discovery_tags: list[str] = Field(min_length=1)
-
-
-class QualitySection(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    tutorial_names: list[str] = []
-    automated_names: list[str] = []
-
-
-class SkillsFile(BaseModel):
-    """The typed content of skills.toml."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    version: str = "1"
-    stackoverflow: StackOverflowSection
-    quality: QualitySection = QualitySection()
-    skills: dict[str, SkillDef] = Field(min_length=1)
-
-    @field_validator("skills")
-    @classmethod
-    def _ids(cls, value: dict[str, SkillDef]) -> dict[str, SkillDef]:
-        for key in value:
-            if not re.fullmatch(r"[a-z0-9][a-z0-9\-]{0,63}", key):
-                raise ValueError(f"skill id {key!r}: use lower-case letters, digits and '-'")
-        return value
-
-
-def load_skills(path: Path | None = None) -> SkillsFile:
-    """Load skills.toml (the user's copy when given, else ours)."""
-    return load_data_file("skills.toml", path, SkillsFile)
-
+from config.skills import SkillsFile
+from config.skills import load_skills as load_skills
 
 _WORDS = re.compile(r"[a-z0-9+#]+")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.errors import ScoutError
+from storage.csvfile import read_rows
 from storage.models import Candidate, FeedbackLabel
 from storage.upsert import upsert
 
@@ -41,34 +41,20 @@ def import_feedback(session: Session, path: Path, now: datetime | None = None) -
     """
     now = now or datetime.now(UTC)
     report = ImportReport()
-    rows = []
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = [h.strip().lower() for h in reader.fieldnames or []]
-            missing = [c for c in REQUIRED if c not in header]
-            if missing:
-                raise FeedbackError(
-                    f"{path}: missing column(s) {', '.join(missing)}: import the CSV that "
-                    "`scout shortlist` wrote, with its header row"
-                )
-            reader.fieldnames = header
-            for number, row in enumerate(reader, start=2):
-                rows.append(
-                    (
-                        number,
-                        (row.get("candidate_id") or "").strip(),
-                        (row.get("decision") or "").strip(),
-                    )
-                )
-    except FileNotFoundError as exc:
-        raise FeedbackError(f"{path}: file not found") from exc
-    except UnicodeDecodeError as exc:
+        header, records = read_rows(path)
+    except ScoutError as exc:
+        raise FeedbackError(exc.message) from exc
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
         raise FeedbackError(
-            f"{path}: not UTF-8 text (byte {exc.start}); save it as 'CSV UTF-8' and retry"
-        ) from exc
-    except csv.Error as exc:
-        raise FeedbackError(f"{path}: not a readable CSV: {exc}") from exc
+            f"{path}: missing column(s) {', '.join(missing)}: import the CSV that "
+            "`scout shortlist` wrote, with its header row"
+        )
+    rows = [
+        (number, row.get("candidate_id", "").strip(), row.get("decision", "").strip())
+        for number, row in records
+    ]
     ids = {int(c) for _, c, _ in rows if c.lstrip("'").isdigit()}
     known = (
         set(session.scalars(select(Candidate.id).where(Candidate.id.in_(ids)))) if ids else set()

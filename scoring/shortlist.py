@@ -6,7 +6,6 @@ one row per candidate, and no cell a spreadsheet would run as a formula.
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -20,6 +19,8 @@ from enrich.identity import describe_rules
 from enrich.identity_view import SOURCES
 from scoring.features import Matcher, rows
 from scoring.ranking import RankingConfig
+from storage.csvfile import csv_writer
+from storage.csvfile import safe_cell as safe_cell
 from storage.models import (
     Candidate,
     CandidateProfile,
@@ -52,23 +53,6 @@ CSV_COLUMNS = [
 ]
 CONTACT_COLUMNS = ["email", "website"]
 CONTACTED = ("contacted", "replied", "hired")
-# OWASP CSV injection: a cell starting with one of these is run as a formula by Excel, LibreOffice
-# or Sheets (tab and CR too, and the full-width forms some of them normalise).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
-
-
-_FIRST = frozenset(c[0] for c in FORMULA_START) | {" "}
-
-
-def safe_cell(value: Any) -> str:
-    """A cell's text, with a leading apostrophe when a spreadsheet would read it as a formula."""
-    text = "" if value is None else str(value)
-    # Fast path first: a million-row export checks every cell.
-    if not text or text[0] not in _FIRST:
-        return text
-    if text.startswith(FORMULA_START) or text.lstrip(" ").startswith(FORMULA_START):
-        return "'" + text
-    return text
 
 
 def columns_for(include_contacts: bool) -> list[str]:
@@ -82,15 +66,12 @@ def write_csv(
     rows: Iterable[dict[str, Any]], handle: TextIO, columns: list[str], bom: bool = False
 ) -> int:
     """Stream rows to `handle` (opened with newline=""); returns the number of rows written."""
-    if bom:
-        handle.write("\ufeff")
-    writer = csv.writer(handle, dialect="excel")
+    writer = csv_writer(handle, bom, dialect="excel")
     writer.writerow(columns)
     n = 0
-    cell = safe_cell
     for row in rows:
         get = row.get
-        writer.writerow([cell(get(c)) for c in columns])
+        writer.writerow([get(c) for c in columns])
         n += 1
     return n
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from rich.table import Table
 
 from config.errors import ScoutError
 from scout.app import app, console, get_state
+from storage.csvfile import read_rows
 
 REGIONS = ("eastern-europe", "india", "latin-america")
 # Any token the sandbox accepts; the demo never talks to the real APIs.
@@ -108,9 +108,9 @@ def _print_top(path: Path, n: int) -> None:
     columns = ("rank", "score", "name", "country", "region", "top_skills", "why_ranked")
     for column in columns:
         table.add_column(column, overflow="fold", max_width=48 if column in columns[-2:] else None)
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        for i, row in enumerate(csv.DictReader(handle)):
-            if i >= n:
-                break
-            table.add_row(*(row.get(c, "") for c in columns))
+    _header, rows = read_rows(path)  # the shortlist's cells as written, apostrophes taken off
+    for i, (_number, row) in enumerate(rows):
+        if i >= n:
+            break
+        table.add_row(*(row.get(c, "") for c in columns))
     console().print(table)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +13,7 @@ from rich.table import Table
 from sqlalchemy import select, update
 
 from config.errors import ScoutError
+from config.handles import github_login, is_github_login
 from config.settings import Settings
 from scout.app import console, err_console, get_state
 from scout.cmd_crawl import crawl_app
@@ -22,6 +24,7 @@ from storage.save import canonical_json, save_profiles, save_raw
 from storage.state import finish_run, start_run
 from storage.suppress import is_suppressed, suppressed_hashes
 
+log = logging.getLogger(__name__)
 API_URL_HELP = (
     "GitHub API root (GitHub Enterprise: https://HOST/api/v3; default SCOUT_GITHUB_API_URL)."
 )
@@ -191,6 +194,7 @@ def lookup_github(
     from crawlers.github.client import lookup_user, make_github
     from crawlers.github.governor import RateGovernor
 
+    login = github_login(login)  # before any request: a login is one URL path segment
     settings = _settings(api_url)
     engine = get_state().engine()
     with session_scope(engine) as session:
@@ -234,6 +238,18 @@ def lookup_github(
     out.print(repos)
 
 
+def _valid_logins(targets: list[tuple[str, str, Any]]) -> list[tuple[str, str, Any]]:
+    """Targets whose stored handle is a GitHub login: any other would steer the request path."""
+    bad = [t[0] for t in targets if not is_github_login(t[1])]
+    if bad:
+        log.warning(
+            "skipped %d stored handle(s) that are not GitHub logins: github:%s",
+            len(bad),
+            ", github:".join(bad[:10]),
+        )
+    return [t for t in targets if is_github_login(t[1])]
+
+
 @refresh_app.command("github")
 def refresh_github(
     stale_days: int = typer.Option(7, min=0, help="Re-fetch profiles not seen for this long."),
@@ -265,6 +281,7 @@ def refresh_github(
         hashes = suppressed_hashes(session, "github")
         run_id = start_run(session, "github", {"command": "refresh", "stale_days": stale_days}).id
     targets = [t for t in targets if not is_suppressed(hashes, "github", t[0], t[1])]
+    targets = _valid_logins(targets)
     governor = RateGovernor(settings.github_quota_floor, settings.github_concurrency)
     counts = {"unchanged": 0, "changed": 0, "first": 0, "gone": 0, "dropped": 0, "error": 0}
     batch: list[Any] = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import sys
 from pathlib import Path
@@ -10,9 +9,11 @@ from pathlib import Path
 import typer
 
 from config.errors import ScoutError
+from config.textfile import read_utf8
 from enrich.location import Resolution, country_name, resolve
 from enrich.regions import Regions, load_regions
 from scout.app import app, console, get_state
+from storage.csvfile import check_output_path, csv_writer
 
 CSV_HEADER = ["location", "country", "region", "confidence", "reason"]
 
@@ -31,20 +32,13 @@ def _region_names(regions: Regions, res: Resolution) -> list[str]:
 
 
 def _read_lines(path: Path) -> list[str]:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise ScoutError(f"{path}: file not found") from exc
-    except OSError as exc:
-        raise ScoutError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    # Undecodable bytes become U+FFFD, which the resolver reports as "not a place name".
-    text = raw.decode("utf-8-sig", errors="replace")
+    text = read_utf8(path, "file")
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def _csv_rows(lines: list[str], regions: Regions) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     for line in lines:
         res = resolve(line)
@@ -106,6 +100,8 @@ def locate(
         raise ScoutError(f"unknown --format {fmt!r}; use text or csv")
     if (text is None) == (file is None):
         raise ScoutError("give one location, or --file with one location per line")
+    if output is not None:
+        check_output_path(output)
     regions = load_regions(get_state().settings.regions_file)
     lines = _read_lines(file) if file is not None else [text or ""]
     if fmt == "csv":

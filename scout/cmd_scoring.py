@@ -11,7 +11,9 @@ import typer
 from rich.table import Table
 
 from config.errors import ScoutError
+from config.textfile import make_folder
 from scout.app import app, console, get_state, make_typer
+from storage.csvfile import check_output_path, open_output
 from storage.db import session_scope
 
 if TYPE_CHECKING:
@@ -99,6 +101,8 @@ def shortlist(
         write_csv,
     )
 
+    if str(output) != "-":
+        check_output_path(output)
     state = get_state()
     config = _config()
     contacts = state.settings.include_contacts if include_contacts is None else include_contacts
@@ -114,7 +118,7 @@ def shortlist(
         if str(output) == "-":
             n = write_csv(rows, sys.stdout, columns, bom)
         else:
-            with output.open("w", encoding="utf-8", newline="") as handle:
+            with open_output(output) as handle:
                 n = write_csv(rows, handle, columns, bom)
     if str(output) != "-":
         console().print(f"Wrote {n:,} candidates to {output} (model {stats.version}).")
@@ -164,7 +168,7 @@ def model_train(
 
     state = get_state()
     config = _config()
-    folder = models_dir or models_dir_for(state.settings.db_url)
+    folder = make_folder(models_dir or models_dir_for(state.settings.db_url), "--models-dir")
     with session_scope(state.engine()) as session:
         X, _ = load_features(session, config)
         ranker, card = train(session, config, X, folder)

@@ -10,6 +10,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
 from config.errors import ScoutError
+from config.handles import stackexchange_tag, stackexchange_user_id
 from scout.app import console, err_console, get_state
 from scout.cmd_crawl import crawl_app
 from scout.cmd_lookup import lookup_app
@@ -40,14 +41,16 @@ def crawl_stackoverflow(
       scout crawl stackoverflow --tag pytorch --tag mlflow --period all_time
       STACKEXCHANGE_KEY=... scout crawl stackoverflow --api-url http://127.0.0.1:8765/stackexchange/2.3
     """
+    from config.skills import discovery_tags
     from crawlers.stackexchange.jobs import run_crawl
-    from crawlers.stackexchange.pipeline import PERIODS, discovery_tags
+    from crawlers.stackexchange.pipeline import PERIODS
 
     if period not in PERIODS:
         raise ScoutError(f"--period must be one of {', '.join(PERIODS)}, not {period!r}")
     state = get_state()
     settings = state.loaded(stackexchange_api_url=api_url).settings
-    tags = list(dict.fromkeys(tag or discovery_tags(settings)))
+    given = [stackexchange_tag(t) for t in tag or []]  # each goes into /tags/{tag}/...
+    tags = list(dict.fromkeys(given or discovery_tags(settings.skills_file)))
     engine = state.engine()
     with Progress(
         SpinnerColumn(),
@@ -85,7 +88,7 @@ def crawl_stackoverflow(
 
 @lookup_app.command("stackoverflow")
 def lookup_stackoverflow(
-    user_id: int = typer.Argument(..., help="Numeric Stack Overflow user id."),
+    user: str = typer.Argument(..., metavar="USER_ID", help="Numeric Stack Overflow user id."),
     as_json: bool = typer.Option(False, "--json", help="Print the stored profile as JSON."),
     api_url: str | None = typer.Option(None, "--api-url", help=API_URL_HELP),
 ) -> None:
@@ -98,6 +101,7 @@ def lookup_stackoverflow(
     from crawlers.stackexchange.client import QuotaStop
     from crawlers.stackexchange.jobs import lookup_user
 
+    user_id = stackexchange_user_id(user)  # before any request: it goes into the URL path
     state = get_state()
     settings = state.loaded(stackexchange_api_url=api_url).settings
     engine = state.engine()

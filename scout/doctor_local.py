@@ -8,7 +8,6 @@ never import each other.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -191,10 +190,8 @@ def check_jobs_file(path: Path | None) -> Check:
     """The scheduled jobs file, when one is set: it loads as `scout schedule` loads it."""
     if path is None:
         return Check("jobs file", "OK", "not set: only `scout schedule` needs one")
-    try:
-        from scout.jobs import load_jobs
-    except ImportError:  # the scheduler is optional here: without it, TOML is all we check
-        return _jobs_toml(path)
+    from scout.jobs import load_jobs
+
     try:
         jobs = load_jobs(path, include_disabled=True)
     except ScoutError as exc:
@@ -203,17 +200,3 @@ def check_jobs_file(path: Path | None) -> Check:
         return Check("jobs file", "WARN", "valid, but no jobs in it", str(path))
     names = ", ".join(job.name for job in jobs)
     return Check("jobs file", "OK", f"valid; {len(jobs)} job(s): {names}", str(path))
-
-
-def _jobs_toml(path: Path) -> Check:
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        return Check("jobs file", "FAIL", "file not found", str(path))
-    except tomllib.TOMLDecodeError as exc:
-        return Check("jobs file", "FAIL", f"not valid TOML: {exc}", str(path))
-    jobs = data.get("jobs")
-    count = len(jobs) if isinstance(jobs, dict) else 0
-    status: Status = "OK" if count else "WARN"
-    return Check("jobs file", status, f"valid TOML; {count} job(s)", str(path))

@@ -16,12 +16,15 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import DatabaseError as SQLDatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.errors import ScoutError
+from config.logging import mask_url_credentials
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -47,8 +50,10 @@ def make_engine(url: str) -> Engine:
     """An engine for any SQLAlchemy URL; SQLite files get WAL and foreign keys."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise DatabaseError(f"not a database URL: {url!r} (try sqlite:///scout.db)") from exc
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+        raise DatabaseError(
+            f"not a database URL: {mask_url_credentials(url)!r} (try sqlite:///scout.db)"
+        ) from exc
     # orjson: several times faster than json for the JSON columns, and knows datetimes.
     kwargs: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
     if parsed.get_backend_name() == "sqlite":
@@ -92,6 +97,10 @@ def current_revision(engine: Engine) -> str | None:
         raise DatabaseError(
             f"cannot reach the database at {safe_url(engine)}: {_first_line(exc)}"
         ) from exc
+    except SQLDatabaseError as exc:  # e.g. sqlite:///photo.png: "file is not a database"
+        raise DatabaseError(
+            f"{safe_url(engine)} is not a usable database: {_first_line(exc)}"
+        ) from exc
 
 
 def _first_line(exc: BaseException) -> str:
@@ -120,13 +129,26 @@ def schema_status(engine: Engine) -> tuple[str | None, str, bool]:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply migrations up to `revision`."""
     _check_not_newer(engine)
-    command.upgrade(alembic_config(engine), revision)
+    _migrate(command.upgrade, engine, revision)
 
 
 def downgrade(engine: Engine, revision: str = "-1") -> None:
     """Revert migrations down to `revision` (default: one step)."""
     _check_not_newer(engine)
-    command.downgrade(alembic_config(engine), revision)
+    _migrate(command.downgrade, engine, revision)
+
+
+def _migrate(step: Any, engine: Engine, revision: str) -> None:
+    """Run an Alembic command; an unknown revision is one DatabaseError listing the known ones."""
+    script = ScriptDirectory(str(MIGRATIONS))
+    try:
+        step(alembic_config(engine), revision)
+    except CommandError as exc:
+        known = ", ".join(rev.revision for rev in script.walk_revisions())
+        raise DatabaseError(
+            f"revision {revision!r}: {_first_line(exc)} (known: {known}, head, base, "
+            "or -N / +N steps)"
+        ) from exc
 
 
 def _check_not_newer(engine: Engine) -> None:

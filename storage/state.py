@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.logging import mask_url_credentials
 from storage.models import CrawlRun, CrawlState, utcnow
 from storage.upsert import upsert
 
@@ -101,6 +102,7 @@ def start_run(
     # A run started by `scout schedule run` learns its job name from the scheduler's
     # environment, so every crawler's own row carries it without a flag per command.
     job_name = job_name or os.environ.get(JOB_NAME_ENV) or None
+    args = mask_url_credentials(args)  # no password of an API or database URL is stored
     run = CrawlRun(source=source, args=args, job_name=job_name, status="running", stats={})
     session.add(run)
     session.flush()

@@ -90,10 +90,32 @@ def test_user_errors_exit_2_with_one_message(tmp_path):
     )
 
 
-def test_binary_file_lines_are_no_place(tmp_path):
-    path = tmp_path / "junk.txt"
-    path.write_bytes(b"\xff\xfe\x00\x01garbage\nKyiv\n")
+def test_a_file_that_is_not_utf8_is_refused_naming_it(tmp_path):
+    # Decoded strictly: a Latin-1 "Kraków" is refused, never resolved as U+FFFD damage.
+    path = tmp_path / "places.txt"
+    path.write_bytes("Krak\u00f3w\nKyiv\n".encode("latin-1"))
     result = runner.invoke(app, ["locate", "--file", str(path), "--format", "csv"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"Error: {path}: not UTF-8 text (byte 4, line 1: b'\\xf3'); save it as UTF-8"
+    ]
+
+
+def test_csv_cells_are_formula_safe(tmp_path):
+    path = tmp_path / "places.txt"
+    path.write_text('=HYPERLINK("http://evil","Kyiv")\n@SUM(1)\nKyiv\n', encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["locate", "--file", str(path), "--format", "csv", "-o", str(out)])
     assert result.exit_code == 0, result.output
-    rows = list(csv.reader(io.StringIO(result.output)))
-    assert rows[1][1] == "" and rows[2][1] == "UA"
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert rows[1][0] == '\'=HYPERLINK("http://evil","Kyiv")'
+    assert rows[2][0] == "'@SUM(1)" and rows[3][:2] == ["Kyiv", "UA"]
+
+
+def test_output_into_a_missing_folder_is_one_message(tmp_path):
+    target = tmp_path / "missing" / "x.csv"
+    result = runner.invoke(app, ["locate", "Kyiv", "--format", "csv", "-o", str(target)])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"Error: {target}: folder {target.parent} does not exist; create it first"
+    )

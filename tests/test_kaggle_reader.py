@@ -107,3 +107,41 @@ def test_value_parsers():
         parse.ident("x7", "Id")
     with pytest.raises(parse.RowError, match="out of range"):
         parse.ident("0", "Id")
+
+
+NAMES = ["José Núñez", "Zoë Müller", "François Gérard", "Łukasz"]
+
+
+def _people(names: list[str]) -> str:
+    rows = [f'{i},user{i},"{n}",2020-01-01,1\n' for i, n in enumerate(names, start=1)]
+    return HEADER + "".join(rows)
+
+
+def test_a_latin1_users_file_is_converted_knowingly_not_damaged(tmp_path, caplog):
+    # 320 names in Latin-1 used to become U+FFFD with 0 malformed rows reported.
+    names = [n for n in NAMES if n != "Łukasz"] * 80
+    path = tmp_path / USERS
+    path.write_bytes(_people(names).encode("latin-1"))
+    with caplog.at_level("WARNING"):
+        rows, report = read(path)
+    assert [fields[2] for _line, fields in rows] == names
+    assert report.encoding in ("cp1252", "iso8859-1") and report.malformed == 0
+    assert f"Users.csv is not UTF-8: read as {report.encoding}" in caplog.text
+
+
+def test_stray_bytes_in_a_utf8_file_are_malformed_rows_not_replacement_characters(tmp_path):
+    path = tmp_path / USERS
+    data = _people(NAMES).encode("utf-8").replace(b"user2,", b"user2\xff,")
+    path.write_bytes(data)
+    rows, report = read(path)
+    assert [fields[2] for _line, fields in rows] == ["José Núñez", "François Gérard", "Łukasz"]
+    assert report.encoding == "utf-8-sig" and report.malformed == 1
+    assert str(report.samples[0]) == "Users.csv line 3: not utf-8 text (byte 7)"
+    assert not any("\ufffd" in f for _line, fields in rows for f in fields)
+
+
+def test_a_utf16_file_is_refused_with_one_message(tmp_path):
+    path = tmp_path / USERS
+    path.write_bytes(_people(NAMES).encode("utf-16"))
+    with pytest.raises(ScoutError, match=r"^Users.csv: not UTF-8 text and its encoding"):
+        read(path)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from config.errors import ScoutError
+from config.handles import kaggle_username
 from config.settings import Settings
 from crawlers.kaggle.options import META_KAGGLE
 from crawlers.kaggle.reader import FILES
@@ -44,12 +45,13 @@ def credentials(settings: Settings) -> tuple[str, str]:
         path = Path(folder).expanduser() / "kaggle.json"
         if path.is_file():
             try:
-                data = json.loads(path.read_text())
-                return str(data["username"]), str(data["key"])
+                data = json.loads(path.read_text(encoding="utf-8"))
+                username, key = str(data["username"]), str(data["key"])
             except (ValueError, KeyError, TypeError) as exc:
                 raise KaggleDownloadError(
                     f"{path} is not a Kaggle API token file (needs username and key)"
                 ) from exc
+            return kaggle_username(username), key
     raise KaggleDownloadError(
         "Kaggle credentials missing: set KAGGLE_USERNAME and KAGGLE_KEY, or put kaggle.json "
         "(Kaggle > Settings > API > Create New Token) in ~/.kaggle/"

@@ -8,17 +8,22 @@ skipped rows appear. Memory is one record plus a few lines, whatever the file si
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
+import logging
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import BinaryIO
 
 from config.errors import ScoutError
+from config.textfile import UTF8, UTF8_BOM, detect_encoding
 from crawlers.kaggle.parse import ACHIEVEMENT_COLUMNS, USER_COLUMNS
+
+log = logging.getLogger(__name__)
 
 USERS = "Users.csv"
 ACHIEVEMENTS = "UserAchievements.csv"
@@ -60,6 +65,7 @@ class FileReport:
     malformed: int = 0
     samples: list[Malformed] = field(default_factory=list)
     position: Callable[[], int] = lambda: 0  # bytes read so far (progress)
+    encoding: str = "utf-8-sig"  # what the file was read as (see file_encoding)
 
     def bad(self, line: int, reason: str) -> None:
         self.malformed += 1
@@ -131,14 +137,24 @@ def read_records(
     """Validate the header, then stream (line number, fields) of every well-formed record.
 
     Records with the wrong number of fields or broken quoting are counted in `report` with
-    their line numbers and skipped.
+    their line numbers and skipped; so is a line whose bytes are not text in the file's encoding
+    (never replaced by U+FFFD). A file that is not UTF-8 is read in the encoding
+    charset-normalizer finds, and the log says so (`report.encoding`).
     """
+    report.encoding = file_encoding(path, name)
+    if report.encoding not in (UTF8, UTF8_BOM):
+        log.warning(
+            "%s is not UTF-8: read as %s (charset-normalizer's guess) and converted to UTF-8",
+            name,
+            report.encoding,
+        )
     try:
-        handle = path.open(encoding="utf-8-sig", errors="replace", newline="")
+        handle = path.open("rb")
     except OSError as exc:
         raise KaggleFileError(f"cannot open {path}: {exc.strerror or exc}") from exc
+    lines = _decoded_lines(handle, report)
     try:
-        header = next(csv.reader(handle), None)
+        header = next(csv.reader(lines), None)
     except csv.Error as exc:
         handle.close()
         raise KaggleFileError(f"{name}: unreadable header: {exc}") from exc
@@ -146,16 +162,56 @@ def read_records(
         handle.close()
         raise KaggleFileError(f"{name} is empty (no header line)")
     positions = check_header(name, header)
-    # The text layer forbids tell() while iterating; the byte buffer beneath it does not.
-    buffer: BinaryIO = handle.buffer  # type: ignore[assignment]
-    report.position = buffer.tell
-    return positions, _records(handle, len(header), report)
+    report.position = handle.tell
+    return positions, _records(handle, lines, len(header), report)
 
 
-def _records(handle: TextIO, width: int, report: FileReport) -> Iterator[tuple[int, list[str]]]:
+def file_encoding(path: Path, name: str) -> str:
+    """The encoding to read a Meta Kaggle file in: utf-8(-sig) when it is UTF-8, even with a few
+    stray bytes (those lines are reported malformed); else charset-normalizer's guess, which must
+    keep ASCII (newlines, commas, quotes) as it is. Anything else is a KaggleFileError."""
+    decoder = codecs.getincrementaldecoder(UTF8_BOM)()
+    head = b""
+    try:
+        with path.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                head = head or block
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+            return UTF8_BOM
+    except UnicodeDecodeError:
+        sample = head + block if block is not head else head
+    except OSError as exc:
+        raise KaggleFileError(f"cannot open {path}: {exc.strerror or exc}") from exc
+    text = sample.decode(UTF8, errors="replace")
+    if any(ord(c) > 127 and c != "\ufffd" for c in text):
+        return UTF8_BOM  # real UTF-8 characters around the bad bytes: a damaged UTF-8 file
+    guess = detect_encoding(sample)
+    if not guess or '\n,"'.encode(guess, errors="replace") != b'\n,"':
+        raise KaggleFileError(
+            f"{name}: not UTF-8 text and its encoding cannot be told "
+            f"({guess or 'no guess'}); convert it to UTF-8 and retry"
+        )
+    return guess
+
+
+def _decoded_lines(handle: BinaryIO, report: FileReport) -> Iterator[str]:
+    """The file's lines as text; a line that is not text in its encoding is reported malformed
+    and read as a blank line (so line numbers stay right)."""
+    encoding = report.encoding
+    for number, raw in enumerate(handle, start=1):
+        try:
+            yield raw.decode(encoding if number == 1 else encoding.removesuffix("-sig"))
+        except UnicodeDecodeError as exc:
+            report.bad(number, f"not {encoding.removesuffix('-sig')} text (byte {exc.start})")
+            yield "\n"
+
+
+def _records(
+    handle: BinaryIO, lines: Iterator[str], width: int, report: FileReport
+) -> Iterator[tuple[int, list[str]]]:
     pending: list[str] = []
     replay: deque[str] = deque()
-    lines = iter(handle)
     start = 2  # line number of the record being parsed (line 1 is the header)
     with handle:
         while True:

@@ -23,12 +23,11 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select, update
 
-from config.data import default_path
+from config import skills as config_skills
 from config.settings import Settings
 from crawlers.pipelines import PageItem, SourceRules
 from crawlers.stackexchange import parse
@@ -71,20 +70,8 @@ PERIODS = ("all_time", "month")
 
 
 def discovery_tags(settings: Settings) -> list[str]:
-    """`[stackoverflow] discovery_tags` of skills.toml when it has one, else DEFAULT_TAGS."""
-    import tomllib
-
-    path: Path | None = settings.skills_file
-    if path is None:
-        candidate = default_path("skills.toml")
-        path = candidate if candidate.exists() else None
-    if path is not None and path.exists():
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-        tags = (data.get("stackoverflow") or {}).get("discovery_tags")
-        if tags:
-            return [str(t) for t in tags]
-    return list(DEFAULT_TAGS)
+    """`[stackoverflow] discovery_tags` of skills.toml, read by its one loader."""
+    return config_skills.discovery_tags(settings.skills_file)
 
 
 def _record_user_id(record: dict[str, Any]) -> int:
