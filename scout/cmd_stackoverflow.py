@@ -13,6 +13,7 @@ from config.errors import ScoutError
 from scout.app import console, err_console, get_state
 from scout.cmd_crawl import crawl_app
 from scout.cmd_lookup import lookup_app
+from scout.runs import count, crawl_command
 from storage.db import session_scope
 from storage.models import Profile, SOTagStat
 
@@ -49,7 +50,7 @@ def crawl_stackoverflow(
     settings = state.loaded(stackexchange_api_url=api_url).settings
     tags = list(dict.fromkeys(tag or discovery_tags(settings)))
     engine = state.engine()
-    with Progress(
+    with crawl_command(engine) as command, Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
@@ -72,15 +73,14 @@ def crawl_stackoverflow(
     stats = result.stats
     out = console()
     out.print(
-        f"Stack Overflow crawl {result.status}: {stats.get('profiles_stored', 0)} profiles "
-        f"stored, {stats.get('requests', 0)} requests, "
-        f"{stats.get('profiles_per_users_request', 0)} profiles per /users request, "
-        f"quota_remaining {stats.get('quota_remaining')}, "
-        f"skipped_deleted {stats.get('skipped_deleted', 0)}, "
-        f"suppressed {stats.get('suppressed', 0)}, errors {stats.get('errors', 0)}"
+        f"Stack Overflow: {stats.get('profiles_per_users_request', 0)} profiles per /users "
+        f"request, quota_remaining {stats.get('quota_remaining')}, "
+        f"skipped_deleted {count(stats, 'skipped_deleted')}, "
+        f"suppressed {count(stats, 'suppressed')}"
     )
     if result.message:
         out.print(f"Stopped: {result.message}. Run the same command again to continue.")
+    command.exit(result.status)
 
 
 @lookup_app.command("stackoverflow")

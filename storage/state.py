@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.heartbeat import owner
 from storage.models import CrawlRun, CrawlState, utcnow
 from storage.upsert import upsert
 
@@ -101,7 +102,11 @@ def start_run(
     # A run started by `scout schedule run` learns its job name from the scheduler's
     # environment, so every crawler's own row carries it without a flag per command.
     job_name = job_name or os.environ.get(JOB_NAME_ENV) or None
-    run = CrawlRun(source=source, args=args, job_name=job_name, status="running", stats={})
+    # The pid, host and first heartbeat let a later command tell that this process died
+    # (storage/heartbeat.py); `keep_alive` renews the heartbeat while it runs.
+    run = CrawlRun(
+        source=source, args=args, job_name=job_name, status="running", stats={}, **owner()
+    )
     session.add(run)
     session.flush()
     return run
