@@ -7,7 +7,9 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from scout.app import app, console, get_state, make_typer
+from scout.runs import STAT_COLUMNS, stat_cells
 from storage import db as storage_db
+from storage.heartbeat import mark_lost_runs
 from storage.models import Base
 from storage.state import last_runs
 
@@ -51,12 +53,13 @@ def status() -> None:
         for table in Base.metadata.sorted_tables:
             n = session.scalar(select(func.count()).select_from(table)) or 0
             counts.add_row(table.name, f"{n:,}")
+        mark_lost_runs(session)
         runs = last_runs(session, 10)
         run_table = Table(title="Last crawl runs")
-        for col in ("id", "source", "job", "started", "finished", "status", "stored", "errors"):
-            run_table.add_column(col)
+        numbers = [header for header, _ in STAT_COLUMNS]
+        for col in ("id", "source", "job", "started", "finished", "status", *numbers):
+            run_table.add_column(col, justify="right" if col in ("id", *numbers) else "left")
         for run in runs:
-            stats = run.stats or {}
             run_table.add_row(
                 str(run.id),
                 run.source,
@@ -64,8 +67,7 @@ def status() -> None:
                 run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
                 run.finished_at.strftime("%Y-%m-%d %H:%M:%S") if run.finished_at else "",
                 run.status,
-                str(stats.get("profiles_stored", "")),
-                str(run.errors),
+                *stat_cells(run),
             )
     out.print(f"Database: {storage_db.safe_url(engine)}")
     out.print(f"Schema revision: {current} (head {head})")

@@ -77,14 +77,17 @@ def crawl_kaggle(
         folder = from_dir
         args["from"] = str(from_dir)
     engine = state.engine()
-    with crawl_command(engine) as command, Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        console=err_console(),
-        transient=True,
-    ) as bar:
+    with (
+        crawl_command(engine) as command,
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=err_console(),
+            transient=True,
+        ) as bar,
+    ):
         tasks: dict[str, Any] = {}
 
         def progress(name: str, done: int, total: int) -> None:

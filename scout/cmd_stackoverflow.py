@@ -50,13 +50,16 @@ def crawl_stackoverflow(
     settings = state.loaded(stackexchange_api_url=api_url).settings
     tags = list(dict.fromkeys(tag or discovery_tags(settings)))
     engine = state.engine()
-    with crawl_command(engine) as command, Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err_console(),
-        transient=True,
-    ) as bar:
+    with (
+        crawl_command(engine) as command,
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=err_console(),
+            transient=True,
+        ) as bar,
+    ):
         task = bar.add_task(f"Stack Overflow: {len(tags)} tags", total=None)
 
         def progress(stats: dict[str, Any]) -> None:

@@ -25,7 +25,7 @@ from scout.app import console
 from storage.db import session_scope
 from storage.heartbeat import keep_alive, mark_lost_runs, this_host
 from storage.models import CrawlRun, utcnow
-from storage.state import exit_code
+from storage.state import exit_code, status_of_exit
 
 # From harmless to worst: what a command that ran several runs reports.
 SEVERITY = ("ok", "partial", "interrupted", "lost", "failed")
@@ -153,3 +153,38 @@ def crawl_command(engine: Engine) -> Iterator[CrawlCommand]:
         command.report()
         raise
     command.close_open("failed", "the crawl ended without recording how it went")
+
+
+# The standard counts as table columns: (header, stats key); errors come from the row.
+STAT_COLUMNS = (
+    ("stored", "profiles_stored"),
+    ("requests", "requests"),
+    ("retries", "retries"),
+    ("errors", "errors"),
+    ("quarantined", "quarantined"),
+    ("quota", "quota_spent"),
+)
+
+
+def stat_cells(run: CrawlRun) -> list[str]:
+    """The STAT_COLUMNS cells of one run, missing counts as 0."""
+    return [
+        f"{run_errors(run):,}" if key == "errors" else f"{count(run.stats, key):,}"
+        for _, key in STAT_COLUMNS
+    ]
+
+
+def child_outcome(
+    code: int | None, crawls: list[CrawlRun], output: str
+) -> tuple[str, str | None, int]:
+    """A scheduled job's status, message and errors from its `scout` child's exit code (which
+    says how the child's run ended, storage.state.EXIT_CODES) and the child's own rows."""
+    errors = sum(crawl.errors for crawl in crawls)
+    status = status_of_exit(code)
+    if status == "ok":
+        worse = [c.status for c in crawls if c.status not in ("ok", "running")]
+        return (worse[-1] if worse else "ok"), None, errors
+    if status == "failed":
+        return status, output[-2000:] or f"exit code {code}", max(errors, 1)
+    said = [c.message for c in crawls if c.message]
+    return status, said[-1] if said else f"exit code {code}", errors

@@ -32,7 +32,7 @@ log = logging.getLogger("scout.heartbeat")
 HEARTBEAT_INTERVAL = 20.0  # seconds between two heartbeats of a running crawl
 # A heartbeat older than this (three missed beats) means the process is gone or hung.
 STALE_AFTER = timedelta(seconds=3 * HEARTBEAT_INTERVAL)
-# A process that began this long after the run did is not the run's process (its pid was reused).
+# A process that began this long after the run's last heartbeat is not the run's process.
 _PID_SLACK = 2.0
 
 
@@ -45,13 +45,14 @@ def owner() -> dict[str, object]:
     return {"pid": os.getpid(), "host": this_host(), "heartbeat_at": utcnow()}
 
 
-def process_alive(pid: int, started_at: datetime) -> bool:
-    """Whether process `pid` of this host exists and is the one that began at `started_at`."""
+def process_alive(pid: int, beat_at: datetime) -> bool:
+    """Whether process `pid` of this host exists and is the one that wrote a heartbeat at
+    `beat_at` (a process created after that is another program that got the pid)."""
     try:
         process = psutil.Process(pid)
         if process.status() == psutil.STATUS_ZOMBIE:
             return False
-        return process.create_time() <= started_at.timestamp() + _PID_SLACK
+        return process.create_time() <= beat_at.timestamp() + _PID_SLACK
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
         return False
 
@@ -70,7 +71,7 @@ def judge(run: CrawlRun, now: datetime, host: str, stale_after: timedelta) -> Ve
     stale = now - last > stale_after
     since = last.strftime("%Y-%m-%d %H:%M:%S UTC")
     if run.host == host and run.pid is not None:
-        if not process_alive(run.pid, run.started_at):
+        if not process_alive(run.pid, last):
             return Verdict(f"process {run.pid} on {host} is gone (killed or crashed)", stale)
         # Alive on this host: a stale heartbeat means it hangs (scout doctor names it).
         return Verdict(None, stale)
@@ -82,9 +83,7 @@ def judge(run: CrawlRun, now: datetime, host: str, stale_after: timedelta) -> Ve
 
 def running_runs(session: Session) -> list[CrawlRun]:
     return list(
-        session.scalars(
-            select(CrawlRun).where(CrawlRun.status == "running").order_by(CrawlRun.id)
-        )
+        session.scalars(select(CrawlRun).where(CrawlRun.status == "running").order_by(CrawlRun.id))
     )
 
 

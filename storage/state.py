@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from typing import Any
 
 from sqlalchemy import select
@@ -57,6 +58,24 @@ STANDARD_STATS = (
 def exit_code(status: str) -> int:
     """The exit code a command leaves with after a run ended with `status`."""
     return EXIT_CODES.get(status, EXIT_CODES["failed"])
+
+
+def status_of_exit(code: int | None) -> str:
+    """The run status a child command's exit code stands for (the scheduler's record of a job).
+
+    A child killed by a signal (negative code from subprocess) was interrupted (SIGINT,
+    SIGTERM) or lost (SIGKILL); a user error (2), a crash (1) or no process at all is failed.
+    """
+    if code is None:
+        return "failed"
+    if code < 0:
+        if -code in (signal.SIGINT, signal.SIGTERM):
+            return "interrupted"
+        return "lost" if -code == signal.SIGKILL else "failed"
+    for status, known in EXIT_CODES.items():
+        if known == code:
+            return status
+    return "failed"
 
 
 def get_cursor(session: Session, source: str, stream: str, partition: str = "") -> Any:
