@@ -15,7 +15,7 @@ from rich.table import Table
 from config.errors import ScoutError
 from scout.app import app, console, err_console, get_state, make_typer
 from scout.jobs import Job, check_arguments, jobs_path, load_jobs, select_jobs
-from scout.runs import STAT_COLUMNS, mark_lost, stat_cells, worst
+from scout.runs import STAT_COLUMNS, mark_lost, stat_cells, took, worst
 from scout.scheduler import SCHEDULE_SOURCE, Scheduler, fire_time_of, run_history
 from storage.db import session_scope
 from storage.heartbeat import keep_alive
@@ -215,29 +215,27 @@ def runs(
     table = Table(title="Runs (times in UTC)")
     numbers = [header for header, _ in STAT_COLUMNS]
     for column in ("id", "job", "source", "started", "took", "status", *numbers):
-        table.add_column(column, justify="right" if column in ("id", *numbers) else "left")
-    table.add_column("message", overflow="fold", max_width=40)
+        table.add_column(
+            column,
+            justify="right" if column in ("id", *numbers) else "left",
+            no_wrap=column != "job",
+        )
+    notes = []
     for run in history:
-        took = ""
-        if run.finished_at is not None:
-            took = _took(run.finished_at - run.started_at)
         table.add_row(
             str(run.id),
             run.job_name or "",
             run.source,
             _when(run.started_at, seconds=True),
-            took,
+            took(run),
             run.status,
             *stat_cells(run),
-            _note(run),
         )
-    console().print(table)
-
-
-def _took(delta: timedelta) -> str:
-    seconds = max(0, int(delta.total_seconds()))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+        note = _note(run)
+        if note:
+            notes.append(f"#{run.id} {run.status}: {note}")
+    out = console()
+    out.print(table)
+    # Messages under the table: a column would leave the counts no room.
+    for note in notes:
+        out.print(note)

@@ -188,3 +188,15 @@ def child_outcome(
         return status, output[-2000:] or f"exit code {code}", max(errors, 1)
     said = [c.message for c in crawls if c.message]
     return status, said[-1] if said else f"exit code {code}", errors
+
+
+def took(run: CrawlRun) -> str:
+    """How long a finished run took: 42s, 3m05s, 2h10m ("" while it runs)."""
+    if run.finished_at is None:
+        return ""
+    seconds = max(0, int((run.finished_at - run.started_at).total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"

@@ -100,7 +100,7 @@ def mark_lost_runs(
             continue
         run.status = "lost"
         run.finished_at = now
-        run.message = f"{reason}; marked lost. --resume (or the next run) continues"
+        run.message = f"{reason}; --resume or the next run continues"
         lost.append(run)
         log.warning("run %s (%s) marked lost: %s", run.id, run.source, reason)
     session.flush()
