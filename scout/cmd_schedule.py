@@ -122,7 +122,8 @@ def schedule_run(
     """Run due jobs, each as a `scout` subprocess, once per fire time across all schedulers.
 
     Without --once it keeps running (Ctrl-C or SIGTERM stops it and its jobs). Missed fire
-    times after downtime run once. Any number of schedulers may share one database.
+    times after downtime run once. Any number of schedulers may share one database. With
+    --once it exits with the code of the worst job run (0 only if every job ended ok).
 
     \b
     Example:
@@ -199,7 +200,8 @@ def runs(
     """Show the history of crawl and job runs: when, how long, how it ended, what it counted.
 
     A scheduled job has a row of source `schedule` (its fire time and exit code) and the
-    crawl's own row, both under the job's name.
+    crawl's own row, both under the job's name. A run whose process died (kill -9, power cut)
+    is marked `lost` first: its process is gone from this host, or its heartbeat stopped.
 
     \b
     Example:
