@@ -7,7 +7,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from scout.app import app, console, get_state, make_typer
-from scout.runs import STAT_COLUMNS, stat_cells, took
+from scout.runs import runs_table
 from storage import db as storage_db
 from storage.heartbeat import mark_lost_runs
 from storage.models import Base
@@ -55,24 +55,7 @@ def status() -> None:
             counts.add_row(table.name, f"{n:,}")
         mark_lost_runs(session)
         runs = last_runs(session, 10)
-        run_table = Table(title="Last crawl runs")
-        numbers = [header for header, _ in STAT_COLUMNS]
-        for col in ("id", "source", "job", "started", "took", "status", *numbers):
-            run_table.add_column(
-                col,
-                justify="right" if col in ("id", *numbers) else "left",
-                no_wrap=col != "job",
-            )
-        for run in runs:
-            run_table.add_row(
-                str(run.id),
-                run.source,
-                run.job_name or "",
-                run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
-                took(run),
-                run.status,
-                *stat_cells(run),
-            )
+        run_table = runs_table("Last crawl runs (times in UTC)", runs)
     out.print(f"Database: {storage_db.safe_url(engine)}")
     out.print(f"Schema revision: {current} (head {head})")
     out.print(counts)

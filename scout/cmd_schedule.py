@@ -15,7 +15,7 @@ from rich.table import Table
 from config.errors import ScoutError
 from scout.app import app, console, err_console, get_state, make_typer
 from scout.jobs import Job, check_arguments, jobs_path, load_jobs, select_jobs
-from scout.runs import STAT_COLUMNS, mark_lost, stat_cells, took, worst
+from scout.runs import mark_lost, runs_table, worst
 from scout.scheduler import SCHEDULE_SOURCE, Scheduler, fire_time_of, run_history
 from storage.db import session_scope
 from storage.heartbeat import keep_alive
@@ -214,28 +214,8 @@ def runs(
     if not history:
         console().print(f"No runs of job {job!r} yet." if job else "No runs yet.")
         return
-    table = Table(title="Runs (times in UTC)")
-    numbers = [header for header, _ in STAT_COLUMNS]
-    for column in ("id", "job", "source", "started", "took", "status", *numbers):
-        table.add_column(
-            column,
-            justify="right" if column in ("id", *numbers) else "left",
-            no_wrap=column != "job",
-        )
-    notes = []
-    for run in history:
-        table.add_row(
-            str(run.id),
-            run.job_name or "",
-            run.source,
-            _when(run.started_at, seconds=True),
-            took(run),
-            run.status,
-            *stat_cells(run),
-        )
-        note = _note(run)
-        if note:
-            notes.append(f"#{run.id} {run.status}: {note}")
+    table = runs_table("Runs (times in UTC)", history)
+    notes = [f"#{run.id} {run.status}: {note}" for run in history if (note := _note(run))]
     out = console()
     out.print(table)
     # Messages under the table: a column would leave the counts no room.

@@ -15,10 +15,12 @@ import signal
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import UTC
 from types import FrameType
 from typing import Any, NoReturn
 
 import typer
+from rich.table import Table
 from sqlalchemy import Engine, func, select, update
 
 from scout.app import console
@@ -200,3 +202,27 @@ def took(run: CrawlRun) -> str:
     if seconds < 3600:
         return f"{seconds // 60}m{seconds % 60:02d}s"
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def runs_table(title: str, runs: Iterable[CrawlRun]) -> Table:
+    """The table of runs `scout runs` and `scout status` show: who, when, how it ended, and
+    the standard counts (times in UTC)."""
+    table = Table(title=title)
+    numbers = [header for header, _ in STAT_COLUMNS]
+    for column in ("id", "job", "source", "started", "took", "status", *numbers):
+        table.add_column(
+            column,
+            justify="right" if column in ("id", *numbers) else "left",
+            no_wrap=column != "job",
+        )
+    for run in runs:
+        table.add_row(
+            str(run.id),
+            run.job_name or "",
+            run.source,
+            run.started_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            took(run),
+            run.status,
+            *stat_cells(run),
+        )
+    return table
