@@ -7,7 +7,9 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from scout.app import app, console, get_state, make_typer
+from scout.runs import runs_table
 from storage import db as storage_db
+from storage.heartbeat import mark_lost_runs
 from storage.models import Base
 from storage.state import last_runs
 
@@ -51,22 +53,9 @@ def status() -> None:
         for table in Base.metadata.sorted_tables:
             n = session.scalar(select(func.count()).select_from(table)) or 0
             counts.add_row(table.name, f"{n:,}")
+        mark_lost_runs(session)
         runs = last_runs(session, 10)
-        run_table = Table(title="Last crawl runs")
-        for col in ("id", "source", "job", "started", "finished", "status", "stored", "errors"):
-            run_table.add_column(col)
-        for run in runs:
-            stats = run.stats or {}
-            run_table.add_row(
-                str(run.id),
-                run.source,
-                run.job_name or "",
-                run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
-                run.finished_at.strftime("%Y-%m-%d %H:%M:%S") if run.finished_at else "",
-                run.status,
-                str(stats.get("profiles_stored", "")),
-                str(run.errors),
-            )
+        run_table = runs_table("Last crawl runs (times in UTC)", runs)
     out.print(f"Database: {storage_db.safe_url(engine)}")
     out.print(f"Schema revision: {current} (head {head})")
     out.print(counts)

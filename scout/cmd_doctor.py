@@ -34,7 +34,10 @@ def doctor(
     GITHUB_TOKEN through GET /rate_limit (free), STACKEXCHANGE_KEY through one /users call,
     Kaggle username and key through the dataset file list; each row names the URL it called,
     never the secret. Redis (when redis_url is set): PING. Config files: each parses and
-    validates. WARN rows (an unset token, an older schema that will be upgraded) do not fail.
+    validates. Crawl runs: runs whose process died are marked lost, and those of the last 7 days
+    are named (id, source, job, start), with any running row whose heartbeat stopped (a hung
+    crawl). WARN rows (an unset token, an older schema that will be upgraded, a lost run) do
+    not fail.
 
     \b
     Example:

@@ -18,6 +18,7 @@ from config.settings import Settings
 from scout.app import console, err_console, get_state
 from scout.cmd_crawl import crawl_app
 from scout.cmd_lookup import lookup_app, refresh_app
+from scout.runs import count, crawl_command
 from storage.db import session_scope
 from storage.models import Profile, Repository
 from storage.save import canonical_json, save_profiles, save_raw
@@ -136,7 +137,7 @@ def crawl_github(
             note=note,
         )
 
-    with progress:
+    with crawl_command(get_state().engine()) as command, progress:
         result = run_search(
             settings,
             plan,
@@ -148,15 +149,15 @@ def crawl_github(
     stats = result.stats
     out = console()
     out.print(
-        f"Run #{result.run_id} {result.status}: stored {stats['profiles_stored']:,} profiles "
-        f"from {stats['pages']:,} pages; dropped {stats['dropped_org']} organisations, "
-        f"{stats['dropped_bot']} bots, {stats.get('dropped_excluded_location', 0)} excluded "
-        f"locations, {stats['suppressed']} suppressed; {stats['errors']} errors"
+        f"{count(stats, 'pages'):,} pages; dropped {count(stats, 'dropped_org')} organisations, "
+        f"{count(stats, 'dropped_bot')} bots, {count(stats, 'dropped_excluded_location')} "
+        f"excluded locations, {count(stats, 'suppressed')} suppressed"
     )
     if result.message:
         out.print(result.message)
     for query in result.truncated:
         out.print(f"Warning: one day holds more than 1,000 accounts; only 1,000 seen: {query}")
+    command.exit(result.status)
 
 
 def _stored_profile(session: Any, external_id: str) -> dict[str, Any]:
@@ -262,11 +263,30 @@ def refresh_github(
     Example:
       scout refresh github --stale-days 7
     """
-    from crawlers.github.client import refresh_many
-    from crawlers.github.governor import CORE, RateGovernor
+    from crawlers.github.governor import CORE
 
     settings = _settings(api_url)
     engine = get_state().engine()
+    with crawl_command(engine) as command:
+        status, counts, governor = _refresh(settings, engine, stale_days, limit)
+    quota = governor.snapshot(CORE)
+    left = "?" if quota.remaining is None else f"{quota.remaining:,}"
+    console().print(
+        f"Refreshed {counts['checked']:,} GitHub profiles: {counts['unchanged']:,} unchanged "
+        f"(304, no quota), {counts['changed']:,} changed, {counts['first']:,} fetched for "
+        f"their first ETag, {counts['gone']:,} gone, "
+        f"{counts['dropped']:,} no longer people, {counts['error']:,} errors. Quota left: {left}"
+    )
+    command.exit(status)
+
+
+def _refresh(
+    settings: Settings, engine: Any, stale_days: int, limit: int | None
+) -> tuple[str, dict[str, int], Any]:
+    """Re-fetch the stale profiles, storing every 200; Ctrl-C stores what was fetched."""
+    from crawlers.github.client import refresh_many
+    from crawlers.github.governor import RateGovernor
+
     cutoff = datetime.now(UTC) - timedelta(days=stale_days)
     with session_scope(engine) as session:
         query = (
@@ -301,21 +321,26 @@ def refresh_github(
             save_profiles(session, [r.profile for r in batch if r.profile is not None])
         batch.clear()
 
-    for result in refresh_many(settings, governor, targets):
-        counts[result.status] += 1
-        batch.append(result)
-        if len(batch) >= 200:
-            flush()
-    flush()
-    with session_scope(engine) as session:
+    status = "partial"
+    try:
+        for result in refresh_many(settings, governor, targets):
+            counts[result.status] += 1
+            batch.append(result)
+            if len(batch) >= 200:
+                flush()
         status = "partial" if counts["error"] else "ok"
-        stats = {"profiles_checked": len(targets), **counts}
-        finish_run(session, run_id, status, stats, errors=counts["error"])
-    quota = governor.snapshot(CORE)
-    left = "?" if quota.remaining is None else f"{quota.remaining:,}"
-    console().print(
-        f"Refreshed {len(targets):,} GitHub profiles: {counts['unchanged']:,} unchanged "
-        f"(304, no quota), {counts['changed']:,} changed, {counts['first']:,} fetched for "
-        f"their first ETag, {counts['gone']:,} gone, "
-        f"{counts['dropped']:,} no longer people, {counts['error']:,} errors. Quota left: {left}"
-    )
+    except KeyboardInterrupt:
+        status = "interrupted"
+    flush()
+    stats = {
+        "profiles_checked": len(targets),
+        **counts,
+        "requests": sum(counts.values()),
+        "errors": counts["error"],
+        "profiles_stored": counts["changed"] + counts["first"],
+        "quota_spent": counts["changed"] + counts["first"] + counts["gone"] + counts["dropped"],
+    }
+    with session_scope(engine) as session:
+        message = "stopped by Ctrl-C or SIGTERM" if status == "interrupted" else None
+        finish_run(session, run_id, status, stats, errors=counts["error"], message=message)
+    return status, {"checked": len(targets), **counts}, governor

@@ -12,6 +12,7 @@ from rich.table import Table
 from config.errors import ScoutError
 from scout.app import console, err_console, get_state
 from scout.cmd_crawl import crawl_app
+from scout.runs import crawl_command
 
 
 @crawl_app.command("kaggle")
@@ -76,14 +77,17 @@ def crawl_kaggle(
         folder = from_dir
         args["from"] = str(from_dir)
     engine = state.engine()
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        console=err_console(),
-        transient=True,
-    ) as bar:
+    with (
+        crawl_command(engine) as command,
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=err_console(),
+            transient=True,
+        ) as bar,
+    ):
         tasks: dict[str, Any] = {}
 
         def progress(name: str, done: int, total: int) -> None:
@@ -93,6 +97,7 @@ def crawl_kaggle(
 
         result = ingest_folder(engine, folder, options, force=force, progress=progress, args=args)
     _report(result.run_id, result.unchanged, result.stats)
+    command.exit()
 
 
 def _report(run_id: int, unchanged: bool, stats: dict[str, Any]) -> None:

@@ -7,7 +7,6 @@ import signal
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 import typer
 import typer.main
@@ -16,9 +15,12 @@ from rich.table import Table
 from config.errors import ScoutError
 from scout.app import app, console, err_console, get_state, make_typer
 from scout.jobs import Job, check_arguments, jobs_path, load_jobs, select_jobs
+from scout.runs import mark_lost, runs_table, worst
 from scout.scheduler import SCHEDULE_SOURCE, Scheduler, fire_time_of, run_history
 from storage.db import session_scope
+from storage.heartbeat import keep_alive
 from storage.models import CrawlRun
+from storage.state import exit_code
 
 schedule_app = make_typer("Scheduled jobs: crawls and stages run on cron schedules.")
 app.add_typer(schedule_app, name="schedule")
@@ -57,6 +59,7 @@ def _child_env() -> dict[str, str]:
 
 def _scheduler(jobs: list[Job], lease: float) -> Scheduler:
     state = get_state()
+    mark_lost(state.engine())
     return Scheduler(
         state.engine(),
         jobs,
@@ -119,7 +122,8 @@ def schedule_run(
     """Run due jobs, each as a `scout` subprocess, once per fire time across all schedulers.
 
     Without --once it keeps running (Ctrl-C or SIGTERM stops it and its jobs). Missed fire
-    times after downtime run once. Any number of schedulers may share one database.
+    times after downtime run once. Any number of schedulers may share one database. With
+    --once it exits with the code of the worst job run (0 only if every job ended ok).
 
     \b
     Example:
@@ -133,6 +137,12 @@ def schedule_run(
     if not jobs:
         raise ScoutError("no enabled jobs to run")
     scheduler = _scheduler(jobs, lease)
+    # The "schedule" rows this process claims are kept alive like a crawl's own rows.
+    with keep_alive(scheduler.engine):
+        _schedule_run(scheduler, once, force, poll, len(jobs))
+
+
+def _schedule_run(scheduler: Scheduler, once: bool, force: bool, poll: float, jobs: int) -> None:
     if once:
         outcomes = scheduler.run_once(force=force)
         if not outcomes:
@@ -151,17 +161,14 @@ def schedule_run(
                 (outcome.message or "").splitlines()[-1] if outcome.message else "",
             )
         console().print(table)
-        if any(o.status not in ("ok", "partial") for o in outcomes):
-            raise typer.Exit(1)
-        return
+        # The code of the worst job run: 0 only when every job ended ok.
+        raise typer.Exit(exit_code(worst(o.status for o in outcomes)))
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         scheduler.stop()
 
     signal.signal(signal.SIGTERM, on_signal)
-    err_console().print(
-        f"Scheduler {scheduler.holder}: {len(jobs)} job(s); Ctrl-C or SIGTERM stops it."
-    )
+    err_console().print(f"Scheduler {scheduler.holder}: {jobs} job(s); Ctrl-C or SIGTERM stops it.")
     try:
         scheduler.serve(poll=poll)
     except KeyboardInterrupt:
@@ -169,21 +176,20 @@ def schedule_run(
         scheduler.wait()
 
 
-def _counts(run: CrawlRun) -> str:
-    stats: dict[str, Any] = run.stats or {}
+def _note(run: CrawlRun) -> str:
+    """The message column: a job run's fire time and exit code, then the last message line."""
     parts = []
     if run.source == SCHEDULE_SOURCE:
         fire = fire_time_of(run)
         if fire is not None:
             parts.append(f"fire {_when(fire)}")
-        if stats.get("exit_code") is not None:
-            parts.append(f"exit {stats['exit_code']}")
-    for key, value in stats.items():
-        if key in ("exit_code", "seconds", "runs") or isinstance(value, bool):
-            continue
-        if isinstance(value, int | float) and value:
-            parts.append(f"{key} {value:,}")
-    return ", ".join(parts[:6])
+        code = (run.stats or {}).get("exit_code")
+        if code is not None:
+            parts.append(f"exit {code}")
+    message = (run.message or "").strip().splitlines()
+    if message:
+        parts.append(message[-1])
+    return "; ".join(parts)
 
 
 @app.command("runs")
@@ -194,44 +200,24 @@ def runs(
     """Show the history of crawl and job runs: when, how long, how it ended, what it counted.
 
     A scheduled job has a row of source `schedule` (its fire time and exit code) and the
-    crawl's own row, both under the job's name.
+    crawl's own row, both under the job's name. A run whose process died (kill -9, power cut)
+    is marked `lost` first: its process is gone from this host, or its heartbeat stopped.
 
     \b
     Example:
       scout runs --job github-india --limit 10
     """
-    with session_scope(get_state().engine()) as session:
+    engine = get_state().engine()
+    mark_lost(engine)
+    with session_scope(engine) as session:
         history = run_history(session, job, limit)
     if not history:
         console().print(f"No runs of job {job!r} yet." if job else "No runs yet.")
         return
-    table = Table(title="Runs (times in UTC)")
-    for column in ("id", "job", "source", "started", "took", "status", "counts", "errors"):
-        table.add_column(column, justify="right" if column in ("id", "errors") else "left")
-    table.add_column("message", overflow="fold", max_width=50)
-    for run in history:
-        took = ""
-        if run.finished_at is not None:
-            took = _took(run.finished_at - run.started_at)
-        message = (run.message or "").strip().splitlines()
-        table.add_row(
-            str(run.id),
-            run.job_name or "",
-            run.source,
-            _when(run.started_at, seconds=True),
-            took,
-            run.status,
-            _counts(run),
-            str(run.errors),
-            message[-1] if message else "",
-        )
-    console().print(table)
-
-
-def _took(delta: timedelta) -> str:
-    seconds = max(0, int(delta.total_seconds()))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    table = runs_table("Runs (times in UTC)", history)
+    notes = [f"#{run.id} {run.status}: {note}" for run in history if (note := _note(run))]
+    out = console()
+    out.print(table)
+    # Messages under the table: a column would leave the counts no room.
+    for note in notes:
+        out.print(note)

@@ -14,6 +14,7 @@ from config.handles import stackexchange_tag, stackexchange_user_id
 from scout.app import console, err_console, get_state
 from scout.cmd_crawl import crawl_app
 from scout.cmd_lookup import lookup_app
+from scout.runs import count, crawl_command
 from storage.db import session_scope
 from storage.models import Profile, SOTagStat
 
@@ -52,13 +53,16 @@ def crawl_stackoverflow(
     given = [stackexchange_tag(t) for t in tag or []]  # each goes into /tags/{tag}/...
     tags = list(dict.fromkeys(given or discovery_tags(settings.skills_file)))
     engine = state.engine()
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err_console(),
-        transient=True,
-    ) as bar:
+    with (
+        crawl_command(engine) as command,
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=err_console(),
+            transient=True,
+        ) as bar,
+    ):
         task = bar.add_task(f"Stack Overflow: {len(tags)} tags", total=None)
 
         def progress(stats: dict[str, Any]) -> None:
@@ -75,15 +79,14 @@ def crawl_stackoverflow(
     stats = result.stats
     out = console()
     out.print(
-        f"Stack Overflow crawl {result.status}: {stats.get('profiles_stored', 0)} profiles "
-        f"stored, {stats.get('requests', 0)} requests, "
-        f"{stats.get('profiles_per_users_request', 0)} profiles per /users request, "
-        f"quota_remaining {stats.get('quota_remaining')}, "
-        f"skipped_deleted {stats.get('skipped_deleted', 0)}, "
-        f"suppressed {stats.get('suppressed', 0)}, errors {stats.get('errors', 0)}"
+        f"Stack Overflow: {stats.get('profiles_per_users_request', 0)} profiles per /users "
+        f"request, quota_remaining {stats.get('quota_remaining')}, "
+        f"skipped_deleted {count(stats, 'skipped_deleted')}, "
+        f"suppressed {count(stats, 'suppressed')}"
     )
     if result.message:
         out.print(f"Stopped: {result.message}. Run the same command again to continue.")
+    command.exit(result.status)
 
 
 @lookup_app.command("stackoverflow")

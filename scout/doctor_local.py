@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from config.errors import ScoutError
 from config.settings import LoadedSettings, Settings
@@ -84,9 +84,11 @@ def check_database(settings: Settings, timeout: float = 5.0) -> list[Check]:
         current, head, known = storage_db.schema_status(engine)
         tables = set(inspect(engine).get_table_names())
         profiles = None
+        runs: list[Check] = []
         if current == head:
             with engine.connect() as conn:
                 profiles = conn.scalar(select(func.count()).select_from(Profile))
+            runs = [check_runs(engine, where)]
         version = engine.dialect.server_version_info
     except ScoutError as exc:  # its cause says why without repeating the URL
         reason = error_text(exc.__cause__) if exc.__cause__ else exc.message
@@ -100,7 +102,46 @@ def check_database(settings: Settings, timeout: float = 5.0) -> list[Check]:
     if profiles is not None:
         reached += f"; {profiles:,} profiles"
     schema = _schema(settings, current, head, known, tables)
-    return [Check("database", "OK", reached, where), schema]
+    return [Check("database", "OK", reached, where), schema, *runs]
+
+
+def _named(run: Any) -> str:
+    job = f" (job {run.job_name})" if run.job_name else ""
+    return f"run #{run.id} {run.source}{job} started {run.started_at:%Y-%m-%d %H:%M} UTC"
+
+
+def check_runs(engine: Any, where: str, days: int = 7) -> Check:
+    """Runs whose process died (marked lost now or in the last `days`) and running rows
+    whose heartbeat stopped: each named by id, source, job and start time."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from storage.db import session_scope
+    from storage.heartbeat import mark_lost_runs, stale_runs
+    from storage.models import CrawlRun, utcnow
+
+    with session_scope(engine) as session:
+        mark_lost_runs(session)
+        since = utcnow() - timedelta(days=days)
+        lost = session.scalars(
+            select(CrawlRun)
+            .where(CrawlRun.status == "lost", CrawlRun.finished_at >= since)
+            .order_by(CrawlRun.id.desc())
+        ).all()
+        stuck = stale_runs(session)
+        parts = [
+            f"{_named(run)}: running, no heartbeat since "
+            f"{(run.heartbeat_at or run.started_at):%Y-%m-%d %H:%M} UTC (process {run.pid} "
+            f"on {run.host} still exists: hung?)"
+            for run in stuck
+        ]
+        parts += [f"{_named(run)}: lost ({run.message})" for run in lost[:5]]
+        if len(lost) > 5:
+            parts.append(f"{len(lost) - 5} more lost run(s): see `scout runs`")
+    if not parts:
+        return Check("crawl runs", "OK", f"no lost or stuck runs in the last {days} days", where)
+    return Check("crawl runs", "WARN", "; ".join(parts), where)
 
 
 def _schema(

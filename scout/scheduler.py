@@ -41,7 +41,9 @@ from sqlalchemy.orm import Session
 
 from config.logging import Redactor
 from scout.jobs import Job, latest_fire, next_fire
+from scout.runs import child_outcome
 from storage.db import session_scope
+from storage.heartbeat import mark_lost_runs, owner
 from storage.locks import acquire_lease, current_leases, release_lease, renew_lease
 from storage.models import CrawlRun, utcnow
 from storage.state import JOB_NAME_ENV
@@ -200,10 +202,14 @@ class Scheduler:
                 release_lease(session, job.name, self.holder)
                 return None
             if last is not None and last.status == "running":
-                # Its scheduler let the lease expire: it died (or hung) mid-run.
+                # Its scheduler let the lease expire: it died (or hung) mid-run. The same
+                # words as storage.heartbeat.mark_lost_runs, which finds it first when it can.
                 last.status = "lost"
                 last.finished_at = now
-                last.message = f"scheduler {last.args.get('holder')} stopped renewing its lease"
+                last.message = (
+                    f"scheduler {last.args.get('holder')} stopped renewing its lease; "
+                    "marked lost. The next fire time runs the job again"
+                )
             run = CrawlRun(
                 source=SCHEDULE_SOURCE,
                 job_name=job.name,
@@ -217,6 +223,7 @@ class Scheduler:
                 started_at=now,
                 status="running",
                 stats={},
+                **owner(),
             )
             session.add(run)
             session.flush()
@@ -228,6 +235,8 @@ class Scheduler:
         """Claim and start every due job (every selected job with `force`); their run ids."""
         now = self.clock()
         names = set(self.jobs if only is None else only)
+        with session_scope(self.engine) as session:
+            mark_lost_runs(session)
         if force:
             candidates = [(self.jobs[name], now) for name in self.jobs if name in names]
         else:
@@ -359,6 +368,8 @@ class Scheduler:
         stats: dict[str, Any] = {"exit_code": code, "seconds": round(time.monotonic() - began, 2)}
         message: str | None = None
         with session_scope(self.engine) as session:
+            # A child killed outright left its own row running: lost, before it is read.
+            mark_lost_runs(session)
             crawls = list(
                 session.scalars(
                     select(CrawlRun)
@@ -375,17 +386,14 @@ class Scheduler:
                 for key, value in (crawl.stats or {}).items():
                     if isinstance(value, int | float) and not isinstance(value, bool):
                         stats[key] = stats.get(key, 0) + value
-            errors = sum(crawl.errors for crawl in crawls)
             if lease_lost:
                 status, message = "lost", "another scheduler took over the lease; job stopped"
+                errors = sum(crawl.errors for crawl in crawls)
             elif self._stopping.is_set() and code != 0:
                 status, message = "interrupted", "the scheduler was stopped"
-            elif code == 0:
-                worse = [c.status for c in crawls if c.status not in ("ok", "running")]
-                status = worse[-1] if worse else "ok"
+                errors = sum(crawl.errors for crawl in crawls)
             else:
-                status, message = "failed", output[-2000:] or f"exit code {code}"
-                errors = max(errors, 1)
+                status, message, errors = child_outcome(code, crawls, output)
             run = session.get(CrawlRun, run_id)
             if run is not None:
                 run.status = status

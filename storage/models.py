@@ -302,6 +302,11 @@ class CrawlRun(Base):
     stats: Mapped[Any] = mapped_column(JSONType, default=dict)
     errors: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str | None] = mapped_column(Text)
+    # Who runs it, and when it last said it was alive (storage/heartbeat.py): a `running` row
+    # whose process is gone is marked `lost` by the next command that reads crawl_runs.
+    heartbeat_at: Mapped[datetime | None]
+    pid: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(255))
 
 
 class CrawlState(Base):

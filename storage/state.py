@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.logging import mask_url_credentials
+from storage.heartbeat import owner
 from storage.models import CrawlRun, CrawlState, utcnow
 from storage.upsert import upsert
 
@@ -59,6 +61,24 @@ def exit_code(status: str) -> int:
     return EXIT_CODES.get(status, EXIT_CODES["failed"])
 
 
+def status_of_exit(code: int | None) -> str:
+    """The run status a child command's exit code stands for (the scheduler's record of a job).
+
+    A child killed by a signal (negative code from subprocess) was interrupted (SIGINT,
+    SIGTERM) or lost (SIGKILL); a user error (2), a crash (1) or no process at all is failed.
+    """
+    if code is None:
+        return "failed"
+    if code < 0:
+        if -code in (signal.SIGINT, signal.SIGTERM):
+            return "interrupted"
+        return "lost" if -code == signal.SIGKILL else "failed"
+    for status, known in EXIT_CODES.items():
+        if known == code:
+            return status
+    return "failed"
+
+
 def get_cursor(session: Session, source: str, stream: str, partition: str = "") -> Any:
     """The stored cursor of a stream partition, or None."""
     row = session.get(CrawlState, (source, stream, partition))
@@ -103,7 +123,11 @@ def start_run(
     # environment, so every crawler's own row carries it without a flag per command.
     job_name = job_name or os.environ.get(JOB_NAME_ENV) or None
     args = mask_url_credentials(args)  # no password of an API or database URL is stored
-    run = CrawlRun(source=source, args=args, job_name=job_name, status="running", stats={})
+    # The pid, host and first heartbeat let a later command tell that this process died
+    # (storage/heartbeat.py); `keep_alive` renews the heartbeat while it runs.
+    run = CrawlRun(
+        source=source, args=args, job_name=job_name, status="running", stats={}, **owner()
+    )
     session.add(run)
     session.flush()
     return run

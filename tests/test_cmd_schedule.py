@@ -63,7 +63,7 @@ def test_list_run_and_runs(sqlite_url, tmp_path):
 
     ran = scout(sqlite_url, "schedule", "run", "--once", "--force", "--job", "refresh",
                 "--job", "atlantis")  # fmt: skip
-    assert ran.exit_code == 1, ran.output  # one job failed
+    assert ran.exit_code == 4, ran.output  # one job failed: the worst run's exit code
     ran_rows = table_rows(ran.output)
     assert ran_rows["1"][1:5] == ["refresh", ran_rows["1"][2], "ok", "0"]
     assert ran_rows["2"][1] == "atlantis" and ran_rows["2"][3:5] == ["failed", "2"]
@@ -74,7 +74,9 @@ def test_list_run_and_runs(sqlite_url, tmp_path):
     by_id = table_rows(history.output)
     assert by_id["1"][1:3] == ["refresh", "schedule"] and by_id["1"][5] == "ok"
     assert by_id["2"][1:3] == ["atlantis", "schedule"] and by_id["2"][5] == "failed"
-    assert "exit 2" in by_id["2"][6] and by_id["2"][7] == "1"
+    # errors is the 4th of the count columns; fire time and exit code lead the message
+    assert by_id["2"][6 + 3] == "1"
+    assert "\n#2 failed: fire " in history.output and "; exit 2; " in history.output
     # the crawl's own row carries the job's name
     assert ["refresh", "github"] in [row[1:3] for row in by_id.values()]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, inspect, text
+from sqlalchemy import func, inspect, select, text
 
 from config.errors import ScoutError
 from storage import db as storage_db
@@ -114,3 +114,29 @@ def test_sqlite_timestamps_are_utc_text_and_read_back_aware(tmp_path):
         assert s.scalar(select(func.count()).where(CrawlRun.started_at < cutoff)) == 1
     with pytest.raises(Exception, match="naive datetime"), storage_db.session_scope(engine) as s:
         s.add(CrawlRun(source="y", started_at=datetime(2026, 1, 1)))
+
+
+def test_0003_adds_the_run_owner_columns_and_downgrade_removes_them(db_url):
+    engine = storage_db.make_engine(db_url)
+    storage_db.upgrade(engine, "0002")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO crawl_runs (source, args, started_at, status, stats, errors) "
+                "VALUES ('github', '{}', CURRENT_TIMESTAMP, 'running', '{}', 0)"
+            )
+        )
+    storage_db.upgrade(engine, "0003")
+
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(engine).get_columns("crawl_runs")}
+
+    assert {"heartbeat_at", "pid", "host"} <= columns()
+    with engine.connect() as conn:  # a row from before keeps everything, owner unknown
+        row = conn.execute(text("SELECT status, pid, host, heartbeat_at FROM crawl_runs")).one()
+    assert tuple(row) == ("running", None, None, None)
+    storage_db.downgrade(engine, "0002")
+    assert not {"heartbeat_at", "pid", "host"} & columns()
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(text("crawl_runs"))) == 1
+    engine.dispose()

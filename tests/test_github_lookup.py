@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -15,6 +21,7 @@ from crawlers.sandbox.world import generate
 from scout.cli import app
 
 runner = CliRunner()
+SCOUT = str(Path(sys.executable).with_name("scout"))
 TOKEN = "ghp_" + "l" * 36
 
 
@@ -105,3 +112,41 @@ def test_refresh_of_unchanged_profiles_costs_no_quota(world, sandbox, tmp_path):
     assert core_remaining(sandbox) == before - 1
     result = invoke(url, sandbox, "refresh", "github", "--stale-days", "30")
     assert result.exit_code == 0 and "Refreshed 0" in result.output
+
+
+def test_sigterm_mid_refresh_ends_at_once_as_interrupted_with_exit_130(world, sandbox, tmp_path):
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    chosen = people(world, 12)
+    for person in chosen:
+        assert invoke(url, sandbox, "lookup", "github", person.login).exit_code == 0
+    slow = SandboxOptions(rate_limit=100_000, latency_ms=500)
+    env = {**os.environ, "GITHUB_TOKEN": TOKEN, "SCOUT_GITHUB_CONCURRENCY": "1"}
+    engine = create_engine(url)
+    with SandboxServer(world, slow) as server:
+        command = [SCOUT, "--db", url, "refresh", "github", "--stale-days", "0"]
+        proc = subprocess.Popen(
+            [*command, "--api-url", server.github_url],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                if conn.scalar(text("SELECT count(*) FROM crawl_runs")):
+                    break
+            time.sleep(0.05)
+        time.sleep(1.2)  # two or three profiles in
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert time.monotonic() - started < 3, "SIGTERM waited for the queued profiles"
+    assert proc.returncode == 130, err
+    with engine.connect() as conn:
+        status, stats = conn.execute(text("SELECT status, stats FROM crawl_runs")).one()
+    engine.dispose()
+    stats = stats if isinstance(stats, dict) else json.loads(stats)
+    assert status == "interrupted"
+    assert 0 < stats["requests"] < len(chosen) and stats["error"] == 0
+    assert "github interrupted" in out and "Traceback" not in err

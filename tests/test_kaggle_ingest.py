@@ -285,3 +285,14 @@ def test_cli_from_folder_and_errors(folder, tmp_path):
     missing = runner.invoke(app, ["--db", db, "crawl", "kaggle", "--from", str(folder)])
     assert missing.exit_code == 2 and "Users.csv is missing" in missing.output
     assert "Traceback" not in missing.output
+
+
+def test_ctrl_c_mid_ingest_records_the_run_interrupted(engine, folder):
+    def progress(name: str, done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        ingest_folder(engine, folder, progress=progress)
+    with session_scope(engine) as session:
+        run = session.scalars(select(CrawlRun)).one()
+        assert (run.status, run.message) == ("interrupted", "KeyboardInterrupt")

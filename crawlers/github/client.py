@@ -174,5 +174,9 @@ def refresh_many(
     def one(target: tuple[str, str, str | None]) -> Refreshed:
         return refresh_one(client(), governor, *target)
 
-    with ThreadPoolExecutor(max_workers=settings.github_concurrency) as pool:
+    pool = ThreadPoolExecutor(max_workers=settings.github_concurrency)
+    try:
         yield from pool.map(one, targets)
+    finally:
+        # Ctrl-C must not wait for every queued target: only the requests already in flight.
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -108,8 +108,10 @@ def ingest_folder(
             malformed = int(result.stats.get("malformed_rows", 0))
             finish_run(session, run_id, "ok", result.stats, errors=malformed)
     except BaseException as exc:
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        message = str(exc)[:500] or type(exc).__name__
         with session_scope(engine) as session:
-            finish_run(session, run_id, "failed", result.stats, errors=1, message=str(exc)[:500])
+            finish_run(session, run_id, status, result.stats, errors=1, message=message)
         raise
     return result
 
