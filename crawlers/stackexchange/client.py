@@ -12,9 +12,11 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import math
 import re
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +39,10 @@ _AVAILABLE_IN = re.compile(r"available in (\d+) seconds?")
 QUOTA_WAIT_S = 300
 THROTTLE_DEFAULT_WAIT_S = 5.0
 MAX_THROTTLE_WAITS = 5
+# A `backoff` longer than this is not believed: the method waits this long (and says so).
+MAX_BACKOFF_S = 60.0
+# Pagination stops after this many pages of one listing even if `has_more` stays true.
+MAX_PAGES = 100
 
 
 class QuotaStop(Exception):
@@ -54,6 +60,11 @@ class NoMethod(ScoutError):
 
 class RequestFailed(Exception):
     """A request that still failed after every retry: the caller counts it and moves on."""
+
+
+class BadAnswer(ValueError):
+    """A body that is not a usable API wrapper (corrupt gzip, not JSON, too deep, a quota or
+    backoff that is not a number): retried like a 5xx, never trusted."""
 
 
 def reset_hint(reset_in_s: int | None) -> str:
@@ -96,16 +107,24 @@ class Throttle:
             return start - now
 
     def observe(self, method: str, wrapper: Mapping[str, Any]) -> None:
-        """Learn quota and backoff from a response wrapper."""
+        """Learn quota and backoff from a response wrapper; BadAnswer (nothing learnt) when
+        one of them is not a number."""
+        remaining = _count(wrapper, "quota_remaining")
+        quota_max = _count(wrapper, "quota_max")
+        backoff = _count(wrapper, "backoff")
+        if backoff is not None and backoff > MAX_BACKOFF_S:
+            log.warning(
+                "%s asked for a backoff of %.0fs; waiting %.0fs", method, backoff, MAX_BACKOFF_S
+            )
+            backoff = MAX_BACKOFF_S
         with self._lock:
-            if "quota_remaining" in wrapper:
-                self.quota_remaining = int(wrapper["quota_remaining"])
-            if "quota_max" in wrapper:
-                self.quota_max = int(wrapper["quota_max"])
-            backoff = wrapper.get("backoff")
+            if remaining is not None:
+                self.quota_remaining = int(remaining)
+            if quota_max is not None:
+                self.quota_max = int(quota_max)
             if backoff:
                 self.backoffs_seen += 1
-                self.block(method, float(backoff))
+                self.block(method, backoff)
 
     def block(self, method: str, seconds: float) -> None:
         free_at = self.clock() + seconds
@@ -113,6 +132,23 @@ class Throttle:
 
     def method_free_at(self, method: str) -> float:
         return self._method_free_at.get(method, 0.0)
+
+
+def _count(wrapper: Mapping[str, Any], name: str) -> float | None:
+    """A wrapper's non-negative number field, None when absent; BadAnswer when it is not one."""
+    value = wrapper.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadAnswer(f"{name} is not a number")
+    if not math.isfinite(value) or value < 0:
+        raise BadAnswer(f"{name} is out of range")
+    return float(value)
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds before retry number `attempt` (exponential, at most 5 s)."""
+    return min(0.2 * 2**attempt, 5.0)
 
 
 def throttle_wait(throttle: Throttle, method: str, message: str, count: int) -> None:
@@ -150,23 +186,77 @@ class Page:
 
 
 def decode_body(content: bytes) -> dict[str, Any]:
-    """JSON from a body; gzip is undone even when a proxy dropped Content-Encoding."""
-    if content[:2] == b"\x1f\x8b":
-        content = gzip.decompress(content)
-    data = json.loads(content)
+    """JSON from a body; gzip is undone even when a proxy dropped Content-Encoding.
+
+    BadAnswer for anything that is not a JSON object (corrupt or cut gzip, HTML, a nesting
+    too deep for the parser), so no caller has to know every way a body can be broken."""
+    try:
+        if content[:2] == b"\x1f\x8b":
+            content = gzip.decompress(content)
+        data = json.loads(content)
+    except (ValueError, OSError, EOFError, zlib.error, RecursionError) as exc:
+        raise BadAnswer(f"a body that is not JSON ({type(exc).__name__})") from None
     if not isinstance(data, dict):
-        raise ValueError("the response is not a JSON object")
+        raise BadAnswer("the response is not a JSON object")
     return data
+
+
+def read_wrapper(status: int, content: bytes) -> dict[str, Any]:
+    """The API wrapper of one answer; BadAnswer for one that is not (a proxy's 5xx page, a
+    body cut short, `items` that is not a list of objects): those are retried."""
+    wrapper = decode_body(content)
+    if "error_id" in wrapper:
+        error_of(wrapper)  # a non-numeric error_id is a bad answer, not a crash later
+        return wrapper
+    if status != 200:
+        raise BadAnswer(f"HTTP {status}")
+    items = wrapper.get("items")
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise BadAnswer("a wrapper without a list of items")
+    return wrapper
 
 
 def error_of(wrapper: Mapping[str, Any]) -> tuple[int, str, str] | None:
     if "error_id" not in wrapper:
         return None
+    error_id = wrapper["error_id"]
+    if isinstance(error_id, bool) or not isinstance(error_id, int | str):
+        raise BadAnswer("error_id is not a number")
+    try:
+        number = int(error_id)
+    except ValueError:
+        raise BadAnswer("error_id is not a number") from None
     return (
-        int(wrapper["error_id"]),
-        str(wrapper.get("error_name", "")),
-        str(wrapper.get("error_message", "")),
+        number,
+        str(wrapper.get("error_name", ""))[:200],
+        str(wrapper.get("error_message", ""))[:500],
     )
+
+
+@dataclass
+class PageGuard:
+    """Whether to ask for the next page of one listing: not after `has_more: false`, an
+    empty page, a page with nothing new (a server repeating itself) or MAX_PAGES pages.
+    `stopped` names why a listing was cut while the server still said has_more."""
+
+    cap: int = MAX_PAGES
+    pages: int = 0
+    stopped: str | None = None
+    _seen: set[str] = field(default_factory=set)
+
+    def more(self, wrapper: Mapping[str, Any]) -> bool:
+        self.pages += 1
+        items = wrapper.get("items") or []
+        keys = {json.dumps(i, sort_keys=True, default=str) for i in items}
+        new = keys - self._seen
+        self._seen |= keys
+        if not wrapper.get("has_more") or not items:
+            return False
+        if not new:
+            self.stopped = "a page with nothing new"
+        elif self.pages >= self.cap:
+            self.stopped = f"{self.cap} pages"
+        return self.stopped is None
 
 
 def fatal_error(error_id: int, name: str, message: str, method: str) -> ScoutError | None:
@@ -236,22 +326,11 @@ class StackExchangeClient:
             self.requests += 1
             try:
                 wrapper = self._send(path, query)
-            except (
-                httpx.TransportError,
-                httpx.DecodingError,
-                ValueError,
-                OSError,
-                EOFError,
-            ) as exc:
-                problem = type(exc).__name__
-                wrapper = None
-            else:
-                problem = ""
-            if wrapper is None and not problem:
-                problem = "an answer that is not an API response"
-            if wrapper is not None:
                 self.throttle.observe(method, wrapper)
                 error = error_of(wrapper)
+            except (httpx.TransportError, httpx.DecodingError, BadAnswer) as exc:
+                problem = str(exc) if isinstance(exc, BadAnswer) else type(exc).__name__
+            else:
                 if error is None:
                     return Page(method, path, query, wrapper)
                 error_id, name, message = error
@@ -263,33 +342,26 @@ class StackExchangeClient:
                     self._wait_throttle(method, message, throttled)
                     continue
                 if error_id not in RETRYABLE_ERRORS:
+                    self.failed += 1
                     raise RequestFailed(f"{method}: {name}: {message}")
                 problem = name
             attempts += 1
             if attempts > self.settings.http_retries:
                 self.failed += 1
+                log.warning("giving up on %s after %d attempts (%s)", method, attempts, problem)
                 raise RequestFailed(f"{method}: {problem} after {attempts} attempts")
             self.retries += 1
             log.info("retrying %s after %s (attempt %d)", method, problem, attempts)
-            self.sleep(min(0.2 * 2**attempts, 5.0))
+            self.sleep(retry_delay(attempts))
 
-    def _send(self, path: str, query: dict[str, str]) -> dict[str, Any] | None:
-        """Send once; the decoded wrapper, or None for an answer that is not one (a proxy's
-        5xx page, a body cut short): those are retried."""
+    def _send(self, path: str, query: dict[str, str]) -> dict[str, Any]:
+        """Send once; the decoded wrapper, or BadAnswer for an answer that is not one."""
         send = dict(query)
         key = self.settings.stackexchange_key
         if key is not None and key.get_secret_value():
             send["key"] = key.get_secret_value()
         response = self.http.get(self.settings.stackexchange_api_url + path, params=send)
-        try:
-            wrapper = decode_body(response.content)
-        except (ValueError, OSError, EOFError):
-            return None
-        if response.status_code != 200 and "error_id" not in wrapper:
-            return None
-        if response.status_code == 200 and "items" not in wrapper and "error_id" not in wrapper:
-            return None
-        return wrapper
+        return read_wrapper(response.status_code, response.content)
 
     def _wait_throttle(self, method: str, message: str, count: int) -> None:
         throttle_wait(self.throttle, method, message, count)
@@ -297,12 +369,17 @@ class StackExchangeClient:
     def pages(
         self, method: str, path: str, params: Mapping[str, Any] | None = None, start: int = 1
     ) -> Iterator[Page]:
-        """Every page from `start` while has_more says there is another."""
+        """Every page from `start` while has_more says there is another (see PageGuard); a
+        listing cut short is counted in `failed` and logged."""
         page = start
+        guard = PageGuard()
         while True:
             result = self.get(method, path, {**(params or {}), "page": page, "pagesize": 100})
             yield result
-            if not result.has_more or not result.items:
+            if not guard.more(result.wrapper):
+                if guard.stopped is not None:
+                    self.failed += 1
+                    log.warning("stopped paging %s after %s", method, guard.stopped)
                 return
             page += 1
 
