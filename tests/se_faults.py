@@ -1,4 +1,6 @@
-"""Faults between the Stack Overflow crawler and the sandbox: a small loopback proxy.
+"""Faults between the Stack Overflow crawler and the sandbox: a small loopback proxy, and
+the helpers the crawl tests share (a sandbox of 300 people, a crawl in its own process, what
+a database holds).
 
 `FaultProxy(upstream, rule)` forwards every request to the sandbox's Stack Exchange API and
 hands the answer to `rule(method_path, status, body)`, which returns None (pass it on) or the
@@ -10,13 +12,30 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
+import subprocess
+import sys
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from sqlalchemy import create_engine, select
+
+import crawlers.sandbox.server as sandbox_server
+from crawlers.sandbox.model import SandboxOptions
+from crawlers.sandbox.stackexchange_api import StackExchangeAPI
+from crawlers.sandbox.world import generate
+from storage.models import CrawlRun, CrawlState, Profile, SOTagStat
+from storage.state import exit_code
+
+TAGS = ("pytorch", "tensorflow", "keras")
+KEY = "goodkey-for-tests"
+BOUND_S = 60  # a crawl of this small world takes a few seconds; a hang takes forever
 
 Answer = tuple[int, dict[str, str], bytes]
 Rule = Callable[[str, int, bytes], Answer | None]
@@ -120,3 +139,80 @@ def with_fields(**fields: Any) -> Callable[[int, bytes], Answer]:
 
 def dead(status: int, body: bytes) -> Answer:
     return 503, {"Content-Type": "text/html"}, HTML
+
+
+@contextmanager
+def se_sandbox() -> Iterator[sandbox_server.SandboxServer]:
+    """Only the Stack Exchange emulator, on a world of 300 people."""
+    world = generate(11, 300)
+    saved = sandbox_server.build_apis
+    sandbox_server.build_apis = lambda w, o, s: [StackExchangeAPI(w, o, s)]
+    server = sandbox_server.SandboxServer(world, SandboxOptions())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        sandbox_server.build_apis = saved
+
+
+def crawl(db: str, api: str, wait: bool = True, **env: Any) -> Any:
+    """`scout crawl stackoverflow` of TAGS in its own process (the reactor cannot restart)."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("SCOUT_", "STACKEXCHANGE"))}
+    full.update({"STACKEXCHANGE_KEY": KEY, **{k: str(v) for k, v in env.items()}})
+    tags = [arg for tag in TAGS for arg in ("--tag", tag)]
+    cmd = [sys.executable, "-m", "scout.cli", "--db", db, "crawl", "stackoverflow", *tags]
+    cmd += ["--api-url", api]
+    if not wait:
+        return subprocess.Popen(cmd, env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.run(cmd, env=full, capture_output=True, text=True, timeout=BOUND_S)
+
+
+def ended(result: Any, status: str) -> None:
+    """The crawl said `status` and left with its code (0 until the CLI maps run statuses to
+    exit codes, which another part of issue 14 does)."""
+    assert f"crawl {status}" in result.stdout, result.stdout + result.stderr
+    assert result.returncode in {0, exit_code(status)}, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+
+
+def stored(db: str) -> tuple[list[Any], list[Any]]:
+    """Every Stack Overflow profile and tag row, sorted (what "the same data" compares)."""
+    engine = create_engine(db)
+    with engine.connect() as conn:
+        profiles = conn.execute(
+            select(Profile.external_id, Profile.reputation, Profile.location_raw)
+        ).all()
+        tags = conn.execute(
+            select(
+                Profile.external_id,
+                SOTagStat.tag,
+                SOTagStat.answer_count,
+                SOTagStat.answer_score,
+                SOTagStat.question_count,
+            ).join(SOTagStat, SOTagStat.profile_id == Profile.id)
+        ).all()
+    engine.dispose()
+    return sorted(profiles), sorted(tags)
+
+
+def last_run(db: str) -> Any:
+    engine = create_engine(db)
+    with engine.connect() as conn:
+        run = conn.execute(
+            select(CrawlRun.status, CrawlRun.stats, CrawlRun.errors).order_by(CrawlRun.id.desc())
+        ).first()
+    engine.dispose()
+    return run
+
+
+def profiles_cursor(db: str) -> Any:
+    engine = create_engine(db)
+    with engine.connect() as conn:
+        cursor = conn.scalar(
+            select(CrawlState.cursor).where(
+                CrawlState.source == "stackoverflow", CrawlState.stream == "profiles"
+            )
+        )
+    engine.dispose()
+    return cursor
