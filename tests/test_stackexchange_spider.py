@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import sqlite3
 import time
 from types import SimpleNamespace
 
@@ -17,6 +18,7 @@ from scrapy.http import Response
 from se_faults import (
     BOUND_S,
     JSON,
+    KEY,
     TAGS,
     FaultProxy,
     corrupt_gzip,
@@ -33,7 +35,8 @@ from se_faults import (
 
 from crawlers.stackexchange.client import MAX_BACKOFF_S, Throttle
 from crawlers.stackexchange.spider import ThrottleMiddleware
-from storage.state import STANDARD_STATS
+from storage.db import open_database
+from storage.state import STANDARD_STATS, exit_code
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +140,8 @@ def test_has_more_forever_with_the_same_page_stops(tmp_path, sandbox, clean):
     assert run.stats["errors"] >= 1 and took < BOUND_S
 
 
-def test_first_ctrl_c_cuts_a_long_backoff_and_the_run_is_interrupted(tmp_path, sandbox):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_first_ctrl_c_cuts_a_long_backoff_and_the_run_is_interrupted(tmp_path, sandbox, signum):
     # Every answer asks for a day of backoff (capped): without Ctrl-C this run would sit.
     proxy = FaultProxy(sandbox.stackexchange_url, on(r"/tags/", with_fields(backoff=86400)))
     db = f"sqlite:///{tmp_path / 'i.db'}"
@@ -148,7 +152,7 @@ def test_first_ctrl_c_cuts_a_long_backoff_and_the_run_is_interrupted(tmp_path, s
             time.sleep(0.05)
         time.sleep(1.0)  # now waiting out the capped backoff
         assert proc.poll() is None
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         started = time.monotonic()
         out, err = proc.communicate(timeout=MAX_BACKOFF_S / 2)
         took = time.monotonic() - started
@@ -185,3 +189,25 @@ def test_middleware_releases_the_method_lock_whatever_the_answer():
 
     outcomes, locked, requests = asyncio.run(scenario())
     assert all(outcomes) and not locked and requests == 3
+
+
+def test_a_refused_write_fails_the_run_and_the_rerun_is_whole(tmp_path, sandbox, clean):
+    path = tmp_path / "w.db"
+    db = f"sqlite:///{path}"
+    open_database(db).dispose()
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON so_tag_stats "
+            "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+        )
+    result = crawl(db, sandbox.stackexchange_url)
+    assert result.returncode == exit_code("failed"), result.stderr
+    assert "Traceback" not in result.stderr and "disk is full" in result.stderr
+    # Neither the app key (a query parameter) nor the page's records reach the log.
+    assert KEY not in result.stderr and "display_name" not in result.stderr
+    assert last_run(db).status == "failed"
+    assert stored(db) == ([], [])  # nothing half-written
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TRIGGER refuse")
+    ended(crawl(db, sandbox.stackexchange_url), "ok")
+    assert stored(db) == clean

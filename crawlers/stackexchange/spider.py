@@ -21,6 +21,7 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response
+from scrapy.logformatter import LogFormatter
 
 from config.errors import PayloadError, ScoutError, StorageFailure
 from crawlers.pipelines import ITEM_PIPELINES, PageItem
@@ -173,6 +174,7 @@ class StackOverflowSpider(scrapy.Spider):
         # its timeout and backoff; longer than that means something is wrong.
         self.lock_wait_s = CONCURRENCY * (settings.http_timeout + MAX_BACKOFF_S + 10.0)
         self._wake: asyncio.Event | None = None
+        self._closing: asyncio.Future[None] | None = None
         self._tags_left = len(crawl.pending_tags())
         self._tag_guards: dict[str, PageGuard] = {}
         self._shortlist = crawl.shortlist()
@@ -217,11 +219,12 @@ class StackOverflowSpider(scrapy.Spider):
         if self.fatal is None:
             value = failure.value
             if not isinstance(value, StorageFailure):
-                value = StorageFailure(
-                    f"storing a Stack Overflow page failed ({type(value).__name__})"
-                )
+                value = StorageFailure(f"storing a Stack Overflow page failed: {reason(value)}")
             self.fatal = value
-        self.crawler.engine.close_spider(self, "storage")
+            log.error("%s; the crawl stops", value.message)
+            self._closing = asyncio.ensure_future(
+                self.crawler.engine.close_spider_async(reason="storage")
+            )
 
     # -- requests ------------------------------------------------------------------------
 
@@ -486,6 +489,28 @@ class StackOverflowSpider(scrapy.Spider):
             self.progress(self)
 
 
+def reason(error: BaseException) -> str:
+    """The database's own first line (no SQL, no parameters: they carry personal fields)."""
+    orig = getattr(error, "orig", None) or error
+    first = (str(orig).splitlines() or [""])[0][:200]
+    return f"{type(orig).__name__}: {first}" if first else type(orig).__name__
+
+
+class QuietLogFormatter(LogFormatter):
+    """Scrapy's error lines print the whole item (names, locations) or the request URL (the
+    app key is a query parameter): both stay out of the log. The spider logs these failures
+    itself, by method and source only."""
+
+    def item_error(self, item: Any, exception: Any, response: Any, spider: Any) -> Any:
+        return {"level": logging.DEBUG, "msg": "item error", "args": {}}
+
+    def spider_error(self, failure: Any, request: Any, response: Any, spider: Any) -> Any:
+        return {"level": logging.DEBUG, "msg": "spider error", "args": {}}
+
+    def download_error(self, failure: Any, request: Any, spider: Any, errmsg: Any = None) -> Any:
+        return {"level": logging.DEBUG, "msg": "download error", "args": {}}
+
+
 def spider_settings(settings: Any) -> dict[str, Any]:
     return {
         "ITEM_PIPELINES": ITEM_PIPELINES,
@@ -503,6 +528,7 @@ def spider_settings(settings: Any) -> dict[str, Any]:
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_ENABLED": False,
+        "LOG_FORMATTER": "crawlers.stackexchange.spider.QuietLogFormatter",
         "USER_AGENT": "talent-scout (+stackexchange)",
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
     }
