@@ -11,9 +11,9 @@ from pydantic import SecretStr
 
 from config.errors import ScoutError
 from config.settings import Settings
+from crawlers.stackexchange.answers import MAX_PAGES
 from crawlers.stackexchange.client import (
     MAX_BACKOFF_S,
-    MAX_PAGES,
     QuotaStop,
     RequestFailed,
     Throttle,

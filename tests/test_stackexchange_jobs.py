@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import pytest
 from pydantic import SecretStr
-from se_faults import KEY, FaultProxy, html_page, on, se_sandbox, stored
+from se_faults import KEY, FaultProxy, dead, html_page, on, se_sandbox, stored
 from sqlalchemy import select
 
+from config.errors import ScoutError
 from config.settings import Settings
 from crawlers.stackexchange.jobs import lookup_user
 from storage.db import open_database, session_scope
 from storage.models import CrawlRun
-from storage.state import STANDARD_STATS
+from storage.state import STANDARD_STATS, exit_code
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +46,16 @@ def test_a_given_up_top_answer_tags_call_keeps_the_stored_tags(db_url, sandbox):
         statuses = list(session.scalars(select(CrawlRun.status).order_by(CrawlRun.id)))
     assert statuses == ["ok", "partial"]
     engine.dispose()
+
+
+def test_an_api_that_does_not_answer_is_one_message_not_a_traceback(sqlite_url, sandbox):
+    engine = open_database(sqlite_url)
+    proxy = FaultProxy(sandbox.stackexchange_url, lambda path, status, body: dead(status, body))
+    try:
+        with pytest.raises(ScoutError) as error:
+            lookup_user(engine, settings(proxy.url), 1)
+    finally:
+        proxy.stop()
+        engine.dispose()
+    assert error.value.exit_code == exit_code("failed") and "try again" in error.value.message
+    assert KEY not in error.value.message

@@ -5,16 +5,12 @@ reactor cannot restart)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import signal
 import sqlite3
 import time
-from types import SimpleNamespace
 
 import pytest
-from scrapy import Request
-from scrapy.http import Response
 from se_faults import (
     BOUND_S,
     JSON,
@@ -33,8 +29,7 @@ from se_faults import (
     with_fields,
 )
 
-from crawlers.stackexchange.client import MAX_BACKOFF_S, Throttle
-from crawlers.stackexchange.spider import ThrottleMiddleware
+from crawlers.stackexchange.client import MAX_BACKOFF_S
 from storage.db import open_database
 from storage.state import STANDARD_STATS, exit_code
 
@@ -161,34 +156,6 @@ def test_first_ctrl_c_cuts_a_long_backoff_and_the_run_is_interrupted(tmp_path, s
     assert took < 15, err
     assert b"crawl interrupted" in out, out + err
     assert last_run(db).status == "interrupted"
-
-
-def test_middleware_releases_the_method_lock_whatever_the_answer():
-    async def scenario():
-        spider = SimpleNamespace(
-            throttle=Throttle(1000, 0),
-            interrupted=False,
-            lock_wait_s=1.0,
-            requests=0,
-            stop=None,
-        )
-
-        async def pause(seconds):
-            return None
-
-        spider.pause = pause
-        middleware = ThrottleMiddleware()
-        outcomes = []
-        bodies = [b"\x1f\x8b\x08garbage", b'{"items": [], "quota_remaining": "x"}', b"[" * 10**5]
-        for body in bodies:
-            request = Request("http://127.0.0.1/x", meta={"se_method": "/m", "se_spider": spider})
-            await middleware.process_request(request)
-            middleware.process_response(request, Response(request.url, body=body))
-            outcomes.append(request.meta["se_wrapper"] is None and request.meta["se_problem"])
-        return outcomes, middleware._locks["/m"].locked(), spider.requests
-
-    outcomes, locked, requests = asyncio.run(scenario())
-    assert all(outcomes) and not locked and requests == 3
 
 
 def test_a_refused_write_fails_the_run_and_the_rerun_is_whole(tmp_path, sandbox, clean):

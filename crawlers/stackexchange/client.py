@@ -9,14 +9,10 @@ logged, stored or put in an error message: only method templates and key-free pa
 
 from __future__ import annotations
 
-import gzip
-import json
 import logging
-import math
 import re
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +22,14 @@ import httpx
 
 from config.errors import ScoutError
 from config.settings import Settings
+from crawlers.stackexchange.answers import (
+    BadAnswer,
+    PageGuard,
+    decode_body,
+    error_of,
+    number_field,
+    read_wrapper,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +45,6 @@ THROTTLE_DEFAULT_WAIT_S = 5.0
 MAX_THROTTLE_WAITS = 5
 # A `backoff` longer than this is not believed: the method waits this long (and says so).
 MAX_BACKOFF_S = 60.0
-# Pagination stops after this many pages of one listing even if `has_more` stays true.
-MAX_PAGES = 100
 
 
 class QuotaStop(Exception):
@@ -60,11 +62,6 @@ class NoMethod(ScoutError):
 
 class RequestFailed(Exception):
     """A request that still failed after every retry: the caller counts it and moves on."""
-
-
-class BadAnswer(ValueError):
-    """A body that is not a usable API wrapper (corrupt gzip, not JSON, too deep, a quota or
-    backoff that is not a number): retried like a 5xx, never trusted."""
 
 
 def reset_hint(reset_in_s: int | None) -> str:
@@ -109,9 +106,9 @@ class Throttle:
     def observe(self, method: str, wrapper: Mapping[str, Any]) -> None:
         """Learn quota and backoff from a response wrapper; BadAnswer (nothing learnt) when
         one of them is not a number."""
-        remaining = _count(wrapper, "quota_remaining")
-        quota_max = _count(wrapper, "quota_max")
-        backoff = _count(wrapper, "backoff")
+        remaining = number_field(wrapper, "quota_remaining")
+        quota_max = number_field(wrapper, "quota_max")
+        backoff = number_field(wrapper, "backoff")
         if backoff is not None and backoff > MAX_BACKOFF_S:
             log.warning(
                 "%s asked for a backoff of %.0fs; waiting %.0fs", method, backoff, MAX_BACKOFF_S
@@ -132,18 +129,6 @@ class Throttle:
 
     def method_free_at(self, method: str) -> float:
         return self._method_free_at.get(method, 0.0)
-
-
-def _count(wrapper: Mapping[str, Any], name: str) -> float | None:
-    """A wrapper's non-negative number field, None when absent; BadAnswer when it is not one."""
-    value = wrapper.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadAnswer(f"{name} is not a number")
-    if not math.isfinite(value) or value < 0:
-        raise BadAnswer(f"{name} is out of range")
-    return float(value)
 
 
 def retry_delay(attempt: int) -> float:
@@ -183,80 +168,6 @@ class Page:
     @property
     def has_more(self) -> bool:
         return bool(self.wrapper.get("has_more"))
-
-
-def decode_body(content: bytes) -> dict[str, Any]:
-    """JSON from a body; gzip is undone even when a proxy dropped Content-Encoding.
-
-    BadAnswer for anything that is not a JSON object (corrupt or cut gzip, HTML, a nesting
-    too deep for the parser), so no caller has to know every way a body can be broken."""
-    try:
-        if content[:2] == b"\x1f\x8b":
-            content = gzip.decompress(content)
-        data = json.loads(content)
-    except (ValueError, OSError, EOFError, zlib.error, RecursionError) as exc:
-        raise BadAnswer(f"a body that is not JSON ({type(exc).__name__})") from None
-    if not isinstance(data, dict):
-        raise BadAnswer("the response is not a JSON object")
-    return data
-
-
-def read_wrapper(status: int, content: bytes) -> dict[str, Any]:
-    """The API wrapper of one answer; BadAnswer for one that is not (a proxy's 5xx page, a
-    body cut short, `items` that is not a list of objects): those are retried."""
-    wrapper = decode_body(content)
-    if "error_id" in wrapper:
-        error_of(wrapper)  # a non-numeric error_id is a bad answer, not a crash later
-        return wrapper
-    if status != 200:
-        raise BadAnswer(f"HTTP {status}")
-    items = wrapper.get("items")
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise BadAnswer("a wrapper without a list of items")
-    return wrapper
-
-
-def error_of(wrapper: Mapping[str, Any]) -> tuple[int, str, str] | None:
-    if "error_id" not in wrapper:
-        return None
-    error_id = wrapper["error_id"]
-    if isinstance(error_id, bool) or not isinstance(error_id, int | str):
-        raise BadAnswer("error_id is not a number")
-    try:
-        number = int(error_id)
-    except ValueError:
-        raise BadAnswer("error_id is not a number") from None
-    return (
-        number,
-        str(wrapper.get("error_name", ""))[:200],
-        str(wrapper.get("error_message", ""))[:500],
-    )
-
-
-@dataclass
-class PageGuard:
-    """Whether to ask for the next page of one listing: not after `has_more: false`, an
-    empty page, a page with nothing new (a server repeating itself) or MAX_PAGES pages.
-    `stopped` names why a listing was cut while the server still said has_more."""
-
-    cap: int = MAX_PAGES
-    pages: int = 0
-    stopped: str | None = None
-    _seen: set[str] = field(default_factory=set)
-
-    def more(self, wrapper: Mapping[str, Any]) -> bool:
-        self.pages += 1
-        items = wrapper.get("items") or []
-        keys = {json.dumps(i, sort_keys=True, default=str) for i in items}
-        new = keys - self._seen
-        self._seen |= keys
-        if not wrapper.get("has_more") or not items:
-            return False
-        if not new:
-            self.stopped = "a page with nothing new"
-        elif self.pages >= self.cap:
-            self.stopped = f"{self.cap} pages"
-        return self.stopped is None
 
 
 def fatal_error(error_id: int, name: str, message: str, method: str) -> ScoutError | None:
@@ -481,3 +392,17 @@ def make_client(
         follow_redirects=True,
     )
     return StackExchangeClient(settings, http, throttle=throttle, sleep=sleep)
+
+
+__all__ = [  # decode_body and error_of are also read by `scout doctor`
+    "KEY_ERRORS",
+    "MAX_BACKOFF_S",
+    "BadAnswer",
+    "QuotaStop",
+    "RequestFailed",
+    "StackExchangeClient",
+    "Throttle",
+    "decode_body",
+    "error_of",
+    "make_client",
+]

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
+from config.errors import ScoutError
 from config.settings import Settings
 from crawlers.pipelines import (
     LocationStep,
@@ -30,7 +31,7 @@ from crawlers.stackexchange.client import (
 from crawlers.stackexchange.pipeline import SOURCE, Crawl, make_rules
 from storage.db import session_scope
 from storage.models import utcnow
-from storage.state import STANDARD_STATS, finish_run, start_run
+from storage.state import EXIT_CODES, STANDARD_STATS, finish_run, start_run
 
 
 @dataclass
@@ -55,7 +56,7 @@ def run_crawl(
     partial when requests were given up or the quota floor stopped the run; interrupted on
     Ctrl-C / SIGTERM; failed (and the error raised) on a fatal API answer or a failed write.
     """
-    from crawlers.stackexchange.spider import run_spider
+    from crawlers.stackexchange.run import run_spider
 
     crawl = Crawl(engine, settings, tags, period, depth)
     crawl.begin()
@@ -136,20 +137,26 @@ def lookup_user(
     site = settings.stackexchange_site
     with make_client(settings, transport) as client:
         client.use_filter()
-        users = client.get("/users/{ids}", f"/users/{user_id}").items
+        try:
+            users = client.get("/users/{ids}", f"/users/{user_id}").items
+        except RequestFailed as failed:
+            raise ScoutError(
+                f"Stack Exchange did not answer for user {user_id} ({failed}); try again later",
+                EXIT_CODES["failed"],
+            ) from None
         tags: list[dict[str, Any]] = []
         top: list[dict[str, Any]] | None = None
         if users:
-            for page in client.pages("/users/{ids}/tags", f"/users/{user_id}/tags"):
-                tags.extend(page.items)
             try:
+                for page in client.pages("/users/{ids}/tags", f"/users/{user_id}/tags"):
+                    tags.extend(page.items)
                 top = client.get(
                     "/users/{id}/top-answer-tags",
                     f"/users/{user_id}/top-answer-tags",
                     {"pagesize": 100},
                 ).items
             except RequestFailed:
-                top = None
+                top = None  # counted in client.failed: the profile is stored, tags kept
         requests, quota = client.requests, client.throttle.quota_remaining
         # A detail call given up (or a tag listing cut short): the profile is stored, its
         # stored tags are left as they were, and the run says partial.

@@ -4,7 +4,7 @@ Scrapy does the concurrency; `Throttle` (shared with the httpx client) does the 
 per-method backoff and the quota floor, in `ThrottleMiddleware`. Answers are judged by the same
 helpers as the direct client (decode, error ids, fatal errors), and each profile batch goes
 through the shared numbered steps of crawlers.pipelines. Twisted's reactor cannot restart in
-one process, so `run_spider` is called once per process (the CLI does exactly that).
+one process, so `run.run_spider` is called once per process (the CLI does exactly that).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -21,26 +20,23 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response
-from scrapy.logformatter import LogFormatter
 
 from config.errors import PayloadError, ScoutError, StorageFailure
-from crawlers.pipelines import ITEM_PIPELINES, PageItem
+from crawlers.pipelines import PageItem
+from crawlers.stackexchange.answers import PageGuard, error_of
 from crawlers.stackexchange.client import (
     MAX_BACKOFF_S,
     THROTTLE_VIOLATION,
-    BadAnswer,
-    PageGuard,
     QuotaStop,
     RequestFailed,
     Throttle,
-    error_of,
     fatal_error,
     ids_path,
-    read_wrapper,
     retry_delay,
     tag_path,
     throttle_wait,
 )
+from crawlers.stackexchange.middleware import ThrottleMiddleware, reason, release
 from crawlers.stackexchange.pipeline import Batch, Crawl
 
 log = logging.getLogger(__name__)
@@ -57,86 +53,6 @@ def user_id_of(user: dict[str, Any]) -> int | None:
         return int(value)
     except ValueError:
         return None
-
-
-class ThrottleMiddleware:
-    """One request in flight per method, after its backoff and the rps slot; none below the
-    quota floor.
-
-    A `backoff` is only known once a response arrives, and any request of that method already
-    on the wire would then break it; so each method is called one at a time (different
-    methods still overlap). The lock is held from here until the answer or the failure, and
-    released whatever happens: no answer, however broken, may leave it held. It sits next to
-    the downloader (after HttpCompressionMiddleware), so a body that fails to decompress there
-    has already released it. Every wait is bounded and cut short by Ctrl-C.
-    """
-
-    def __init__(self) -> None:
-        self._locks: dict[str, asyncio.Lock] = {}
-
-    async def process_request(self, request: scrapy.Request) -> None:
-        method = request.meta.get("se_method")
-        spider = request.meta.get("se_spider")
-        if method is None or spider is None:
-            return None
-        if spider.interrupted:
-            raise IgnoreRequest("interrupted")
-        lock = self._locks.setdefault(method, asyncio.Lock())
-        try:
-            await asyncio.wait_for(lock.acquire(), spider.lock_wait_s)
-        except TimeoutError:
-            log.error("%s: no turn within %.0fs; retried", method, spider.lock_wait_s)
-            raise LockTimeout(method) from None
-        request.meta["se_lock"] = lock
-        try:
-            try:
-                spider.throttle.check_quota()
-            except QuotaStop as stop:
-                spider.stop = spider.stop or stop
-                raise IgnoreRequest("quota floor") from None
-            wait = spider.throttle.reserve(method) + float(request.meta.get("se_delay", 0.0))
-            await spider.pause(wait)
-            if spider.interrupted:
-                raise IgnoreRequest("interrupted")
-        except BaseException:
-            release(request)
-            raise
-        spider.requests += 1
-        return None
-
-    def process_response(self, request: scrapy.Request, response: Response) -> Response:
-        # Learn the backoff before the next call of this method may go: the callback runs
-        # only after the lock is free, which is too late.
-        try:
-            spider = request.meta.get("se_spider")
-            if spider is not None:
-                request.meta["se_wrapper"] = None
-                try:
-                    wrapper = read_wrapper(response.status, response.body)
-                    spider.throttle.observe(request.meta["se_method"], wrapper)
-                except Exception as exc:  # whatever the body does, the answer is just "bad"
-                    problem = str(exc) if isinstance(exc, BadAnswer) else type(exc).__name__
-                    request.meta["se_problem"] = problem
-                else:
-                    request.meta["se_wrapper"] = wrapper
-        finally:
-            release(request)
-        return response
-
-    def process_exception(self, request: scrapy.Request, exception: Exception) -> None:
-        release(request)
-        return None
-
-
-class LockTimeout(Exception):
-    """A method's turn did not come within the bound: the request is retried (counted)."""
-
-
-def release(request: scrapy.Request) -> None:
-    """Free the method lock this request holds, if it still holds it (idempotent)."""
-    lock = request.meta.pop("se_lock", None)
-    if lock is not None and lock.locked():
-        lock.release()
 
 
 class StackOverflowSpider(scrapy.Spider):
@@ -489,93 +405,4 @@ class StackOverflowSpider(scrapy.Spider):
             self.progress(self)
 
 
-def reason(error: BaseException) -> str:
-    """The database's own first line (no SQL, no parameters: they carry personal fields)."""
-    orig = getattr(error, "orig", None) or error
-    first = (str(orig).splitlines() or [""])[0][:200]
-    return f"{type(orig).__name__}: {first}" if first else type(orig).__name__
-
-
-class QuietLogFormatter(LogFormatter):
-    """Scrapy's error lines print the whole item (names, locations) or the request URL (the
-    app key is a query parameter): both stay out of the log. The spider logs these failures
-    itself, by method and source only."""
-
-    def item_error(self, item: Any, exception: Any, response: Any, spider: Any) -> Any:
-        return {"level": logging.DEBUG, "msg": "item error", "args": {}}
-
-    def spider_error(self, failure: Any, request: Any, response: Any, spider: Any) -> Any:
-        return {"level": logging.DEBUG, "msg": "spider error", "args": {}}
-
-    def download_error(self, failure: Any, request: Any, spider: Any, errmsg: Any = None) -> Any:
-        return {"level": logging.DEBUG, "msg": "download error", "args": {}}
-
-
-def spider_settings(settings: Any) -> dict[str, Any]:
-    return {
-        "ITEM_PIPELINES": ITEM_PIPELINES,
-        "DOWNLOADER_MIDDLEWARES": {
-            # Next to the downloader: answers reach it before any middleware that may raise.
-            "crawlers.stackexchange.spider.ThrottleMiddleware": 950,
-            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-        },
-        "HTTPERROR_ALLOW_ALL": True,
-        "ROBOTSTXT_OBEY": False,  # an API, not HTML pages
-        "CONCURRENT_REQUESTS": CONCURRENCY,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": CONCURRENCY,
-        "DOWNLOAD_DELAY": 0,
-        "DOWNLOAD_TIMEOUT": settings.http_timeout,
-        "COOKIES_ENABLED": False,
-        "TELNETCONSOLE_ENABLED": False,
-        "LOG_ENABLED": False,
-        "LOG_FORMATTER": "crawlers.stackexchange.spider.QuietLogFormatter",
-        "USER_AGENT": "talent-scout (+stackexchange)",
-        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
-    }
-
-
-def run_spider(
-    crawl: Crawl,
-    throttle: Throttle,
-    filter_name: str,
-    progress: Callable[[StackOverflowSpider], None] | None = None,
-) -> StackOverflowSpider:
-    """Run the crawl in this process (once: the reactor cannot restart) and return the spider."""
-    from scrapy.crawler import CrawlerProcess
-
-    process = CrawlerProcess(spider_settings(crawl.settings), install_root_handler=False)
-    for name in ("scrapy", "twisted", "py.warnings"):
-        # CrawlerProcess resets these; keep Scrapy's per-request lines (URLs) out of the log.
-        logging.getLogger(name).setLevel(logging.WARNING)
-    crawler = process.create_crawler(StackOverflowSpider)
-    process.crawl(
-        crawler, crawl=crawl, throttle=throttle, filter_name=filter_name, progress=progress
-    )
-    from twisted.internet import reactor
-
-    # Scrapy installs its shutdown handlers once the reactor runs; wrap them then, so the
-    # first Ctrl-C / SIGTERM also cuts every wait short and the run ends `interrupted`.
-    reactor.callWhenRunning(reactor.callLater, 0, _hook_shutdown, crawler)
-    process.start()
-    spider = crawler.spider
-    assert isinstance(spider, StackOverflowSpider)
-    return spider
-
-
-def _hook_shutdown(crawler: Any) -> None:
-    loop = asyncio.get_event_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        previous = signal.getsignal(signum)
-
-        def handler(num: int, frame: Any, previous: Any = previous) -> None:
-            spider = crawler.spider
-            if isinstance(spider, StackOverflowSpider):
-                loop.call_soon_threadsafe(spider.interrupt)
-                spider.interrupted = True
-            if callable(previous):
-                previous(num, frame)
-
-        signal.signal(signum, handler)
-
-
-__all__ = ["RequestFailed", "StackOverflowSpider", "ThrottleMiddleware", "run_spider"]
+__all__ = ["RequestFailed", "StackOverflowSpider", "ThrottleMiddleware"]
