@@ -158,13 +158,14 @@ def test_first_ctrl_c_cuts_a_long_backoff_and_the_run_is_interrupted(tmp_path, s
     assert last_run(db).status == "interrupted"
 
 
-def test_a_refused_write_fails_the_run_and_the_rerun_is_whole(tmp_path, sandbox, clean):
+@pytest.mark.parametrize("table", ["raw_records", "so_tag_stats"], ids=["discovery", "profiles"])
+def test_a_refused_write_fails_the_run_and_the_rerun_is_whole(tmp_path, sandbox, clean, table):
     path = tmp_path / "w.db"
     db = f"sqlite:///{path}"
     open_database(db).dispose()
     with sqlite3.connect(path) as conn:
         conn.execute(
-            "CREATE TRIGGER refuse BEFORE INSERT ON so_tag_stats "
+            f"CREATE TRIGGER refuse BEFORE INSERT ON {table} "
             "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
         )
     result = crawl(db, sandbox.stackexchange_url)

@@ -20,6 +20,7 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response
+from sqlalchemy.exc import SQLAlchemyError
 
 from config.errors import PayloadError, ScoutError, StorageFailure
 from crawlers.pipelines import PageItem
@@ -295,6 +296,11 @@ class StackOverflowSpider(scrapy.Spider):
             log.warning("stackoverflow:tag:%s page %d unreadable (%s)", tag, page, exc)
             yield from self._tag_finished()
             return
+        except SQLAlchemyError as exc:
+            # The page and its cursor were not written: stop here, the next run asks again.
+            self.fatal = StorageFailure(f"storing a Stack Overflow tag page failed: {reason(exc)}")
+            log.error("%s; the crawl stops", self.fatal.message)
+            raise CloseSpider("storage") from None
         self._report()
         if guard.stopped:
             self.run_stats["errors"] += 1
