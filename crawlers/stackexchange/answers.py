@@ -40,12 +40,17 @@ def decode_body(content: bytes) -> dict[str, Any]:
 
     BadAnswer for anything that is not a JSON object (corrupt or cut gzip, HTML, a nesting
     too deep for the parser), so no caller has to know every way a body can be broken."""
-    try:
-        if content[:2] == b"\x1f\x8b":
+    if content[:2] == b"\x1f\x8b":
+        try:
             content = gzip.decompress(content)
+        except (OSError, EOFError, zlib.error):
+            raise BadAnswer("a corrupt or truncated gzip body") from None
+    try:
         data = json.loads(content)
-    except (ValueError, OSError, EOFError, zlib.error, RecursionError) as exc:
-        raise BadAnswer(f"a body that is not JSON ({type(exc).__name__})") from None
+    except RecursionError:
+        raise BadAnswer("JSON nested too deep") from None
+    except ValueError:
+        raise BadAnswer("a body that is not JSON") from None
     if not isinstance(data, dict):
         raise BadAnswer("the response is not a JSON object")
     return data

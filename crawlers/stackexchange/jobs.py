@@ -88,7 +88,9 @@ def run_crawl(
         return _end(crawl, "partial", str(spider.stop), client, spider, throttle)
     errors = crawl.stats["errors"] + client.failed
     if errors:
-        return _end(crawl, "partial", f"{errors} requests given up", client, spider, throttle)
+        return _end(
+            crawl, "partial", f"requests given up: {errors} (see the log)", client, spider, throttle
+        )
     return _end(crawl, "ok", None, client, spider, throttle)
 
 

@@ -261,7 +261,8 @@ class StackOverflowSpider(scrapy.Spider):
             return
         if self.interrupted:
             return
-        again = self.retry(request, problem=type(failure.value).__name__)
+        problem = request.meta.get("se_problem") or type(failure.value).__name__
+        again = self.retry(request, problem=str(problem))
         if again is not None:
             yield again
         else:
