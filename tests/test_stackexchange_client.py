@@ -11,7 +11,14 @@ from pydantic import SecretStr
 
 from config.errors import ScoutError
 from config.settings import Settings
-from crawlers.stackexchange.client import QuotaStop, RequestFailed, Throttle, make_client
+from crawlers.stackexchange.answers import MAX_PAGES
+from crawlers.stackexchange.client import (
+    MAX_BACKOFF_S,
+    QuotaStop,
+    RequestFailed,
+    Throttle,
+    make_client,
+)
 
 API = "https://se.test/2.3"
 
@@ -141,6 +148,27 @@ def test_spent_quota_stops_with_reset_time():
         httpx.Response(
             400, json={"error_id": 500, "error_name": "internal_error", "error_message": "x"}
         ),
+        # A gzip body whose deflate data is corrupt (zlib.error, not OSError).
+        httpx.Response(200, content=b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbage!!"),
+        httpx.Response(200, content=b"[" * 100_000 + b"]" * 100_000),
+        wrapper(quota="lots"),
+        wrapper(backoff="soon"),
+        wrapper(backoff=float("nan")),
+        httpx.Response(200, json={"items": "not a list", "quota_remaining": 10}),
+        httpx.Response(400, json={"error_id": "x", "error_name": "?", "error_message": "?"}),
+    ],
+    ids=[
+        "http-503-html",
+        "truncated",
+        "html",
+        "internal-error",
+        "corrupt-gzip",
+        "deep-json",
+        "quota-not-a-number",
+        "backoff-not-a-number",
+        "backoff-nan",
+        "items-not-a-list",
+        "error-id-not-a-number",
     ],
 )
 def test_faults_are_retried_then_counted(bad):
@@ -196,3 +224,26 @@ def test_pages_follow_has_more_and_filter_is_created_once():
         client.pages("/tags/{tag}/top-answerers/{period}", "/tags/x/top-answerers/all_time")
     )
     assert [p.items[0]["n"] for p in pages] == [1, 2, 3]
+
+
+def test_a_huge_backoff_is_capped_and_logged(caplog):
+    client, fake = client_for(lambda r: wrapper([{"user_id": 1}], backoff=10**9))
+    client.get("/users/{ids}", "/users/1")
+    started = fake.now
+    client.get("/users/{ids}", "/users/1")
+    assert fake.now - started == pytest.approx(MAX_BACKOFF_S, abs=1)
+    assert "backoff" in caplog.text
+
+
+@pytest.mark.parametrize("repeat", [True, False], ids=["same-page-again", "endless-new-pages"])
+def test_pages_stop_when_has_more_never_ends(repeat):
+    def handler(request):
+        n = 1 if repeat else int(request.url.params["page"])
+        return httpx.Response(
+            200, json={"items": [{"n": n}], "has_more": True, "quota_remaining": 5000}
+        )
+
+    client, _ = client_for(handler)
+    pages = list(client.pages("/users/{ids}/tags", "/users/1/tags"))
+    assert len(pages) == (2 if repeat else MAX_PAGES)
+    assert client.failed == 1  # the listing was cut short: counted, never "complete"

@@ -9,8 +9,6 @@ logged, stored or put in an error message: only method templates and key-free pa
 
 from __future__ import annotations
 
-import gzip
-import json
 import logging
 import re
 import threading
@@ -24,6 +22,14 @@ import httpx
 
 from config.errors import ScoutError
 from config.settings import Settings
+from crawlers.stackexchange.answers import (
+    BadAnswer,
+    PageGuard,
+    decode_body,
+    error_of,
+    number_field,
+    read_wrapper,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +43,8 @@ _AVAILABLE_IN = re.compile(r"available in (\d+) seconds?")
 QUOTA_WAIT_S = 300
 THROTTLE_DEFAULT_WAIT_S = 5.0
 MAX_THROTTLE_WAITS = 5
+# A `backoff` longer than this is not believed: the method waits this long (and says so).
+MAX_BACKOFF_S = 60.0
 
 
 class QuotaStop(Exception):
@@ -96,16 +104,24 @@ class Throttle:
             return start - now
 
     def observe(self, method: str, wrapper: Mapping[str, Any]) -> None:
-        """Learn quota and backoff from a response wrapper."""
+        """Learn quota and backoff from a response wrapper; BadAnswer (nothing learnt) when
+        one of them is not a number."""
+        remaining = number_field(wrapper, "quota_remaining")
+        quota_max = number_field(wrapper, "quota_max")
+        backoff = number_field(wrapper, "backoff")
+        if backoff is not None and backoff > MAX_BACKOFF_S:
+            log.warning(
+                "%s asked for a backoff of %.0fs; waiting %.0fs", method, backoff, MAX_BACKOFF_S
+            )
+            backoff = MAX_BACKOFF_S
         with self._lock:
-            if "quota_remaining" in wrapper:
-                self.quota_remaining = int(wrapper["quota_remaining"])
-            if "quota_max" in wrapper:
-                self.quota_max = int(wrapper["quota_max"])
-            backoff = wrapper.get("backoff")
+            if remaining is not None:
+                self.quota_remaining = int(remaining)
+            if quota_max is not None:
+                self.quota_max = int(quota_max)
             if backoff:
                 self.backoffs_seen += 1
-                self.block(method, float(backoff))
+                self.block(method, backoff)
 
     def block(self, method: str, seconds: float) -> None:
         free_at = self.clock() + seconds
@@ -113,6 +129,11 @@ class Throttle:
 
     def method_free_at(self, method: str) -> float:
         return self._method_free_at.get(method, 0.0)
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds before retry number `attempt` (exponential, at most 5 s)."""
+    return min(0.2 * 2**attempt, 5.0)
 
 
 def throttle_wait(throttle: Throttle, method: str, message: str, count: int) -> None:
@@ -147,26 +168,6 @@ class Page:
     @property
     def has_more(self) -> bool:
         return bool(self.wrapper.get("has_more"))
-
-
-def decode_body(content: bytes) -> dict[str, Any]:
-    """JSON from a body; gzip is undone even when a proxy dropped Content-Encoding."""
-    if content[:2] == b"\x1f\x8b":
-        content = gzip.decompress(content)
-    data = json.loads(content)
-    if not isinstance(data, dict):
-        raise ValueError("the response is not a JSON object")
-    return data
-
-
-def error_of(wrapper: Mapping[str, Any]) -> tuple[int, str, str] | None:
-    if "error_id" not in wrapper:
-        return None
-    return (
-        int(wrapper["error_id"]),
-        str(wrapper.get("error_name", "")),
-        str(wrapper.get("error_message", "")),
-    )
 
 
 def fatal_error(error_id: int, name: str, message: str, method: str) -> ScoutError | None:
@@ -236,22 +237,11 @@ class StackExchangeClient:
             self.requests += 1
             try:
                 wrapper = self._send(path, query)
-            except (
-                httpx.TransportError,
-                httpx.DecodingError,
-                ValueError,
-                OSError,
-                EOFError,
-            ) as exc:
-                problem = type(exc).__name__
-                wrapper = None
-            else:
-                problem = ""
-            if wrapper is None and not problem:
-                problem = "an answer that is not an API response"
-            if wrapper is not None:
                 self.throttle.observe(method, wrapper)
                 error = error_of(wrapper)
+            except (httpx.TransportError, httpx.DecodingError, BadAnswer) as exc:
+                problem = str(exc) if isinstance(exc, BadAnswer) else type(exc).__name__
+            else:
                 if error is None:
                     return Page(method, path, query, wrapper)
                 error_id, name, message = error
@@ -263,33 +253,26 @@ class StackExchangeClient:
                     self._wait_throttle(method, message, throttled)
                     continue
                 if error_id not in RETRYABLE_ERRORS:
+                    self.failed += 1
                     raise RequestFailed(f"{method}: {name}: {message}")
                 problem = name
             attempts += 1
             if attempts > self.settings.http_retries:
                 self.failed += 1
+                log.warning("giving up on %s after %d attempts (%s)", method, attempts, problem)
                 raise RequestFailed(f"{method}: {problem} after {attempts} attempts")
             self.retries += 1
             log.info("retrying %s after %s (attempt %d)", method, problem, attempts)
-            self.sleep(min(0.2 * 2**attempts, 5.0))
+            self.sleep(retry_delay(attempts))
 
-    def _send(self, path: str, query: dict[str, str]) -> dict[str, Any] | None:
-        """Send once; the decoded wrapper, or None for an answer that is not one (a proxy's
-        5xx page, a body cut short): those are retried."""
+    def _send(self, path: str, query: dict[str, str]) -> dict[str, Any]:
+        """Send once; the decoded wrapper, or BadAnswer for an answer that is not one."""
         send = dict(query)
         key = self.settings.stackexchange_key
         if key is not None and key.get_secret_value():
             send["key"] = key.get_secret_value()
         response = self.http.get(self.settings.stackexchange_api_url + path, params=send)
-        try:
-            wrapper = decode_body(response.content)
-        except (ValueError, OSError, EOFError):
-            return None
-        if response.status_code != 200 and "error_id" not in wrapper:
-            return None
-        if response.status_code == 200 and "items" not in wrapper and "error_id" not in wrapper:
-            return None
-        return wrapper
+        return read_wrapper(response.status_code, response.content)
 
     def _wait_throttle(self, method: str, message: str, count: int) -> None:
         throttle_wait(self.throttle, method, message, count)
@@ -297,12 +280,17 @@ class StackExchangeClient:
     def pages(
         self, method: str, path: str, params: Mapping[str, Any] | None = None, start: int = 1
     ) -> Iterator[Page]:
-        """Every page from `start` while has_more says there is another."""
+        """Every page from `start` while has_more says there is another (see PageGuard); a
+        listing cut short is counted in `failed` and logged."""
         page = start
+        guard = PageGuard()
         while True:
             result = self.get(method, path, {**(params or {}), "page": page, "pagesize": 100})
             yield result
-            if not result.has_more or not result.items:
+            if not guard.more(result.wrapper):
+                if guard.stopped is not None:
+                    self.failed += 1
+                    log.warning("stopped paging %s after %s", method, guard.stopped)
                 return
             page += 1
 
@@ -404,3 +392,17 @@ def make_client(
         follow_redirects=True,
     )
     return StackExchangeClient(settings, http, throttle=throttle, sleep=sleep)
+
+
+__all__ = [  # decode_body and error_of are also read by `scout doctor`
+    "KEY_ERRORS",
+    "MAX_BACKOFF_S",
+    "BadAnswer",
+    "QuotaStop",
+    "RequestFailed",
+    "StackExchangeClient",
+    "Throttle",
+    "decode_body",
+    "error_of",
+    "make_client",
+]

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
+from config.errors import ScoutError
 from config.settings import Settings
 from crawlers.pipelines import (
     LocationStep,
@@ -20,16 +21,22 @@ from crawlers.pipelines import (
     StoreStep,
     SuppressionStep,
 )
-from crawlers.stackexchange.client import QuotaStop, RequestFailed, Throttle, make_client
+from crawlers.stackexchange.client import (
+    QuotaStop,
+    RequestFailed,
+    StackExchangeClient,
+    Throttle,
+    make_client,
+)
 from crawlers.stackexchange.pipeline import SOURCE, Crawl, make_rules
 from storage.db import session_scope
 from storage.models import utcnow
-from storage.state import finish_run, start_run
+from storage.state import EXIT_CODES, STANDARD_STATS, finish_run, start_run
 
 
 @dataclass
 class CrawlResult:
-    status: str  # ok, stopped (quota), failed
+    status: str  # one of storage.state.RUN_STATUSES
     message: str | None
     stats: dict[str, Any]
 
@@ -43,8 +50,13 @@ def run_crawl(
     progress: Callable[[dict[str, Any]], None] | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> CrawlResult:
-    """One crawl run, resumed from crawl_state; the spider does the bulk of the requests."""
-    from crawlers.stackexchange.spider import run_spider
+    """One crawl run, resumed from crawl_state; the spider does the bulk of the requests.
+
+    The status tells the truth: ok only when everything asked for was fetched and stored;
+    partial when requests were given up or the quota floor stopped the run; interrupted on
+    Ctrl-C / SIGTERM; failed (and the error raised) on a fatal API answer or a failed write.
+    """
+    from crawlers.stackexchange.run import run_spider
 
     crawl = Crawl(engine, settings, tags, period, depth)
     crawl.begin()
@@ -53,46 +65,67 @@ def run_crawl(
     try:
         filter_name = client.use_filter()
     except QuotaStop as stop:
-        return _end(crawl, "stopped", str(stop), client.requests, throttle)
+        return _end(crawl, "partial", str(stop), client, None, throttle)
+    except KeyboardInterrupt:
+        return _end(crawl, "interrupted", "interrupted", client, None, throttle)
     except Exception:
-        crawl.finish("failed", "could not create the response filter", {})
+        crawl.finish("failed", "could not create the response filter", _stats(crawl, client))
         raise
     finally:
         client.close()
 
     def report(spider: Any) -> None:
         if progress is not None:
-            progress(_stats(crawl, client.requests + spider.requests, throttle))
+            progress(_stats(crawl, client, spider, throttle))
 
     spider = run_spider(crawl, throttle, filter_name, report)
-    requests = client.requests + spider.requests
     if spider.fatal is not None:
-        crawl.finish("failed", spider.fatal.message, _stats(crawl, requests, throttle))
+        crawl.finish("failed", spider.fatal.message, _stats(crawl, client, spider, throttle))
         raise spider.fatal
+    if spider.interrupted:
+        return _end(crawl, "interrupted", "interrupted", client, spider, throttle)
     if spider.stop is not None:
-        return _end(crawl, "stopped", str(spider.stop), requests, throttle)
-    return _end(crawl, "ok", None, requests, throttle)
-
-
-def _stats(crawl: Crawl, requests: int, throttle: Throttle) -> dict[str, Any]:
-    users_requests = crawl.stats.get("users_requests", 0)
-    return {
-        **crawl.stats,
-        "requests": requests,
-        "quota_remaining": throttle.quota_remaining,
-        "backoffs": throttle.backoffs_seen,
-        "profiles_per_users_request": round(
-            crawl.stats.get("users_returned", 0) / users_requests, 1
+        return _end(crawl, "partial", str(spider.stop), client, spider, throttle)
+    errors = crawl.stats["errors"] + client.failed
+    if errors:
+        return _end(
+            crawl, "partial", f"requests given up: {errors} (see the log)", client, spider, throttle
         )
+    return _end(crawl, "ok", None, client, spider, throttle)
+
+
+def _stats(
+    crawl: Crawl, client: StackExchangeClient, spider: Any = None, throttle: Throttle | None = None
+) -> dict[str, Any]:
+    """The run stats: the spider's and the client's counts, STANDARD_STATS included."""
+    requests = client.requests + (spider.requests if spider is not None else 0)
+    users_requests = crawl.stats.get("users_requests", 0)
+    out: dict[str, Any] = {name: 0 for name in STANDARD_STATS}
+    out.update(crawl.stats)
+    out.update(
+        requests=requests,
+        retries=crawl.stats["retries"] + client.retries,
+        errors=crawl.stats["errors"] + client.failed,
+        # Stack Exchange charges one quota unit per request.
+        quota_spent=requests,
+        quota_remaining=(throttle or client.throttle).quota_remaining,
+        backoffs=(throttle or client.throttle).backoffs_seen,
+        profiles_per_users_request=round(crawl.stats.get("users_returned", 0) / users_requests, 1)
         if users_requests
         else 0.0,
-    }
+    )
+    return out
 
 
 def _end(
-    crawl: Crawl, status: str, message: str | None, requests: int, throttle: Throttle
+    crawl: Crawl,
+    status: str,
+    message: str | None,
+    client: StackExchangeClient,
+    spider: Any,
+    throttle: Throttle,
 ) -> CrawlResult:
-    stats = crawl.finish(status, message, _stats(crawl, requests, throttle))
+    stats = crawl.finish(status, message, _stats(crawl, client, spider, throttle))
     return CrawlResult(status, message, stats)
 
 
@@ -106,21 +139,31 @@ def lookup_user(
     site = settings.stackexchange_site
     with make_client(settings, transport) as client:
         client.use_filter()
-        users = client.get("/users/{ids}", f"/users/{user_id}").items
+        try:
+            users = client.get("/users/{ids}", f"/users/{user_id}").items
+        except RequestFailed as failed:
+            raise ScoutError(
+                f"Stack Exchange did not answer for user {user_id} ({failed}); try again later",
+                EXIT_CODES["failed"],
+            ) from None
         tags: list[dict[str, Any]] = []
         top: list[dict[str, Any]] | None = None
         if users:
-            for page in client.pages("/users/{ids}/tags", f"/users/{user_id}/tags"):
-                tags.extend(page.items)
             try:
+                for page in client.pages("/users/{ids}/tags", f"/users/{user_id}/tags"):
+                    tags.extend(page.items)
                 top = client.get(
                     "/users/{id}/top-answer-tags",
                     f"/users/{user_id}/top-answer-tags",
                     {"pagesize": 100},
                 ).items
             except RequestFailed:
-                top = None
+                top = None  # counted in client.failed: the profile is stored, tags kept
         requests, quota = client.requests, client.throttle.quota_remaining
+        # A detail call given up (or a tag listing cut short): the profile is stored, its
+        # stored tags are left as they were, and the run says partial.
+        given_up = client.failed
+        counts = {"retries": client.retries, "errors": given_up, "quota_spent": requests}
     stats: Counter[str] = Counter()
     ctx = SimpleNamespace(
         engine=engine,
@@ -132,7 +175,12 @@ def lookup_user(
     )
     with session_scope(engine) as session:
         ctx.run_id = start_run(session, SOURCE, {"lookup": user_id, "site": site}).id
-    records = [{"user": u, "tag_scores": {}, "tags": tags, "top_answer_tags": top} for u in users]
+    records: list[dict[str, Any]] = [
+        {"user": u, "tag_scores": {}, "tags": tags, "top_answer_tags": top} for u in users
+    ]
+    for record in records:
+        if given_up:
+            record["incomplete"] = True
     item = PageItem(
         make_rules(site),
         "lookup",
@@ -152,9 +200,10 @@ def lookup_user(
         StoreStep(crawler),
     ):
         item = step.process_item(item)
-    result = {**stats, "requests": requests, "quota_remaining": quota}
+    result: dict[str, Any] = {name: 0 for name in STANDARD_STATS}
+    result.update(stats, **counts, requests=requests, quota_remaining=quota)
     with session_scope(engine) as session:
-        finish_run(session, ctx.run_id, "ok", result)
+        finish_run(session, ctx.run_id, "partial" if given_up else "ok", result, given_up)
     if stats.get("suppressed"):
         return "suppressed", result
     if not item.profiles:

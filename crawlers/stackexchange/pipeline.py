@@ -79,9 +79,14 @@ def _record_user_id(record: dict[str, Any]) -> int:
 
 
 def parse_record(record: dict[str, Any], seen_at: datetime) -> ProfileItem | None:
-    """One stored batch record (user + its tag answers) to a profile: pure, for rebuilds."""
+    """One stored batch record (user + its tag answers) to a profile: pure, for rebuilds.
+
+    A record marked incomplete (a detail call was given up) leaves the stored tags as they
+    are: partial tag data never replaces what an earlier, complete answer stored."""
     user = record["user"]
     uid = _record_user_id(record)
+    if record.get("incomplete"):
+        return parse.parse_user(user, seen_at, None)
     scores = [parse.TagScore(uid, t, int(c), int(s)) for t, (c, s) in record["tag_scores"].items()]
     top = parse.parse_top_tags(record.get("top_answer_tags") or []).get(uid, [])
     counts = parse.parse_user_tags(record.get("tags") or []).get(uid, {})
@@ -122,6 +127,9 @@ class Crawl:
     started: datetime = field(default_factory=utcnow)
     tag_state: dict[str, dict[str, Any]] = field(default_factory=dict)
     done_ids: set[int] = field(default_factory=set)
+    # Profiles stored without a detail answer (given up): asked again, without `min=`, by
+    # every run until one stores them whole. Kept in the profiles cursor.
+    incomplete: set[int] = field(default_factory=set)
     known_ids: set[int] = field(default_factory=set)
     hashes: set[str] = field(default_factory=set)
     stats: Counter[str] = field(default_factory=Counter)
@@ -141,6 +149,7 @@ class Crawl:
         """Load cursors, continue an unfinished pass or start the next one, open the run."""
         with session_scope(self.engine) as session:
             state = get_cursor(session, SOURCE, STREAM_PROFILES, self.profiles_partition)
+            self.incomplete = {int(i) for i in (state or {}).get("incomplete", [])}
             if state and not state.get("done"):
                 self.gen, self.since = int(state["gen"]), state.get("since")
                 self.done_ids = {int(i) for i in state.get("done_ids", [])}
@@ -181,6 +190,7 @@ class Crawl:
             "since": self.since,
             "done": done,
             "done_ids": sorted(self.done_ids),
+            "incomplete": sorted(self.incomplete),
         }
         if done:
             # The next pass asks only for profiles modified after this one began.
@@ -195,8 +205,11 @@ class Crawl:
     def suppressed(self, user_id: Any) -> bool:
         return bool(self.hashes) and is_suppressed(self.hashes, SOURCE, str(user_id))
 
-    def save_discovery(self, tag: str, page: int, wrapper: dict[str, Any]) -> None:
-        """Store one top-answerers page and the tag's cursor together."""
+    def save_discovery(
+        self, tag: str, page: int, wrapper: dict[str, Any], finished: bool | None = None
+    ) -> None:
+        """Store one top-answerers page and the tag's cursor together; `finished` says the
+        listing ended (by default: the page said no more, or was empty)."""
         items = [
             i
             for i in wrapper.get("items") or []
@@ -206,8 +219,9 @@ class Crawl:
         state = self.tag_state[tag]
         for score in parse.parse_top_answerers(items, tag):
             state["scores"][str(score.user_id)] = [score.post_count, score.score]
-        more = bool(wrapper.get("has_more")) and bool(items)
-        state.update(page=page + 1, done=not more)
+        if finished is None:
+            finished = not (bool(wrapper.get("has_more")) and bool(items))
+        state.update(page=page + 1, done=finished)
         payload = {**wrapper, "items": items}
         raw = RawItem(
             SOURCE,
@@ -220,6 +234,7 @@ class Crawl:
             save_raw(session, [raw])
             set_cursor(session, SOURCE, STREAM_DISCOVERY, self.partition(tag), state)
         self.stats["discovery_pages"] += 1
+        self.stats["pages"] += 1
 
     # -- profiles ----------------------------------------------------------------------------
 
@@ -246,9 +261,14 @@ class Crawl:
         return chosen
 
     def batches(self) -> list[Batch]:
-        todo = [i for i in self.discovered() if i not in self.done_ids and not self.suppressed(i)]
-        fresh = [i for i in todo if i not in self.known_ids or self.since is None]
-        stale = [i for i in todo if i in self.known_ids and self.since is not None]
+        owed = self.incomplete
+        todo = [
+            i
+            for i in sorted(set(self.discovered()) | owed)
+            if (i not in self.done_ids or i in owed) and not self.suppressed(i)
+        ]
+        fresh = [i for i in todo if i not in self.known_ids or self.since is None or i in owed]
+        stale = [i for i in todo if i not in fresh]
         out = [Batch(fresh[i : i + BATCH]) for i in range(0, len(fresh), BATCH)]
         out += [Batch(stale[i : i + BATCH], self.since) for i in range(0, len(stale), BATCH)]
         return out
@@ -259,8 +279,10 @@ class Crawl:
         users: Iterable[dict[str, Any]],
         tags: Iterable[dict[str, Any]],
         top_tags: dict[int, list[dict[str, Any]]],
+        incomplete: set[int] | frozenset[int] = frozenset(),
     ) -> PageItem:
-        """The PageItem the shared steps store: one record per returned user."""
+        """The PageItem the shared steps store: one record per returned user. Users in
+        `incomplete` (a detail call given up) keep their stored tags and stay owed."""
         users = list(users)
         tags_of: dict[int, list[dict[str, Any]]] = {}
         for row in tags:
@@ -268,14 +290,15 @@ class Crawl:
         records = []
         for user in users:
             uid = int(user.get("user_id") or -1)
-            records.append(
-                {
-                    "user": user,
-                    "tag_scores": self.scores_of(uid),
-                    "tags": tags_of.get(uid, []),
-                    "top_answer_tags": top_tags.get(uid),
-                }
-            )
+            record: dict[str, Any] = {
+                "user": user,
+                "tag_scores": self.scores_of(uid),
+                "tags": tags_of.get(uid, []),
+                "top_answer_tags": top_tags.get(uid),
+            }
+            if uid in incomplete:
+                record["incomplete"] = True
+            records.append(record)
         returned = {int(u.get("user_id") or -1) for u in users}
         missing = [i for i in batch.ids if i not in returned]
         if batch.since is None:
@@ -285,6 +308,10 @@ class Crawl:
             self.stats["unchanged"] += len(missing)
             self._still_seen(missing)
         self.done_ids.update(batch.ids)
+        # Owed again if a detail call was given up; settled once a whole answer is stored
+        # (or the account is gone).
+        self.incomplete -= set(batch.ids)
+        self.incomplete |= set(incomplete)
         return PageItem(
             rules=make_rules(self.site),
             stream=STREAM_PROFILES,

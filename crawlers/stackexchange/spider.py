@@ -4,95 +4,55 @@ Scrapy does the concurrency; `Throttle` (shared with the httpx client) does the 
 per-method backoff and the quota floor, in `ThrottleMiddleware`. Answers are judged by the same
 helpers as the direct client (decode, error ids, fatal errors), and each profile batch goes
 through the shared numbered steps of crawlers.pipelines. Twisted's reactor cannot restart in
-one process, so `run_spider` is called once per process (the CLI does exactly that).
+one process, so `run.run_spider` is called once per process (the CLI does exactly that).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response
+from sqlalchemy.exc import SQLAlchemyError
 
-from config.errors import ScoutError
-from crawlers.pipelines import ITEM_PIPELINES, PageItem
+from config.errors import PayloadError, ScoutError, StorageFailure
+from crawlers.pipelines import PageItem
+from crawlers.stackexchange.answers import PageGuard, error_of
 from crawlers.stackexchange.client import (
+    MAX_BACKOFF_S,
     THROTTLE_VIOLATION,
     QuotaStop,
     RequestFailed,
     Throttle,
-    decode_body,
-    error_of,
     fatal_error,
     ids_path,
+    retry_delay,
     tag_path,
     throttle_wait,
 )
+from crawlers.stackexchange.middleware import ThrottleMiddleware, reason, release
 from crawlers.stackexchange.pipeline import Batch, Crawl
 
 log = logging.getLogger(__name__)
 
+CONCURRENCY = 8
 
-class ThrottleMiddleware:
-    """One request in flight per method, after its backoff and the rps slot; none below the
-    quota floor.
 
-    A `backoff` is only known once a response arrives, and any request of that method already
-    on the wire would then break it; so each method is called one at a time (different
-    methods still overlap). The lock is held from here until the answer or the failure.
-    """
-
-    def __init__(self) -> None:
-        self._locks: dict[str, asyncio.Lock] = {}
-
-    async def process_request(self, request: scrapy.Request) -> None:
-        method = request.meta.get("se_method")
-        spider = request.meta.get("se_spider")
-        if method is None or spider is None:
-            return None
-        lock = self._locks.setdefault(method, asyncio.Lock())
-        await lock.acquire()
-        try:
-            spider.throttle.check_quota()
-        except QuotaStop as stop:
-            lock.release()
-            spider.stop = spider.stop or stop
-            raise IgnoreRequest("quota floor") from None
-        request.meta["se_lock"] = lock
-        wait = spider.throttle.reserve(method) + float(request.meta.get("se_delay", 0.0))
-        if wait > 0:
-            await asyncio.sleep(wait)
-        spider.requests += 1
+def user_id_of(user: dict[str, Any]) -> int | None:
+    """A user object's numeric id, None when it has none that is a number."""
+    value = user.get("user_id")
+    if isinstance(value, bool) or not isinstance(value, int | str):
         return None
-
-    @staticmethod
-    def _release(request: scrapy.Request) -> None:
-        lock = request.meta.pop("se_lock", None)
-        if lock is not None and lock.locked():
-            lock.release()
-
-    def process_response(self, request: scrapy.Request, response: Response) -> Response:
-        # Learn the backoff before the next call of this method may go: the callback runs
-        # only after the lock is free, which is too late.
-        spider = request.meta.get("se_spider")
-        if spider is not None:
-            try:
-                wrapper = decode_body(response.body)
-            except (ValueError, OSError, EOFError):
-                wrapper = None
-            if wrapper is not None:
-                spider.throttle.observe(request.meta["se_method"], wrapper)
-                request.meta["se_wrapper"] = wrapper
-        self._release(request)
-        return response
-
-    def process_exception(self, request: scrapy.Request, exception: Exception) -> None:
-        self._release(request)
+    try:
+        return int(value)
+    except ValueError:
         return None
 
 
@@ -126,8 +86,62 @@ class StackOverflowSpider(scrapy.Spider):
         self.requests = 0
         self.stop: QuotaStop | None = None
         self.fatal: ScoutError | None = None
+        self.interrupted = False
+        # A method's turn comes after every request queued before it has had its answer or
+        # its timeout and backoff; longer than that means something is wrong.
+        self.lock_wait_s = CONCURRENCY * (settings.http_timeout + MAX_BACKOFF_S + 10.0)
+        self._wake: asyncio.Event | None = None
+        self._closing: asyncio.Future[None] | None = None
         self._tags_left = len(crawl.pending_tags())
+        self._tag_guards: dict[str, PageGuard] = {}
         self._shortlist = crawl.shortlist()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> StackOverflowSpider:
+        spider: StackOverflowSpider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.on_spider_error, signal=signals.spider_error)
+        crawler.signals.connect(spider.on_item_error, signal=signals.item_error)
+        return spider
+
+    # -- stopping ------------------------------------------------------------------------
+
+    async def pause(self, seconds: float) -> None:
+        """Sleep up to `seconds` (capped), returning at once on Ctrl-C / SIGTERM."""
+        seconds = min(seconds, MAX_BACKOFF_S + 10.0)
+        if seconds <= 0 or self.interrupted:
+            return
+        if self._wake is None:
+            self._wake = asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+
+    def interrupt(self) -> None:
+        """Ctrl-C or SIGTERM: no new request, every wait cut short; Scrapy then closes."""
+        self.interrupted = True
+        if self._wake is not None:
+            self._wake.set()
+
+    def on_spider_error(self, failure: Any, response: Response, spider: Any) -> None:
+        # A callback that raised lost what its answer carried: count it, the run is partial
+        # and the next run asks again (the batch's ids never reached the cursor).
+        self.run_stats["errors"] += 1
+        log.warning(
+            "handling an answer of %s failed (%s)",
+            response.meta.get("se_method"),
+            failure.type.__name__,
+        )
+
+    def on_item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
+        # A page that could not be stored ends the crawl: its cursor did not move.
+        if self.fatal is None:
+            value = failure.value
+            if not isinstance(value, StorageFailure):
+                value = StorageFailure(f"storing a Stack Overflow page failed: {reason(value)}")
+            self.fatal = value
+            log.error("%s; the crawl stops", value.message)
+            self._closing = asyncio.ensure_future(
+                self.crawler.engine.close_spider_async(reason="storage")
+            )
 
     # -- requests ------------------------------------------------------------------------
 
@@ -187,33 +201,27 @@ class StackOverflowSpider(scrapy.Spider):
     def answer(self, response: Response) -> dict[str, Any] | scrapy.Request | None:
         """The wrapper; or a retry of the request; or None when the request is given up."""
         method = response.meta["se_method"]
-        problem = ""
-        # Decoded (and its quota/backoff observed) by ThrottleMiddleware.
+        # Read (and its quota/backoff observed) by ThrottleMiddleware.
         wrapper: dict[str, Any] | None = response.meta.get("se_wrapper")
         if wrapper is None:
-            problem = "a body that is not an API response"
-        elif response.status != 200 and "error_id" not in wrapper:
-            wrapper, problem = None, f"HTTP {response.status}"
-        elif "items" not in wrapper and "error_id" not in wrapper:
-            wrapper, problem = None, "a wrapper without items"
-        if wrapper is not None:
-            error = error_of(wrapper)
-            if error is None:
-                return wrapper
-            error_id, name, message = error
-            fatal = fatal_error(error_id, name, message, method)
-            if fatal is not None:
-                self.fatal = fatal
-                raise CloseSpider("fatal")
-            if error_id == THROTTLE_VIOLATION:
-                try:
-                    self._client_throttle(method, message)
-                except QuotaStop as stop:
-                    self.stop = stop
-                    raise CloseSpider("quota") from None
-                return self.retry(response.request, count=False)
-            problem = name
-        return self.retry(response.request, problem=problem)
+            problem = str(response.meta.get("se_problem") or "a body that is not an API response")
+            return self.retry(response.request, problem=problem)
+        error = error_of(wrapper)
+        if error is None:
+            return wrapper
+        error_id, name, message = error
+        fatal = fatal_error(error_id, name, message, method)
+        if fatal is not None:
+            self.fatal = fatal
+            raise CloseSpider("fatal")
+        if error_id == THROTTLE_VIOLATION:
+            try:
+                self._client_throttle(method, message)
+            except QuotaStop as stop:
+                self.stop = stop
+                raise CloseSpider("quota") from None
+            return self.retry(response.request, count=False)
+        return self.retry(response.request, problem=name)
 
     def _client_throttle(self, method: str, message: str) -> None:
         # Same rule as the direct client: short throttles are waited out, long ones stop us.
@@ -234,17 +242,27 @@ class StackOverflowSpider(scrapy.Spider):
             )
             return None
         self.run_stats["retries"] += 1
+        release(request)
         retry = request.replace(dont_filter=True)
-        retry.meta.update(se_attempt=attempt, se_delay=min(0.2 * 2**attempt, 5.0) if count else 0)
+        for stale in ("se_lock", "se_wrapper", "se_problem"):
+            retry.meta.pop(stale, None)
+        retry.meta.update(se_attempt=attempt, se_delay=retry_delay(attempt) if count else 0)
         return retry
 
     def failed(self, failure: Any) -> Iterator[Any]:
         request = failure.request
+        release(request)
         if failure.check(IgnoreRequest):
             if self.stop is not None:
                 raise CloseSpider("quota")
+            if not self.interrupted:
+                self.run_stats["errors"] += 1
+                yield from self._gave_up(request)
             return
-        again = self.retry(request, problem=type(failure.value).__name__)
+        if self.interrupted:
+            return
+        problem = request.meta.get("se_problem") or type(failure.value).__name__
+        again = self.retry(request, problem=str(problem))
         if again is not None:
             yield again
         else:
@@ -269,9 +287,26 @@ class StackOverflowSpider(scrapy.Spider):
         if got is None:
             yield from self._tag_finished()
             return
-        self.crawl.save_discovery(tag, page, got)
+        guard = self._tag_guards.setdefault(tag, PageGuard())
+        more = guard.more(got)
+        try:
+            self.crawl.save_discovery(tag, page, got, finished=not more and not guard.stopped)
+        except PayloadError as exc:
+            # This page's answerers cannot be read: the tag stays open at this page.
+            self.run_stats["errors"] += 1
+            log.warning("stackoverflow:tag:%s page %d unreadable (%s)", tag, page, exc)
+            yield from self._tag_finished()
+            return
+        except SQLAlchemyError as exc:
+            # The page and its cursor were not written: stop here, the next run asks again.
+            self.fatal = StorageFailure(f"storing a Stack Overflow tag page failed: {reason(exc)}")
+            log.error("%s; the crawl stops", self.fatal.message)
+            raise CloseSpider("storage") from None
         self._report()
-        if not self.crawl.tag_state[tag]["done"]:
+        if guard.stopped:
+            self.run_stats["errors"] += 1
+            log.warning("stopped listing tag %s after %s", tag, guard.stopped)
+        if more:
             yield self.top_answerers(tag, page + 1)
         else:
             yield from self._tag_finished()
@@ -282,11 +317,18 @@ class StackOverflowSpider(scrapy.Spider):
             if got is not None:
                 yield got
             return
-        users = list(got.get("items") or [])
-        acc: dict[str, Any] = {"users": users, "tags": [], "top": {}, "pending": 0}
+        users = list(got["items"])
+        acc: dict[str, Any] = {
+            "users": users,
+            "tags": [],
+            "top": {},
+            "pending": 0,
+            "incomplete": set(),
+            "guard": PageGuard(),
+        }
         self.run_stats["users_requests"] += 1
         self.run_stats["users_returned"] += len(users)
-        ids = [int(u["user_id"]) for u in users if "user_id" in u]
+        ids = sorted({uid for uid in (user_id_of(u) for u in users) if uid is not None})
         if not ids:
             yield self.crawl.batch_item(batch, users, [], {})
             return
@@ -314,13 +356,19 @@ class StackOverflowSpider(scrapy.Spider):
             if got is not None:
                 yield got
             return
-        acc["tags"].extend(got.get("items") or [])
-        if got.get("has_more") and got.get("items"):
+        acc["tags"].extend(got["items"])
+        guard: PageGuard = acc["guard"]
+        if guard.more(got):
             yield self.tags_request(batch, ids, acc, page + 1)
             return
+        if guard.stopped:
+            # The server kept saying has_more: these users' tags may be cut short.
+            self.run_stats["errors"] += 1
+            log.warning("stopped listing /users/{ids}/tags after %s", guard.stopped)
+            acc["incomplete"].update(ids)
         deep = [i for i in ids if i in self._shortlist]
         if not deep:
-            yield self.crawl.batch_item(batch, acc["users"], acc["tags"], {})
+            yield self._batch_done(batch, acc)
             return
         acc["pending"] = len(deep)
         for uid in deep:
@@ -342,12 +390,19 @@ class StackOverflowSpider(scrapy.Spider):
             yield got
             return
         if got is not None:
-            acc["top"][uid] = list(got.get("items") or [])
+            acc["top"][uid] = list(got["items"])
             self.run_stats["top_answer_tags_requests"] += 1
-        # A shortlisted user whose detail call failed is stored with the lighter tag data.
+        else:
+            # Given up: the profile is stored without touching its tags and stays owed.
+            acc["incomplete"].add(uid)
         acc["pending"] -= 1
         if acc["pending"] == 0:
-            yield self.crawl.batch_item(batch, acc["users"], acc["tags"], acc["top"])
+            yield self._batch_done(batch, acc)
+
+    def _batch_done(self, batch: Batch, acc: dict[str, Any]) -> PageItem:
+        return self.crawl.batch_item(
+            batch, acc["users"], acc["tags"], acc["top"], incomplete=acc["incomplete"]
+        )
 
     def on_page_stored(self, item: PageItem) -> None:
         self._report()
@@ -357,48 +412,4 @@ class StackOverflowSpider(scrapy.Spider):
             self.progress(self)
 
 
-def spider_settings(settings: Any) -> dict[str, Any]:
-    return {
-        "ITEM_PIPELINES": ITEM_PIPELINES,
-        "DOWNLOADER_MIDDLEWARES": {
-            "crawlers.stackexchange.spider.ThrottleMiddleware": 560,
-            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-        },
-        "HTTPERROR_ALLOW_ALL": True,
-        "ROBOTSTXT_OBEY": False,  # an API, not HTML pages
-        "CONCURRENT_REQUESTS": 8,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
-        "DOWNLOAD_DELAY": 0,
-        "DOWNLOAD_TIMEOUT": settings.http_timeout,
-        "COOKIES_ENABLED": False,
-        "TELNETCONSOLE_ENABLED": False,
-        "LOG_ENABLED": False,
-        "USER_AGENT": "talent-scout (+stackexchange)",
-        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
-    }
-
-
-def run_spider(
-    crawl: Crawl,
-    throttle: Throttle,
-    filter_name: str,
-    progress: Callable[[StackOverflowSpider], None] | None = None,
-) -> StackOverflowSpider:
-    """Run the crawl in this process (once: the reactor cannot restart) and return the spider."""
-    from scrapy.crawler import CrawlerProcess
-
-    process = CrawlerProcess(spider_settings(crawl.settings), install_root_handler=False)
-    for name in ("scrapy", "twisted", "py.warnings"):
-        # CrawlerProcess resets these; keep Scrapy's per-request lines (URLs) out of the log.
-        logging.getLogger(name).setLevel(logging.WARNING)
-    crawler = process.create_crawler(StackOverflowSpider)
-    process.crawl(
-        crawler, crawl=crawl, throttle=throttle, filter_name=filter_name, progress=progress
-    )
-    process.start()
-    spider = crawler.spider
-    assert isinstance(spider, StackOverflowSpider)
-    return spider
-
-
-__all__ = ["RequestFailed", "StackOverflowSpider", "ThrottleMiddleware", "run_spider"]
+__all__ = ["RequestFailed", "StackOverflowSpider", "ThrottleMiddleware"]
