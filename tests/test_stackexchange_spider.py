@@ -154,7 +154,7 @@ def test_first_ctrl_c_cuts_a_long_backoff_and_the_run_is_interrupted(tmp_path, s
     finally:
         proxy.stop()
     assert took < 15, err
-    assert b"crawl interrupted" in out, out + err
+    assert b"stackoverflow interrupted:" in out, out + err
     assert last_run(db).status == "interrupted"
 
 

@@ -8,12 +8,11 @@ subprocess.
 from __future__ import annotations
 
 import dataclasses
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.crawler import Crawler
 from sqlalchemy import or_
 
 from config.errors import ScoutError
@@ -22,6 +21,7 @@ from crawlers.github.governor import RateGovernor
 from crawlers.github.query import SearchPlan
 from crawlers.github.spider import STREAM, GitHubSearchSpider
 from crawlers.pipelines import ITEM_PIPELINES
+from crawlers.process import crawler_process
 from storage.db import open_database, session_scope
 from storage.models import CrawlState
 from storage.state import STANDARD_STATS, all_cursors, finish_run, start_run
@@ -92,21 +92,6 @@ def plan_args(
     }
     args.update(resume=resume, max_users=max_users, api_url=settings.github_api_url)
     return args
-
-
-def crawler_process(scrapy: dict[str, Any]) -> CrawlerProcess:
-    """A CrawlerProcess whose start-up chatter does not reach our log handler."""
-    # Scrapy's LOG_LEVEL only applies to its own root handler, which we do not install: our
-    # redacting handler gets Scrapy's records, so its start-up chatter is muted and its
-    # loggers quietened to WARNING.
-    logging.disable(logging.INFO)
-    try:
-        process = CrawlerProcess(scrapy)
-    finally:
-        logging.disable(logging.NOTSET)
-    for name in ("scrapy", "twisted", "py.warnings"):
-        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
-    return process
 
 
 def outcome(

@@ -55,7 +55,6 @@ from crawlers.github.coordination import safe_url as safe_url
 from crawlers.github.crawl import (
     CrawlResult,
     clear_plan_cursors,
-    crawler_process,
     outcome,
     plan_args,
     scrapy_settings,
@@ -63,6 +62,7 @@ from crawlers.github.crawl import (
 from crawlers.github.governor_redis import RedisQuotaStore, SharedRateGovernor, credential_id
 from crawlers.github.query import SearchPlan, Window
 from crawlers.github.spider import STREAM, GitHubSearchSpider
+from crawlers.process import crawler_process
 from storage.db import open_database, session_scope
 from storage.models import CrawlRun, utcnow
 from storage.state import all_cursors, finish_run, start_run

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
-from config.errors import ScoutError
+from config.errors import ScoutError, StorageFailure
 from config.settings import Settings
 from crawlers.pipelines import (
     LocationStep,
@@ -20,6 +20,7 @@ from crawlers.pipelines import (
     RawRecordStep,
     StoreStep,
     SuppressionStep,
+    storage_failed,
 )
 from crawlers.stackexchange.client import (
     QuotaStop,
@@ -79,6 +80,10 @@ def run_crawl(
             progress(_stats(crawl, client, spider, throttle))
 
     spider = run_spider(crawl, throttle, filter_name, report)
+    refused = storage_failed(spider)
+    if spider.fatal is None and refused is not None:
+        # The shared StoreStep stored nothing of the refused page and closed the spider.
+        spider.fatal = StorageFailure(refused)
     if spider.fatal is not None:
         crawl.finish("failed", spider.fatal.message, _stats(crawl, client, spider, throttle))
         raise spider.fatal

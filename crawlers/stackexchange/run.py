@@ -4,12 +4,12 @@ reactor cannot restart), and the first Ctrl-C / SIGTERM turned into an `interrup
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 from collections.abc import Callable
 from typing import Any
 
 from crawlers.pipelines import ITEM_PIPELINES
+from crawlers.process import crawler_process
 from crawlers.stackexchange.client import Throttle
 from crawlers.stackexchange.pipeline import Crawl
 from crawlers.stackexchange.spider import CONCURRENCY, StackOverflowSpider
@@ -45,12 +45,7 @@ def run_spider(
     progress: Callable[[StackOverflowSpider], None] | None = None,
 ) -> StackOverflowSpider:
     """Run the crawl in this process (once: the reactor cannot restart) and return the spider."""
-    from scrapy.crawler import CrawlerProcess
-
-    process = CrawlerProcess(spider_settings(crawl.settings), install_root_handler=False)
-    for name in ("scrapy", "twisted", "py.warnings"):
-        # CrawlerProcess resets these; keep Scrapy's per-request lines (URLs) out of the log.
-        logging.getLogger(name).setLevel(logging.WARNING)
+    process = crawler_process(spider_settings(crawl.settings))
     crawler = process.create_crawler(StackOverflowSpider)
     process.crawl(
         crawler, crawl=crawl, throttle=throttle, filter_name=filter_name, progress=progress

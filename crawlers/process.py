@@ -1,0 +1,23 @@
+"""One Scrapy CrawlerProcess per crawl, quiet: its start-up chatter never reaches our log."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+
+
+def crawler_process(scrapy: dict[str, Any]) -> CrawlerProcess:
+    """A CrawlerProcess whose start-up chatter does not reach our log handler."""
+    # Scrapy's LOG_LEVEL only applies to its own root handler, which we do not install: our
+    # redacting handler gets Scrapy's records, so its start-up chatter (the settings, which
+    # name URLs) is muted and its loggers quietened to WARNING.
+    logging.disable(logging.INFO)
+    try:
+        process = CrawlerProcess({**scrapy, "LOG_INSTALL_ROOT_HANDLER": False})
+    finally:
+        logging.disable(logging.NOTSET)
+    for name in ("scrapy", "twisted", "py.warnings"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+    return process
