@@ -39,17 +39,23 @@ def _kind(value: Any) -> str:
 
 def obj(value: Any, path: str) -> Mapping[str, Any]:
     """A JSON object."""
+    if value.__class__ is dict:  # the common case, without the ABC check
+        return value
     if not isinstance(value, Mapping):
         raise PayloadError(f"{path}: expected an object, got {_kind(value)}")
     return value
 
 
 def opt_obj(value: Any, path: str) -> Mapping[str, Any] | None:
-    return None if value is None else obj(value, path)
+    if value is None or value.__class__ is dict:
+        return value
+    return obj(value, path)
 
 
 def array(value: Any, path: str) -> list[Any]:
     """A JSON array; null reads as empty (GraphQL and Stack Exchange leave empty lists out)."""
+    if value.__class__ is list:
+        return value
     if value is None:
         return []
     if not isinstance(value, list):
