@@ -237,7 +237,7 @@ def parse_record(record: Mapping[str, Any], seen_at: datetime) -> ProfileItem | 
     crawlers.stackexchange.pipeline) to a profile: pure, for crawls and rebuilds alike."""
     uid = record_user_id(record)
     scores = []
-    for tag, pair in (P.opt_obj(record.get("tag_scores"), "tag_scores") or {}).items():
+    for tag, pair in P.obj(record.get("tag_scores"), "tag_scores").items():
         if not isinstance(pair, list) or len(pair) != 2:
             raise PayloadError("tag_scores: expected [post_count, score] pairs")
         scores.append(
