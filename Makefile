@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo test lint format bench fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# >= 10,000 mutated payloads through every parser; prints the count and undeclared exceptions.
+fuzz: $(STAMP)
+	SCOUT_FUZZ_PROFILE=fuzz $(BIN)/python -m bench fuzz
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

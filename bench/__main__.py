@@ -7,7 +7,7 @@ import platform
 import sys
 import time
 
-ORDER = ["storage", "sandbox", "github", "stackoverflow", "kaggle", "enrich", "scoring"]
+ORDER = ["storage", "sandbox", "github", "stackoverflow", "kaggle", "enrich", "scoring", "fuzz"]
 
 
 def machine() -> str:

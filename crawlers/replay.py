@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from config.errors import PayloadError
+from crawlers import payload as P
 from crawlers.github import parse as gh
 from crawlers.stackexchange import parse as so
-from crawlers.stackexchange.pipeline import parse_record
 from storage.items import ProfileItem, RepositoryItem
 from storage.suppress import is_suppressed
 
@@ -41,7 +42,7 @@ class Raw:
     payload: Any
 
 
-class Unparseable(Exception):
+class Unparseable(PayloadError):
     """Raw records no parser can read: counted with the reason, never fatal."""
 
 
@@ -72,10 +73,11 @@ def _object(record: Raw) -> dict[str, Any]:
 def _repositories(record: Raw) -> list[RepositoryItem]:
     listed = record.payload
     if isinstance(listed, dict):
-        listed = (listed.get("repositories") or {}).get("nodes") or []
+        connection = P.opt_obj(listed.get("repositories"), "repositories") or {}
+        listed = P.array(connection.get("nodes"), "repositories.nodes")
     if not isinstance(listed, list):
         raise Unparseable(f"{record.endpoint} payload is not a list of repositories")
-    return gh.parse_repositories(r for r in listed if isinstance(r, dict))
+    return gh.parse_repositories(listed)
 
 
 def _gh_item(user: Raw, repos: Raw | None) -> ProfileItem:
@@ -145,9 +147,11 @@ def stackoverflow_saves(records: Sequence[Raw], hashes: set[str]) -> list[Profil
         raise Unparseable("record without a user object")
     if so.is_gone(user):
         raise Skipped("deleted")
-    if hashes and is_suppressed(hashes, so.SOURCE, str(user.get("user_id")), user.get("link")):
+    link = user.get("link")
+    keys = (str(so.user_id(user)), link if isinstance(link, str) else None)
+    if hashes and is_suppressed(hashes, so.SOURCE, *keys):
         raise Skipped("suppressed")
-    item = parse_record(record, newest.fetched_at)
+    item = so.parse_record(record, newest.fetched_at)
     if item is None:
         raise Unparseable("the Stack Exchange parser returned nothing")
     return [item]
@@ -157,10 +161,11 @@ REPLAYS: dict[str, Replay] = {gh.SOURCE: github_saves, so.SOURCE: stackoverflow_
 
 
 def replay(source: str, records: Sequence[Raw], hashes: set[str]) -> list[ProfileItem]:
-    """One key's saves; a parser failure on odd input becomes Unparseable with its reason."""
+    """One key's saves; a record the parsers refuse (PayloadError) becomes Unparseable with
+    the parser's reason. Any other exception is a bug, and not hidden."""
     try:
         return REPLAYS[source](records, hashes)
     except (Unparseable, Skipped):
         raise
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-        raise Unparseable(f"parser failed: {type(exc).__name__}: {exc}") from exc
+    except PayloadError as exc:
+        raise Unparseable(str(exc)) from exc

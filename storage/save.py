@@ -10,6 +10,7 @@ import orjson
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
+from storage.fit import fit_json, fit_rows
 from storage.items import ProfileItem, RawItem
 from storage.models import (
     Base,
@@ -38,26 +39,65 @@ def sha256_of(value: Any) -> str:
     return hashlib.sha256(canonical_json(value)).hexdigest()
 
 
+def _fitted(
+    items: Sequence[ProfileItem],
+) -> tuple[list[dict[str, Any]], list[dict[str, list[dict[str, Any]]]]]:
+    """Each item's profile row and child rows, fitted to the schema (storage.fit)."""
+    rows = [item.profile_row() for item in items]
+    fit_rows(Profile, rows)
+    children = [item.children_rows() for item in items]
+    for table_name, (table, _keys) in CHILD_TABLES.items():
+        fit_rows(table, (r for c in children if table_name in c for r in c[table_name]))
+    return rows, children
+
+
+def content_sha(item: ProfileItem) -> str:
+    """The hash save_profiles keeps in profiles.content_sha for this item."""
+    rows, children = _fitted([item])
+    return _content_sha(rows[0], children[0])
+
+
+def fitted_payload(payload: Any) -> tuple[Any, str]:
+    """A payload both databases store alike (storage.fit), and the sha256 of its JSON.
+
+    One encoding in the common case: the one the hash needs anyway.
+    """
+    try:
+        encoded = canonical_json(payload)
+    except TypeError:  # orjson.JSONEncodeError: a huge int, a lone surrogate, deep nesting
+        encoded = b"\\u0000"
+    if b"\\u0000" in encoded:
+        payload = fit_json(payload)
+        encoded = canonical_json(payload)
+    return payload, hashlib.sha256(encoded).hexdigest()
+
+
 def save_raw(session: Session, items: Iterable[RawItem]) -> int:
     """Append raw records; an identical payload for the same key is stored once."""
-    rows = [
-        {
-            "source": item.source,
-            "endpoint": item.endpoint,
-            "key": item.key,
-            "fetched_at": item.fetched_at,
-            "etag": item.etag,
-            "payload_sha": sha256_of(item.payload),
-            "payload": item.payload,
-        }
-        for item in items
-    ]
+    rows = []
+    payloads = []
+    for item in items:
+        payload, sha = fitted_payload(item.payload)
+        payloads.append(payload)
+        rows.append(
+            {
+                "source": item.source,
+                "endpoint": item.endpoint,
+                "key": item.key,
+                "fetched_at": item.fetched_at,
+                "etag": item.etag,
+                "payload_sha": sha,
+            }
+        )
     if not rows:
         return 0
+    fit_rows(RawRecord, rows)
+    for row, payload in zip(rows, payloads, strict=True):
+        row["payload"] = payload
     return upsert(session, RawRecord, rows, ("source", "endpoint", "key", "payload_sha"), update=[])
 
 
-def _content_sha(item: ProfileItem, row: dict[str, Any], children: dict[str, Any]) -> str:
+def _content_sha(row: dict[str, Any], children: dict[str, Any]) -> str:
     content = {k: v for k, v in row.items() if k != "etag"}
     content["children"] = children
     return sha256_of(content)
@@ -66,21 +106,21 @@ def _content_sha(item: ProfileItem, row: dict[str, Any], children: dict[str, Any
 def save_profiles(session: Session, items: Sequence[ProfileItem]) -> dict[tuple[str, str], int]:
     """Merge profiles and their children on their natural keys; returns (source, id) -> row id.
 
+    Values are fitted to the schema first (storage.fit): a name longer than its column is cut,
+    a follower count beyond 32 bits clamped, NUL bytes dropped, alike on SQLite and PostgreSQL.
+
     Children given for a profile replace what was stored for it: a repository deleted on GitHub
     disappears here too. Children left as None are kept as stored.
     """
     if not items:
         return {}
-    rows = []
+    rows, children = _fitted(items)
     children_of: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
-    for item in items:
-        row = item.profile_row()
-        children = item.children_rows()
-        row["content_sha"] = _content_sha(item, row, children)
+    for item, row, kids in zip(items, rows, children, strict=True):
+        row["content_sha"] = _content_sha(row, kids)
         row["first_seen"] = item.seen_at
         row["last_seen"] = item.seen_at
-        rows.append(row)
-        children_of[(item.source, item.external_id)] = children
+        children_of[(row["source"], row["external_id"])] = kids
     update = [c for c in rows[0] if c not in ("source", "external_id", "first_seen")]
     upsert(session, Profile, rows, ("source", "external_id"), update=update)
     ids = profile_ids(session, list(children_of))
@@ -88,12 +128,12 @@ def save_profiles(session: Session, items: Sequence[ProfileItem]) -> dict[tuple[
         child_rows: list[dict[str, Any]] = []
         replaced: list[int] = []
         keep: list[tuple[int, str]] = []
-        for key, children in children_of.items():
-            if table_name not in children:
+        for key, kids in children_of.items():
+            if table_name not in kids:
                 continue
             pid = ids[key]
             replaced.append(pid)
-            for child in children[table_name]:
+            for child in kids[table_name]:
                 child_rows.append({"profile_id": pid, **child})
                 keep.append((pid, child[CHILD_KEY[table_name]]))
         if not replaced:

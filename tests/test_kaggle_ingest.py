@@ -296,3 +296,31 @@ def test_ctrl_c_mid_ingest_records_the_run_interrupted(engine, folder):
     with session_scope(engine) as session:
         run = session.scalars(select(CrawlRun)).one()
         assert (run.status, run.message) == ("interrupted", "KeyboardInterrupt")
+
+
+@pytest.mark.parametrize(
+    ("file", "row", "reason"),
+    [
+        ("Users.csv", f"12,kim,Kim,01/01/2020,{10**30}", "PerformanceTier is out of range"),
+        ("Users.csv", f"{10**30},lee,Lee,01/01/2020,1", "Id is out of range"),
+        ("Users.csv", "13,max,Max,01/01/99999999999999999999,1", "RegisterDate is not a"),
+        (
+            "UserAchievements.csv",
+            f"9,1,Datasets,1,01/01/2020,{10**30},,,0,0,0",
+            "Points is out of range",
+        ),
+    ],
+)
+def test_one_huge_integer_is_one_malformed_row_not_an_aborted_ingest(
+    engine, folder, file, row, reason
+):
+    path = folder / file
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines, row]) + "\n")
+    stamp(folder)
+    result = ingest_folder(engine, folder)
+    line = len(lines) + 1
+    assert f"{file} line {line}: {reason}" in " | ".join(result.stats["malformed_samples"])
+    assert set(profiles(engine)) == {"1", "2", "3", "5", "11"}  # the other rows all landed
+    with session_scope(engine) as session:
+        assert session.get(CrawlRun, result.run_id).status == "ok"  # type: ignore[union-attr]

@@ -124,8 +124,11 @@ def test_suppressed_people_are_skipped():
         ("github", Raw("rest:/users/repos", "x", T0, None, []), "repositories without a user"),
         ("github", Raw("rest:/orgs", "x", T0, None, {}), "unknown GitHub endpoint"),
         ("stackoverflow", Raw("/users/{ids}", "so:1", T0, None, {"x": 1}), "without a user"),
-        ("stackoverflow", Raw("/users/{ids}", "so:1", T0, None, {"user": {"user_id": 1}}),
-         "parser failed: KeyError: 'tag_scores'"),
+        ("stackoverflow", Raw("/users/{ids}", "so:1", T0, None,
+                              {"user": {"user_id": 1}, "tag_scores": 5}),
+         "tag_scores: expected an object, got int"),
+        ("github", gql({**graphql_node("asha", 42, None), "followers": {"totalCount": 10**30}}),
+         r"followers.totalCount: integer out of range"),
     ],
 )  # fmt: skip
 def test_unreadable_records_say_why(source, record, reason):

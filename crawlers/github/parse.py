@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from crawlers import payload as P
 from storage.items import ProfileItem, RepositoryItem
 
 SOURCE = "github"
@@ -35,28 +36,19 @@ def parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _count(value: Any) -> int | None:
-    """REST gives a number, GraphQL a connection {totalCount}."""
-    if isinstance(value, Mapping):
-        value = value.get("totalCount")
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
+def _count(value: Any, path: str, graphql: bool) -> int | None:
+    """REST gives a number (64-bit), GraphQL a connection {totalCount: Int!} (32-bit)."""
+    if graphql:
+        conn = P.opt_obj(value, path)
+        if conn is None:
+            return None
+        return P.opt_integer(conn.get("totalCount"), f"{path}.totalCount", 0, P.INT32_MAX)
+    return P.opt_integer(value, path)
 
 
 def classify(node: Mapping[str, Any]) -> str | None:
     """Why an account (REST user or GraphQL search node) is not a candidate, or None."""
-    login = node.get("login")
+    login = P.obj(node, "user").get("login")
     if not isinstance(login, str) or not login:
         return DROP_INVALID
     kind = node.get("__typename") or node.get("type") or "User"
@@ -69,55 +61,65 @@ def classify(node: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _graphql(node: Mapping[str, Any]) -> bool:
+    return "__typename" in node or "databaseId" in node
+
+
 def external_id(node: Mapping[str, Any]) -> str | None:
     """The stable numeric id: GraphQL `databaseId`, REST `id` (GraphQL `id` is a node id)."""
-    if "databaseId" in node or "__typename" in node:
-        value = node.get("databaseId")
-    else:
-        value = node.get("id")
+    value = node.get("databaseId") if _graphql(node) else node.get("id")
     return None if value is None else str(value)
 
 
-def parse_repository(repo: Mapping[str, Any]) -> RepositoryItem | None:
-    """A REST repository dict or a GraphQL Repository node."""
-    name = repo.get("name")
-    if not isinstance(name, str) or not name:
-        return None
-    if "primaryLanguage" in repo or "stargazerCount" in repo:  # GraphQL
-        language = (repo.get("primaryLanguage") or {}).get("name")
-        topic_nodes = (repo.get("repositoryTopics") or {}).get("nodes") or []
-        topics = [
-            t["topic"]["name"] for t in topic_nodes if t and (t.get("topic") or {}).get("name")
-        ]
-        return RepositoryItem(
-            name=name,
-            description=_text(repo.get("description")),
-            language=language,
-            topics=topics,
-            stars=_count(repo.get("stargazerCount")) or 0,
-            forks=_count(repo.get("forkCount")) or 0,
-            is_fork=bool(repo.get("isFork")),
-            created_at=parse_time(repo.get("createdAt")),
-            pushed_at=parse_time(repo.get("pushedAt")),
-        )
+def _graphql_repository(repo: Mapping[str, Any], name: str) -> RepositoryItem:
+    language = P.opt_obj(repo.get("primaryLanguage"), "primaryLanguage")
+    topics_conn = P.opt_obj(repo.get("repositoryTopics"), "repositoryTopics") or {}
+    topics = []
+    for t in P.array(topics_conn.get("nodes"), "repositoryTopics.nodes"):
+        topic = P.opt_obj(P.obj(t, "repositoryTopics.nodes[]").get("topic"), "topic") if t else None
+        topic_name = None if topic is None else P.text(topic.get("name"), "topic.name")
+        if topic_name:
+            topics.append(topic_name)
     return RepositoryItem(
         name=name,
-        description=_text(repo.get("description")),
-        language=repo.get("language"),
-        topics=[str(t) for t in repo.get("topics") or []],
-        stars=_count(repo.get("stargazers_count")) or 0,
-        forks=_count(repo.get("forks_count")) or 0,
-        is_fork=bool(repo.get("fork")),
-        created_at=parse_time(repo.get("created_at")),
-        pushed_at=parse_time(repo.get("pushed_at")),
+        description=P.text(repo.get("description"), "repository.description"),
+        language=None if language is None else P.text(language.get("name"), "language.name"),
+        topics=topics,
+        stars=P.integer(repo.get("stargazerCount") or 0, "stargazerCount", 0, P.INT32_MAX),
+        forks=P.integer(repo.get("forkCount") or 0, "forkCount", 0, P.INT32_MAX),
+        is_fork=bool(P.flag(repo.get("isFork"), "isFork")),
+        created_at=P.iso_time(repo.get("createdAt"), "repository.createdAt"),
+        pushed_at=P.iso_time(repo.get("pushedAt"), "repository.pushedAt"),
+    )
+
+
+def parse_repository(repo: Mapping[str, Any]) -> RepositoryItem | None:
+    """A REST repository dict or a GraphQL Repository node; None when it has no name."""
+    name = P.text(P.obj(repo, "repository").get("name"), "repository.name")
+    if name is None:
+        return None
+    if "primaryLanguage" in repo or "stargazerCount" in repo:  # GraphQL
+        return _graphql_repository(repo, name)
+    return RepositoryItem(
+        name=name,
+        description=P.text(repo.get("description"), "repository.description"),
+        language=P.text(repo.get("language"), "repository.language"),
+        topics=[
+            t for t in (P.text(x, "topics[]") for x in P.array(repo.get("topics"), "topics")) if t
+        ],
+        stars=P.opt_integer(repo.get("stargazers_count"), "stargazers_count") or 0,
+        forks=P.opt_integer(repo.get("forks_count"), "forks_count") or 0,
+        is_fork=bool(P.flag(repo.get("fork"), "fork")),
+        created_at=P.iso_time(repo.get("created_at"), "repository.created_at"),
+        pushed_at=P.iso_time(repo.get("pushed_at"), "repository.pushed_at"),
     )
 
 
 def parse_repositories(repos: Iterable[Mapping[str, Any]]) -> list[RepositoryItem]:
-    """Repositories, one per name (the key storage merges on)."""
+    """Repositories, one per name (the key storage merges on); null entries are skipped."""
     out: dict[str, RepositoryItem] = {}
     for repo in repos:
-        item = parse_repository(repo) if repo else None
+        item = parse_repository(repo) if repo is not None else None
         if item is not None and item.name not in out:
             out[item.name] = item
     return list(out.values())
@@ -132,63 +134,76 @@ def parse_user(
     """A GraphQL User node or a REST user dict as a ProfileItem; None for orgs and bots.
 
     GraphQL nodes carry their top repositories inside; for REST pass the repository dicts
-    (`repos`) or leave None to keep the stored repositories.
+    (`repos`) or leave None to keep the stored repositories. A field that is not what GitHub
+    documents (a number for a name, a count beyond GraphQL's 32-bit Int) raises PayloadError.
     """
     if classify(node) is not None:
         return None
-    ident = external_id(node)
-    if ident is None:
-        return None
     login = str(node["login"])
-    graphql = "__typename" in node or "databaseId" in node
+    graphql = _graphql(node)
     if graphql:
-        repo_conn = node.get("repositories")
-        repo_list = None if repo_conn is None else parse_repositories(repo_conn.get("nodes") or [])
+        ident = P.opt_integer(node.get("databaseId"), "databaseId", 1, P.INT32_MAX)
+        repo_conn = P.opt_obj(node.get("repositories"), "repositories")
+        repo_list = (
+            None
+            if repo_conn is None
+            else parse_repositories(P.array(repo_conn.get("nodes"), "repositories.nodes"))
+        )
         extra = {
-            "following": _count(node.get("following")),
-            "public_repos": _count(repo_conn) if repo_conn is not None else None,
-            "hireable": node.get("isHireable"),
-            "twitter": node.get("twitterUsername"),
-            "node_id": node.get("id"),
+            "following": _count(node.get("following"), "following", True),
+            "public_repos": _count(repo_conn, "repositories", True),
+            "hireable": P.flag(node.get("isHireable"), "isHireable"),
+            "twitter": P.text(node.get("twitterUsername"), "twitterUsername"),
+            "node_id": P.text(node.get("id"), "id"),
         }
-        website = node.get("websiteUrl")
-        profile_url = node.get("url")
+        website = P.text(node.get("websiteUrl"), "websiteUrl")
+        profile_url = P.text(node.get("url"), "url")
+        created, updated = node.get("createdAt"), node.get("updatedAt")
     else:
+        ident = P.opt_integer(node.get("id"), "id", 1)
         repo_list = None if repos is None else parse_repositories(repos)
         extra = {
-            "following": _count(node.get("following")),
-            "public_repos": _count(node.get("public_repos")),
-            "hireable": node.get("hireable"),
-            "twitter": node.get("twitter_username"),
-            "node_id": node.get("node_id"),
+            "following": _count(node.get("following"), "following", False),
+            "public_repos": _count(node.get("public_repos"), "public_repos", False),
+            "hireable": P.flag(node.get("hireable"), "hireable"),
+            "twitter": P.text(node.get("twitter_username"), "twitter_username"),
+            "node_id": P.text(node.get("node_id"), "node_id"),
         }
-        website = node.get("blog")
-        profile_url = node.get("html_url")
+        website = P.text(node.get("blog"), "blog")
+        profile_url = P.text(node.get("html_url"), "html_url")
+        created, updated = node.get("created_at"), node.get("updated_at")
+    if ident is None:
+        return None
     return ProfileItem(
         source=SOURCE,
-        external_id=ident,
+        external_id=str(ident),
         seen_at=seen_at,
         handle=login,
-        name=_text(node.get("name")),
-        location_raw=_text(node.get("location")),
-        bio=_text(node.get("bio")),
-        company=_text(node.get("company")),
-        website=_text(website),
-        email=_text(node.get("email")),
-        profile_url=_text(profile_url) or f"https://github.com/{login}",
-        followers=_count(node.get("followers")),
+        name=P.text(node.get("name"), "name"),
+        location_raw=P.text(node.get("location"), "location"),
+        bio=P.text(node.get("bio"), "bio"),
+        company=P.text(node.get("company"), "company"),
+        website=website,
+        email=P.text(node.get("email"), "email"),
+        profile_url=profile_url or f"https://github.com/{login}",
+        followers=_count(node.get("followers"), "followers", graphql),
         extra={k: v for k, v in extra.items() if v is not None},
-        created_at=parse_time(node.get("createdAt") or node.get("created_at")),
-        updated_at=parse_time(node.get("updatedAt") or node.get("updated_at")),
+        created_at=P.iso_time(created, "createdAt"),
+        updated_at=P.iso_time(updated, "updatedAt"),
         etag=etag,
         repositories=repo_list,
     )
 
 
 def search_nodes(payload: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The user nodes of a GraphQL search response (empty when there are none)."""
-    search = (payload.get("data") or {}).get("search") or {}
-    return [n for n in search.get("nodes") or [] if isinstance(n, dict)]
+    """The user nodes of a GraphQL search response (empty when there are none).
+
+    Null nodes (a partial answer) are left out; a `data`, `search` or `nodes` of another type
+    than documented raises PayloadError.
+    """
+    data = P.opt_obj(P.obj(payload, "response").get("data"), "data") or {}
+    search = P.opt_obj(data.get("search"), "data.search") or {}
+    return [n for n in P.array(search.get("nodes"), "search.nodes") if isinstance(n, dict)]
 
 
 def _words(text: str) -> tuple[str, ...]:

@@ -41,7 +41,7 @@ from crawlers.kaggle.reader import (
 from storage.db import session_scope
 from storage.items import ProfileItem, RawItem
 from storage.models import Profile, RawRecord
-from storage.save import save_profiles, save_raw, sha256_of
+from storage.save import content_sha, save_profiles, save_raw, sha256_of
 from storage.state import all_cursors, finish_run, set_cursor, start_run
 from storage.suppress import is_suppressed, suppressed_hashes
 
@@ -237,13 +237,6 @@ def _users_chunk(
         if last[i] != parse.NO_DATE:
             raw[SUBMISSIONS] = sha256_of(parse.to_iso_date(int(last[i])))
         writer.add(item, raw)
-
-
-def content_sha(item: ProfileItem) -> str:
-    """The hash storage.save keeps in profiles.content_sha (same recipe, public pieces)."""
-    content = {k: v for k, v in item.profile_row().items() if k != "etag"}
-    content["children"] = item.children_rows()
-    return sha256_of(content)
 
 
 class _Writer:

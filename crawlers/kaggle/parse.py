@@ -56,26 +56,36 @@ def day(text: str, column: str, required: bool = True) -> int:
     try:
         month, dom, year = value.split(" ", 1)[0].split("/")
         ordinal = date(int(year), int(month), int(dom)).toordinal()
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a year beyond a C int
         raise RowError(f"{column} is not a MM/DD/YYYY date: {value[:40]!r}") from None
     if len(_DATE_CACHE) < 100_000:
         _DATE_CACHE[text] = ordinal
     return ordinal
 
 
-def integer(text: str, column: str) -> int:
-    """A whole number; Meta Kaggle writes some as 12.0."""
+INT32 = (-(2**31), 2**31 - 1)
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def integer(text: str, column: str, bounds: tuple[int, int] = INT64) -> int:
+    """A whole number within `bounds`; Meta Kaggle writes some as 12.0.
+
+    Meta Kaggle's integers are 32-bit; counts and rankings beyond that are clipped later
+    (crawlers.kaggle.aggregate), but nothing beyond 64 bits can be a value of any column.
+    """
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
-        pass
-    try:
-        number = float(text)
-    except ValueError:
-        raise RowError(f"{column} is not a number: {text[:40]!r}") from None
-    if not number.is_integer():
-        raise RowError(f"{column} is not a whole number: {text[:40]!r}")
-    return int(number)
+        try:
+            number = float(text)
+        except ValueError:
+            raise RowError(f"{column} is not a number: {text[:40]!r}") from None
+        if not number.is_integer():  # also nan and inf
+            raise RowError(f"{column} is not a whole number: {text[:40]!r}") from None
+        value = int(number)
+    if not bounds[0] <= value <= bounds[1]:
+        raise RowError(f"{column} is out of range: {text[:40]!r}")
+    return value
 
 
 def ident(text: str, column: str) -> int:
@@ -132,7 +142,7 @@ def user_parser(pos: dict[str, int]) -> Callable[[Sequence[str]], UserTuple]:
             f[i_name],
             f[i_display],
             day(f[i_date], "RegisterDate", required=False),
-            integer(f[i_tier], "PerformanceTier"),
+            integer(f[i_tier], "PerformanceTier", INT32),
         )
 
     return parse_user
@@ -162,7 +172,7 @@ def achievement_parser(pos: dict[str, int]) -> Callable[[Sequence[str]], Achieve
         return AchievementRow(
             uid,
             code,
-            integer(f[i_tier], "Tier"),
+            integer(f[i_tier], "Tier", INT32),
             day(f[i_day], "TierAchievementDate", required=False),
             optional_integer(f[i_pts], "Points", 0),
             optional_integer(f[i_cur], "CurrentRanking"),

@@ -12,9 +12,11 @@ import html
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from config.errors import PayloadError
+from crawlers import payload as P
 from storage.items import ProfileItem, SOTagItem
 
 SOURCE = "stackoverflow"
@@ -43,27 +45,31 @@ class ParsedUsers:
     skipped_deleted: list[int] = field(default_factory=list)
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = html.unescape(str(value)).strip()
-    return text or None
+# A user id is an integer; -1 is the Community user. Counts are non-negative, scores not.
+ANY = -P.INT64_MAX
+BADGES = ("bronze", "silver", "gold")
+MAX_ABOUT_ME = 20_000  # characters searched for links (the site caps about_me far below)
 
 
-def _int(value: Any, default: int = 0) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
+def _text(value: Any, path: str) -> str | None:
+    text = P.text(value, path)
+    return None if text is None else html.unescape(text).strip() or None
+
+
+def _count(value: Any, path: str) -> int:
+    return P.opt_integer(value, path) or 0
+
+
+def _score(value: Any, path: str) -> int:
+    return P.opt_integer(value, path, ANY) or 0
 
 
 def epoch_to_datetime(value: Any) -> datetime | None:
-    """The API's dates are Unix epoch seconds; storage wants aware UTC datetimes."""
-    if value is None:
-        return None
+    """The API's dates are Unix epoch seconds; storage wants aware UTC datetimes (None when
+    the value is not a date)."""
     try:
-        return datetime.fromtimestamp(int(value), UTC)
-    except (TypeError, ValueError, OverflowError, OSError):
+        return P.epoch_time(value, "date")
+    except PayloadError:
         return None
 
 
@@ -71,6 +77,7 @@ def about_me_links(about_me: str | None) -> list[str]:
     """Every distinct URL in an about_me (HTML): identity linking follows them to GitHub/Kaggle."""
     if not about_me:
         return []
+    about_me = about_me[:MAX_ABOUT_ME]
     found: list[str] = []
     for raw in [*_HREF.findall(about_me), *_BARE_URL.findall(html.unescape(about_me))]:
         url = html.unescape(raw).strip().rstrip(".,;:")
@@ -81,40 +88,54 @@ def about_me_links(about_me: str | None) -> list[str]:
 
 def is_gone(user: Mapping[str, Any]) -> bool:
     """Deleted or never-existing accounts: the API still lists them in some places."""
-    if user.get("user_type") in GONE_USER_TYPES:
+    user = P.obj(user, "user")
+    kind = user.get("user_type")
+    if isinstance(kind, str) and kind in GONE_USER_TYPES:
         return True
     return user.get("user_id") is None
+
+
+def user_id(user: Mapping[str, Any]) -> int:
+    """The `user_id` of a user object (an integer; PayloadError otherwise)."""
+    return P.integer(P.obj(user, "user").get("user_id"), "user.user_id", ANY)
+
+
+def _badges(value: Any) -> dict[str, int]:
+    counts = P.opt_obj(value, "badge_counts") or {}
+    return {b: _count(counts.get(b), f"badge_counts.{b}") for b in BADGES if b in counts}
 
 
 def parse_user(
     user: Mapping[str, Any], seen_at: datetime, so_tags: list[SOTagItem] | None = None
 ) -> ProfileItem | None:
-    """A `user` object to a profile; None for a deleted account."""
+    """A `user` object to a profile; None for a deleted account. A field that is not what the
+    API documents raises PayloadError."""
     if is_gone(user):
         return None
-    user_id = _int(user["user_id"])
-    name = _text(user.get("display_name"))
+    uid = user_id(user)
+    name = _text(user.get("display_name"), "display_name")
+    user_type = user.get("user_type")
     extra: dict[str, Any] = {
-        "account_id": user.get("account_id"),
-        "badge_counts": dict(user.get("badge_counts") or {}),
-        "user_type": user.get("user_type"),
-        "about_me_links": about_me_links(user.get("about_me")),
+        "account_id": P.opt_integer(user.get("account_id"), "account_id", ANY),
+        "badge_counts": _badges(user.get("badge_counts")),
+        "user_type": P.text(user_type, "user_type"),
+        "about_me_links": about_me_links(P.text(user.get("about_me"), "about_me")),
     }
     return ProfileItem(
         source=SOURCE,
-        external_id=str(user_id),
+        external_id=str(uid),
         seen_at=seen_at,
         # Display names are not unique on Stack Overflow; the numeric id is the key, the name
         # doubles as the handle so search and identity linking have something to match.
         handle=name,
         name=name,
-        location_raw=_text(user.get("location")),
-        website=_text(user.get("website_url")),
-        profile_url=_text(user.get("link")),
-        reputation=_int(user.get("reputation"), 0) if "reputation" in user else None,
+        location_raw=_text(user.get("location"), "location"),
+        website=_text(user.get("website_url"), "website_url"),
+        profile_url=_text(user.get("link"), "link"),
+        reputation=_count(user.get("reputation"), "reputation") if "reputation" in user else None,
         extra=extra,
-        created_at=epoch_to_datetime(user.get("creation_date")),
-        updated_at=epoch_to_datetime(user.get("last_modified_date")),
+        created_at=P.epoch_time(user.get("creation_date"), "creation_date"),
+        updated_at=P.epoch_time(user.get("last_modified_date"), "last_modified_date"),
         so_tags=so_tags,
     )
 
@@ -127,11 +148,13 @@ def parse_users(
     """The items of a /users/{ids} page, with each user's tags when known."""
     out = ParsedUsers()
     for user in items:
-        tags = None if tags_of is None else tags_of.get(_int(user.get("user_id"), -1))
+        if is_gone(user):
+            uid = user.get("user_id")
+            out.skipped_deleted.append(uid if isinstance(uid, int) else -1)
+            continue
+        tags = None if tags_of is None else tags_of.get(user_id(user))
         item = parse_user(user, seen_at, tags)
-        if item is None:
-            out.skipped_deleted.append(_int(user.get("user_id"), -1))
-        else:
+        if item is not None:
             out.profiles.append(item)
     return out
 
@@ -140,16 +163,16 @@ def parse_top_answerers(items: Iterable[Mapping[str, Any]], tag: str) -> list[Ta
     """The `tag_score` items of /tags/{tag}/top-answerers/{period}; gone users left out."""
     out = []
     for row in items:
-        user = row.get("user") or {}
+        user = P.opt_obj(P.obj(row, "tag_score").get("user"), "tag_score.user") or {}
         if is_gone(user):
             continue
         out.append(
             TagScore(
-                user_id=_int(user["user_id"]),
+                user_id=user_id(user),
                 tag=tag,
-                post_count=_int(row.get("post_count")),
-                score=_int(row.get("score")),
-                display_name=_text(user.get("display_name")),
+                post_count=_count(row.get("post_count"), "post_count"),
+                score=_score(row.get("score"), "score"),
+                display_name=_text(user.get("display_name"), "display_name"),
             )
         )
     return out
@@ -159,11 +182,12 @@ def parse_user_tags(items: Iterable[Mapping[str, Any]]) -> dict[int, dict[str, i
     """The `tag` items of /users/{ids}/tags: user_id -> {tag: posts in that tag}."""
     out: dict[int, dict[str, int]] = {}
     for row in items:
-        user_id = row.get("user_id")
-        name = row.get("name")
-        if user_id is None or not name:
+        row = P.obj(row, "tag")
+        uid = P.opt_integer(row.get("user_id"), "tag.user_id", ANY)
+        name = P.text(row.get("name"), "tag.name")
+        if uid is None or not name:
             continue
-        out.setdefault(_int(user_id), {})[str(name)] = _int(row.get("count"))
+        out.setdefault(uid, {})[name] = _count(row.get("count"), "tag.count")
     return out
 
 
@@ -171,19 +195,63 @@ def parse_top_tags(items: Iterable[Mapping[str, Any]]) -> dict[int, list[SOTagIt
     """The `top_tag` items of /users/{id}/top-answer-tags (or top-tags): full breakdown."""
     out: dict[int, list[SOTagItem]] = {}
     for row in items:
-        name = row.get("tag_name")
+        row = P.obj(row, "top_tag")
+        name = P.text(row.get("tag_name"), "top_tag.tag_name")
         if not name:
             continue
-        out.setdefault(_int(row.get("user_id"), -1), []).append(
+        uid = P.opt_integer(row.get("user_id"), "top_tag.user_id", ANY)
+        out.setdefault(-1 if uid is None else uid, []).append(
             SOTagItem(
-                tag=str(name),
-                answer_count=_int(row.get("answer_count")),
-                answer_score=_int(row.get("answer_score")),
-                question_count=_int(row.get("question_count")),
-                question_score=_int(row.get("question_score")),
+                tag=name,
+                answer_count=_count(row.get("answer_count"), "answer_count"),
+                answer_score=_score(row.get("answer_score"), "answer_score"),
+                question_count=_count(row.get("question_count"), "question_count"),
+                question_score=_score(row.get("question_score"), "question_score"),
             )
         )
     return out
+
+
+def wrapper_items(wrapper: Any, method: str) -> list[dict[str, Any]]:
+    """The `items` of a response wrapper: an array of objects, or PayloadError naming `method`.
+
+    Every Stack Exchange method answers with this wrapper; an error wrapper (`error_id`) has
+    no items and is the caller's to read first.
+    """
+    body = P.obj(wrapper, method)
+    items = P.array(body.get("items"), f"{method} items")
+    for item in items:
+        P.obj(item, f"{method} items[]")
+    P.flag(body.get("has_more"), f"{method} has_more")
+    return items
+
+
+def record_user_id(record: Any) -> int:
+    """The user id of a stored /users/{ids} record, -1 when it has none (a deleted account)."""
+    user = P.obj(P.obj(record, "record").get("user"), "record.user")
+    return -1 if user.get("user_id") is None else user_id(user)
+
+
+def parse_record(record: Mapping[str, Any], seen_at: datetime) -> ProfileItem | None:
+    """One stored /users/{ids} record (the user with every tag signal the crawl joined: see
+    crawlers.stackexchange.pipeline) to a profile: pure, for crawls and rebuilds alike.
+
+    A record marked incomplete (a detail call was given up) carries no tags: the profile is
+    saved without them, so partial tag data never replaces what a complete answer stored."""
+    uid = record_user_id(record)
+    if record.get("incomplete"):
+        return parse_user(record["user"], seen_at, None)
+    scores = []
+    for tag, pair in P.obj(record.get("tag_scores"), "tag_scores").items():
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise PayloadError("tag_scores: expected [post_count, score] pairs")
+        scores.append(
+            TagScore(uid, str(tag), _count(pair[0], "post_count"), _score(pair[1], "score"))
+        )
+    top_rows = P.array(record.get("top_answer_tags"), "top_answer_tags")
+    top = parse_top_tags(top_rows).get(uid, [])
+    counts = parse_user_tags(P.array(record.get("tags"), "tags")).get(uid, {})
+    return parse_user(record["user"], seen_at, merge_tag_strength(scores, top, counts))
 
 
 def merge_tag_strength(

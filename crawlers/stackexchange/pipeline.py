@@ -32,7 +32,7 @@ from config.settings import Settings
 from crawlers.pipelines import PageItem, SourceRules
 from crawlers.stackexchange import parse
 from storage.db import session_scope
-from storage.items import ProfileItem, RawItem
+from storage.items import RawItem
 from storage.models import Profile, utcnow
 from storage.save import save_raw
 from storage.state import finish_run, get_cursor, set_cursor, start_run
@@ -74,23 +74,9 @@ def discovery_tags(settings: Settings) -> list[str]:
     return config_skills.discovery_tags(settings.skills_file)
 
 
-def _record_user_id(record: dict[str, Any]) -> int:
-    return int(record["user"].get("user_id") or -1)
-
-
-def parse_record(record: dict[str, Any], seen_at: datetime) -> ProfileItem | None:
-    """One stored batch record (user + its tag answers) to a profile: pure, for rebuilds.
-
-    A record marked incomplete (a detail call was given up) leaves the stored tags as they
-    are: partial tag data never replaces what an earlier, complete answer stored."""
-    user = record["user"]
-    uid = _record_user_id(record)
-    if record.get("incomplete"):
-        return parse.parse_user(user, seen_at, None)
-    scores = [parse.TagScore(uid, t, int(c), int(s)) for t, (c, s) in record["tag_scores"].items()]
-    top = parse.parse_top_tags(record.get("top_answer_tags") or []).get(uid, [])
-    counts = parse.parse_user_tags(record.get("tags") or []).get(uid, {})
-    return parse.parse_user(user, seen_at, parse.merge_tag_strength(scores, top, counts))
+_record_user_id = parse.record_user_id
+# One stored batch record (user + its tag answers) to a profile: pure, for rebuilds.
+parse_record = parse.parse_record
 
 
 def make_rules(site: str) -> SourceRules:

@@ -1,0 +1,537 @@
+"""Every parser against hostile input: mutations of valid payloads, through the real parsers and
+a save on SQLite. `make fuzz` runs >= 10,000 cases and prints the count and the number of
+undeclared exceptions (the goal: 0); tests/test_parse_fuzz.py runs a fast slice of the same.
+
+Valid payloads come from the sandbox world (the emulated APIs' own answers): GraphQL search
+pages, REST users with their repositories, each Stack Exchange endpoint's wrapper, the stored
+records `scout rebuild` replays, and Meta Kaggle file sets. A case mutates one to three places:
+a wrong type, a null, a huge integer (10**30, -2**70), deep nesting, a 100 KB string, NUL, RTL
+and zero-width characters, a key removed; JSON bodies may also be cut short. Each case goes
+through what the crawl does with such a body: decode, parse, fit and save (raw records
+included), and counts as declared when it ends in the project's own errors (PayloadError,
+ScoutError) or the replay's Skipped, undeclared otherwise.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import os
+import platform
+import tempfile
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from config.errors import PayloadError, ScoutError
+from crawlers import payload as P
+from crawlers.github import parse as gh
+from crawlers.github.query import PAGE_QUERY
+from crawlers.kaggle.ingest import ingest_folder
+from crawlers.replay import Raw, Skipped, replay
+from crawlers.sandbox.github_rest import GitHubAPI
+from crawlers.sandbox.github_shapes import public_user, repository
+from crawlers.sandbox.kaggle_files import write_kaggle_csvs
+from crawlers.sandbox.model import Request, SandboxOptions, Stats, World
+from crawlers.sandbox.stackexchange_api import StackExchangeAPI
+from crawlers.sandbox.world import generate
+from crawlers.stackexchange import parse as so
+from storage import db as storage_db
+from storage.items import ProfileItem, RawItem
+from storage.save import save_profiles, save_raw
+
+DECLARED: tuple[type[BaseException], ...] = (PayloadError, ScoutError, Skipped)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+PROFILE_ENV = "SCOUT_FUZZ_PROFILE"
+# Cases per target in the big run (`make fuzz`): 10,000 in all, split as the issue measured.
+BIG_RUN = {
+    "graphql_page": 3000,
+    "se_users": 900,
+    "se_tags": 600,
+    "se_top_answer_tags": 600,
+    "se_top_answerers": 900,
+    "rest_user": 1000,
+    "replay": 2000,
+    "kaggle_files": 1000,
+}
+
+settings.register_profile(
+    "ci",  # `make test`: a few hundred cases in all, well under a minute
+    max_examples=25,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+settings.register_profile(
+    "fuzz",  # the big run: no shrinking, every example counted
+    deadline=None,
+    database=None,
+    phases=[Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+
+# -- hostile values ---------------------------------------------------------------------------
+
+ODD_CHARS = "a\x00\u202e\u200b\u200d\ufeff\u0301é漢🙂\n\"'\\<&"
+
+
+def _nested(depth: int) -> Any:
+    value: Any = "deep"
+    for i in range(depth):
+        value = [value] if i % 2 else {"k": value}
+    return value
+
+
+HOSTILE = st.one_of(
+    st.sampled_from(
+        [None, True, False, 0, -1, 2**31, 2**63, 10**30, -(2**70), 1.5, -0.0, 1e308, "", [], {}]
+    ),
+    st.integers(),
+    st.floats(),
+    st.text(alphabet=st.sampled_from(ODD_CHARS), max_size=40),
+    st.text(max_size=20),
+    st.builds(
+        lambda c, n: c * n,
+        st.sampled_from(["x", "é", "\x00", "\u202e"]),
+        st.sampled_from([300, 5_000, 100_000]),
+    ),  # up to 100 KB
+    st.integers(50, 2000).map(_nested),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
+)
+
+
+def _places(value: Any, depth: int = 0) -> Iterator[tuple[Any, Any]]:
+    """(container, key) of every value inside `value`, to a bounded depth."""
+    if depth > 12:
+        return
+    items: Any = value.items() if isinstance(value, dict) else enumerate(value)
+    if isinstance(value, dict | list):
+        for key, child in list(items):
+            yield value, key
+            if isinstance(child, dict | list):
+                yield from _places(child, depth + 1)
+
+
+@st.composite
+def mutated(draw: st.DrawFn, bases: list[Any]) -> Any:
+    """One of `bases` (JSON values) with one to three places changed or removed."""
+    value = orjson.loads(orjson.dumps(draw(st.sampled_from(bases))))
+    for _ in range(draw(st.integers(1, 3))):
+        places = list(_places(value))
+        if not places:
+            break
+        container, key = draw(st.sampled_from(places))
+        if isinstance(container, dict) and draw(st.integers(0, 4)) == 0:
+            del container[key]
+        else:
+            container[key] = draw(HOSTILE)
+    return value
+
+
+@st.composite
+def body(draw: st.DrawFn, bases: list[Any]) -> bytes:
+    """A mutated payload as the JSON text a server would send, sometimes cut short."""
+    value = draw(mutated(bases))
+    try:
+        text = json.dumps(value).encode("utf-8", "surrogatepass")
+    except (ValueError, RecursionError):
+        text = orjson.dumps(draw(st.sampled_from(bases)))
+    if draw(st.integers(0, 5)) == 0:
+        text = text[: draw(st.integers(0, max(0, len(text) - 1)))]
+    return text
+
+
+# -- valid payloads from the sandbox ----------------------------------------------------------
+
+
+@dataclass
+class Bases:
+    world: World
+    graphql_pages: list[Any] = field(default_factory=list)
+    rest_users: list[Any] = field(default_factory=list)
+    se: dict[str, list[Any]] = field(default_factory=dict)
+    records: list[Any] = field(default_factory=list)  # one key's raw records each
+
+
+REPO_KEYS = ("name", "description", "fork", "language", "topics", "stargazers_count",
+             "forks_count", "created_at", "pushed_at", "owner")  # fmt: skip
+
+
+def _graphql_pages(world: World) -> list[Any]:
+    api = GitHubAPI(world, SandboxOptions(), Stats())
+    headers = {"host": "127.0.0.1:1", "authorization": "bearer fuzz-token"}
+    pages = []
+    for q in ("repos:>=1", "followers:>=5", "type:user"):
+        body_ = json.dumps({"query": PAGE_QUERY, "variables": {"q": q, "first": 3}}).encode()
+        answer = api.handle(Request("POST", "/graphql", {}, headers, body_))
+        page = json.loads(answer.body)
+        for node in gh.search_nodes(page):  # keep the pages small: a few repositories each
+            if node.get("repositories"):
+                node["repositories"]["nodes"] = node["repositories"]["nodes"][:3]
+        pages.append(page)
+    return pages
+
+
+def _rest_users(world: World) -> list[Any]:
+    out = []
+    users = [a for a in world.github.values() if a.type == "User" and a.repos][:4]
+    for account in users:
+        repos = [repository(account, r, "http://api") for r in account.repos[:3]]
+        out.append(
+            {
+                "user": public_user(account, "http://api"),
+                "repos": [{k: r[k] for k in REPO_KEYS if k in r} for r in repos],
+            }
+        )
+    return out
+
+
+def _se(world: World) -> dict[str, list[Any]]:
+    api = StackExchangeAPI(world, SandboxOptions(), Stats())
+
+    def call(path: str, **query: Any) -> Any:
+        query.setdefault("site", "stackoverflow")
+        answer = api.handle(Request("GET", path, {k: [str(v)] for k, v in query.items()}, {}))
+        return json.loads(gzip.decompress(answer.body))
+
+    top = call("/tags/pytorch/top-answerers/all_time", pagesize=4)
+    ids = [row["user"]["user_id"] for row in top["items"]][:3]
+    joined = ";".join(str(i) for i in ids)
+    users = call(f"/users/{joined}")
+    for user in users["items"]:  # the crawl's filter adds about_me (the default one has none)
+        user["about_me"] = '<p>ML at <a href="https://github.com/someone">GitHub</a></p>'
+    return {
+        "se_top_answerers": [top],
+        "se_users": [users],
+        "se_tags": [call(f"/users/{joined}/tags", pagesize=5)],
+        "se_top_answer_tags": [call(f"/users/{ids[0]}/top-answer-tags", pagesize=5)],
+    }
+
+
+def make_bases(seed: int = 7, people: int = 150) -> Bases:
+    world = generate(seed, people)
+    bases = Bases(world, _graphql_pages(world), _rest_users(world), _se(world))
+    users = bases.se["se_users"][0]["items"]
+    tags = bases.se["se_tags"][0]["items"]
+    top = bases.se["se_top_answer_tags"][0]["items"]
+    for user in users:  # the records the Stack Overflow crawl stores (pipeline.batch_item)
+        uid = user.get("user_id")
+        record = {
+            "user": user,
+            "tag_scores": {"pytorch": [12, 40], "keras": [3, 5]},
+            "tags": [t for t in tags if t.get("user_id") == uid],
+            "top_answer_tags": [t for t in top if t.get("user_id") == uid] or None,
+        }
+        bases.records.append([{"endpoint": so.SOURCE, "payload": record}])
+    for page in bases.graphql_pages:
+        for node in gh.search_nodes(page)[:2]:
+            bases.records.append([{"endpoint": "graphql:search", "payload": node}])
+    for pair in bases.rest_users[:2]:  # a lookup (user and repositories), then a refresh
+        bases.records.append(
+            [
+                {"endpoint": "rest:/users", "payload": pair["user"], "t": 0},
+                {"endpoint": "rest:/users/repos", "payload": pair["repos"], "t": 0},
+                {"endpoint": "rest:/users", "payload": pair["user"], "t": 1},
+            ]
+        )
+    return bases
+
+
+# -- what the crawl does with a body ----------------------------------------------------------
+
+
+@dataclass
+class Env:
+    """What the cases need: valid payloads, a SQLite database, a folder for Kaggle files."""
+
+    bases: Bases
+    engine: Engine
+    folder: Path
+
+    def store(self, items: list[ProfileItem], raw: list[RawItem]) -> None:
+        """Save as the crawl's store step does, then roll back (the next case starts clean)."""
+        with Session(self.engine) as session:
+            save_raw(session, raw)
+            save_profiles(session, items)
+            session.flush()
+            session.rollback()
+
+
+def _raw(endpoint: str, key: str, payload: Any) -> RawItem:
+    return RawItem("fuzz", endpoint, key, NOW, payload)
+
+
+def run_graphql_page(text: bytes, env: Env) -> None:
+    """The spider's path: decode, search nodes, classify, parse, store."""
+    payload = P.decode(text, "graphql:search")
+    items, raw = [], []
+    for node in gh.search_nodes(P.obj(payload, "response")):
+        raw.append(_raw("graphql:search", str(node.get("login")), node))
+        try:
+            if gh.classify(node) is None:
+                item = gh.parse_user(node, NOW)
+                if item is not None:
+                    items.append(item)
+        except PayloadError:
+            continue  # quarantined; the rest of the page is stored
+    env.store(items, raw)
+
+
+def run_rest_user(pair: Any, env: Env) -> None:
+    """Lookup/refresh: a PyGithub raw_data user and its repositories."""
+    bundle = P.obj(pair, "bundle")
+    user = P.obj(bundle.get("user"), "user")
+    repos = P.array(bundle.get("repos"), "repos")
+    raw = [_raw("rest:/users", "x", user), _raw("rest:/users/repos", "x", repos)]
+    env.store([], raw)
+    if gh.classify(user) is None:
+        item = gh.parse_user(user, NOW, repos=repos, etag='W/"1"')
+        env.store([item] if item else [], [])
+
+
+Runner = Callable[[Any, "Env"], None]
+
+
+def _se_runner(
+    parse_items: Callable[[list[dict[str, Any]]], list[ProfileItem]], method: str
+) -> Runner:
+    """A Stack Exchange method's path: decode, the wrapper's items, parse, store."""
+
+    def run(text: bytes, env: Env) -> None:
+        items = so.wrapper_items(P.decode(text, method), method)
+        env.store([], [_raw(method, str(i), item) for i, item in enumerate(items)])
+        env.store(parse_items(items), [])
+
+    return run
+
+
+def _tag_profiles(tags: dict[int, Any]) -> list[ProfileItem]:
+    return [
+        ProfileItem("stackoverflow", str(uid), NOW, so_tags=list(rows))
+        for uid, rows in tags.items()
+    ]
+
+
+def _counts_profiles(counts: dict[int, dict[str, int]]) -> list[ProfileItem]:
+    out = []
+    for uid, per_tag in counts.items():
+        tags = so.merge_tag_strength([], [], per_tag)
+        out.append(ProfileItem("stackoverflow", str(uid), NOW, so_tags=tags))
+    return out
+
+
+def _answerer_profiles(scores: list[so.TagScore]) -> list[ProfileItem]:
+    return [
+        ProfileItem("stackoverflow", str(s.user_id), NOW, name=s.display_name,
+                    so_tags=so.merge_tag_strength([s]))
+        for s in scores
+    ]  # fmt: skip
+
+
+RUN_SE = {
+    "se_users": _se_runner(lambda items: so.parse_users(items, NOW).profiles, "/users/{ids}"),
+    "se_tags": _se_runner(lambda i: _counts_profiles(so.parse_user_tags(i)), "/users/{ids}/tags"),
+    "se_top_answer_tags": _se_runner(
+        lambda items: _tag_profiles(so.parse_top_tags(items)), "/users/{id}/top-answer-tags"
+    ),
+    "se_top_answerers": _se_runner(
+        lambda items: _answerer_profiles(so.parse_top_answerers(items, "pytorch")),
+        "/tags/{tag}/top-answerers/{period}",
+    ),
+}
+
+
+def run_replay(records: Any, env: Env) -> None:
+    """`scout rebuild`: one key's raw records (as stored, so fitted first) replayed and saved."""
+    stored = []
+    for record in P.array(records, "records"):
+        record = P.obj(record, "record")
+        endpoint = record.get("endpoint")
+        if not isinstance(endpoint, str):
+            raise PayloadError("fuzz: record without an endpoint")
+        # What rebuild reads back is what save_raw wrote: fitted, then decoded by orjson.
+        raw = _raw(endpoint, "k", record.get("payload"))
+        with Session(env.engine) as session:
+            save_raw(session, [raw])
+            session.rollback()
+        fitted = orjson.loads(orjson.dumps(_fitted_payload(record.get("payload"))))
+        when = NOW.replace(second=1) if record.get("t") == 1 else NOW
+        stored.append(Raw(endpoint, "k", when, None, fitted))
+    source = "stackoverflow" if stored and stored[-1].endpoint == so.SOURCE else "github"
+    for r in stored:
+        if r.endpoint == so.SOURCE:
+            r.endpoint = "/users/{ids}"
+    hashes = {"0" * 64}  # a suppression list, so the suppression checks run
+    items = replay(source, stored, hashes)
+    env.store(items, [])
+
+
+def _fitted_payload(payload: Any) -> Any:
+    from storage.save import fitted_payload
+
+    return fitted_payload(payload)[0]
+
+
+KAGGLE_FILES = ("Users.csv", "UserAchievements.csv", "Submissions.csv")
+
+
+def kaggle_rows(world: World, folder: Path) -> dict[str, list[list[str]]]:
+    """A few rows of each Meta Kaggle file of the world (header first)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_kaggle_csvs(world, folder)
+    out = {}
+    for name in KAGGLE_FILES:
+        with (folder / name).open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+        out[name] = rows[:6]
+    return out
+
+
+def run_kaggle_files(files: Any, env: Env) -> None:
+    """A Meta Kaggle file set with hostile cells, through the real ingest (reader included)."""
+    folder = Path(tempfile.mkdtemp(dir=env.folder))
+    for name in KAGGLE_FILES:
+        with (folder / name).open("w", newline="", encoding="utf-8", errors="surrogatepass") as h:
+            csv.writer(h).writerows([[_cell(c) for c in row] for row in files[name]])
+    ingest_folder(env.engine, folder, force=True)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, str):
+        return value.replace("\x00", "")  # csv writes no NUL; the reader's own test covers it
+    try:
+        return json.dumps(value)
+    except (ValueError, RecursionError):
+        return "[[[["
+
+
+@dataclass
+class Target:
+    name: str
+    strategy: Callable[[Env], st.SearchStrategy[Any]]
+    run: Runner
+
+
+def _kaggle_strategy(env: Env) -> st.SearchStrategy[Any]:
+    rows = kaggle_rows(env.bases.world, env.folder / "base")
+    numbers = st.sampled_from(["1" + "0" * 30, "-1" + "0" * 21, "1e30", "nan", "inf", "-0", "12.5",
+                               "2147483648", "9223372036854775808", "", " ", "１２"])  # fmt: skip
+    cell = st.one_of(numbers, HOSTILE)
+
+    @st.composite
+    def files(draw: st.DrawFn) -> dict[str, list[list[Any]]]:
+        out = {name: [list(r) for r in table] for name, table in rows.items()}
+        for _ in range(draw(st.integers(1, 4))):
+            name = draw(st.sampled_from(KAGGLE_FILES))
+            table = out[name]
+            row = draw(st.integers(1, len(table) - 1))
+            col = draw(st.integers(0, len(table[row]) - 1))
+            table[row][col] = draw(cell)
+        return out
+
+    return files()
+
+
+TARGETS: dict[str, Target] = {
+    "graphql_page": Target("graphql_page", lambda e: body(e.bases.graphql_pages), run_graphql_page),
+    **{
+        name: Target(name, lambda e, n=name: body(e.bases.se[n]), run)  # type: ignore[misc]
+        for name, run in RUN_SE.items()
+    },
+    "rest_user": Target("rest_user", lambda e: mutated(e.bases.rest_users), run_rest_user),
+    "replay": Target(
+        "replay",
+        lambda e: mutated(e.bases.records),
+        run_replay,
+    ),
+    "kaggle_files": Target("kaggle_files", _kaggle_strategy, run_kaggle_files),
+}
+
+
+def make_env(folder: Path, url: str | None = None, people: int = 150) -> Env:
+    """Valid payloads and a database (SQLite in `folder` unless `url` names another)."""
+    engine = storage_db.open_database(url or f"sqlite:///{folder / 'fuzz.db'}")
+    return Env(make_bases(people=people), engine, folder)
+
+
+# -- the counting run -------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    cases: int = 0
+    declared: int = 0
+    undeclared: Counter[str] = field(default_factory=Counter)
+    samples: list[str] = field(default_factory=list)
+
+
+def count(target: Target, env: Env, examples: int) -> Tally:
+    """Run `examples` cases of one target, counting outcomes instead of stopping at the first."""
+    tally = Tally()
+
+    @settings(settings.get_profile("fuzz"), max_examples=examples)
+    @given(target.strategy(env))
+    def case(value: Any) -> None:
+        tally.cases += 1
+        try:
+            target.run(value, env)
+        except DECLARED:
+            tally.declared += 1
+        except Exception as exc:
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            key = f"{type(exc).__name__} at {Path(where.filename).name}:{where.lineno}"
+            tally.undeclared[key] += 1
+            if len(tally.samples) < 5:
+                tally.samples.append(f"{key}: {str(exc)[:200]}")
+
+    case()
+    return tally
+
+
+def main() -> None:
+    scale = float(os.environ.get("SCOUT_FUZZ_SCALE", "1"))
+    with tempfile.TemporaryDirectory(prefix="fuzz-") as tmp:
+        env = make_env(Path(tmp))
+        total = Tally()
+        started = time.perf_counter()
+        for name, examples in BIG_RUN.items():
+            began = time.perf_counter()
+            tally = count(TARGETS[name], env, max(1, int(examples * scale)))
+            undeclared = sum(tally.undeclared.values())
+            print(
+                f"   {name:<20} {tally.cases:>6,} cases  {tally.declared:>6,} declared errors  "
+                f"{undeclared:>4} undeclared  ({time.perf_counter() - began:.1f}s)"
+            )
+            for sample in tally.samples:
+                print(f"      ! {sample}")
+            total.cases += tally.cases
+            total.declared += tally.declared
+            total.undeclared.update(tally.undeclared)
+        seconds = time.perf_counter() - started
+        env.engine.dispose()
+    undeclared = sum(total.undeclared.values())
+    print(
+        f"   fuzz: {total.cases:,} cases over {len(BIG_RUN)} parsers, {undeclared} undeclared "
+        f"exceptions, {total.declared:,} declared (PayloadError/ScoutError), {seconds:.0f}s "
+        f"on {platform.machine()} x{os.cpu_count()}"
+    )
+    if undeclared:
+        raise RuntimeError(f"{undeclared} undeclared exceptions: {dict(total.undeclared)}")
+
+
+if __name__ == "__main__":
+    main()
