@@ -47,7 +47,7 @@ from storage.state import EXIT_CODES
 SEED, PEOPLE = 7, 600  # GitHub: 556 people in 7 pages of one window; Stack Overflow: ~100
 SE_TAGS = ("pytorch", "tensorflow", "keras", "scikit-learn", "langchain", "apache-spark")
 SE_DEPTH = 2
-TIMEOUT = 60  # seconds: a crawl still running then has hung (a clean one takes < 10)
+TIMEOUT = 45  # seconds: a crawl still running then has hung (a clean one takes < 12)
 GITHUB, SO = "github", "stackoverflow"
 
 
