@@ -128,7 +128,9 @@ def crawl(url: str, source: str, api: str, cwd: Path, *extra: str, **env: str) -
             cmd, capture_output=True, text=True, env=full, cwd=cwd, timeout=TIMEOUT
         )
     except subprocess.TimeoutExpired as hung:
-        pytest.fail(f"`scout crawl {source}` still running after {TIMEOUT}s: it hung ({hung})")
+        said = hung.stderr or b""
+        said = said.decode(errors="replace") if isinstance(said, bytes) else said
+        pytest.fail(f"`scout crawl {source}` still running after {TIMEOUT}s: hung\n{said[-1500:]}")
     output = done.stdout + done.stderr
     status, stats, errors = last_run(url, source)
     print(f"{source} {' '.join(extra)}: exit {done.returncode}, {status}, "
