@@ -14,6 +14,7 @@ import random
 import sys
 import threading
 import time
+from collections.abc import Collection, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -74,15 +75,14 @@ def fault_response(kind: str) -> Response:
     return Response(200, body, {"Content-Type": "application/json; charset=utf-8"})
 
 
-class _Handler(BaseHTTPRequestHandler):
+class LoopbackHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 keep-alive framing shared by the sandbox and test proxies in front of it:
+    every method goes to `_dispatch`, which reads with `read_body` and answers with `reply`."""
+
     protocol_version = "HTTP/1.1"
     # Headers and body go out in separate writes; with Nagle on, each keep-alive response
     # waited for the client's delayed ACK (~40 ms), capping the server at ~75 requests/s.
     disable_nagle_algorithm = True
-    server: _Server
-
-    def log_message(self, format: str, *args: object) -> None:
-        log.debug("sandbox %s", format % args)
 
     def do_GET(self) -> None:
         self._dispatch()
@@ -94,11 +94,45 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def _dispatch(self) -> None:
+        raise NotImplementedError
+
+    def read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def request_headers(self) -> dict[str, str]:
+        return {k.lower(): v for k, v in self.headers.items()}
+
+    def reply(
+        self,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        drop: Collection[str] = ("content-length",),
+    ) -> None:
+        """Send an answer; headers named (lower-case) in `drop` are left out."""
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() not in drop:
+                self.send_header(name, value)
+        payload = b"" if self.command == "HEAD" or status == 304 else body
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if payload:
+            self.wfile.write(payload)
+
+
+class _Handler(LoopbackHandler):
+    server: _Server
+
+    def log_message(self, format: str, *args: object) -> None:
+        log.debug("sandbox %s", format % args)
+
+    def _dispatch(self) -> None:
         sandbox = self.server.sandbox
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        headers = {k.lower(): v for k, v in self.headers.items()}
+        body = self.read_body()
+        headers = self.request_headers()
         query = parse_qs(parts.query, keep_blank_values=True)
         try:
             response = sandbox.respond(self.command, parts.path, query, headers, body)
@@ -109,22 +143,15 @@ class _Handler(BaseHTTPRequestHandler):
                 b'{"message": "sandbox internal error"}',
                 {"Content-Type": "application/json; charset=utf-8"},
             )
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            if name.lower() != "content-length":
-                self.send_header(name, value)
-        payload = b"" if self.command == "HEAD" or response.status == 304 else response.body
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if payload:
-            self.wfile.write(payload)
+        self.reply(response.status, response.headers, response.body)
 
 
-class _Server(ThreadingHTTPServer):
+class LoopbackServer(ThreadingHTTPServer):
+    """A threaded server whose connection threads never keep the process alive."""
+
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
-    sandbox: SandboxServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up (a crawler stopped mid-request, as the crash tests do) is
@@ -134,7 +161,31 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-class SandboxServer:
+class _Server(LoopbackServer):
+    sandbox: SandboxServer
+
+
+class ApiRoots:
+    """The emulated APIs' roots under a base URL: the sandbox's, or a proxy's in front of it."""
+
+    @property
+    def base_url(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def github_url(self) -> str:
+        return self.base_url + "/github"
+
+    @property
+    def stackexchange_url(self) -> str:
+        return self.base_url + "/stackexchange/2.3"
+
+    @property
+    def kaggle_url(self) -> str:
+        return self.base_url + "/kaggle"
+
+
+class SandboxServer(ApiRoots):
     """A running sandbox. Use as a context manager, or start()/stop()."""
 
     def __init__(
@@ -157,18 +208,6 @@ class SandboxServer:
     def base_url(self) -> str:
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}"
-
-    @property
-    def github_url(self) -> str:
-        return self.base_url + "/github"
-
-    @property
-    def stackexchange_url(self) -> str:
-        return self.base_url + "/stackexchange/2.3"
-
-    @property
-    def kaggle_url(self) -> str:
-        return self.base_url + "/kaggle"
 
     def respond(
         self,

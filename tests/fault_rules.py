@@ -1,0 +1,209 @@
+"""The rules and matchers of tests/fault_proxy.py (documented there)."""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from fault_proxy import Exchange, Kill, Matcher, Rule
+
+HTML_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Service Unavailable</title></head>"
+    b"<body><h1>We are down for maintenance</h1></body></html>"
+)
+
+
+# -- matchers --------------------------------------------------------------------------------
+
+
+def any_request(exchange: Exchange) -> bool:
+    return True
+
+
+def graphql_any(exchange: Exchange) -> bool:
+    return exchange.method == "POST" and exchange.path.rstrip("/").endswith("/graphql")
+
+
+def graphql_pages(exchange: Exchange) -> bool:
+    """GitHub search page queries (they ask for nodes); not the one-point count probes."""
+    if not graphql_any(exchange):
+        return False
+    query = (exchange.json_request() or {}).get("query", "")
+    return isinstance(query, str) and "nodes" in query
+
+
+def se_method(pattern: str) -> Matcher:
+    """Stack Exchange requests whose path after `/2.3` matches `pattern` (re.search)."""
+    compiled = re.compile(pattern)
+
+    def match(exchange: Exchange) -> bool:
+        path = urlsplit(exchange.path).path
+        _, _, method = path.partition("/2.3")
+        return bool(method) and compiled.search(method) is not None
+
+    return match
+
+
+# -- body helpers ----------------------------------------------------------------------------
+
+
+def _graphql_answer(exchange: Exchange) -> dict[str, Any]:
+    data = json.loads(exchange.response_body)
+    assert isinstance(data, dict), "the upstream GraphQL answer is not an object"
+    return data
+
+
+def _set_json(exchange: Exchange, data: Any) -> None:
+    exchange.response_body = json.dumps(data).encode()
+
+
+def _se_wrapper(exchange: Exchange) -> dict[str, Any]:
+    data = json.loads(gzip.decompress(exchange.response_body))
+    assert isinstance(data, dict), "the upstream Stack Exchange answer is not a wrapper"
+    return data
+
+
+def _search_nodes(data: dict[str, Any]) -> list[Any]:
+    search = (data.get("data") or {}).get("search") or {}
+    nodes = search.get("nodes")
+    return nodes if isinstance(nodes, list) else []
+
+
+# -- rules -----------------------------------------------------------------------------------
+
+
+def graphql_node(
+    mutate: Callable[[dict[str, Any]], None],
+    index: int = 0,
+    name: str = "graphql_node",
+    match: Matcher = graphql_pages,
+    skip: int = 0,
+    times: int | None = 1,
+) -> Rule:
+    """One search node of a page answer changed in place by `mutate` (the `index`-th User).
+
+    `notes` gets the page's nodes as upstream sent them, then the node as changed."""
+    rule = Rule(name, match, lambda exchange: None, skip, times)
+
+    def action(exchange: Exchange) -> None:
+        data = _graphql_answer(exchange)
+        users = [n for n in _search_nodes(data) if isinstance(n, dict) and n.get("repositories")]
+        if users:
+            node = users[min(index, len(users) - 1)]
+            rule.notes[:] = [copy.deepcopy(users)]
+            mutate(node)
+            rule.notes.append(node)
+        _set_json(exchange, data)
+
+    rule.action = action
+    return rule
+
+
+def wrong_language(node: dict[str, Any]) -> None:
+    """The first repository's `primaryLanguage` becomes a number (the schema says an object)."""
+    repos = node["repositories"]["nodes"]
+    repos[0]["primaryLanguage"] = 42
+
+
+def long_name(node: dict[str, Any]) -> None:
+    """`name` becomes a 10 KB string (profiles.name is varchar(300))."""
+    node["name"] = "N" * 10_240
+
+
+def graphql_partial(
+    nulls: int = 3, match: Matcher = graphql_pages, skip: int = 0, times: int | None = 1
+) -> Rule:
+    """`errors` beside `data`, and the first `nulls` search nodes null."""
+
+    def action(exchange: Exchange) -> None:
+        data = _graphql_answer(exchange)
+        nodes = _search_nodes(data)
+        errors = []
+        for i in range(min(nulls, len(nodes))):
+            nodes[i] = None
+            errors.append(
+                {
+                    "type": "INTERNAL",
+                    "message": "Something went wrong while executing your query.",
+                    "path": ["search", "nodes", i],
+                    "locations": [{"line": 5, "column": 5}],
+                }
+            )
+        data["errors"] = errors
+        _set_json(exchange, data)
+
+    return Rule("graphql_partial", match, action, skip, times)
+
+
+def graphql_null_search(
+    errors: bool = False, match: Matcher = graphql_any, skip: int = 0, times: int | None = 1
+) -> Rule:
+    """`data.search` null; with `errors`, the error GitHub gives for a timed-out search."""
+
+    def action(exchange: Exchange) -> None:
+        data = _graphql_answer(exchange)
+        data.setdefault("data", {})["search"] = None
+        if errors:
+            data["errors"] = [
+                {
+                    "type": "SERVICE_UNAVAILABLE",
+                    "message": "Search timed out",
+                    "path": ["search"],
+                }
+            ]
+        _set_json(exchange, data)
+
+    return Rule("graphql_null_search", match, action, skip, times)
+
+
+def corrupt_gzip(match: Matcher = any_request, skip: int = 0, times: int | None = 1) -> Rule:
+    """A gzip body whose 10-byte header is intact and whose deflate stream is not."""
+
+    def action(exchange: Exchange) -> None:
+        body = exchange.response_body
+        assert body[:2] == b"\x1f\x8b", "the upstream answer was not gzipped"
+        garbage = bytes((b ^ 0x5A) for b in body[10:])
+        exchange.response_body = body[:10] + garbage
+
+    return Rule("corrupt_gzip", match, action, skip, times)
+
+
+def se_field(
+    name: str, value: Any, match: Matcher = any_request, skip: int = 0, times: int | None = 1
+) -> Rule:
+    """One Stack Exchange wrapper field set to `value` (gzipped again, as the API sends it)."""
+
+    def action(exchange: Exchange) -> None:
+        wrapper = _se_wrapper(exchange)
+        wrapper[name] = value
+        exchange.response_body = gzip.compress(json.dumps(wrapper).encode(), mtime=0)
+
+    return Rule(f"se_field:{name}", match, action, skip, times)
+
+
+def html_page(match: Matcher = any_request, skip: int = 0, times: int | None = 1) -> Rule:
+    """A 200 whose body is an HTML maintenance page (no Content-Encoding)."""
+
+    def action(exchange: Exchange) -> None:
+        exchange.status = 200
+        exchange.response_headers = {"Content-Type": "text/html; charset=utf-8"}
+        exchange.response_body = HTML_PAGE
+
+    return Rule("html_page", match, action, skip, times, upstream=False)
+
+
+def die(how: str = "reset", match: Matcher = any_request, skip: int = 0) -> Rule:
+    """After `skip` matching requests the upstream dies: that request and every later one, on
+    any connection, is reset (`how="reset"`); with `how="refuse"` the listener closes too, so
+    new connections are refused."""
+    assert how in ("reset", "refuse")
+
+    def action(exchange: Exchange) -> None:
+        raise Kill(how)
+
+    return Rule(f"die:{how}", match, action, skip, times=None, upstream=False)
