@@ -13,14 +13,20 @@ committed page and ends with the same database as an uninterrupted one. Batching
 makes SQLite keep up (one transaction per page, not per person).
 
 A page is stored before its cursor moves past it, or the crawl stops:
-- a record its parser refuses (PayloadError) or the database refuses on its own is
-  QUARANTINED: counted in the stats' `quarantined`, its raw record kept, the reason logged as
-  `source:key` only (never a personal field); the rest of its page lands with the cursor
-  (crawlers/page_store.py finds the refused rows);
-- a storage failure (disk full, database locked, connection lost, or a page whose every record
-  the database refuses) stores nothing of the page: the context's `storage_failure` is set,
-  every later page is dropped unstored, and the Scrapy spider is closed. The cursor stays on
-  the last stored page, so `--resume` fetches exactly what is missing.
+- a record that fails validation (its parser refuses it with PayloadError, or its values
+  cannot be fitted to the schema: storage.fit) is QUARANTINED: counted in the stats'
+  `quarantined`, its raw record kept, the reason logged as `source:id` only (never a personal
+  field); the rest of its page lands. When the page came with the cursor it continues from
+  (GitHub search), that cursor is committed instead of the page's own, up to
+  QUARANTINE_HOLDS times: the window stays on the page, the run ends partial, and `--resume`
+  fetches the page again, so a record that was bad for a moment is not lost. A record still
+  bad after that is left quarantined (its raw record waits for `scout rebuild`) and the
+  window moves on, so one broken account cannot block a window for ever;
+- a storage failure (the database refuses the page's transaction, for whatever reason: disk
+  full, database locked, connection lost, a constraint; crawlers/page_store.py) stores
+  nothing of the page: the context's `storage_failure` is set, every later page is dropped
+  unstored, and the Scrapy spider is closed. The cursor stays on the last stored page, so
+  `--resume` fetches exactly what is missing.
 No exception leaves a step (Scrapy would log the item, records and all): an unexpected one
 stops the crawl the same way. PageItem's repr names the page, never its records.
 """
@@ -39,11 +45,11 @@ from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy import Engine
 
 from config.errors import PayloadError, StorageFailure
-from crawlers.page_store import REASON_CHARS, is_storage_fault, storage_failure, write_one_by_one
+from crawlers.page_store import REASON_CHARS, storage_failure
 from storage.db import session_scope
 from storage.items import ProfileItem, RawItem
 from storage.models import CrawlRun
-from storage.save import save_profiles, save_raw
+from storage.save import check_storable, save_profiles, save_raw
 from storage.state import set_cursor
 from storage.suppress import is_suppressed, suppressed_hashes
 
@@ -69,6 +75,23 @@ class SourceRules:
     why_dropped: Callable[[dict[str, Any]], str | None]
     parse: Callable[[dict[str, Any], datetime], ProfileItem | None]
     location_excluded: Callable[[str | None], bool] = lambda _location: False
+    # The record's id on its site for log lines (GitHub's databaseId); key_of when unset.
+    id_of: Callable[[dict[str, Any]], str | None] | None = None
+
+    def label(self, record: dict[str, Any], key: str | None) -> str:
+        """`source:id` of a record, for log lines: never a personal field."""
+        ident = None
+        if self.id_of is not None:
+            try:
+                ident = self.id_of(record)
+            except Exception:
+                ident = None
+        return f"{self.source}:{ident or key or '?'}"
+
+
+# How many times a page with a quarantined record keeps its window on that page (so the
+# next --resume fetches it again) before the window moves on without the record.
+QUARANTINE_HOLDS = 2
 
 
 @dataclass(slots=True)
@@ -88,6 +111,11 @@ class PageItem:
     quarantined: set[str] = field(default_factory=set)
     # Set when the crawl stopped on a storage failure: no later step touches the page.
     abandoned: bool = False
+    # The cursor the page continued from, when the source pages (GitHub search); a page with
+    # quarantined records commits it instead of `cursor` (see QUARANTINE_HOLDS).
+    previous: dict[str, Any] | None = None
+    # Set by StoreStep when the window stays on this page: the spider asks no next page.
+    held: bool = False
 
     def __repr__(self) -> str:
         # Scrapy logs items it could not process: never with their records (e-mails, names).
@@ -240,10 +268,12 @@ class ParseStep(Step):
         rules = item.rules
         for record in item.records:
             key = _key(rules, record)
-            label = f"{rules.source}:{key or '?'}"
+            label = rules.label(record, key)
             try:
                 reason = rules.why_dropped(record)
                 profile = None if reason else rules.parse(record, item.fetched_at)
+                if profile is not None:
+                    check_storable(profile)  # a value no column can hold is the record's fault
             except PayloadError as exc:
                 item.quarantine(label, key, str(exc))
                 continue
@@ -275,9 +305,8 @@ class LocationStep(Step):
 class StoreStep(Step):
     """Writes the page and its cursor atomically; duplicates across windows are stored once.
 
-    When the database refuses the page, it is written record by record so that only the
-    records refused on their own are quarantined (crawlers/page_store.py); a storage failure
-    stops the crawl with nothing of the page committed.
+    A database that refuses the transaction is a storage failure (crawlers/page_store.py):
+    the crawl stops with nothing of the page committed.
     """
 
     def step(self, item: PageItem) -> PageItem:
@@ -301,15 +330,15 @@ class StoreStep(Step):
         item.profiles = list(by_id.values())
         item.stats["profiles_stored"] += len(item.profiles)
         item.stats["pages"] += 1
+        if item.stats["quarantined"]:
+            self._hold(item)
         try:
             with session_scope(spider.engine) as session:
                 save_raw(session, item.raw)
                 save_profiles(session, item.profiles)
                 self._commit_page(session, item)
         except Exception as exc:
-            if is_storage_fault(exc):
-                raise storage_failure(exc, "writing a page") from exc
-            self._store_one_by_one(item, exc)
+            raise storage_failure(exc, "writing a page") from exc
         spider.run_stats.update(item.stats)
         seen.update(p.external_id for p in item.profiles)
         spider.on_page_stored(item)
@@ -326,17 +355,33 @@ class StoreStep(Step):
                 run.stats = dict(totals)
                 run.errors = totals.get("errors", 0)
 
-    def _store_one_by_one(self, item: PageItem, first_error: BaseException) -> None:
-        written = write_one_by_one(
-            self.spider.engine, item.rules.source, item.raw, item.profiles, first_error
+    @staticmethod
+    def _hold(item: PageItem) -> None:
+        """Keep the window on a page with quarantined records, QUARANTINE_HOLDS times."""
+        previous = item.previous
+        if previous is None or not isinstance(item.cursor, dict) or not item.cursor.get("after"):
+            return  # no paging cursor to hold, or the page is held already (a partial answer)
+        if item.cursor.get("after") == previous.get("after"):
+            return
+        tries = int(previous.get("quarantine_tries", 0)) + 1
+        if tries > QUARANTINE_HOLDS:
+            log.warning(
+                "%s %r: %d record(s) still quarantined after %d fetches of the page; the window "
+                "moves on, their raw records wait for `scout rebuild`",
+                item.rules.source,
+                item.partition,
+                item.stats["quarantined"],
+                tries,
+            )
+            return
+        item.cursor = {**previous, "done": False, "quarantine_tries": tries}
+        item.held = True
+        item.stats["errors"] += 1
+        item.stats["pages_held"] += 1
+        log.warning(
+            "%s %r: a page with %d quarantined record(s) keeps its window on that page; "
+            "--resume fetches it again",
+            item.rules.source,
+            item.partition,
+            item.stats["quarantined"],
         )
-        for refused in written.refused:
-            kept = "" if refused.raw_kept else " (its raw record was refused too)"
-            item.quarantine(refused.label, None, f"the database refused it: {refused.reason}{kept}")
-        item.stats["profiles_stored"] -= len(item.profiles) - len(written.stored)
-        item.profiles = written.stored
-        try:
-            with session_scope(self.spider.engine) as session:
-                self._commit_page(session, item)
-        except Exception as exc:
-            raise storage_failure(exc, "writing a cursor") from exc

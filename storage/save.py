@@ -51,6 +51,12 @@ def _fitted(
     return rows, children
 
 
+def check_storable(item: ProfileItem) -> None:
+    """Raise PayloadError when a value of `item` fits no column (a wrong type): the record's
+    fault, found before the page's transaction, so the database never sees it."""
+    _fitted([item])
+
+
 def content_sha(item: ProfileItem) -> str:
     """The hash save_profiles keeps in profiles.content_sha for this item."""
     rows, children = _fitted([item])

@@ -24,6 +24,7 @@ from crawlers.github.governor import RateGovernor
 from crawlers.github.query import PAGE_QUERY, SearchPlan, Window
 from crawlers.github.spider import GitHubSearchSpider
 from crawlers.pipelines import (
+    QUARANTINE_HOLDS,
     LocationStep,
     PageItem,
     ParseStep,
@@ -228,7 +229,7 @@ def test_page_item_repr_names_the_page_never_its_records(pages):
     assert "84 records" in shown and "@mail.example" not in shown and "user0" not in shown
 
 
-def test_a_wrongly_typed_field_quarantines_one_record_and_the_rest_of_its_page_lands(
+def test_a_wrongly_typed_field_quarantines_one_record_and_resume_fetches_its_page_again(
     db_url, pages, caplog
 ):
     engine = open_database(db_url)
@@ -236,39 +237,76 @@ def test_a_wrongly_typed_field_quarantines_one_record_and_the_rest_of_its_page_l
     node = bad[1]["data"]["search"]["nodes"][7]
     node["repositories"]["nodes"][0]["primaryLanguage"] = 5  # the fault
     crawl = Crawl(engine)
-    cursor = crawl.first_cursor()
+    second = crawl.page(bad[0], crawl.first_cursor())
+    assert second is not None
     with caplog.at_level(logging.INFO):
-        for payload in bad:
-            cursor = crawl.page(payload, cursor) or cursor
+        assert crawl.page(bad[1], second) is None  # the window stays here: no next page
     profiles, _ = contents(engine)
-    assert len(profiles) == PEOPLE - 1
+    assert len(profiles) == 84 + 83  # the rest of its page landed
     assert str(node["databaseId"]) not in {p for p, _ in profiles}
     assert node["login"] in raw_keys(engine)  # kept for `scout rebuild`
     assert crawl.spider.run_stats["quarantined"] == 1
     assert crawl.spider.storage_failure is None
-    assert cursor_of(engine)["done"] is True
+    held = cursor_of(engine)
+    assert (held["after"], held["done"], held["quarantine_tries"]) == (second["after"], False, 1)
     run = run_row(engine, crawl.run_id)
-    assert run.stats["quarantined"] == 1 and run.stats["profiles_stored"] == PEOPLE - 1
-    assert f"github:{node['login']}" in caplog.text
+    assert run.stats["quarantined"] == 1 and run.stats["errors"] == 1  # a partial run
+    assert f"quarantined github:{node['databaseId']}: " in caplog.text
     assert "@mail.example" not in caplog.text and "User " not in caplog.text
 
+    # --resume against answers that are whole again: exactly the clean crawl.
+    resumed = Crawl(engine, resume=True)
+    cursor = resumed.first_cursor()
+    assert cursor == held
+    for payload in pages[1:]:
+        cursor = resumed.page(payload, cursor) or cursor
+    profiles, repos = contents(engine)
+    assert len(profiles) == PEOPLE and len({p for p, _ in profiles}) == PEOPLE
+    assert len(repos) == PEOPLE
+    assert cursor_of(engine)["done"] is True
 
-def test_a_row_the_database_refuses_alone_is_quarantined_and_its_page_lands(db_url, pages, caplog):
+
+def test_a_record_bad_on_every_fetch_stops_holding_its_window_after_quarantine_holds(
+    sqlite_url, pages
+):
+    engine = open_database(sqlite_url)
+    bad = copy.deepcopy(pages)
+    bad[0]["data"]["search"]["nodes"][2]["repositories"]["nodes"][0]["primaryLanguage"] = 5
+    for run in range(QUARANTINE_HOLDS + 1):
+        crawl = Crawl(engine, resume=run > 0)
+        cursor = crawl.first_cursor()
+        for payload in bad:
+            following = crawl.page(payload, cursor)
+            if following is None:
+                break
+            cursor = following
+        if run < QUARANTINE_HOLDS:
+            assert cursor_of(engine)["done"] is False  # held: the next run tries again
+    assert cursor_of(engine)["done"] is True  # then the window moves on without it
+    assert len(contents(engine)[0]) == PEOPLE - 1
+
+
+def test_a_row_the_database_refuses_is_a_storage_failure_not_a_quarantine(db_url, pages, caplog):
+    # Every record was validated before the page's transaction, so a refused row (here a
+    # trigger; in life a constraint, a full disk) is the database's fault: the crawl stops
+    # rather than move its cursor past a record it could not store.
     engine = open_database(db_url)
     victim = pages[0]["data"]["search"]["nodes"][3]
     refuse_rows(engine, f"NEW.handle = '{victim['login']}'")
     crawl = Crawl(engine)
-    cursor = crawl.first_cursor()
     with caplog.at_level(logging.WARNING):
-        for payload in pages:
-            cursor = crawl.page(payload, cursor) or cursor
-    profiles, repos = contents(engine)
-    assert len(profiles) == PEOPLE - 1 and len(repos) == PEOPLE - 1
-    assert victim["login"] in raw_keys(engine)
-    assert crawl.spider.run_stats["quarantined"] == 1 and crawl.spider.storage_failure is None
-    assert cursor_of(engine)["done"] is True
-    assert f"github:{victim['databaseId']}" in caplog.text and "refused by the test" in caplog.text
+        assert crawl.page(pages[0], crawl.first_cursor()) is None
+    failure = crawl.spider.storage_failure
+    assert failure is not None and "refused by the test" in failure and "\n" not in failure
+    assert crawl.spider.run_stats["quarantined"] == 0
+    assert cursor_of(engine) is None and contents(engine)[0] == []
     assert "@mail.example" not in caplog.text  # SQLAlchemy's [parameters: ...] never logged
+    heal(engine)
+    resumed = Crawl(engine, resume=True)
+    cursor = resumed.first_cursor()
+    for payload in pages:
+        cursor = resumed.page(payload, cursor) or cursor
+    assert len(contents(engine)[0]) == PEOPLE
 
 
 def test_a_full_disk_stops_the_crawl_on_the_last_stored_page_and_resume_loses_nothing(
@@ -306,17 +344,6 @@ def test_a_full_disk_stops_the_crawl_on_the_last_stored_page_and_resume_loses_no
     assert cursor_of(engine)["done"] is True
 
 
-def test_a_page_whose_every_record_is_refused_is_a_storage_failure(db_url, pages):
-    engine = open_database(db_url)
-    refuse_rows(engine, "NEW.source = 'github'")
-    crawl = Crawl(engine)
-    crawl.page(pages[0], crawl.first_cursor())
-    assert crawl.spider.storage_failure is not None
-    assert "every record" in crawl.spider.storage_failure
-    assert crawl.spider.run_stats["quarantined"] == 0
-    assert cursor_of(engine) is None and contents(engine)[0] == []
-
-
 def test_an_unexpected_error_in_a_step_stops_the_crawl_instead_of_escaping(sqlite_url, pages):
     engine = open_database(sqlite_url)
     crawl = Crawl(engine)
@@ -338,7 +365,8 @@ def test_a_record_its_parser_refuses_is_quarantined_with_the_parsers_reason(
     engine = open_database(sqlite_url)
     crawl = Crawl(engine)
     parse = crawl.spider.rules.parse
-    victim = pages[0]["data"]["search"]["nodes"][5]["login"]
+    node = pages[0]["data"]["search"]["nodes"][5]
+    victim = node["login"]
 
     def strict(node: dict[str, Any], seen_at: Any) -> Any:
         if node["login"] == victim:
@@ -349,5 +377,6 @@ def test_a_record_its_parser_refuses_is_quarantined_with_the_parsers_reason(
     with caplog.at_level(logging.WARNING):
         crawl.page(pages[0], crawl.first_cursor())
     assert len(contents(engine)[0]) == 83 and victim in raw_keys(engine)
-    assert f"quarantined github:{victim}: followers.totalCount is not an integer" in caplog.text
-    assert cursor_of(engine)["fetched"] == 84
+    reason = "followers.totalCount is not an integer"
+    assert f"quarantined github:{node['databaseId']}: {reason}" in caplog.text
+    assert cursor_of(engine)["done"] is False  # held for --resume

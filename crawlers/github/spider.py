@@ -59,6 +59,7 @@ def github_rules(exclude: tuple[str, ...] = ()) -> SourceRules:
         why_dropped=parse.classify,
         parse=lambda node, seen_at: parse.parse_user(node, seen_at),
         location_excluded=lambda location: parse.location_excluded(location, exclude),
+        id_of=parse.external_id,
     )
 
 
@@ -341,7 +342,7 @@ class GitHubSearchSpider(scrapy.Spider):
                 "fetched": int(previous.get("fetched", 0)),
                 "done": False,
             }
-            yield self._page_item(window, cursor, nodes)
+            yield self._page_item(window, cursor, nodes, previous)
             return
         info = search.get("pageInfo") or {}
         has_next = bool(info.get("hasNextPage")) and bool(nodes)
@@ -351,13 +352,21 @@ class GitHubSearchSpider(scrapy.Spider):
             "fetched": int(previous.get("fetched", 0)) + len(nodes),
             "done": not has_next,
         }
-        yield self._page_item(window, cursor, nodes)
+        item = self._page_item(window, cursor, nodes, previous)
+        yield item
+        if item.held:  # a quarantined record keeps the window on this page for --resume
+            self.given_up(window)
+            return
         # The next page only while pages are being stored (a storage failure stops here).
         if has_next and not self._enough() and not self._stopping():
             yield self.page_request(window, cursor)
 
     def _page_item(
-        self, window: Window, cursor: dict[str, Any], nodes: list[dict[str, Any]]
+        self,
+        window: Window,
+        cursor: dict[str, Any],
+        nodes: list[dict[str, Any]],
+        previous: dict[str, Any],
     ) -> PageItem:
         return PageItem(
             rules=self.rules,
@@ -366,6 +375,7 @@ class GitHubSearchSpider(scrapy.Spider):
             cursor=cursor,
             fetched_at=datetime.now(UTC),
             records=nodes,
+            previous=previous,
         )
 
     def on_error(self, failure: Failure) -> None:
