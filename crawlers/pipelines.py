@@ -116,6 +116,8 @@ class PageItem:
     previous: dict[str, Any] | None = None
     # Set by StoreStep when the window stays on this page: the spider asks no next page.
     held: bool = False
+    # False for a page after its window was held in this run: its cursor is not committed.
+    commit_cursor: bool = True
 
     def __repr__(self) -> str:
         # Scrapy logs items it could not process: never with their records (e-mails, names).
@@ -144,6 +146,7 @@ class CrawlContext(Protocol):
     max_users: int | None
 
     storage_failure: str | None
+    held_partitions: set[str]
 
     def on_page_stored(self, item: PageItem) -> None: ...
 
@@ -330,8 +333,16 @@ class StoreStep(Step):
         item.profiles = list(by_id.values())
         item.stats["profiles_stored"] += len(item.profiles)
         item.stats["pages"] += 1
-        if item.stats["quarantined"]:
+        held = getattr(spider, "held_partitions", None)
+        if held is not None and item.partition in held:
+            # A later page of a window held earlier in this run (Scrapy may have asked for it
+            # before the hold was known): its profiles land, its cursor does not.
+            item.held = True
+            item.commit_cursor = False
+        elif item.stats["quarantined"]:
             self._hold(item)
+            if item.held and held is not None:
+                held.add(item.partition)
         try:
             with session_scope(spider.engine) as session:
                 save_raw(session, item.raw)
@@ -347,7 +358,8 @@ class StoreStep(Step):
     def _commit_page(self, session: Any, item: PageItem) -> None:
         """The page's cursor and the run's stats so far, in the page's transaction."""
         spider = self.spider
-        set_cursor(session, item.rules.source, item.stream, item.partition, item.cursor)
+        if item.commit_cursor:
+            set_cursor(session, item.rules.source, item.stream, item.partition, item.cursor)
         if spider.run_id is not None:
             run = session.get(CrawlRun, spider.run_id)
             if run is not None:

@@ -101,6 +101,9 @@ class GitHubSearchSpider(scrapy.Spider):
         self.fatal: str | None = None
         self.fatal_exit = 4  # a credential the user must fix exits 2
         self.storage_failure: str | None = None
+        # Windows kept on a page with a quarantined record (crawlers/pipelines.py): this run
+        # commits no later cursor for them and asks for no next page.
+        self.held_partitions: set[str] = set()
         self.wait_s = 0.0
         self.truncated: list[str] = []
 
@@ -354,7 +357,8 @@ class GitHubSearchSpider(scrapy.Spider):
         }
         item = self._page_item(window, cursor, nodes, previous)
         yield item
-        if item.held:  # a quarantined record keeps the window on this page for --resume
+        if item.held or window.partition in self.held_partitions:
+            # A quarantined record keeps the window on its page for --resume.
             self.given_up(window)
             return
         # The next page only while pages are being stored (a storage failure stops here).
