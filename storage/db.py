@@ -6,6 +6,7 @@ SQLite gets WAL mode and foreign keys on every connection; every other SQLAlchem
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -138,11 +139,38 @@ def downgrade(engine: Engine, revision: str = "-1") -> None:
     _migrate(command.downgrade, engine, revision)
 
 
+_LOCKED: set[str] = set()
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """One migrating process at a time on a SQLite file.
+
+    PostgreSQL serialises migrations with an advisory lock (migrations/env.py); SQLite has
+    none, and two crawls started together on a new file both created the tables ("table
+    candidates already exists"). flock on the database file itself is independent of the
+    POSIX locks SQLite takes on it, and leaves no extra file behind.
+    """
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:" or path.startswith("file:") or path in _LOCKED:
+        yield  # nothing to share, or this process holds the lock already (flock would wait)
+        return
+    with open(path, "ab") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _LOCKED.add(path)
+        try:
+            yield
+        finally:
+            _LOCKED.discard(path)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _migrate(step: Any, engine: Engine, revision: str) -> None:
     """Run an Alembic command; an unknown revision is one DatabaseError listing the known ones."""
     script = ScriptDirectory(str(MIGRATIONS))
     try:
-        step(alembic_config(engine), revision)
+        with _migration_lock(engine):
+            step(alembic_config(engine), revision)
     except CommandError as exc:
         known = ", ".join(rev.revision for rev in script.walk_revisions())
         raise DatabaseError(
@@ -162,6 +190,16 @@ def _check_not_newer(engine: Engine) -> None:
 
 def ensure_schema(engine: Engine, auto_upgrade: bool = True) -> str:
     """Make sure the schema is at head: upgrade it, or say it must be upgraded."""
+    current, head, known = schema_status(engine)
+    if not known:
+        _check_not_newer(engine)
+    if current == head:
+        return head
+    with _migration_lock(engine):  # another process may be migrating it right now
+        return _ensure_schema_locked(engine, auto_upgrade)
+
+
+def _ensure_schema_locked(engine: Engine, auto_upgrade: bool) -> str:
     current, head, known = schema_status(engine)
     if not known:
         _check_not_newer(engine)

@@ -140,3 +140,24 @@ def test_0003_adds_the_run_owner_columns_and_downgrade_removes_them(db_url):
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(text("crawl_runs"))) == 1
     engine.dispose()
+
+
+def _open_and_report(url: str) -> str:
+    try:
+        storage_db.open_database(url).dispose()
+    except Exception as exc:  # the parent reports what a crawl would have printed
+        return f"{type(exc).__name__}: {exc}"
+    return "ok"
+
+
+def test_crawls_started_together_on_a_new_sqlite_file_both_get_the_schema(tmp_path):
+    # Two crawls started at once on a fresh database used to race to create the tables
+    # ("table candidates already exists"); they now take turns migrating.
+    import multiprocessing
+
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        outcomes = pool.map(_open_and_report, [url] * 4)
+    assert outcomes == ["ok"] * 4
+    engine = storage_db.open_database(url)
+    assert storage_db.schema_status(engine)[0] == storage_db.head_revision()
