@@ -13,7 +13,9 @@ from storage.upsert import upsert
 
 def suppression_key(source: str, key: str) -> str:
     """Hash of a normalised identifier (logins are case-insensitive)."""
-    return hashlib.sha256(f"{source}:{key.strip().lower()}".encode()).hexdigest()
+    # surrogatepass: a login from a hostile payload may hold a lone surrogate; it still hashes.
+    text = f"{source}:{key.strip().lower()}"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def suppress(session: Session, source: str, keys: list[str], reason: str | None = None) -> None:

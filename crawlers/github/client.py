@@ -18,11 +18,12 @@ from typing import Any
 from github import Auth, Github, GithubException
 from github.GithubRetry import GithubRetry
 
-from config.errors import ScoutError
+from config.errors import PayloadError, ScoutError
 from config.settings import Settings
 from crawlers.github import parse
 from crawlers.github.governor import CORE, RateGovernor
 from storage.items import ProfileItem, RawItem
+from storage.state import EXIT_CODES
 
 USER_AGENT = "talent-scout/0.1 (open-source ML talent search; GitHub API client)"
 
@@ -106,7 +107,14 @@ def lookup_user(github: Github, governor: RateGovernor, login: str) -> Lookup:
     except GithubException as exc:
         raise user_error(exc, login) from exc
     raw.append(RawItem("github", "rest:/users/repos", login.lower(), now, repos))
-    return Lookup(parse.parse_user(user_json, now, repos=repos, etag=user.etag), raw)
+    try:
+        profile = parse.parse_user(user_json, now, repos=repos, etag=user.etag)
+    except PayloadError as exc:
+        raise ScoutError(
+            f"GitHub's answer for {login} is not what its API documents ({exc}); nothing stored",
+            EXIT_CODES["failed"],
+        ) from None
+    return Lookup(profile, raw)
 
 
 @dataclass
@@ -152,7 +160,10 @@ def refresh_one(
         return Refreshed(external_id, login, "error", detail="body is not JSON")
     new_etag = response_headers.get("etag")
     raw = RawItem("github", "rest:/users", login.lower(), now, data, new_etag)
-    profile = parse.parse_user(data, now, etag=new_etag)
+    try:
+        profile = parse.parse_user(data, now, etag=new_etag)
+    except PayloadError as exc:  # counted as an error: the next refresh asks again
+        return Refreshed(external_id, login, "error", detail=f"bad answer: {exc}")
     if profile is None:
         return Refreshed(external_id, login, "dropped", raw=raw)
     return Refreshed(external_id, login, "changed" if etag else "first", profile=profile, raw=raw)

@@ -27,6 +27,7 @@ from scrapy.http import Response
 from sqlalchemy import Engine
 from twisted.python.failure import Failure
 
+from config.errors import PayloadError
 from crawlers.github import parse
 from crawlers.github.answers import BAD_TOKEN, NO_TOKEN, count_of, has_path, partial_reason
 from crawlers.github.governor import GRAPHQL, RateGovernor
@@ -40,6 +41,7 @@ from crawlers.github.query import (
     page_cost,
 )
 from crawlers.page_store import storage_failure
+from crawlers.payload import decode
 from crawlers.pipelines import PageItem, SourceRules
 from storage.db import session_scope
 from storage.state import set_cursor
@@ -186,8 +188,8 @@ class GitHubSearchSpider(scrapy.Spider):
         payload = meta.get("json")
         if payload is None:
             try:
-                payload = json.loads(response.body)
-            except ValueError:
+                payload = decode(response.body, "answer")
+            except PayloadError:  # not JSON, cut short, or nested past any real answer
                 self._skip(meta["window"], "body is not JSON")
                 return None
         if not isinstance(payload, dict):
