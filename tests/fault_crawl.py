@@ -131,6 +131,7 @@ class Snapshot:
     profiles: list[tuple[Any, ...]]
     repositories: list[tuple[Any, ...]]
     tags: list[tuple[Any, ...]]
+    windows: list[tuple[str, bool]]  # GitHub: each search window, and whether it is done
 
     @property
     def ids(self) -> list[str]:
@@ -146,7 +147,8 @@ class Snapshot:
         return (
             f"profiles: {delta(self.profiles, other.profiles)}; "
             f"repositories: {delta(self.repositories, other.repositories)}; "
-            f"tags: {delta(self.tags, other.tags)}"
+            f"tags: {delta(self.tags, other.tags)}; "
+            f"windows: {delta(self.windows, other.windows)}"
         )
 
 
@@ -175,7 +177,12 @@ def snapshot(url: str, source: str) -> Snapshot:
         "WHERE p.source = :s",
         s=source,
     )
-    return Snapshot(*(sorted(map(_plain, rows)) for rows in (profiles, repos, tags)))
+    windows = query(url, "SELECT partition, cursor FROM crawl_state WHERE source = 'github'")
+    done = [(p, bool((json.loads(c) if isinstance(c, str) else c).get("done"))) for p, c in windows]
+    return Snapshot(
+        *(sorted(map(_plain, rows)) for rows in (profiles, repos, tags)),
+        sorted(done) if source == GITHUB else [],
+    )
 
 
 _PERSONAL: dict[int, list[str]] = {}

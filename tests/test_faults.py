@@ -12,7 +12,6 @@ crawl per database is the reference for the whole module.
 
 from __future__ import annotations
 
-import json
 import signal
 import threading
 import time
@@ -159,6 +158,8 @@ def test_a_clean_run_is_ok_and_counts_its_requests_and_quota(clean):
         assert stats["requests"] >= stats["pages"] > 0 and stats["quota_spent"] >= stats["pages"]
         assert stats["retries"] == stats["quarantined"] == stats["errors"] == run.errors == 0
         assert stats["profiles_stored"] == len(clean[source].ids), (source, stats)
+    windows = clean[GITHUB].windows
+    assert windows and all(done for _, done in windows), "a clean crawl closes every window"
 
 
 # -- GitHub ------------------------------------------------------------------------------------
@@ -210,8 +211,7 @@ def test_incomplete_graphql_answers_leave_the_window_open(sandbox, clean, db, tm
     assert_run(run, "partial", sandbox)
     assert run.errors >= 1 and run.stats["retries"] >= 1
     assert 0 < len(snapshot(db, GITHUB).ids) < len(clean[GITHUB].ids)
-    cursors = query(db, "SELECT cursor FROM crawl_state WHERE source = 'github'")
-    assert any(not (json.loads(c) if isinstance(c, str) else c).get("done") for (c,) in cursors)
+    assert not all(done for _, done in snapshot(db, GITHUB).windows), "the window stays open"
     resume(db, GITHUB, sandbox, tmp_path, clean)
 
 
