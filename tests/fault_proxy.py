@@ -22,7 +22,12 @@ Rules (factories in tests/fault_rules.py; every one takes `match`, `skip`, `time
                                     deflate stream is garbage (zlib.error, not OSError)
     se_field(name, value)           one wrapper field set to `value` (e.g. `quota_remaining`
                                     "many", `backoff` "soon"), body gzipped again like the API's
-    html_page()                     a 200 answered with an HTML error page
+    deep_json(depth)                a gzipped body of JSON nested `depth` lists deep
+    stuck_page()                    paging that never ends: each path's first answer again,
+                                    with `has_more` true
+    hold(release)                   the answer kept back until a threading.Event is set (a
+                                    crawl caught mid-way, e.g. for a Ctrl-C)
+    html_page(status)               an HTML error page answered with `status` (200 by default)
     die(how)                        the upstream is dead: every connection, open or new, is reset
                                     (`how="reset"`), or the listener closes so new connections are
                                     refused (`how="refuse"`); a dead proxy stays dead

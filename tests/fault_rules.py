@@ -6,6 +6,7 @@ import copy
 import gzip
 import json
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -186,11 +187,53 @@ def se_field(
     return Rule(f"se_field:{name}", match, action, skip, times)
 
 
-def html_page(match: Matcher = any_request, skip: int = 0, times: int | None = 1) -> Rule:
-    """A 200 whose body is an HTML maintenance page (no Content-Encoding)."""
+def deep_json(
+    depth: int = 200_000, match: Matcher = any_request, skip: int = 0, times: int | None = 1
+) -> Rule:
+    """A gzipped body that is valid JSON nested `depth` lists deep (a parser's recursion)."""
 
     def action(exchange: Exchange) -> None:
-        exchange.status = 200
+        exchange.response_body = gzip.compress(b"[" * depth + b"]" * depth, mtime=0)
+
+    return Rule("deep_json", match, action, skip, times)
+
+
+def stuck_page(match: Matcher = any_request, skip: int = 0, times: int | None = None) -> Rule:
+    """Paging that never ends: every answer to a path (query ignored) repeats the first one
+    it got, with `has_more` true."""
+    first: dict[str, dict[str, Any]] = {}
+    lock = threading.Lock()
+
+    def action(exchange: Exchange) -> None:
+        path = urlsplit(exchange.path).path
+        with lock:
+            wrapper = first.setdefault(path, _se_wrapper(exchange))
+        exchange.response_body = gzip.compress(
+            json.dumps({**wrapper, "has_more": True}).encode(), mtime=0
+        )
+
+    return Rule("stuck_page", match, action, skip, times)
+
+
+def hold(
+    release: threading.Event, match: Matcher = any_request, skip: int = 0, times: int | None = None
+) -> Rule:
+    """The upstream answer is kept back until `release` is set (at most 30 s): a crawl caught
+    mid-way, for as long as a test needs it there."""
+
+    def action(exchange: Exchange) -> None:
+        release.wait(30)
+
+    return Rule("hold", match, action, skip, times)
+
+
+def html_page(
+    status: int = 200, match: Matcher = any_request, skip: int = 0, times: int | None = 1
+) -> Rule:
+    """An HTML maintenance page (no Content-Encoding) with `status`: 200, or e.g. 503."""
+
+    def action(exchange: Exchange) -> None:
+        exchange.status = status
         exchange.response_headers = {"Content-Type": "text/html; charset=utf-8"}
         exchange.response_body = HTML_PAGE
 

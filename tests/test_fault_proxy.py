@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
+import threading
 import time
 import zlib
 from collections.abc import Iterator
@@ -16,15 +17,18 @@ import pytest
 from fault_proxy import FaultProxy
 from fault_rules import (
     corrupt_gzip,
+    deep_json,
     die,
     graphql_node,
     graphql_null_search,
     graphql_pages,
     graphql_partial,
+    hold,
     html_page,
     long_name,
     se_field,
     se_method,
+    stuck_page,
     wrong_language,
 )
 
@@ -129,10 +133,48 @@ def test_se_field_rewrites_one_wrapper_field(sandbox):
     assert wrapper["quota_remaining"] == "plenty" and wrapper["items"]
 
 
-def test_html_page_answers_200_with_html(sandbox):
-    with FaultProxy(sandbox.base_url, [html_page()]) as proxy:
+@pytest.mark.parametrize("code", [200, 503])
+def test_html_page_answers_html_with_its_status(sandbox, code):
+    with FaultProxy(sandbox.base_url, [html_page(code)]) as proxy:
         status, body = se_user(sandbox, proxy.base_url)
-    assert status == 200 and body.startswith(b"<!DOCTYPE html>")
+    assert status == code and body.startswith(b"<!DOCTYPE html>")
+
+
+def test_deep_json_is_valid_json_too_deep_to_parse(sandbox):
+    with FaultProxy(sandbox.base_url, [deep_json(depth=50_000)]) as proxy:
+        status, body = se_user(sandbox, proxy.base_url)
+    assert status == 200 and gzip.decompress(body) == b"[" * 50_000 + b"]" * 50_000
+    with pytest.raises(RecursionError):
+        json.loads(gzip.decompress(body))
+
+
+def test_stuck_page_repeats_the_first_page_with_has_more(sandbox):
+    uid = next(iter(sandbox.world.stackoverflow))
+    path = SE_USERS.format(uid)
+    with FaultProxy(sandbox.base_url, [stuck_page()]) as proxy:
+        pages = [call(proxy.base_url, "GET", f"{path}&page={n}")[1] for n in (1, 2, 3)]
+    first, *later = [json.loads(gzip.decompress(page)) for page in pages]
+    assert first["items"] and first["has_more"] is True
+    assert all(page["items"] == first["items"] and page["has_more"] for page in later)
+    assert (
+        json.loads(gzip.decompress(call(sandbox.base_url, "GET", f"{path}&page=2")[1]))["items"]
+        == []
+    )  # the real second page is empty
+
+
+def test_hold_keeps_the_answer_back_until_released(sandbox):
+    release = threading.Event()
+    answers: list[int] = []
+    with FaultProxy(sandbox.base_url, [hold(release)]) as proxy:
+        asking = threading.Thread(
+            target=lambda: answers.append(se_user(sandbox, proxy.base_url)[0])
+        )
+        asking.start()
+        asking.join(0.5)
+        assert answers == [] and asking.is_alive()
+        release.set()
+        asking.join(5)
+    assert answers == [200]
 
 
 @pytest.mark.parametrize("how", ["reset", "refuse"])

@@ -285,6 +285,16 @@ def test_bad_token_and_bad_region_end_in_one_message(sandbox, tmp_path):
     assert "eastern-europe" in result.stderr and "india" in result.stderr
 
 
+def test_a_crawl_without_a_token_says_search_needs_one(sandbox, tmp_path):
+    url = f"sqlite:///{tmp_path / 'n.db'}"
+    result = scout(url, "crawl", "github", "--location", "Kyiv",
+                   api=sandbox.github_url, env={"GITHUB_TOKEN": ""}, tmp=tmp_path)  # fmt: skip
+    assert result.returncode == 2
+    assert "needs" in result.stderr and "GITHUB_TOKEN" in result.stderr
+    assert "rejected the token" not in result.stderr and "Traceback" not in result.stderr
+    assert last_run(url)[0] == "failed"
+
+
 def test_an_empty_window_is_not_an_error(sandbox, tmp_path):
     url = f"sqlite:///{tmp_path / 'g.db'}"
     result = scout(

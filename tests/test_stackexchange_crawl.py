@@ -12,7 +12,7 @@ import time
 import urllib.request
 
 import pytest
-from se_faults import ended
+from se_world import ended
 from sqlalchemy import create_engine, func, select
 
 import crawlers.sandbox.server as sandbox_server

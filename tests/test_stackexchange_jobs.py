@@ -4,8 +4,10 @@ profile is stored, its tags stay as a complete earlier answer stored them, the r
 from __future__ import annotations
 
 import pytest
+from fault_proxy import FaultProxy
+from fault_rules import html_page, se_method
 from pydantic import SecretStr
-from se_faults import KEY, FaultProxy, dead, html_page, on, se_sandbox, stored
+from se_world import KEY, se_sandbox, stored
 from sqlalchemy import select
 
 from config.errors import ScoutError
@@ -34,11 +36,9 @@ def test_a_given_up_top_answer_tags_call_keeps_the_stored_tags(db_url, sandbox):
     before = stored(db_url)
     assert len([t for t in before[1] if t[0] == str(uid)]) >= 3
 
-    proxy = FaultProxy(sandbox.stackexchange_url, on(r"/top-answer-tags$", html_page))
-    try:
-        outcome, cut = lookup_user(engine, settings(proxy.url), uid)
-    finally:
-        proxy.stop()
+    rule = html_page(match=se_method(r"/top-answer-tags$"), times=None)
+    with FaultProxy(sandbox.base_url, [rule]) as proxy:
+        outcome, cut = lookup_user(engine, settings(proxy.stackexchange_url), uid)
     assert outcome == "stored"
     assert stored(db_url) == before  # not the lighter /tags counts over the full breakdown
     assert set(STANDARD_STATS) <= set(cut) and cut["errors"] == 1 and cut["retries"] == 1
@@ -50,12 +50,13 @@ def test_a_given_up_top_answer_tags_call_keeps_the_stored_tags(db_url, sandbox):
 
 def test_an_api_that_does_not_answer_is_one_message_not_a_traceback(sqlite_url, sandbox):
     engine = open_database(sqlite_url)
-    proxy = FaultProxy(sandbox.stackexchange_url, lambda path, status, body: dead(status, body))
     try:
-        with pytest.raises(ScoutError) as error:
-            lookup_user(engine, settings(proxy.url), 1)
+        with (
+            FaultProxy(sandbox.base_url, [html_page(503, times=None)]) as proxy,
+            pytest.raises(ScoutError) as error,
+        ):
+            lookup_user(engine, settings(proxy.stackexchange_url), 1)
     finally:
-        proxy.stop()
         engine.dispose()
     assert error.value.exit_code == exit_code("failed") and "try again" in error.value.message
     assert KEY not in error.value.message

@@ -6,16 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from se_faults import (
-    FaultProxy,
-    crawl,
-    ended,
-    html_page,
-    last_run,
-    profiles_cursor,
-    se_sandbox,
-    stored,
-)
+from fault_proxy import Exchange, FaultProxy
+from fault_rules import html_page, se_method
+from se_world import crawl, ended, last_run, profiles_cursor, se_sandbox, stored
 
 from crawlers.stackexchange.pipeline import parse_record
 from storage.db import open_database, session_scope
@@ -59,19 +52,18 @@ def test_a_given_up_detail_call_is_owed_and_the_next_clean_crawl_repairs_it(
     ended(crawl(clean_db, sandbox.stackexchange_url), "ok")
     victim: list[str] = []
 
-    def rule(path, status, body):
-        # One user's /users/{id}/top-answer-tags is an HTML page, every time.
-        if not path.endswith("/top-answer-tags"):
-            return None
-        if not victim:
-            victim.append(path.split("/")[2])
-        return html_page(status, body) if path.split("/")[2] == victim[0] else None
+    top_answer_tags = se_method(r"^/users/\d+(;\d+)*/top-answer-tags$")
 
-    proxy = FaultProxy(sandbox.stackexchange_url, rule)
-    try:
-        first = crawl(db_url, proxy.url, SCOUT_HTTP_RETRIES=1)
-    finally:
-        proxy.stop()
+    def victims(exchange: Exchange) -> bool:
+        # One user's /users/{id}/top-answer-tags is an HTML page, every time.
+        if not top_answer_tags(exchange):
+            return False
+        uid = exchange.path.split("/")[4]
+        victim[:] = victim or [uid]
+        return uid == victim[0]
+
+    with FaultProxy(sandbox.base_url, [html_page(match=victims, times=None)]) as proxy:
+        first = crawl(db_url, proxy.stackexchange_url, SCOUT_HTTP_RETRIES=1)
     ended(first, "partial")
     run = last_run(db_url)
     assert run.status == "partial" and run.errors == 1
