@@ -7,6 +7,8 @@ SQLite gets WAL mode and foreign keys on every connection; every other SQLAlchem
 from __future__ import annotations
 
 import fcntl
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -139,30 +141,43 @@ def downgrade(engine: Engine, revision: str = "-1") -> None:
     _migrate(command.downgrade, engine, revision)
 
 
-_LOCKED: set[str] = set()
+_LOCKED: set[tuple[str, int]] = set()  # (folder, thread) holding the migration lock
 
 
 @contextmanager
 def _migration_lock(engine: Engine) -> Iterator[None]:
-    """One migrating process at a time on a SQLite file.
+    """One migrating process (or thread) at a time on a SQLite file.
 
     PostgreSQL serialises migrations with an advisory lock (migrations/env.py); SQLite has
     none, and two crawls started together on a new file both created the tables ("table
-    candidates already exists"). flock on the database file itself is independent of the
-    POSIX locks SQLite takes on it, and leaves no extra file behind.
+    candidates already exists"). The lock is a flock on the file's folder: never on the
+    database file itself, because closing any descriptor of that file drops the POSIX locks
+    SQLite holds on it in this process (and SQLite then reports "disk I/O error").
     """
     path = engine.url.database if engine.dialect.name == "sqlite" else None
-    if not path or path == ":memory:" or path.startswith("file:") or path in _LOCKED:
-        yield  # nothing to share, or this process holds the lock already (flock would wait)
+    if not path or path == ":memory:" or path.startswith("file:"):
+        yield
         return
-    with open(path, "ab") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        _LOCKED.add(path)
+    folder = str(Path(path).resolve().parent)
+    me = (folder, threading.get_ident())
+    if me in _LOCKED:  # this thread holds it already (flock would wait for itself)
+        yield
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # no such folder: connecting says so in the caller's own words
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        _LOCKED.add(me)
         try:
             yield
         finally:
-            _LOCKED.discard(path)
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            _LOCKED.discard(me)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def _migrate(step: Any, engine: Engine, revision: str) -> None:
