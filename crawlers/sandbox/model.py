@@ -284,3 +284,7 @@ class API(ABC):
     @abstractmethod
     def handle(self, request: Request) -> Response:
         """Answer one request whose path is relative to `prefix`."""
+
+    @abstractmethod
+    def set_world(self, world: World) -> None:
+        """Serve `world` from now on (another day of the same world); limits carry over."""

@@ -100,13 +100,17 @@ class StackExchangeAPI(API):
         self.stats = stats
         self.clock = clock
         self.burst_limit = burst_limit  # requests per second per IP; 0 turns the check off
-        self.index = SOIndex.build(world)
+        self.set_world(world)
         self._lock = threading.Lock()
         self._day = -1
         self._used: Counter[tuple[str, bool]] = Counter()  # (ip, keyed) -> requests today
         self._calls: Counter[tuple[str, str]] = Counter()  # (ip, method) -> responses
         self._backoff_until: dict[tuple[str, str], float] = {}
         self._recent: dict[str, deque[float]] = {}
+
+    def set_world(self, world: World) -> None:
+        """Serve another day's world; quotas and throttles carry over."""
+        self.index = SOIndex.build(world)
 
     # -- entry point ---------------------------------------------------------------------
 
