@@ -16,7 +16,7 @@ from functools import cache
 import httpx
 import pytest
 
-from crawlers.sandbox.model import World
+from crawlers.sandbox.model import SandboxOptions, World
 from crawlers.sandbox.server import SandboxServer
 from crawlers.sandbox.world import NOW, generate
 from crawlers.sandbox.world_days import DayRates, Timeline, advance, world_at
@@ -256,6 +256,27 @@ def test_each_day_publishes_a_new_kaggle_snapshot(served) -> None:
         headers={"Authorization": "Basic dTprCg=="},
     ).json()
     assert listing["datasetFiles"][0]["creationDate"].startswith("2026-06-03")
+
+
+def test_a_new_day_brings_fresh_quota() -> None:
+    options = SandboxOptions(rate_limit=2, quota=2)
+    with (
+        SandboxServer(base(), options, timeline=brisk()) as server,
+        httpx.Client(timeout=10) as client,
+    ):
+        login = next(a.login for a in base().github.values() if a.type == "User")
+
+        def github() -> int:
+            return client.get(f"{server.github_url}/users/{login}", headers=AUTH).status_code
+
+        def se() -> int:
+            users = f"{server.stackexchange_url}/users/1"
+            return client.get(users, params={**SE, "key": "k"}).status_code
+
+        assert [github(), github(), github()] == [200, 200, 403]
+        assert [se(), se(), se()] == [200, 200, 400]
+        _advance(server, client)
+        assert github() == 200 and se() == 200
 
 
 def test_serve_starts_on_the_day_asked() -> None:

@@ -112,13 +112,17 @@ class GitHubAPI(API):
         self._cache: OrderedDict[tuple[str, str, str], Result] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._seq = itertools.count(1)
+        self.world = world
         self.set_world(world)
 
     def set_world(self, world: World) -> None:
-        """Serve another day's world; rate-limit windows and counters carry over.
+        """Serve another day's world. A day passed on the sandbox clock, so every rate-limit
+        window starts afresh; concurrency and counters carry over.
 
         Call between requests: one in flight may still answer from the world before.
         """
+        if self.world.day != world.day:
+            self.budgets.new_day()
         self.world = world
         self.accounts = world.github_by_lower()
         self.by_id = {a.id: a for a in world.github.values()}

@@ -287,4 +287,5 @@ class API(ABC):
 
     @abstractmethod
     def set_world(self, world: World) -> None:
-        """Serve `world` from now on (another day of the same world); limits carry over."""
+        """Serve `world` from now on (another day of the same world); a new day starts
+        fresh rate-limit windows and daily quotas, counters carry over."""

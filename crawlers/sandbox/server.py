@@ -263,7 +263,8 @@ class SandboxServer(ApiRoots):
         return self._timeline
 
     def set_day(self, day: int) -> World:
-        """Serve the world of `day` (earlier days too); counters and limits carry over."""
+        """Serve the world of `day` (earlier days too). Counters carry over; a day change
+        opens fresh rate-limit windows and daily quotas, as a day passing would."""
         with self._day_lock:
             world = self.timeline.at(day)
             if world is not self.world:
