@@ -74,7 +74,7 @@ def test_a_season_at_default_rates_is_modest_and_fast() -> None:
     started = time.perf_counter()
     day30 = timeline.at(30)
     elapsed = time.perf_counter() - started
-    assert elapsed < 1.5, elapsed
+    assert elapsed < 2.0, elapsed  # ~0.3 s alone; margin for a shared, busy machine
     logs = timeline.logs(1, 30)
     users = sum(1 for a in timeline.base.github.values() if a.type == "User")
     per_day = {
