@@ -196,6 +196,9 @@ def test_github_changes_are_served_after_a_day(served) -> None:
     assert renamed["id"] == account_id and renamed["login"] == new
     assert client.get(f"{server.github_url}/users/{old}", headers=AUTH).status_code == 404
     assert client.get(f"{server.github_url}/user/{account_id}", headers=AUTH).json()["login"] == new
+    query = f'{{ a: user(login: "{new}") {{ databaseId }} b: user(login: "{old}") {{ login }} }}'
+    graph = client.post(f"{server.github_url}/graphql", json={"query": query}, headers=AUTH).json()
+    assert graph["data"]["a"] == {"databaseId": account_id} and graph["data"]["b"] is None
     # deleted or suspended: 404, and gone from search
     gone = day0[next(iter(log.github_gone))]
     assert client.get(f"{server.github_url}/users/{gone.login}", headers=AUTH).status_code == 404

@@ -157,7 +157,7 @@ class Truth:
     person_id: int
     name: str
     country: str | None  # ISO 3166-1 alpha-2; None when their location names no place
-    location_text: str | None  # the string they typed (same on every platform they use)
+    location_text: str | None  # the string they typed (everywhere; after a move, on GitHub)
     resolvable: bool  # does location_text name one place unambiguously?
     ml_depth: int  # 0 none .. 3 deep
     mlops_depth: int  # 0 none .. 3 deep
