@@ -28,22 +28,31 @@ def serve(
     rate_limit: int = typer.Option(5000, min=1, help="GitHub primary budget per window."),
     rate_window: int = typer.Option(3600, min=1, help="GitHub rate-limit window, seconds."),
     quota: int = typer.Option(10000, min=1, help="Stack Exchange daily quota per key."),
+    day: int = typer.Option(
+        0, min=0, help="Simulated day to start on (0: the generated world; each day changes it)."
+    ),
 ) -> None:
     """Serve the sandbox APIs until interrupted.
 
     GitHub at /github (GraphQL at /github/graphql), Stack Exchange at /stackexchange/2.3,
-    Meta Kaggle files at /kaggle, counters at /_sandbox/stats.
+    Meta Kaggle files at /kaggle, counters at /_sandbox/stats. The world lives through time:
+    `--day N` starts N simulated days after the generated world (new, edited, renamed and
+    deleted accounts, new answers, a new Meta Kaggle snapshot), and
+    `POST /_sandbox/advance?days=1` moves it on while serving.
 
     \b
     Example:
-      scout sandbox serve --port 8765 --people 5000 --seed 7
+      scout sandbox serve --port 8765 --people 5000 --seed 7 --day 3
       curl -s http://127.0.0.1:8765/_sandbox/health
+      curl -s -X POST 'http://127.0.0.1:8765/_sandbox/advance?days=1'
     """
     from crawlers.sandbox.server import SandboxServer
     from crawlers.sandbox.world import generate
+    from crawlers.sandbox.world_days import Timeline
 
     started = time.perf_counter()
-    world = generate(seed, people)
+    timeline = Timeline(generate(seed, people))
+    world = timeline.at(day)
     options = SandboxOptions(
         latency_ms=latency_ms,
         fault_rate=fault_rate,
@@ -52,12 +61,12 @@ def serve(
         quota=quota,
     )
     try:
-        server = SandboxServer(world, options, host=host, port=port)
+        server = SandboxServer(world, options, host=host, port=port, timeline=timeline)
     except OSError as exc:
         raise ScoutError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     out = console()
     out.print(
-        f"World of {people:,} people (seed {seed}) built in "
+        f"World of {people:,} people (seed {seed}, day {day}, {world.now:%Y-%m-%d}) built in "
         f"{time.perf_counter() - started:.1f}s. Serving on {server.base_url}"
     )
     out.print(f"  GitHub:         {server.github_url}   (GraphQL {server.github_url}/graphql)")
@@ -77,6 +86,7 @@ def export_kaggle(
     folder: Path = typer.Argument(..., help="Folder to write Users.csv and friends into."),
     people: int = typer.Option(5000, min=1, help="People in the world."),
     seed: int = typer.Option(7, help="World seed."),
+    day: int = typer.Option(0, min=0, help="Simulated day of the snapshot (0: the first)."),
 ) -> None:
     """Write the sandbox world's Meta Kaggle CSV files into a folder.
 
@@ -86,8 +96,9 @@ def export_kaggle(
     """
     from crawlers.sandbox.kaggle_files import write_kaggle_csvs
     from crawlers.sandbox.world import generate
+    from crawlers.sandbox.world_days import Timeline
 
     folder.mkdir(parents=True, exist_ok=True)
-    written = write_kaggle_csvs(generate(seed, people), folder)
+    written = write_kaggle_csvs(Timeline(generate(seed, people)).at(day), folder)
     for name, path in written.items():
         console().print(f"{name}: {path}")

@@ -88,6 +88,11 @@ class Budgets:
         self._lock = threading.Lock()
         self._windows: dict[tuple[str, str], tuple[int, float]] = {}  # -> (used, reset)
 
+    def new_day(self) -> None:
+        """A simulated day passed (crawlers.sandbox.world_days): every window is over."""
+        with self._lock:
+            self._windows.clear()
+
     def limit(self, caller: Caller, resource: str) -> int:
         o = self._options
         if resource == "search":

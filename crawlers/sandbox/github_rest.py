@@ -7,8 +7,9 @@ Served under `/github`: `GET /users/{login}`, `/users/{login}/repos`, `/repos/{o
 Order of checks for every request, as GitHub applies them: credentials (401), concurrency
 (secondary limit, 403 + retry-after), then the route; a REST response is computed before the
 primary budget is charged so that a conditional request answered 304 costs an authenticated
-caller nothing, as GitHub documents. The world never changes while served, so a REST body is a
-pure function of (API base, path, query) and recent ones are kept in an LRU.
+caller nothing, as GitHub documents. The world changes only when the sandbox moves to another
+day (`set_world`), so a REST body is a pure function of (world, API base, path, query), recent
+ones are kept in an LRU, and an ETag (a hash of the body) changes only with the resource.
 """
 
 from __future__ import annotations
@@ -103,20 +104,33 @@ class GitHubAPI(API):
         stats: Stats,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.world = world
         self.options = options
         self.stats = stats
         self.clock = clock
+        self.budgets = Budgets(options, clock)
+        self.inflight = InFlight()
+        self._cache: OrderedDict[tuple[str, str, str], Result] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._seq = itertools.count(1)
+        self.world = world
+        self.set_world(world)
+
+    def set_world(self, world: World) -> None:
+        """Serve another day's world. A day passed on the sandbox clock, so every rate-limit
+        window starts afresh; concurrency and counters carry over.
+
+        Call between requests: one in flight may still answer from the world before.
+        """
+        if self.world.day != world.day:
+            self.budgets.new_day()
+        self.world = world
         self.accounts = world.github_by_lower()
         self.by_id = {a.id: a for a in world.github.values()}
         self._repo_ids: dict[int, tuple[GitHubAccount, GitHubRepo]] | None = None  # on demand
         self.index = UserIndex(world.github.values())
-        self.budgets = Budgets(options, clock)
-        self.inflight = InFlight()
-        self.graphql = GraphQLService(self.accounts, self.index, self.budgets, stats)
-        self._cache: OrderedDict[tuple[str, str, str], Result] = OrderedDict()
-        self._cache_lock = threading.Lock()
-        self._seq = itertools.count(1)
+        self.graphql = GraphQLService(self.accounts, self.index, self.budgets, self.stats)
+        with self._cache_lock:
+            self._cache.clear()
 
     # -- entry point -----------------------------------------------------------------------
 

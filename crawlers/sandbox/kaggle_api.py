@@ -65,7 +65,15 @@ class KaggleAPI(API):
         self.stats = stats
         self.clock = clock
         self._files = files  # tests may hand over ready-made CSVs
+        self._handed = files is not None
         self._lock = threading.Lock()
+
+    def set_world(self, world: World) -> None:
+        """Serve another day's snapshot: new date, files rendered again on first use."""
+        with self._lock:
+            self.world = world
+            if not self._handed:
+                self._files = None
 
     @property
     def file_date(self) -> datetime:

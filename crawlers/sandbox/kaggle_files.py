@@ -19,8 +19,10 @@ from crawlers.sandbox.model import (
     KAGGLE_USERS_COLUMNS,
     World,
 )
+from crawlers.sandbox.world_accounts import NOW
 
 Row = list[str | int]
+START = NOW  # the first day's "now": no submission of the generated world is later
 
 
 def kaggle_date(moment: datetime | None) -> str:
@@ -50,20 +52,35 @@ def _achievements(world: World) -> Iterator[Row]:
 def _submissions(world: World) -> Iterator[Row]:
     # The world keeps only submission dates; the scores, teams and kernels around them are
     # drawn from their own seeded generator so the file is still a pure function of the world.
+    # Submissions made after the first day (crawlers.sandbox.world_days) come last, in date
+    # order, each from its own generator: a later snapshot changes no earlier row.
     rng = random.Random(world.seed * 1_000_003 + 17)
     row_id, team_id = 0, 100_000
+    teams: dict[int, int] = {}
+    later: list[tuple[datetime, int]] = []
     for k in world.kaggle.values():
         team_id += rng.randint(1, 50)
+        teams[k.id] = team_id
         for when in k.submission_dates:
+            if when > START:
+                later.append((when, k.id))
+                continue
             row_id += 1
-            public, private = rng.random(), rng.random()
-            kernel = rng.randint(1_000_000, 9_999_999) if rng.random() < 0.4 else ""
-            after = rng.random() < 0.2
-            yield [
-                *(row_id, k.id, team_id, kernel, kaggle_date(when)),
-                *(kaggle_date(when + timedelta(hours=rng.randint(0, 30))), str(after)),
-                *(f"{public:.5f}", repr(public), f"{private:.5f}", repr(private)),
-            ]
+            yield _submission(rng, row_id, k.id, team_id, when)
+    for when, kid in sorted(later):
+        row_id += 1
+        yield _submission(random.Random(f"{world.seed}:{row_id}"), row_id, kid, teams[kid], when)
+
+
+def _submission(rng: random.Random, row_id: int, kid: int, team_id: int, when: datetime) -> Row:
+    public, private = rng.random(), rng.random()
+    kernel = rng.randint(1_000_000, 9_999_999) if rng.random() < 0.4 else ""
+    after = rng.random() < 0.2
+    return [
+        *(row_id, kid, team_id, kernel, kaggle_date(when)),
+        *(kaggle_date(when + timedelta(hours=rng.randint(0, 30))), str(after)),
+        *(f"{public:.5f}", repr(public), f"{private:.5f}", repr(private)),
+    ]
 
 
 def write_kaggle_csvs(world: World, folder: Path) -> dict[str, Path]:

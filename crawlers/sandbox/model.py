@@ -157,7 +157,7 @@ class Truth:
     person_id: int
     name: str
     country: str | None  # ISO 3166-1 alpha-2; None when their location names no place
-    location_text: str | None  # the string they typed (same on every platform they use)
+    location_text: str | None  # the string they typed (everywhere; after a move, on GitHub)
     resolvable: bool  # does location_text name one place unambiguously?
     ml_depth: int  # 0 none .. 3 deep
     mlops_depth: int  # 0 none .. 3 deep
@@ -165,6 +165,32 @@ class Truth:
     so_user_id: int | None = None
     kaggle_user_id: int | None = None
     lookalike_of: int | None = None  # a different person who shares a name/handle with this one
+    github_gone: str | None = None  # "deleted" or "suspended" once the GitHub account went away
+    joined_day: int = 0  # the simulated day this person arrived (0: in the first world)
+
+
+@dataclass
+class DayLog:
+    """What changed on one simulated day (hidden: for tests and benchmarks, never served).
+
+    Ids are the platforms' own: GitHub account ids, repository ids, SO user_id, Kaggle Id.
+    """
+
+    day: int
+    new_people: list[int] = field(default_factory=list)  # person ids
+    github_created: list[int] = field(default_factory=list)
+    github_edited: dict[int, list[str]] = field(default_factory=dict)  # id -> fields
+    github_renamed: dict[int, tuple[str, str]] = field(default_factory=dict)  # id -> (old, new)
+    github_gone: dict[int, str] = field(default_factory=dict)  # id -> deleted | suspended
+    github_new_repos: dict[int, list[int]] = field(default_factory=dict)  # id -> repo ids
+    github_pushed: dict[int, list[int]] = field(default_factory=dict)  # id -> repo ids
+    github_starred: dict[int, list[int]] = field(default_factory=dict)  # id -> repo ids
+    so_created: list[int] = field(default_factory=list)
+    so_answered: dict[int, list[str]] = field(default_factory=dict)  # user_id -> tags
+    so_scored: dict[int, list[str]] = field(default_factory=dict)  # user_id -> tags
+    so_edited: list[int] = field(default_factory=list)
+    kaggle_created: list[int] = field(default_factory=list)
+    kaggle_changed: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -178,6 +204,12 @@ class World:
     stackoverflow: dict[int, SOUser] = field(default_factory=dict)  # by user_id
     kaggle: dict[int, KaggleUser] = field(default_factory=dict)  # by Id
     truth: dict[int, Truth] = field(default_factory=dict)  # by person_id
+    # Time (crawlers.sandbox.world_days): day 0 is `generate`'s world, `now` moves a day a step.
+    day: int = 0
+    log: DayLog | None = None  # what changed on `day` (None on day 0)
+    github_gone: dict[int, str] = field(default_factory=dict)  # hidden: id -> deleted/suspended
+    retired_logins: set[str] = field(default_factory=set)  # lower-cased, never handed out again
+    serials: dict[str, int] = field(default_factory=dict)  # highest id issued, per kind
 
     def github_by_lower(self) -> dict[str, GitHubAccount]:
         return {login.lower(): acc for login, acc in self.github.items()}
@@ -252,3 +284,8 @@ class API(ABC):
     @abstractmethod
     def handle(self, request: Request) -> Response:
         """Answer one request whose path is relative to `prefix`."""
+
+    @abstractmethod
+    def set_world(self, world: World) -> None:
+        """Serve `world` from now on (another day of the same world); a new day starts
+        fresh rate-limit windows and daily quotas, counters carry over."""

@@ -1,8 +1,10 @@
 """The sandbox HTTP server: one threaded HTTP/1.1 server, each emulated API under its prefix.
 
 `/github` (REST, GraphQL at `/github/graphql`), `/stackexchange/2.3`, `/kaggle`, plus
-`/_sandbox/stats` (counters the benchmarks read; `?reset=1` clears them) and
-`/_sandbox/health`. Latency and faults are injected here, before any API sees the request, so a
+`/_sandbox/stats` (counters the benchmarks read; `?reset=1` clears them),
+`/_sandbox/health`, `GET /_sandbox/day` (the simulated day and its `now`) and
+`POST /_sandbox/advance?days=N` or `?to=N` (move the world to another day; tests only).
+Latency and faults are injected here, before any API sees the request, so a
 fault never costs the client quota.
 """
 
@@ -17,10 +19,13 @@ import time
 from collections.abc import Collection, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from crawlers.sandbox.model import API, Request, Response, SandboxOptions, Stats, World
+
+if TYPE_CHECKING:
+    from crawlers.sandbox.world_days import Timeline
 
 log = logging.getLogger(__name__)
 
@@ -194,8 +199,12 @@ class SandboxServer(ApiRoots):
         options: SandboxOptions | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        *,
+        timeline: Timeline | None = None,
     ) -> None:
         self.world = world
+        self._timeline = timeline  # the world's days; made on the first advance if not given
+        self._day_lock = threading.Lock()
         self.options = options or SandboxOptions()
         self.stats = Stats()
         self.apis = build_apis(world, self.options, self.stats)
@@ -219,7 +228,7 @@ class SandboxServer(ApiRoots):
     ) -> Response:
         """Answer one request (the HTTP layer is a thin shell around this)."""
         if path.startswith("/_sandbox/"):
-            return self._control(path, query)
+            return self._control(method, path, query)
         for api in self.apis:
             if path == api.prefix or path.startswith(api.prefix + "/"):
                 break
@@ -240,7 +249,51 @@ class SandboxServer(ApiRoots):
         relative = path[len(api.prefix) :] or "/"
         return api.handle(Request(method, relative, query, headers, body))
 
-    def _control(self, path: str, query: dict[str, list[str]]) -> Response:
+    @property
+    def timeline(self) -> Timeline:
+        """The days of the served world (built from day 0 of the same seed and size when the
+        server was handed a world and no timeline)."""
+        from crawlers.sandbox.world_days import Timeline, timeline
+
+        if self._timeline is None:
+            if self.world.day == 0:
+                self._timeline = Timeline(self.world)
+            else:
+                self._timeline = timeline(self.world.seed, self.world.people)
+        return self._timeline
+
+    def set_day(self, day: int) -> World:
+        """Serve the world of `day` (earlier days too). Counters carry over; a day change
+        opens fresh rate-limit windows and daily quotas, as a day passing would."""
+        with self._day_lock:
+            world = self.timeline.at(day)
+            if world is not self.world:
+                for api in self.apis:
+                    api.set_world(world)
+                self.world = world
+                self.stats.incr("sandbox.day_changes")
+            return world
+
+    def _day_info(self) -> dict[str, Any]:
+        return {"day": self.world.day, "now": self.world.now.isoformat(), "seed": self.world.seed}
+
+    def _control(self, method: str, path: str, query: dict[str, list[str]]) -> Response:
+        json_type = {"Content-Type": "application/json"}
+        if path == "/_sandbox/day":
+            return Response(200, json.dumps(self._day_info()).encode(), json_type)
+        if path == "/_sandbox/advance":
+            if method != "POST":
+                return Response(405, b'{"message": "POST to advance the clock"}', json_type)
+            days, to = query.get("days", [""])[0], query.get("to", [""])[0]
+            try:
+                day = int(to) if to else self.world.day + int(days or "1")
+                if day < 0:
+                    raise ValueError(day)
+            except ValueError:
+                body = b'{"message": "days and to are whole numbers; the day cannot go below 0"}'
+                return Response(400, body, json_type)
+            self.set_day(day)
+            return Response(200, json.dumps(self._day_info()).encode(), json_type)
         if path == "/_sandbox/stats":
             snapshot = self.stats.snapshot()
             if query.get("reset", ["0"])[0] in ("1", "true"):
@@ -253,6 +306,7 @@ class SandboxServer(ApiRoots):
                 "status": "ok",
                 "people": self.world.people,
                 "seed": self.world.seed,
+                "day": self.world.day,
                 "sample": {
                     "github_login": users[0] if users else None,
                     "stackoverflow_user_id": next(iter(self.world.stackoverflow), None),

@@ -100,13 +100,25 @@ class StackExchangeAPI(API):
         self.stats = stats
         self.clock = clock
         self.burst_limit = burst_limit  # requests per second per IP; 0 turns the check off
-        self.index = SOIndex.build(world)
         self._lock = threading.Lock()
         self._day = -1
         self._used: Counter[tuple[str, bool]] = Counter()  # (ip, keyed) -> requests today
         self._calls: Counter[tuple[str, str]] = Counter()  # (ip, method) -> responses
         self._backoff_until: dict[tuple[str, str], float] = {}
         self._recent: dict[str, deque[float]] = {}
+        self._world_day = world.day
+        self.set_world(world)
+
+    def set_world(self, world: World) -> None:
+        """Serve another day's world: a day passed on the sandbox clock, so the daily quotas
+        and pending backoffs start afresh (the per-second throttle carries over)."""
+        index = SOIndex.build(world)
+        with self._lock:
+            if self._world_day != world.day:
+                self._used.clear()
+                self._backoff_until.clear()
+            self._world_day = world.day
+            self.index = index
 
     # -- entry point ---------------------------------------------------------------------
 

@@ -55,7 +55,7 @@ def _fold(text: str) -> str:
 
 
 @dataclass(slots=True)
-class _Person:
+class Person:
     pid: int
     loc: d.Loc
     culture: str
@@ -74,13 +74,13 @@ class _Person:
     mentions: list[str] = field(default_factory=list)  # "so" when the GH side links the SO URL
 
 
-class _Builder:
+class Builder:
     """Holds the generator's state; every random draw goes through `self.rng`."""
 
     def __init__(self, seed: int, people: int) -> None:
         self.rng = random.Random(seed)
         self.world = World(seed=seed, people=people, now=wa.NOW)
-        self.persons: list[_Person] = []
+        self.persons: list[Person] = []
         self.gh_taken: set[str] = set()
         self.kg_taken: set[str] = set()
         self.accounts: list[GitHubAccount] = []
@@ -88,7 +88,7 @@ class _Builder:
         self.kaggle_users: list[KaggleUser] = []
 
     # -- people -------------------------------------------------------------------------
-    def person(self, pid: int, loc: d.Loc | None = None) -> _Person:
+    def person(self, pid: int, loc: d.Loc | None = None) -> Person:
         rng = self.rng
         if loc is None:
             b = rng.choices(range(len(_BUCKET_ROWS)), cum_weights=_BUCKET_CW)[0]
@@ -112,7 +112,7 @@ class _Builder:
             native, latin = f"{native} {extra}", f"{latin} {extra}"
         elif culture in ("in", "en") and rng.random() < 0.25:  # a middle initial: Rahul K. Sharma
             latin = f"{g[1]} {rng.choice('ABCDEGHJKLMNPRSTV')}. {f[1]}"
-        p = _Person(pid, loc, culture, native, latin, _fold(g[1]), _fold(f[1]), ml, mlops)
+        p = Person(pid, loc, culture, native, latin, _fold(g[1]), _fold(f[1]), ml, mlops)
         if len(self.persons) > 20 and rng.random() < 0.025:
             other = self.persons[rng.randrange(len(self.persons))]
             if other.loc.country != loc.country and other.lookalike_of is None:
@@ -130,7 +130,7 @@ class _Builder:
         )
         return p
 
-    def handle(self, p: _Person, style: int | None = None) -> str:
+    def handle(self, p: Person, style: int | None = None) -> str:
         """A handle in one of the styles people pick (alexkumar, alex-kumar, akumar93...)."""
         rng = self.rng
         first, last = p.first.lower() or "dev", p.last.lower() or "coder"
@@ -164,7 +164,7 @@ class _Builder:
         self.accounts.append(acc)
         return acc
 
-    def github_user(self, p: _Person, login: str, star_farm: bool) -> GitHubAccount:
+    def github_user(self, p: Person, login: str, star_farm: bool) -> GitHubAccount:
         rng = self.rng
         acc = self.account(login, "User", p.name if rng.random() < 0.88 else None, p.loc.text)
         acc.person_id = p.pid
@@ -202,12 +202,12 @@ class _Builder:
         acc.updated_at = max(last, wa.dt(wa.created_at(rng, int(acc.created_at.timestamp()), 0.3)))
         return acc
 
-    def add_so(self, p: _Person, display: str, web: str | None, about: str | None) -> SOUser:
+    def add_so(self, p: Person, display: str, web: str | None, about: str | None) -> SOUser:
         u = wa.so_user(self.rng, p.pid, p.loc, p.ml, p.mlops, display, web, about)
         self.so_users.append(u)
         return u
 
-    def add_kaggle(self, p: _Person, user_name: str, display: str, signal: bool) -> KaggleUser:
+    def add_kaggle(self, p: Person, user_name: str, display: str, signal: bool) -> KaggleUser:
         k = wa.kaggle_user(self.rng, p.pid, p.ml, user_name, display, signal)
         self.kaggle_users.append(k)
         return k
@@ -242,7 +242,7 @@ def _kaggle_url(user_name: str) -> str:
     return f"https://www.kaggle.com/{user_name}"
 
 
-def _link_people(b: _Builder, p: _Person, has_so: bool, has_kg: bool, star_farm: bool) -> None:
+def _link_people(b: Builder, p: Person, has_so: bool, has_kg: bool, star_farm: bool) -> None:
     """Create one person's accounts, linked explicitly, implicitly or not at all."""
     rng = b.rng
     login = b.claim(p.base_login or b.handle(p), b.gh_taken)
@@ -293,25 +293,41 @@ def generate(seed: int, people: int) -> World:
             gc.enable()
 
 
+def add_person(b: Builder, pid: int) -> Person:
+    """One person of the main population and their accounts (ids still 0)."""
+    rng = b.rng
+    p = b.person(pid)
+    b.persons.append(p)
+    depth = max(p.ml, p.mlops)
+    has_so = rng.random() < [0.33, 0.45, 0.5, 0.55][depth]
+    has_kg = rng.random() < [0.12, 0.35, 0.5, 0.6][p.ml]
+    has_gh = rng.random() < 0.86 or not (has_so or has_kg)
+    star_farm = has_gh and depth == 0 and rng.random() < 0.01
+    if has_gh:
+        _link_people(b, p, has_so, has_kg, star_farm)
+    else:  # no GitHub: the other accounts carry the person's own handle
+        h = b.handle(p)
+        if has_kg:
+            p.kaggle = b.add_kaggle(p, b.claim(_fold(h).lower(), b.kg_taken, 30), p.name, True)
+        if has_so:
+            p.so = b.add_so(p, p.name if rng.random() < 0.7 else h, None, None)
+    return p
+
+
+def link_so_mention(b: Builder, p: Person) -> None:
+    """Write the GitHub side's link to the SO profile (needs the SO user_id)."""
+    if p.gh and p.so and "so" in p.mentions:
+        if p.gh.blog is None and b.rng.random() < 0.5:
+            p.gh.blog = p.so.link
+        else:
+            p.gh.bio = f"{p.gh.bio or 'Developer'} · SO: {p.so.link}"
+
+
 def _generate(seed: int, people: int) -> World:
-    b = _Builder(seed, people)
+    b = Builder(seed, people)
     rng = b.rng
     for pid in range(1, people + 1):
-        p = b.person(pid)
-        b.persons.append(p)
-        depth = max(p.ml, p.mlops)
-        has_so = rng.random() < [0.33, 0.45, 0.5, 0.55][depth]
-        has_kg = rng.random() < [0.12, 0.35, 0.5, 0.6][p.ml]
-        has_gh = rng.random() < 0.86 or not (has_so or has_kg)
-        star_farm = has_gh and depth == 0 and rng.random() < 0.01
-        if has_gh:
-            _link_people(b, p, has_so, has_kg, star_farm)
-        else:  # no GitHub: the other accounts carry the person's own handle
-            h = b.handle(p)
-            if has_kg:
-                p.kaggle = b.add_kaggle(p, b.claim(_fold(h).lower(), b.kg_taken, 30), p.name, True)
-            if has_so:
-                p.so = b.add_so(p, p.name if rng.random() < 0.7 else h, None, None)
+        add_person(b, pid)
     users = len(b.accounts)
     b.orgs_and_bots(users)
     for pid in range(people + 1, people + 1 + 2 * len(b.kaggle_users)):
@@ -326,7 +342,7 @@ def _generate(seed: int, people: int) -> World:
     return b.world
 
 
-def _assign_ids(b: _Builder) -> None:
+def _assign_ids(b: Builder) -> None:
     """Number accounts in creation order with gaps, as the platforms' own ids are."""
     rng, world = b.rng, b.world
     b.accounts.sort(key=lambda a: a.created_at)
@@ -355,15 +371,11 @@ def _assign_ids(b: _Builder) -> None:
         world.kaggle[kid] = k
 
 
-def _finish(b: _Builder) -> None:
+def _finish(b: Builder) -> None:
     """Write the links that need final ids, then the truth table."""
     first_by_name: dict[str, int] = {}
     for p in b.persons:
-        if p.gh and p.so and "so" in p.mentions:
-            if p.gh.blog is None and b.rng.random() < 0.5:
-                p.gh.blog = p.so.link
-            else:
-                p.gh.bio = f"{p.gh.bio or 'Developer'} · SO: {p.so.link}"
+        link_so_mention(b, p)
         key = p.latin.casefold()
         if p.lookalike_of is None and key in first_by_name:
             p.lookalike_of = first_by_name[key]
