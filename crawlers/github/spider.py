@@ -18,7 +18,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import scrapy
@@ -63,6 +63,29 @@ def github_rules(exclude: tuple[str, ...] = ()) -> SourceRules:
         location_excluded=lambda location: parse.location_excluded(location, exclude),
         id_of=parse.external_id,
     )
+
+
+def asked_on(window: Window) -> dict[str, Any]:
+    """What a new cursor of `window` records about its days: the last one asked for, and
+    whether that day was still going on (accounts may yet be created on it)."""
+    return {"to": window.hi.isoformat(), "open": window.hi >= datetime.now(UTC).date()}
+
+
+def asked_until(window: Window, cursor: dict[str, Any]) -> date:
+    """The last day the cursor's query asks for (the window's own for older cursors)."""
+    to = cursor.get("to")
+    return date.fromisoformat(to) if isinstance(to, str) else window.hi
+
+
+def carried(previous: dict[str, Any]) -> dict[str, Any]:
+    """What every page's cursor keeps from the one before: the window's count and days."""
+    return {k: previous[k] for k in ("count", "to", "open") if k in previous}
+
+
+def covered_until(window: Window, cursor: dict[str, Any]) -> date:
+    """The last day a done cursor holds every account of (not a day still going on)."""
+    until = asked_until(window, cursor)
+    return until - timedelta(days=1) if cursor.get("open") else until
 
 
 class _RetryLater(Exception):
@@ -139,7 +162,9 @@ class GitHubSearchSpider(scrapy.Spider):
             first = max(1, min(PAGE_SIZE, total - int(cursor.get("fetched", 0))))
         if self.max_users:
             first = max(1, min(first, self.max_users - self.run_stats["profiles_stored"]))
-        variables = {"q": window.query, "first": first, "after": cursor.get("after")}
+        # A cursor continues the query it started with, even after the open end moved.
+        query = window.query_until(asked_until(window, cursor))
+        variables = {"q": query, "first": first, "after": cursor.get("after")}
         return self._post(
             PAGE_QUERY, variables, page_cost(first), kind="page", window=window, cursor=cursor
         )
@@ -149,16 +174,34 @@ class GitHubSearchSpider(scrapy.Spider):
             for request in self.window_requests(root):
                 yield request
 
-    def window_requests(self, window: Window) -> Iterator[scrapy.Request]:
-        """What a window needs next, given what earlier runs committed (empty when done)."""
+    def window_requests(
+        self, window: Window, covered: date | None = None
+    ) -> Iterator[scrapy.Request]:
+        """What a window needs next, given what earlier runs committed (empty when done).
+
+        `covered`: an enclosing window's pages already held every account created up to
+        that day, so only later days are asked for.
+        """
         cursor = self.cursors.get(window.partition)
+        if not isinstance(cursor, dict) and covered is not None and covered >= window.lo:
+            cursor = {"done": True, "to": min(covered, window.hi).isoformat()}
         if not isinstance(cursor, dict):
             yield self.count_request(window)
         elif cursor.get("split"):
             for half in window.halves():
-                yield from self.window_requests(half)
+                yield from self.window_requests(half, covered)
         elif not cursor.get("done"):
             yield self.page_request(window, cursor)
+        else:
+            until = covered_until(window, cursor)
+            if until >= window.hi:
+                return
+            # The open end moved past what this window was asked for: only the new days.
+            if until < window.lo or not window.can_split():
+                yield self.count_request(window)
+            else:
+                for half in window.halves():
+                    yield from self.window_requests(half, until)
 
     def _setting(self, name: str, default: float) -> float:
         crawler = getattr(self, "crawler", None)
@@ -303,11 +346,14 @@ class GitHubSearchSpider(scrapy.Spider):
             log.warning(
                 "%r holds %d accounts; search shows only %d", window.query, count, SEARCH_CAP
             )
+        asked = asked_on(window)
         if count == 0:
-            self._commit_cursor(window, {"after": None, "count": 0, "fetched": 0, "done": True})
+            empty = {"after": None, "count": 0, "fetched": 0, "done": True, **asked}
+            self._commit_cursor(window, empty)
             return
         if not self._enough():
-            yield self.page_request(window, {"after": None, "count": min(count, SEARCH_CAP)})
+            first = {"after": None, "count": min(count, SEARCH_CAP), **asked}
+            yield self.page_request(window, first)
 
     def _on_page(self, response: Response) -> Iterator[Any]:
         try:
@@ -342,8 +388,8 @@ class GitHubSearchSpider(scrapy.Spider):
                 reason,
             )
             cursor = {
+                **carried(previous),
                 "after": previous.get("after"),
-                "count": previous.get("count"),
                 "fetched": int(previous.get("fetched", 0)),
                 "done": False,
             }
@@ -352,8 +398,8 @@ class GitHubSearchSpider(scrapy.Spider):
         info = search.get("pageInfo") or {}
         has_next = bool(info.get("hasNextPage")) and bool(nodes)
         cursor = {
+            **carried(previous),
             "after": info.get("endCursor") or previous.get("after"),
-            "count": previous.get("count"),
             "fetched": int(previous.get("fetched", 0)) + len(nodes),
             "done": not has_next,
         }
