@@ -182,13 +182,21 @@ class Window:
     def collapsed(self) -> Window:
         """The deepest node asking for the same days: a node whose range holds only one of
         its halves would only repeat that half's count."""
-        window = self
-        while window.start < window.end:
-            halves = window._node_halves()
-            if len(halves) != 1 or (halves[0].lo, halves[0].hi) != (window.lo, window.hi):
+        return self.collapse_path()[-1]
+
+    def collapse_path(self) -> list[Window]:
+        """This node and those below it asking for the same days, down to collapsed().
+
+        A crawl that splits a window records the skipped nodes as split too: once the open
+        end moves into their other half they are asked for, and must not be counted anew.
+        """
+        path = [self]
+        while path[-1].start < path[-1].end:
+            halves = path[-1]._node_halves()
+            if len(halves) != 1 or (halves[0].lo, halves[0].hi) != (self.lo, self.hi):
                 break
-            window = halves[0]
-        return window
+            path.append(halves[0])
+        return path
 
     def _node_halves(self) -> list[Window]:
         days = (self.end - self.start).days
@@ -203,6 +211,10 @@ class Window:
         """The windows covering this one's days, split at the node's middle day (two when
         this window can split; a half with the same days is split again at once)."""
         return [half.collapsed() for half in self._node_halves()]
+
+    def split_path(self) -> list[list[Window]]:
+        """halves() with, for each, the nodes skipped to reach it (collapse_path)."""
+        return [half.collapse_path() for half in self._node_halves()]
 
     @classmethod
     def from_query(cls, query: str) -> Window:

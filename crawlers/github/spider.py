@@ -335,9 +335,12 @@ class GitHubSearchSpider(scrapy.Spider):
         count = count_of(payload["data"]["search"].get("userCount"))
         if count > SEARCH_CAP and window.can_split():
             cursor: dict[str, Any] = {"split": True, "count": count, "done": True}
-            self._commit_cursor(window, cursor)
-            for half in window.halves():
-                yield self.count_request(half)
+            paths = window.split_path()
+            # Nodes skipped for asking the same days as their parent are split too.
+            skipped = [node for path in paths for node in path[:-1]]
+            self._commit_cursor(window, cursor, skipped)
+            for path in paths:
+                yield self.count_request(path[-1])
             return
         if count > SEARCH_CAP:
             # One day holds more than search will show: take the first 1,000 and say so.
@@ -438,13 +441,17 @@ class GitHubSearchSpider(scrapy.Spider):
             failure.getErrorMessage() or type(failure.value).__name__,
         )
 
-    def _commit_cursor(self, window: Window, cursor: dict[str, Any]) -> None:
-        """A window's cursor outside a page (split, empty); none after a storage failure."""
+    def _commit_cursor(
+        self, window: Window, cursor: dict[str, Any], also: list[Window] | None = None
+    ) -> None:
+        """A window's cursor outside a page (split, empty), and the same for the windows
+        `also`, in one transaction; none after a storage failure."""
         if self.storage_failure is not None:
             raise CloseSpider("storage_failure")
         try:
             with session_scope(self.engine) as session:
-                set_cursor(session, self.source, STREAM, window.partition, cursor)
+                for each in (window, *(also or ())):
+                    set_cursor(session, self.source, STREAM, each.partition, cursor)
         except Exception as exc:
             self.storage_failure = storage_failure(exc, "writing a cursor").message
             log.error("%s; the cursor stays on the last stored page", self.storage_failure)
