@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, timedelta
 
 from crawlers.github.governor import GRAPHQL, RateGovernor
@@ -116,7 +117,7 @@ def test_a_cut_window_halves_into_its_days_without_gaps_or_overlap():
     days = [d for w in _leaves(root, 9) for d in range((w.hi - w.lo).days + 1)]
     assert len(days) == (root.hi - root.lo).days + 1
     leaves = _leaves(root, 9)
-    for a, b in zip(leaves, leaves[1:], strict=False):
+    for a, b in itertools.pairwise(leaves):
         assert a.hi + timedelta(days=1) == b.lo
     # No window repeats its parent's days (that count would be paid twice).
     assert all((h.lo, h.hi) != (root.lo, root.hi) for h in root.halves())
