@@ -131,6 +131,8 @@ class GitHubSearchSpider(scrapy.Spider):
         self.held_partitions: set[str] = set()
         self.wait_s = 0.0
         self.truncated: list[str] = []
+        # Users asked for by the page in flight of each window (with --max-users).
+        self.reserved: dict[str, int] = {}
 
     # -- requests -----------------------------------------------------------------------------
     def _post(
@@ -161,7 +163,10 @@ class GitHubSearchSpider(scrapy.Spider):
             # The last page asks only for what is left: a smaller `first` costs fewer points.
             first = max(1, min(PAGE_SIZE, total - int(cursor.get("fetched", 0))))
         if self.max_users:
-            first = max(1, min(first, self.max_users - self.run_stats["profiles_stored"]))
+            first = max(1, min(first, self._room()))
+            # Pages in flight for other windows may not overshoot --max-users: a page cut
+            # short by the pipeline would skip the people it left out.
+            self.reserved[window.partition] = first
         # A cursor continues the query it started with, even after the open end moved.
         query = window.query_until(asked_until(window, cursor))
         variables = {"q": query, "first": first, "after": cursor.get("after")}
@@ -191,17 +196,21 @@ class GitHubSearchSpider(scrapy.Spider):
             for half in window.halves():
                 yield from self.window_requests(half, covered)
         elif not cursor.get("done"):
-            yield self.page_request(window, cursor)
+            if not self._enough():
+                yield self.page_request(window, cursor)
         else:
-            until = covered_until(window, cursor)
-            if until >= window.hi:
-                return
-            # The open end moved past what this window was asked for: only the new days.
-            if until < window.lo or not window.can_split():
-                yield self.count_request(window)
-            else:
-                for half in window.halves():
-                    yield from self.window_requests(half, until)
+            yield from self.later_days(window, cursor)
+
+    def later_days(self, window: Window, cursor: dict[str, Any]) -> Iterator[scrapy.Request]:
+        """The days of a done window after those its query asked for (the open end moved)."""
+        until = covered_until(window, cursor)
+        if until >= window.hi:
+            return
+        if until < window.lo or not window.can_split():
+            yield self.count_request(window)
+        else:
+            for half in window.halves():
+                yield from self.window_requests(half, until)
 
     def _setting(self, name: str, default: float) -> float:
         crawler = getattr(self, "crawler", None)
@@ -210,8 +219,13 @@ class GitHubSearchSpider(scrapy.Spider):
     def _stopping(self) -> bool:
         return self.storage_failure is not None or self.fatal is not None
 
+    def _room(self) -> int:
+        """--max-users left for new page requests: stored and asked-for users count."""
+        asked = self.run_stats["profiles_stored"] + sum(self.reserved.values())
+        return (self.max_users or 0) - asked
+
     def _enough(self) -> bool:
-        return bool(self.max_users) and self.run_stats["profiles_stored"] >= (self.max_users or 0)
+        return bool(self.max_users) and self._room() <= 0
 
     # -- responses ----------------------------------------------------------------------------
     def _payload(self, response: Response) -> dict[str, Any] | None:
@@ -283,6 +297,7 @@ class GitHubSearchSpider(scrapy.Spider):
         return retry
 
     def _skip(self, window: Window, reason: str) -> None:
+        self.reserved.pop(window.partition, None)
         self.run_stats["errors"] += 1
         self.run_stats["pages_skipped"] += 1
         log.warning("skipped a page of %r: %s", window.query, reason)
@@ -413,8 +428,13 @@ class GitHubSearchSpider(scrapy.Spider):
             self.given_up(window)
             return
         # The next page only while pages are being stored (a storage failure stops here).
-        if has_next and not self._enough() and not self._stopping():
+        if self._stopping():
+            return
+        if has_next and not self._enough():
             yield self.page_request(window, cursor)
+        elif cursor["done"]:
+            # A query started before the open end moved is done: now the days after it.
+            yield from self.later_days(window, cursor)
 
     def _page_item(
         self,
@@ -458,6 +478,7 @@ class GitHubSearchSpider(scrapy.Spider):
             raise CloseSpider("storage_failure") from exc
 
     def on_page_stored(self, item: PageItem) -> None:
+        self.reserved.pop(item.partition, None)
         if self.progress is not None:
             self.progress(self)
 
