@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import case, delete, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from storage.fit import fit_json, fit_rows
@@ -109,6 +109,18 @@ def _content_sha(row: dict[str, Any], children: dict[str, Any]) -> str:
     return sha256_of(content)
 
 
+def _kept_etag(table: Any, new: Any) -> dict[str, Any]:
+    """A profile saved without an ETag (a GraphQL crawl) keeps the stored one while the
+    account's updated_at is the stored one: the ETag still names what GitHub would answer, so
+    the next refresh is a free 304. A newer updated_at means the account changed since that
+    ETag was issued: it is cleared (the refresh pays either way, and a stale ETag must not
+    answer 304 should the account ever match it again)."""
+    unchanged = or_(
+        new.updated_at.is_(None), new.updated_at.is_not_distinct_from(table.c.updated_at)
+    )
+    return {"etag": case((new.etag.is_not(None), new.etag), (unchanged, table.c.etag), else_=None)}
+
+
 def save_profiles(session: Session, items: Sequence[ProfileItem]) -> dict[tuple[str, str], int]:
     """Merge profiles and their children on their natural keys; returns (source, id) -> row id.
 
@@ -128,7 +140,7 @@ def save_profiles(session: Session, items: Sequence[ProfileItem]) -> dict[tuple[
         row["last_seen"] = item.seen_at
         children_of[(row["source"], row["external_id"])] = kids
     update = [c for c in rows[0] if c not in ("source", "external_id", "first_seen")]
-    upsert(session, Profile, rows, ("source", "external_id"), update=update)
+    upsert(session, Profile, rows, ("source", "external_id"), update=update, merge=_kept_etag)
     ids = profile_ids(session, list(children_of))
     for table_name, (table, keys) in CHILD_TABLES.items():
         child_rows: list[dict[str, Any]] = []

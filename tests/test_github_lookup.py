@@ -150,3 +150,30 @@ def test_sigterm_mid_refresh_ends_at_once_as_interrupted_with_exit_130(world, sa
     assert status == "interrupted"
     assert 0 < stats["requests"] < len(chosen) and stats["error"] == 0
     assert "github interrupted" in out and "Traceback" not in err
+
+
+def test_refresh_stays_free_after_a_crawl(world, sandbox, tmp_path):
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    env = {**os.environ, "GITHUB_TOKEN": TOKEN}
+    crawl = [SCOUT, "--db", url, "crawl", "github", "--location", "Warsaw", "--location",
+             "Kyiv", "--api-url", sandbox.github_url]  # fmt: skip
+    engine = create_engine(url)
+
+    def etags():
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT count(etag), count(*) FROM profiles")).one()
+
+    assert subprocess.run(crawl, env=env, capture_output=True, timeout=120).returncode == 0
+    first = invoke(url, sandbox, "refresh", "github", "--stale-days", "0")
+    assert first.exit_code == 0, first.output
+    with_etag, stored = etags()
+    assert stored > 10 and with_etag == stored
+    # A crawl of the same (unchanged) accounts keeps every ETag...
+    assert subprocess.run(crawl, env=env, capture_output=True, timeout=120).returncode == 0
+    assert etags() == (with_etag, stored)
+    # ...so the next refresh is free: all 304.
+    before = core_remaining(sandbox)
+    again = invoke(url, sandbox, "refresh", "github", "--stale-days", "0")
+    assert again.exit_code == 0, again.output
+    assert f"{stored} unchanged" in again.output and core_remaining(sandbox) == before
+    engine.dispose()
