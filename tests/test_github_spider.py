@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from scrapy.exceptions import CloseSpider
@@ -290,3 +290,13 @@ def test_a_split_records_the_nodes_it_skipped_so_a_later_night_counts_only_new_d
     asked = [r.meta["window"] for r in spider.window_requests(spider.plan.roots()[0])]
     assert asked and min(w.lo for w in asked) == date(2026, 5, 21)
     assert sum((w.hi - w.lo).days + 1 for w in asked) == (date(2026, 9, 1) - date(2026, 5, 20)).days
+
+
+def test_a_day_still_going_on_is_not_asked_again_the_same_day(spider):
+    today = datetime.now(UTC).date()
+    for until in (today, today + timedelta(days=30)):
+        spider.plan = SearchPlan(locations=("Kyiv",), created_to=until)
+        (root,) = spider.plan.roots()
+        done = {"after": "c", "count": 5, "fetched": 5, "done": True}
+        spider.cursors = {root.partition: {**done, "to": until.isoformat(), "open": True}}
+        assert list(spider.window_requests(root)) == []

@@ -83,9 +83,12 @@ def carried(previous: dict[str, Any]) -> dict[str, Any]:
 
 
 def covered_until(window: Window, cursor: dict[str, Any]) -> date:
-    """The last day a done cursor holds every account of (not a day still going on)."""
+    """The last day a done cursor holds every account of: its last day is asked again once
+    over if it was still going on when asked (never on the same day: no crawl loops on it)."""
     until = asked_until(window, cursor)
-    return until - timedelta(days=1) if cursor.get("open") else until
+    if cursor.get("open") and until < datetime.now(UTC).date():
+        return until - timedelta(days=1)
+    return until
 
 
 class _RetryLater(Exception):
