@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import case, delete, or_, select, tuple_
+from sqlalchemy import case, delete, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from storage.fit import fit_json, fit_rows
@@ -79,7 +79,8 @@ def fitted_payload(payload: Any) -> tuple[Any, str]:
 
 
 def save_raw(session: Session, items: Iterable[RawItem]) -> int:
-    """Append raw records; an identical payload for the same key is stored once."""
+    """Append raw records; an identical payload for the same key is stored once (with the
+    newest ETag it came with)."""
     rows = []
     payloads = []
     for item in items:
@@ -100,7 +101,36 @@ def save_raw(session: Session, items: Iterable[RawItem]) -> int:
     fit_rows(RawRecord, rows)
     for row, payload in zip(rows, payloads, strict=True):
         row["payload"] = payload
-    return upsert(session, RawRecord, rows, ("source", "endpoint", "key", "payload_sha"), update=[])
+    # The same payload again is not stored twice, but its newer ETag is what a conditional
+    # request must send next (storage.save.latest_etags).
+    return upsert(
+        session,
+        RawRecord,
+        rows,
+        ("source", "endpoint", "key", "payload_sha"),
+        update=["etag"],
+        merge=lambda table, new: {"etag": func.coalesce(new.etag, table.c.etag)},
+    )
+
+
+def latest_etags(
+    session: Session, source: str, endpoint: str, keys: Sequence[str]
+) -> dict[str, str]:
+    """The ETag of the newest raw record of each key at `endpoint` (keys without one left out)."""
+    out: dict[str, str] = {}
+    for start in range(0, len(keys), 500):
+        rows = session.execute(
+            select(RawRecord.key, RawRecord.etag)
+            .where(RawRecord.source == source, RawRecord.endpoint == endpoint)
+            .where(RawRecord.key.in_(keys[start : start + 500]))
+            .order_by(RawRecord.fetched_at, RawRecord.id)
+        )
+        for key, etag in rows:
+            if etag:
+                out[key] = etag
+            else:
+                out.pop(key, None)
+    return out
 
 
 def _content_sha(row: dict[str, Any], children: dict[str, Any]) -> str:

@@ -177,3 +177,29 @@ def test_refresh_stays_free_after_a_crawl(world, sandbox, tmp_path):
     assert again.exit_code == 0, again.output
     assert f"{stored} unchanged" in again.output and core_remaining(sandbox) == before
     engine.dispose()
+
+
+def test_refresh_updates_repositories_changed_under_an_unchanged_profile(world, sandbox, tmp_path):
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    (person,) = people(world, 1)
+    assert invoke(url, sandbox, "lookup", "github", person.login).exit_code == 0
+    engine = create_engine(url)
+    # What a refresh finds when a repository changed since it was stored: the profile's own
+    # ETag still matches (304), its repositories' does not.
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE repositories SET stars = -1"))
+        conn.execute(text("UPDATE raw_records SET etag = 'W/\"old\"' "
+                          "WHERE endpoint = 'rest:/users/repos'"))  # fmt: skip
+    before = core_remaining(sandbox)
+    result = invoke(url, sandbox, "refresh", "github", "--stale-days", "0")
+    assert result.exit_code == 0, result.output
+    assert "1 changed" in result.output
+    with engine.connect() as conn:
+        stars = dict(conn.execute(text("SELECT name, stars FROM repositories")).all())
+        spent = conn.execute(text("SELECT stats FROM crawl_runs ORDER BY id DESC")).first()[0]
+    assert stars == {r.name: r.stargazers_count for r in person.repos}
+    # The repositories (a page) and the profile again, which the 304 did not carry.
+    assert before - core_remaining(sandbox) == 2 == json.loads(spent)["quota_spent"]
+    again = invoke(url, sandbox, "refresh", "github", "--stale-days", "0")
+    assert "1 unchanged" in again.output and core_remaining(sandbox) == before - 2
+    engine.dispose()
