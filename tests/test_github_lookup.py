@@ -203,3 +203,26 @@ def test_refresh_updates_repositories_changed_under_an_unchanged_profile(world, 
     again = invoke(url, sandbox, "refresh", "github", "--stale-days", "0")
     assert "1 unchanged" in again.output and core_remaining(sandbox) == before - 2
     engine.dispose()
+
+
+def test_refresh_follows_a_renamed_login_by_account_id(world, sandbox, tmp_path):
+    url = f"sqlite:///{tmp_path / 'n.db'}"
+    (person,) = people(world, 1)
+    assert invoke(url, sandbox, "lookup", "github", person.login).exit_code == 0
+    renamed = generate(11, 2000)  # the same world, where this person changed their login
+    account = renamed.github.pop(person.login)
+    account.login = "renamed-" + person.login[:20]
+    renamed.github[account.login] = account
+    with SandboxServer(renamed, SandboxOptions(rate_limit=100_000)) as server:
+        result = runner.invoke(
+            app,
+            ["--db", url, "refresh", "github", "--stale-days", "0", "--api-url", server.github_url],
+            env={"GITHUB_TOKEN": TOKEN},
+        )
+    assert result.exit_code == 0, result.output
+    assert "1 changed" in result.output and "0 gone" in result.output
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT external_id, handle FROM profiles")).all()
+    engine.dispose()
+    assert rows == [(str(person.id), account.login)]

@@ -19,6 +19,7 @@ from github import Auth, Github, GithubException
 from github.GithubRetry import GithubRetry
 
 from config.errors import PayloadError, ScoutError
+from config.handles import is_github_login
 from config.settings import Settings
 from crawlers.github import parse
 from crawlers.github.governor import CORE, RateGovernor
@@ -159,14 +160,12 @@ class Refreshed:
 
 
 def _get_user(
-    github: Github, governor: RateGovernor, login: str, etag: str | None
+    github: Github, governor: RateGovernor, path: str, etag: str | None
 ) -> tuple[int, dict[str, Any], Any]:
     headers = {"If-None-Match": etag} if etag else {}
     # A 304 is free, so only an unconditional request needs budget to go.
     governor.wait(CORE, cost=0 if etag else 1)
-    status, response_headers, body = github.requester.requestJson(
-        "GET", f"/users/{login}", headers=headers
-    )
+    status, response_headers, body = github.requester.requestJson("GET", path, headers=headers)
     governor.observe_headers(response_headers)
     if status == 401:
         raise ScoutError("GitHub rejected the token (401 Bad credentials): check GITHUB_TOKEN")
@@ -185,11 +184,16 @@ def refresh_one(
     etag: str | None,
     repos_etag: str | None = None,
 ) -> Refreshed:
-    """GET /users/{login} and its repositories with If-None-Match: a 304 costs no quota and
-    means nothing changed. Repositories changed under an unchanged profile are stored with
-    the profile fetched again (the 304 carried no profile to store them with)."""
+    """GET the user and its repositories with If-None-Match: a 304 costs no quota and means
+    nothing changed. Repositories changed under an unchanged profile are stored with the
+    profile fetched again (the 304 carried no profile to store them with).
+
+    The user is asked for by account id (`/user/{id}`, the form GitHub's own Link headers
+    use), so a renamed login is followed, not taken for a deleted account.
+    """
+    path = f"/user/{external_id}" if external_id.isdigit() else f"/users/{login}"
     try:
-        status, headers, data = _get_user(github, governor, login, etag)
+        status, headers, data = _get_user(github, governor, path, etag)
         cost = int(status != 304)
         if status == 404:
             return Refreshed(external_id, login, "gone", cost=cost)
@@ -200,12 +204,15 @@ def refresh_one(
         if isinstance(data, dict) and parse.classify(data) is not None:
             return Refreshed(external_id, login, "dropped", raw=[_user_raw(login, data, headers)],
                              cost=cost)  # fmt: skip
+        renamed = data.get("login") if isinstance(data, dict) else None
+        if isinstance(renamed, str) and is_github_login(renamed):
+            login = renamed  # renamed since stored: the new login from here on
         repos, new_repos_etag = owned_repos(github, governor, login, repos_etag)
         if repos is None and status == 304:
             return Refreshed(external_id, login, "unchanged")
         cost += 0 if repos is None else max(1, -(-len(repos) // 100))
         if status == 304:
-            status, headers, data = _get_user(github, governor, login, None)
+            status, headers, data = _get_user(github, governor, path, None)
             cost += 1
             if not isinstance(data, dict):
                 return Refreshed(external_id, login, "error", detail=f"HTTP {status}", cost=cost)
