@@ -330,6 +330,9 @@ class StoreStep(Step):
                     p.handle.lower() for p in by_id.values() if p.handle
                 }
                 item.raw = [r for r in item.raw if r.key not in dropped]
+                # The people cut are not stored: the cursor must not move past them, or
+                # --resume would never fetch them (the page is asked again instead).
+                item.commit_cursor = False
         item.profiles = list(by_id.values())
         item.stats["profiles_stored"] += len(item.profiles)
         item.stats["pages"] += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -21,11 +21,13 @@ from scout.cmd_lookup import lookup_app, refresh_app
 from scout.runs import count, crawl_command
 from storage.db import session_scope
 from storage.models import Profile, Repository
-from storage.save import canonical_json, save_profiles, save_raw
+from storage.save import canonical_json, latest_etags, save_profiles, save_raw
 from storage.state import finish_run, start_run
 from storage.suppress import is_suppressed, suppressed_hashes
 
 log = logging.getLogger(__name__)
+# Who a refresh asks for: (external_id, login, ...) with what the request needs.
+Target = TypeVar("Target", bound=tuple[Any, ...])
 API_URL_HELP = (
     "GitHub API root (GitHub Enterprise: https://HOST/api/v3; default SCOUT_GITHUB_API_URL)."
 )
@@ -239,7 +241,7 @@ def lookup_github(
     out.print(repos)
 
 
-def _valid_logins(targets: list[tuple[str, str, Any]]) -> list[tuple[str, str, Any]]:
+def _valid_logins(targets: list[Target]) -> list[Target]:
     """Targets whose stored handle is a GitHub login: any other would steer the request path."""
     bad = [t[0] for t in targets if not is_github_login(t[1])]
     if bad:
@@ -284,7 +286,7 @@ def _refresh(
     settings: Settings, engine: Any, stale_days: int, limit: int | None
 ) -> tuple[str, dict[str, int], Any]:
     """Re-fetch the stale profiles, storing every 200; Ctrl-C stores what was fetched."""
-    from crawlers.github.client import refresh_many
+    from crawlers.github.client import REPOS_ENDPOINT, refresh_many
     from crawlers.github.governor import RateGovernor
 
     cutoff = datetime.now(UTC) - timedelta(days=stale_days)
@@ -297,7 +299,10 @@ def _refresh(
         )
         if limit:
             query = query.limit(limit)
-        targets = [(str(e), str(h), t) for e, h, t in session.execute(query)]
+        found = [(str(e), str(h), t) for e, h, t in session.execute(query)]
+        logins = [h.lower() for _, h, _ in found]
+        repo_etags = latest_etags(session, "github", REPOS_ENDPOINT, logins)
+        targets = [(e, h, t, repo_etags.get(h.lower())) for e, h, t in found]
         hashes = suppressed_hashes(session, "github")
         run_id = start_run(session, "github", {"command": "refresh", "stale_days": stale_days}).id
     targets = [t for t in targets if not is_suppressed(hashes, "github", t[0], t[1])]
@@ -317,14 +322,16 @@ def _refresh(
                     .where(Profile.external_id.in_(same[start : start + 500]))
                     .values(last_seen=now)
                 )
-            save_raw(session, [r.raw for r in batch if r.raw is not None])
+            save_raw(session, [raw for r in batch for raw in r.raw])
             save_profiles(session, [r.profile for r in batch if r.profile is not None])
         batch.clear()
 
     status = "partial"
+    spent = 0
     try:
         for result in refresh_many(settings, governor, targets):
             counts[result.status] += 1
+            spent += result.cost
             batch.append(result)
             if len(batch) >= 200:
                 flush()
@@ -338,7 +345,7 @@ def _refresh(
         "requests": sum(counts.values()),
         "errors": counts["error"],
         "profiles_stored": counts["changed"] + counts["first"],
-        "quota_spent": counts["changed"] + counts["first"] + counts["gone"] + counts["dropped"],
+        "quota_spent": spent,
     }
     with session_scope(engine) as session:
         message = "stopped by Ctrl-C or SIGTERM" if status == "interrupted" else None

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import case, delete, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from storage.fit import fit_json, fit_rows
@@ -79,7 +79,8 @@ def fitted_payload(payload: Any) -> tuple[Any, str]:
 
 
 def save_raw(session: Session, items: Iterable[RawItem]) -> int:
-    """Append raw records; an identical payload for the same key is stored once."""
+    """Append raw records; an identical payload for the same key is stored once (with the
+    newest ETag it came with)."""
     rows = []
     payloads = []
     for item in items:
@@ -100,13 +101,54 @@ def save_raw(session: Session, items: Iterable[RawItem]) -> int:
     fit_rows(RawRecord, rows)
     for row, payload in zip(rows, payloads, strict=True):
         row["payload"] = payload
-    return upsert(session, RawRecord, rows, ("source", "endpoint", "key", "payload_sha"), update=[])
+    # The same payload again is not stored twice, but its newer ETag is what a conditional
+    # request must send next (storage.save.latest_etags).
+    return upsert(
+        session,
+        RawRecord,
+        rows,
+        ("source", "endpoint", "key", "payload_sha"),
+        update=["etag"],
+        merge=lambda table, new: {"etag": func.coalesce(new.etag, table.c.etag)},
+    )
+
+
+def latest_etags(
+    session: Session, source: str, endpoint: str, keys: Sequence[str]
+) -> dict[str, str]:
+    """The ETag of the newest raw record of each key at `endpoint` (keys without one left out)."""
+    out: dict[str, str] = {}
+    for start in range(0, len(keys), 500):
+        rows = session.execute(
+            select(RawRecord.key, RawRecord.etag)
+            .where(RawRecord.source == source, RawRecord.endpoint == endpoint)
+            .where(RawRecord.key.in_(keys[start : start + 500]))
+            .order_by(RawRecord.fetched_at, RawRecord.id)
+        )
+        for key, etag in rows:
+            if etag:
+                out[key] = etag
+            else:
+                out.pop(key, None)
+    return out
 
 
 def _content_sha(row: dict[str, Any], children: dict[str, Any]) -> str:
     content = {k: v for k, v in row.items() if k != "etag"}
     content["children"] = children
     return sha256_of(content)
+
+
+def _kept_etag(table: Any, new: Any) -> dict[str, Any]:
+    """A profile saved without an ETag (a GraphQL crawl) keeps the stored one while the
+    account's updated_at is the stored one: the ETag still names what GitHub would answer, so
+    the next refresh is a free 304. A newer updated_at means the account changed since that
+    ETag was issued: it is cleared (the refresh pays either way, and a stale ETag must not
+    answer 304 should the account ever match it again)."""
+    unchanged = or_(
+        new.updated_at.is_(None), new.updated_at.is_not_distinct_from(table.c.updated_at)
+    )
+    return {"etag": case((new.etag.is_not(None), new.etag), (unchanged, table.c.etag), else_=None)}
 
 
 def save_profiles(session: Session, items: Sequence[ProfileItem]) -> dict[tuple[str, str], int]:
@@ -128,7 +170,7 @@ def save_profiles(session: Session, items: Sequence[ProfileItem]) -> dict[tuple[
         row["last_seen"] = item.seen_at
         children_of[(row["source"], row["external_id"])] = kids
     update = [c for c in rows[0] if c not in ("source", "external_id", "first_seen")]
-    upsert(session, Profile, rows, ("source", "external_id"), update=update)
+    upsert(session, Profile, rows, ("source", "external_id"), update=update, merge=_kept_etag)
     ids = profile_ids(session, list(children_of))
     for table_name, (table, keys) in CHILD_TABLES.items():
         child_rows: list[dict[str, Any]] = []

@@ -6,7 +6,7 @@ every updated column), so upserting the same batch twice changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Table, or_
@@ -53,11 +53,13 @@ def upsert(
     keys: Sequence[str],
     update: Sequence[str] | None = None,
     batch_size: int = BATCH,
+    merge: Callable[[Table, Any], dict[str, Any]] | None = None,
 ) -> int:
     """Insert rows, or update the existing row with the same `keys`. Returns rows sent.
 
     `update` names the columns to overwrite on conflict (default: every column given except the
-    keys); an empty list means insert-or-ignore.
+    keys); an empty list means insert-or-ignore. `merge(table, excluded)` gives SQL expressions
+    for some of those columns instead of the new value (e.g. keep the stored one when...).
     """
     table: Table = target if isinstance(target, Table) else target.__table__  # type: ignore[assignment]
     sent = 0
@@ -67,10 +69,13 @@ def upsert(
         columns = update if update is not None else [c for c in chunk[0] if c not in keys]
         if columns:
             excluded = stmt.excluded
+            set_ = {c: excluded[c] for c in columns}
+            if merge is not None:
+                set_.update(merge(table, excluded))
             stmt = stmt.on_conflict_do_update(
                 index_elements=list(keys),
-                set_={c: excluded[c] for c in columns},
-                where=or_(*[table.c[c].is_distinct_from(excluded[c]) for c in columns]),
+                set_=set_,
+                where=or_(*[table.c[c].is_distinct_from(set_[c]) for c in columns]),
             )
         else:
             stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))

@@ -150,3 +150,79 @@ def test_sigterm_mid_refresh_ends_at_once_as_interrupted_with_exit_130(world, sa
     assert status == "interrupted"
     assert 0 < stats["requests"] < len(chosen) and stats["error"] == 0
     assert "github interrupted" in out and "Traceback" not in err
+
+
+def test_refresh_stays_free_after_a_crawl(world, sandbox, tmp_path):
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    env = {**os.environ, "GITHUB_TOKEN": TOKEN}
+    crawl = [SCOUT, "--db", url, "crawl", "github", "--location", "Warsaw", "--location",
+             "Kyiv", "--api-url", sandbox.github_url]  # fmt: skip
+    engine = create_engine(url)
+
+    def etags():
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT count(etag), count(*) FROM profiles")).one()
+
+    assert subprocess.run(crawl, env=env, capture_output=True, timeout=120).returncode == 0
+    first = invoke(url, sandbox, "refresh", "github", "--stale-days", "0")
+    assert first.exit_code == 0, first.output
+    with_etag, stored = etags()
+    assert stored > 10 and with_etag == stored
+    # A crawl of the same (unchanged) accounts keeps every ETag...
+    assert subprocess.run(crawl, env=env, capture_output=True, timeout=120).returncode == 0
+    assert etags() == (with_etag, stored)
+    # ...so the next refresh is free: all 304.
+    before = core_remaining(sandbox)
+    again = invoke(url, sandbox, "refresh", "github", "--stale-days", "0")
+    assert again.exit_code == 0, again.output
+    assert f"{stored} unchanged" in again.output and core_remaining(sandbox) == before
+    engine.dispose()
+
+
+def test_refresh_updates_repositories_changed_under_an_unchanged_profile(world, sandbox, tmp_path):
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    (person,) = people(world, 1)
+    assert invoke(url, sandbox, "lookup", "github", person.login).exit_code == 0
+    engine = create_engine(url)
+    # What a refresh finds when a repository changed since it was stored: the profile's own
+    # ETag still matches (304), its repositories' does not.
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE repositories SET stars = -1"))
+        conn.execute(text("UPDATE raw_records SET etag = 'W/\"old\"' "
+                          "WHERE endpoint = 'rest:/users/repos'"))  # fmt: skip
+    before = core_remaining(sandbox)
+    result = invoke(url, sandbox, "refresh", "github", "--stale-days", "0")
+    assert result.exit_code == 0, result.output
+    assert "1 changed" in result.output
+    with engine.connect() as conn:
+        stars = dict(conn.execute(text("SELECT name, stars FROM repositories")).all())
+        spent = conn.execute(text("SELECT stats FROM crawl_runs ORDER BY id DESC")).first()[0]
+    assert stars == {r.name: r.stargazers_count for r in person.repos}
+    # The repositories (a page) and the profile again, which the 304 did not carry.
+    assert before - core_remaining(sandbox) == 2 == json.loads(spent)["quota_spent"]
+    again = invoke(url, sandbox, "refresh", "github", "--stale-days", "0")
+    assert "1 unchanged" in again.output and core_remaining(sandbox) == before - 2
+    engine.dispose()
+
+
+def test_refresh_follows_a_renamed_login_by_account_id(world, sandbox, tmp_path):
+    url = f"sqlite:///{tmp_path / 'n.db'}"
+    (person,) = people(world, 1)
+    assert invoke(url, sandbox, "lookup", "github", person.login).exit_code == 0
+    renamed = generate(11, 2000)  # the same world, where this person changed their login
+    account = renamed.github.pop(person.login)
+    account.login = "renamed-" + person.login[:20]
+    renamed.github[account.login] = account
+    with SandboxServer(renamed, SandboxOptions(rate_limit=100_000)) as server:
+        result = runner.invoke(
+            app,
+            ["--db", url, "refresh", "github", "--stale-days", "0", "--api-url", server.github_url],
+            env={"GITHUB_TOKEN": TOKEN},
+        )
+    assert result.exit_code == 0, result.output
+    assert "1 changed" in result.output and "0 gone" in result.output
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT external_id, handle FROM profiles")).all()
+    engine.dispose()
+    assert rows == [(str(person.id), account.login)]

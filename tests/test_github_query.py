@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import itertools
+from datetime import date, timedelta
 
 from crawlers.github.governor import GRAPHQL, RateGovernor
 from crawlers.github.query import MAX_QUERY_CHARS, SearchPlan, Window, page_cost
@@ -84,3 +85,39 @@ def test_governor_reads_rest_headers_and_sleeps_in_blocking_mode():
 
     gov.wait("core", sleep=sleep)
     assert slept == [101.0]
+
+
+def _leaves(window, depth):
+    """The windows `depth` splits below `window`, as a crawl over the cap would ask them."""
+    if depth == 0 or not window.can_split():
+        return [window]
+    return [leaf for half in window.halves() for leaf in _leaves(half, depth - 1)]
+
+
+def test_moving_the_open_end_renames_no_window_closed_before_it():
+    def windows(until):
+        plan = SearchPlan(locations=("Kyiv",), created_to=until)
+        (root,) = plan.roots()
+        return _leaves(root, 6)
+
+    night1, night2 = windows(date(2026, 5, 20)), windows(date(2026, 5, 21))
+    closed = {w.partition: w.query for w in night1 if w.hi < date(2026, 5, 20)}
+    again = {w.partition: w.query for w in night2 if w.partition in closed}
+    assert len(closed) > 30 and again == closed  # same keys, same queries
+    # The one window the open end cuts keeps its key and asks one day more.
+    (cut,) = [w for w in night1 if w.hi == date(2026, 5, 20)]
+    (moved,) = [w for w in night2 if w.partition == cut.partition]
+    assert moved.hi == date(2026, 5, 21) and moved.lo == cut.lo
+
+
+def test_a_cut_window_halves_into_its_days_without_gaps_or_overlap():
+    plan = SearchPlan(created_from=date(2019, 3, 7), created_to=date(2026, 5, 20))
+    (root,) = plan.roots()
+    assert (root.lo, root.hi) == (date(2019, 3, 7), date(2026, 5, 20))
+    days = [d for w in _leaves(root, 9) for d in range((w.hi - w.lo).days + 1)]
+    assert len(days) == (root.hi - root.lo).days + 1
+    leaves = _leaves(root, 9)
+    for a, b in itertools.pairwise(leaves):
+        assert a.hi + timedelta(days=1) == b.lo
+    # No window repeats its parent's days (that count would be paid twice).
+    assert all((h.lo, h.hi) != (root.lo, root.hi) for h in root.halves())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from scrapy.exceptions import CloseSpider
@@ -31,7 +31,11 @@ def spider(monkeypatch):
         cursors={},
     )
     committed = []
-    monkeypatch.setattr(s, "_commit_cursor", lambda w, c: committed.append((w, c)))
+    monkeypatch.setattr(
+        s,
+        "_commit_cursor",
+        lambda w, c, also=None: committed.extend((x, c) for x in (w, *(also or ()))),
+    )
     s.committed = committed
     return s
 
@@ -224,3 +228,75 @@ def test_an_unreadable_answer_is_counted_as_skipped_never_lost_silently(spider, 
     out = list(spider.on_page(response(payload, meta)))
     assert spider.run_stats["errors"] == 1
     assert all(isinstance(o, PageItem) and o.cursor["after"] == "c0" for o in out)
+
+
+def test_a_later_open_end_asks_only_for_the_days_after_a_done_window():
+    night1 = SearchPlan(locations=("Kyiv",), created_to=date(2026, 5, 20))
+    night2 = SearchPlan(locations=("Kyiv",), created_to=date(2026, 5, 22))
+    (root,) = night1.roots()
+    done = {"after": "c", "count": 300, "fetched": 300, "done": True, "to": "2026-05-20"}
+    s = GitHubSearchSpider(
+        plan=night2,
+        engine=FakeEngine(),
+        graphql_url="http://gh.test/graphql",
+        token="t",
+        run_id=None,
+        governor=RateGovernor(),
+        cursors={root.partition: done},
+    )
+    requests = list(s.window_requests(night2.roots()[0]))
+    asked = [r.meta["window"] for r in requests]
+    assert requests and all(r.meta["kind"] == "count" for r in requests)
+    # Exactly the two new days, in windows that start after the done one's last day.
+    assert asked[0].lo == date(2026, 5, 21)
+    assert sum((w.hi - w.lo).days + 1 for w in asked) == 2
+    # A window the open end still cuts (the day was going on) is asked again from that day.
+    s.cursors = {root.partition: {**done, "open": True}}
+    asked = [r.meta["window"] for r in s.window_requests(night2.roots()[0])]
+    assert asked[0].lo == date(2026, 5, 20) and sum((w.hi - w.lo).days + 1 for w in asked) == 3
+
+
+def test_a_window_left_mid_way_continues_its_own_query_on_a_later_day(spider):
+    root = SearchPlan(locations=("Kyiv",), created_to=date(2026, 5, 20)).roots()[0]
+    later = SearchPlan(locations=("Kyiv",), created_to=date(2026, 5, 21)).roots()[0]
+    assert later.partition == root.partition
+    spider.cursors = {root.partition: {"after": "c84", "count": 300, "fetched": 84,
+                                       "to": "2026-05-20"}}  # fmt: skip
+    (request,) = spider.window_requests(later)
+    assert json.loads(request.body)["variables"]["q"] == root.query
+    assert json.loads(request.body)["variables"]["after"] == "c84"
+
+
+def test_a_split_records_the_nodes_it_skipped_so_a_later_night_counts_only_new_days(spider):
+    night1 = SearchPlan(locations=("Kyiv",), created_to=date(2026, 5, 20))
+    (root,) = night1.roots()
+    over = {"data": {"search": {"userCount": 5000}}}
+    window, halves = root, []
+    while window.can_split():  # every window on the right edge holds more than the cap
+        out = list(spider.on_count(response(over, {"window": window})))
+        assert [r.meta["window"] for r in out] == window.halves()
+        halves.append(out[0].meta["window"])
+        window = out[-1].meta["window"]
+    halves.append(window)
+    # Nodes that ended after the open end were skipped; each is recorded as split.
+    split = {w.partition for w, c in spider.committed if c.get("split")}
+    assert len(split) > len(halves) and not split & {w.partition for w in halves}
+    # A night much later: the skipped nodes are now asked for, but as split, not counted.
+    spider.cursors = {w.partition: c for w, c in spider.committed}
+    for half in halves:
+        spider.cursors[half.partition] = {"after": "c", "count": 900, "fetched": 900,
+                                          "done": True, "to": "2026-05-20"}  # fmt: skip
+    spider.plan = SearchPlan(locations=("Kyiv",), created_to=date(2026, 9, 1))
+    asked = [r.meta["window"] for r in spider.window_requests(spider.plan.roots()[0])]
+    assert asked and min(w.lo for w in asked) == date(2026, 5, 21)
+    assert sum((w.hi - w.lo).days + 1 for w in asked) == (date(2026, 9, 1) - date(2026, 5, 20)).days
+
+
+def test_a_day_still_going_on_is_not_asked_again_the_same_day(spider):
+    today = datetime.now(UTC).date()
+    for until in (today, today + timedelta(days=30)):
+        spider.plan = SearchPlan(locations=("Kyiv",), created_to=until)
+        (root,) = spider.plan.roots()
+        done = {"after": "c", "count": 5, "fetched": 5, "done": True}
+        spider.cursors = {root.partition: {**done, "to": until.isoformat(), "open": True}}
+        assert list(spider.window_requests(root)) == []

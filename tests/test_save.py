@@ -151,3 +151,24 @@ def test_upsert_applies_python_defaults_and_suppression_works(db_url):
     assert is_suppressed(hashes, "github", "SOMELOGIN")
     assert not is_suppressed(hashes, "github", "other")
     engine.dispose()
+
+
+def test_a_save_without_an_etag_keeps_the_stored_one_while_updated_at_is_the_same(db_url):
+    engine = storage_db.open_database(db_url)
+
+    def save(etag, updated, name="A"):
+        item = ProfileItem(source="github", external_id="5", seen_at=T1, handle="u5", name=name,
+                           updated_at=updated, etag=etag)  # fmt: skip
+        with storage_db.session_scope(engine) as session:
+            save_profiles(session, [item])
+        with storage_db.session_scope(engine) as session:
+            return session.execute(select(Profile.etag, Profile.name)).one()
+
+    assert save('W/"a"', T0) == ('W/"a"', "A")  # a REST refresh
+    # A crawl (no ETag) of the same account state: the ETag stays, the content is updated.
+    assert save(None, T0, name="B") == ('W/"a"', "B")
+    assert save(None, None, name="B") == ('W/"a"', "B")
+    assert save('W/"b"', T0) == ('W/"b"', "A")  # a newer ETag replaces it
+    # The account changed after the ETag was issued: it no longer names what is stored.
+    assert save(None, T1) == (None, "A")
+    engine.dispose()

@@ -1,8 +1,15 @@
 """GitHub user-search queries: building them, and slicing them under the 1,000-result cap.
 
 Search returns at most 1,000 results per query, so a query whose `userCount` is larger is cut
-into `created:` date windows, halved until each holds <= 1,000. A window is identified by its
-query text, which is also the crawl_state partition that stores its cursor.
+into `created:` date windows, halved until each holds <= 1,000.
+
+The windows are nodes of one fixed calendar tree per base query, not of the crawl's date range:
+the root spans CALENDAR_DAYS from GITHUB_EPOCH and every split is at a node's middle day, so the
+same past windows recur whatever day a crawl runs. The crawl's range only cuts the nodes it
+meets (a node is asked for `created:FIRST..LAST` within the range) and a window's crawl_state
+partition names its first asked day and its node's last day: moving the open end
+(`created_to`, today by default) renames no window. A window's cursor remembers the last day
+it asked for, so a later run asks only for the days after it (crawlers/github/spider.py).
 """
 
 from __future__ import annotations
@@ -16,6 +23,9 @@ SEARCH_CAP = 1000
 MAX_QUERY_CHARS = 256
 # The first GitHub accounts date from October 2007.
 GITHUB_EPOCH = date(2007, 10, 1)
+# The calendar tree's root: 2**14 days (to 2052-05-18), so its nodes halve into whole days.
+CALENDAR_DAYS = 2**14
+CALENDAR_END = GITHUB_EPOCH + timedelta(days=CALENDAR_DAYS - 1)
 # Not 100: GitHub rounds a query's cost to whole points, and 84 users with their repositories
 # and topics cost 18 points (4.67 users a point) where 100 cost 22 (4.55).
 PAGE_SIZE = 84
@@ -105,39 +115,106 @@ class SearchPlan:
         return list(dict.fromkeys(bases))
 
     def roots(self) -> list[Window]:
-        return [Window(b, self.created_from, self.created_to) for b in self.base_queries()]
+        """The calendar tree's root of each base query, cut to the plan's dates."""
+        roots = []
+        for base in self.base_queries():
+            root = Window(base, GITHUB_EPOCH, CALENDAR_END).cut(self.created_from, self.created_to)
+            if root is not None:
+                roots.append(root.collapsed())
+        return roots
 
 
 @dataclass(frozen=True)
 class Window:
-    """A base query restricted to accounts created between two dates (inclusive)."""
+    """A calendar node of a base query (`start`..`end`, inclusive), asked for `lo`..`hi`.
+
+    `first` / `last` are set only where the crawl's date range cuts the node; a window built
+    from two dates alone asks for exactly those days.
+    """
 
     base: str
     start: date
     end: date
+    first: date | None = None
+    last: date | None = None
+
+    @property
+    def lo(self) -> date:
+        return self.first or self.start
+
+    @property
+    def hi(self) -> date:
+        return self.last or self.end
 
     @property
     def query(self) -> str:
-        return f"{self.base} created:{self.start.isoformat()}..{self.end.isoformat()}"
+        return self.query_until(self.hi)
+
+    def query_until(self, last: date) -> str:
+        """The query for this window's days up to `last` (a cursor started on an earlier day)."""
+        return f"{self.base} created:{self.lo.isoformat()}..{last.isoformat()}"
 
     @property
     def partition(self) -> str:
-        """The crawl_state partition: the query itself, hashed only if too long for the column."""
-        text = self.query
+        """The crawl_state partition: first asked day and the node's last day, so it does not
+        change when the open end moves; hashed only if too long for the column."""
+        text = f"{self.base} created:{self.lo.isoformat()}..{self.end.isoformat()}"
         if len(text) <= 480:
             return text
         return text[:400] + " #" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def can_split(self) -> bool:
-        return self.start < self.end
+        return self.lo < self.hi
 
-    def halves(self) -> tuple[Window, Window]:
-        """Two windows covering this one, split at the middle day."""
+    def cut(self, lo: date, hi: date) -> Window | None:
+        """This node asked only for days within lo..hi (None when none are)."""
+        first, last = max(self.lo, lo), min(self.hi, hi)
+        if first > last:
+            return None
+        return Window(
+            self.base,
+            self.start,
+            self.end,
+            first if first > self.start else None,
+            last if last < self.end else None,
+        )
+
+    def collapsed(self) -> Window:
+        """The deepest node asking for the same days: a node whose range holds only one of
+        its halves would only repeat that half's count."""
+        return self.collapse_path()[-1]
+
+    def collapse_path(self) -> list[Window]:
+        """This node and those below it asking for the same days, down to collapsed().
+
+        A crawl that splits a window records the skipped nodes as split too: once the open
+        end moves into their other half they are asked for, and must not be counted anew.
+        """
+        path = [self]
+        while path[-1].start < path[-1].end:
+            halves = path[-1]._node_halves()
+            if len(halves) != 1 or (halves[0].lo, halves[0].hi) != (self.lo, self.hi):
+                break
+            path.append(halves[0])
+        return path
+
+    def _node_halves(self) -> list[Window]:
         days = (self.end - self.start).days
         mid = self.start + timedelta(days=days // 2)
-        return Window(self.base, self.start, mid), Window(
-            self.base, mid + timedelta(days=1), self.end
+        nodes = (
+            Window(self.base, self.start, mid),
+            Window(self.base, mid + timedelta(days=1), self.end),
         )
+        return [w for w in (n.cut(self.lo, self.hi) for n in nodes) if w is not None]
+
+    def halves(self) -> list[Window]:
+        """The windows covering this one's days, split at the node's middle day (two when
+        this window can split; a half with the same days is split again at once)."""
+        return [half.collapsed() for half in self._node_halves()]
+
+    def split_path(self) -> list[list[Window]]:
+        """halves() with, for each, the nodes skipped to reach it (collapse_path)."""
+        return [half.collapse_path() for half in self._node_halves()]
 
     @classmethod
     def from_query(cls, query: str) -> Window:

@@ -18,7 +18,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import scrapy
@@ -65,6 +65,32 @@ def github_rules(exclude: tuple[str, ...] = ()) -> SourceRules:
     )
 
 
+def asked_on(window: Window) -> dict[str, Any]:
+    """What a new cursor of `window` records about its days: the last one asked for, and
+    whether that day was still going on (accounts may yet be created on it)."""
+    return {"to": window.hi.isoformat(), "open": window.hi >= datetime.now(UTC).date()}
+
+
+def asked_until(window: Window, cursor: dict[str, Any]) -> date:
+    """The last day the cursor's query asks for (the window's own for older cursors)."""
+    to = cursor.get("to")
+    return date.fromisoformat(to) if isinstance(to, str) else window.hi
+
+
+def carried(previous: dict[str, Any]) -> dict[str, Any]:
+    """What every page's cursor keeps from the one before: the window's count and days."""
+    return {k: previous[k] for k in ("count", "to", "open") if k in previous}
+
+
+def covered_until(window: Window, cursor: dict[str, Any]) -> date:
+    """The last day a done cursor holds every account of: its last day is asked again once
+    over if it was still going on when asked (never on the same day: no crawl loops on it)."""
+    until = asked_until(window, cursor)
+    if cursor.get("open") and until < datetime.now(UTC).date():
+        return until - timedelta(days=1)
+    return until
+
+
 class _RetryLater(Exception):
     """GraphQL said RATE_LIMITED: send the same request again once the governor allows."""
 
@@ -108,6 +134,8 @@ class GitHubSearchSpider(scrapy.Spider):
         self.held_partitions: set[str] = set()
         self.wait_s = 0.0
         self.truncated: list[str] = []
+        # Users asked for by the page in flight of each window (with --max-users).
+        self.reserved: dict[str, int] = {}
 
     # -- requests -----------------------------------------------------------------------------
     def _post(
@@ -138,8 +166,13 @@ class GitHubSearchSpider(scrapy.Spider):
             # The last page asks only for what is left: a smaller `first` costs fewer points.
             first = max(1, min(PAGE_SIZE, total - int(cursor.get("fetched", 0))))
         if self.max_users:
-            first = max(1, min(first, self.max_users - self.run_stats["profiles_stored"]))
-        variables = {"q": window.query, "first": first, "after": cursor.get("after")}
+            first = max(1, min(first, self._room()))
+            # Pages in flight for other windows may not overshoot --max-users: a page cut
+            # short by the pipeline would skip the people it left out.
+            self.reserved[window.partition] = first
+        # A cursor continues the query it started with, even after the open end moved.
+        query = window.query_until(asked_until(window, cursor))
+        variables = {"q": query, "first": first, "after": cursor.get("after")}
         return self._post(
             PAGE_QUERY, variables, page_cost(first), kind="page", window=window, cursor=cursor
         )
@@ -149,16 +182,38 @@ class GitHubSearchSpider(scrapy.Spider):
             for request in self.window_requests(root):
                 yield request
 
-    def window_requests(self, window: Window) -> Iterator[scrapy.Request]:
-        """What a window needs next, given what earlier runs committed (empty when done)."""
+    def window_requests(
+        self, window: Window, covered: date | None = None
+    ) -> Iterator[scrapy.Request]:
+        """What a window needs next, given what earlier runs committed (empty when done).
+
+        `covered`: an enclosing window's pages already held every account created up to
+        that day, so only later days are asked for.
+        """
         cursor = self.cursors.get(window.partition)
+        if not isinstance(cursor, dict) and covered is not None and covered >= window.lo:
+            cursor = {"done": True, "to": min(covered, window.hi).isoformat()}
         if not isinstance(cursor, dict):
             yield self.count_request(window)
         elif cursor.get("split"):
             for half in window.halves():
-                yield from self.window_requests(half)
+                yield from self.window_requests(half, covered)
         elif not cursor.get("done"):
-            yield self.page_request(window, cursor)
+            if not self._enough():
+                yield self.page_request(window, cursor)
+        else:
+            yield from self.later_days(window, cursor)
+
+    def later_days(self, window: Window, cursor: dict[str, Any]) -> Iterator[scrapy.Request]:
+        """The days of a done window after those its query asked for (the open end moved)."""
+        until = covered_until(window, cursor)
+        if until >= window.hi:
+            return
+        if until < window.lo or not window.can_split():
+            yield self.count_request(window)
+        else:
+            for half in window.halves():
+                yield from self.window_requests(half, until)
 
     def _setting(self, name: str, default: float) -> float:
         crawler = getattr(self, "crawler", None)
@@ -167,8 +222,13 @@ class GitHubSearchSpider(scrapy.Spider):
     def _stopping(self) -> bool:
         return self.storage_failure is not None or self.fatal is not None
 
+    def _room(self) -> int:
+        """--max-users left for new page requests: stored and asked-for users count."""
+        asked = self.run_stats["profiles_stored"] + sum(self.reserved.values())
+        return (self.max_users or 0) - asked
+
     def _enough(self) -> bool:
-        return bool(self.max_users) and self.run_stats["profiles_stored"] >= (self.max_users or 0)
+        return bool(self.max_users) and self._room() <= 0
 
     # -- responses ----------------------------------------------------------------------------
     def _payload(self, response: Response) -> dict[str, Any] | None:
@@ -240,6 +300,7 @@ class GitHubSearchSpider(scrapy.Spider):
         return retry
 
     def _skip(self, window: Window, reason: str) -> None:
+        self.reserved.pop(window.partition, None)
         self.run_stats["errors"] += 1
         self.run_stats["pages_skipped"] += 1
         log.warning("skipped a page of %r: %s", window.query, reason)
@@ -292,9 +353,12 @@ class GitHubSearchSpider(scrapy.Spider):
         count = count_of(payload["data"]["search"].get("userCount"))
         if count > SEARCH_CAP and window.can_split():
             cursor: dict[str, Any] = {"split": True, "count": count, "done": True}
-            self._commit_cursor(window, cursor)
-            for half in window.halves():
-                yield self.count_request(half)
+            paths = window.split_path()
+            # Nodes skipped for asking the same days as their parent are split too.
+            skipped = [node for path in paths for node in path[:-1]]
+            self._commit_cursor(window, cursor, skipped)
+            for path in paths:
+                yield self.count_request(path[-1])
             return
         if count > SEARCH_CAP:
             # One day holds more than search will show: take the first 1,000 and say so.
@@ -303,11 +367,14 @@ class GitHubSearchSpider(scrapy.Spider):
             log.warning(
                 "%r holds %d accounts; search shows only %d", window.query, count, SEARCH_CAP
             )
+        asked = asked_on(window)
         if count == 0:
-            self._commit_cursor(window, {"after": None, "count": 0, "fetched": 0, "done": True})
+            empty = {"after": None, "count": 0, "fetched": 0, "done": True, **asked}
+            self._commit_cursor(window, empty)
             return
         if not self._enough():
-            yield self.page_request(window, {"after": None, "count": min(count, SEARCH_CAP)})
+            first = {"after": None, "count": min(count, SEARCH_CAP), **asked}
+            yield self.page_request(window, first)
 
     def _on_page(self, response: Response) -> Iterator[Any]:
         try:
@@ -342,8 +409,8 @@ class GitHubSearchSpider(scrapy.Spider):
                 reason,
             )
             cursor = {
+                **carried(previous),
                 "after": previous.get("after"),
-                "count": previous.get("count"),
                 "fetched": int(previous.get("fetched", 0)),
                 "done": False,
             }
@@ -352,8 +419,8 @@ class GitHubSearchSpider(scrapy.Spider):
         info = search.get("pageInfo") or {}
         has_next = bool(info.get("hasNextPage")) and bool(nodes)
         cursor = {
+            **carried(previous),
             "after": info.get("endCursor") or previous.get("after"),
-            "count": previous.get("count"),
             "fetched": int(previous.get("fetched", 0)) + len(nodes),
             "done": not has_next,
         }
@@ -364,8 +431,13 @@ class GitHubSearchSpider(scrapy.Spider):
             self.given_up(window)
             return
         # The next page only while pages are being stored (a storage failure stops here).
-        if has_next and not self._enough() and not self._stopping():
+        if self._stopping():
+            return
+        if has_next and not self._enough():
             yield self.page_request(window, cursor)
+        elif cursor["done"]:
+            # A query started before the open end moved is done: now the days after it.
+            yield from self.later_days(window, cursor)
 
     def _page_item(
         self,
@@ -392,19 +464,24 @@ class GitHubSearchSpider(scrapy.Spider):
             failure.getErrorMessage() or type(failure.value).__name__,
         )
 
-    def _commit_cursor(self, window: Window, cursor: dict[str, Any]) -> None:
-        """A window's cursor outside a page (split, empty); none after a storage failure."""
+    def _commit_cursor(
+        self, window: Window, cursor: dict[str, Any], also: list[Window] | None = None
+    ) -> None:
+        """A window's cursor outside a page (split, empty), and the same for the windows
+        `also`, in one transaction; none after a storage failure."""
         if self.storage_failure is not None:
             raise CloseSpider("storage_failure")
         try:
             with session_scope(self.engine) as session:
-                set_cursor(session, self.source, STREAM, window.partition, cursor)
+                for each in (window, *(also or ())):
+                    set_cursor(session, self.source, STREAM, each.partition, cursor)
         except Exception as exc:
             self.storage_failure = storage_failure(exc, "writing a cursor").message
             log.error("%s; the cursor stays on the last stored page", self.storage_failure)
             raise CloseSpider("storage_failure") from exc
 
     def on_page_stored(self, item: PageItem) -> None:
+        self.reserved.pop(item.partition, None)
         if self.progress is not None:
             self.progress(self)
 

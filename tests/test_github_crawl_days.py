@@ -1,0 +1,113 @@
+"""`scout crawl github --resume` on consecutive nights: --created-until moves a day each night."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from fault_proxy import FaultProxy, Rule
+from test_github_crawl import last_run, people, scout, stored
+
+from crawlers.sandbox.model import SandboxOptions
+from crawlers.sandbox.server import SandboxServer
+from crawlers.sandbox.world import generate
+
+INDIA = (["India", "Bengaluru", "Bangalore"], ["Indiana"])
+NIGHTS = ["2026-05-20", "2026-05-21", "2026-05-22", "2026-05-23", "2026-05-24"]
+
+
+@pytest.fixture(scope="module")
+def world():
+    return generate(7, 2000)
+
+
+@pytest.fixture(scope="module")
+def upstream(world):
+    with SandboxServer(world, SandboxOptions(rate_limit=1_000_000)) as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox(upstream):
+    """The sandbox behind a proxy that notes every search page asked for (`proxy.pages`)."""
+    pages: list[tuple[str, str | None]] = []
+
+    def note(exchange):
+        variables = (exchange.json_request() or {}).get("variables") or {}
+        if "first" in variables:
+            pages.append((variables["q"], variables.get("after")))
+        return False
+
+    with FaultProxy(upstream.base_url, [Rule("note", note, lambda e: None)]) as proxy:
+        proxy.pages = pages
+        yield proxy
+
+
+def crawl(url, sandbox, tmp_path, until, *extra):
+    result = scout(
+        url, "crawl", "github", "--region", "india", "--created-until", until, *extra,
+        api=sandbox.github_url, tmp=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return last_run(url)[1]
+
+
+def created_by(world, until):
+    """The region's people created up to the end of `until`."""
+    ids = people(world, *INDIA)
+    end = datetime.fromisoformat(until).date()
+    return {str(a.id) for a in world.github.values() if str(a.id) in ids and
+            a.created_at.date() <= end}  # fmt: skip
+
+
+def asked_twice(pages):
+    """Search pages asked for twice: the same page of a query, or a query over days an
+    earlier query of the same location term asked for (a window refetched)."""
+    twice = [p for i, p in enumerate(pages) if p in pages[:i]]
+    days: dict[str, list[tuple[date, date, str]]] = {}
+    for query, _ in pages:
+        base, _, created = query.rpartition(" created:")
+        lo, hi = (date.fromisoformat(d) for d in created.split(".."))
+        for a, b, other in days.setdefault(base, []):
+            if other != query and lo <= b and a <= hi:
+                twice.append((query, other))
+        days[base].append((lo, hi, query))
+    return twice
+
+
+def test_nightly_max_users_resume_grows_every_night_and_never_refetches(world, sandbox, tmp_path):
+    url = f"sqlite:///{tmp_path / 'n.db'}"
+    n = 20
+    sizes = []
+    for night in NIGHTS:
+        crawl(url, sandbox, tmp_path, night, "--max-users", str(n), "--resume")
+        sizes.append(len(stored(url)))
+    assert len(created_by(world, NIGHTS[-1])) > sizes[-1]  # the region outlasts the nights
+    # Every night adds people, n while no location term re-finds one stored under another
+    # (such a person counts against --max-users again: issue 15 item 3).
+    growth = [b - a for a, b in zip([0, *sizes], sizes, strict=False)]
+    assert growth[:2] == [n, n] and all(0 < g <= n for g in growth), growth
+    # Then the rest of the region, and nothing more to ask for.
+    crawl(url, sandbox, tmp_path, NIGHTS[-1], "--resume")
+    assert {e for e, _ in stored(url)} == created_by(world, NIGHTS[-1])
+    assert sandbox.pages and asked_twice(sandbox.pages) == []
+    stats = crawl(url, sandbox, tmp_path, NIGHTS[-1], "--resume")
+    assert stats["requests"] == 0
+
+
+def test_a_crawl_stopped_one_night_continues_the_next(world, sandbox, tmp_path):
+    ref = f"sqlite:///{tmp_path / 'ref.db'}"
+    crawl(ref, sandbox, tmp_path, NIGHTS[1])
+    len_whole = len(sandbox.pages)
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    # Stopped mid-window (the cursor stays on a page, as after Ctrl-C or kill -9).
+    first = crawl(url, sandbox, tmp_path, NIGHTS[0], "--max-users", "30")
+    second = crawl(url, sandbox, tmp_path, NIGHTS[1], "--resume")
+    assert (
+        {e for e, _ in stored(url)} == {e for e, _ in stored(ref)} == created_by(world, NIGHTS[1])
+    )
+    # Continued, not started over: no page asked twice, and as many pages as one crawl
+    # (one more: the page the stop cut short).
+    resumed = sandbox.pages[len_whole:]
+    assert first["profiles_stored"] == 30 and second["profiles_stored"] > 0
+    assert asked_twice(resumed) == [] and len(resumed) <= len_whole + 1, (resumed, len_whole)
