@@ -45,16 +45,30 @@ def run_errors(run: CrawlRun) -> int:
     return max(run.errors or 0, count(run.stats, "errors"))
 
 
+# What one unit of a source's quota_spent is.
+QUOTA_UNIT = {"github": "point", "stackoverflow": "request"}
+
+
+def per_quota(run: CrawlRun) -> float | None:
+    """Profiles stored per unit of quota spent (None when the run spent none)."""
+    spent = count(run.stats, "quota_spent")
+    return count(run.stats, "profiles_stored") / spent if spent else None
+
+
 def summary(run: CrawlRun) -> str:
     """The one line every crawl prints about its run (and `scout runs` shows in columns)."""
     stats = run.stats or {}
-    return (
+    line = (
         f"Run #{run.id} {run.source} {run.status}: "
         f"stored {count(stats, 'profiles_stored'):,} profiles; "
         f"{count(stats, 'requests'):,} requests, {count(stats, 'retries'):,} retries, "
         f"{run_errors(run):,} errors, {count(stats, 'quarantined'):,} quarantined, "
         f"quota spent {count(stats, 'quota_spent'):,}"
     )
+    ratio = per_quota(run)
+    if ratio is not None:
+        line += f" ({ratio:,.2f} profiles per {QUOTA_UNIT.get(run.source, 'unit')})"
+    return line
 
 
 def worst(statuses: Iterable[str]) -> str:
@@ -169,10 +183,14 @@ STAT_COLUMNS = (
 
 
 def stat_cells(run: CrawlRun) -> list[str]:
-    """The STAT_COLUMNS cells of one run, missing counts as 0."""
+    """The STAT_COLUMNS cells of one run, missing counts as 0, then profiles per quota unit."""
+    ratio = per_quota(run)
     return [
-        f"{run_errors(run):,}" if key == "errors" else f"{count(run.stats, key):,}"
-        for _, key in STAT_COLUMNS
+        *(
+            f"{run_errors(run):,}" if key == "errors" else f"{count(run.stats, key):,}"
+            for _, key in STAT_COLUMNS
+        ),
+        "" if ratio is None else f"{ratio:,.2f}",
     ]
 
 
@@ -208,7 +226,7 @@ def runs_table(title: str, runs: Iterable[CrawlRun]) -> Table:
     """The table of runs `scout runs` and `scout status` show: who, when, how it ended, and
     the standard counts (times in UTC)."""
     table = Table(title=title)
-    numbers = [header for header, _ in STAT_COLUMNS]
+    numbers = [*(header for header, _ in STAT_COLUMNS), "per quota"]
     for column in ("id", "job", "source", "started", "took", "status", *numbers):
         table.add_column(
             column,

@@ -266,7 +266,10 @@ def test_the_summary_reads_the_standard_stats_alike_for_every_source():
     )
     assert summary(run) == (
         "Run #9 stackoverflow partial: stored 1,500 profiles; 1,200 requests, 7 retries, "
-        "2 errors, 0 quarantined, quota spent 1,200"
+        "2 errors, 0 quarantined, quota spent 1,200 (1.25 profiles per request)"
     )
-    assert stat_cells(run) == ["1,500", "1,200", "7", "2", "0", "1,200"]
-    assert stat_cells(CrawlRun(id=1, source="x", status="ok", errors=0, stats={})) == ["0"] * 6
+    assert stat_cells(run) == ["1,500", "1,200", "7", "2", "0", "1,200", "1.25"]
+    # A run that spent no quota (a Meta Kaggle ingest) has no ratio, never a division by 0.
+    idle = CrawlRun(id=1, source="kaggle", status="ok", errors=0, stats={})
+    assert stat_cells(idle) == ["0"] * 6 + [""]
+    assert summary(idle).endswith("quota spent 0")
