@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -157,7 +158,7 @@ def storage_failed(context: Any) -> str | None:
     return None if failure is None else str(failure)
 
 
-class Step:
+class Step(ABC):
     """A pipeline step; Scrapy no longer passes the spider, so it is read from the crawler.
 
     `process_item` runs the step's `step`; no exception leaves it (see the module doc).
@@ -174,8 +175,9 @@ class Step:
     def spider(self) -> CrawlContext:
         return self.crawler.spider
 
+    @abstractmethod
     def step(self, item: PageItem) -> PageItem:
-        raise NotImplementedError
+        """What the step does to a page; `process_item` wraps it so nothing escapes."""
 
     def process_item(self, item: PageItem) -> PageItem:
         if item.abandoned:

@@ -16,6 +16,7 @@ import random
 import sys
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -80,7 +81,7 @@ def fault_response(kind: str) -> Response:
     return Response(200, body, {"Content-Type": "application/json; charset=utf-8"})
 
 
-class LoopbackHandler(BaseHTTPRequestHandler):
+class LoopbackHandler(BaseHTTPRequestHandler, ABC):
     """HTTP/1.1 keep-alive framing shared by the sandbox and test proxies in front of it:
     every method goes to `_dispatch`, which reads with `read_body` and answers with `reply`."""
 
@@ -98,8 +99,9 @@ class LoopbackHandler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._dispatch()
 
+    @abstractmethod
     def _dispatch(self) -> None:
-        raise NotImplementedError
+        """Answer the request (the sandbox routes it, a test proxy forwards it)."""
 
     def read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
@@ -170,12 +172,13 @@ class _Server(LoopbackServer):
     sandbox: SandboxServer
 
 
-class ApiRoots:
+class ApiRoots(ABC):
     """The emulated APIs' roots under a base URL: the sandbox's, or a proxy's in front of it."""
 
     @property
+    @abstractmethod
     def base_url(self) -> str:
-        raise NotImplementedError
+        """Where the roots hang: the server's own address."""
 
     @property
     def github_url(self) -> str:
