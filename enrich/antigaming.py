@@ -9,9 +9,10 @@ explanation can quote it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from config.clock import utcnow
 from enrich.skills import RepoFacts, looks_star_farmed, repo_quality
 from enrich.taxonomy import Taxonomy, get_taxonomy
 
@@ -48,7 +49,7 @@ def antigaming_signals(
     - recent_share: own repos pushed in the last year (recency is hard to fake at scale).
     """
     tax = taxonomy or get_taxonomy()
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     facts: Sequence[RepoFacts] = [as_repo_facts(r) for r in repos]
     n = len(facts)
     if n == 0:

@@ -13,12 +13,13 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, delete, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from config.clock import utcnow
 from config.settings import Settings
 from enrich import location as loc
 from enrich.forking import fork_pool
@@ -316,7 +317,7 @@ def run_enrich(
     taxonomy or regions may have changed while the profiles did not.
     """
     started = time.perf_counter()
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     report = EnrichReport()
     tax = get_taxonomy(settings.skills_file)
     regions = regions_lookup(settings)

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
+from config.clock import utcnow
 from enrich.taxonomy import Taxonomy
 from enrich.taxonomy import load_skills as load_skills  # scout doctor checks the file with it
 
@@ -231,7 +232,7 @@ def tag_profile(
     now: datetime | None = None,
 ) -> list[SkillTagResult]:
     """Every skill a profile shows, strongest first, each with its evidence."""
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     sources = {
         "github": _github(tax, list(repos), now) if repos else {},
         "stackoverflow": _stackoverflow(tax, list(so_tags)) if so_tags else {},

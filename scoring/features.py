@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.clock import utcnow
 from enrich.skills import star_farmed
 from scoring.ranking import RankingConfig, Vocabulary
 from storage.models import (
@@ -192,7 +193,7 @@ def load_features(
     The frame is indexed by candidate_id and has one float column per feature in
     FEATURES plus the opt-in indicators ranking.toml lists.
     """
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     match = Matcher(config.vocabulary)
     acc: dict[int, _Acc] = defaultdict(_Acc)
     link = CandidateProfile

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.clock import utcnow
 from config.errors import ScoutError
 from storage.csvfile import read_rows
 from storage.models import Candidate, FeedbackLabel
@@ -39,7 +40,7 @@ def import_feedback(session: Session, path: Path, now: datetime | None = None) -
     Row numbers are the spreadsheet's (the header is row 1). A missing column, a file that is
     not UTF-8 or not CSV at all is one FeedbackError; bad values are reported per row.
     """
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     report = ImportReport()
     try:
         header, records = read_rows(path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import platform
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from config.clock import utcnow
 from config.errors import ScoutError
 from scoring.features import spec_for
 from scoring.heuristic import HeuristicRanker, heuristic_from, heuristic_version
@@ -179,7 +180,7 @@ def train(
     """Fit on every label, evaluate by cross-validation, save, register and activate."""
     from scoring.evaluate import cross_validate, importance  # evaluate imports this module
 
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     y = load_labels(session)
     y = y[y.index.isin(X.index)]
     check_labels(y)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.clock import utcnow
 from scoring.explain import top_reasons, why_text
 from scoring.features import load_features
 from scoring.model import Ranker, load_ranker
@@ -44,7 +45,7 @@ def rank_all(
 
     Uses the active learned model, or the heuristic prior before any model was trained.
     """
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     ranker = ranker or load_ranker(session, config)
     X, last = load_features(session, config, now=now)
     if X.empty:

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
+from config.clock import utcnow
 from config.errors import ScoutError
 from config.logging import setup_logging
 from config.settings import LoadedSettings, Settings, load_settings
@@ -127,6 +128,10 @@ def main_options(
     )
     if config is not None and not config.exists():
         raise UserError(f"config file {config} does not exist")
+    try:
+        utcnow()  # a bad SCOUT_NOW fails here, in one line, not in the middle of a crawl
+    except ScoutError as exc:
+        raise UserError(exc.message) from exc
 
 
 def get_state() -> AppState:

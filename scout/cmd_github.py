@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import typer
@@ -12,6 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select, update
 
+from config.clock import utcnow
 from config.errors import ScoutError
 from config.handles import github_login, is_github_login
 from config.settings import Settings
@@ -102,7 +103,7 @@ def crawl_github(
         locations += preset.include
         excluded += preset.exclude
     start = created_since.date() if created_since else GITHUB_EPOCH
-    end = created_until.date() if created_until else datetime.now(UTC).date()
+    end = created_until.date() if created_until else utcnow().date()
     if start > end:
         raise ScoutError(f"--created-since {start} is after --created-until {end}")
     plan = SearchPlan(
@@ -289,7 +290,7 @@ def _refresh(
     from crawlers.github.client import REPOS_ENDPOINT, refresh_many
     from crawlers.github.governor import RateGovernor
 
-    cutoff = datetime.now(UTC) - timedelta(days=stale_days)
+    cutoff = utcnow() - timedelta(days=stale_days)
     with session_scope(engine) as session:
         query = (
             select(Profile.external_id, Profile.handle, Profile.etag)
@@ -313,7 +314,7 @@ def _refresh(
 
     def flush() -> None:
         with session_scope(engine) as session:
-            now = datetime.now(UTC)
+            now = utcnow()
             same = [r.external_id for r in batch if r.status == "unchanged"]
             for start in range(0, len(same), 500):
                 session.execute(

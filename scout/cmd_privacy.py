@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import typer
@@ -12,6 +12,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from config.clock import utcnow
 from scout.app import app, console, err_console, get_state
 from storage.db import session_factory
 from storage.export import export_person, to_json
@@ -195,7 +196,7 @@ def purge(
     state = get_state()
     days = not_seen_days if not_seen_days is not None else state.settings.retention_days
     engine = state.engine()
-    cutoff = datetime.now(UTC) - timedelta(days=days)
+    cutoff = utcnow() - timedelta(days=days)
     counts = _run(engine, lambda session: purge_stale(session, cutoff), dry_run)
     out = console()
     title = "Would delete" if dry_run else "Deleted"

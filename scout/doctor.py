@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from config.clock import utcnow
 from config.logging import Redactor
 from config.settings import LoadedSettings, Settings
 
@@ -58,7 +59,7 @@ def _when(reset: int | None) -> str:
     if not reset:
         return ""
     at = datetime.fromtimestamp(reset, UTC)
-    minutes = max(0, round((at - datetime.now(UTC)).total_seconds() / 60))
+    minutes = max(0, round((at - utcnow()).total_seconds() / 60))
     return f", resets {at:%H:%M} UTC (in {minutes} min)"
 
 

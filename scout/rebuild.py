@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from config.clock import utcnow
 from config.errors import ScoutError
 from config.settings import Settings
 from crawlers.kaggle import parse as kaggle_parse
@@ -285,7 +286,7 @@ def _kaggle(engine: Engine, folder: Path | None) -> SourceReport:
     # The files the raw records describe: their people were seen when those were read.
     # Newer files are new data, seen now.
     same = _same_files(engine, folder)
-    seen = last_fetch if same and last_fetch else datetime.now(UTC)
+    seen = last_fetch if same and last_fetch else utcnow()
     result = ingest_folder(
         engine,
         folder,

@@ -39,6 +39,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from config.clock import ENV as CLOCK_ENV
+from config.clock import rehearsing
 from config.logging import Redactor
 from scout.jobs import Job, latest_fire, next_fire
 from scout.runs import child_outcome
@@ -300,6 +302,10 @@ class Scheduler:
 
     def _execute(self, job: Job, fire: datetime, run_id: int) -> None:
         env = {**self.env, JOB_NAME_ENV: job.name}
+        if rehearsing():
+            # A rehearsal clock runs on in the job from the scheduler's now, not from the
+            # instant the scheduler itself was started at.
+            env[CLOCK_ENV] = self.clock().isoformat()
         tail: deque[str] = deque(maxlen=5)
         began = time.monotonic()
         log.info("job %s: starting `%s` (fire time %s)", job.name, job.command_line, fire)

@@ -191,3 +191,17 @@ def test_a_live_lease_blocks_and_an_expired_one_is_taken_over(db_url, tmp_path):
     assert third.claim(job, T0 + timedelta(minutes=5)) is None
     for scheduler in (first, second, third):
         scheduler.engine.dispose()
+
+
+def test_on_a_rehearsal_clock_jobs_run_at_the_schedulers_now(sqlite_url, tmp_path, monkeypatch):
+    """With SCOUT_NOW set, a job's own times (its crawl run, what is stale) are the scheduler's
+    simulated now, not the instant the scheduler was started at or the wall clock."""
+    monkeypatch.setenv("SCOUT_NOW", "2025-03-01T00:00:00Z")
+    path = jobs_file(tmp_path, ("nightly", "0 2 * * *"))
+    clock = Clock(datetime(2025, 3, 4, 2, 0, 5, tzinfo=UTC))
+    scheduler = make_scheduler(sqlite_url, path, clock, "rehearsal")
+    scheduler.env["SCOUT_NOW"] = "2025-03-01T00:00:00Z"
+    assert [o.status for o in scheduler.run_once()] == ["ok"]
+    crawl = [r for r in runs(sqlite_url) if r.source == "github"]
+    assert len(crawl) == 1
+    assert abs(crawl[0].started_at - clock.now) < timedelta(minutes=1)

@@ -12,12 +12,13 @@ import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from github import Auth, Github, GithubException
 from github.GithubRetry import GithubRetry
 
+from config.clock import utcnow
 from config.errors import PayloadError, ScoutError
 from config.handles import is_github_login
 from config.settings import Settings
@@ -81,7 +82,7 @@ class Lookup:
 
 def lookup_user(github: Github, governor: RateGovernor, login: str) -> Lookup:
     """A user's profile and every public repository they own, through PyGithub objects."""
-    now = datetime.now(UTC)
+    now = utcnow()
     try:
         governor.wait(CORE)
         user = github.get_user(login)
@@ -218,7 +219,7 @@ def refresh_one(
                 return Refreshed(external_id, login, "error", detail=f"HTTP {status}", cost=cost)
     except GithubException as exc:
         return Refreshed(external_id, login, "error", detail=str(exc.status))
-    now = datetime.now(UTC)
+    now = utcnow()
     new_etag = headers.get("etag")
     raw = [_user_raw(login, data, headers, now)]
     if repos is not None:
@@ -236,7 +237,7 @@ def refresh_one(
 def _user_raw(
     login: str, data: dict[str, Any], headers: dict[str, Any], now: datetime | None = None
 ) -> RawItem:
-    when = now or datetime.now(UTC)
+    when = now or utcnow()
     return RawItem("github", "rest:/users", login.lower(), when, data, headers.get("etag"))
 
 

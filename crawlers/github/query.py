@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
+
+from config.clock import utcnow
 
 SEARCH_CAP = 1000
 # GitHub rejects longer search strings; exclude terms that do not fit are applied on parse.
@@ -92,7 +94,7 @@ class SearchPlan:
     language: str | None = None
     min_followers: int | None = None
     created_from: date = GITHUB_EPOCH
-    created_to: date = field(default_factory=lambda: datetime.now(UTC).date())
+    created_to: date = field(default_factory=lambda: utcnow().date())
 
     def base_queries(self) -> list[str]:
         """One query per location term (or one without a location), without `created:`."""

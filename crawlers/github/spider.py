@@ -18,7 +18,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import scrapy
@@ -27,6 +27,7 @@ from scrapy.http import Response
 from sqlalchemy import Engine
 from twisted.python.failure import Failure
 
+from config.clock import utcnow
 from config.errors import PayloadError
 from crawlers.github import parse
 from crawlers.github.answers import BAD_TOKEN, NO_TOKEN, count_of, has_path, partial_reason
@@ -68,7 +69,7 @@ def github_rules(exclude: tuple[str, ...] = ()) -> SourceRules:
 def asked_on(window: Window) -> dict[str, Any]:
     """What a new cursor of `window` records about its days: the last one asked for, and
     whether that day was still going on (accounts may yet be created on it)."""
-    return {"to": window.hi.isoformat(), "open": window.hi >= datetime.now(UTC).date()}
+    return {"to": window.hi.isoformat(), "open": window.hi >= utcnow().date()}
 
 
 def asked_until(window: Window, cursor: dict[str, Any]) -> date:
@@ -86,7 +87,7 @@ def covered_until(window: Window, cursor: dict[str, Any]) -> date:
     """The last day a done cursor holds every account of: its last day is asked again once
     over if it was still going on when asked (never on the same day: no crawl loops on it)."""
     until = asked_until(window, cursor)
-    if cursor.get("open") and until < datetime.now(UTC).date():
+    if cursor.get("open") and until < utcnow().date():
         return until - timedelta(days=1)
     return until
 
@@ -451,7 +452,7 @@ class GitHubSearchSpider(scrapy.Spider):
             stream=STREAM,
             partition=window.partition,
             cursor=cursor,
-            fetched_at=datetime.now(UTC),
+            fetched_at=utcnow(),
             records=nodes,
             previous=previous,
         )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ import numpy as np
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from config.clock import utcnow
 from config.errors import ScoutError
 from crawlers.kaggle import parse
 from crawlers.kaggle.aggregate import Achievements, Activity
@@ -80,7 +81,7 @@ def ingest_folder(
     force: bool = False,
     progress: Progress | None = None,
     args: dict[str, Any] | None = None,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] = utcnow,
 ) -> IngestResult:
     """Ingest the three Meta Kaggle files in `folder`; returns what was read and written."""
     options = options or KaggleOptions()
