@@ -186,16 +186,15 @@ def crawl_command(engine: Engine) -> Iterator[CrawlCommand]:
 
 
 # The standard counts as table columns: (header, stats key); errors come from the row. What a
-# run stored (new + changed + same) is in its summary line: 140 columns hold no more.
+# run stored (new + changed + same), its retries and quarantined records are in its summary
+# line: 140 columns hold no more.
 STAT_COLUMNS = (
     ("new", "new"),
     ("changed", "changed"),
     ("same", "unchanged"),
-    ("quota", "quota_spent"),
     ("requests", "requests"),
-    ("retries", "retries"),
     ("errors", "errors"),
-    ("quar.", "quarantined"),
+    ("quota", "quota_spent"),
 )
 
 
