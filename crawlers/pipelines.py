@@ -351,7 +351,7 @@ class StoreStep(Step):
         try:
             with session_scope(spider.engine) as session:
                 save_raw(session, item.raw)
-                save_profiles(session, item.profiles)
+                save_profiles(session, item.profiles, tally=item.stats)
                 self._commit_page(session, item)
         except Exception as exc:
             raise storage_failure(exc, "writing a page") from exc

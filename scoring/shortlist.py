@@ -145,17 +145,31 @@ def _activity_ids(session: Session, skill: str, config: RankingConfig) -> set[in
     }
 
 
+def gone_candidates(session: Session) -> set[int]:
+    """Candidates every profile of whom is gone (profiles.gone_at: deleted or suspended
+    accounts): nobody a recruiter can reach there, so no new shortlist offers them. Their rows,
+    scores, feedback and earlier shortlists stay."""
+    link = CandidateProfile
+    stmt = (
+        select(link.candidate_id)
+        .join(Profile, Profile.id == link.profile_id)
+        .group_by(link.candidate_id)
+        .having(func.count(Profile.gone_at) == func.count())
+    )
+    return _ids(session, stmt)
+
+
 def select_candidates(
     session: Session, version: str, f: Filters, config: RankingConfig
 ) -> list[tuple[int, float, dict[str, Any]]]:
     """(candidate_id, score, explanation) of the top candidates, best first."""
     allowed = _filter_ids(session, f, config)
-    excluded: set[int] = set()
+    excluded = gone_candidates(session)
     if f.exclude_contacted:
         stmt = select(FeedbackLabel.candidate_id).where(
             func.lower(FeedbackLabel.decision).in_(CONTACTED)
         )
-        excluded = _ids(session, stmt)
+        excluded |= _ids(session, stmt)
     query = select(Score.candidate_id, Score.score, Score.explanation).where(
         Score.model_version == version
     )
@@ -259,6 +273,7 @@ def _details(session: Session, ids: list[int], config: RankingConfig) -> dict[in
         Profile.website,
         Profile.name,
     ).join(Profile, Profile.id == link.profile_id)
+    prof = prof.where(Profile.gone_at.is_(None))  # a gone account's page is no way to reach them
     for cid, source, url, email, website, pname in rows(
         session, prof.where(link.candidate_id.in_(ids)).order_by(Profile.id)
     ):

@@ -10,7 +10,7 @@ from scout.app import app, console, get_state, make_typer
 from scout.runs import runs_table
 from storage import db as storage_db
 from storage.heartbeat import mark_lost_runs
-from storage.models import Base
+from storage.models import Base, Profile
 from storage.state import last_runs
 
 db_app = make_typer("Database schema migrations.")
@@ -36,7 +36,9 @@ def init() -> None:
 
 @app.command()
 def status() -> None:
-    """Show row counts per table, the last crawl runs and the schema revision.
+    """Show row counts per table, gone profiles, the last crawl runs (new, changed and
+    unchanged profiles, quota spent, new or changed profiles per quota unit) and the schema
+    revision.
 
     \b
     Example:
@@ -53,12 +55,15 @@ def status() -> None:
         for table in Base.metadata.sorted_tables:
             n = session.scalar(select(func.count()).select_from(table)) or 0
             counts.add_row(table.name, f"{n:,}")
+        gone = session.scalar(select(func.count()).where(Profile.gone_at.is_not(None))) or 0
         mark_lost_runs(session)
         runs = last_runs(session, 10)
         run_table = runs_table("Last crawl runs (times in UTC)", runs)
     out.print(f"Database: {storage_db.safe_url(engine)}")
     out.print(f"Schema revision: {current} (head {head})")
     out.print(counts)
+    # Marked by `scout refresh github` (deleted or suspended), kept, left out of new shortlists.
+    out.print(f"Gone profiles (accounts their source no longer has): {gone:,}")
     if runs:
         out.print(run_table)
     else:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from config.clock import utcnow
 from config.errors import ScoutError
@@ -258,9 +258,20 @@ def _valid_logins(targets: list[Target]) -> list[Target]:
 def refresh_github(
     stale_days: int = typer.Option(7, min=0, help="Re-fetch profiles not seen for this long."),
     limit: int | None = typer.Option(None, min=1, help="At most this many profiles."),
+    gone_days: int = typer.Option(
+        30,
+        min=0,
+        help="Ask again for accounts found gone (deleted or suspended) this many days ago: "
+        "each answer costs a point (a 404 has no ETag); a suspended account may come back.",
+    ),
     api_url: str | None = typer.Option(None, "--api-url", help=API_URL_HELP),
 ) -> None:
     """Re-fetch known GitHub profiles with If-None-Match: unchanged ones cost no quota.
+
+    Each profile is asked for by account id, so a renamed login is followed. An account GitHub
+    no longer has (deleted or suspended: 404) is marked gone, not deleted: it leaves new
+    rankings and shortlists, what was exported from it stays, and it is unmarked when a crawl
+    or a refresh finds it again.
 
     \b
     Example:
@@ -271,31 +282,55 @@ def refresh_github(
     settings = _settings(api_url)
     engine = get_state().engine()
     with crawl_command(engine) as command:
-        status, counts, governor = _refresh(settings, engine, stale_days, limit)
+        status, counts, governor = _refresh(settings, engine, stale_days, limit, gone_days)
     quota = governor.snapshot(CORE)
     left = "?" if quota.remaining is None else f"{quota.remaining:,}"
     console().print(
         f"Refreshed {counts['checked']:,} GitHub profiles: {counts['unchanged']:,} unchanged "
         f"(304, no quota), {counts['changed']:,} changed, {counts['first']:,} fetched for "
-        f"their first ETag, {counts['gone']:,} gone, "
+        f"their first ETag, {counts['gone']:,} gone (marked), "
         f"{counts['dropped']:,} no longer people, {counts['error']:,} errors. Quota left: {left}"
     )
     command.exit(status)
 
 
+# A refresh's own counts under names that leave new / changed / unchanged to what was stored.
+REFRESH_STATS = {"unchanged": "not_modified", "changed": "modified"}
+
+
+def _ids_of(batch: list[Any], status: str) -> list[str]:
+    return [r.external_id for r in batch if r.status == status]
+
+
+def _set_github(session: Any, external_ids: list[str], **values: Any) -> None:
+    """Set columns of the GitHub profiles with these account ids, 500 a statement."""
+    for start in range(0, len(external_ids), 500):
+        session.execute(
+            update(Profile)
+            .where(Profile.source == "github")
+            .where(Profile.external_id.in_(external_ids[start : start + 500]))
+            .values(**values)
+        )
+
+
 def _refresh(
-    settings: Settings, engine: Any, stale_days: int, limit: int | None
+    settings: Settings, engine: Any, stale_days: int, limit: int | None, gone_days: int = 30
 ) -> tuple[str, dict[str, int], Any]:
-    """Re-fetch the stale profiles, storing every 200; Ctrl-C stores what was fetched."""
+    """Re-fetch the stale profiles, storing every 200 and marking every 404 gone; Ctrl-C
+    stores what was fetched."""
     from crawlers.github.client import REPOS_ENDPOINT, refresh_many
     from crawlers.github.governor import RateGovernor
 
-    cutoff = utcnow() - timedelta(days=stale_days)
+    now = utcnow()
+    cutoff = now - timedelta(days=stale_days)
+    gone_cutoff = now - timedelta(days=gone_days)
     with session_scope(engine) as session:
         query = (
             select(Profile.external_id, Profile.handle, Profile.etag)
             .where(Profile.source == "github", Profile.handle.is_not(None))
             .where(Profile.last_seen <= cutoff)
+            # A gone account is asked again only after gone_days: its 404 is never free.
+            .where(or_(Profile.gone_at.is_(None), Profile.gone_at <= gone_cutoff))
             .order_by(Profile.last_seen, Profile.id)
         )
         if limit:
@@ -310,21 +345,18 @@ def _refresh(
     targets = _valid_logins(targets)
     governor = RateGovernor(settings.github_quota_floor, settings.github_concurrency)
     counts = {"unchanged": 0, "changed": 0, "first": 0, "gone": 0, "dropped": 0, "error": 0}
+    saved: dict[str, int] = {}  # new / changed / unchanged of the profiles stored
     batch: list[Any] = []
 
     def flush() -> None:
         with session_scope(engine) as session:
             now = utcnow()
-            same = [r.external_id for r in batch if r.status == "unchanged"]
-            for start in range(0, len(same), 500):
-                session.execute(
-                    update(Profile)
-                    .where(Profile.source == "github")
-                    .where(Profile.external_id.in_(same[start : start + 500]))
-                    .values(last_seen=now)
-                )
+            # A 304 means the account is there, as stored: seen now (and not gone, if it was).
+            _set_github(session, _ids_of(batch, "unchanged"), last_seen=now, gone_at=None)
+            # A 404 by account id: deleted or suspended. Marked, never deleted (see above).
+            _set_github(session, _ids_of(batch, "gone"), gone_at=now)
             save_raw(session, [raw for r in batch for raw in r.raw])
-            save_profiles(session, [r.profile for r in batch if r.profile is not None])
+            save_profiles(session, [r.profile for r in batch if r.profile is not None], saved)
         batch.clear()
 
     status = "partial"
@@ -342,11 +374,17 @@ def _refresh(
     flush()
     stats = {
         "profiles_checked": len(targets),
-        **counts,
+        # What GitHub answered: 304, 200 for a stored ETag, 200 for none stored yet, 404, ...
+        **{REFRESH_STATS.get(name, name): n for name, n in counts.items()},
         "requests": sum(counts.values()),
         "errors": counts["error"],
         "profiles_stored": counts["changed"] + counts["first"],
         "quota_spent": spent,
+        # What was stored, in every run's words (storage.state.STANDARD_STATS): a 304 is a
+        # profile seen again unchanged.
+        "new": saved.get("new", 0),
+        "changed": saved.get("changed", 0),
+        "unchanged": saved.get("unchanged", 0) + counts["unchanged"],
     }
     with session_scope(engine) as session:
         message = "stopped by Ctrl-C or SIGTERM" if status == "interrupted" else None

@@ -2,10 +2,11 @@
 
 Before: runs whose process died are marked `lost`. During: this process's running rows get a
 heartbeat, and SIGTERM stops the command like Ctrl-C. After: one summary line per run in the
-same words for every source (profiles stored, requests, retries, errors, quarantined, quota
-spent), and the command exits with the code of the run's status (storage.state.EXIT_CODES).
-A run the crawler left `running` (an exception on its way out) is closed as interrupted or
-failed, never left for the heartbeat to find.
+same words for every source (profiles stored, new, changed and unchanged, requests, retries,
+errors, quarantined, quota spent, new or changed profiles per unit of quota), and the command
+exits with the code of the run's status (storage.state.EXIT_CODES). A run the crawler left
+`running` (an exception on its way out) is closed as interrupted or failed, never left for the
+heartbeat to find.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from scout.app import console
 from storage.db import session_scope
 from storage.heartbeat import keep_alive, mark_lost_runs, this_host
 from storage.models import CrawlRun, utcnow
+from storage.save import SAVE_OUTCOMES
 from storage.state import exit_code, status_of_exit
 
 # From harmless to worst: what a command that ran several runs reports.
@@ -49,10 +51,19 @@ def run_errors(run: CrawlRun) -> int:
 QUOTA_UNIT = {"github": "point", "stackoverflow": "request"}
 
 
+def fresh(run: CrawlRun) -> int:
+    """Profiles the run stored new or changed (all it stored, for runs recorded before it
+    told them apart): what its quota bought."""
+    stats = run.stats or {}
+    if any(key in stats for key in SAVE_OUTCOMES):
+        return count(stats, "new") + count(stats, "changed")
+    return count(stats, "profiles_stored")
+
+
 def per_quota(run: CrawlRun) -> float | None:
-    """Profiles stored per unit of quota spent (None when the run spent none)."""
+    """New and changed profiles per unit of quota spent (None when the run spent none)."""
     spent = count(run.stats, "quota_spent")
-    return count(run.stats, "profiles_stored") / spent if spent else None
+    return fresh(run) / spent if spent else None
 
 
 def summary(run: CrawlRun) -> str:
@@ -60,14 +71,17 @@ def summary(run: CrawlRun) -> str:
     stats = run.stats or {}
     line = (
         f"Run #{run.id} {run.source} {run.status}: "
-        f"stored {count(stats, 'profiles_stored'):,} profiles; "
+        f"stored {count(stats, 'profiles_stored'):,} profiles "
+        f"({count(stats, 'new'):,} new, {count(stats, 'changed'):,} changed, "
+        f"{count(stats, 'unchanged'):,} unchanged); "
         f"{count(stats, 'requests'):,} requests, {count(stats, 'retries'):,} retries, "
         f"{run_errors(run):,} errors, {count(stats, 'quarantined'):,} quarantined, "
         f"quota spent {count(stats, 'quota_spent'):,}"
     )
     ratio = per_quota(run)
     if ratio is not None:
-        line += f" ({ratio:,.2f} profiles per {QUOTA_UNIT.get(run.source, 'unit')})"
+        unit = QUOTA_UNIT.get(run.source, "unit")
+        line += f" ({ratio:,.2f} new or changed profiles per {unit})"
     return line
 
 
@@ -117,7 +131,7 @@ class CrawlCommand:
         runs = self.runs()
         out = console()
         for run in runs:
-            out.print(summary(run))
+            out.print(summary(run), soft_wrap=True)  # one line, however long
         return worst(run.status for run in runs)
 
     def exit(self, status: str | None = None) -> NoReturn:
@@ -171,19 +185,22 @@ def crawl_command(engine: Engine) -> Iterator[CrawlCommand]:
     command.close_open("failed", "the crawl ended without recording how it went")
 
 
-# The standard counts as table columns: (header, stats key); errors come from the row.
+# The standard counts as table columns: (header, stats key); errors come from the row. What a
+# run stored (new + changed + same), its retries and quarantined records are in its summary
+# line: 140 columns hold no more.
 STAT_COLUMNS = (
-    ("stored", "profiles_stored"),
+    ("new", "new"),
+    ("changed", "changed"),
+    ("same", "unchanged"),
     ("requests", "requests"),
-    ("retries", "retries"),
     ("errors", "errors"),
-    ("quarantined", "quarantined"),
     ("quota", "quota_spent"),
 )
 
 
 def stat_cells(run: CrawlRun) -> list[str]:
-    """The STAT_COLUMNS cells of one run, missing counts as 0, then profiles per quota unit."""
+    """The STAT_COLUMNS cells of one run, missing counts as 0, then new or changed profiles
+    per quota unit."""
     ratio = per_quota(run)
     return [
         *(

@@ -131,6 +131,10 @@ class Profile(Base):
     etag: Mapped[str | None] = mapped_column(String(200))
     content_sha: Mapped[str | None] = mapped_column(String(64))
     enriched_sha: Mapped[str | None] = mapped_column(String(64))
+    # When the source last said the account is gone (GitHub: deleted or suspended, a 404 by
+    # account id); None while it exists. Saving the profile again (a crawl or a refresh that
+    # finds it) clears it. The row and what was exported from it stay.
+    gone_at: Mapped[datetime | None]
 
 
 class Repository(Base):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from typing import Any
 
 import orjson
@@ -151,7 +151,18 @@ def _kept_etag(table: Any, new: Any) -> dict[str, Any]:
     return {"etag": case((new.etag.is_not(None), new.etag), (unchanged, table.c.etag), else_=None)}
 
 
-def save_profiles(session: Session, items: Sequence[ProfileItem]) -> dict[tuple[str, str], int]:
+# What save_profiles tells about each distinct profile it was given (the run stats' names):
+#   new        not stored before
+#   changed    stored with other content (profiles.content_sha differs: a field or a child)
+#   unchanged  stored with the same content (written again only to move last_seen)
+SAVE_OUTCOMES = ("new", "changed", "unchanged")
+
+
+def save_profiles(
+    session: Session,
+    items: Sequence[ProfileItem],
+    tally: MutableMapping[str, int] | None = None,
+) -> dict[tuple[str, str], int]:
     """Merge profiles and their children on their natural keys; returns (source, id) -> row id.
 
     Values are fitted to the schema first (storage.fit): a name longer than its column is cut,
@@ -159,19 +170,36 @@ def save_profiles(session: Session, items: Sequence[ProfileItem]) -> dict[tuple[
 
     Children given for a profile replace what was stored for it: a repository deleted on GitHub
     disappears here too. Children left as None are kept as stored.
+
+    A profile saved is one its source shows again: a mark that it was gone (profiles.gone_at,
+    set by `scout refresh github` on a 404) is lifted. `tally`, when given, gets how many of the
+    distinct profiles were new, changed and unchanged added (SAVE_OUTCOMES), in the same
+    transaction as the write, so a run's stats count exactly what it stored.
     """
     if not items:
         return {}
     rows, children = _fitted(items)
     children_of: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
+    sha_of: dict[tuple[str, str], str] = {}
     for item, row, kids in zip(items, rows, children, strict=True):
         row["content_sha"] = _content_sha(row, kids)
         row["first_seen"] = item.seen_at
         row["last_seen"] = item.seen_at
-        children_of[(row["source"], row["external_id"])] = kids
+        row["gone_at"] = None
+        key = (row["source"], row["external_id"])
+        children_of[key] = kids
+        sha_of[key] = row["content_sha"]  # the same account twice: the last one is stored
+    stored = _stored_shas(session, list(children_of))
+    if tally is not None:
+        for key, sha in sha_of.items():
+            outcome = "new" if key not in stored else "unchanged"
+            if key in stored and stored[key][1] != sha:
+                outcome = "changed"
+            tally[outcome] = tally.get(outcome, 0) + 1
     update = [c for c in rows[0] if c not in ("source", "external_id", "first_seen")]
     upsert(session, Profile, rows, ("source", "external_id"), update=update, merge=_kept_etag)
-    ids = profile_ids(session, list(children_of))
+    ids = {key: pid for key, (pid, _sha) in stored.items()}
+    ids.update(profile_ids(session, [key for key in children_of if key not in stored]))
     for table_name, (table, keys) in CHILD_TABLES.items():
         child_rows: list[dict[str, Any]] = []
         replaced: list[int] = []
@@ -211,9 +239,10 @@ def _delete_missing_children(
         )
 
 
-def profile_ids(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """Row ids of profiles by (source, external_id)."""
-    out: dict[tuple[str, str], int] = {}
+def _by_source(
+    session: Session, keys: Sequence[tuple[str, str]], *columns: Any
+) -> Iterator[tuple[Any, ...]]:
+    """(source, external_id, *columns) of the stored profiles among `keys`, 500 a query."""
     by_source: dict[str, list[str]] = {}
     for source, external_id in keys:
         by_source.setdefault(source, []).append(external_id)
@@ -221,10 +250,24 @@ def profile_ids(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple
         for start in range(0, len(external_ids), 500):
             chunk = external_ids[start : start + 500]
             result = session.execute(
-                select(Profile.id, Profile.external_id).where(
+                select(Profile.external_id, *columns).where(
                     Profile.source == source, Profile.external_id.in_(chunk)
                 )
             )
-            for pid, external_id in result:
-                out[(source, external_id)] = pid
-    return out
+            for row in result:
+                yield (source, *row)
+
+
+def _stored_shas(
+    session: Session, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, str | None]]:
+    """(row id, content_sha) of the stored profiles among `keys`."""
+    return {
+        (s, e): (pid, sha)
+        for s, e, pid, sha in _by_source(session, keys, Profile.id, Profile.content_sha)
+    }
+
+
+def profile_ids(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Row ids of profiles by (source, external_id)."""
+    return {(s, e): pid for s, e, pid in _by_source(session, keys, Profile.id)}

@@ -45,6 +45,9 @@ EXIT_CODES: dict[str, int] = {
 #   quarantined   records that failed validation: raw record kept, profile not written
 #   quota_spent   GitHub rate-limit points, or Stack Exchange quota units (one per request)
 #   profiles_stored, pages
+#   new, changed, unchanged   profiles not stored before, stored with other content, and seen
+#                 again as stored (storage.save.SAVE_OUTCOMES; a source may count as unchanged
+#                 what it knows unchanged without fetching it: a 304, an SE `min=` absentee)
 STANDARD_STATS = (
     "requests",
     "retries",
@@ -53,6 +56,9 @@ STANDARD_STATS = (
     "quota_spent",
     "profiles_stored",
     "pages",
+    "new",
+    "changed",
+    "unchanged",
 )
 
 

@@ -74,8 +74,8 @@ def test_list_run_and_runs(sqlite_url, tmp_path):
     by_id = table_rows(history.output)
     assert by_id["1"][1:3] == ["refresh", "schedule"] and by_id["1"][5] == "ok"
     assert by_id["2"][1:3] == ["atlantis", "schedule"] and by_id["2"][5] == "failed"
-    # errors is the 4th of the count columns; fire time and exit code lead the message
-    assert by_id["2"][6 + 3] == "1"
+    # errors is the 5th of the count columns; fire time and exit code lead the message
+    assert by_id["2"][6 + 4] == "1"
     assert "\n#2 failed: fire " in history.output and "; exit 2; " in history.output
     # the crawl's own row carries the job's name
     assert ["refresh", "github"] in [row[1:3] for row in by_id.values()]

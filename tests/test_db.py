@@ -142,6 +142,31 @@ def test_0003_adds_the_run_owner_columns_and_downgrade_removes_them(db_url):
     engine.dispose()
 
 
+def test_0004_adds_gone_at_to_profiles_and_downgrade_removes_it(db_url):
+    engine = storage_db.make_engine(db_url)
+    storage_db.upgrade(engine, "0003")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO profiles (source, external_id, handle, first_seen, last_seen) "
+                "VALUES ('github', '7', 'ann', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+    storage_db.upgrade(engine, "0004")
+
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(engine).get_columns("profiles")}
+
+    assert "gone_at" in columns()
+    with engine.connect() as conn:  # a profile from before is not gone
+        assert conn.execute(text("SELECT handle, gone_at FROM profiles")).one() == ("ann", None)
+    storage_db.downgrade(engine, "0003")
+    assert "gone_at" not in columns()
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(text("profiles"))) == 1
+    engine.dispose()
+
+
 def _open_and_report(url: str) -> str:
     try:
         storage_db.open_database(url).dispose()

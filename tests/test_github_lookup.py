@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from scout.cli import app
 runner = CliRunner()
 SCOUT = str(Path(sys.executable).with_name("scout"))
 TOKEN = "ghp_" + "l" * 36
+T_DAY0 = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -226,3 +228,71 @@ def test_refresh_follows_a_renamed_login_by_account_id(world, sandbox, tmp_path)
         rows = conn.execute(text("SELECT external_id, handle FROM profiles")).all()
     engine.dispose()
     assert rows == [(str(person.id), account.login)]
+
+
+def test_refresh_marks_exactly_the_accounts_deleted_or_suspended_as_days_pass(tmp_path):
+    from crawlers.sandbox.world_days import Timeline
+    from crawlers.sandbox.world_step import DayRates
+    from storage.db import open_database, session_scope
+    from storage.items import ProfileItem
+    from storage.save import save_profiles
+
+    base = generate(5, 300)
+    rates = DayRates(deletions=0.02, suspensions=0.01)  # a few a day in a small world
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    users = [a for a in base.github.values() if a.type == "User"]
+    engine = open_database(url)
+    with session_scope(engine) as session:
+        save_profiles(session, [ProfileItem("github", str(a.id), T_DAY0, handle=a.login)
+                                for a in users])  # fmt: skip
+    options = SandboxOptions(rate_limit=100_000)
+    with SandboxServer(base, options, timeline=Timeline(base, rates)) as server:
+
+        def refresh(*extra):
+            day = json.load(urllib.request.urlopen(server.base_url + "/_sandbox/day"))
+            result = runner.invoke(
+                app,
+                ["--db", url, "refresh", "github", "--stale-days", "0", *extra,
+                 "--api-url", server.github_url],
+                env={"GITHUB_TOKEN": TOKEN, "SCOUT_NOW": day["now"]},
+            )  # fmt: skip
+            assert result.exit_code == 0, result.output
+            with engine.connect() as conn:
+                stats = conn.execute(text("SELECT stats FROM crawl_runs ORDER BY id DESC")).first()
+            return json.loads(stats[0])
+
+        assert refresh()["gone"] == 0  # day 0: everyone there, each fetched for an ETag
+        advance = urllib.request.Request(server.base_url + "/_sandbox/advance?days=3", b"")
+        urllib.request.urlopen(advance).close()
+        # id -> deleted | suspended as of day 3, of the accounts stored on day 0
+        stored_ids = {a.id for a in users}
+        truth = {i: s for i, s in server.world.github_gone.items() if i in stored_ids}
+        assert {"deleted", "suspended"} == set(truth.values())
+        stats = refresh()
+        with engine.connect() as conn:
+            gone_rows = text("SELECT external_id FROM profiles WHERE gone_at IS NOT NULL")
+            marked = set(conn.execute(gone_rows).scalars())
+            kept = conn.execute(text("SELECT count(*) FROM profiles")).scalar()
+            raws = conn.execute(text("SELECT count(DISTINCT key) FROM raw_records")).scalar()
+        assert marked == {str(i) for i in truth} and stats["gone"] == len(truth)
+        assert kept == len(users) and raws >= len(users)  # nothing deleted
+        # The next refresh is free: live accounts answer 304, gone ones wait --gone-days.
+        again = refresh()
+        assert again["quota_spent"] == 0 and again["not_modified"] == len(users) - len(truth)
+        assert again["unchanged"] == len(users) - len(truth) and again["gone"] == 0
+        status = runner.invoke(app, ["--db", url, "status"])
+        assert f"Gone profiles (accounts their source no longer has): {len(truth)}" in (
+            status.output
+        )
+        # Asked again, a gone account still 404s and stays marked; none came back.
+        assert refresh("--gone-days", "0")["gone"] == len(truth)
+    # Forgetting a gone account works as for any other: rows gone, suppression kept.
+    victim = sorted(marked)[0]
+    forgot = runner.invoke(app, ["--db", url, "forget", f"github:{victim}", "--yes"])
+    assert forgot.exit_code == 0, forgot.output
+    with engine.connect() as conn:
+        left = conn.execute(text("SELECT count(*) FROM profiles WHERE external_id = :e"),
+                            {"e": victim}).scalar()  # fmt: skip
+        suppressed = conn.execute(text("SELECT count(*) FROM suppressions")).scalar()
+    assert left == 0 and suppressed >= 1
+    engine.dispose()

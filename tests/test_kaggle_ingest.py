@@ -176,6 +176,9 @@ def test_newer_files_write_only_what_changed(engine, folder):
     stamp(folder, NEWER)
     result = ingest_folder(engine, folder)
     assert result.stats["profiles_stored"] == 2 and result.stats["profiles_unchanged"] == 4
+    # Every run's counts, in the words `scout runs` reads: Kim is new, Jack changed.
+    counts = {k: result.stats[k] for k in ("new", "changed", "unchanged")}
+    assert counts == {"new": 1, "changed": 1, "unchanged": 4}
     assert result.stats["raw_records"] == 2  # Users.csv rows of jack and kim only
     after = snapshot(engine)
     # Rows compared without last_seen, which moves for everyone still in the files.

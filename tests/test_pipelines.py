@@ -380,3 +380,24 @@ def test_a_record_its_parser_refuses_is_quarantined_with_the_parsers_reason(
     reason = "followers.totalCount is not an integer"
     assert f"quarantined github:{node['databaseId']}: {reason}" in caplog.text
     assert cursor_of(engine)["done"] is False  # held for --resume
+
+
+def test_every_run_counts_its_new_changed_and_unchanged_profiles(db_url, pages):
+    engine = open_database(db_url)
+    first = Crawl(engine)
+    cursor = first.first_cursor()
+    for payload in pages:
+        cursor = first.page(payload, cursor) or cursor
+    stats = run_row(engine, first.run_id).stats
+    assert (stats["new"], stats.get("changed", 0), stats.get("unchanged", 0)) == (PEOPLE, 0, 0)
+
+    # The next night: one person edited their bio, one starred repository more.
+    edited = copy.deepcopy(pages[0])
+    nodes = edited["data"]["search"]["nodes"]
+    nodes[3]["bio"] = "Now doing MLOps"
+    nodes[5]["repositories"]["nodes"][0]["stargazerCount"] += 1
+    again = Crawl(engine)
+    again.page(edited, again.first_cursor())
+    stats = run_row(engine, again.run_id).stats
+    assert (stats.get("new", 0), stats["changed"], stats["unchanged"]) == (0, 2, 84 - 2)
+    assert stats["profiles_stored"] == 84

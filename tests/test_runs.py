@@ -257,19 +257,25 @@ def test_crawl_command_never_leaves_its_run_running(sqlite_url, capsys):
 
 
 def test_the_summary_reads_the_standard_stats_alike_for_every_source():
-    run = CrawlRun(
-        id=9,
-        source="stackoverflow",
-        status="partial",
-        errors=2,
-        stats={"requests": 1200, "retries": 7, "profiles_stored": 1500, "quota_spent": 1200},
-    )
+    stats = {"requests": 1200, "retries": 7, "profiles_stored": 1500, "quota_spent": 1200}
+    stats |= {"new": 900, "changed": 300, "unchanged": 300}
+    run = CrawlRun(id=9, source="stackoverflow", status="partial", errors=2, stats=stats)
     assert summary(run) == (
-        "Run #9 stackoverflow partial: stored 1,500 profiles; 1,200 requests, 7 retries, "
-        "2 errors, 0 quarantined, quota spent 1,200 (1.25 profiles per request)"
+        "Run #9 stackoverflow partial: stored 1,500 profiles (900 new, 300 changed, "
+        "300 unchanged); 1,200 requests, 7 retries, 2 errors, 0 quarantined, quota spent 1,200 "
+        "(1.00 new or changed profiles per request)"
     )
-    assert stat_cells(run) == ["1,500", "1,200", "7", "2", "0", "1,200", "1.25"]
+    assert stat_cells(run) == ["900", "300", "300", "1,200", "2", "1,200", "1.00"]
     # A run that spent no quota (a Meta Kaggle ingest) has no ratio, never a division by 0.
     idle = CrawlRun(id=1, source="kaggle", status="ok", errors=0, stats={})
     assert stat_cells(idle) == ["0"] * 6 + [""]
     assert summary(idle).endswith("quota spent 0")
+
+
+def test_a_run_recorded_before_new_and_changed_were_told_apart_counts_all_it_stored():
+    old = {"profiles_stored": 455, "quota_spent": 100}
+    run = CrawlRun(id=3, source="github", status="ok", errors=0, stats=old)
+    assert summary(run).endswith("(4.55 new or changed profiles per point)")
+    # Once told apart, unchanged profiles bought nothing: a night of rereads is 0 per point.
+    reread = CrawlRun(id=4, source="github", status="ok", errors=0, stats=old | {"unchanged": 455})
+    assert summary(reread).endswith("(0.00 new or changed profiles per point)")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from storage import db as storage_db
 from storage.items import (
@@ -171,4 +172,36 @@ def test_a_save_without_an_etag_keeps_the_stored_one_while_updated_at_is_the_sam
     assert save('W/"b"', T0) == ('W/"b"', "A")  # a newer ETag replaces it
     # The account changed after the ETag was issued: it no longer names what is stored.
     assert save(None, T1) == (None, "A")
+    engine.dispose()
+
+
+def test_each_save_tells_new_changed_and_unchanged_profiles(db_url):
+    engine = storage_db.open_database(db_url)
+    first: Counter[str] = Counter()
+    with storage_db.session_scope(engine) as session:
+        save_profiles(session, batch(), tally=first)
+    assert first == {"new": 52}
+    again: Counter[str] = Counter()
+    with storage_db.session_scope(engine) as session:
+        items = batch(seen=T1)
+        items[3].repositories[0].stars += 1  # a child's change is a change of the profile
+        items[4].location_raw = "Warsaw"
+        items[5].etag = 'W/"new"'  # a new ETag alone is not new content
+        items.append(ProfileItem(source="github", external_id="new", seen_at=T1, handle="nu"))
+        items.append(items[6])  # the same account twice in one call counts once
+        save_profiles(session, items, tally=again)
+    assert again == {"new": 1, "changed": 2, "unchanged": 50}
+    engine.dispose()
+
+
+def test_saving_a_profile_again_lifts_its_gone_mark(sqlite_url):
+    engine = storage_db.open_database(sqlite_url)
+    with storage_db.session_scope(engine) as session:
+        save_profiles(session, batch())
+        session.execute(update(Profile).values(gone_at=T1))
+    with storage_db.session_scope(engine) as session:
+        save_profiles(session, batch()[:2])
+    with storage_db.session_scope(engine) as session:
+        marked = set(session.scalars(select(Profile.external_id).where(Profile.gone_at.is_(None))))
+    assert marked == {"0", "1"}
     engine.dispose()

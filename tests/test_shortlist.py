@@ -226,3 +226,26 @@ def test_why_linked_says_why_profiles_are_one_person(tmp_path):
     )
     assert rows["Lone Coder"]["why_linked"] == ""
     assert CSV_COLUMNS.index("why_linked") == CSV_COLUMNS.index("kaggle_url") + 1
+
+
+def test_a_person_whose_accounts_are_all_gone_leaves_new_shortlists_not_old_ones(engine):
+    config = load_ranking()
+    with session_scope(engine) as s:
+        v = rank_all(s, config, now=NOW).version
+        save_shortlist(s, "before", v, Filters(), select_candidates(s, v, Filters(top=0), config))
+        # Ana's only account was deleted; person 1 keeps a live Stack Overflow account.
+        add_person(s, 30, "Also One", source="stackoverflow")
+        s.execute(CandidateProfile.__table__.update().where(
+            CandidateProfile.candidate_id == 30).values(candidate_id=1))  # fmt: skip
+        s.execute(
+            Profile.__table__.update()
+            .where(Profile.source == "github", Profile.external_id.in_(["20", "1"]))
+            .values(gone_at=NOW)
+        )
+        picked = select_candidates(s, v, Filters(top=0), config)
+        ids = {c for c, _, _ in picked}
+        assert 20 not in ids and 1 in ids and 21 in ids
+        one = next(r for r in shortlist_rows(s, config, picked) if r["candidate_id"] == 1)
+        assert one["github_url"] == ""  # a deleted account's page is offered to nobody
+        kept = s.scalars(select(ShortlistEntry.candidate_id))
+        assert 20 in set(kept)  # the shortlist made before stays as it was

@@ -69,6 +69,8 @@ class _Counts:
     suppressed: int = 0
     profiles_stored: int = 0
     profiles_unchanged: int = 0
+    new: int = 0
+    changed: int = 0
     raw_records: int = 0
     achievement_rows_kept: int = 0
 
@@ -98,7 +100,7 @@ def ingest_folder(
     try:
         if not force and all(_same(infos[n], cursors.get(n)) for n in FILES):
             result.unchanged = True
-            result.stats = {"unchanged": True, "files": _file_stats(infos, {})}
+            result.stats = {"files_unchanged": True, "files": _file_stats(infos, {})}
         else:
             counts = _ingest(engine, infos, options, result, progress, clock())
             result.stats = _stats(infos, result.files, counts, time.perf_counter() - started)
@@ -288,7 +290,10 @@ class _Writer:
                 )
             if not changed:
                 return
-            save_profiles(session, [item for item, _raw in changed])
+            tally: dict[str, int] = {}
+            save_profiles(session, [item for item, _raw in changed], tally=tally)
+            self.counts.new += tally.get("new", 0)
+            self.counts.changed += tally.get("changed", 0)
             self.counts.profiles_stored += len(changed)
             self.counts.raw_records += self._save_raw(session, changed, set(stored))
 
@@ -343,7 +348,7 @@ def _stats(
 ) -> dict[str, Any]:
     rows = sum(r.rows + r.malformed for r in reports.values())
     return {
-        "unchanged": False,
+        "files_unchanged": False,
         "files": _file_stats(infos, reports),
         "rows_read": rows,
         "malformed_rows": sum(r.malformed for r in reports.values()),
@@ -351,6 +356,10 @@ def _stats(
         "users_with_signal": counts.users_with_signal,
         "profiles_stored": counts.profiles_stored,
         "profiles_unchanged": counts.profiles_unchanged,
+        # The names every run's stats share (storage.state.STANDARD_STATS).
+        "new": counts.new,
+        "changed": counts.changed,
+        "unchanged": counts.profiles_unchanged,
         "skipped_no_signal": counts.skipped_no_signal,
         "suppressed": counts.suppressed,
         "raw_records": counts.raw_records,
