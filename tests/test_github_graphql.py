@@ -335,7 +335,9 @@ def test_malformed_body_and_secondary_limit():
 NODES_QUERY = """query($ids: [ID!]!) { rateLimit { cost }
   nodes(ids: $ids) { __typename id ... on User { login databaseId
     followers { totalCount }
-    repositories(first: 20) { nodes { name repositoryTopics(first: 10) { nodes { topic { name } } } } }
+    repositories(first: 20) {
+      nodes { name repositoryTopics(first: 10) { nodes { topic { name } } } }
+    }
   } ... on Organization { login } } }"""
 
 
