@@ -146,8 +146,8 @@ class _Walker:
                     node,
                     path,
                 )
-            inner = self.selection(target, node.selection_set, mult * len(ids), path)
-            return Cost(nodes=mult * len(ids)) + inner
+            below = self.selection(target, node.selection_set, mult * len(ids), path)
+            return Cost(nodes=mult * len(ids)) + below
         if not (is_object_type(target) and target.name.endswith("Connection")):
             return self.selection(target, node.selection_set, mult, path)
         args = get_argument_values(definition, node, self.variables)
