@@ -19,10 +19,9 @@ from fault_rules import (
     corrupt_gzip,
     deep_json,
     die,
+    graphql_details,
     graphql_node,
     graphql_null_search,
-    graphql_details,
-    graphql_pages,
     graphql_partial,
     hold,
     html_page,
@@ -110,7 +109,7 @@ def test_graphql_node_changes_one_user_and_notes_it(sandbox, mutate):
     rule = graphql_node(mutate, index=2, match=graphql_details)
     ids = [n["id"] for n in search(sandbox.base_url)["data"]["search"]["nodes"] if "id" in n]
     with FaultProxy(sandbox.base_url, [rule]) as proxy:
-        status, body = call(proxy.base_url, "POST", "/github/graphql", {
+        _, body = call(proxy.base_url, "POST", "/github/graphql", {
             "query": DETAIL_QUERY, "variables": {"ids": ids}})  # fmt: skip
         nodes = json.loads(body)["data"]["nodes"]
     page, changed = rule.notes
