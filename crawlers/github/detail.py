@@ -93,6 +93,12 @@ class Budget:
     def release(self, key: str) -> None:
         self.reserved.pop(key, None)
 
+    def left(self, key: str, spent: int) -> int | None:
+        """Points `key` may still reserve (None: no budget)."""
+        if self.limit is None:
+            return None
+        return self.limit - spent - sum(v for k, v in self.reserved.items() if k != key)
+
 
 @dataclass
 class Sorted:

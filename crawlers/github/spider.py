@@ -223,6 +223,11 @@ class GitHubSearchSpider(scrapy.Spider):
             # Pages in flight for other windows may not overshoot --max-users: a page cut
             # short by the pipeline would skip the people it left out.
             self.reserved[window.partition] = first
+        left = self.budget.left(window.partition, self.run_stats["quota_spent"])
+        while left is not None and first > 1 and page_cost(first) + worst_cost(first) > left:
+            first -= 1  # a smaller page whose details fit what is left of --budget
+        if self.max_users:
+            self.reserved[window.partition] = first
         # A cursor continues the query it started with, even after the open end moved.
         query = window.query_until(asked_until(window, cursor))
         variables = {"q": query, "first": first, "after": cursor.get("after")}
