@@ -112,7 +112,7 @@ def test_budget_stops_cleanly_and_the_next_runs_continue_losing_and_repeating_no
     world, sandbox, tmp_path
 ):
     url = f"sqlite:///{tmp_path / 'b.db'}"
-    budget, runs = 12, 0
+    budget, runs = 25, 0
     while True:
         runs += 1
         assert runs < 60, "the crawl does not progress under --budget"

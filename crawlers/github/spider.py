@@ -347,6 +347,7 @@ class GitHubSearchSpider(scrapy.Spider):
         cost = rate.get("cost") if isinstance(rate, dict) else None
         spent = cost if isinstance(cost, int) and not isinstance(cost, bool) else meta.get("cost")
         self.run_stats["quota_spent"] += int(spent or 0)
+        self.run_stats[f"{meta.get('kind', 'page')}_points"] += int(spent or 0)
         errors = payload.get("errors") or []
         if not isinstance(errors, list):
             errors = [errors]
