@@ -119,6 +119,8 @@ class PageItem:
     held: bool = False
     # False for a page after its window was held in this run: its cursor is not committed.
     commit_cursor: bool = True
+    # More writes of the page's own, in its transaction (GitHub: users seen unchanged).
+    on_commit: Callable[[Any, PageItem], None] | None = None
 
     def __repr__(self) -> str:
         # Scrapy logs items it could not process: never with their records (e-mails, names).
@@ -363,6 +365,8 @@ class StoreStep(Step):
     def _commit_page(self, session: Any, item: PageItem) -> None:
         """The page's cursor and the run's stats so far, in the page's transaction."""
         spider = self.spider
+        if item.on_commit is not None:
+            item.on_commit(session, item)
         if item.commit_cursor:
             set_cursor(session, item.rules.source, item.stream, item.partition, item.cursor)
         if spider.run_id is not None:

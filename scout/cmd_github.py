@@ -68,7 +68,14 @@ def crawl_github(
     created_until: datetime | None = typer.Option(
         None, formats=["%Y-%m-%d"], help="Accounts created on or before this day."
     ),
-    max_users: int | None = typer.Option(None, min=1, help="Stop after storing this many."),
+    max_users: int | None = typer.Option(
+        None, min=1, help="Stop after storing this many new or changed profiles."
+    ),
+    budget: int | None = typer.Option(
+        None,
+        min=1,
+        help="Stop cleanly before spending more than this many GraphQL points; --resume continues.",
+    ),
     resume: bool = typer.Option(False, "--resume", help="Continue the last crawl of this query."),
     api_url: str | None = typer.Option(None, "--api-url", help=API_URL_HELP),
     distributed: str | None = typer.Option(
@@ -89,6 +96,7 @@ def crawl_github(
       scout crawl github --region eastern-europe --language python --max-users 20000
       scout crawl github --location Bengaluru --location Bangalore --min-followers 10
       scout crawl github --created-since 2024-01-01 --resume
+      scout crawl github --region india --budget 4000 --resume
       scout --db postgresql+psycopg://scout@db/scout crawl github --region india \\
           --distributed redis://redis-host:6379/0
     """
@@ -148,9 +156,15 @@ def crawl_github(
             max_users=max_users,
             on_progress=on_progress,
             distributed=distributed,
+            budget=budget,
         )
     stats = result.stats
     out = console()
+    out.print(
+        f"{count(stats, 'new'):,} new, {count(stats, 'changed'):,} changed, "
+        f"{count(stats, 'unchanged'):,} unchanged; {count(stats, 'discovery_pages'):,} "
+        f"discovery pages, {count(stats, 'detail_requests'):,} detail requests"
+    )
     out.print(
         f"{count(stats, 'pages'):,} pages; dropped {count(stats, 'dropped_org')} organisations, "
         f"{count(stats, 'dropped_bot')} bots, {count(stats, 'dropped_excluded_location')} "

@@ -11,7 +11,7 @@ can check that its fault really happened; `Rule.notes` keeps what an action touc
 
 Rules (factories in tests/fault_rules.py; every one takes `match`, `skip`, `times`):
 
-    graphql_node(mutate, index)     one GitHub search node of a page answer changed in place by
+    graphql_node(mutate, index)     one GitHub user node of a detail answer changed in place by
                                     `mutate(node)`; with `wrong_language` (a repository's
                                     `primaryLanguage` a number) and `long_name` (`name` a 10 KB
                                     string) as ready-made mutations
@@ -33,8 +33,9 @@ Rules (factories in tests/fault_rules.py; every one takes `match`, `skip`, `time
                                     refused (`how="refuse"`); a dead proxy stays dead
 
 Matchers (also in fault_rules.py): `graphql_pages` (search page queries, not the one-point
-count probes), `graphql_any`, `se_method(pattern)` (a regular expression on the path after the
-API root), and `any_request`. The proxy also counts every request it saw (`requests`) and
+count probes), `graphql_details` (`nodes(ids:)` detail queries), `graphql_any`,
+`se_method(pattern)` (a regular expression on the path after the API root), and
+`any_request`. The proxy also counts every request it saw (`requests`) and
 keeps their paths (`seen`).
 
 Reusable beyond issue 14: a rule is plain data plus a function from (request, upstream answer)

@@ -35,7 +35,15 @@ def graphql_pages(exchange: Exchange) -> bool:
     if not graphql_any(exchange):
         return False
     query = (exchange.json_request() or {}).get("query", "")
-    return isinstance(query, str) and "nodes" in query
+    return isinstance(query, str) and "search(" in query and "nodes" in query
+
+
+def graphql_details(exchange: Exchange) -> bool:
+    """GitHub detail queries (`nodes(ids:)`: users with their repositories)."""
+    if not graphql_any(exchange):
+        return False
+    query = (exchange.json_request() or {}).get("query", "")
+    return isinstance(query, str) and "nodes(ids:" in query
 
 
 def se_method(pattern: str) -> Matcher:
@@ -70,8 +78,10 @@ def _se_wrapper(exchange: Exchange) -> dict[str, Any]:
 
 
 def _search_nodes(data: dict[str, Any]) -> list[Any]:
-    search = (data.get("data") or {}).get("search") or {}
-    nodes = search.get("nodes")
+    """The user nodes of a search page, or of a detail answer (`nodes(ids:)`)."""
+    found = data.get("data") or {}
+    search = found.get("search") or {}
+    nodes = search.get("nodes") if "search" in found else found.get("nodes")
     return nodes if isinstance(nodes, list) else []
 
 
@@ -82,11 +92,11 @@ def graphql_node(
     mutate: Callable[[dict[str, Any]], None],
     index: int = 0,
     name: str = "graphql_node",
-    match: Matcher = graphql_pages,
+    match: Matcher = graphql_details,
     skip: int = 0,
     times: int | None = 1,
 ) -> Rule:
-    """One search node of a page answer changed in place by `mutate` (the `index`-th User).
+    """One user node of a detail answer changed in place by `mutate` (the `index`-th User).
 
     `notes` gets the page's nodes as upstream sent them, then the node as changed."""
     rule = Rule(name, match, lambda exchange: None, skip, times)

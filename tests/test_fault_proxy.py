@@ -19,9 +19,9 @@ from fault_rules import (
     corrupt_gzip,
     deep_json,
     die,
+    graphql_details,
     graphql_node,
     graphql_null_search,
-    graphql_pages,
     graphql_partial,
     hold,
     html_page,
@@ -32,7 +32,7 @@ from fault_rules import (
     wrong_language,
 )
 
-from crawlers.github.query import COUNT_QUERY, PAGE_QUERY
+from crawlers.github.query import COUNT_QUERY, DETAIL_QUERY, PAGE_QUERY
 from crawlers.sandbox.model import SandboxOptions
 from crawlers.sandbox.server import SandboxServer
 from crawlers.sandbox.world import generate
@@ -106,9 +106,12 @@ def test_graphql_rules_touch_only_page_queries(sandbox):
 
 @pytest.mark.parametrize("mutate", [wrong_language, long_name])
 def test_graphql_node_changes_one_user_and_notes_it(sandbox, mutate):
-    rule = graphql_node(mutate, index=2, match=graphql_pages)
+    rule = graphql_node(mutate, index=2, match=graphql_details)
+    ids = [n["id"] for n in search(sandbox.base_url)["data"]["search"]["nodes"] if "id" in n]
     with FaultProxy(sandbox.base_url, [rule]) as proxy:
-        nodes = search(proxy.base_url)["data"]["search"]["nodes"]
+        _, body = call(proxy.base_url, "POST", "/github/graphql", {
+            "query": DETAIL_QUERY, "variables": {"ids": ids}})  # fmt: skip
+        nodes = json.loads(body)["data"]["nodes"]
     page, changed = rule.notes
     assert changed in nodes and len(page) >= 3
     original = next(n for n in page if n["databaseId"] == changed["databaseId"])

@@ -261,14 +261,14 @@ def test_github_storage_failure_stops_the_crawl_and_resume_completes(
         run = finish(proc, db, GITHUB, "full disk")
     else:
         install = refuse_writes if fault == "refuse_writes" else drop_connection
-        install(db, "raw_records", after=200)  # the third page of 84 cannot be stored
+        install(db, "raw_records", after=200)  # the third page of 100 cannot be stored
         run = crawl(db, GITHUB, sandbox.github_url, tmp_path)
     assert_run(run, "failed", sandbox)
     stored = len(snapshot(db, GITHUB).ids)
     if fault == "full_disk":
         assert "disk is full" in run.output and 0 < stored < len(clean[GITHUB].ids)
     else:
-        assert stored == 168, "the two pages before the failure only"
+        assert stored == 200, "the two pages before the failure only"
         heal(db, "raw_records")
     if fault == "refuse_writes":
         assert MESSAGE in run.output, "the database's reason is said"

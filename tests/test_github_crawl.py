@@ -236,7 +236,11 @@ def test_faults_are_retried_and_counted(world):
     assert result.returncode == exit_code(status), result.stderr  # partial: 3
     expected = people(world, ["India", "Bengaluru", "Bangalore"], ["Indiana"])
     got = {e for e, _ in stored(url)}
-    assert got <= expected and len(got) >= 0.5 * len(expected)
+    assert got <= expected and len(got) >= 0.5 * len(expected), (
+        stats,
+        result.stdout,
+        result.stderr[-3000:],
+    )
 
 
 def test_exhausted_quota_waits_for_the_reset(world):

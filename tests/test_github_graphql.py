@@ -330,3 +330,61 @@ def test_malformed_body_and_secondary_limit():
     assert blocked.status == 403 and blocked.headers["Retry-After"]
     assert body(blocked)["message"].startswith("You have exceeded a secondary rate limit")
     assert graphql(api, "{ viewer { login } }").status == 200
+
+
+NODES_QUERY = """query($ids: [ID!]!) { rateLimit { cost }
+  nodes(ids: $ids) { __typename id ... on User { login databaseId
+    followers { totalCount }
+    repositories(first: 20) {
+      nodes { name repositoryTopics(first: 10) { nodes { topic { name } } } }
+    }
+  } ... on Organization { login } } }"""
+
+
+def node_ids(api, *logins):
+    found = data(graphql(api, "{ " + " ".join(
+        f'{login.replace("-", "_")}: repositoryOwner(login: "{login}") {{ id }}' for login in logins
+    ) + " }"))  # fmt: skip
+    return [found[login.replace("-", "_")]["id"] for login in logins]
+
+
+def test_nodes_by_id_answer_users_and_orgs_in_the_order_asked():
+    api, _, _ = make_api()
+    ids = node_ids(api, "priya", "ml-org", "ivan")
+    answer = data(graphql(api, NODES_QUERY, {"ids": ids}))
+    assert [n["login"] for n in answer["nodes"]] == ["priya", "ml-org", "ivan"]
+    assert [n["__typename"] for n in answer["nodes"]] == ["User", "Organization", "User"]
+    assert answer["nodes"][0]["repositories"]["nodes"]  # a user comes with its repositories
+    one = data(graphql(api, f'{{ node(id: "{ids[2]}") {{ ... on User {{ login }} }} }}'))
+    assert one["node"] == {"login": "ivan"}
+
+
+def test_an_unknown_or_deleted_id_is_null_with_a_not_found_error_beside_the_others():
+    api, _, _ = make_api()
+    (priya,) = node_ids(api, "priya")
+    gone = "MDQ6VXNlcjk5OTk5OTk="  # 04:User9999999: no such account
+    payload = body(graphql(api, NODES_QUERY, {"ids": [gone, priya]}))
+    assert payload["data"]["nodes"][0] is None
+    assert payload["data"]["nodes"][1]["login"] == "priya"
+    (error,) = payload["errors"]
+    assert error["type"] == "NOT_FOUND" and error["path"] == ["nodes", 0]
+    assert error["message"] == f"Could not resolve to a node with the global id of '{gone}'."
+    single = body(graphql(api, f'{{ node(id: "{gone}") {{ id }} }}'))
+    assert single["data"]["node"] is None and single["errors"][0]["type"] == "NOT_FOUND"
+
+
+def test_nodes_cost_every_users_connections_and_more_than_100_ids_are_refused():
+    api, stats, _ = make_api()
+    (priya,) = node_ids(api, "priya")
+    # per user: followers 1 + repositories 1 + 20 topic lists = 22 requests; 84 users: 18 points
+    for n, expected in ((1, 1), (34, 7), (84, 18), (100, 22)):
+        assert (
+            data(graphql(api, NODES_QUERY, {"ids": [priya] * n}))["rateLimit"]["cost"] == expected
+        )
+    before = stats.snapshot()["github.graphql.points"]
+    payload = body(graphql(api, NODES_QUERY, {"ids": [priya] * 101}))
+    assert "data" not in payload and payload["errors"][0]["type"] == "ARGUMENT_LIMIT"
+    assert payload["errors"][0]["message"] == (
+        "You may not provide more than 100 node ids; you provided 101."
+    )
+    assert stats.snapshot()["github.graphql.points"] == before

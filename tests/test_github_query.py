@@ -6,7 +6,7 @@ import itertools
 from datetime import date, timedelta
 
 from crawlers.github.governor import GRAPHQL, RateGovernor
-from crawlers.github.query import MAX_QUERY_CHARS, SearchPlan, Window, page_cost
+from crawlers.github.query import MAX_QUERY_CHARS, SearchPlan, Window, detail_cost, page_cost
 
 
 def test_base_queries_one_per_location_with_filters_and_negations():
@@ -44,9 +44,11 @@ def test_windows_halve_without_gaps_or_overlap():
 
 
 def test_page_cost_follows_the_documented_formula():
-    assert page_cost(100) == 22  # 1 search + 100 repo + 100 follower + 2,000 topic lists
-    assert page_cost(50) == 11  # 1,101 requests
-    assert page_cost(1) == 1
+    assert page_cost(100) == 1  # discovery: the search is the only connection
+    assert detail_cost(100) == 22  # 100 repo + 100 follower + 2,000 topic lists
+    assert detail_cost(84) == 18  # 1,848 requests: 4.67 users a point
+    assert detail_cost(50) == 11  # 1,100 requests
+    assert detail_cost(1) == 1
 
 
 def test_governor_waits_for_reset_below_the_floor_and_obeys_retry_after():

@@ -1,8 +1,10 @@
 """The page pipeline on real databases: quarantine, storage failures, nothing lost on resume.
 
 Pages are real sandbox answers (tests/github_world.py) fed through the GitHub spider's
-callback and the numbered steps, as Scrapy would; faults are injected in the page (a wrongly
-typed field) or in the database (a trigger that refuses one row, a full disk).
+callbacks and the numbered steps, as Scrapy would; faults are injected in the page (a wrongly
+typed field) or in the database (a trigger that refuses one row, a full disk). A page is
+kept whole (every user with its details) and shown to the spider in its two passes: the
+discovery fields first, then each detail batch it asks for, answered from the page.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlalchemy import Engine, event, select, text
 
 from config.errors import PayloadError
 from crawlers.github.governor import RateGovernor
-from crawlers.github.query import PAGE_QUERY, SearchPlan, Window
+from crawlers.github.query import USER_FIELDS, SearchPlan, Window
 from crawlers.github.spider import GitHubSearchSpider
 from crawlers.pipelines import (
     QUARANTINE_HOLDS,
@@ -38,6 +40,14 @@ from storage.state import all_cursors, start_run
 
 WINDOW = Window("location:Kyiv type:user", date(2011, 1, 1), date(2013, 1, 1))
 PEOPLE = 200  # three pages: 84 + 84 + 32
+# A page with every user's details: the discovery page and the detail answers are cut from it.
+FULL_QUERY = (
+    "query($q: String!, $first: Int!, $after: String) {\n"
+    "  search(query: $q, type: USER, first: $first, after: $after) {\n"
+    "    userCount pageInfo { endCursor hasNextPage }\n"
+    "    nodes {" + USER_FIELDS + "\n    }\n  }\n}"
+)
+DISCOVERED = ("__typename", "id", "databaseId", "login", "updatedAt")
 
 
 class ScrapyEngine:
@@ -56,7 +66,7 @@ def sandbox_pages() -> list[dict[str, Any]]:
     pages, after = [], None
     while True:
         variables = {"q": WINDOW.query, "first": 84, "after": after}
-        payload = body(graphql(api, PAGE_QUERY, variables))
+        payload = body(graphql(api, FULL_QUERY, variables))
         for node in payload["data"]["search"]["nodes"]:
             node["email"] = f"{node['login']}@mail.example"
         pages.append(payload)
@@ -105,21 +115,36 @@ class Crawl:
         return stored if isinstance(stored, dict) else {"after": None, "count": PEOPLE}
 
     def page(self, payload: dict[str, Any], cursor: dict[str, Any]) -> dict[str, Any] | None:
-        """Feed one answer to the spider and its item through the steps; the next cursor."""
-        request = Request("http://gh.test/graphql", method="POST")
-        response = TextResponse(
-            request.url,
-            body=json.dumps(payload).encode(),
-            request=request.replace(meta={"window": WINDOW, "cursor": cursor, "cost": 18}),
-        )
+        """Feed one answer to the spider (its discovery fields, then the details it asks for)
+        and its item through the steps; the next cursor."""
+        discovery = copy.deepcopy(payload)
+        nodes = discovery["data"]["search"]["nodes"]
+        nodes[:] = [{k: n[k] for k in DISCOVERED if k in n} for n in nodes]
+        details = {n["id"]: n for n in payload["data"]["search"]["nodes"] if "id" in n}
+        meta = {"window": WINDOW, "cursor": cursor, "cost": 1}
         following = None
-        for out in self.spider.on_page(response):
-            if isinstance(out, PageItem):
+        # Depth first and lazily, as Scrapy does: an item is stored before the callback that
+        # yielded it goes on (the spider reads whether its page was held).
+        pending = [iter(self.spider.on_page(answer(discovery, meta)))]
+        while pending:
+            out = next(pending[-1], None)
+            if out is None:
+                pending.pop()
+            elif isinstance(out, PageItem):
                 for step in self.steps:
                     out = step.process_item(out)
+            elif out.meta.get("kind") == "detail":
+                ids = json.loads(out.body)["variables"]["ids"]
+                found = {"data": {"nodes": [details[i] for i in ids]}}
+                pending.append(iter(self.spider.on_detail(answer(found, out.meta))))
             else:
                 following = out.meta["cursor"]
         return following
+
+
+def answer(payload: dict[str, Any], meta: dict[str, Any]) -> TextResponse:
+    request = Request("http://gh.test/graphql", method="POST", meta=meta)
+    return TextResponse(request.url, body=json.dumps(payload).encode(), request=request)
 
 
 def contents(engine: Engine) -> tuple[list[Any], list[Any]]:

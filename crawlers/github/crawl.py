@@ -26,6 +26,17 @@ from storage.db import open_database, session_scope
 from storage.models import CrawlState
 from storage.state import STANDARD_STATS, all_cursors, finish_run, start_run
 
+# The GitHub run's own counters besides storage.state.STANDARD_STATS (missing means 0).
+GITHUB_STATS = (
+    "discovery_pages",
+    "detail_requests",
+    "new",
+    "changed",
+    "unchanged",
+    "dropped_org",
+    "dropped_bot",
+    "suppressed",
+)
 USER_AGENT = "talent-scout/0.1 (open-source ML talent search; GitHub API client)"
 
 
@@ -83,7 +94,11 @@ def clear_plan_cursors(session: Any, plan: SearchPlan) -> None:
 
 
 def plan_args(
-    plan: SearchPlan, settings: Settings, resume: bool, max_users: int | None
+    plan: SearchPlan,
+    settings: Settings,
+    resume: bool,
+    max_users: int | None,
+    budget: int | None = None,
 ) -> dict[str, Any]:
     """What a crawl_runs row records about the crawl (never the token)."""
     args = {
@@ -91,6 +106,8 @@ def plan_args(
         for k, v in dataclasses.asdict(plan).items()
     }
     args.update(resume=resume, max_users=max_users, api_url=settings.github_api_url)
+    if budget is not None:
+        args["budget"] = budget
     return args
 
 
@@ -102,10 +119,13 @@ def outcome(
     ok only if every page asked for was fetched and stored; failed on a storage failure or a
     fatal API answer; interrupted when stopped from outside (Ctrl-C, SIGTERM: Scrapy's
     "shutdown"); partial when pages or windows were given up (errors), even if all were.
+    A run stopped by --budget is ok: it did what it was asked (spend at most N points), every
+    page it asked for is stored and its cursors say where the next run goes on (the message
+    says the budget was reached).
     """
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
     stats = {k: int(v) for k, v in spider.run_stats.items()}
-    for key in (*STANDARD_STATS, "dropped_org", "dropped_bot", "suppressed"):
+    for key in (*STANDARD_STATS, *GITHUB_STATS):
         stats.setdefault(key, 0)
     stats["quota_waits"] = governor.waits
     if spider.storage_failure:
@@ -116,6 +136,14 @@ def outcome(
         return "interrupted", f"stopped ({reason}); --resume continues", stats
     if stats["errors"]:
         return "partial", f"{stats['errors']} page(s) skipped; --resume retries them", stats
+    if spider.budget.reached:
+        spent = stats["quota_spent"]
+        return (
+            "ok",
+            f"budget reached: {spent:,} of {spider.budget.limit:,} points spent; "
+            + ("the next run with --resume continues"),
+            stats,
+        )
     return "ok", None, stats
 
 
@@ -128,6 +156,7 @@ def run_search(
     on_progress: Callable[[GitHubSearchSpider], None] | None = None,
     job_name: str | None = None,
     distributed: str | None = None,
+    budget: int | None = None,
 ) -> CrawlResult:
     """Crawl GitHub user search for `plan`; store profiles; return the run's outcome.
 
@@ -137,6 +166,11 @@ def run_search(
     if distributed:
         from crawlers.github.distributed import run_worker
 
+        if budget is not None:
+            raise ScoutError(
+                "--budget cannot be combined with --distributed: each worker counts only its "
+                "own points; give each worker's token its own budget instead"
+            )
         if max_users:
             raise ScoutError(
                 "--max-users cannot be combined with --distributed: each worker counts only "
@@ -152,7 +186,7 @@ def run_search(
         )
     engine = open_database(settings.db_url, auto_upgrade=settings.auto_upgrade)
     token = settings.github_token.get_secret_value() if settings.github_token else None
-    args = plan_args(plan, settings, resume, max_users)
+    args = plan_args(plan, settings, resume, max_users, budget)
     with session_scope(engine) as session:
         if not resume:
             clear_plan_cursors(session, plan)
@@ -172,6 +206,7 @@ def run_search(
         cursors=cursors,
         max_users=max_users,
         on_progress=on_progress,
+        budget=budget,
     )
     process.start()
     spider: GitHubSearchSpider = crawler.spider  # type: ignore[assignment]

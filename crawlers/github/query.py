@@ -30,9 +30,14 @@ CALENDAR_DAYS = 2**14
 CALENDAR_END = GITHUB_EPOCH + timedelta(days=CALENDAR_DAYS - 1)
 # Not 100: GitHub rounds a query's cost to whole points, and 84 users with their repositories
 # and topics cost 18 points (4.67 users a point) where 100 cost 22 (4.55).
-PAGE_SIZE = 84
+# Discovery pages: ids, logins and updatedAt only, 100 a page for one point (no connection
+# below the search). Details come from `nodes(ids:)` for users new or changed since stored
+# (crawlers/github/detail.py).
+PAGE_SIZE = 100
 TOP_REPOS = 20
 TOPICS_PER_REPO = 10
+# nodes(ids:) takes at most 100 ids (GitHub answers ARGUMENT_LIMIT past that).
+MAX_IDS = 100
 
 USER_FIELDS = f"""
       __typename
@@ -51,6 +56,12 @@ USER_FIELDS = f"""
         }}
       }}
       ... on Organization {{ databaseId login }}"""
+# What discovery asks of each node: enough to tell orgs and bots (parse.classify), to key the
+# account (databaseId), to ask for its details (id) and to tell whether it changed (updatedAt).
+DISCOVERY_FIELDS = """
+      __typename
+      ... on User { id databaseId login updatedAt }
+      ... on Organization { databaseId login }"""
 
 PAGE_QUERY = (
     "query($q: String!, $first: Int!, $after: String) {\n"
@@ -58,7 +69,12 @@ PAGE_QUERY = (
     "  search(query: $q, type: USER, first: $first, after: $after) {\n"
     "    userCount\n"
     "    pageInfo { endCursor hasNextPage }\n"
-    "    nodes {" + USER_FIELDS + "\n    }\n  }\n}"
+    "    nodes {" + DISCOVERY_FIELDS + "\n    }\n  }\n}"
+)
+DETAIL_QUERY = (
+    "query($ids: [ID!]!) {\n"
+    "  rateLimit { limit cost remaining resetAt used }\n"
+    "  nodes(ids: $ids) {" + USER_FIELDS + "\n  }\n}"
 )
 # A cheap probe: no node fields, so sizing a window costs one point. (`first` must be 1..100.)
 COUNT_QUERY = (
@@ -69,15 +85,23 @@ COUNT_QUERY = (
 )
 
 
-def page_cost(first: int) -> int:
-    """GitHub's documented estimate: requests to fulfil every connection / 100, rounded, >= 1.
+def _points(requests: int) -> int:
+    """GitHub's documented rule: requests / 100, rounded to the nearest whole (halves up), >= 1."""
+    return max(1, (requests + 50) // 100)
 
-    Per user: one request for `repositories` and one for `followers` (a connection even when
-    only its totalCount is asked), plus one `repositoryTopics` request per repository.
+
+def page_cost(first: int) -> int:
+    """A discovery page: the search connection is the only one, so 1 point whatever `first`."""
+    return _points(1)
+
+
+def detail_cost(users: int) -> int:
+    """nodes(ids:) for `users` ids: per user one request for `repositories`, one for
+    `followers` (a connection even when only its totalCount is asked) and one
+    `repositoryTopics` request per repository; the list itself is not a connection.
     (`following` is left out: it would cost another point per 100 users.)
     """
-    requests = 1 + first * (2 + TOP_REPOS)
-    return max(1, int(requests / 100 + 0.5))
+    return _points(users * (2 + TOP_REPOS))
 
 
 def _term(qualifier: str, value: str) -> str:

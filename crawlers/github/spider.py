@@ -1,10 +1,19 @@
-"""Bulk discovery: a Scrapy spider over GitHub GraphQL user search.
+"""Bulk discovery: a Scrapy spider over GitHub GraphQL user search, in two passes.
 
 Each window of the plan is first sized with a one-point count query; a window holding more
 than the 1,000 results search will return is split in two by `created:` date, recursively.
-A window that fits is paged 100 users at a time with their top repositories and topics, so one
-rate-limit point describes about five people. Every page is committed with its cursor (see
-crawlers/pipelines.py), which is what `--resume` continues from.
+A window that fits is paged 100 users at a time with ids, logins and `updatedAt` only (one
+point a page). The users of a page that are new or changed since stored, and not asked for
+already in this run, get their top repositories and topics through `nodes(ids:)` in batches
+(crawlers/github/detail.py: about five users a point); unchanged ones are recorded as seen.
+The page and its details are one item, committed with its cursor (crawlers/pipelines.py), which
+is what `--resume` continues from: a crash between the passes asks for the page again.
+The detail batches of a page go one after another, their state in the request's meta, so a
+distributed worker (crawlers/github/distributed.py) can answer any of them.
+
+`--budget N` stops asking once the next request could take the points spent past N: a
+discovery page is asked only when its worst-case details fit too, so no page is left half
+paid for; the run ends ok, its cursors where they stand.
 
 A partial answer (a 200 with `errors` beside `data`, null nodes, a null `search`) is never
 taken for a done page: it is asked again with backoff, a few times; still partial, its good
@@ -31,14 +40,25 @@ from config.clock import utcnow
 from config.errors import PayloadError
 from crawlers.github import parse
 from crawlers.github.answers import BAD_TOKEN, NO_TOKEN, count_of, has_path, partial_reason
+from crawlers.github.detail import (
+    Budget,
+    Lookup,
+    detail_nodes,
+    mark_seen,
+    plan_batches,
+    sort_nodes,
+    worst_cost,
+)
 from crawlers.github.governor import GRAPHQL, RateGovernor
 from crawlers.github.query import (
     COUNT_QUERY,
+    DETAIL_QUERY,
     PAGE_QUERY,
     PAGE_SIZE,
     SEARCH_CAP,
     SearchPlan,
     Window,
+    detail_cost,
     page_cost,
 )
 from crawlers.page_store import storage_failure
@@ -83,6 +103,16 @@ def carried(previous: dict[str, Any]) -> dict[str, Any]:
     return {k: previous[k] for k in ("count", "to", "open") if k in previous}
 
 
+def held(previous: dict[str, Any]) -> dict[str, Any]:
+    """The cursor of a page that must be asked again: where the page started, not done."""
+    return {
+        **carried(previous),
+        "after": previous.get("after"),
+        "fetched": int(previous.get("fetched", 0)),
+        "done": False,
+    }
+
+
 def covered_until(window: Window, cursor: dict[str, Any]) -> date:
     """The last day a done cursor holds every account of: its last day is asked again once
     over if it was still going on when asked (never on the same day: no crawl loops on it)."""
@@ -112,6 +142,7 @@ class GitHubSearchSpider(scrapy.Spider):
         cursors: dict[str, Any],
         max_users: int | None = None,
         on_progress: Callable[[GitHubSearchSpider], None] | None = None,
+        budget: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -137,15 +168,30 @@ class GitHubSearchSpider(scrapy.Spider):
         self.truncated: list[str] = []
         # Users asked for by the page in flight of each window (with --max-users).
         self.reserved: dict[str, int] = {}
+        # GraphQL points (--budget), and the accounts a page of this run asked details for or
+        # found unchanged: a user under two terms or windows is detailed once.
+        self.budget = Budget(budget)
+        self.claimed: set[str] = set()
+        # Windows whose cursor stays on a page with failed details while later pages land.
+        self.unsettled: set[str] = set()
+        self.lookup = Lookup(engine)
 
     # -- requests -----------------------------------------------------------------------------
     def _post(
-        self, query: str, variables: dict[str, Any], cost: int, **meta: Any
-    ) -> scrapy.Request:
+        self, query: str, variables: dict[str, Any], cost: int, reserve: int, **meta: Any
+    ) -> scrapy.Request | None:
+        """The request, or None when --budget cannot cover `reserve` (what this request and
+        the rest of its window's chain may cost)."""
+        window: Window = meta["window"]
+        if not self.budget.take(window.partition, reserve, self.run_stats["quota_spent"]):
+            return None
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self.token:
             headers["Authorization"] = f"bearer {self.token}"
-        callback = self.on_count if meta.get("kind") == "count" else self.on_page
+        callback = {"count": self.on_count, "detail": self.on_detail}.get(
+            meta.get("kind", ""), self.on_page
+        )
+        meta["reserve"] = reserve
         return scrapy.Request(
             self.graphql_url,
             method="POST",
@@ -157,10 +203,16 @@ class GitHubSearchSpider(scrapy.Spider):
             meta={"resource": GRAPHQL, "cost": cost, "handle_httpstatus_all": True, **meta},
         )
 
-    def count_request(self, window: Window) -> scrapy.Request:
-        return self._post(COUNT_QUERY, {"q": window.query}, 1, kind="count", window=window)
+    def count_request(self, window: Window) -> Iterator[scrapy.Request]:
+        if self.budget.reached:
+            return
+        request = self._post(COUNT_QUERY, {"q": window.query}, 1, 1, kind="count", window=window)
+        if request is not None:
+            yield request
 
-    def page_request(self, window: Window, cursor: dict[str, Any]) -> scrapy.Request:
+    def page_request(self, window: Window, cursor: dict[str, Any]) -> Iterator[scrapy.Request]:
+        if self.budget.reached:
+            return
         first = PAGE_SIZE
         total = cursor.get("count")
         if isinstance(total, int) and total > 0:
@@ -171,11 +223,41 @@ class GitHubSearchSpider(scrapy.Spider):
             # Pages in flight for other windows may not overshoot --max-users: a page cut
             # short by the pipeline would skip the people it left out.
             self.reserved[window.partition] = first
+        left = self.budget.left(window.partition, self.run_stats["quota_spent"])
+        while left is not None and first > 1 and page_cost(first) + worst_cost(first) > left:
+            first -= 1  # a smaller page whose details fit what is left of --budget
+        if self.max_users:
+            self.reserved[window.partition] = first
         # A cursor continues the query it started with, even after the open end moved.
         query = window.query_until(asked_until(window, cursor))
         variables = {"q": query, "first": first, "after": cursor.get("after")}
+        cost = page_cost(first)
+        request = self._post(
+            PAGE_QUERY,
+            variables,
+            cost,
+            cost + worst_cost(first),
+            kind="page",
+            window=window,
+            cursor=cursor,
+        )
+        if request is None:
+            self.reserved.pop(window.partition, None)
+        else:
+            yield request
+
+    def detail_request(self, chain: dict[str, Any]) -> scrapy.Request | None:
+        """The chain's next nodes(ids:) batch (its later batches reserved with it)."""
+        batches: list[list[str]] = chain["batches"]
+        costs = [detail_cost(len(batch)) for batch in batches]
         return self._post(
-            PAGE_QUERY, variables, page_cost(first), kind="page", window=window, cursor=cursor
+            DETAIL_QUERY,
+            {"ids": batches[0]},
+            costs[0],
+            sum(costs),
+            kind="detail",
+            window=chain["window"],
+            chain=chain,
         )
 
     async def start(self) -> AsyncIterator[Any]:
@@ -195,13 +277,13 @@ class GitHubSearchSpider(scrapy.Spider):
         if not isinstance(cursor, dict) and covered is not None and covered >= window.lo:
             cursor = {"done": True, "to": min(covered, window.hi).isoformat()}
         if not isinstance(cursor, dict):
-            yield self.count_request(window)
+            yield from self.count_request(window)
         elif cursor.get("split"):
             for half in window.halves():
                 yield from self.window_requests(half, covered)
         elif not cursor.get("done"):
             if not self._enough():
-                yield self.page_request(window, cursor)
+                yield from self.page_request(window, cursor)
         else:
             yield from self.later_days(window, cursor)
 
@@ -211,7 +293,7 @@ class GitHubSearchSpider(scrapy.Spider):
         if until >= window.hi:
             return
         if until < window.lo or not window.can_split():
-            yield self.count_request(window)
+            yield from self.count_request(window)
         else:
             for half in window.halves():
                 yield from self.window_requests(half, until)
@@ -265,6 +347,7 @@ class GitHubSearchSpider(scrapy.Spider):
         cost = rate.get("cost") if isinstance(rate, dict) else None
         spent = cost if isinstance(cost, int) and not isinstance(cost, bool) else meta.get("cost")
         self.run_stats["quota_spent"] += int(spent or 0)
+        self.run_stats[f"{meta.get('kind', 'page')}_points"] += int(spent or 0)
         errors = payload.get("errors") or []
         if not isinstance(errors, list):
             errors = [errors]
@@ -290,6 +373,8 @@ class GitHubSearchSpider(scrapy.Spider):
             retry.meta.pop(key, None)
         retry.meta["partial_retries"] = tries + 1
         retry.meta["retry_delay"] = delay
+        if not self._reserve_again(retry):
+            return None
         self.run_stats["retries"] += 1
         log.info(
             "partial GraphQL answer for %r (%s): asking again in %.1fs (retry %d)",
@@ -302,6 +387,7 @@ class GitHubSearchSpider(scrapy.Spider):
 
     def _skip(self, window: Window, reason: str) -> None:
         self.reserved.pop(window.partition, None)
+        self.budget.release(window.partition)
         self.run_stats["errors"] += 1
         self.run_stats["pages_skipped"] += 1
         log.warning("skipped a page of %r: %s", window.query, reason)
@@ -310,10 +396,26 @@ class GitHubSearchSpider(scrapy.Spider):
     def given_up(self, window: Window) -> None:
         """This run will not finish `window` (its cursor says where --resume starts)."""
 
-    def _rate_limited_retry(self, response: Response) -> scrapy.Request:
+    def _rate_limited_retry(self, response: Response) -> Iterator[scrapy.Request]:
         retry = response.request.replace(dont_filter=True)  # type: ignore[union-attr]
         retry.meta.pop("json", None)
-        return retry
+        if self._reserve_again(retry):
+            yield retry
+        else:  # --budget: the page is not stored, its cursor stays for the next run
+            self._drop(retry.meta)
+
+    def _reserve_again(self, request: scrapy.Request) -> bool:
+        """A request sent again reserves its chain's cost again (--budget)."""
+        window: Window = request.meta["window"]
+        reserve = int(request.meta.get("reserve", request.meta.get("cost", 1)))
+        return self.budget.take(window.partition, reserve, self.run_stats["quota_spent"])
+
+    def _drop(self, meta: dict[str, Any]) -> None:
+        """A chain stopped by --budget: nothing stored, nothing counted as an error."""
+        self.reserved.pop(meta["window"].partition, None)
+        chain = meta.get("chain")
+        if chain is not None:
+            self.claimed.difference_update(chain["asked"])
 
     def on_count(self, response: Response) -> Iterator[Any]:
         yield from self._guarded(self._on_count, response)
@@ -326,6 +428,9 @@ class GitHubSearchSpider(scrapy.Spider):
     ) -> Iterator[Any]:
         """An answer the callback cannot read is a skipped page (counted), never a silent
         loss; Scrapy's own error log would not count it."""
+        window = response.meta.get("window")
+        if isinstance(window, Window):  # the answer came: a next request reserves anew
+            self.budget.release(window.partition)
         try:
             yield from callback(response)
         except (CloseSpider, _RetryLater):
@@ -338,7 +443,7 @@ class GitHubSearchSpider(scrapy.Spider):
         try:
             payload = self._payload(response)
         except _RetryLater:
-            yield self._rate_limited_retry(response)
+            yield from self._rate_limited_retry(response)
             return
         if payload is None:
             return
@@ -359,7 +464,7 @@ class GitHubSearchSpider(scrapy.Spider):
             skipped = [node for path in paths for node in path[:-1]]
             self._commit_cursor(window, cursor, skipped)
             for path in paths:
-                yield self.count_request(path[-1])
+                yield from self.count_request(path[-1])
             return
         if count > SEARCH_CAP:
             # One day holds more than search will show: take the first 1,000 and say so.
@@ -375,13 +480,13 @@ class GitHubSearchSpider(scrapy.Spider):
             return
         if not self._enough():
             first = {"after": None, "count": min(count, SEARCH_CAP), **asked}
-            yield self.page_request(window, first)
+            yield from self.page_request(window, first)
 
     def _on_page(self, response: Response) -> Iterator[Any]:
         try:
             payload = self._payload(response)
         except _RetryLater:
-            yield self._rate_limited_retry(response)
+            yield from self._rate_limited_retry(response)
             return
         if payload is None:
             return
@@ -398,24 +503,11 @@ class GitHubSearchSpider(scrapy.Spider):
         if not isinstance(search, dict):
             search = {}
         nodes = parse.search_nodes(payload) if search else []
+        self.run_stats["discovery_pages"] += 1
         if reason is not None:
             # Still partial: store what came, but the window stays on this page (not done).
-            self.run_stats["errors"] += 1
-            self.run_stats["pages_partial"] += 1
-            self.given_up(window)
-            log.warning(
-                "a page of %r is still partial after retries (%s); its window stays open "
-                "for --resume",
-                window.query,
-                reason,
-            )
-            cursor = {
-                **carried(previous),
-                "after": previous.get("after"),
-                "fetched": int(previous.get("fetched", 0)),
-                "done": False,
-            }
-            yield self._page_item(window, cursor, nodes, previous)
+            self._partial_page(window, reason, "page")
+            yield from self._discovered(window, held(previous), previous, nodes, False, reason)
             return
         info = search.get("pageInfo") or {}
         has_next = bool(info.get("hasNextPage")) and bool(nodes)
@@ -425,8 +517,151 @@ class GitHubSearchSpider(scrapy.Spider):
             "fetched": int(previous.get("fetched", 0)) + len(nodes),
             "done": not has_next,
         }
-        item = self._page_item(window, cursor, nodes, previous)
+        yield from self._discovered(window, cursor, previous, nodes, has_next, None)
+
+    def _partial_page(self, window: Window, reason: str, what: str) -> None:
+        self.run_stats["errors"] += 1
+        self.run_stats["pages_partial"] += 1
+        self.given_up(window)
+        log.warning(
+            "a %s answer for %r is still partial after retries (%s); its window stays open "
+            "for --resume",
+            what,
+            window.query,
+            reason,
+        )
+
+    def _discovered(
+        self,
+        window: Window,
+        cursor: dict[str, Any],
+        previous: dict[str, Any],
+        nodes: list[dict[str, Any]],
+        has_next: bool,
+        partial: str | None,
+    ) -> Iterator[Any]:
+        """Ask the details of the page's users that need them, then store the page."""
+        ids = [i for i in (parse.external_id(n) for n in nodes) if i is not None]
+        try:
+            stored = self.lookup.versions(ids)
+        except Exception as exc:
+            self.storage_failure = storage_failure(exc, "reading stored profiles").message
+            log.error("%s; the cursor stays on the last stored page", self.storage_failure)
+            raise CloseSpider("storage_failure") from exc
+        found = sort_nodes(nodes, stored, self.claimed, self.lookup)
+        self.run_stats["duplicates"] += found.repeats
+        self.run_stats["suppressed"] += found.suppressed
+        wanted, cut = found.detail, False
+        if self.max_users:
+            allowed = max(0, self._room() + self.reserved.get(window.partition, 0))
+            if len(wanted) > allowed:
+                # The users left out are not stored: the cursor must not move past them.
+                cut = True
+                self.claimed.difference_update(ident for _, ident in wanted[allowed:])
+                wanted = wanted[:allowed]
+            self.reserved[window.partition] = len(wanted)
+        batches, at = [], 0
+        for size in plan_batches(len(wanted)):
+            batches.append([node_id for node_id, _ in wanted[at : at + size]])
+            at += size
+        chain: dict[str, Any] = {
+            "window": window,
+            "cursor": cursor,
+            "previous": previous,
+            "records": found.records,
+            "unusable": found.unusable,
+            "unchanged": found.unchanged,
+            "changed": sorted(found.changed),
+            "asked": [ident for _, ident in wanted],
+            "batches": batches,
+            "has_next": has_next,
+            "partial": partial,
+            "failed": None,
+            "cut": cut,
+            "gone": 0,
+        }
+        yield from self._next_detail(chain)
+
+    def _next_detail(self, chain: dict[str, Any]) -> Iterator[Any]:
+        if not chain["batches"]:
+            yield from self._finish(chain)
+            return
+        request = self.detail_request(chain)
+        if request is None:  # --budget (the page's reservation covers this but for retries)
+            self._drop({"window": chain["window"], "chain": chain})
+        else:
+            yield request
+
+    def on_detail(self, response: Response) -> Iterator[Any]:
+        yield from self._guarded(self._on_detail, response)
+
+    def _on_detail(self, response: Response) -> Iterator[Any]:
+        try:
+            payload = self._payload(response)
+        except _RetryLater:
+            yield from self._rate_limited_retry(response)
+            return
+        chain: dict[str, Any] = response.meta["chain"]
+        if payload is None:  # given up after retries: store what came, hold the page
+            yield from self._cut_short(chain)
+            return
+        self.run_stats["detail_requests"] += 1
+        nodes, gone, reason = detail_nodes(payload)
+        if reason is not None:
+            retry = self._partial_retry(response, reason)
+            if retry is not None:
+                yield retry
+                return
+            if not chain["failed"]:
+                self._partial_page(chain["window"], reason, "details")
+                chain = {**chain, "failed": reason}
+        chain = {
+            **chain,
+            "records": chain["records"] + nodes,
+            "gone": chain["gone"] + gone,
+            "batches": chain["batches"][1:],
+        }
+        yield from self._next_detail(chain)
+
+    def _cut_short(self, chain: dict[str, Any]) -> Iterator[Any]:
+        """A detail batch that never came (counted by _skip): the details that came are
+        stored, the window stays on the page; users not detailed may be asked by another."""
+        came = {parse.external_id(n) for n in chain["records"]}
+        self.claimed.difference_update(i for i in chain["asked"] if i not in came)
+        yield from self._finish({**chain, "batches": [], "failed": chain["failed"] or "cut short"})
+
+    def _finish(self, chain: dict[str, Any]) -> Iterator[Any]:
+        """The page with its details, then what its window needs next.
+
+        Details that failed (after retries) keep the window's cursor on this page, but the
+        window goes on: its later pages are stored without moving the cursor (`unsettled`),
+        and --resume asks again from this page, paying only for users not stored yet.
+        """
+        window: Window = chain["window"]
+        cursor: dict[str, Any] = chain["cursor"]
+        settled = window.partition not in self.unsettled
+        if chain["failed"]:
+            cursor = held(chain["previous"])
+            if settled:
+                self.unsettled.add(window.partition)
+                self.given_up(window)
+        item = PageItem(
+            rules=self.rules,
+            stream=STREAM,
+            partition=window.partition,
+            cursor=cursor,
+            fetched_at=utcnow(),
+            records=chain["records"],
+            previous=chain["previous"],
+            commit_cursor=settled and not chain["cut"],
+            on_commit=lambda session, page: self._seen(session, page, chain),
+        )
+        for node in chain["unusable"]:
+            key = str(node.get("login", "")).lower() or None
+            item.quarantine(self.rules.label(node, key), key, "id: a User without a node id")
         yield item
+        if chain["partial"]:
+            return
         if item.held or window.partition in self.held_partitions:
             # A quarantined record keeps the window on its page for --resume.
             self.given_up(window)
@@ -434,36 +669,35 @@ class GitHubSearchSpider(scrapy.Spider):
         # The next page only while pages are being stored (a storage failure stops here).
         if self._stopping():
             return
-        if has_next and not self._enough():
-            yield self.page_request(window, cursor)
+        cursor = chain["cursor"]
+        if chain["has_next"] and not self._enough():
+            yield from self.page_request(window, cursor)
         elif cursor["done"]:
             # A query started before the open end moved is done: now the days after it.
             yield from self.later_days(window, cursor)
 
-    def _page_item(
-        self,
-        window: Window,
-        cursor: dict[str, Any],
-        nodes: list[dict[str, Any]],
-        previous: dict[str, Any],
-    ) -> PageItem:
-        return PageItem(
-            rules=self.rules,
-            stream=STREAM,
-            partition=window.partition,
-            cursor=cursor,
-            fetched_at=utcnow(),
-            records=nodes,
-            previous=previous,
-        )
+    @staticmethod
+    def _seen(session: Any, item: PageItem, chain: dict[str, Any]) -> None:
+        """In the page's transaction: new / changed / unchanged counts, and the unchanged
+        users' last_seen (nothing else of theirs is written: ETag, repositories stay)."""
+        stored = {p.external_id for p in item.profiles}
+        changed = set(chain["changed"])
+        item.stats["new"] += len(stored - changed)
+        item.stats["changed"] += len(stored & changed)
+        item.stats["unchanged"] += len(chain["unchanged"])
+        item.stats["gone"] += chain["gone"]
+        mark_seen(session, chain["unchanged"], item.fetched_at)
 
-    def on_error(self, failure: Failure) -> None:
+    def on_error(self, failure: Failure) -> Iterator[Any]:
         request = getattr(failure, "request", None)
         window = request.meta.get("window") if request is not None else None
+        chain = request.meta.get("chain") if request is not None else None
         self._skip(
             window or Window("?", self.plan.created_from, self.plan.created_to),
             failure.getErrorMessage() or type(failure.value).__name__,
         )
+        if chain is not None:
+            yield from self._cut_short(chain)
 
     def _commit_cursor(
         self, window: Window, cursor: dict[str, Any], also: list[Window] | None = None

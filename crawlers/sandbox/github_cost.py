@@ -10,6 +10,11 @@ Example: search(first:100) > repositories(first:20) > repositoryTopics(first:10)
 Node limit ("Node limit"): every connection needs `first` or `last` in 1..100 and a call may
 ask for at most 500,000 nodes (the sum over connections of the product of page sizes).
 A connection asked only for `totalCount` may omit `first`; it still costs its requests.
+`nodes(ids: [...])` is a list, not a connection: it needs no request of its own, but every
+connection below it is asked once per id, as under a connection's `first` (so N users with
+their repositories cost what a search page of N does, less the search's own request). GitHub
+refuses more than 100 ids (ARGUMENT_LIMIT); the docs leave list fields out of the formula,
+and this is the reading that charges every user's repositories, never one request for all.
 Where a selection branches on a union or interface (`... on User` / `... on Organization`),
 each concrete type is priced separately and the dearest counts: one node is only one type.
 """
@@ -35,6 +40,7 @@ from graphql import (
 from graphql.execution.values import get_argument_values
 
 MAX_PAGE = 100
+MAX_IDS = 100
 MAX_NODES = 500_000
 
 
@@ -131,6 +137,17 @@ class _Walker:
             return Cost()
         path = [*path, node.alias.value if node.alias else name]
         target = get_named_type(definition.type)
+        if "ids" in definition.args:
+            ids = get_argument_values(definition, node, self.variables).get("ids") or []
+            if len(ids) > MAX_IDS:
+                raise CostError(
+                    "ARGUMENT_LIMIT",
+                    f"You may not provide more than {MAX_IDS} node ids; you provided {len(ids)}.",
+                    node,
+                    path,
+                )
+            below = self.selection(target, node.selection_set, mult * len(ids), path)
+            return Cost(nodes=mult * len(ids)) + below
         if not (is_object_type(target) and target.name.endswith("Connection")):
             return self.selection(target, node.selection_set, mult, path)
         args = get_argument_values(definition, node, self.variables)

@@ -118,6 +118,13 @@ class GraphQLService:
         self._documents: OrderedDict[str, DocumentNode | list[dict[str, Any]]] = OrderedDict()
         self._lock = threading.Lock()
         self._viewers: dict[int, GitHubAccount] = {}
+        self._node_index: dict[str, GitHubAccount] | None = None
+
+    def _by_node(self) -> dict[str, GitHubAccount]:
+        """Accounts by global node id, built on the first `node`/`nodes` query."""
+        if self._node_index is None:
+            self._node_index = github_schema.nodes_by_id(self.accounts.values())
+        return self._node_index
 
     def execute(self, body: bytes, caller: Caller, api: str) -> tuple[int, dict[str, Any], Window]:
         """(status, JSON payload, graphql window) for one POST body."""
@@ -175,12 +182,16 @@ class GraphQLService:
             "resetAt": reset,
             "nodeCount": cost.nodes,
         }
-        context = github_schema.Context(self.accounts, self.index, self._viewer(caller), rate)
+        context = github_schema.Context(
+            self.accounts, self.index, self._viewer(caller), rate, self._by_node
+        )
         data = execute_fast(self.schema, operation, fragments, variable_values, context)
         if data is not None:
             return 200, {"data": data}, window
         # The lean path gave up (an error, a directive, ...): graphql-core is authoritative.
-        context = github_schema.Context(self.accounts, self.index, self._viewer(caller), rate)
+        context = github_schema.Context(
+            self.accounts, self.index, self._viewer(caller), rate, self._by_node
+        )
         result = execute_sync(
             self.schema,
             document,

@@ -4,12 +4,17 @@ Types, fields, arguments and nullability follow GitHub's schema reference (so a 
 here is valid on GitHub); fields GitHub has and the sandbox does not are simply absent, and a
 query naming them fails validation the way an unknown field does on GitHub.
 Bot accounts resolve as `User` (the SearchResultItem union has no Bot member).
+`node(id:)` / `nodes(ids:)` resolve account node ids (users, organisations); an id that names
+nothing (unknown, or an account deleted or suspended since) is null in `data` with a
+NOT_FOUND error at its path (["nodes", i]), as GitHub answers. Repository ids are not looked
+up (the crawlers never ask).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +44,8 @@ type Query {
   repository(owner: String!, name: String!, followRenames: Boolean = true): Repository
   rateLimit(dryRun: Boolean = false): RateLimit
   viewer: User!
+  node(id: ID!): Node
+  nodes(ids: [ID!]!): [Node]!
 }
 
 type RateLimit { cost: Int! limit: Int! nodeCount: Int! remaining: Int! resetAt: DateTime!
@@ -130,6 +137,35 @@ class Context:
     index: UserIndex
     viewer: GitHubAccount
     rate: dict[str, Any] = field(default_factory=dict)
+    # Accounts by global node id (`node`, `nodes`): built on demand, once per world.
+    by_node: Callable[[], dict[str, GitHubAccount]] = dict
+
+
+def nodes_by_id(accounts: Iterable[GitHubAccount]) -> dict[str, GitHubAccount]:
+    return {node_id(a.type, a.id): a for a in accounts}
+
+
+def _node(ctx: Context, ident: str) -> GitHubAccount | GitHubError:
+    account = ctx.by_node().get(ident)
+    if account is None:
+        return GitHubError(
+            "NOT_FOUND", f"Could not resolve to a node with the global id of '{ident}'."
+        )
+    return account
+
+
+def _one_node(_: Any, info: GraphQLResolveInfo[Context], id: str) -> GitHubAccount:
+    found = _node(info.context, id)
+    if isinstance(found, GitHubError):
+        raise found
+    return found
+
+
+def _nodes(
+    _: Any, info: GraphQLResolveInfo[Context], ids: list[str]
+) -> list[GitHubAccount | GitHubError]:
+    # An error in place of an item: graphql-core raises it at that item's path (null + error).
+    return [_node(info.context, ident) for ident in ids]
 
 
 def _cursor(position: int) -> str:
@@ -276,6 +312,8 @@ RESOLVERS: dict[str, dict[str, Any]] = {
         "repository": _repository,
         "rateLimit": lambda _, i, **__: i.context.rate,
         "viewer": lambda _, i: i.context.viewer,
+        "node": _one_node,
+        "nodes": _nodes,
     },
     "User": {
         **_ACCOUNT,

@@ -171,6 +171,8 @@ class _Runner:
         return result
 
     def complete(self, type_: Any, node: FieldNode, value: Any) -> Any:
+        if isinstance(value, Exception):
+            raise _GiveUp  # an error in place of a value (nodes(ids:)): graphql-core reports it
         if isinstance(type_, GraphQLNonNull):
             if value is None:
                 raise _GiveUp  # a null in a non-null field: graphql-core reports it
