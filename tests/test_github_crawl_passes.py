@@ -84,8 +84,9 @@ def test_details_are_paid_once_and_a_second_crawl_pays_only_for_the_changed(
     # What a refresh leaves: ETags, and repositories a crawl would not have written.
     changed = sorted(ids)[0]
     sql(url, "UPDATE profiles SET etag = 'W/\"e-' || external_id || '\"'")
-    sql(url, "UPDATE profiles SET updated_at = '2010-01-01 00:00:00.000000' "
-             "WHERE external_id = :e", e=changed)  # fmt: skip
+    # An older stored version of one user: GitHub's updatedAt is later, and its content differs.
+    sql(url, "UPDATE profiles SET updated_at = '2010-01-01 00:00:00.000000', "
+             "content_sha = 'older' WHERE external_id = :e", e=changed)  # fmt: skip
     sql(url, "INSERT INTO repositories (profile_id, name, topics, stars, forks, is_fork) "
              "SELECT id, 'kept-by-refresh', '[]', 0, 0, 0 FROM profiles")  # fmt: skip
     before = dict(sql(url, "SELECT external_id, last_seen FROM profiles"))

@@ -678,12 +678,9 @@ class GitHubSearchSpider(scrapy.Spider):
 
     @staticmethod
     def _seen(session: Any, item: PageItem, chain: dict[str, Any]) -> None:
-        """In the page's transaction: new / changed / unchanged counts, and the unchanged
-        users' last_seen (nothing else of theirs is written: ETag, repositories stay)."""
-        stored = {p.external_id for p in item.profiles}
-        changed = set(chain["changed"])
-        item.stats["new"] += len(stored - changed)
-        item.stats["changed"] += len(stored & changed)
+        """In the page's transaction: the users discovery found unchanged (never detailed)
+        count as unchanged, and only their last_seen is written (ETag, repositories stay).
+        Detailed users were counted new / changed / unchanged by content when saved."""
         item.stats["unchanged"] += len(chain["unchanged"])
         item.stats["gone"] += chain["gone"]
         mark_seen(session, chain["unchanged"], item.fetched_at)
