@@ -151,6 +151,20 @@ def _kept_etag(table: Any, new: Any) -> dict[str, Any]:
     return {"etag": case((new.etag.is_not(None), new.etag), (unchanged, table.c.etag), else_=None)}
 
 
+def prepared_profiles(
+    items: Sequence[ProfileItem],
+) -> tuple[list[dict[str, Any]], list[dict[str, list[dict[str, Any]]]]]:
+    """The profile rows (with content_sha, first_seen and last_seen) and child rows that
+    save_profiles writes for `items`, fitted to the schema: for a bulk loader of new profiles
+    that must store exactly what save_profiles would."""
+    rows, children = _fitted(items)
+    for item, row, kids in zip(items, rows, children, strict=True):
+        row["content_sha"] = _content_sha(row, kids)
+        row["first_seen"] = item.seen_at
+        row["last_seen"] = item.seen_at
+    return rows, children
+
+
 def save_profiles(session: Session, items: Sequence[ProfileItem]) -> dict[tuple[str, str], int]:
     """Merge profiles and their children on their natural keys; returns (source, id) -> row id.
 
@@ -162,12 +176,9 @@ def save_profiles(session: Session, items: Sequence[ProfileItem]) -> dict[tuple[
     """
     if not items:
         return {}
-    rows, children = _fitted(items)
+    rows, children = prepared_profiles(items)
     children_of: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
-    for item, row, kids in zip(items, rows, children, strict=True):
-        row["content_sha"] = _content_sha(row, kids)
-        row["first_seen"] = item.seen_at
-        row["last_seen"] = item.seen_at
+    for row, kids in zip(rows, children, strict=True):
         children_of[(row["source"], row["external_id"])] = kids
     update = [c for c in rows[0] if c not in ("source", "external_id", "first_seen")]
     upsert(session, Profile, rows, ("source", "external_id"), update=update, merge=_kept_etag)

@@ -137,3 +137,58 @@ def _executemany(session: Session, stmt: Any, table: Table, rows: list[dict[str,
 
 def _processor(column: Any, dialect: Any) -> Any:
     return column.type._cached_bind_processor(dialect)
+
+
+def insert_new(
+    session: Session,
+    target: type[Base] | Table,
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+) -> int:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING: the lean path of a bulk load of rows that are
+    new (a row already there is left as it is). Every row has the columns of the first.
+
+    One compiled statement; each value goes through its column's own bind processor, and a
+    processor's answer for a repeated datetime is remembered (a bulk load repeats a few).
+    """
+    if not rows:
+        return 0
+    table: Table = target if isinstance(target, Table) else target.__table__  # type: ignore[assignment]
+    conn = session.connection()
+    dialect = conn.dialect
+    names = list(rows[0])
+    stmt = _insert_for(session, table).on_conflict_do_nothing(index_elements=list(keys))
+    compiled = stmt.compile(dialect=dialect, column_keys=names)
+    order: list[str] = list(compiled.positiontup or []) if compiled.positional else names
+    convert = [_memoised(table.c[n], dialect) for n in order]
+    params: list[Any] = []
+    for row in rows:
+        values = [row[n] for n in order]
+        for i, proc in enumerate(convert):
+            if proc is not None:
+                values[i] = proc(values[i])
+        params.append(
+            tuple(values) if compiled.positional else dict(zip(order, values, strict=True))
+        )
+    conn.exec_driver_sql(compiled.string, params)
+    return len(rows)
+
+
+def _memoised(column: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    proc = _processor(column, dialect)
+    if proc is None:
+        return None
+    if isinstance(column.type, JSON):
+        return proc
+    seen: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return seen[value]
+        except KeyError:
+            out = seen[value] = proc(value)
+            return out
+
+    return convert
