@@ -7,6 +7,7 @@ every updated column), so upserting the same batch twice changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Table, or_
@@ -160,13 +161,13 @@ def insert_new(
     stmt = _insert_for(session, table).on_conflict_do_nothing(index_elements=list(keys))
     compiled = stmt.compile(dialect=dialect, column_keys=names)
     order: list[str] = list(compiled.positiontup or []) if compiled.positional else names
-    convert = [_memoised(table.c[n], dialect) for n in order]
+    typed = [(i, proc) for i, n in enumerate(order) if (proc := _memoised(table.c[n], dialect))]
+    get = itemgetter(*order)
     params: list[Any] = []
     for row in rows:
-        values = [row[n] for n in order]
-        for i, proc in enumerate(convert):
-            if proc is not None:
-                values[i] = proc(values[i])
+        values = list(get(row)) if len(order) > 1 else [get(row)]
+        for i, proc in typed:
+            values[i] = proc(values[i])
         params.append(
             tuple(values) if compiled.positional else dict(zip(order, values, strict=True))
         )
