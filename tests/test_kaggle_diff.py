@@ -226,3 +226,20 @@ def test_a_crash_mid_difference_loses_and_duplicates_nothing(tmp_path, monkeypat
             .having(func.count() > 1)
         ).all()
     assert raw == []
+
+
+def test_nightly_cli_reads_the_next_sandbox_day_by_difference(tmp_path):
+    from typer.testing import CliRunner
+
+    from scout.cli import app
+
+    runner = CliRunner()
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    for day in (0, 1):
+        folder = str(tmp_path / f"day{day}")
+        made = ["sandbox", "export-kaggle", folder, "--people", "200", "--day", str(day)]
+        assert runner.invoke(app, made).exit_code == 0
+        ran = runner.invoke(app, ["--db", db, "crawl", "kaggle", "--from", folder])
+        assert ran.exit_code == 0, ran.output
+    assert "Read by difference from the last files" in ran.output
+    assert "0 profiles written" not in ran.output

@@ -20,6 +20,7 @@ A missing, foreign or damaged index only means a full read. 12 bytes per line, 8
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import uuid
@@ -111,7 +112,8 @@ def save(path: Path, index: SnapshotIndex) -> bool:
         log.warning(
             "cannot write the Meta Kaggle index %s (%s): the next ingest reads all", path, exc
         )
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
         return False
     return True
 
