@@ -111,13 +111,21 @@ def _report(run_id: int, unchanged: bool, stats: dict[str, Any]) -> None:
     for name, info in stats["files"].items():
         files.add_row(name, info["file_date"][:10], f"{info['rows']:,}", f"{info['malformed']:,}")
     out.print(files)
-    out.print(
-        f"{stats['users_with_signal']:,} users with signal: {stats['profiles_stored']:,} "
-        f"profiles written, {stats['profiles_unchanged']:,} unchanged, "
-        f"{stats['suppressed']:,} suppressed; {stats['skipped_no_signal']:,} without signal "
-        f"skipped; {stats['raw_records']:,} raw records; "
-        f"{stats['rows_per_s']:,} rows/s."
-    )
+    if stats.get("mode") == "difference":
+        out.print(
+            f"Read by difference from the last files: {stats['new_lines']:,} new lines, "
+            f"{stats['users_touched']:,} users touched; {stats['profiles_stored']:,} profiles "
+            f"written, {stats['profiles_unchanged']:,} unchanged, {stats['profiles_gone']:,} "
+            f"marked gone; {stats['raw_records']:,} raw records; {stats['rows_per_s']:,} rows/s."
+        )
+    else:
+        out.print(
+            f"{stats['users_with_signal']:,} users with signal: {stats['profiles_stored']:,} "
+            f"profiles written, {stats['profiles_unchanged']:,} unchanged, "
+            f"{stats['suppressed']:,} suppressed; {stats['skipped_no_signal']:,} without signal "
+            f"skipped; {stats.get('profiles_gone', 0):,} marked gone; "
+            f"{stats['raw_records']:,} raw records; {stats['rows_per_s']:,} rows/s."
+        )
     if stats["malformed_rows"]:
         out.print(f"{stats['malformed_rows']:,} malformed rows skipped, e.g.:")
         for sample in stats["malformed_samples"][:10]:

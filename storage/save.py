@@ -158,6 +158,21 @@ def _kept_etag(table: Any, new: Any) -> dict[str, Any]:
 SAVE_OUTCOMES = ("new", "changed", "unchanged")
 
 
+def prepared_profiles(
+    items: Sequence[ProfileItem],
+) -> tuple[list[dict[str, Any]], list[dict[str, list[dict[str, Any]]]]]:
+    """The profile rows (with content_sha, first_seen and last_seen, not gone) and child rows
+    that save_profiles writes for `items`, fitted to the schema: for a bulk loader of new
+    profiles that must store exactly what save_profiles would."""
+    rows, children = _fitted(items)
+    for item, row, kids in zip(items, rows, children, strict=True):
+        row["content_sha"] = _content_sha(row, kids)
+        row["first_seen"] = item.seen_at
+        row["last_seen"] = item.seen_at
+        row["gone_at"] = None
+    return rows, children
+
+
 def save_profiles(
     session: Session,
     items: Sequence[ProfileItem],
@@ -178,14 +193,10 @@ def save_profiles(
     """
     if not items:
         return {}
-    rows, children = _fitted(items)
+    rows, children = prepared_profiles(items)
     children_of: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
     sha_of: dict[tuple[str, str], str] = {}
-    for item, row, kids in zip(items, rows, children, strict=True):
-        row["content_sha"] = _content_sha(row, kids)
-        row["first_seen"] = item.seen_at
-        row["last_seen"] = item.seen_at
-        row["gone_at"] = None
+    for row, kids in zip(rows, children, strict=True):
         key = (row["source"], row["external_id"])
         children_of[key] = kids
         sha_of[key] = row["content_sha"]  # the same account twice: the last one is stored

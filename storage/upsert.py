@@ -7,6 +7,7 @@ every updated column), so upserting the same batch twice changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Table, or_
@@ -137,3 +138,58 @@ def _executemany(session: Session, stmt: Any, table: Table, rows: list[dict[str,
 
 def _processor(column: Any, dialect: Any) -> Any:
     return column.type._cached_bind_processor(dialect)
+
+
+def insert_new(
+    session: Session,
+    target: type[Base] | Table,
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+) -> int:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING: the lean path of a bulk load of rows that are
+    new (a row already there is left as it is). Every row has the columns of the first.
+
+    One compiled statement; each value goes through its column's own bind processor, and a
+    processor's answer for a repeated datetime is remembered (a bulk load repeats a few).
+    """
+    if not rows:
+        return 0
+    table: Table = target if isinstance(target, Table) else target.__table__  # type: ignore[assignment]
+    conn = session.connection()
+    dialect = conn.dialect
+    names = list(rows[0])
+    stmt = _insert_for(session, table).on_conflict_do_nothing(index_elements=list(keys))
+    compiled = stmt.compile(dialect=dialect, column_keys=names)
+    order: list[str] = list(compiled.positiontup or []) if compiled.positional else names
+    typed = [(i, proc) for i, n in enumerate(order) if (proc := _memoised(table.c[n], dialect))]
+    get = itemgetter(*order)
+    params: list[Any] = []
+    for row in rows:
+        values = list(get(row)) if len(order) > 1 else [get(row)]
+        for i, proc in typed:
+            values[i] = proc(values[i])
+        params.append(
+            tuple(values) if compiled.positional else dict(zip(order, values, strict=True))
+        )
+    conn.exec_driver_sql(compiled.string, params)
+    return len(rows)
+
+
+def _memoised(column: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    proc = _processor(column, dialect)
+    if proc is None:
+        return None
+    if isinstance(column.type, JSON):
+        return proc
+    seen: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return seen[value]
+        except KeyError:
+            out = seen[value] = proc(value)
+            return out
+
+    return convert

@@ -205,3 +205,61 @@ def test_saving_a_profile_again_lifts_its_gone_mark(sqlite_url):
         marked = set(session.scalars(select(Profile.external_id).where(Profile.gone_at.is_(None))))
     assert marked == {"0", "1"}
     engine.dispose()
+
+
+def test_a_bulk_insert_of_prepared_rows_stores_what_save_profiles_stores(db_url):
+    """storage.upsert.insert_new of prepared_profiles' rows (the Kaggle bulk loader) writes
+    the very rows save_profiles writes, long and odd values fitted alike."""
+    from sqlalchemy import delete
+
+    from storage.models import KaggleAchievement
+    from storage.save import prepared_profiles
+    from storage.upsert import insert_new
+
+    items = [
+        ProfileItem(
+            source="kaggle",
+            external_id=str(i),
+            seen_at=T0,
+            handle=f"kg{i}",
+            name="Zoë\x00 " + "x" * 400,  # a NUL and too long: fitted
+            profile_url=f"https://www.kaggle.com/kg{i}",
+            created_at=T1,
+            extra={"medals": {"gold": i}, "tier": "Expert"},
+            kaggle=[KaggleAchievementItem(category="Competitions", tier=3, tier_achieved_at=T0)],
+        )
+        for i in range(3)
+    ]
+    engine = storage_db.open_database(db_url)
+
+    def stored():
+        with storage_db.session_scope(engine) as session:
+            return sorted(
+                (p.external_id, p.name, p.extra, p.created_at, p.first_seen, p.content_sha)
+                for p in session.scalars(select(Profile))
+            ), sorted(
+                (a.category, a.tier, a.tier_achieved_at)
+                for a in session.scalars(select(KaggleAchievement))
+            )
+
+    with storage_db.session_scope(engine) as session:
+        save_profiles(session, items)
+    saved = stored()
+    with storage_db.session_scope(engine) as session:
+        session.execute(delete(KaggleAchievement))
+        session.execute(delete(Profile))
+    with storage_db.session_scope(engine) as session:
+        rows, children = prepared_profiles(items)
+        assert insert_new(session, Profile, rows, ("source", "external_id")) == 3
+        ids = {e: i for e, i in session.execute(select(Profile.external_id, Profile.id))}
+        kids = [
+            {"profile_id": ids[r["external_id"]], **c}
+            for r, k in zip(rows, children, strict=True)
+            for c in k["kaggle_achievements"]
+        ]
+        insert_new(session, KaggleAchievement, kids, ("profile_id", "category"))
+        # Rows already there are left as they are.
+        insert_new(session, Profile, rows, ("source", "external_id"))
+    assert stored() == saved
+    assert len(saved[0]) == 3 and len(saved[0][0][1]) == 300
+    engine.dispose()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any, NamedTuple
 
 from config.errors import PayloadError
@@ -96,11 +97,22 @@ def ident(text: str, column: str) -> int:
     return value
 
 
+def _ident(text: str, column: str) -> int:
+    """ident, with the common case (a plain whole number in range) first."""
+    try:
+        value = int(text)
+    except ValueError:
+        return ident(text, column)
+    return value if 0 < value <= INT32[1] else ident(text, column)
+
+
 def optional_integer(text: str, column: str, missing: int = NO_RANK) -> int:
     return missing if not text.strip() else integer(text, column)
 
 
+@cache
 def to_datetime(ordinal: int) -> datetime | None:
+    """Midnight UTC of a day ordinal (a few thousand distinct days: remembered)."""
     if ordinal == NO_DATE:
         return None
     return datetime.combine(date.fromordinal(ordinal), datetime.min.time(), UTC)
@@ -136,7 +148,7 @@ def user_parser(pos: dict[str, int]) -> Callable[[Sequence[str]], UserTuple]:
     """A Users.csv row -> (id, user name, display name, register day, performance tier)."""
     i_id, i_name, i_display, i_date, i_tier = (pos[c] for c in USER_COLUMNS)
 
-    def parse_user(f: Sequence[str]) -> UserTuple:
+    def checked(f: Sequence[str]) -> UserTuple:
         return (
             ident(f[i_id], "Id"),
             f[i_name],
@@ -144,6 +156,17 @@ def user_parser(pos: dict[str, int]) -> Callable[[Sequence[str]], UserTuple]:
             day(f[i_date], "RegisterDate", required=False),
             integer(f[i_tier], "PerformanceTier", INT32),
         )
+
+    def parse_user(f: Sequence[str]) -> UserTuple:
+        # The common row (plain whole numbers in range) without a call per value; anything
+        # else goes through `checked`, which says what is wrong in the same order as always.
+        try:
+            uid, tier = int(f[i_id]), int(f[i_tier])
+        except ValueError:
+            return checked(f)
+        if 0 < uid <= INT32[1] and INT32[0] <= tier <= INT32[1]:
+            return uid, f[i_name], f[i_display], day(f[i_date], "RegisterDate", False), tier
+        return checked(f)
 
     return parse_user
 
@@ -157,7 +180,7 @@ def achievement_parser(pos: dict[str, int]) -> Callable[[Sequence[str]], Achieve
 
     def parse_achievement(f: Sequence[str]) -> AchievementRow | None:
         code = CATEGORY_CODE.get(f[i_type])
-        uid = ident(f[i_uid], "UserId")
+        uid = _ident(f[i_uid], "UserId")
         if code is None:
             return None
         if (
@@ -193,7 +216,7 @@ def submission_parser(pos: dict[str, int]) -> Callable[[Sequence[str]], tuple[in
         user = f[i_user]
         if not user:
             return None
-        return ident(user, "SubmittedUserId"), day(f[i_date], "SubmissionDate")
+        return _ident(user, "SubmittedUserId"), day(f[i_date], "SubmissionDate")
 
     return parse_submission
 

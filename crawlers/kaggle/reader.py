@@ -66,6 +66,9 @@ class FileReport:
     samples: list[Malformed] = field(default_factory=list)
     position: Callable[[], int] = lambda: 0  # bytes read so far (progress)
     encoding: str = "utf-8-sig"  # what the file was read as (see file_encoding)
+    header: list[str] = field(default_factory=list)
+    long_rows: list[tuple[int, int]] = field(default_factory=list)  # (line, lines) of rows
+    # spanning several lines (a quoted newline)
 
     def bad(self, line: int, reason: str) -> None:
         self.malformed += 1
@@ -162,6 +165,7 @@ def read_records(
         handle.close()
         raise KaggleFileError(f"{name} is empty (no header line)")
     positions = check_header(name, header)
+    report.header = header
     report.position = handle.tell
     return positions, _records(handle, lines, len(header), report)
 
@@ -220,6 +224,8 @@ def _records(
                 for fields in reader:
                     if len(fields) == width:
                         report.rows += 1
+                        if len(pending) > 1:
+                            report.long_rows.append((start, len(pending)))
                         yield start, fields
                     elif len(pending) > 1:  # a multi-line record: re-read its later lines
                         raise _RecordTooLong
