@@ -52,6 +52,11 @@ def test_every_job_ran_and_no_run_is_left_running(season):
     assert_holds(season_check.runs(season))
     ran = {t.day for t in season.days[0].ticks + season.days[1].ticks}
     assert ran == {0, 7}
+    # Stack Overflow (Mondays) and Meta Kaggle (the 1st, downloaded from the sandbox's Kaggle
+    # API) stored people too, and the shortlist job wrote its file.
+    first = season.days[0]
+    assert first.new["stackoverflow"] > 0 and first.new["kaggle"] > 0
+    assert (season.workdir / "shortlists" / "mlops.csv").stat().st_size > 0
 
 
 def test_each_region_grows_to_the_truths_size(season):
