@@ -17,7 +17,11 @@ import pytest
 from scout import season_check
 from scout.season import EXAMPLE_JOBS, Season, SeasonSpec, fire_times
 
-INDIA_MAX = 25
+# Below the region's ~42 people, so the nightly `--max-users --resume` job needs both nights;
+# above 42 / 2 with room for the users a night re-finds under a second location term (they
+# still count against --max-users: issue 15 item 3; at 25 the week's run sometimes stops one
+# short, depending on which term's page lands first).
+INDIA_MAX = 30
 SPEC = SeasonSpec(seed=5, people=400, days=(0, 7), args={"github-india": {"max_users": INDIA_MAX}})
 # Generous: a 400-person world pays one search point per location term and night for a few
 # profiles (bench/season.py reports the figure on 5,000 people).
@@ -60,9 +64,12 @@ def test_every_job_ran_and_no_run_is_left_running(season):
 
 
 def test_each_region_grows_to_the_truths_size(season):
+    check = season_check.regions(season)
+    truth = sum(v for k, v in check.figures.items() if k.endswith(": truth"))
     first, week = season.days
-    assert first.new["github"] >= INDIA_MAX and week.new["github"] > 0  # grew on both nights
-    assert_holds(season_check.regions(season))
+    # Not all on the first night (india stops at --max-users), the rest a week later.
+    assert first.new["github"] < truth and week.new["github"] > 0
+    assert_holds(check)
 
 
 def test_profiles_are_current_after_their_jobs_next_run(season):
