@@ -7,7 +7,17 @@ import platform
 import sys
 import time
 
-ORDER = ["storage", "sandbox", "github", "stackoverflow", "kaggle", "enrich", "scoring", "fuzz"]
+ORDER = [
+    "storage",
+    "sandbox",
+    "github",
+    "stackoverflow",
+    "kaggle",
+    "enrich",
+    "scoring",
+    "season",
+    "fuzz",
+]
 
 
 def machine() -> str:

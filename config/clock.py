@@ -44,6 +44,12 @@ def utcnow() -> datetime:
     return real + offset
 
 
+def to_system(when: datetime) -> datetime:
+    """A time read from this clock as the system clock's instant (the same under no
+    SCOUT_NOW): to compare with what the operating system dates, such as a process's start."""
+    return when - (utcnow() - datetime.now(UTC))
+
+
 def rehearsing() -> bool:
     """Whether this process runs on a rehearsal clock (SCOUT_NOW set)."""
     return bool(os.environ.get(ENV, "").strip())

@@ -24,6 +24,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from config.clock import to_system
 from storage.db import session_scope
 from storage.models import CrawlRun, utcnow
 
@@ -47,12 +48,13 @@ def owner() -> dict[str, object]:
 
 def process_alive(pid: int, beat_at: datetime) -> bool:
     """Whether process `pid` of this host exists and is the one that wrote a heartbeat at
-    `beat_at` (a process created after that is another program that got the pid)."""
+    `beat_at` (a process created after that is another program that got the pid). `beat_at`
+    is on scout's clock, the process start on the system's: under SCOUT_NOW they differ."""
     try:
         process = psutil.Process(pid)
         if process.status() == psutil.STATUS_ZOMBIE:
             return False
-        return process.create_time() <= beat_at.timestamp() + _PID_SLACK
+        return process.create_time() <= to_system(beat_at).timestamp() + _PID_SLACK
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
         return False
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from typer.testing import CliRunner
 
-from config.clock import utcnow
+from config.clock import to_system, utcnow
 from config.errors import ConfigError
 from scout.cli import app
 
@@ -40,3 +40,11 @@ def test_bad_scout_now_is_one_readable_error(monkeypatch: pytest.MonkeyPatch) ->
     assert result.exit_code == 2
     assert "SCOUT_NOW='next tuesday' is not an ISO 8601 time" in result.output
     assert "Traceback" not in result.output
+
+
+def test_to_system_undoes_the_rehearsal_shift(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SCOUT_NOW", raising=False)
+    real = utcnow()
+    assert abs(to_system(real) - real) < timedelta(seconds=1)
+    monkeypatch.setenv("SCOUT_NOW", "2026-06-05T01:00:00Z")
+    assert abs(to_system(utcnow()) - datetime.now(UTC)) < timedelta(seconds=1)

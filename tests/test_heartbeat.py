@@ -122,3 +122,16 @@ def test_keep_alive_renews_only_this_process_running_rows(engine):
     assert beats[other] == long_ago and beats[done] == long_ago
     with session_scope(engine) as session:
         assert beat(session) == 1
+
+
+@pytest.mark.parametrize("now", ["2026-06-02T01:00:00Z", "2031-01-01T00:00:00Z"])
+def test_a_live_run_of_a_rehearsal_is_not_lost(engine, monkeypatch, now):
+    # Under SCOUT_NOW the heartbeat is on the rehearsal clock, the process start on the
+    # system's: a run started at a simulated time before (or after) the process's real start
+    # is still this live process's, not another program's that got its pid.
+    monkeypatch.setenv("SCOUT_NOW", now)
+    alive = add_run(engine)
+    gone = add_run(engine, pid=dead_pid())
+    with session_scope(engine) as session:
+        assert [run.id for run in mark_lost_runs(session)] == [gone]
+    assert statuses(engine)[alive] == ("running", None)
