@@ -182,7 +182,6 @@ class Season:
         began = time.monotonic()
         with self.server:
             write_jobs(self.spec.jobs_file, self.jobs_path, self.server, self.spec.args)
-            self._make_output_folders()
             profiles: dict[tuple[str, str], str | None] = {}
             for day in self.spec.days:
                 now = self._advance(day)
@@ -198,13 +197,6 @@ class Season:
                     progress(figures)
         self.seconds = time.monotonic() - began
         return self.days
-
-    def _make_output_folders(self) -> None:
-        """The folders jobs write files into (`scout shortlist` creates no folders)."""
-        for job in tomllib.loads(self.jobs_path.read_text(encoding="utf-8"))["jobs"].values():
-            output = (job.get("args") or {}).get("output")
-            if isinstance(output, str):
-                (self.workdir / output).parent.mkdir(parents=True, exist_ok=True)
 
     def _advance(self, day: int) -> datetime:
         url = f"{self.server.base_url}/_sandbox/advance?to={day}"

@@ -60,7 +60,7 @@ def test_every_job_ran_and_no_run_is_left_running(season):
     # API) stored people too, and the shortlist job wrote its file.
     first = season.days[0]
     assert first.new["stackoverflow"] > 0 and first.new["kaggle"] > 0
-    assert (season.workdir / "shortlists" / "mlops.csv").stat().st_size > 0
+    assert (season.workdir / "mlops-shortlist.csv").stat().st_size > 0
 
 
 def test_each_region_grows_to_the_truths_size(season):
