@@ -11,11 +11,11 @@ from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
-from crawlers.stackexchange.client import Throttle
+from crawlers.stackexchange.client import BudgetStop, Throttle
 from crawlers.stackexchange.middleware import LockTimeout, ThrottleMiddleware
 
 
-def fake_spider(lock_wait_s=1.0):
+def fake_spider(lock_wait_s=1.0, budget=None):
     async def pause(seconds):
         return None
 
@@ -26,11 +26,14 @@ def fake_spider(lock_wait_s=1.0):
         requests=0,
         stop=None,
         pause=pause,
+        budget_left=budget,
+        crawl=SimpleNamespace(budget=budget),
     )
 
 
-def request_for(spider):
-    return Request("http://127.0.0.1/x", meta={"se_method": "/m", "se_spider": spider})
+def request_for(spider, starter=False):
+    meta = {"se_method": "/m", "se_spider": spider, "se_starter": starter}
+    return Request("http://127.0.0.1/x", meta=meta)
 
 
 def test_middleware_releases_the_method_lock_whatever_the_answer():
@@ -65,3 +68,24 @@ def test_a_turn_that_never_comes_is_a_bounded_wait():
             await middleware.process_request(request_for(spider))
 
     asyncio.run(asyncio.wait_for(scenario(), 5))
+
+
+def test_a_budget_is_never_exceeded_and_new_work_leaves_a_reserve_to_work_started():
+    async def scenario():
+        spider = fake_spider(budget=100)  # a reserve of 10 for work already started
+        middleware = ThrottleMiddleware()
+        sent = {"starter": 0, "continuation": 0}
+        for kind in ("starter", "continuation"):
+            while True:
+                request = request_for(spider, starter=kind == "starter")
+                try:
+                    await middleware.process_request(request)
+                except IgnoreRequest:
+                    break
+                middleware.process_exception(request, TimeoutError())  # frees the method
+                sent[kind] += 1
+        return sent, spider
+
+    sent, spider = asyncio.run(scenario())
+    assert sent == {"starter": 90, "continuation": 10} and spider.requests == 100
+    assert isinstance(spider.stop, BudgetStop) and "100 requests" in str(spider.stop)

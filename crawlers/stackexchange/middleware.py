@@ -18,7 +18,7 @@ from scrapy.http import Response
 from scrapy.logformatter import LogFormatter
 
 from crawlers.stackexchange.answers import BadAnswer, read_wrapper
-from crawlers.stackexchange.client import QuotaStop
+from crawlers.stackexchange.client import BudgetStop, QuotaStop
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ class ThrottleMiddleware:
             await spider.pause(wait)
             if spider.interrupted:
                 raise IgnoreRequest("interrupted")
+            within_budget(spider, request)
         except BaseException:
             release(request)
             raise
@@ -90,6 +91,27 @@ class ThrottleMiddleware:
     def process_exception(self, request: scrapy.Request, exception: Exception) -> None:
         release(request)
         return None
+
+
+# A request that starts new work (a page of a listing, a batch of profiles) leaves this many
+# requests of a budget (at most a tenth of it) to the work already started, so a budget stop
+# rarely cuts work short.
+STARTER_RESERVE = 20
+
+
+def within_budget(spider: Any, request: scrapy.Request) -> None:
+    """IgnoreRequest (and the spider's `stop` set) when the request would go past the run's
+    budget; one that starts new work (meta `se_starter`) must leave STARTER_RESERVE."""
+    left = spider.budget_left
+    if left is None:
+        return
+    budget = spider.crawl.budget
+    reserve = min(STARTER_RESERVE, budget // 10) if request.meta.get("se_starter") else 0
+    if spider.requests + reserve < left:
+        return
+    if spider.stop is None:
+        spider.stop = BudgetStop(f"the budget of {spider.crawl.budget:,} requests is reached", None)
+    raise IgnoreRequest("budget")
 
 
 class LockTimeout(Exception):
