@@ -11,6 +11,7 @@ from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
+from crawlers.stackexchange.budget import Budget, Reservation
 from crawlers.stackexchange.client import BudgetStop, Throttle
 from crawlers.stackexchange.middleware import LockTimeout, ThrottleMiddleware
 
@@ -26,13 +27,18 @@ def fake_spider(lock_wait_s=1.0, budget=None):
         requests=0,
         stop=None,
         pause=pause,
-        budget_left=budget,
-        crawl=SimpleNamespace(budget=budget),
+        budget=None if budget is None else Budget(budget),
     )
 
 
-def request_for(spider, starter=False):
-    meta = {"se_method": "/m", "se_spider": spider, "se_starter": starter}
+def request_for(spider, unit=None, cost=None):
+    meta = {
+        "se_method": "/m",
+        "se_spider": spider,
+        "se_unit": unit,
+        "se_starter": cost is not None,
+        "se_cost": cost,
+    }
     return Request("http://127.0.0.1/x", meta=meta)
 
 
@@ -70,22 +76,42 @@ def test_a_turn_that_never_comes_is_a_bounded_wait():
     asyncio.run(asyncio.wait_for(scenario(), 5))
 
 
-def test_a_budget_is_never_exceeded_and_new_work_leaves_a_reserve_to_work_started():
+def test_a_budget_is_never_exceeded_and_work_started_keeps_what_it_set_aside():
     async def scenario():
-        spider = fake_spider(budget=100)  # a reserve of 10 for work already started
+        spider = fake_spider(budget=20)
         middleware = ThrottleMiddleware()
-        sent = {"starter": 0, "continuation": 0}
-        for kind in ("starter", "continuation"):
-            while True:
-                request = request_for(spider, starter=kind == "starter")
-                try:
-                    await middleware.process_request(request)
-                except IgnoreRequest:
-                    break
-                middleware.process_exception(request, TimeoutError())  # frees the method
-                sent[kind] += 1
-        return sent, spider
 
-    sent, spider = asyncio.run(scenario())
-    assert sent == {"starter": 90, "continuation": 10} and spider.requests == 100
-    assert isinstance(spider.stop, BudgetStop) and "100 requests" in str(spider.stop)
+        async def send(unit=None, cost=None):
+            request = request_for(spider, unit, cost)
+            try:
+                await middleware.process_request(request)
+            except IgnoreRequest:
+                return False
+            middleware.process_exception(request, TimeoutError())  # frees the method
+            return True
+
+        first, second, third = Reservation(), Reservation(), Reservation()
+        assert await send(first, cost=8) and await send(second, cost=8)  # 16 of 20 promised
+        assert not await send(third, cost=8)  # would break a promise: refused, nothing sent
+        assert isinstance(spider.stop, BudgetStop) and "20 requests" in str(spider.stop)
+        for _ in range(7):  # the units started go on, within what they set aside
+            assert await send(first) and await send(second)
+        spider.budget.release(first)  # done: nothing left over here
+        assert await send() and await send() and await send() and await send()
+        assert not await send(second) and not await send()  # the ceiling
+        return spider.requests
+
+    assert asyncio.run(scenario()) == 20
+
+
+def test_what_a_unit_does_not_use_is_free_again():
+    budget = Budget(10)
+    unit = Reservation()
+    assert budget.admit({"se_starter": True, "se_cost": 9, "se_unit": unit})
+    assert not budget.admit({"se_starter": True, "se_cost": 2, "se_unit": Reservation()})
+    budget.release(unit)  # it needed one request of its nine
+    assert budget.admit({"se_starter": True, "se_cost": 9, "se_unit": Reservation()})
+    assert budget.sent == 2 and budget.held == 8
+    assert budget.profiles_cost(100, 3) == 1 + 12 + 3  # 8 tag rows a profile, half again
+    budget.saw_tags(100, 300)
+    assert budget.profiles_cost(100, 0) == 1 + 5 and budget.questions_cost() == 4

@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 from config.errors import PayloadError
 from crawlers.pipelines import QUARANTINE_HOLDS, PageItem
 from crawlers.stackexchange import parse
+from crawlers.stackexchange.budget import Reservation
 from storage.db import session_scope
 from storage.models import Profile, utcnow
 from storage.state import get_cursor, set_cursor
@@ -85,6 +86,7 @@ class Unit:
     caught_up: bool
     quarantined: int = 0
     owners: list[parse.AnswerOwner] = field(default_factory=list)
+    reservation: Reservation | None = None  # its share of the run's budget
 
 
 def _position(walk: TagWalk, refs: list[parse.QuestionRef]) -> tuple[int | None, int, list[int]]:

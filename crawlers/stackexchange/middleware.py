@@ -93,24 +93,14 @@ class ThrottleMiddleware:
         return None
 
 
-# A request that starts new work (a page of a listing, a batch of profiles) leaves this many
-# requests of a budget (at most a tenth of it) to the work already started, so a budget stop
-# rarely cuts work short.
-STARTER_RESERVE = 20
-
-
 def within_budget(spider: Any, request: scrapy.Request) -> None:
-    """IgnoreRequest (and the spider's `stop` set) when the request would go past the run's
-    budget; one that starts new work (meta `se_starter`) must leave STARTER_RESERVE."""
-    left = spider.budget_left
-    if left is None:
-        return
-    budget = spider.crawl.budget
-    reserve = min(STARTER_RESERVE, budget // 10) if request.meta.get("se_starter") else 0
-    if spider.requests + reserve < left:
+    """IgnoreRequest (and the spider's `stop` set) when the run's budget cannot carry the
+    request (crawlers/stackexchange/budget.py)."""
+    budget = spider.budget
+    if budget is None or budget.admit(request.meta):
         return
     if spider.stop is None:
-        spider.stop = BudgetStop(f"the budget of {spider.crawl.budget:,} requests is reached", None)
+        spider.stop = BudgetStop(f"the budget of {budget.total:,} requests is reached", None)
     raise IgnoreRequest("budget")
 
 

@@ -14,6 +14,7 @@ from scrapy.http import Response
 
 from crawlers.pipelines import PageItem
 from crawlers.stackexchange.answers import PageGuard
+from crawlers.stackexchange.budget import Reservation
 from crawlers.stackexchange.client import ids_path
 from crawlers.stackexchange.pipeline import Batch
 
@@ -44,19 +45,22 @@ class ProfileFetch:
         self.shortlist = spider.crawl.shortlist()
 
     def users_request(self, batch: Batch, priority: int = PROFILE_PRIORITY) -> scrapy.Request:
+        spider = self.spider
         params: dict[str, Any] = {"pagesize": 100}
         if batch.since is not None:
             params.update(sort="modified", min=batch.since)
-        request = self.spider.request(
+        shortlisted = sum(1 for uid in batch.ids if uid in self.shortlist)
+        budget = spider.budget
+        return spider.request(
             "/users/{ids}",
             f"/users/{ids_path(batch.ids)}",
             params,
             self.on_users,
             priority=priority,
+            unit=Reservation(),
+            cost=budget.profiles_cost(len(batch.ids), shortlisted) if budget else 1,
             batch=batch,
         )
-        request.meta["se_starter"] = True
-        return request
 
     def top_answerer_batches(self) -> Iterator[scrapy.Request]:
         self.shortlist = self.spider.crawl.shortlist()
@@ -66,9 +70,12 @@ class ProfileFetch:
     def on_users(self, response: Response, batch: Batch) -> Iterator[Any]:
         spider = self.spider
         got = spider.answer(response)
+        unit = response.meta.get("se_unit")
         if not isinstance(got, dict):
             if got is not None:
                 yield got
+            else:
+                spider.free_unit(unit)
             return
         users = list(got["items"])
         acc: dict[str, Any] = {
@@ -78,12 +85,13 @@ class ProfileFetch:
             "pending": 0,
             "incomplete": set(),
             "guard": PageGuard(),
+            "unit": unit,
         }
         spider.run_stats["users_requests"] += 1
         spider.run_stats["users_returned"] += len(users)
         ids = sorted({uid for uid in (user_id_of(u) for u in users) if uid is not None})
         if not ids:
-            yield spider.crawl.batch_item(batch, users, [], {})
+            yield self._batch_done(batch, acc)
             return
         yield self.tags_request(batch, ids, acc, 1)
 
@@ -96,6 +104,7 @@ class ProfileFetch:
             {"page": page, "pagesize": 100},
             self.on_tags,
             priority=CONTINUE_PRIORITY,
+            unit=acc["unit"],
             batch=batch,
             ids=ids,
             acc=acc,
@@ -110,12 +119,16 @@ class ProfileFetch:
         if not isinstance(got, dict):
             if got is not None:
                 yield got
+            else:
+                spider.free_unit(acc["unit"])
             return
         acc["tags"].extend(got["items"])
         guard: PageGuard = acc["guard"]
         if guard.more(got):
             yield self.tags_request(batch, ids, acc, page + 1)
             return
+        if spider.budget is not None:
+            spider.budget.saw_tags(len(ids), len(acc["tags"]))
         if guard.stopped:
             # The server kept saying has_more: these users' tags may be cut short.
             spider.run_stats["errors"] += 1
@@ -133,6 +146,7 @@ class ProfileFetch:
                 {"pagesize": 100},
                 self.on_top_tags,
                 priority=CONTINUE_PRIORITY,
+                unit=acc["unit"],
                 batch=batch,
                 uid=uid,
                 acc=acc,
@@ -156,6 +170,7 @@ class ProfileFetch:
             yield self._batch_done(batch, acc)
 
     def _batch_done(self, batch: Batch, acc: dict[str, Any]) -> PageItem:
+        self.spider.free_unit(acc["unit"])
         return self.spider.crawl.batch_item(
             batch, acc["users"], acc["tags"], acc["top"], incomplete=acc["incomplete"]
         )

@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from config.errors import PayloadError, ScoutError, StorageFailure
 from crawlers.pipelines import PageItem
 from crawlers.stackexchange.answers import PageGuard, error_of
+from crawlers.stackexchange.budget import Budget, Reservation
 from crawlers.stackexchange.client import (
     MAX_BACKOFF_S,
     THROTTLE_VIOLATION,
@@ -83,8 +84,12 @@ class StackOverflowSpider(scrapy.Spider):
         self.lock_wait_s = CONCURRENCY * (settings.http_timeout + MAX_BACKOFF_S + 10.0)
         self._wake: asyncio.Event | None = None
         self._closing: asyncio.Future[None] | None = None
-        # Requests this spider may send (the run's --budget less what the client spent).
-        self.budget_left = None if crawl.budget is None else crawl.budget - crawl.spent_before
+        # The run's --budget, less what the client spent before the spider.
+        self.budget = (
+            None
+            if crawl.budget is None
+            else Budget(crawl.budget - crawl.spent_before, crawl.budget)
+        )
         self.top = crawl.discover in ("top", "both")
         self._tags_left = len(crawl.pending_tags()) if self.top else 0
         self._tag_guards: dict[str, PageGuard] = {}
@@ -147,8 +152,13 @@ class StackOverflowSpider(scrapy.Spider):
         params: dict[str, Any],
         callback: Any,
         priority: int = 0,
+        unit: Reservation | None = None,
+        cost: int | None = None,
         **cb: Any,
     ) -> scrapy.Request:
+        """A request of `method`; `cost` makes it the start of a unit of work that should cost
+        that many requests in all (crawlers/stackexchange/budget.py), `unit` the reservation
+        of the unit it belongs to."""
         query = {"site": self.crawl.site, "filter": self.filter_name, **params}
         if self._key:
             query["key"] = self._key
@@ -158,6 +168,9 @@ class StackOverflowSpider(scrapy.Spider):
             "se_attempt": 0,
             "se_params": params,
             "se_path": path,
+            "se_unit": unit,
+            "se_starter": cost is not None,
+            "se_cost": cost,
         }
         return scrapy.Request(
             f"{self.api}{path}?{urlencode(query)}",
@@ -171,6 +184,11 @@ class StackOverflowSpider(scrapy.Spider):
 
     def users_request(self, batch: Batch) -> scrapy.Request:
         return self.profiles.users_request(batch)
+
+    def free_unit(self, unit: Reservation | None) -> None:
+        """A unit of work ended: what it set aside of the budget is free again."""
+        if self.budget is not None:
+            self.budget.release(unit)
 
     def schedule(self, request: scrapy.Request) -> None:
         """Send a request from outside a callback (a stored page wakes a paused walk)."""
@@ -198,10 +216,10 @@ class StackOverflowSpider(scrapy.Spider):
             f"/tags/{tag_path(tag)}/top-answerers/{self.crawl.period}",
             {"page": page, "pagesize": 100},
             self.on_top_answerers,
+            cost=1,
             tag=tag,
             page=page,
         )
-        request.meta["se_starter"] = True
         return request
 
     # -- answers -------------------------------------------------------------------------
@@ -254,13 +272,17 @@ class StackOverflowSpider(scrapy.Spider):
         retry = request.replace(dont_filter=True)
         for stale in ("se_lock", "se_wrapper", "se_problem"):
             retry.meta.pop(stale, None)
-        retry.meta.update(se_attempt=attempt, se_delay=retry_delay(attempt) if count else 0)
+        # A retry belongs to the unit its request started or continued; it starts nothing.
+        retry.meta.update(
+            se_attempt=attempt, se_delay=retry_delay(attempt) if count else 0, se_starter=False
+        )
         return retry
 
     def failed(self, failure: Any) -> Iterator[Any]:
         request = failure.request
         release(request)
         if failure.check(IgnoreRequest):
+            self.free_unit(request.meta.get("se_unit"))  # refused: its unit is cut
             if isinstance(self.stop, BudgetStop):
                 return  # the work already started finishes; nothing new starts
             if self.stop is not None:
@@ -276,6 +298,7 @@ class StackOverflowSpider(scrapy.Spider):
         if again is not None:
             yield again
         else:
+            self.free_unit(request.meta.get("se_unit"))
             yield from self._gave_up(request)
 
     def _gave_up(self, request: scrapy.Request) -> Iterator[Any]:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from config.errors import StorageFailure
 from crawlers.pipelines import PageItem
 from crawlers.stackexchange.answers import PageGuard
+from crawlers.stackexchange.budget import Reservation
 from crawlers.stackexchange.client import ids_path
 from crawlers.stackexchange.discover import PENDING_CAP, AnswerDiscovery, TagWalk, Unit
 from crawlers.stackexchange.middleware import reason
@@ -59,15 +60,15 @@ class AnswerWalk:
             self.ended = True
             yield from self.batches(everything=True)
             return
-        request = spider.request(
+        yield spider.request(
             "/questions",
             "/questions",
             disc.questions_params(walk),
             self.on_questions,
+            unit=Reservation(),
+            cost=spider.budget.questions_cost() if spider.budget else 1,
             walk=walk,
         )
-        request.meta["se_starter"] = True
-        yield request
 
     def batches(self, everything: bool = False) -> Iterator[scrapy.Request]:
         for ids in self.discovery.take_batches(everything):
@@ -88,11 +89,14 @@ class AnswerWalk:
         if isinstance(got, scrapy.Request):
             yield got
             return
+        reservation = response.meta.get("se_unit")
         if got is None:  # given up (counted): the tag rests until the next run
+            self.spider.free_unit(reservation)
             self.discovery.give_up(walk)
             yield from self.step()
             return
         unit = self.discovery.read_questions(walk, got)
+        unit.reservation = reservation
         if not unit.question_ids:
             yield from self.commit(unit)
             return
@@ -106,19 +110,22 @@ class AnswerWalk:
             self.discovery.answers_params(page),
             self.on_answers,
             priority=CONTINUE_PRIORITY,
-            unit=unit,
+            unit=unit.reservation,
+            work=unit,
             page=page,
             guard=guard,
         )
 
     def on_answers(
-        self, response: Response, unit: Unit, page: int, guard: PageGuard
+        self, response: Response, work: Unit, page: int, guard: PageGuard
     ) -> Iterator[Any]:
+        unit = work
         got = self.spider.answer(response)
         if isinstance(got, scrapy.Request):
             yield got
             return
         if got is None:  # given up (counted): the unit is asked again by the next run
+            self.spider.free_unit(unit.reservation)
             self.discovery.give_up(unit.walk)
             yield from self.step()
             return
@@ -130,10 +137,13 @@ class AnswerWalk:
             # The server kept saying has_more: the answers may be cut short; ask again later.
             unit.quarantined += 1
             log.warning("stopped listing /questions/{ids}/answers after %s", guard.stopped)
+        if self.spider.budget is not None:
+            self.spider.budget.saw_answer_pages(page)
         yield from self.commit(unit)
 
     def commit(self, unit: Unit) -> Iterator[scrapy.Request]:
         spider = self.spider
+        spider.free_unit(unit.reservation)
         try:
             self.discovery.commit(unit)
         except SQLAlchemyError as exc:
