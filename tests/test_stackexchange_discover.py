@@ -11,6 +11,7 @@ import json
 import shutil
 import urllib.parse
 import urllib.request
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from fault_rules import se_method
 from se_world import crawl, cursor_of, ended, last_run, se_sandbox, stored
 
 from crawlers.sandbox.stackexchange_objects import SOIndex
+from crawlers.stackexchange.discover import AnswerDiscovery
 from storage.state import STANDARD_STATS
 
 PEOPLE = 900
@@ -29,7 +31,8 @@ ANSWERS = ("--discover", "answers")
 
 @pytest.fixture(scope="module")
 def sandbox():
-    with se_sandbox(PEOPLE) as server:
+    # Every 6th answer of a method asks for a second of backoff, the new methods' too.
+    with se_sandbox(PEOPLE, backoff_every=6, backoff_seconds=1) as server:
         yield server
 
 
@@ -75,6 +78,7 @@ def test_discovery_finds_answerers_beyond_the_top_30_with_the_minimum_score(
     db, run, seen = found
     assert ids_of(db) == want
     assert seen["stackexchange./users/{ids}"] == -(-len(want) // 100)  # 100 ids a call
+    assert seen["stackexchange.backoff"] > 0 and "stackexchange.errors" not in seen  # obeyed
     stats = last_run(db).stats
     assert set(STANDARD_STATS) <= set(stats) and stats["quota_spent"] == stats["requests"]
     assert stats["requests"] == seen["stackexchange.requests"]
@@ -156,3 +160,36 @@ def test_a_malformed_answer_is_quarantined_and_its_page_asked_again(sandbox, fou
     ended(crawl(db, sandbox.stackexchange_url, *ANSWERS, tags=(TAG,)), "ok")
     clean, _, _ = found
     assert stored(db) == stored(clean)
+
+
+def question(qid: int, answers: int, activity: int) -> dict[str, int]:
+    return {"question_id": qid, "answer_count": answers, "last_activity_date": activity}
+
+
+def test_the_walk_is_a_keyset_on_activity_dates():
+    stats: Counter[str] = Counter()
+    discovery = AnswerDiscovery(None, "stackoverflow", ["t"], 1, stats)  # type: ignore[arg-type]
+    walk = discovery.walks["t"]
+    assert "min" not in discovery.questions_params(walk)  # the first walk starts at the start
+    page = [question(1, 2, 100), question(2, 0, 100), question(3, 1, 105), question(4, 1, 105)]
+    unit = discovery.read_questions(walk, {"has_more": True, "items": page})
+    # Unanswered questions are not asked for answers; the next page starts at 105.
+    assert unit.question_ids == [1, 3, 4] and unit.position == (105, 1, [3, 4])
+    assert not unit.caught_up
+    walk.min, walk.page, walk.edge = unit.position
+    params = discovery.questions_params(walk)
+    assert (params["sort"], params["order"], params["min"], params["page"]) == (
+        "activity",
+        "asc",
+        105,
+        1,
+    )
+    # 3 and 4 are not asked twice; a page all at the covered date goes on by page number.
+    page = [question(3, 1, 105), question(4, 1, 105), question(5, 1, 105), {"question_id": "x"}]
+    unit = discovery.read_questions(walk, {"has_more": True, "items": page})
+    assert unit.question_ids == [5] and unit.position == (105, 2, [3, 4, 5])
+    assert unit.quarantined == 1 and stats["quarantined"] == 1
+    walk.min, walk.page, walk.edge = unit.position
+    unit = discovery.read_questions(walk, {"has_more": False, "items": [question(6, 3, 109)]})
+    assert unit.position == (109, 1, [6]) and unit.caught_up
+    assert stats["question_pages"] == 3 and stats["questions_seen"] == 8

@@ -147,6 +147,8 @@ class AnswerDiscovery:
                 walk.edge, walk.holds = list(state.get("edge") or []), int(state.get("holds") or 0)
         for key, rep in (cursor.get("pending") or {}).items():
             uid = int(key)
+            if self.suppressed(uid):
+                continue
             if rep == OWED or self.known.get(uid, OWED) != rep:
                 self.pending[uid] = int(rep)
 
@@ -169,9 +171,6 @@ class AnswerDiscovery:
             return None
         self._turn = (self._turn + 1) % len(open_walks)
         return open_walks[self._turn]
-
-    def walking(self) -> bool:
-        return any(not w.done for w in self.walks.values())
 
     def questions_params(self, walk: TagWalk) -> dict[str, Any]:
         params: dict[str, Any] = {

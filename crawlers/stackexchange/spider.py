@@ -3,8 +3,10 @@
 Scrapy does the concurrency; `Throttle` (shared with the httpx client) does the pacing, the
 per-method backoff and the quota floor, in `ThrottleMiddleware`. Answers are judged by the same
 helpers as the direct client (decode, error ids, fatal errors), and each profile batch goes
-through the shared numbered steps of crawlers.pipelines. Twisted's reactor cannot restart in
-one process, so `run.run_spider` is called once per process (the CLI does exactly that).
+through the shared numbered steps of crawlers.pipelines. The spider lists the top answerers;
+profiles.py fetches profiles 100 a batch, walk.py discovers by answers, and budget.py shares
+out a `--budget` (checked in the middleware). Twisted's reactor cannot restart in one
+process, so `run.run_spider` is called once per process (the CLI does exactly that).
 """
 
 from __future__ import annotations
@@ -211,7 +213,7 @@ class StackOverflowSpider(scrapy.Spider):
             yield from self.walk.start()
 
     def top_answerers(self, tag: str, page: int) -> scrapy.Request:
-        request = self.request(
+        return self.request(
             "/tags/{tag}/top-answerers/{period}",
             f"/tags/{tag_path(tag)}/top-answerers/{self.crawl.period}",
             {"page": page, "pagesize": 100},
@@ -220,7 +222,6 @@ class StackOverflowSpider(scrapy.Spider):
             tag=tag,
             page=page,
         )
-        return request
 
     # -- answers -------------------------------------------------------------------------
 

@@ -40,11 +40,10 @@ class AnswerWalk:
         self.spider = spider
         self.discovery = discovery
         self.parked = False
-        self.ended = False
 
     def start(self) -> Iterator[scrapy.Request]:
         """Answerers left pending by an earlier run first, then the walk."""
-        yield from self.batches(everything=not self.discovery.walking())
+        yield from self.batches()
         yield from self.step()
 
     def step(self) -> Iterator[scrapy.Request]:
@@ -56,8 +55,7 @@ class AnswerWalk:
             self.parked = True
             return
         walk = disc.next_walk()
-        if walk is None:
-            self.ended = True
+        if walk is None:  # every tag caught up (or resting): the last, smaller batch too
             yield from self.batches(everything=True)
             return
         yield spider.request(
