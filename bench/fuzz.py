@@ -48,6 +48,7 @@ from crawlers.sandbox.model import Request, SandboxOptions, Stats, World
 from crawlers.sandbox.stackexchange_api import StackExchangeAPI
 from crawlers.sandbox.world import generate
 from crawlers.stackexchange import parse as so
+from crawlers.stackexchange.discover import AnswerDiscovery
 from storage import db as storage_db
 from storage.items import ProfileItem, RawItem
 from storage.save import save_profiles, save_raw
@@ -62,6 +63,8 @@ BIG_RUN = {
     "se_tags": 600,
     "se_top_answer_tags": 600,
     "se_top_answerers": 900,
+    "se_questions": 300,
+    "se_answers": 300,
     "rest_user": 1000,
     "replay": 2000,
     "kaggle_files": 1000,
@@ -214,7 +217,11 @@ def _se(world: World) -> dict[str, list[Any]]:
     users = call(f"/users/{joined}")
     for user in users["items"]:  # the crawl's filter adds about_me (the default one has none)
         user["about_me"] = '<p>ML at <a href="https://github.com/someone">GitHub</a></p>'
+    questions = call("/questions", tagged="pytorch", sort="activity", order="asc", pagesize=4)
+    asked = ";".join(str(q["question_id"]) for q in questions["items"] if q["answer_count"])
     return {
+        "se_questions": [questions],
+        "se_answers": [call(f"/questions/{asked}/answers", sort="votes", min=1, pagesize=4)],
         "se_top_answerers": [top],
         "se_users": [users],
         "se_tags": [call(f"/users/{joined}/tags", pagesize=5)],
@@ -353,6 +360,27 @@ RUN_SE = {
         "/tags/{tag}/top-answerers/{period}",
     ),
 }
+
+
+def _discovery_runner(method: str, answers: bool) -> Runner:
+    """Discovery by answers: a questions or answers page read item by item (an item that is
+    not as documented is quarantined, the rest read)."""
+
+    def run(text: bytes, env: Env) -> None:
+        wrapper = P.obj(P.decode(text, method), method)
+        items = so.wrapper_items(wrapper, method)
+        discovery = AnswerDiscovery(env.engine, "stackoverflow", ["pytorch"], 1, Counter())
+        unit = discovery.read_questions(
+            discovery.walks["pytorch"], {"items": [] if answers else items, "has_more": False}
+        )
+        if answers:
+            discovery.read_answers(unit, {"items": items})
+
+    return run
+
+
+RUN_SE["se_questions"] = _discovery_runner("/questions", answers=False)
+RUN_SE["se_answers"] = _discovery_runner("/questions/{ids}/answers", answers=True)
 
 
 def run_replay(records: Any, env: Env) -> None:

@@ -30,24 +30,47 @@ def crawl_stackoverflow(
     depth: int = typer.Option(
         5, "--depth", min=0, help="Top answerers per tag whose every tag is fetched in detail."
     ),
+    discover: str = typer.Option(
+        "both",
+        "--discover",
+        help="Who to find: answers (everyone who answered the tags' questions), top (the top "
+        "answerers of each tag), or both.",
+    ),
+    min_score: int = typer.Option(
+        1, "--min-score", help="Answers count for discovery from this score up."
+    ),
+    budget: int | None = typer.Option(
+        None,
+        "--budget",
+        min=1,
+        help="Stop cleanly after this many requests (each costs one unit of the daily quota); "
+        "the next run continues where this one stopped.",
+    ),
     api_url: str | None = typer.Option(None, "--api-url", help=API_URL_HELP),
 ) -> None:
-    """Crawl the top answerers of ML/MLOps tags: profiles, location, reputation, tag strength.
+    """Crawl the answerers of ML/MLOps tags: profiles, location, reputation, tag strength.
 
-    Resumes where the last run stopped (quota floor, Ctrl-C, kill); a run after a finished
-    pass refreshes only profiles modified since. Stops cleanly at the quota floor.
+    Finds the top answerers of each tag and everyone whose answer to one of the tag's
+    questions scored at least --min-score (walking the questions by activity date, so the
+    next run asks only for what is new). Resumes where the last run stopped (budget, quota
+    floor, Ctrl-C, kill); a run after a finished pass refreshes only profiles modified since;
+    a known answerer whose reputation did not move costs no request. Stops cleanly at
+    --budget or the quota floor.
 
     \b
     Example:
-      scout crawl stackoverflow --tag pytorch --tag mlflow --period all_time
+      scout crawl stackoverflow --tag pytorch --tag mlflow --budget 9000
+      scout crawl stackoverflow --discover top --period month
       STACKEXCHANGE_KEY=... scout crawl stackoverflow --api-url http://127.0.0.1:8765/stackexchange/2.3
     """
     from config.skills import discovery_tags
     from crawlers.stackexchange.jobs import run_crawl
-    from crawlers.stackexchange.pipeline import PERIODS
+    from crawlers.stackexchange.pipeline import DISCOVER_MODES, PERIODS
 
     if period not in PERIODS:
         raise ScoutError(f"--period must be one of {', '.join(PERIODS)}, not {period!r}")
+    if discover not in DISCOVER_MODES:
+        raise ScoutError(f"--discover must be one of {', '.join(DISCOVER_MODES)}, not {discover!r}")
     state = get_state()
     settings = state.loaded(stackexchange_api_url=api_url).settings
     given = [stackexchange_tag(t) for t in tag or []]  # each goes into /tags/{tag}/...
@@ -75,7 +98,17 @@ def crawl_stackoverflow(
                 ),
             )
 
-        result = run_crawl(engine, settings, tags, period, depth, progress)
+        result = run_crawl(
+            engine,
+            settings,
+            tags,
+            period,
+            depth,
+            progress,
+            discover=discover,
+            min_score=min_score,
+            budget=budget,
+        )
     stats = result.stats
     out = console()
     out.print(
@@ -84,6 +117,13 @@ def crawl_stackoverflow(
         f"skipped_deleted {count(stats, 'skipped_deleted')}, "
         f"suppressed {count(stats, 'suppressed')}"
     )
+    if discover != "top":
+        out.print(
+            f"Answers: {count(stats, 'answerers_found'):,} answerers with a score >= "
+            f"{min_score} in {count(stats, 'questions_seen'):,} questions; "
+            f"{count(stats, 'answerers_new'):,} new, {count(stats, 'answerers_changed'):,} "
+            f"changed, {count(stats, 'answerers_unchanged'):,} unchanged (no request)"
+        )
     if result.message:
         out.print(f"Stopped: {result.message}. Run the same command again to continue.")
     command.exit(result.status)

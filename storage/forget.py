@@ -65,6 +65,8 @@ def _without(cursor: dict[str, Any], ids: set[str]) -> dict[str, Any]:
         out["scores"] = {k: v for k, v in out["scores"].items() if str(k) not in ids}
     if isinstance(out.get("done_ids"), list):
         out["done_ids"] = [i for i in out["done_ids"] if str(i) not in ids]
+    if isinstance(out.get("pending"), dict):
+        out["pending"] = {k: v for k, v in out["pending"].items() if str(k) not in ids}
     return out
 
 

@@ -270,6 +270,9 @@ def _cursor_entries(cursor: Any, ids: set[str]) -> list[Any]:
     done = cursor.get("done_ids")
     if isinstance(done, list):
         out += [{"done_id": i} for i in done if str(i) in ids]
+    pending = cursor.get("pending")  # answerers found, waiting for their profile
+    if isinstance(pending, dict):
+        out += [{"pending_id": k} for k in pending if str(k) in ids]
     return out
 
 

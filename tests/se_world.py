@@ -26,12 +26,12 @@ BOUND_S = 60  # a crawl of this small world takes a few seconds; a hang takes fo
 
 
 @contextmanager
-def se_sandbox() -> Iterator[sandbox_server.SandboxServer]:
-    """Only the Stack Exchange emulator, on a world of 300 people."""
-    world = generate(11, 300)
+def se_sandbox(people: int = 300, **options: Any) -> Iterator[sandbox_server.SandboxServer]:
+    """Only the Stack Exchange emulator, on a world of `people` (seed 11)."""
+    world = generate(11, people)
     saved = sandbox_server.build_apis
     sandbox_server.build_apis = lambda w, o, s: [StackExchangeAPI(w, o, s)]
-    server = sandbox_server.SandboxServer(world, SandboxOptions())
+    server = sandbox_server.SandboxServer(world, SandboxOptions(**options))
     server.start()
     try:
         yield server
@@ -40,13 +40,16 @@ def se_sandbox() -> Iterator[sandbox_server.SandboxServer]:
         sandbox_server.build_apis = saved
 
 
-def crawl(db: str, api: str, wait: bool = True, **env: Any) -> Any:
-    """`scout crawl stackoverflow` of TAGS in its own process (the reactor cannot restart)."""
+def crawl(
+    db: str, api: str, *args: str, wait: bool = True, tags: tuple[str, ...] = TAGS, **env: Any
+) -> Any:
+    """`scout crawl stackoverflow` of `tags` (and `args`) in its own process (the reactor
+    cannot restart)."""
     full = {k: v for k, v in os.environ.items() if not k.startswith(("SCOUT_", "STACKEXCHANGE"))}
     full.update({"STACKEXCHANGE_KEY": KEY, **{k: str(v) for k, v in env.items()}})
-    tags = [arg for tag in TAGS for arg in ("--tag", tag)]
-    cmd = [sys.executable, "-m", "scout.cli", "--db", db, "crawl", "stackoverflow", *tags]
-    cmd += ["--api-url", api]
+    tagged = [arg for tag in tags for arg in ("--tag", tag)]
+    cmd = [sys.executable, "-m", "scout.cli", "--db", db, "crawl", "stackoverflow", *tagged]
+    cmd += [*args, "--api-url", api]
     if not wait:
         return subprocess.Popen(cmd, env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     return subprocess.run(cmd, env=full, capture_output=True, text=True, timeout=BOUND_S)
@@ -83,19 +86,26 @@ def last_run(db: str) -> Any:
     engine = create_engine(db)
     with engine.connect() as conn:
         run = conn.execute(
-            select(CrawlRun.status, CrawlRun.stats, CrawlRun.errors).order_by(CrawlRun.id.desc())
+            select(CrawlRun.status, CrawlRun.stats, CrawlRun.errors, CrawlRun.message).order_by(
+                CrawlRun.id.desc()
+            )
         ).first()
     engine.dispose()
     return run
 
 
-def profiles_cursor(db: str) -> Any:
+def cursor_of(db: str, stream: str) -> Any:
+    """The cursor of `stream` (the one partition a test's crawl writes there)."""
     engine = create_engine(db)
     with engine.connect() as conn:
         cursor = conn.scalar(
             select(CrawlState.cursor).where(
-                CrawlState.source == "stackoverflow", CrawlState.stream == "profiles"
+                CrawlState.source == "stackoverflow", CrawlState.stream == stream
             )
         )
     engine.dispose()
     return cursor
+
+
+def profiles_cursor(db: str) -> Any:
+    return cursor_of(db, "profiles")

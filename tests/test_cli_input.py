@@ -268,3 +268,13 @@ def test_crawl_stackoverflow_refuses_a_tag_that_is_a_path(db, server):
         "'+', '#', '.' or '-')"
     )
     assert seen == []
+
+
+def test_crawl_stackoverflow_refuses_an_unknown_way_to_discover(db, server):
+    url, seen = server
+    assert one_error(
+        "--db", db, "crawl", "stackoverflow", "--discover", "nearby", "--api-url", url + "/2.3"
+    ) == ("Error: --discover must be one of both, answers, top, not 'nearby'")
+    code, lines = run("--db", db, "crawl", "stackoverflow", "--budget", "0")
+    assert code == 2 and "--budget" in " ".join(lines) and "Traceback" not in " ".join(lines)
+    assert seen == []

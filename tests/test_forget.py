@@ -151,6 +151,12 @@ def seed(engine, now: datetime = NOW) -> dict[str, int]:
                     source="stackoverflow", stream="profiles", partition="stackoverflow:all_time",
                     cursor={"gen": 1, "done": True, "done_ids": [501, 502]},
                 ),
+                CrawlState(
+                    source="stackoverflow", stream="answers",
+                    partition="stackoverflow:min_score=1",
+                    cursor={"tags": {"pytorch": {"min": 5, "page": 1, "edge": [9], "holds": 0}},
+                            "pending": {"501": 40, "777": 12}},
+                ),
             ]
         )  # fmt: skip
     return ids
@@ -238,6 +244,7 @@ def test_deleting_a_person_removes_everything_of_theirs_and_nothing_else(engine)
         cursors = {c.stream: c.cursor for c in session.scalars(select(CrawlState))}
         assert cursors["top-answerers"]["scores"] == {"502": [3, 9]}
         assert cursors["profiles"]["done_ids"] == [502]
+        assert cursors["answers"]["pending"] == {"777": 12}
         assert session.get(Candidate, 2) is not None and session.get(Candidate, 1) is None
         # Every identifier a crawler checks is suppressed, hashed.
         for source, keys in (

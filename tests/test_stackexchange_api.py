@@ -116,7 +116,8 @@ def check_error(status: int, body: dict[str, Any], error_id: int, name: str) -> 
 
 
 def test_catalogue_matches_doc_fixtures() -> None:
-    for type_name in ("user", "shallow_user", "tag", "top_tag", "tag_score", "filter"):
+    types = ("user", "shallow_user", "tag", "top_tag", "tag_score", "filter", "question", "answer")
+    for type_name in types:
         fx = fixture(type_name)
         catalogue = {f.split(".", 1)[1] for f in filters.FIELDS if f.startswith(type_name + ".")}
         default = {

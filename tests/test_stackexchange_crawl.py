@@ -26,6 +26,7 @@ from storage.state import exit_code
 
 PEOPLE = 900
 KEY = "goodkey-for-tests"
+TOP = ("--discover", "top")  # these tests are about the top answerers: their exact set
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +89,7 @@ def test_crawl_stores_every_top_answerer_once_with_strength(tmp_path, monkeypatc
     server = serve(monkeypatch, world, backoff_every=8, backoff_seconds=1)
     db = f"sqlite:///{tmp_path / 'a.db'}"
     try:
-        result = scout(db, server.stackexchange_url, "crawl", "stackoverflow")
+        result = scout(db, server.stackexchange_url, "crawl", "stackoverflow", *TOP)
         assert result.returncode == 0, result.stderr
         assert KEY not in result.stdout + result.stderr
         counters = stats(server)
@@ -124,6 +125,7 @@ def test_quota_floor_stops_with_state_and_next_run_continues(
             server.stackexchange_url,
             "crawl",
             "stackoverflow",
+            *TOP,
             key=None,
             SCOUT_STACKEXCHANGE_QUOTA_FLOOR=270,
         )
@@ -138,7 +140,7 @@ def test_quota_floor_stops_with_state_and_next_run_continues(
         assert cursors > 0
         partial, _ = stored(db)
         assert len(partial) < len(ids)
-        second = scout(db, server.stackexchange_url, "crawl", "stackoverflow")
+        second = scout(db, server.stackexchange_url, "crawl", "stackoverflow", *TOP)
         assert second.returncode == 0, second.stderr
         assert "stackoverflow ok" in second.stdout
         counters = stats(server)
@@ -156,7 +158,7 @@ def test_kill_9_then_rerun_loses_and_duplicates_nothing(tmp_path, monkeypatch, w
     killed = f"sqlite:///{tmp_path / 'k.db'}"
     clean = f"sqlite:///{tmp_path / 'c.db'}"
     try:
-        proc = scout(killed, server.stackexchange_url, "crawl", "stackoverflow", wait=False)
+        proc = scout(killed, server.stackexchange_url, "crawl", "stackoverflow", *TOP, wait=False)
         engine = create_engine(killed)
         deadline = time.time() + 60
         n = 0
@@ -173,9 +175,9 @@ def test_kill_9_then_rerun_loses_and_duplicates_nothing(tmp_path, monkeypatch, w
         proc.wait()
         engine.dispose()
         assert 0 < n < len(ids), "the crawl should have been killed half way"
-        again = scout(killed, server.stackexchange_url, "crawl", "stackoverflow")
+        again = scout(killed, server.stackexchange_url, "crawl", "stackoverflow", *TOP)
         assert again.returncode == 0, again.stderr
-        whole = scout(clean, server.stackexchange_url, "crawl", "stackoverflow")
+        whole = scout(clean, server.stackexchange_url, "crawl", "stackoverflow", *TOP)
         assert whole.returncode == 0, whole.stderr
     finally:
         server.stop()
@@ -193,6 +195,7 @@ def test_bad_key_is_one_message_and_exit_2(tmp_path, monkeypatch, world):
             server.stackexchange_url,
             "crawl",
             "stackoverflow",
+            *TOP,
             key="bad-key-0123",
         )
     finally:

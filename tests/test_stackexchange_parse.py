@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
+from config.errors import PayloadError
 from crawlers.stackexchange.parse import (
     TagScore,
     about_me_links,
+    item_id,
     merge_tag_strength,
+    parse_answer_owner,
+    parse_question_ref,
     parse_top_answerers,
     parse_top_tags,
     parse_user_tags,
@@ -111,3 +117,59 @@ def test_about_me_links_handles_empty_and_duplicates():
     assert about_me_links(None) == []
     text = '<a href="https://x.io/a">https://x.io/a</a>'
     assert about_me_links(text) == ["https://x.io/a"]
+
+
+# https://api.stackexchange.com/docs/types/answer (the Typical example's fields).
+ANSWER = {
+    "owner": {
+        "account_id": 5947562,
+        "reputation": 4229,
+        "user_id": 4676641,
+        "user_type": "registered",
+        "display_name": "cam",
+    },
+    "is_accepted": False,
+    "score": 1,
+    "last_activity_date": 1616609814,
+    "creation_date": 1616609814,
+    "answer_id": 66786986,
+    "question_id": 66786311,
+    "content_license": "CC BY-SA 4.0",
+}
+
+
+def test_answers_and_questions_give_what_discovery_needs():
+    owner = parse_answer_owner(ANSWER)
+    assert (owner.answer_id, owner.question_id, owner.score) == (66786986, 66786311, 1)
+    assert (owner.user_id, owner.reputation) == (4676641, 4229)
+    deleted = {**ANSWER, "owner": {"user_type": "does_not_exist", "display_name": "user1"}}
+    community = {**ANSWER, "owner": {**ANSWER["owner"], "user_id": -1}}
+    for nobody in (deleted, community, {k: v for k, v in ANSWER.items() if k != "owner"}):
+        assert parse_answer_owner(nobody).user_id is None
+    assert parse_answer_owner({**ANSWER, "score": -3}).score == -3
+    question = {"question_id": 7, "answer_count": 2, "last_activity_date": 1616609814}
+    assert parse_question_ref({**question, "title": "x"}).last_activity == 1616609814
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {**ANSWER, "score": "1"},
+        {**ANSWER, "answer_id": None},
+        {**ANSWER, "owner": "cam"},
+        {**ANSWER, "owner": {**ANSWER["owner"], "reputation": -5}},
+        {**ANSWER, "question_id": True},
+        [ANSWER],
+    ],
+)
+def test_an_answer_that_is_not_as_documented_is_a_payload_error(broken):
+    with pytest.raises(PayloadError) as error:
+        parse_answer_owner(broken)
+    assert "cam" not in str(error.value)  # fields are named, values never
+    assert item_id(broken, "answer_id") in ("66786986", "?")
+
+
+def test_a_question_that_is_not_as_documented_is_a_payload_error():
+    for broken in ({"question_id": 7, "answer_count": "2"}, {"question_id": 7}, None):
+        with pytest.raises(PayloadError):
+            parse_question_ref(broken)

@@ -98,6 +98,9 @@ class SOTagActivity:
     answer_score: int
     question_count: int
     question_score: int
+    # Hidden: what simulated days added, (day, new answers, votes), in order; the counts above
+    # include it. The emulator dates each answer from it (crawlers.sandbox.stackexchange_posts).
+    history: tuple[tuple[int, int, int], ...] = ()
 
 
 @dataclass(slots=True)
@@ -117,6 +120,9 @@ class SOUser:
     is_employee: bool = False
     tags: list[SOTagActivity] = field(default_factory=list)
     person_id: int | None = None  # hidden
+    # Hidden: last_access_date before simulated days moved it (None while they have not):
+    # the user's first posts are dated up to it, whatever later days do.
+    active_until: datetime | None = None
 
     @property
     def link(self) -> str:

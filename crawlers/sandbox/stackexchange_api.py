@@ -1,8 +1,10 @@
 """Offline emulator of the Stack Exchange API 2.3 subset the crawlers use.
 
 Methods (paths relative to `/stackexchange/2.3`): `/users/{ids}`, `/users/{ids}/tags`,
-`/users/{id}/top-answer-tags`, `/tags/{tag}/top-answerers/{period}`, `/filters/create`,
-`/filters/{filters}` and `/errors/{id}` (the API's own error simulator, handy for client tests).
+`/users/{id}/top-answer-tags`, `/tags/{tag}/top-answerers/{period}`, `/questions`,
+`/questions/{ids}`, `/questions/{ids}/answers` (crawlers.sandbox.stackexchange_questions),
+`/filters/create`, `/filters/{filters}` and `/errors/{id}` (the API's own error simulator,
+handy for client tests).
 
 Behaviour follows https://api.stackexchange.com/docs: every response is the common wrapper
 (/docs/wrapper), gzip-compressed (/docs: "all API responses are compressed"); errors carry
@@ -20,7 +22,6 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
@@ -35,53 +36,11 @@ from crawlers.sandbox.stackexchange_errors import (
     error_response,
 )
 from crawlers.sandbox.stackexchange_objects import SOIndex
+from crawlers.sandbox.stackexchange_params import Page, Params, ids_segment, within
+from crawlers.sandbox.stackexchange_questions import QuestionMethods
 
-SITES = frozenset({"stackoverflow", "stackoverflow.com"})
 ANONYMOUS_QUOTA = 300  # requests a day per IP without a key (/docs/throttle)
-MAX_IDS = 100
-MAX_PAGESIZE = 100
-DEFAULT_PAGESIZE = 30  # /docs/paging
 DAY = 86400
-
-
-@dataclass(slots=True)
-class Page:
-    """What a method produced, before the wrapper and the filter are applied."""
-
-    items: list[dict[str, Any]]
-    type_name: str
-    total: int
-    page: int
-    pagesize: int
-    filter: filters.Filter
-
-
-class _Params:
-    def __init__(self, query: dict[str, list[str]]) -> None:
-        self.query = query
-
-    def get(self, name: str) -> str | None:
-        values = self.query.get(name)
-        return values[0] if values else None
-
-    def integer(self, name: str, default: int | None = None) -> int | None:
-        value = self.get(name)
-        if value is None or value == "":
-            return default
-        try:
-            return int(value)
-        except ValueError:
-            raise bad(name) from None
-
-
-def _ids(segment: str) -> list[int]:
-    parts = [p for p in segment.split(";") if p != ""]
-    if not parts or not all(p.isdigit() for p in parts):
-        # /docs/error-handling: non-numeric ids on an {ids} method give no_method.
-        raise SEError(404)
-    if len(parts) > MAX_IDS:
-        raise bad("ids")
-    return list(dict.fromkeys(int(p) for p in parts))
 
 
 class StackExchangeAPI(API):
@@ -119,6 +78,7 @@ class StackExchangeAPI(API):
                 self._backoff_until.clear()
             self._world_day = world.day
             self.index = index
+            self.questions = QuestionMethods(index)
 
     # -- entry point ---------------------------------------------------------------------
 
@@ -137,7 +97,7 @@ class StackExchangeAPI(API):
         if request.method == "POST" and request.body:  # /filters/create accepts a form POST
             for name, values in parse_qs(request.body.decode("utf-8", "replace")).items():
                 query.setdefault(name, values)
-        params = _Params(query)
+        params = Params(query)
         segments = [unquote(s) for s in request.path.strip("/").split("/")] if request.path else []
         # The server hands over no peer address: X-Forwarded-For names the client when a test
         # or benchmark wants several IPs; otherwise every caller is one local IP.
@@ -209,22 +169,31 @@ class StackExchangeAPI(API):
 
     # -- routing -------------------------------------------------------------------------
 
-    def _route(self, http_method: str, seg: list[str]) -> tuple[str, Callable[[_Params], Page]]:
+    def _route(self, http_method: str, seg: list[str]) -> tuple[str, Callable[[Params], Page]]:
         if http_method not in ("GET", "HEAD", "POST"):
             raise SEError(404)
         n = len(seg)
         if n >= 2 and seg[0] == "users":
             if n == 2:
-                ids = _ids(seg[1])
+                ids = ids_segment(seg[1])
                 return "/users/{ids}", lambda p: self._users(p, ids)
             if n == 3 and seg[2] == "tags":
-                ids = _ids(seg[1])
+                ids = ids_segment(seg[1])
                 return "/users/{ids}/tags", lambda p: self._user_tags(p, ids)
             if n == 3 and seg[2] == "top-answer-tags":
                 if not seg[1].isdigit():
                     raise SEError(404)
                 uid = int(seg[1])
                 return "/users/{id}/top-answer-tags", lambda p: self._top_answer_tags(p, uid)
+        if 1 <= n <= 3 and seg[0] == "questions":
+            methods = self.questions
+            if n == 1:
+                return "/questions", methods.questions
+            ids = ids_segment(seg[1])
+            if n == 2:
+                return "/questions/{ids}", lambda p: methods.by_ids(p, ids)
+            if seg[2] == "answers":
+                return "/questions/{ids}/answers", lambda p: methods.answers(p, ids)
         if n == 4 and seg[0] == "tags" and seg[2] == "top-answerers":
             tag, period = seg[1], seg[3]
             return "/tags/{tag}/top-answerers/{period}", lambda p: self._top_answerers(
@@ -240,60 +209,6 @@ class StackExchangeAPI(API):
             return "/errors/{id}", lambda p: self._simulate_error(code)
         raise SEError(404)
 
-    # -- shared parameter handling -----------------------------------------------------------
-
-    def _site_filter(self, p: _Params) -> filters.Filter:
-        site = p.get("site")
-        if not site:
-            raise bad("site is required")
-        if site.lower() not in SITES:
-            raise bad(f"No site found for name `{site}`")
-        return self._filter(p)
-
-    @staticmethod
-    def _filter(p: _Params) -> filters.Filter:
-        try:
-            return filters.resolve(p.get("filter"))
-        except filters.FilterError as err:
-            raise bad(err.parameter) from None
-
-    @staticmethod
-    def _paging(p: _Params) -> tuple[int, int]:
-        page = p.integer("page", 1)
-        pagesize = p.integer("pagesize", DEFAULT_PAGESIZE)
-        assert page is not None and pagesize is not None
-        if page < 1:
-            raise bad("page")
-        if not 0 <= pagesize <= MAX_PAGESIZE:
-            raise bad("pagesize")
-        return page, pagesize
-
-    def _page_of(
-        self, p: _Params, rows: list[dict[str, Any]], type_name: str, flt: filters.Filter
-    ) -> Page:
-        page, pagesize = self._paging(p)
-        start = (page - 1) * pagesize
-        return Page(rows[start : start + pagesize], type_name, len(rows), page, pagesize, flt)
-
-    @staticmethod
-    def _order(p: _Params) -> bool:
-        order = p.get("order") or "desc"
-        if order not in ("asc", "desc"):
-            raise bad("order")
-        return order == "desc"
-
-    @staticmethod
-    def _bound(p: _Params, name: str, kind: str) -> Any:
-        value = p.get(name)
-        if value is None or value == "":
-            return None
-        if kind == "string":
-            return value.lower()
-        try:
-            return int(value)
-        except ValueError:
-            raise bad(name) from None
-
     def _user_out(self, obj: dict[str, Any], flt: filters.Filter) -> dict[str, Any]:
         out = filters.project(obj, "user", flt)
         if "badge_counts" in out:
@@ -302,41 +217,31 @@ class StackExchangeAPI(API):
 
     # -- methods ---------------------------------------------------------------------------
 
-    def _users(self, p: _Params, ids: list[int]) -> Page:
-        flt = self._site_filter(p)
-        sort = p.get("sort") or "reputation"
+    def _users(self, p: Params, ids: list[int]) -> Page:
+        flt = p.site_filter()
         kinds = {"reputation": "number", "creation": "date", "name": "string", "modified": "date"}
-        if sort not in kinds:
-            raise bad("sort")
-        desc = self._order(p)
-        lo, hi = self._bound(p, "min", kinds[sort]), self._bound(p, "max", kinds[sort])
-        since, until = self._bound(p, "fromdate", "date"), self._bound(p, "todate", "date")
+        sort, lo, hi = p.sort(kinds, "reputation")
+        desc = p.descending()
+        since, until = p.dates()
         records = []
         for uid in ids:
             rec = self.index.users.get(uid)
             if rec is None:  # unknown and deleted users are simply absent
                 continue
             value, created = rec.sort_keys[sort], rec.sort_keys["creation"]
-            if (lo is not None and value < lo) or (hi is not None and value > hi):
-                continue
-            if (since is not None and created < since) or (until is not None and created > until):
-                continue
-            records.append(rec)
+            if within(value, lo, hi) and within(created, since, until):
+                records.append(rec)
         records.sort(key=lambda r: (r.sort_keys[sort], r.user.user_id), reverse=desc)
         rows = [self._user_out(r.full if flt.unsafe else r.full_safe, flt) for r in records]
-        return self._page_of(p, rows, "user", flt)
+        return p.page_of(rows, "user", flt)
 
-    def _user_tags(self, p: _Params, ids: list[int]) -> Page:
-        flt = self._site_filter(p)
-        sort = p.get("sort") or "popular"
-        kinds = {"popular": "number", "activity": "date", "name": "string"}
-        if sort not in kinds:
-            raise bad("sort")
-        desc = self._order(p)
-        lo, hi = self._bound(p, "min", kinds[sort]), self._bound(p, "max", kinds[sort])
-        # fromdate/todate are validated only: the world keeps no per-tag dates.
-        self._bound(p, "fromdate", "date")
-        self._bound(p, "todate", "date")
+    def _user_tags(self, p: Params, ids: list[int]) -> Page:
+        flt = p.site_filter()
+        sort, lo, hi = p.sort(
+            {"popular": "number", "activity": "date", "name": "string"}, "popular"
+        )
+        desc = p.descending()
+        p.dates()  # validated only: the world keeps no per-tag dates
         tags: list[tuple[Any, dict[str, Any]]] = []
         for uid in ids:
             rec = self.index.users.get(uid)
@@ -349,21 +254,20 @@ class StackExchangeAPI(API):
                     "name": tag["name"].lower(),
                     "activity": rec.full["last_access_date"],
                 }[sort]
-                if (lo is not None and value < lo) or (hi is not None and value > hi):
-                    continue
-                tags.append((value, tag))
+                if within(value, lo, hi):
+                    tags.append((value, tag))
         tags.sort(key=lambda vt: (vt[0], vt[1]["user_id"], vt[1]["name"]), reverse=desc)
         rows = [filters.project(tag, "tag", flt) for _, tag in tags]
-        return self._page_of(p, rows, "tag", flt)
+        return p.page_of(rows, "tag", flt)
 
-    def _top_answer_tags(self, p: _Params, uid: int) -> Page:
-        flt = self._site_filter(p)
+    def _top_answer_tags(self, p: Params, uid: int) -> Page:
+        flt = p.site_filter()
         rec = self.index.users.get(uid)
         rows = [filters.project(t, "top_tag", flt) for t in rec.top_answer_tags] if rec else []
-        return self._page_of(p, rows, "top_tag", flt)
+        return p.page_of(rows, "top_tag", flt)
 
-    def _top_answerers(self, p: _Params, tag: str, period: str) -> Page:
-        flt = self._site_filter(p)
+    def _top_answerers(self, p: Params, tag: str, period: str) -> Page:
+        flt = p.site_filter()
         if period not in ("all_time", "month"):
             raise bad("period")
         rows = []
@@ -374,9 +278,9 @@ class StackExchangeAPI(API):
             item["post_count"] = entry.post_count
             item["score"] = entry.score
             rows.append(filters.project(item, "tag_score", flt))
-        return self._page_of(p, rows, "tag_score", flt)
+        return p.page_of(rows, "tag_score", flt)
 
-    def _filters_create(self, p: _Params) -> Page:
+    def _filters_create(self, p: Params) -> Page:
         unsafe = (p.get("unsafe") or "false").lower()
         if unsafe not in ("true", "false"):
             raise bad("unsafe")
@@ -386,11 +290,11 @@ class StackExchangeAPI(API):
             )
         except filters.FilterError as err:
             raise bad(err.parameter) from None
-        flt = self._filter(p)
-        return self._page_of(p, [filters.project(created.object(), "filter", flt)], "filter", flt)
+        flt = p.filter()
+        return p.page_of([filters.project(created.object(), "filter", flt)], "filter", flt)
 
-    def _filters_read(self, p: _Params, names: str) -> Page:
-        flt = self._filter(p)
+    def _filters_read(self, p: Params, names: str) -> Page:
+        flt = p.filter()
         rows = []
         for name in [n for n in names.split(";") if n][:20]:
             try:
@@ -398,7 +302,7 @@ class StackExchangeAPI(API):
             except filters.FilterError:
                 continue  # unknown filters are left out, like unknown ids
             rows.append(filters.project(found.object(), "filter", flt))
-        return self._page_of(p, rows, "filter", flt)
+        return p.page_of(rows, "filter", flt)
 
     @staticmethod
     def _simulate_error(code: str) -> Page:

@@ -107,12 +107,108 @@ FIELDS: tuple[str, ...] = (
     "error.description",
     "error.error_id",
     "error.error_name",
+    # question (https://api.stackexchange.com/docs/types/question), appended for /questions
+    "question.accepted_answer_id",
+    "question.answer_count",
+    "question.answers",
+    "question.body",
+    "question.body_markdown",
+    "question.bounty_amount",
+    "question.bounty_closes_date",
+    "question.bounty_user",
+    "question.can_answer",
+    "question.can_close",
+    "question.can_comment",
+    "question.can_edit",
+    "question.can_flag",
+    "question.can_suggest_edit",
+    "question.close_vote_count",
+    "question.closed_date",
+    "question.closed_details",
+    "question.closed_reason",
+    "question.collectives",
+    "question.comment_count",
+    "question.comments",
+    "question.community_owned_date",
+    "question.content_license",
+    "question.creation_date",
+    "question.delete_vote_count",
+    "question.down_vote_count",
+    "question.downvoted",
+    "question.favorite_count",
+    "question.favorited",
+    "question.is_answered",
+    "question.last_activity_date",
+    "question.last_edit_date",
+    "question.last_editor",
+    "question.link",
+    "question.locked_date",
+    "question.migrated_from",
+    "question.migrated_to",
+    "question.notice",
+    "question.owner",
+    "question.posted_by_collectives",
+    "question.protected_date",
+    "question.question_id",
+    "question.reopen_vote_count",
+    "question.score",
+    "question.share_link",
+    "question.tags",
+    "question.title",
+    "question.up_vote_count",
+    "question.upvoted",
+    "question.view_count",
+    # answer (https://api.stackexchange.com/docs/types/answer)
+    "answer.accepted",
+    "answer.answer_id",
+    "answer.awarded_bounty_amount",
+    "answer.awarded_bounty_users",
+    "answer.body",
+    "answer.body_markdown",
+    "answer.can_comment",
+    "answer.can_edit",
+    "answer.can_flag",
+    "answer.can_suggest_edit",
+    "answer.collectives",
+    "answer.comment_count",
+    "answer.comments",
+    "answer.community_owned_date",
+    "answer.content_license",
+    "answer.creation_date",
+    "answer.down_vote_count",
+    "answer.downvoted",
+    "answer.is_accepted",
+    "answer.last_activity_date",
+    "answer.last_edit_date",
+    "answer.last_editor",
+    "answer.link",
+    "answer.locked_date",
+    "answer.owner",
+    "answer.posted_by_collectives",
+    "answer.question_id",
+    "answer.score",
+    "answer.share_link",
+    "answer.tags",
+    "answer.title",
+    "answer.up_vote_count",
+    "answer.upvoted",
 )
 _BIT = {name: i + 1 for i, name in enumerate(FIELDS)}  # bit 0 is the "unsafe" flag
 _KNOWN = frozenset(FIELDS)
 _CODE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 # Fields the docs mark as excluded from the default filter; everything else is in it.
+_QUESTION_EXTRAS = """
+answers body body_markdown bounty_user can_answer can_close can_comment can_edit
+can_flag can_suggest_edit close_vote_count closed_details comment_count comments
+delete_vote_count down_vote_count
+downvoted favorite_count favorited last_editor reopen_vote_count share_link up_vote_count upvoted
+"""
+_ANSWER_EXTRAS = """
+accepted body body_markdown can_comment can_edit can_flag can_suggest_edit comment_count
+comments down_vote_count downvoted last_editor link share_link tags title
+up_vote_count upvoted
+"""
 _NOT_DEFAULT = frozenset(
     {
         ".page",
@@ -128,6 +224,9 @@ _NOT_DEFAULT = frozenset(
         "user.view_count",
         "shallow_user.badge_counts",
         "tag.synonyms",
+        # question and answer: the counts added in 2.1, bodies, and what needs an access token
+        *(f"question.{name}" for name in _QUESTION_EXTRAS.split()),
+        *(f"answer.{name}" for name in _ANSWER_EXTRAS.split()),
     }
 )
 DEFAULT_FIELDS = frozenset(f for f in FIELDS if f not in _NOT_DEFAULT)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crawlers.sandbox.model import SOTagActivity, SOUser, World
+from crawlers.sandbox.stackexchange_posts import PostIndex
 
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})
 # Free-text fields the API HTML-encodes under a safe filter; link, profile_image, website_url
@@ -153,6 +154,7 @@ def _top_tag(u: SOUser, t: SOTagActivity) -> dict[str, Any]:
 class SOIndex:
     users: dict[int, UserRecord]
     top_answerers: dict[tuple[str, str], list[TagAnswerer]]  # (tag, period) -> top 30
+    posts: PostIndex  # questions and answers, built per tag on first use
 
     @classmethod
     def build(cls, world: World) -> SOIndex:
@@ -206,4 +208,4 @@ class SOIndex:
             for period, rows in (("all_time", all_time), ("month", month)):
                 rows.sort(key=lambda r: (-r.score, -r.post_count, r.user_id))
                 top_answerers[(tag, period)] = rows[:TOP_ANSWERERS_LIMIT]
-        return cls(users, top_answerers)
+        return cls(users, top_answerers, PostIndex(world))

@@ -123,6 +123,8 @@ class DayStep:
         u = self.world.stackoverflow[user_id]
         if ("so", user_id) not in self._copied:
             u = replace(u, tags=[replace(t) for t in u.tags], badge_counts=dict(u.badge_counts))
+            if u.active_until is None:
+                u.active_until = u.last_access_date
             self.world.stackoverflow[user_id] = u
             self._copied.add(("so", user_id))
         return u
@@ -245,6 +247,7 @@ class DayStep:
             votes = rng.randint(0, 4 * posts)
             tag.answer_count += posts
             tag.answer_score += votes
+            tag.history += ((self.day, posts, votes),)
             self.reputation(u, votes)
             log.so_answered.setdefault(uid, []).append(tag.tag_name)
         answerers = [i for i in registered if any(t.answer_count for t in w.stackoverflow[i].tags)]
@@ -253,6 +256,7 @@ class DayStep:
             tag = rng.choice([t for t in u.tags if t.answer_count])
             votes = rng.randint(1, 5)
             tag.answer_score += votes
+            tag.history += ((self.day, 0, votes),)
             self.reputation(u, votes)
             log.so_scored.setdefault(uid, []).append(tag.tag_name)
         for uid in rng.sample(registered, count(rng, len(registered), self.rates.so_edits)):

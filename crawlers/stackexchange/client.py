@@ -30,6 +30,7 @@ from crawlers.stackexchange.answers import (
     number_field,
     read_wrapper,
 )
+from crawlers.stackexchange.fields import DEFAULT_FILTER, FilterSpec
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,10 @@ class QuotaStop(Exception):
         super().__init__(message)
         self.quota_remaining = quota_remaining
         self.reset_in_s = reset_in_s
+
+
+class BudgetStop(QuotaStop):
+    """The run's `--budget` of requests is spent: stop cleanly, the next run continues."""
 
 
 class NoMethod(ScoutError):
@@ -310,65 +315,6 @@ class StackExchangeClient:
         return self._filter
 
 
-@dataclass(frozen=True)
-class FilterSpec:
-    """A custom filter: only the fields we store, plus the wrapper fields we obey."""
-
-    include: tuple[str, ...]
-    base: str = "none"
-    unsafe: bool = False
-
-    def params(self) -> dict[str, str]:
-        return {
-            "include": ";".join(self.include),
-            "base": self.base,
-            "unsafe": "true" if self.unsafe else "false",
-        }
-
-
-DEFAULT_FILTER = FilterSpec(
-    include=(
-        ".backoff",
-        ".error_id",
-        ".error_message",
-        ".error_name",
-        ".has_more",
-        ".items",
-        ".page",
-        ".quota_max",
-        ".quota_remaining",
-        "user.about_me",
-        "user.account_id",
-        "user.badge_counts",
-        "user.creation_date",
-        "user.display_name",
-        "user.last_modified_date",
-        "user.link",
-        "user.location",
-        "user.reputation",
-        "user.user_id",
-        "user.user_type",
-        "user.website_url",
-        "shallow_user.display_name",
-        "shallow_user.user_id",
-        "shallow_user.user_type",
-        "tag_score.post_count",
-        "tag_score.score",
-        "tag_score.user",
-        "tag.count",
-        "tag.name",
-        "tag.user_id",
-        "top_tag.answer_count",
-        "top_tag.answer_score",
-        "top_tag.question_count",
-        "top_tag.question_score",
-        "top_tag.tag_name",
-        "top_tag.user_id",
-        "filter.filter",
-    )
-)
-
-
 def ids_path(ids: list[int]) -> str:
     return ";".join(str(i) for i in ids)
 
@@ -398,6 +344,7 @@ __all__ = [  # decode_body and error_of are also read by `scout doctor`
     "KEY_ERRORS",
     "MAX_BACKOFF_S",
     "BadAnswer",
+    "BudgetStop",
     "QuotaStop",
     "RequestFailed",
     "StackExchangeClient",

@@ -23,6 +23,7 @@ from crawlers.pipelines import (
     storage_failed,
 )
 from crawlers.stackexchange.client import (
+    BudgetStop,
     QuotaStop,
     RequestFailed,
     StackExchangeClient,
@@ -50,16 +51,31 @@ def run_crawl(
     depth: int,
     progress: Callable[[dict[str, Any]], None] | None = None,
     transport: httpx.BaseTransport | None = None,
+    *,
+    discover: str = "both",
+    min_score: int = 1,
+    budget: int | None = None,
 ) -> CrawlResult:
     """One crawl run, resumed from crawl_state; the spider does the bulk of the requests.
 
-    The status tells the truth: ok only when everything asked for was fetched and stored;
-    partial when requests were given up or the quota floor stopped the run; interrupted on
-    Ctrl-C / SIGTERM; failed (and the error raised) on a fatal API answer or a failed write.
+    The status tells the truth: ok only when everything asked for was fetched and stored, or
+    when the run stopped cleanly at its `budget` of requests (the message says so; the next
+    run continues where it stopped); partial when requests were given up or the quota floor
+    stopped the run; interrupted on Ctrl-C / SIGTERM; failed (and the error raised) on a
+    fatal API answer or a failed write.
     """
     from crawlers.stackexchange.run import run_spider
 
-    crawl = Crawl(engine, settings, tags, period, depth)
+    crawl = Crawl(
+        engine,
+        settings,
+        tags,
+        period,
+        depth,
+        discover=discover,
+        min_score=min_score,
+        budget=budget,
+    )
     crawl.begin()
     throttle = Throttle(settings.stackexchange_max_rps, settings.stackexchange_quota_floor)
     client = make_client(settings, transport, throttle=throttle)
@@ -74,6 +90,7 @@ def run_crawl(
         raise
     finally:
         client.close()
+    crawl.spent_before = client.requests
 
     def report(spider: Any) -> None:
         if progress is not None:
@@ -89,9 +106,14 @@ def run_crawl(
         raise spider.fatal
     if spider.interrupted:
         return _end(crawl, "interrupted", "interrupted", client, spider, throttle)
+    errors = crawl.stats["errors"] + client.failed
+    if isinstance(spider.stop, BudgetStop):
+        said = str(spider.stop)
+        if errors:
+            said += f"; requests given up: {errors} (see the log)"
+        return _end(crawl, "partial" if errors else "ok", said, client, spider, throttle)
     if spider.stop is not None:
         return _end(crawl, "partial", str(spider.stop), client, spider, throttle)
-    errors = crawl.stats["errors"] + client.failed
     if errors:
         return _end(
             crawl, "partial", f"requests given up: {errors} (see the log)", client, spider, throttle

@@ -18,7 +18,7 @@ from scrapy.http import Response
 from scrapy.logformatter import LogFormatter
 
 from crawlers.stackexchange.answers import BadAnswer, read_wrapper
-from crawlers.stackexchange.client import QuotaStop
+from crawlers.stackexchange.client import BudgetStop, QuotaStop
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ class ThrottleMiddleware:
             await spider.pause(wait)
             if spider.interrupted:
                 raise IgnoreRequest("interrupted")
+            within_budget(spider, request)
         except BaseException:
             release(request)
             raise
@@ -90,6 +91,17 @@ class ThrottleMiddleware:
     def process_exception(self, request: scrapy.Request, exception: Exception) -> None:
         release(request)
         return None
+
+
+def within_budget(spider: Any, request: scrapy.Request) -> None:
+    """IgnoreRequest (and the spider's `stop` set) when the run's budget cannot carry the
+    request (crawlers/stackexchange/budget.py)."""
+    budget = spider.budget
+    if budget is None or budget.admit(request.meta):
+        return
+    if spider.stop is None:
+        spider.stop = BudgetStop(f"the budget of {budget.total:,} requests is reached", None)
+    raise IgnoreRequest("budget")
 
 
 class LockTimeout(Exception):

@@ -283,3 +283,58 @@ def merge_tag_strength(
         if tag not in merged:
             merged[tag] = SOTagItem(tag=tag, answer_count=count)
     return sorted(merged.values(), key=lambda t: (-t.answer_score, -t.answer_count, t.tag))
+
+
+# -- discovery by answers (/questions, /questions/{ids}/answers) ------------------------------
+
+
+@dataclass(slots=True)
+class QuestionRef:
+    """One `question` of /questions: what discovery needs to walk on and ask its answers."""
+
+    question_id: int
+    answer_count: int
+    last_activity: int  # last_activity_date, epoch seconds
+
+
+@dataclass(slots=True)
+class AnswerOwner:
+    """One `answer` of /questions/{ids}/answers, reduced to who wrote it and its score."""
+
+    answer_id: int
+    question_id: int
+    score: int
+    user_id: int | None  # None: no owner, or a deleted account (does_not_exist)
+    reputation: int | None
+
+
+def parse_question_ref(item: Any) -> QuestionRef:
+    """A `question` object; PayloadError when a field discovery reads is not as documented."""
+    row = P.obj(item, "question")
+    return QuestionRef(
+        question_id=P.integer(row.get("question_id"), "question.question_id", 1),
+        answer_count=P.integer(row.get("answer_count"), "question.answer_count"),
+        last_activity=P.integer(row.get("last_activity_date"), "question.last_activity_date"),
+    )
+
+
+def parse_answer_owner(item: Any) -> AnswerOwner:
+    """An `answer` object; PayloadError when a field discovery reads is not as documented.
+    The Community user (-1) and deleted authors have no profile to fetch: user_id None."""
+    row = P.obj(item, "answer")
+    answer_id = P.integer(row.get("answer_id"), "answer.answer_id", 1)
+    question_id = P.integer(row.get("question_id"), "answer.question_id", 1)
+    score = P.integer(row.get("score"), "answer.score", ANY)
+    owner = P.opt_obj(row.get("owner"), "answer.owner")
+    if owner is None or is_gone(owner):
+        return AnswerOwner(answer_id, question_id, score, None, None)
+    uid = user_id(owner)
+    reputation = P.opt_integer(owner.get("reputation"), "answer.owner.reputation")
+    return AnswerOwner(answer_id, question_id, score, uid if uid > 0 else None, reputation)
+
+
+def item_id(item: Any, field_name: str) -> str:
+    """An item's id for a log line (`?` when it has none that is a number): never a value
+    that could be personal."""
+    value = item.get(field_name) if isinstance(item, Mapping) else None
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else "?"

@@ -11,9 +11,15 @@ Two phases, both resumable from crawl_state:
    parse, store) with the ids done so far as the cursor of stream `profiles`, partition
    `{site}:{period}`, committed with the profiles.
 
-A "generation" is one full pass. When a pass completes, the next run starts a new one and asks
-`/users/{ids}` with `sort=modified&min=<start of the last pass>` for ids already stored, so a
-refresh spends quota only on people whose profile changed; new ids are asked without it.
+3. Answers (crawlers/stackexchange/discover.py, `discover` = answers or both): the answerers
+   of each tag's questions with a minimum score, walked by activity date, profiled 100 ids a
+   call like the top answerers (`Batch.kind` "answers"); their batches commit no cursor of
+   their own, the walk's commits carry what is still pending.
+
+A "generation" is one full pass of the top answerers. When a pass completes, the next run
+starts a new one and asks `/users/{ids}` with `sort=modified&min=<start of the last pass>` for
+ids already stored, so a refresh spends quota only on people whose profile changed; new ids
+are asked without it.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from config import skills as config_skills
 from config.settings import Settings
 from crawlers.pipelines import PageItem, SourceRules
 from crawlers.stackexchange import parse
+from crawlers.stackexchange.discover import STREAM_ANSWERS, AnswerDiscovery
 from storage.db import session_scope
 from storage.items import RawItem
 from storage.models import Profile, utcnow
@@ -67,6 +74,7 @@ DEFAULT_TAGS = (
     "ray",
 )
 PERIODS = ("all_time", "month")
+DISCOVER_MODES = ("both", "answers", "top")  # both: top answerers first, then answers
 
 
 def discovery_tags(settings: Settings) -> list[str]:
@@ -96,6 +104,7 @@ class Batch:
 
     ids: list[int]
     since: int | None = None
+    kind: str = "top"  # "answers": answerers found by crawlers.stackexchange.discover
 
 
 @dataclass
@@ -107,6 +116,10 @@ class Crawl:
     tags: list[str]
     period: str = "all_time"
     depth: int = 5
+    discover: str = "top"
+    min_score: int = 1
+    budget: int | None = None  # requests this run may send (None: until done or the floor)
+    spent_before: int = 0  # requests the run sent before the spider (the filter)
     run_id: int | None = None
     gen: int = 1
     since: int | None = None
@@ -119,6 +132,7 @@ class Crawl:
     known_ids: set[int] = field(default_factory=set)
     hashes: set[str] = field(default_factory=set)
     stats: Counter[str] = field(default_factory=Counter)
+    answers: AnswerDiscovery | None = None
 
     @property
     def site(self) -> str:
@@ -155,6 +169,19 @@ class Crawl:
                     cur = {"gen": self.gen, "page": 1, "done": False, "scores": {}}
                 self.tag_state[tag] = cur
             self.hashes = suppressed_hashes(session, SOURCE)
+            if self.discover in ("answers", "both"):
+                both = self.discover == "both"
+                self.answers = AnswerDiscovery(
+                    self.engine,
+                    self.site,
+                    self.tags,
+                    self.min_score,
+                    self.stats,
+                    self.suppressed,
+                    # In "both", the top answerers are profiled by the top-answerers pass.
+                    (lambda: set(self.discovered())) if both else set,
+                )
+                self.answers.load(session)
             self.known_ids = {
                 int(x)
                 for x in session.scalars(
@@ -167,6 +194,9 @@ class Crawl:
                 "depth": self.depth,
                 "site": self.site,
                 "generation": self.gen,
+                "discover": self.discover,
+                "min_score": self.min_score,
+                "budget": self.budget,
             }
             self.run_id = start_run(session, SOURCE, args).id
 
@@ -287,6 +317,19 @@ class Crawl:
             records.append(record)
         returned = {int(u.get("user_id") or -1) for u in users}
         missing = [i for i in batch.ids if i not in returned]
+        if batch.kind == "answers":
+            assert self.answers is not None
+            self.stats["skipped_deleted"] += len(missing)
+            # The walk's commits say what is still pending; this page commits no cursor.
+            return PageItem(
+                rules=make_rules(self.site),
+                stream=STREAM_ANSWERS,
+                partition=self.answers.partition,
+                cursor={"ids": list(batch.ids), "incomplete": sorted(incomplete)},
+                fetched_at=utcnow(),
+                records=records,
+                commit_cursor=False,
+            )
         if batch.since is None:
             # /users/{ids} leaves deleted accounts out rather than returning a stub.
             self.stats["skipped_deleted"] += len(missing)
@@ -334,6 +377,8 @@ class Crawl:
                     self.profiles_partition,
                     self._profiles_cursor(done=True),
                 )
+            if self.answers is not None:
+                self.answers.save(session)
             if self.run_id is not None:
                 finish_run(
                     session, self.run_id, status, stats, int(stats.get("errors", 0)), message

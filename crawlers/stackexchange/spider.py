@@ -3,8 +3,10 @@
 Scrapy does the concurrency; `Throttle` (shared with the httpx client) does the pacing, the
 per-method backoff and the quota floor, in `ThrottleMiddleware`. Answers are judged by the same
 helpers as the direct client (decode, error ids, fatal errors), and each profile batch goes
-through the shared numbered steps of crawlers.pipelines. Twisted's reactor cannot restart in
-one process, so `run.run_spider` is called once per process (the CLI does exactly that).
+through the shared numbered steps of crawlers.pipelines. The spider lists the top answerers;
+profiles.py fetches profiles 100 a batch, walk.py discovers by answers, and budget.py shares
+out a `--budget` (checked in the middleware). Twisted's reactor cannot restart in one
+process, so `run.run_spider` is called once per process (the CLI does exactly that).
 """
 
 from __future__ import annotations
@@ -25,35 +27,27 @@ from sqlalchemy.exc import SQLAlchemyError
 from config.errors import PayloadError, ScoutError, StorageFailure
 from crawlers.pipelines import PageItem
 from crawlers.stackexchange.answers import PageGuard, error_of
+from crawlers.stackexchange.budget import Budget, Reservation
 from crawlers.stackexchange.client import (
     MAX_BACKOFF_S,
     THROTTLE_VIOLATION,
+    BudgetStop,
     QuotaStop,
     RequestFailed,
     Throttle,
     fatal_error,
-    ids_path,
     retry_delay,
     tag_path,
     throttle_wait,
 )
 from crawlers.stackexchange.middleware import ThrottleMiddleware, reason, release
 from crawlers.stackexchange.pipeline import Batch, Crawl
+from crawlers.stackexchange.profiles import ProfileFetch
+from crawlers.stackexchange.walk import AnswerWalk
 
 log = logging.getLogger(__name__)
 
 CONCURRENCY = 8
-
-
-def user_id_of(user: dict[str, Any]) -> int | None:
-    """A user object's numeric id, None when it has none that is a number."""
-    value = user.get("user_id")
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return None
 
 
 class StackOverflowSpider(scrapy.Spider):
@@ -92,9 +86,17 @@ class StackOverflowSpider(scrapy.Spider):
         self.lock_wait_s = CONCURRENCY * (settings.http_timeout + MAX_BACKOFF_S + 10.0)
         self._wake: asyncio.Event | None = None
         self._closing: asyncio.Future[None] | None = None
-        self._tags_left = len(crawl.pending_tags())
+        # The run's --budget, less what the client spent before the spider.
+        self.budget = (
+            None
+            if crawl.budget is None
+            else Budget(crawl.budget - crawl.spent_before, crawl.budget)
+        )
+        self.top = crawl.discover in ("top", "both")
+        self._tags_left = len(crawl.pending_tags()) if self.top else 0
         self._tag_guards: dict[str, PageGuard] = {}
-        self._shortlist = crawl.shortlist()
+        self.profiles = ProfileFetch(self)
+        self.walk = AnswerWalk(self, crawl.answers) if crawl.answers is not None else None
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> StackOverflowSpider:
@@ -146,8 +148,19 @@ class StackOverflowSpider(scrapy.Spider):
     # -- requests ------------------------------------------------------------------------
 
     def request(
-        self, method: str, path: str, params: dict[str, Any], callback: Any, **cb: Any
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any],
+        callback: Any,
+        priority: int = 0,
+        unit: Reservation | None = None,
+        cost: int | None = None,
+        **cb: Any,
     ) -> scrapy.Request:
+        """A request of `method`; `cost` makes it the start of a unit of work that should cost
+        that many requests in all (crawlers/stackexchange/budget.py), `unit` the reservation
+        of the unit it belongs to."""
         query = {"site": self.crawl.site, "filter": self.filter_name, **params}
         if self._key:
             query["key"] = self._key
@@ -157,6 +170,9 @@ class StackOverflowSpider(scrapy.Spider):
             "se_attempt": 0,
             "se_params": params,
             "se_path": path,
+            "se_unit": unit,
+            "se_starter": cost is not None,
+            "se_cost": cost,
         }
         return scrapy.Request(
             f"{self.api}{path}?{urlencode(query)}",
@@ -165,16 +181,36 @@ class StackOverflowSpider(scrapy.Spider):
             meta=meta,
             cb_kwargs=cb,
             dont_filter=True,
+            priority=priority,
         )
 
+    def users_request(self, batch: Batch) -> scrapy.Request:
+        return self.profiles.users_request(batch)
+
+    def free_unit(self, unit: Reservation | None) -> None:
+        """A unit of work ended: what it set aside of the budget is free again."""
+        if self.budget is not None:
+            self.budget.release(unit)
+
+    def schedule(self, request: scrapy.Request) -> None:
+        """Send a request from outside a callback (a stored page wakes a paused walk)."""
+        self.crawler.engine.crawl(request)
+
     async def start(self) -> AsyncIterator[Any]:
-        pending = self.crawl.pending_tags()
+        pending = self.crawl.pending_tags() if self.top else []
         if not pending:
-            for request in self.profile_requests():
+            for request in self._after_top_discovery():
                 yield request
             return
         for tag, page in pending:
             yield self.top_answerers(tag, page)
+
+    def _after_top_discovery(self) -> Iterator[scrapy.Request]:
+        """The top answerers' profiles, and the walk by answers."""
+        if self.top:
+            yield from self.profiles.top_answerer_batches()
+        if self.walk is not None:
+            yield from self.walk.start()
 
     def top_answerers(self, tag: str, page: int) -> scrapy.Request:
         return self.request(
@@ -182,19 +218,10 @@ class StackOverflowSpider(scrapy.Spider):
             f"/tags/{tag_path(tag)}/top-answerers/{self.crawl.period}",
             {"page": page, "pagesize": 100},
             self.on_top_answerers,
+            cost=1,
             tag=tag,
             page=page,
         )
-
-    def profile_requests(self) -> Iterator[scrapy.Request]:
-        self._shortlist = self.crawl.shortlist()
-        for batch in self.crawl.batches():
-            params: dict[str, Any] = {"pagesize": 100}
-            if batch.since is not None:
-                params.update(sort="modified", min=batch.since)
-            yield self.request(
-                "/users/{ids}", f"/users/{ids_path(batch.ids)}", params, self.on_users, batch=batch
-            )
 
     # -- answers -------------------------------------------------------------------------
 
@@ -246,13 +273,19 @@ class StackOverflowSpider(scrapy.Spider):
         retry = request.replace(dont_filter=True)
         for stale in ("se_lock", "se_wrapper", "se_problem"):
             retry.meta.pop(stale, None)
-        retry.meta.update(se_attempt=attempt, se_delay=retry_delay(attempt) if count else 0)
+        # A retry belongs to the unit its request started or continued; it starts nothing.
+        retry.meta.update(
+            se_attempt=attempt, se_delay=retry_delay(attempt) if count else 0, se_starter=False
+        )
         return retry
 
     def failed(self, failure: Any) -> Iterator[Any]:
         request = failure.request
         release(request)
         if failure.check(IgnoreRequest):
+            self.free_unit(request.meta.get("se_unit"))  # refused: its unit is cut
+            if isinstance(self.stop, BudgetStop):
+                return  # the work already started finishes; nothing new starts
             if self.stop is not None:
                 raise CloseSpider("quota")
             if not self.interrupted:
@@ -266,6 +299,7 @@ class StackOverflowSpider(scrapy.Spider):
         if again is not None:
             yield again
         else:
+            self.free_unit(request.meta.get("se_unit"))
             yield from self._gave_up(request)
 
     def _gave_up(self, request: scrapy.Request) -> Iterator[Any]:
@@ -277,7 +311,7 @@ class StackOverflowSpider(scrapy.Spider):
     def _tag_finished(self) -> Iterator[scrapy.Request]:
         self._tags_left -= 1
         if self._tags_left == 0:
-            yield from self.profile_requests()
+            yield from self._after_top_discovery()
 
     def on_top_answerers(self, response: Response, tag: str, page: int) -> Iterator[Any]:
         got = self.answer(response)
@@ -302,7 +336,7 @@ class StackOverflowSpider(scrapy.Spider):
             self.fatal = StorageFailure(f"storing a Stack Overflow tag page failed: {reason(exc)}")
             log.error("%s; the crawl stops", self.fatal.message)
             raise CloseSpider("storage") from None
-        self._report()
+        self.report()
         if guard.stopped:
             self.run_stats["errors"] += 1
             log.warning("stopped listing tag %s after %s", tag, guard.stopped)
@@ -311,103 +345,12 @@ class StackOverflowSpider(scrapy.Spider):
         else:
             yield from self._tag_finished()
 
-    def on_users(self, response: Response, batch: Batch) -> Iterator[Any]:
-        got = self.answer(response)
-        if not isinstance(got, dict):
-            if got is not None:
-                yield got
-            return
-        users = list(got["items"])
-        acc: dict[str, Any] = {
-            "users": users,
-            "tags": [],
-            "top": {},
-            "pending": 0,
-            "incomplete": set(),
-            "guard": PageGuard(),
-        }
-        self.run_stats["users_requests"] += 1
-        self.run_stats["users_returned"] += len(users)
-        ids = sorted({uid for uid in (user_id_of(u) for u in users) if uid is not None})
-        if not ids:
-            yield self.crawl.batch_item(batch, users, [], {})
-            return
-        yield self.tags_request(batch, ids, acc, 1)
-
-    def tags_request(
-        self, batch: Batch, ids: list[int], acc: dict[str, Any], page: int
-    ) -> scrapy.Request:
-        return self.request(
-            "/users/{ids}/tags",
-            f"/users/{ids_path(ids)}/tags",
-            {"page": page, "pagesize": 100},
-            self.on_tags,
-            batch=batch,
-            ids=ids,
-            acc=acc,
-            page=page,
-        )
-
-    def on_tags(
-        self, response: Response, batch: Batch, ids: list[int], acc: dict[str, Any], page: int
-    ) -> Iterator[Any]:
-        got = self.answer(response)
-        if not isinstance(got, dict):
-            if got is not None:
-                yield got
-            return
-        acc["tags"].extend(got["items"])
-        guard: PageGuard = acc["guard"]
-        if guard.more(got):
-            yield self.tags_request(batch, ids, acc, page + 1)
-            return
-        if guard.stopped:
-            # The server kept saying has_more: these users' tags may be cut short.
-            self.run_stats["errors"] += 1
-            log.warning("stopped listing /users/{ids}/tags after %s", guard.stopped)
-            acc["incomplete"].update(ids)
-        deep = [i for i in ids if i in self._shortlist]
-        if not deep:
-            yield self._batch_done(batch, acc)
-            return
-        acc["pending"] = len(deep)
-        for uid in deep:
-            yield self.request(
-                "/users/{id}/top-answer-tags",
-                f"/users/{uid}/top-answer-tags",
-                {"pagesize": 100},
-                self.on_top_tags,
-                batch=batch,
-                uid=uid,
-                acc=acc,
-            )
-
-    def on_top_tags(
-        self, response: Response, batch: Batch, uid: int, acc: dict[str, Any]
-    ) -> Iterator[Any]:
-        got = self.answer(response)
-        if isinstance(got, scrapy.Request):
-            yield got
-            return
-        if got is not None:
-            acc["top"][uid] = list(got["items"])
-            self.run_stats["top_answer_tags_requests"] += 1
-        else:
-            # Given up: the profile is stored without touching its tags and stays owed.
-            acc["incomplete"].add(uid)
-        acc["pending"] -= 1
-        if acc["pending"] == 0:
-            yield self._batch_done(batch, acc)
-
-    def _batch_done(self, batch: Batch, acc: dict[str, Any]) -> PageItem:
-        return self.crawl.batch_item(
-            batch, acc["users"], acc["tags"], acc["top"], incomplete=acc["incomplete"]
-        )
-
     def on_page_stored(self, item: PageItem) -> None:
-        self._report()
+        if self.walk is not None:
+            self.walk.batch_stored(item)
+        self.report()
 
-    def _report(self) -> None:
+    def report(self) -> None:
         if self.progress is not None:
             self.progress(self)
 
