@@ -15,7 +15,12 @@ def crawler_process(scrapy: dict[str, Any]) -> CrawlerProcess:
     # name URLs) is muted and its loggers quietened to WARNING.
     logging.disable(logging.INFO)
     try:
-        process = CrawlerProcess({**scrapy, "LOG_INSTALL_ROOT_HANDLER": False})
+        # Scrapy 2.13+ also starts an HTTP server with an /execute endpoint for every crawl and
+        # leaves its token in ~/.local/state/scrapy/job_files (for good after a kill -9); no
+        # crawl of ours is driven that way.
+        process = CrawlerProcess(
+            {"REMOTE_CONTROL_ENABLED": False, **scrapy, "LOG_INSTALL_ROOT_HANDLER": False}
+        )
     finally:
         logging.disable(logging.NOTSET)
     for name in ("scrapy", "twisted", "py.warnings"):
