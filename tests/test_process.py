@@ -10,5 +10,6 @@ def test_no_crawl_opens_scrapys_remote_control_server():
     # token in ~/.local/state/scrapy/job_files; the crawl's own settings are kept.
     process = crawler_process({"CONCURRENT_REQUESTS": 3})
     assert process.settings.getbool("REMOTE_CONTROL_ENABLED") is False
+    assert not any("RemoteControl" in path for path in process.settings.getwithbase("EXTENSIONS"))
     assert process.settings.getbool("LOG_INSTALL_ROOT_HANDLER") is False
     assert process.settings.getint("CONCURRENT_REQUESTS") == 3
