@@ -26,8 +26,11 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Two workers, one test module each at a time (module fixtures are built once); most of the
+# suite waits on crawls in other processes. TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= 2
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -6,6 +6,17 @@ import logging
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
+from scrapy.settings import default_settings
+
+# Scrapy 2.13+ also starts an HTTP server with an /execute endpoint for every crawl and leaves
+# its token in ~/.local/state/scrapy/job_files (for good after a kill -9); no crawl of ours is
+# driven that way. Off, and left out of the extensions Scrapy loads even when off, so its
+# module (aiohttp's server, which makes two SSL contexts on import) is never imported.
+EXTENSIONS_BASE = {
+    path: order
+    for path, order in default_settings.EXTENSIONS_BASE.items()
+    if not path.endswith(".RemoteControl")
+}
 
 
 def crawler_process(scrapy: dict[str, Any]) -> CrawlerProcess:
@@ -15,7 +26,14 @@ def crawler_process(scrapy: dict[str, Any]) -> CrawlerProcess:
     # name URLs) is muted and its loggers quietened to WARNING.
     logging.disable(logging.INFO)
     try:
-        process = CrawlerProcess({**scrapy, "LOG_INSTALL_ROOT_HANDLER": False})
+        process = CrawlerProcess(
+            {
+                "REMOTE_CONTROL_ENABLED": False,
+                "EXTENSIONS_BASE": EXTENSIONS_BASE,
+                **scrapy,
+                "LOG_INSTALL_ROOT_HANDLER": False,
+            }
+        )
     finally:
         logging.disable(logging.NOTSET)
     for name in ("scrapy", "twisted", "py.warnings"):

@@ -11,11 +11,13 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
 
 from enrich.gazetteer import get_gazetteer
+
+if TYPE_CHECKING:  # numpy is imported on first use: every `scout` command imports this module
+    import numpy as np
+    import numpy.typing as npt
 
 MAX_KM = 50.0
 EARTH_DIAMETER_KM = 12742.0
@@ -34,6 +36,8 @@ _ARRAYS: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.
 
 def _arrays() -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.str_]]:
     global _ARRAYS
+    import numpy as np
+
     with _LOCK:
         if _ARRAYS is None:
             coords = get_gazetteer().coords
@@ -46,6 +50,8 @@ def _arrays() -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDA
 
 
 def nearest_country(lat: float, lon: float) -> Nearest:
+    import numpy as np
+
     gaz = get_gazetteer()
     lats, lons, countries = _arrays()
     la, lo = math.radians(lat), math.radians(lon)

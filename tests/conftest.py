@@ -1,4 +1,5 @@
-"""Shared fixtures: databases (SQLite always; PostgreSQL and Redis when configured)."""
+"""Shared fixtures: databases (SQLite always; PostgreSQL and Redis when configured); the order
+`make test`'s two xdist workers take the test modules in."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -84,3 +86,59 @@ def _isolated_env(monkeypatch, tmp_path) -> None:
     for name in ("GITHUB_TOKEN", "STACKEXCHANGE_KEY", "KAGGLE_KEY", "KAGGLE_USERNAME"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
+
+
+# -- xdist: which modules go first ------------------------------------------------------------
+
+# The slowest modules (crawls in their own processes), slowest first, as measured on a 2-core
+# machine. xdist hands out one module at a time, by default the modules with the most tests
+# first, which left these (a few long tests each) for the end, one worker busy and one idle.
+# A module missing here only starts later; the order changes nothing else.
+SLOW_MODULES = (
+    "test_faults.py",
+    "test_github_crawl.py",
+    "test_github_distributed.py",
+    "test_rebuild.py",
+    "test_secret_scan.py",
+    "test_stackexchange_crawl.py",
+    "test_github_crawl_days.py",
+    "test_stackexchange_pipeline.py",
+    "test_runs.py",
+    "test_github_lookup.py",
+    "test_identity.py",
+    "test_cmd_privacy.py",
+    "test_stackexchange_spider.py",
+    "test_model.py",
+)
+# Modules whose module-scoped fixtures are built per database kind anyway: each kind is a
+# unit of its own, so the two kinds can run on the two workers at once.
+SPLIT_BY_KIND = ("test_faults.py",)
+
+
+def _slow_rank(nodeid: str) -> int:
+    name = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+    return SLOW_MODULES.index(name) if name in SLOW_MODULES else len(SLOW_MODULES)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker: the scheduler reads this order
+        items.sort(key=lambda item: _slow_rank(item.nodeid))  # stable: in-module order kept
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """--dist loadfile, in the order above, with SPLIT_BY_KIND modules split by kind."""
+    from xdist.scheduler import LoadFileScheduling
+
+    if config.getoption("dist") != "loadfile":
+        return None
+
+    class SlowFirst(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = super()._split_scope(nodeid)
+            if module.rsplit("/", 1)[-1] in SPLIT_BY_KIND and "[" in nodeid:
+                return f"{module}[{nodeid.split('[', 1)[1].split('-', 1)[0].rstrip(']')}]"
+            return module
+
+    config.option.loadscopereorder = False  # the collection order is the one above
+    return SlowFirst(config, log)
