@@ -95,7 +95,10 @@ def _isolated_env(monkeypatch, tmp_path) -> None:
 # first, which left these (a few long tests each) for the end, one worker busy and one idle.
 # A module missing here only starts later; the order changes nothing else.
 SLOW_MODULES = (
+    "test_season.py",
     "test_faults.py",
+    "test_stackexchange_discover.py",
+    "test_github_crawl_passes.py",
     "test_github_crawl.py",
     "test_github_distributed.py",
     "test_rebuild.py",
