@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from crawlers.kaggle import parse
 from crawlers.kaggle.rows import profile_row
+from storage.items import KaggleAchievementItem, ProfileItem
 from storage.save import prepared_profiles
 
 SEEN = datetime(2026, 6, 2, tzinfo=UTC)
@@ -31,10 +32,47 @@ ACHIEVEMENT = st.tuples(
 ANY_CHARACTER = st.characters(exclude_categories=())  # lone surrogates and NUL included
 
 
+def as_item(user, rows, last, seen) -> ProfileItem:
+    """The same user the general way: a ProfileItem, as any crawler hands storage."""
+    kids = [
+        KaggleAchievementItem(
+            category=parse.CATEGORIES[r[1]],
+            tier=r[2],
+            tier_achieved_at=parse.to_datetime(r[3]),
+            points=r[4],
+            current_ranking=None if r[5] == parse.NO_RANK else r[5],
+            highest_ranking=None if r[6] == parse.NO_RANK else r[6],
+            gold=r[7],
+            silver=r[8],
+            bronze=r[9],
+        )
+        for r in rows
+    ]
+    return ProfileItem(
+        source="kaggle",
+        external_id=str(user.id),
+        seen_at=seen,
+        handle=user.user_name or None,
+        name=user.display_name or None,
+        profile_url=f"https://www.kaggle.com/{user.user_name}" if user.user_name else None,
+        created_at=parse.to_datetime(user.register_day),
+        extra={
+            "performance_tier": user.tier,
+            "performance_tier_name": parse.tier_name(user.tier),
+            "last_activity": parse.to_iso_date(last),
+            "medals": {
+                "gold": sum(k.gold for k in kids),
+                "silver": sum(k.silver for k in kids),
+                "bronze": sum(k.bronze for k in kids),
+            },
+        },
+        kaggle=kids,
+    )
+
+
 def through_items(user, rows, last, seen):
-    """The row and children the general path (ProfileItem -> prepared_profiles) stores."""
-    item = parse.profile_item(user, [parse.achievement_item(r) for r in rows], last, seen)
-    prepared, children = prepared_profiles([item])
+    """The row and children save_profiles stores for that item (prepared_profiles)."""
+    prepared, children = prepared_profiles([as_item(user, rows, last, seen)])
     return prepared[0], children[0]["kaggle_achievements"]
 
 

@@ -3,9 +3,10 @@
 A Meta Kaggle ingest writes hundreds of thousands of profiles; going through ProfileItem,
 storage.save.prepared_profiles and storage.fit for each was a third of its time. Here the row,
 its achievement rows and its content hash are built in one step, with the same values:
-tests/test_kaggle_rows.py holds them equal to prepared_profiles(parse.profile_item(...)) on
-hostile input. Only the user's own text (user name, display name) can need fitting; every
-other value is a number the aggregates already clipped to 32 bits, a date, or a fixed word.
+tests/test_kaggle_rows.py holds them equal to prepared_profiles of the same user as a
+ProfileItem on hostile input. Only the user's own text (user name, display name) can need
+fitting; every other value is a number the aggregates already clipped to 32 bits, a date, or
+a fixed word.
 """
 
 from __future__ import annotations
@@ -65,8 +66,8 @@ def profile_row(
     user: UserRow, achievements: Sequence[Sequence[int]], last_activity: int, seen_at: datetime
 ) -> tuple[Row, list[Row]]:
     """The profiles row (content_sha, first/last_seen, gone_at included) and the
-    kaggle_achievements rows of one user with signal: what save_profiles stores for
-    parse.profile_item(...) with the same arguments."""
+    kaggle_achievements rows of one user with signal: what save_profiles stores for the same
+    user as a ProfileItem."""
     kids = [achievement_row(r) for r in achievements]
     user_name = user.user_name
     row: Row = {

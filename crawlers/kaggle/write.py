@@ -1,4 +1,5 @@
-"""Writing Kaggle profiles: new ones in bulk, changed ones merged, departed ones marked.
+"""Writing Kaggle profiles: new ones inserted in bulk, changed ones updated in bulk (what
+save_profiles would store, without its per-item work), departed ones marked.
 
 All writes of one ingest go through one connection (on SQLite with a larger page cache, the
 only pragma changed: journal and synchronous stay as storage.db sets them, so a crash loses
