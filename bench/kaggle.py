@@ -13,8 +13,11 @@ import os
 import random
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bench.common import figure, peak_rss_mb
 from crawlers.kaggle.ingest import ingest_folder
@@ -180,24 +183,47 @@ def spread(values: list[float]) -> str:
     return f"{sum(values) / len(values):,.1f} (min {low:,.1f}, max {high:,.1f}, n={len(values)})"
 
 
-def snapshots(seed: int) -> tuple[float, float, dict[str, object], dict[str, object]]:
-    """First full ingest of a generated snapshot, then the next day's with 1% changed rows:
-    (rows/s of the first, the second's time as % of the first's, both runs' stats)."""
+@dataclass
+class Snapshots:
+    """One seed: the first full ingest and the 1% changed one after it, wall and CPU time."""
+
+    first: dict[str, Any]
+    second: dict[str, Any]
+    full: float
+    full_cpu: float
+    by_difference: float
+    by_difference_cpu: float
+
+    @property
+    def figures(self) -> dict[str, float]:
+        rows = self.first["rows_read"]
+        return {
+            "rate": rows / self.full,
+            "rate_cpu": rows / self.full_cpu,
+            "share": 100 * self.by_difference / self.full,
+            "share_cpu": 100 * self.by_difference_cpu / self.full_cpu,
+        }
+
+
+def _timed(run: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], float, float]:
+    """run()'s result, its wall time and this process's CPU time (the machine may be shared:
+    CPU time is what the code costs, wall time what a user waits)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = run()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def snapshots(seed: int) -> Snapshots:
+    """First full ingest of a generated snapshot, then the next day's with 1% changed rows."""
     with tempfile.TemporaryDirectory(prefix="bench-kaggle-") as tmp:
         folder = Path(tmp)
         generate(folder, seed)
         engine = open_database(f"sqlite:///{folder / 'bench.db'}")
-        started = time.perf_counter()
-        first = ingest_folder(engine, folder).stats
-        full = time.perf_counter() - started
+        first, full, full_cpu = _timed(lambda: ingest_folder(engine, folder).stats)
         mutate(folder, seed)
-        started = time.perf_counter()
-        second = ingest_folder(engine, folder).stats
-        by_difference = time.perf_counter() - started
+        second, diff, diff_cpu = _timed(lambda: ingest_folder(engine, folder).stats)
         if seed == SEEDS[0]:
-            started = time.perf_counter()
-            forced = ingest_folder(engine, folder, force=True).stats
-            elapsed = time.perf_counter() - started
+            forced, elapsed, _cpu = _timed(lambda: ingest_folder(engine, folder, force=True).stats)
             figure(
                 "forced re-run (read, join, hash; no writes): rows/s",
                 forced["rows_read"] / elapsed,
@@ -211,7 +237,15 @@ def snapshots(seed: int) -> tuple[float, float, dict[str, object], dict[str, obj
             )
         engine.dispose()
     assert second["mode"] == "difference", second
-    return first["rows_read"] / full, 100 * by_difference / full, first, second
+    return Snapshots(first, second, full, full_cpu, diff, diff_cpu)
+
+
+GOALS = (
+    ("rate", "first full ingest rows/s, wall", ">= 150k"),
+    ("rate_cpu", "first full ingest rows/s of CPU time", ">= 150k"),
+    ("share", "1% changed: time as % of first ingest, wall", "< 10%"),
+    ("share_cpu", "1% changed: CPU time as % of first ingest's", "< 10%"),
+)
 
 
 def main() -> None:
@@ -228,20 +262,21 @@ def main() -> None:
         read = read_only(folder)
         elapsed = time.perf_counter() - started
         figure("read + validate + aggregate: rows/s", read / elapsed, "rows/s", ">= 200k")
-    rates, shares = [], []
+    runs = []
     for seed in SEEDS:
-        rate, share, first, second = snapshots(seed)
-        rates.append(rate)
-        shares.append(share)
+        run = snapshots(seed)
+        runs.append(run)
+        first, second = run.first, run.second
         print(
             f"   seed {seed}: first {first['rows_read']:,} rows, {first['profiles_stored']:,} "
-            f"profiles in {first['elapsed_s']}s ({rate:,.0f} rows/s); 1% changed: "
+            f"profiles in {run.full:.1f}s wall / {run.full_cpu:.1f}s CPU; 1% changed: "
             f"{second['new_lines']:,} new lines, {second['users_touched']:,} users touched, "
             f"{second['profiles_stored']:,} written, {second['profiles_gone']:,} marked gone "
-            f"in {second['elapsed_s']}s ({share:.1f}%)"
+            f"in {run.by_difference:.2f}s wall / {run.by_difference_cpu:.2f}s CPU "
+            f"(load {os.getloadavg()[0]:.1f})"
         )
-    print(f"   first full ingest rows/s: {spread(rates)}   (goal >= 150k)")
-    print(f"   1% changed rows: time as % of first ingest: {spread(shares)}   (goal < 10%)")
+    for key, what, goal in GOALS:
+        print(f"   {what}: {spread([r.figures[key] for r in runs])}   (goal {goal})")
     figure("peak RSS", peak_rss_mb(), "MB", "< 500 MB")
 
 

@@ -60,7 +60,7 @@ def check_storable(item: ProfileItem) -> None:
 def content_sha(item: ProfileItem) -> str:
     """The hash save_profiles keeps in profiles.content_sha for this item."""
     rows, children = _fitted([item])
-    return _content_sha(rows[0], children[0])
+    return row_content_sha(rows[0], children[0])
 
 
 def fitted_payload(payload: Any) -> tuple[Any, str]:
@@ -133,7 +133,9 @@ def latest_etags(
     return out
 
 
-def _content_sha(row: dict[str, Any], children: dict[str, Any]) -> str:
+def row_content_sha(row: dict[str, Any], children: dict[str, Any]) -> str:
+    """The content hash of a fitted profile row (without content_sha, first/last_seen and
+    gone_at) and its child rows: what profiles.content_sha holds."""
     content = {k: v for k, v in row.items() if k != "etag"}
     content["children"] = children
     return sha256_of(content)
@@ -166,7 +168,7 @@ def prepared_profiles(
     profiles that must store exactly what save_profiles would."""
     rows, children = _fitted(items)
     for item, row, kids in zip(items, rows, children, strict=True):
-        row["content_sha"] = _content_sha(row, kids)
+        row["content_sha"] = row_content_sha(row, kids)
         row["first_seen"] = item.seen_at
         row["last_seen"] = item.seen_at
         row["gone_at"] = None

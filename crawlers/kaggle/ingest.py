@@ -48,6 +48,7 @@ from crawlers.kaggle.reader import (
     read_records,
     row_sha,
 )
+from crawlers.kaggle.rows import profile_row
 from crawlers.kaggle.write import (
     NO_SIGNAL,
     REMOVED,
@@ -363,15 +364,13 @@ def _users_chunk(
             continue
         rows = achievements.of_group(int(group[i]))
         user = parse.UserRow(uid, user_name, display_name, register_day, tier, row_sha(fields_))
-        item = parse.profile_item(
-            user, [parse.achievement_item(r) for r in rows], int(last[i]), run.seen_at
-        )
+        row, kids = profile_row(user, rows, int(last[i]), run.seen_at)
         raw = {USERS: user.sha}
         if rows:
             raw[ACHIEVEMENTS] = sha256_of(rows)
         if last[i] != parse.NO_DATE:
             raw[SUBMISSIONS] = sha256_of(parse.to_iso_date(int(last[i])))
-        writer.add(item, raw)
+        writer.add(row, kids, raw)
     return ids, until
 
 

@@ -1,4 +1,4 @@
-"""Meta Kaggle rows -> typed values, and aggregated users -> ProfileItems.
+"""Meta Kaggle rows -> typed values (crawlers.kaggle.rows turns aggregated users into rows).
 
 Pure functions: no I/O. Dates in Meta Kaggle are MM/DD/YYYY (some tables add a time); they
 become day ordinals (`date.toordinal()`) so millions of them fit in int32 arrays.
@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from functools import cache
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from config.errors import PayloadError
-from storage.items import KaggleAchievementItem, ProfileItem
 
 SOURCE = "kaggle"
 # AchievementType values, in the order used for compact category codes.
@@ -219,52 +218,6 @@ def submission_parser(pos: dict[str, int]) -> Callable[[Sequence[str]], tuple[in
         return _ident(user, "SubmittedUserId"), day(f[i_date], "SubmissionDate")
 
     return parse_submission
-
-
-def achievement_item(row: Sequence[int]) -> KaggleAchievementItem:
-    """A compact achievement row (AchievementRow order, minus user id) -> item."""
-    _uid, category, tier, when, points, current, highest, gold, silver, bronze = row
-    return KaggleAchievementItem(
-        category=CATEGORIES[category],
-        tier=tier,
-        tier_achieved_at=to_datetime(when),
-        points=points,
-        current_ranking=None if current == NO_RANK else current,
-        highest_ranking=None if highest == NO_RANK else highest,
-        gold=gold,
-        silver=silver,
-        bronze=bronze,
-    )
-
-
-def profile_item(
-    user: UserRow,
-    achievements: list[KaggleAchievementItem],
-    last_activity: int,
-    seen_at: datetime,
-) -> ProfileItem:
-    """The profile of one Kaggle user with signal."""
-    extra: dict[str, Any] = {
-        "performance_tier": user.tier,
-        "performance_tier_name": tier_name(user.tier),
-        "last_activity": to_iso_date(last_activity),
-        "medals": {
-            "gold": sum(a.gold for a in achievements),
-            "silver": sum(a.silver for a in achievements),
-            "bronze": sum(a.bronze for a in achievements),
-        },
-    }
-    return ProfileItem(
-        source=SOURCE,
-        external_id=str(user.id),
-        seen_at=seen_at,
-        handle=user.user_name or None,
-        name=user.display_name or None,
-        profile_url=f"https://www.kaggle.com/{user.user_name}" if user.user_name else None,
-        created_at=to_datetime(user.register_day),
-        extra=extra,
-        kaggle=achievements,
-    )
 
 
 def tier_name(tier: int) -> str:
