@@ -16,6 +16,7 @@ from config.clock import utcnow
 from config.errors import ScoutError
 from config.handles import github_login, is_github_login
 from config.settings import Settings
+from crawlers.github.query import REWALK_DAYS
 from scout.app import console, err_console, get_state
 from scout.cmd_crawl import crawl_app
 from scout.cmd_lookup import lookup_app, refresh_app
@@ -77,6 +78,15 @@ def crawl_github(
         help="Stop cleanly before spending more than this many GraphQL points; --resume continues.",
     ),
     resume: bool = typer.Option(False, "--resume", help="Continue the last crawl of this query."),
+    rewalk_days: int = typer.Option(
+        REWALK_DAYS,
+        "--rewalk-days",
+        min=0,
+        help="With --resume, walk a finished window again once its last walk is this many "
+        "days old, to find older accounts that came into the query since (moved into the "
+        "region, a first repository in the language); costs discovery pages only, 1 point "
+        "per 100 users. 0 = every run.",
+    ),
     api_url: str | None = typer.Option(None, "--api-url", help=API_URL_HELP),
     distributed: str | None = typer.Option(
         None,
@@ -157,6 +167,7 @@ def crawl_github(
             on_progress=on_progress,
             distributed=distributed,
             budget=budget,
+            rewalk_days=rewalk_days,
         )
     stats = result.stats
     out = console()

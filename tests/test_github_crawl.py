@@ -66,6 +66,13 @@ def stored(db_url):
     return out
 
 
+def timeless(cursor):
+    """A window cursor as JSON without when its walk finished (`walked`: when the crawl ran)."""
+    value = json.loads(cursor) if isinstance(cursor, str) else dict(cursor)
+    value.pop("walked", None)
+    return json.dumps(value, sort_keys=True)
+
+
 def snapshot(db_url):
     """Everything a crawl derives, without timestamps of when it ran."""
     engine = create_engine(db_url)
@@ -87,7 +94,8 @@ def snapshot(db_url):
             ).all()
         )
         cursors = sorted(
-            conn.execute(
+            (p, timeless(c))
+            for p, c in conn.execute(
                 text("SELECT partition, cursor FROM crawl_state WHERE source='github'")
             ).all()
         )

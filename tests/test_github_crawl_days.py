@@ -1,7 +1,10 @@
-"""`scout crawl github --resume` on consecutive nights: --created-until moves a day each night."""
+"""`scout crawl github --resume` on consecutive nights: --created-until moves a day each night;
+a done window is walked again after --rewalk-days to find who came into the region since."""
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from datetime import date, datetime
 
 import pytest
@@ -11,6 +14,7 @@ from test_github_crawl import last_run, people, scout, stored
 from crawlers.sandbox.model import SandboxOptions
 from crawlers.sandbox.server import SandboxServer
 from crawlers.sandbox.world import generate
+from crawlers.sandbox.world_days import DayRates, Timeline
 
 INDIA = (["India", "Bengaluru", "Bangalore"], ["Indiana"])
 NIGHTS = ["2026-05-20", "2026-05-21", "2026-05-22", "2026-05-23", "2026-05-24"]
@@ -111,3 +115,49 @@ def test_a_crawl_stopped_one_night_continues_the_next(world, sandbox, tmp_path):
     resumed = sandbox.pages[len_whole:]
     assert first["profiles_stored"] == 30 and second["profiles_stored"] > 0
     assert asked_twice(resumed) == [] and len(resumed) <= len_whole + 1, (resumed, len_whole)
+
+
+def test_a_done_window_is_walked_again_after_rewalk_days_and_finds_who_moved_in(world, tmp_path):
+    """An account created long ago that moves to India lands in a window already done, which
+    later nights ask only for its later days: only a re-walk finds it, on the first night at
+    least --rewalk-days after the window's walk, not before."""
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    rates = DayRates(profile_edits=0.05)  # ~2% of users move a day: a few into India
+    options = SandboxOptions(rate_limit=1_000_000)
+    with SandboxServer(world, options, timeline=Timeline(world, rates)) as server:
+
+        def night(*extra):
+            day = json.load(urllib.request.urlopen(server.base_url + "/_sandbox/day"))
+            result = scout(
+                url, "crawl", "github", "--region", "india", "--resume", "--rewalk-days", "3",
+                *extra, api=server.github_url, tmp=tmp_path, env={"SCOUT_NOW": day["now"]},
+            )  # fmt: skip
+            assert result.returncode == 0, result.stderr
+            return last_run(url)[1], server.world
+
+        def advance(days):
+            post = urllib.request.Request(f"{server.base_url}/_sandbox/advance?days={days}", b"")
+            urllib.request.urlopen(post).close()
+
+        _, day0 = night()
+        assert {e for e, _ in stored(url)} == people(day0, *INDIA)
+        old = {str(a.id) for a in day0.github.values()}
+
+        advance(2)
+        second, day2 = night()
+        moved_in = (people(day2, *INDIA) & old) - people(day0, *INDIA)
+        assert moved_in, "the world moved nobody into India: raise profile_edits"
+        found = {e for e, _ in stored(url)}
+        assert second["windows_rewalked"] == 0 and moved_in.isdisjoint(found)
+        assert people(day2, *INDIA) - old <= found  # newcomers: the later days were asked
+
+        advance(1)  # three days after the first walk
+        third, day3 = night()
+        assert third["windows_rewalked"] > 0
+        assert people(day3, *INDIA) <= {e for e, _ in stored(url)}
+        # The re-walk paid details only for the accounts new or changed since stored.
+        assert third["new"] >= len(moved_in - people(day0, *INDIA))
+        assert third["unchanged"] > third["new"] + third["changed"]
+
+        fourth, _ = night()  # the same day: every window was just walked
+        assert fourth["windows_rewalked"] == 0

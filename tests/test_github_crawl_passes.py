@@ -1,9 +1,11 @@
 """`scout crawl github` in two passes, end to end: details paid once per user, unchanged users
-cost no details and keep their ETag and repositories, --budget stops cleanly and continues."""
+cost no details and keep their ETag and repositories, --budget stops cleanly and continues, a
+re-walk (--rewalk-days) of an unchanged region pays discovery pages only."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fault_proxy import FaultProxy, Rule
@@ -32,9 +34,11 @@ def upstream(world):
 @pytest.fixture
 def sandbox(upstream):
     """The sandbox behind a proxy noting the ids every detail request asked for
-    (`proxy.detailed`) and how many users discovery pages showed (`proxy.discovered`)."""
+    (`proxy.detailed`), how many users discovery pages showed (`proxy.discovered`) and which
+    pages they were (`proxy.pages`: query and `after`)."""
     detailed: list[str] = []
     discovered: list[int] = []
+    pages: list[tuple[str, str | None]] = []
 
     def note(exchange):
         variables = (exchange.json_request() or {}).get("variables") or {}
@@ -43,16 +47,17 @@ def sandbox(upstream):
         elif "first" in variables and exchange.response_body:
             answer = json.loads(exchange.response_body)
             discovered.append(len(answer["data"]["search"]["nodes"]))
+            pages.append((variables["q"], variables.get("after")))
 
     rule = Rule("note", graphql_any, note, times=None)
     with FaultProxy(upstream.base_url, [rule]) as proxy:
-        proxy.detailed, proxy.discovered = detailed, discovered
+        proxy.detailed, proxy.discovered, proxy.pages = detailed, discovered, pages
         yield proxy
 
 
-def crawl(url, sandbox, tmp_path, *extra):
+def crawl(url, sandbox, tmp_path, *extra, env=None):
     result = scout(url, "crawl", "github", "--region", "india", *extra,
-                   api=sandbox.github_url, tmp=tmp_path)  # fmt: skip
+                   api=sandbox.github_url, tmp=tmp_path, env=env)  # fmt: skip
     assert result.returncode == 0, result.stderr
     return result
 
@@ -128,3 +133,56 @@ def test_budget_stops_cleanly_and_the_next_runs_continue_losing_and_repeating_no
     assert len(ids) == len(set(ids)) and set(ids) == people(world, *INDIA)
     # No user was detailed twice over all the runs (a page asked again finds them stored).
     assert len(sandbox.detailed) == len(set(sandbox.detailed)) == len(ids)
+
+
+def test_a_rewalk_of_an_unchanged_region_pays_discovery_pages_only(world, sandbox, tmp_path):
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    crawl(url, sandbox, tmp_path, "--resume")
+    _, walk, _ = last_run(url)
+    ids = {e for e, _ in stored(url)}
+    crawl(url, sandbox, tmp_path, "--resume")  # walked today: nothing is asked again
+    _, fresh, _ = last_run(url)
+    assert (fresh["requests"], fresh["windows_rewalked"]) == (0, 0)
+
+    sandbox.detailed.clear()
+    before = dict(sql(url, "SELECT external_id, last_seen FROM profiles"))
+    crawl(url, sandbox, tmp_path, "--resume", "--rewalk-days", "0")
+    _, again, _ = last_run(url)
+    assert again["windows_rewalked"] > 0 and again["errors"] == 0
+    assert sandbox.detailed == [] and again["detail_requests"] == 0
+    assert (again["new"], again["changed"], again["unchanged"]) == (0, 0, len(ids))
+    # Each window walked again: one count query and its pages, as many as the first walk.
+    assert again["discovery_pages"] == walk["discovery_pages"]
+    assert again["quota_spent"] == again["discovery_pages"] + again["windows_rewalked"]
+    after = dict(sql(url, "SELECT external_id, last_seen FROM profiles"))
+    assert all(after[e] > before[e] for e in ids)  # everyone seen again
+
+
+def test_a_rewalk_stopped_by_budget_continues_where_it_stopped(world, sandbox, tmp_path):
+    url = f"sqlite:///{tmp_path / 'i.db'}"
+    crawl(url, sandbox, tmp_path, "--resume")
+    ids = {e for e, _ in stored(url)}
+    # The next day, with --rewalk-days 1: every window is due; --budget cuts the walk short.
+    tomorrow = {"SCOUT_NOW": (datetime.now(UTC) + timedelta(days=1)).isoformat()}
+    sandbox.pages.clear()
+    sandbox.detailed.clear()
+    before = dict(sql(url, "SELECT external_id, last_seen FROM profiles"))
+    runs = 0
+    while True:
+        runs += 1
+        assert runs < 30, "the re-walk does not progress under --budget"
+        result = crawl(url, sandbox, tmp_path, "--resume", "--rewalk-days", "1",
+                       "--budget", "10", env=tomorrow)  # fmt: skip
+        status, stats, errors = last_run(url)
+        assert status == "ok" and errors == 0 and stats["quota_spent"] <= 10
+        if "budget reached" not in result.stdout:
+            break
+    assert runs > 2
+    # Continued, never started over: no page asked twice, no details, everyone seen again.
+    assert sandbox.pages and len(sandbox.pages) == len(set(sandbox.pages))
+    assert sandbox.detailed == []
+    after = dict(sql(url, "SELECT external_id, last_seen FROM profiles"))
+    assert {e for e, _ in stored(url)} == ids and all(after[e] > before[e] for e in ids)
+    crawl(url, sandbox, tmp_path, "--resume", "--rewalk-days", "1", env=tomorrow)
+    _, done, _ = last_run(url)
+    assert (done["requests"], done["windows_rewalked"]) == (0, 0)  # walked that day

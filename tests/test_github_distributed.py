@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import redis
 from sqlalchemy import create_engine, text
+from test_github_crawl import timeless
 from typer.testing import CliRunner
 
 from crawlers.github.distributed import RequestCodec, safe_url
@@ -140,7 +141,7 @@ def snapshot(db_url):
     return (
         sorted(tuple(p) for p in profiles),
         sorted((e, n, s, json.dumps(_json(t))) for e, n, s, t in repos),
-        sorted((p, json.dumps(_json(c), sort_keys=True)) for p, c in cursors),
+        sorted((p, timeless(c)) for p, c in cursors),
     )
 
 

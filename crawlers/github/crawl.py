@@ -18,7 +18,7 @@ from sqlalchemy import or_
 from config.errors import ScoutError
 from config.settings import Settings
 from crawlers.github.governor import RateGovernor
-from crawlers.github.query import SearchPlan
+from crawlers.github.query import REWALK_DAYS, SearchPlan
 from crawlers.github.spider import STREAM, GitHubSearchSpider
 from crawlers.pipelines import ITEM_PIPELINES
 from crawlers.process import crawler_process
@@ -36,6 +36,7 @@ GITHUB_STATS = (
     "dropped_org",
     "dropped_bot",
     "suppressed",
+    "windows_rewalked",
 )
 USER_AGENT = "talent-scout/0.1 (open-source ML talent search; GitHub API client)"
 
@@ -99,6 +100,7 @@ def plan_args(
     resume: bool,
     max_users: int | None,
     budget: int | None = None,
+    rewalk_days: int | None = None,
 ) -> dict[str, Any]:
     """What a crawl_runs row records about the crawl (never the token)."""
     args = {
@@ -108,6 +110,8 @@ def plan_args(
     args.update(resume=resume, max_users=max_users, api_url=settings.github_api_url)
     if budget is not None:
         args["budget"] = budget
+    if resume and rewalk_days is not None:
+        args["rewalk_days"] = rewalk_days
     return args
 
 
@@ -157,9 +161,12 @@ def run_search(
     job_name: str | None = None,
     distributed: str | None = None,
     budget: int | None = None,
+    rewalk_days: int | None = REWALK_DAYS,
 ) -> CrawlResult:
     """Crawl GitHub user search for `plan`; store profiles; return the run's outcome.
 
+    With `resume`, a done window whose last walk is `rewalk_days` or more days old is walked
+    again (discovery pages: details only for new or changed users); None never re-walks.
     With `distributed` (a Redis URL) this process is one worker of a crawl shared through
     Redis (crawlers/github/distributed.py).
     """
@@ -183,10 +190,11 @@ def run_search(
             resume=resume,
             on_progress=on_progress,
             job_name=job_name,
+            rewalk_days=rewalk_days,
         )
     engine = open_database(settings.db_url, auto_upgrade=settings.auto_upgrade)
     token = settings.github_token.get_secret_value() if settings.github_token else None
-    args = plan_args(plan, settings, resume, max_users, budget)
+    args = plan_args(plan, settings, resume, max_users, budget, rewalk_days)
     with session_scope(engine) as session:
         if not resume:
             clear_plan_cursors(session, plan)
@@ -207,6 +215,7 @@ def run_search(
         max_users=max_users,
         on_progress=on_progress,
         budget=budget,
+        rewalk_days=rewalk_days if resume else None,
     )
     process.start()
     spider: GitHubSearchSpider = crawler.spider  # type: ignore[assignment]

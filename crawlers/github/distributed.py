@@ -224,6 +224,7 @@ def run_worker(
     resume: bool = False,
     on_progress: Callable[[GitHubSearchSpider], None] | None = None,
     job_name: str | None = None,
+    rewalk_days: int | None = None,
 ) -> CrawlResult:
     """Run this process as one worker of the distributed crawl of `plan` (one crawl_runs row)."""
     client = connect(url)
@@ -237,7 +238,7 @@ def run_worker(
         seeder = coordination.join()
     except redis.RedisError as exc:
         raise ScoutError(f"cannot reach Redis at {safe_url(url)}: {exc}") from exc
-    args = plan_args(plan, settings, resume, None)
+    args = plan_args(plan, settings, resume, None, rewalk_days=rewalk_days)
     args.update(
         distributed=safe_url(url), crawl_key=key, worker=worker, seeder=seeder, api_url=api_url
     )
@@ -268,6 +269,7 @@ def run_worker(
         on_progress=on_progress,
         coordination=coordination,
         seeder=seeder,
+        rewalk_days=rewalk_days if resume else None,
     )
     try:
         process.start()

@@ -36,6 +36,12 @@ CALENDAR_END = GITHUB_EPOCH + timedelta(days=CALENDAR_DAYS - 1)
 PAGE_SIZE = 100
 TOP_REPOS = 20
 TOPICS_PER_REPO = 10
+# `scout crawl github --resume --rewalk-days` by default: a week. A done window is asked again
+# only for its later days, so accounts that come into the query after their creation window
+# closed (a move into the region, a first repository in the language) are found only by
+# walking it again; a walk costs one point per 100 users (unchanged ones cost no details), so a
+# region of 10,000 pays ~100 points a week.
+REWALK_DAYS = 7
 # nodes(ids:) takes at most 100 ids (GitHub answers ARGUMENT_LIMIT past that).
 MAX_IDS = 100
 

@@ -27,7 +27,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import scrapy
@@ -113,6 +113,26 @@ def held(previous: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def walk_done() -> dict[str, Any]:
+    """What a cursor records when its window's walk reached the last page: when (SCOUT_NOW
+    rehearsals included), so `--rewalk-days` can tell when to walk it again."""
+    return {"walked": utcnow().isoformat()}
+
+
+def walk_is_stale(cursor: dict[str, Any], rewalk_days: int | None) -> bool:
+    """A done window to walk again from its first page: its last complete walk was
+    `rewalk_days` or more calendar days (UTC) ago, or is not recorded (a cursor saved before
+    walks were dated). Never with `rewalk_days` None."""
+    if rewalk_days is None:
+        return False
+    walked = cursor.get("walked")
+    try:
+        when = datetime.fromisoformat(walked) if isinstance(walked, str) else None
+    except ValueError:
+        when = None
+    return when is None or (utcnow().date() - when.date()).days >= rewalk_days
+
+
 def covered_until(window: Window, cursor: dict[str, Any]) -> date:
     """The last day a done cursor holds every account of: its last day is asked again once
     over if it was still going on when asked (never on the same day: no crawl loops on it)."""
@@ -143,6 +163,7 @@ class GitHubSearchSpider(scrapy.Spider):
         max_users: int | None = None,
         on_progress: Callable[[GitHubSearchSpider], None] | None = None,
         budget: int | None = None,
+        rewalk_days: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -175,6 +196,10 @@ class GitHubSearchSpider(scrapy.Spider):
         # Windows whose cursor stays on a page with failed details while later pages land.
         self.unsettled: set[str] = set()
         self.lookup = Lookup(engine)
+        # Pages --max-users had no room for while other pages were in flight.
+        self.deferred: list[tuple[Window, dict[str, Any]]] = []
+        # --rewalk-days: a done window whose last walk is this many days old is walked again.
+        self.rewalk_days = rewalk_days
 
     # -- requests -----------------------------------------------------------------------------
     def _post(
@@ -274,18 +299,40 @@ class GitHubSearchSpider(scrapy.Spider):
         that day, so only later days are asked for.
         """
         cursor = self.cursors.get(window.partition)
-        if not isinstance(cursor, dict) and covered is not None and covered >= window.lo:
-            cursor = {"done": True, "to": min(covered, window.hi).isoformat()}
+        stored = isinstance(cursor, dict)
+        if covered is not None and covered >= window.lo and not self._beyond(window, covered):
+            # The enclosing window's walk holds these days (and is what re-walks them).
+            cursor, stored = {"done": True, "to": min(covered, window.hi).isoformat()}, False
         if not isinstance(cursor, dict):
             yield from self.count_request(window)
         elif cursor.get("split"):
             for half in window.halves():
                 yield from self.window_requests(half, covered)
         elif not cursor.get("done"):
-            if not self._enough():
-                yield from self.page_request(window, cursor)
+            yield from self._page_or_defer(window, cursor)
+        elif stored and walk_is_stale(cursor, self.rewalk_days):
+            # Accounts that came into the query after this walk (a move, a first repository
+            # in the language) are found only by walking it again: count, then pages.
+            self.run_stats["windows_rewalked"] += 1
+            yield from self.count_request(window)
         else:
             yield from self.later_days(window, cursor)
+
+    def _beyond(self, window: Window, covered: date) -> bool:
+        """Whether `window`'s own cursor asks for days after `covered` (then it decides).
+
+        Only a re-walk of an enclosing window makes a cursor of days within `covered` (the
+        cursors of later days start after it): those days were walked again, so the window's
+        own cursor, done or not, is not followed. A split cursor always decides.
+        """
+        cursor = self.cursors.get(window.partition)
+        if not isinstance(cursor, dict):
+            return False
+        if cursor.get("split"):
+            return True
+        if cursor.get("done"):
+            return covered_until(window, cursor) > covered
+        return asked_until(window, cursor) > covered
 
     def later_days(self, window: Window, cursor: dict[str, Any]) -> Iterator[scrapy.Request]:
         """The days of a done window after those its query asked for (the open end moved)."""
@@ -312,6 +359,25 @@ class GitHubSearchSpider(scrapy.Spider):
 
     def _enough(self) -> bool:
         return bool(self.max_users) and self._room() <= 0
+
+    def _page_or_defer(self, window: Window, cursor: dict[str, Any]) -> Iterator[scrapy.Request]:
+        """The window's next page, or, while --max-users has no room because of other pages
+        in flight, the page kept for when they are stored (`resume_deferred`): a window whose
+        count came back meanwhile is not left for the next run while room remains."""
+        if not self._enough():
+            yield from self.page_request(window, cursor)
+        elif self.run_stats["profiles_stored"] < (self.max_users or 0):
+            self.deferred.append((window, cursor))
+
+    def resume_deferred(self) -> None:
+        """Ask the pages deferred by _page_or_defer that --max-users has room for now."""
+        engine = getattr(getattr(self, "crawler", None), "engine", None)
+        while engine is not None and self.deferred and not self._enough():
+            if self._stopping() or self.budget.reached:
+                return
+            window, cursor = self.deferred.pop(0)
+            for request in self.page_request(window, cursor):
+                engine.crawl(request)
 
     # -- responses ----------------------------------------------------------------------------
     def _payload(self, response: Response) -> dict[str, Any] | None:
@@ -392,6 +458,7 @@ class GitHubSearchSpider(scrapy.Spider):
         self.run_stats["pages_skipped"] += 1
         log.warning("skipped a page of %r: %s", window.query, reason)
         self.given_up(window)
+        self.resume_deferred()  # its reservation is free again
 
     def given_up(self, window: Window) -> None:
         """This run will not finish `window` (its cursor says where --resume starts)."""
@@ -475,12 +542,11 @@ class GitHubSearchSpider(scrapy.Spider):
             )
         asked = asked_on(window)
         if count == 0:
-            empty = {"after": None, "count": 0, "fetched": 0, "done": True, **asked}
+            empty = {"after": None, "count": 0, "fetched": 0, "done": True, **asked, **walk_done()}
             self._commit_cursor(window, empty)
             return
-        if not self._enough():
-            first = {"after": None, "count": min(count, SEARCH_CAP), **asked}
-            yield from self.page_request(window, first)
+        first = {"after": None, "count": min(count, SEARCH_CAP), **asked}
+        yield from self._page_or_defer(window, first)
 
     def _on_page(self, response: Response) -> Iterator[Any]:
         try:
@@ -516,6 +582,7 @@ class GitHubSearchSpider(scrapy.Spider):
             "after": info.get("endCursor") or previous.get("after"),
             "fetched": int(previous.get("fetched", 0)) + len(nodes),
             "done": not has_next,
+            **({} if has_next else walk_done()),
         }
         yield from self._discovered(window, cursor, previous, nodes, has_next, None)
 
@@ -670,8 +737,8 @@ class GitHubSearchSpider(scrapy.Spider):
         if self._stopping():
             return
         cursor = chain["cursor"]
-        if chain["has_next"] and not self._enough():
-            yield from self.page_request(window, cursor)
+        if chain["has_next"] and not chain["cut"]:
+            yield from self._page_or_defer(window, cursor)
         elif cursor["done"]:
             # A query started before the open end moved is done: now the days after it.
             yield from self.later_days(window, cursor)
@@ -714,6 +781,7 @@ class GitHubSearchSpider(scrapy.Spider):
 
     def on_page_stored(self, item: PageItem) -> None:
         self.reserved.pop(item.partition, None)
+        self.resume_deferred()
         if self.progress is not None:
             self.progress(self)
 
