@@ -244,11 +244,18 @@ def test_faults_are_retried_and_counted(world):
     assert result.returncode == exit_code(status), result.stderr  # partial: 3
     expected = people(world, ["India", "Bengaluru", "Bangalore"], ["Indiana"])
     got = {e for e, _ in stored(url)}
-    assert got <= expected and len(got) >= 0.5 * len(expected), (
+    # How much lands under faults is chance (a root count that fails twice costs its term);
+    # what must hold is that nothing wrong lands and a --resume owes nothing afterwards.
+    assert got <= expected and len(got) >= 0.3 * len(expected), (
         stats,
         result.stdout,
         result.stderr[-3000:],
     )
+    with SandboxServer(world, SandboxOptions(rate_limit=1_000_000)) as server:
+        again = scout(url, "crawl", "github", "--region", "india", "--resume",
+                      api=server.github_url, tmp=tmp)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert {e for e, _ in stored(url)} == expected
 
 
 def test_exhausted_quota_waits_for_the_reset(world):
