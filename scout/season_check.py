@@ -18,6 +18,7 @@ from sqlalchemy import func, inspect, select, text
 
 from crawlers.github.parse import location_excluded, location_matches
 from crawlers.github.presets import region_terms
+from crawlers.github.query import REWALK_DAYS
 from crawlers.sandbox.model import GitHubAccount, World
 from scout.season import Season
 from storage.models import CandidateProfile, CrawlRun, Profile
@@ -112,10 +113,15 @@ def regions(season: Season) -> Check:
         check.figures[f"{name}: truth"] = len(want)
         check.figures[f"{name}: stored"] = len(want & stored)
         check.fail(f"of {name}'s matched on the first day, not stored", missing & was)
+        # A resumed job finds those only when it walks their window again (--rewalk-days): one
+        # that came in less than that many days before the end is owed to the next re-walk.
+        later = (missing - was) & older
+        owed = _owed_to_next_rewalk(season, later, args)
+        check.figures[f"{name}: came into the query in its last re-walk period, owed"] = len(owed)
         check.fail(
             f"of {name}'s older accounts that came into its query later (moved in, a first "
-            "repository in the language), not stored",
-            (missing - was) & older,
+            "repository in the language) and were due a re-walk since, not stored",
+            later - owed,
         )
         check.fail(f"of {name}'s accounts created during the season, not stored", missing - older)
         countries = set(region_terms(str(args["region"])).countries) if "region" in args else set()
@@ -128,6 +134,37 @@ def regions(season: Season) -> Check:
             check.figures[f"{name}: region's people on GitHub (by truth country)"] = len(people)
             check.figures[f"{name}: of them stored %"] = 100 * len(people & stored) / len(people)
     return check
+
+
+def _owed_to_next_rewalk(season: Season, ids: set[str], args: dict[str, Any]) -> set[str]:
+    """Of `ids` (accounts matching the job's query on the last day), those that first matched
+    it fewer than the job's --rewalk-days before the last day: a resumed crawl has not been
+    due to walk their window again since (a job without --resume walks everything nightly)."""
+    if not ids or not args.get("resume"):
+        return set()
+    rewalk = int(args.get("rewalk_days", REWALK_DAYS))
+    end = season.spec.days[-1]
+    days = [d for d in reversed(season.spec.days) if end - d < rewalk]
+    owed: set[str] = set()
+    for external_id in ids:
+        entered = end
+        for day in days:
+            account = _users(season.world_on(day)).get(int(external_id))
+            if account is None or not matches(account, args):
+                break
+            entered = day
+        if end - entered < rewalk and not _matched_before(season, external_id, args, entered):
+            owed.add(external_id)
+    return owed
+
+
+def _matched_before(season: Season, external_id: str, args: dict[str, Any], day: int) -> bool:
+    """Whether the account matched the query on the last season day before `day`."""
+    earlier = [d for d in season.spec.days if d < day]
+    if not earlier:
+        return True  # matched from the first day: the first crawl owed it
+    account = _users(season.world_on(earlier[-1])).get(int(external_id))
+    return account is not None and matches(account, args)
 
 
 def current(season: Season, stale_days: int) -> Check:
