@@ -196,8 +196,6 @@ class GitHubSearchSpider(scrapy.Spider):
         # Windows whose cursor stays on a page with failed details while later pages land.
         self.unsettled: set[str] = set()
         self.lookup = Lookup(engine)
-        # Pages --max-users had no room for while other pages were in flight.
-        self.deferred: list[tuple[Window, dict[str, Any]]] = []
         # --rewalk-days: a done window whose last walk is this many days old is walked again.
         self.rewalk_days = rewalk_days
 
@@ -309,7 +307,8 @@ class GitHubSearchSpider(scrapy.Spider):
             for half in window.halves():
                 yield from self.window_requests(half, covered)
         elif not cursor.get("done"):
-            yield from self._page_or_defer(window, cursor)
+            if not self._enough():
+                yield from self.page_request(window, cursor)
         elif stored and walk_is_stale(cursor, self.rewalk_days):
             # Accounts that came into the query after this walk (a move, a first repository
             # in the language) are found only by walking it again: count, then pages.
@@ -359,25 +358,6 @@ class GitHubSearchSpider(scrapy.Spider):
 
     def _enough(self) -> bool:
         return bool(self.max_users) and self._room() <= 0
-
-    def _page_or_defer(self, window: Window, cursor: dict[str, Any]) -> Iterator[scrapy.Request]:
-        """The window's next page, or, while --max-users has no room because of other pages
-        in flight, the page kept for when they are stored (`resume_deferred`): a window whose
-        count came back meanwhile is not left for the next run while room remains."""
-        if not self._enough():
-            yield from self.page_request(window, cursor)
-        elif self.run_stats["profiles_stored"] < (self.max_users or 0):
-            self.deferred.append((window, cursor))
-
-    def resume_deferred(self) -> None:
-        """Ask the pages deferred by _page_or_defer that --max-users has room for now."""
-        engine = getattr(getattr(self, "crawler", None), "engine", None)
-        while engine is not None and self.deferred and not self._enough():
-            if self._stopping() or self.budget.reached:
-                return
-            window, cursor = self.deferred.pop(0)
-            for request in self.page_request(window, cursor):
-                engine.crawl(request)
 
     # -- responses ----------------------------------------------------------------------------
     def _payload(self, response: Response) -> dict[str, Any] | None:
@@ -458,7 +438,6 @@ class GitHubSearchSpider(scrapy.Spider):
         self.run_stats["pages_skipped"] += 1
         log.warning("skipped a page of %r: %s", window.query, reason)
         self.given_up(window)
-        self.resume_deferred()  # its reservation is free again
 
     def given_up(self, window: Window) -> None:
         """This run will not finish `window` (its cursor says where --resume starts)."""
@@ -545,8 +524,9 @@ class GitHubSearchSpider(scrapy.Spider):
             empty = {"after": None, "count": 0, "fetched": 0, "done": True, **asked, **walk_done()}
             self._commit_cursor(window, empty)
             return
-        first = {"after": None, "count": min(count, SEARCH_CAP), **asked}
-        yield from self._page_or_defer(window, first)
+        if not self._enough():
+            first = {"after": None, "count": min(count, SEARCH_CAP), **asked}
+            yield from self.page_request(window, first)
 
     def _on_page(self, response: Response) -> Iterator[Any]:
         try:
@@ -737,8 +717,8 @@ class GitHubSearchSpider(scrapy.Spider):
         if self._stopping():
             return
         cursor = chain["cursor"]
-        if chain["has_next"] and not chain["cut"]:
-            yield from self._page_or_defer(window, cursor)
+        if chain["has_next"] and not self._enough():
+            yield from self.page_request(window, cursor)
         elif cursor["done"]:
             # A query started before the open end moved is done: now the days after it.
             yield from self.later_days(window, cursor)
@@ -781,7 +761,6 @@ class GitHubSearchSpider(scrapy.Spider):
 
     def on_page_stored(self, item: PageItem) -> None:
         self.reserved.pop(item.partition, None)
-        self.resume_deferred()
         if self.progress is not None:
             self.progress(self)
 
