@@ -145,3 +145,14 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     config.option.loadscopereorder = False  # the collection order is the one above
     return SlowFirst(config, log)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter: Any) -> Any:
+    """The failed tests' names once more, last: a CI log that keeps only the tail of the
+    output still says which tests failed (the summary above may be pages of assertion)."""
+    result = yield  # the terminal's own summary (the outermost wrapper ends last)
+    failed = terminalreporter.stats.get("failed", [])
+    if failed:
+        terminalreporter.write_line("failed: " + " ".join(report.nodeid for report in failed))
+    return result

@@ -28,10 +28,12 @@ import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 import scrapy
-from scrapy.exceptions import CloseSpider
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.http import Response
 from sqlalchemy import Engine
 from twisted.python.failure import Failure
@@ -198,6 +200,15 @@ class GitHubSearchSpider(scrapy.Spider):
         self.lookup = Lookup(engine)
         # --rewalk-days: a done window whose last walk is this many days old is walked again.
         self.rewalk_days = rewalk_days
+        # With --max-users: windows whose next page had no room only because pages of other
+        # windows were in flight; asked when the crawl goes idle if room is left then.
+        self.deferred: dict[str, tuple[Window, dict[str, Any]]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider: Self = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.ask_deferred, signal=signals.spider_idle)
+        return spider
 
     # -- requests -----------------------------------------------------------------------------
     def _post(
@@ -307,8 +318,7 @@ class GitHubSearchSpider(scrapy.Spider):
             for half in window.halves():
                 yield from self.window_requests(half, covered)
         elif not cursor.get("done"):
-            if not self._enough():
-                yield from self.page_request(window, cursor)
+            yield from self._page_or_defer(window, cursor)
         elif stored and walk_is_stale(cursor, self.rewalk_days):
             # Accounts that came into the query after this walk (a move, a first repository
             # in the language) are found only by walking it again: count, then pages.
@@ -358,6 +368,33 @@ class GitHubSearchSpider(scrapy.Spider):
 
     def _enough(self) -> bool:
         return bool(self.max_users) and self._room() <= 0
+
+    def _page_or_defer(self, window: Window, cursor: dict[str, Any]) -> Iterator[scrapy.Request]:
+        """The window's next page; or, when --max-users has no room only because pages of
+        other windows are in flight (they may store fewer new users than they reserved), the
+        window is kept for `ask_deferred` rather than left for the next run."""
+        if not self._enough():
+            yield from self.page_request(window, cursor)
+        elif self.run_stats["profiles_stored"] < (self.max_users or 0):
+            self.deferred[window.partition] = (window, cursor)
+
+    def ask_deferred(self) -> None:
+        """On spider_idle: ask the deferred windows' pages --max-users still has room for.
+
+        Idle means no request is in flight and every page is stored, so a deferred window's
+        cursor is the one its last page committed and no page of it can be asked twice."""
+        if not self.deferred or self._stopping() or self.budget.reached:
+            return
+        self.reserved.clear()  # nothing is in flight: no page holds room any more
+        requests: list[scrapy.Request] = []
+        while self.deferred and not self._enough():
+            partition = next(iter(self.deferred))
+            window, cursor = self.deferred.pop(partition)
+            requests.extend(self.page_request(window, cursor))
+        if requests:
+            for request in requests:
+                self.crawler.engine.crawl(request)
+            raise DontCloseSpider
 
     # -- responses ----------------------------------------------------------------------------
     def _payload(self, response: Response) -> dict[str, Any] | None:
@@ -524,9 +561,8 @@ class GitHubSearchSpider(scrapy.Spider):
             empty = {"after": None, "count": 0, "fetched": 0, "done": True, **asked, **walk_done()}
             self._commit_cursor(window, empty)
             return
-        if not self._enough():
-            first = {"after": None, "count": min(count, SEARCH_CAP), **asked}
-            yield from self.page_request(window, first)
+        first = {"after": None, "count": min(count, SEARCH_CAP), **asked}
+        yield from self._page_or_defer(window, first)
 
     def _on_page(self, response: Response) -> Iterator[Any]:
         try:
@@ -717,8 +753,8 @@ class GitHubSearchSpider(scrapy.Spider):
         if self._stopping():
             return
         cursor = chain["cursor"]
-        if chain["has_next"] and not self._enough():
-            yield from self.page_request(window, cursor)
+        if chain["has_next"] and not chain["cut"]:
+            yield from self._page_or_defer(window, cursor)
         elif cursor["done"]:
             # A query started before the open end moved is done: now the days after it.
             yield from self.later_days(window, cursor)
