@@ -17,9 +17,11 @@ from sklearn.metrics import ndcg_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
+from config.errors import ScoutError
 from scoring.heuristic import heuristic_from
-from scoring.model import check_labels, fit_pipeline
+from scoring.model import MIN_PER_CLASS, fit_pipeline
 from scoring.ranking import RankingConfig
+from scoring.sampling import SAMPLE_HINT
 
 # The cut-offs every table shows; a fold measures @k only when it holds at least MIN_FOLD_PER_K
 # x k labelled candidates (with fewer, the top k is most of the fold and precision@k is just
@@ -175,6 +177,16 @@ class FoldResults:
         return table
 
 
+def check_evaluable(y: pd.Series) -> None:
+    """Refuse labels that leave held-out folds without a "yes" or without a "no" to rank."""
+    positives, negatives = int((y >= 1).sum()), int((y < 1).sum())
+    if min(positives, negatives) < MIN_PER_CLASS:
+        raise ScoutError(
+            f"cannot cross-validate on {positives} 'yes' and {negatives} 'no' decisions: every "
+            f"held-out fold needs both (at least {MIN_PER_CLASS} of each in all); {SAMPLE_HINT}"
+        )
+
+
 def fold_results(
     X: pd.DataFrame,
     y: pd.Series,
@@ -187,7 +199,7 @@ def fold_results(
     background when given) and scored on the held-out fold; the heuristic and the baselines
     need no fitting and are scored on the same folds. The cut-offs follow the fold size.
     """
-    check_labels(y)
+    check_evaluable(y)
     relevant = (y >= 1).astype(int).to_numpy()
     folds = min(config.model.cv_folds, int(relevant.sum()), int((1 - relevant).sum()))
     splitter = StratifiedKFold(

@@ -233,7 +233,7 @@ def model_evaluate() -> None:
     """
     from scoring.evaluate import fit_with_background, fold_results, headline_metric, importance
     from scoring.features import load_features
-    from scoring.model import check_labels, load_labels
+    from scoring.model import load_labels
     from scoring.sampling import label_bias
 
     config = _config()
@@ -241,7 +241,6 @@ def model_evaluate() -> None:
         X, _ = load_features(session, config)
         y = load_labels(session)
     y = y[y.index.isin(X.index)]
-    check_labels(y)
     Xl, background = X.loc[y.index], X.drop(index=y.index)
     results = fold_results(Xl, y, config, unlabelled=background)
     table = results.table()

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 import scoring.evaluate as ev
+from config.errors import ScoutError
 from crawlers.sandbox.truth_db import world_to_db
 from crawlers.sandbox.world import generate
 from scoring.ranking import load_ranking
@@ -68,6 +69,14 @@ def test_each_metric_has_a_mean_and_a_spread_over_folds():
 
     big = ev.cross_validate(*labelled_frame(600, seed=1), load_ranking())
     assert big["ndcg@50"].notna().all() and ev.headline_metric(big) == "ndcg@50"
+
+
+def test_labels_without_a_no_cannot_be_cross_validated():
+    X, _ = labelled_frame(100)
+    with pytest.raises(ScoutError) as err:  # the top of a good shortlist: all "yes"
+        ev.cross_validate(X, pd.Series(1.0, index=X.index), load_ranking())
+    assert "100 'yes' and 0 'no'" in err.value.message
+    assert "scout shortlist --sample 100" in err.value.message
 
 
 def test_table_cells_show_spread_or_say_n_a():
