@@ -1,6 +1,7 @@
 """Scoring benchmark: train and score 1M synthetic candidates, export 1M CSV rows, and measure
-ranking quality (NDCG@50) of the heuristic and learned rankers against followers-sort on a
-sandbox world whose hidden truth the rankers never see (run from the repository root).
+ranking quality (NDCG@50) of the heuristic and learned rankers against followers-sort on
+several sandbox worlds whose hidden truth the rankers never see (bench/ranking_quality.py; run
+from the repository root).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench import ranking_quality
 from bench.common import figure, peak_rss_mb
 
 
@@ -36,13 +38,10 @@ def synthetic_features(n: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]
 
 
 def main() -> None:
-    from crawlers.sandbox.world import generate
     from scoring.heuristic import heuristic_from
     from scoring.model import fit_pipeline
     from scoring.ranking import load_ranking
     from scoring.shortlist import CSV_COLUMNS, write_csv
-    from storage.db import open_database, session_scope
-    from tests.scoring_world import ranking_quality, world_to_db
 
     config = load_ranking()
     n = 1_000_000
@@ -72,18 +71,14 @@ def main() -> None:
     figure(f"export {written:,} CSV rows ({size:,.0f} MiB)", elapsed, "s", "< 30 s")
     figure("peak RSS growth during export", peak_rss_mb() - rss_before, "MiB", "flat")
 
-    world = generate(11, 3000)
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = open_database(f"sqlite:///{tmp}/q.db")
-        with session_scope(engine) as session:
-            truth = world_to_db(session, world)
-            quality = ranking_quality(session, config, truth)
-        engine.dispose()
-    for name, value in quality.items():
-        figure(f"NDCG@50 on sandbox truth: {name}", value, "")
-    base = quality["followers"]
-    figure("heuristic / followers", quality["heuristic"] / base, "x", ">= 1.3")
-    figure("learned / followers", quality["learned"] / base, "x", ">= 1.3")
+    results = ranking_quality.main()
+    base = float(np.mean([r.followers for r in results]))
+    means = {"heuristic": [r.heuristic for r in results]}
+    means.update({f"learned {s}": [r.learned[s] for r in results] for s in ranking_quality.SCHEMES})
+    for name, values in means.items():
+        if all(v is not None for v in values):
+            ratio = float(np.mean(values)) / base
+            figure(f"{name} / followers (mean over seeds)", ratio, "x", ">= 1.3")
 
 
 def _timed(fn: Any) -> float:

@@ -17,6 +17,7 @@ from storage.csvfile import check_output_path, open_output
 from storage.db import session_scope
 
 if TYPE_CHECKING:
+    from scoring.evaluate import FoldResults
     from scoring.ranking import RankingConfig
 
 feedback_app = make_typer("Recruiter decisions read back from shortlist CSVs.")
@@ -74,6 +75,12 @@ def shortlist(
     active_since: str | None = typer.Option(None, help="Only activity since this date."),
     exclude_contacted: bool = typer.Option(False, help="Leave out contacted/replied/hired."),
     top: int = typer.Option(50, help="How many candidates (0: all that match)."),
+    sample: int = typer.Option(
+        0,
+        min=0,
+        help="Instead of the top: this many unlabelled candidates drawn at random from all "
+        "that match, in random order (labelling them keeps `scout model evaluate` honest).",
+    ),
     name: str | None = typer.Option(None, help="Shortlist name (default: the file's name)."),
     bom: bool = typer.Option(False, "--bom", help="Start with a UTF-8 BOM (older Excel)."),
     include_contacts: bool | None = typer.Option(
@@ -90,8 +97,10 @@ def shortlist(
     \b
     Example:
       scout shortlist --region eastern-europe --skill mlops --top 50 -o shortlist.csv
+      scout shortlist --sample 100 -o sample.csv
     """
     from scoring.rank import rank_all
+    from scoring.sampling import random_sample
     from scoring.shortlist import (
         Filters,
         columns_for,
@@ -107,11 +116,20 @@ def shortlist(
     config = _config()
     contacts = state.settings.include_contacts if include_contacts is None else include_contacts
     filters = Filters(
-        region, country, skill, min_score, source, _date(active_since), exclude_contacted, top
+        region,
+        country,
+        skill,
+        min_score,
+        source,
+        _date(active_since),
+        exclude_contacted,
+        0 if sample else top,
     )
     with session_scope(state.engine()) as session:
         stats = rank_all(session, config)
         picked = select_candidates(session, stats.version, filters, config)
+        if sample:
+            picked = random_sample(session, picked, sample)
         save_shortlist(session, name or output.stem, stats.version, filters, picked)
         rows = shortlist_rows(session, config, picked, contacts)
         columns = columns_for(contacts)
@@ -182,49 +200,89 @@ def model_train(
 
 
 def _metrics_table(metrics: dict[str, dict[str, float]]) -> Table:
-    table = Table(title="Cross-validated ranking quality (higher is better)")
-    cols = [c for c in next(iter(metrics.values())) if c != "folds"]
-    table.add_column("ranker")
-    for c in cols:
-        table.add_column(c, justify="right")
-    for name, row in metrics.items():
-        table.add_row(name, *[f"{row[c]:.3f}" for c in cols])
+    import pandas as pd
+
+    from scoring.evaluate import format_table
+
+    frame = pd.DataFrame.from_dict(metrics, orient="index")
+    folds = int(frame["folds"].iloc[0]) if "folds" in frame else 0
+    spread = f"mean ± sd over {folds} folds; " if folds else ""
+    table = Table(title=f"Cross-validated ranking quality ({spread}higher is better)")
+    header, rows = format_table(frame)
+    for i, col in enumerate(header):
+        table.add_column(col, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
     return table
 
 
 @model_app.command("evaluate")
 def model_evaluate() -> None:
-    """Cross-validate NDCG@10/@50 and precision@k of the model, the prior and the baselines.
+    """Cross-validate NDCG and precision@k of the model, the prior and the baselines.
 
-    Baselines are what other tools sort by: followers and stars.
+    Each figure is the mean ± standard deviation over the held-out folds. A cut-off k is
+    measured only when every held-out fold holds at least 2k labelled candidates, and
+    precision@k only when they hold k "yes" (else "n/a"); NDCG without a cut-off ranks each
+    whole fold. Baselines are what other tools sort
+    by: followers and stars. A warning says when the labels all come from the top of a
+    shortlist (label a random sample: `scout shortlist --sample 100`).
 
     \b
     Example:
       scout model evaluate
     """
-    from scoring.evaluate import cross_validate, importance
+    from scoring.evaluate import fit_with_background, fold_results, headline_metric, importance
     from scoring.features import load_features
-    from scoring.model import check_labels, fit_pipeline, load_labels
+    from scoring.model import load_labels
+    from scoring.sampling import label_bias
 
     config = _config()
     with session_scope(get_state().engine()) as session:
         X, _ = load_features(session, config)
         y = load_labels(session)
     y = y[y.index.isin(X.index)]
-    check_labels(y)
-    table = cross_validate(X.loc[y.index], y, config)
+    Xl, background = X.loc[y.index], X.drop(index=y.index)
+    results = fold_results(Xl, y, config, unlabelled=background)
+    table = results.table()
     out = console()
     out.print(_metrics_table(table.to_dict(orient="index")))
-    out.print(f"{int(table['folds'].iloc[0])} folds over {len(y)} labelled candidates.")
-    pipe = fit_pipeline(X.loc[y.index], y, config)
+    low, high = results.smallest, max(results.fold_labels)
+    held = f"{low}" if low == high else f"{low}-{high}"
+    out.print(
+        f"{len(results.fold_labels)} folds over {len(y)} labelled candidates "
+        f"({held} held out in each)."
+    )
+    for gap in results.gaps():
+        out.print(gap)
+    out.print(_fold_table(results, headline_metric(table)))
+    bias = label_bias(X, y.index, config)
+    if bias is not None:
+        out.print(f"[bold yellow]Warning:[/bold yellow] {bias.message()}")
+    pipe = fit_with_background(Xl, y, config, background)
     imp = Table(title="Permutation importance (drop in average precision)")
     imp.add_column("feature")
     imp.add_column("importance", justify="right")
-    for feature, value in sorted(
-        importance(pipe, X.loc[y.index], y, config).items(), key=lambda kv: -kv[1]
-    ):
+    for feature, value in sorted(importance(pipe, Xl, y, config).items(), key=lambda kv: -kv[1]):
         imp.add_row(feature, f"{value:.4f}")
     out.print(imp)
+
+
+def _fold_table(results: FoldResults, metric: str) -> Table:
+    """`metric` on each held-out fold, and on how many folds the model beats the prior."""
+    folds = len(results.fold_labels)
+    title = f"{metric} on each held-out fold"
+    if "learned" in results.rows:
+        learned = results.values("learned", metric)
+        prior = results.values("heuristic", metric)
+        wins = sum(a >= b for a, b in zip(learned, prior, strict=True))
+        title += f" (learned >= heuristic on {wins} of {folds})"
+    table = Table(title=title)
+    table.add_column("ranker")
+    for i, n in enumerate(results.fold_labels, start=1):
+        table.add_column(f"fold {i} ({n})", justify="right")
+    for name in results.rows:
+        table.add_row(name, *[f"{v:.3f}" for v in results.values(name, metric)])
+    return table
 
 
 @model_app.command("explain")
