@@ -66,6 +66,8 @@ def read_sheet(path: Path, expected: Sequence[str] = (), encoding: str | None = 
     them. A CSV's encoding is `encoding` when given, else a BOM's, else UTF-8, else the Windows
     code page charset-normalizer finds (marked guessed). Row numbers are the spreadsheet's.
     """
+    if path.is_dir():
+        raise ScoutError(f"{path}: is a folder; give the CSV or .xlsx file")
     raw = read_bytes(path, "file")
     if not raw.strip():
         raise ScoutError(f"{path}: {EMPTY}")
