@@ -90,7 +90,8 @@ def shortlist(
     Scores are brought up to date first. Each row says why it ranks where it does
     (`why_ranked`) and why its profiles are one person (`why_linked`: every link with its
     method, confidence and evidence). Fill the `decision` column (yes, no, contacted,
-    replied, hired) and give the file back with `scout feedback import`.
+    replied, hired) and give the file back with `scout feedback import`, as your
+    spreadsheet saves it (CSV in any locale, or .xlsx).
 
     \b
     Example:
