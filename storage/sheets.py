@@ -28,6 +28,11 @@ from storage.csvfile import parse_csv, table_rows
 
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "utf-16": "UTF-16"}
+BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),  # Excel's "Unicode Text"
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 ZIP = b"PK\x03\x04"
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls (Excel 97-2003) and other compound files
 EMPTY = "empty file; expected a CSV or .xlsx with a header row"
@@ -102,8 +107,8 @@ def _decode(path: Path, raw: bytes, encoding: str | None) -> tuple[str, str, boo
         except LookupError as exc:
             raise ScoutError(f"--encoding {encoding!r}: unknown encoding, e.g. cp1250") from exc
         return _strict(path, raw, codec), codec, False
-    for bom, codec in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16")):
-        if raw.startswith(bom) or (codec == "utf-16" and raw.startswith(codecs.BOM_UTF16_BE)):
+    for bom, codec in BOMS:
+        if raw.startswith(bom):
             return _strict(path, raw, codec), codec, False
     try:
         return raw.decode("utf-8"), "utf-8", False
