@@ -1,7 +1,8 @@
-"""Read recruiter decisions back from a shortlist CSV into feedback_labels."""
+"""Read recruiter decisions back from a shortlist (CSV or .xlsx, as saved) into labels."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from config.clock import utcnow
 from config.errors import ScoutError
-from storage.csvfile import read_rows
 from storage.models import Candidate, FeedbackLabel
+from storage.sheets import read_sheet
 from storage.upsert import upsert
 
 # Graded relevance of each decision: the learned model trains on label >= 1, NDCG uses the grade.
@@ -22,7 +23,7 @@ REQUIRED = ("candidate_id", "decision")
 
 
 class FeedbackError(ScoutError):
-    """A feedback CSV that cannot be read as a whole."""
+    """A feedback file that cannot be read as a whole."""
 
 
 @dataclass
@@ -32,51 +33,73 @@ class ImportReport:
     decisions: Counter[str] = field(default_factory=Counter)
     unknown_values: list[tuple[int, str]] = field(default_factory=list)  # (row number, value)
     unknown_candidates: list[tuple[int, str]] = field(default_factory=list)
+    read_as: str = ""  # how the file was read, e.g. "CSV, semicolon-separated, cp1251 (guessed)"
+    encoding: str = ""  # a CSV's encoding
+    guessed: bool = False  # ... a Windows code page guessed from the bytes
 
 
-def import_feedback(session: Session, path: Path, now: datetime | None = None) -> ImportReport:
+def normalise_decision(value: str) -> str:
+    """A decision as typed ("Yes", " NO ", "ｙｅｓ", "'hired") in the form LABELS uses."""
+    return unicodedata.normalize("NFKC", value).lstrip("'").strip().casefold()
+
+
+def _candidate_id(text: str) -> int | None:
+    digits = text.lstrip("'").strip()
+    return int(digits) if digits.isascii() and digits.isdigit() else None
+
+
+def import_feedback(
+    session: Session, path: Path, now: datetime | None = None, encoding: str | None = None
+) -> ImportReport:
     """Store each row's decision as a label; re-importing the same file updates its labels.
 
-    Row numbers are the spreadsheet's (the header is row 1). A missing column, a file that is
-    not UTF-8 or not CSV at all is one FeedbackError; bad values are reported per row.
+    The file is what a spreadsheet saved (storage.sheets.read_sheet: comma, semicolon or tab,
+    any BOM, UTF-8 or a Windows code page, or .xlsx); `encoding` overrides a CSV's guess. Row
+    numbers are the spreadsheet's (the header is row 1). A missing column or a file that is no
+    spreadsheet is one FeedbackError; bad values are reported per row.
     """
     now = now or utcnow()
     report = ImportReport()
     try:
-        header, records = read_rows(path)
+        sheet = read_sheet(path, REQUIRED, encoding)
     except ScoutError as exc:
         raise FeedbackError(exc.message) from exc
-    missing = [c for c in REQUIRED if c not in header]
+    report.read_as = sheet.describe()
+    report.encoding, report.guessed = sheet.encoding, sheet.guessed
+    missing = [c for c in REQUIRED if c not in sheet.header]
     if missing:
+        found = [c for c in sheet.header if c]
+        shown = ", ".join(found[:15]) + (f" and {len(found) - 15} more" if len(found) > 15 else "")
         raise FeedbackError(
-            f"{path}: missing column(s) {', '.join(missing)}: import the CSV that "
-            "`scout shortlist` wrote, with its header row"
+            f"{path}: no {' or '.join(missing)} column; read as {sheet.describe()}, the header "
+            f"has {shown or 'no names'}: import the file `scout shortlist` wrote, with its "
+            "header row"
         )
     rows = [
         (number, row.get("candidate_id", "").strip(), row.get("decision", "").strip())
-        for number, row in records
+        for number, row in sheet.rows
     ]
-    ids = {int(c) for _, c, _ in rows if c.lstrip("'").isdigit()}
+    ids = {i for _, c, _ in rows if (i := _candidate_id(c)) is not None}
     known = (
         set(session.scalars(select(Candidate.id).where(Candidate.id.in_(ids)))) if ids else set()
     )
     out = []
     for number, raw_id, raw_decision in rows:
-        decision = raw_decision.lstrip("'").strip().lower()
+        decision = normalise_decision(raw_decision)
         if not decision:
             report.blank += 1
             continue
         if decision not in LABELS:
             report.unknown_values.append((number, raw_decision))
             continue
-        cid = raw_id.lstrip("'")
-        if not cid.isdigit() or int(cid) not in known:
+        cid = _candidate_id(raw_id)
+        if cid is None or cid not in known:
             report.unknown_candidates.append((number, raw_id))
             continue
         report.decisions[decision] += 1
         out.append(
             {
-                "candidate_id": int(cid),
+                "candidate_id": cid,
                 "decision": decision,
                 "label": LABELS[decision],
                 "source_file": str(path.resolve()),

@@ -1,6 +1,6 @@
 """Shortlists: pick the top candidates by score and filters, store them, write them as CSV.
 
-The CSV is for Excel and Google Sheets: UTF-8 (an optional BOM for old Excel), one header row,
+The CSV is for Excel and Google Sheets: UTF-8 (with a BOM unless --no-bom), one header row,
 one row per candidate, and no cell a spreadsheet would run as a formula.
 """
 

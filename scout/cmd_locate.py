@@ -84,6 +84,9 @@ def locate(
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the result to this file instead of the screen."
     ),
+    bom: bool = typer.Option(
+        True, "--bom/--no-bom", help="Start a CSV file (-o) with a UTF-8 BOM, for Excel."
+    ),
 ) -> None:
     """Resolve free-text locations to a country and region, offline, and say why.
 
@@ -110,7 +113,8 @@ def locate(
         result = "\n".join(_describe(line, resolve(line), regions) for line in lines) + "\n"
     if output is not None:
         try:
-            output.write_text(result, encoding="utf-8")
+            bom_first = "\ufeff" if fmt == "csv" and bom else ""
+            output.write_text(bom_first + result, encoding="utf-8")
         except OSError as exc:
             raise ScoutError(f"{output}: cannot write: {exc.strerror or exc}") from exc
         console().print(f"Wrote {len(lines):,} locations to {output}", markup=False)

@@ -82,7 +82,12 @@ def shortlist(
         "that match, in random order (labelling them keeps `scout model evaluate` honest).",
     ),
     name: str | None = typer.Option(None, help="Shortlist name (default: the file's name)."),
-    bom: bool = typer.Option(False, "--bom", help="Start with a UTF-8 BOM (older Excel)."),
+    bom: bool | None = typer.Option(
+        None,
+        "--bom/--no-bom",
+        help="Start with a UTF-8 BOM, so Excel shows non-Latin names right "
+        "(default: on for a file, off for stdout).",
+    ),
     include_contacts: bool | None = typer.Option(
         None, "--include-contacts/--no-contacts", help="Add public email and website columns."
     ),
@@ -92,7 +97,8 @@ def shortlist(
     Scores are brought up to date first. Each row says why it ranks where it does
     (`why_ranked`) and why its profiles are one person (`why_linked`: every link with its
     method, confidence and evidence). Fill the `decision` column (yes, no, contacted,
-    replied, hired) and give the file back with `scout feedback import`.
+    replied, hired) and give the file back with `scout feedback import`, as your
+    spreadsheet saves it (CSV in any locale, or .xlsx).
 
     \b
     Example:
@@ -112,6 +118,7 @@ def shortlist(
 
     if str(output) != "-":
         check_output_path(output)
+    bom = str(output) != "-" if bom is None else bom
     state = get_state()
     config = _config()
     contacts = state.settings.include_contacts if include_contacts is None else include_contacts
@@ -144,22 +151,38 @@ def shortlist(
 
 @feedback_app.command("import")
 def feedback_import(
-    path: Path = typer.Argument(..., help="A shortlist CSV with the decision column filled."),
+    path: Path = typer.Argument(
+        ..., help="A shortlist with the decision column filled: CSV (as saved) or .xlsx."
+    ),
+    encoding: str | None = typer.Option(
+        None, help="The CSV's encoding when the guess is wrong, e.g. cp1250 (default: detected)."
+    ),
 ) -> None:
-    """Read the decision column of a shortlist CSV back as labels for training.
+    """Read the decision column of a shortlist back as labels for training.
 
-    Decisions: yes, no, contacted, replied, hired (any case). Unknown values are listed by row.
+    Takes what spreadsheets save: CSV separated by commas, semicolons or tabs, UTF-8 (BOM or
+    not) or a Windows code page (cp1250, cp1251, cp1252: guessed, and said), or an .xlsx
+    workbook. Decisions: yes, no, contacted, replied, hired (any case). Unknown values are
+    listed by row.
 
     \b
     Example:
       scout feedback import shortlist.csv
+      scout feedback import shortlist.xlsx
     """
     from scoring.feedback import import_feedback
 
     with session_scope(get_state().engine()) as session:
-        report = import_feedback(session, path)
+        report = import_feedback(session, path, encoding=encoding)
     out = console()
     counts = ", ".join(f"{k} {v}" for k, v in sorted(report.decisions.items())) or "none"
+    out.print(f"Read {path} as {report.read_as}.", markup=False, soft_wrap=True)
+    if report.guessed:
+        out.print(
+            f"  {report.encoding} is a guess: if names look wrong, give --encoding "
+            "(cp1250 Central European, cp1251 Cyrillic, cp1252 Western).",
+            markup=False,
+        )
     out.print(f"Imported {report.labels:,} decisions ({counts}); {report.blank:,} rows blank.")
     for number, value in report.unknown_values:
         out.print(

@@ -10,6 +10,7 @@ ScoutError naming the path.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -88,6 +89,7 @@ def read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]
     """(header, (row number, {column: cell})) of a CSV we may have written: UTF-8 (BOM allowed),
     header names stripped and lower-cased, safe_cell's apostrophes taken off. Row numbers are a
     spreadsheet's (the header is row 1). Anything unreadable is one ScoutError naming the path.
+    (`storage.sheets.read_sheet` reads what spreadsheets save: other delimiters, code pages, xlsx.)
     """
     if path.is_dir():
         raise ScoutError(f"{path}: is a folder; give the CSV file")
@@ -104,14 +106,24 @@ def read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]
             f"{path}: not UTF-8 text (byte {exc.start}); save it as 'CSV UTF-8' and retry"
         ) from exc
     try:
-        records = list(csv.reader(decoded.splitlines(keepends=True), strict=True))
+        records = parse_csv(decoded)
     except csv.Error as exc:
         raise ScoutError(f"{path}: not a readable CSV: {exc}") from exc
     header = [h.strip().lower() for h in records[0]] if records else []
-    return header, _rows(header, records[1:])
+    return header, table_rows(header, records[1:])
 
 
-def _rows(header: Sequence[str], records: list[list[str]]) -> Iterator[tuple[int, dict[str, str]]]:
-    for number, record in enumerate(records, start=2):
-        if record:
+def parse_csv(text: str, delimiter: str = ",") -> list[list[str]]:
+    """Every record of `text` (csv.Error when a quote is left open). Only CR, LF and CRLF end a
+    line, so a cell holding U+2028 or a form feed stays one cell."""
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+
+
+def table_rows(
+    header: Sequence[str], records: list[list[str]], first: int = 2
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """(row number, {column: cell}) of each non-empty record, numbered from `first`, with
+    safe_cell's apostrophes taken off."""
+    for number, record in enumerate(records, start=first):
+        if any(record):
             yield number, {k: unsafe_cell(v) for k, v in zip(header, record, strict=False)}

@@ -117,7 +117,7 @@ def test_shortlist_into_a_missing_folder(tmp_path, db):
 
 def test_feedback_import_of_a_folder(tmp_path, db):
     assert one_error("--db", db, "feedback", "import", str(tmp_path)) == (
-        f"Error: {tmp_path}: is a folder; give the CSV file"
+        f"Error: {tmp_path}: is a folder; give the CSV or .xlsx file"
     )
 
 

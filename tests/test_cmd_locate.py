@@ -60,7 +60,11 @@ def test_file_to_csv_output_file(tmp_path):
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "Wrote 5 locations" in result.output
-    assert out.read_text(encoding="utf-8").startswith("location,country,region,confidence,reason")
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("\ufefflocation,country,region,confidence,reason")  # BOM: for Excel
+    args.append("--no-bom")
+    assert runner.invoke(app, args).exit_code == 0
+    assert out.read_bytes().startswith(b"location,country,region,confidence,reason")
 
 
 def test_user_regions_file_from_settings(tmp_path, monkeypatch):
@@ -107,7 +111,7 @@ def test_csv_cells_are_formula_safe(tmp_path):
     out = tmp_path / "out.csv"
     result = runner.invoke(app, ["locate", "--file", str(path), "--format", "csv", "-o", str(out)])
     assert result.exit_code == 0, result.output
-    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert rows[1][0] == '\'=HYPERLINK("http://evil","Kyiv")'
     assert rows[2][0] == "'@SUM(1)" and rows[3][:2] == ["Kyiv", "UA"]
 

@@ -13,6 +13,7 @@ from storage.csvfile import (
     check_output_path,
     csv_writer,
     open_output,
+    parse_csv,
     read_rows,
     safe_cell,
     unsafe_cell,
@@ -80,3 +81,11 @@ def test_row_numbers_are_the_spreadsheets(tmp_path: Path):
     path.write_text('a,b\n1,"two\nlines"\n\n3,4\n', encoding="utf-8")
     _header, rows = read_rows(path)
     assert [(n, r["a"]) for n, r in rows] == [(2, "1"), (4, "3")]
+
+
+def test_only_cr_and_lf_end_a_line_and_empty_rows_are_skipped(tmp_path: Path):
+    path = tmp_path / "in.csv"
+    path.write_text("a,b\r\nx\u2028y,\x0cz\r\n,\r\n5,6\r\n", encoding="utf-8", newline="")
+    assert parse_csv(path.read_text(encoding="utf-8"))[1] == ["x\u2028y", "\x0cz"]
+    _header, rows = read_rows(path)
+    assert [(n, r["a"]) for n, r in rows] == [(2, "x\u2028y"), (4, "5")]

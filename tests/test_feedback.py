@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import openpyxl
 import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -40,29 +41,118 @@ def test_decisions_become_labels_and_bad_rows_are_reported(engine, tmp_path):
         assert len(s.scalars(select(FeedbackLabel)).all()) == 4
 
 
-def test_broken_files_are_one_clear_error(engine, tmp_path):
-    missing = tmp_path / "m.csv"
-    missing.write_text("rank,name\n1,A\n")
-    latin1 = tmp_path / "l.csv"
-    latin1.write_bytes("candidate_id,decision\n1,sí\xff\n".encode("latin-1"))
+def _labels(engine):
     with session_scope(engine) as s:
-        with pytest.raises(FeedbackError, match="missing column"):
-            import_feedback(s, missing)
-        with pytest.raises(FeedbackError, match="not UTF-8"):
-            import_feedback(s, latin1)
-        with pytest.raises(FeedbackError, match="not found"):
-            import_feedback(s, tmp_path / "nope.csv")
+        return {r.candidate_id: r.decision for r in s.scalars(select(FeedbackLabel))}
 
 
-def test_cli_reports_rows_and_exits_2_on_broken_csv(engine, tmp_path):
+def test_what_spreadsheets_save_is_read_and_said(engine, tmp_path):
+    """Semicolons and CRLF (Excel in Poland, Germany, Brazil), a Windows code page, tabs in
+    UTF-16 (Excel's "Unicode Text"), headers and decisions typed in other cases and spacing."""
+    cases = {
+        "semi.csv": (
+            "\ufeffrank;name;Candidate ID;Decision\r\n1;Łukasz;1;Yes\r\n2;Ана;2; NO \r\n",
+            "utf-8",
+            "CSV, semicolon-separated, UTF-8 with BOM",
+        ),
+        "cp1251.csv": (
+            "name;candidate_id;decision\r\n"
+            + "".join(f"Ірина Коваленко;{i};yes\r\n" for i in (1, 2))
+            + "Олег;3;\u0445\r\n",
+            "cp1251",
+            "CSV, semicolon-separated, cp1251 (guessed)",
+        ),
+        "tabs.txt": (
+            "name\tcandidate_id\tdecision\r\nप्रिया\t1\tyes\r\nJosé\t2\tｎｏ\r\n",
+            "utf-16",
+            "CSV, tab-separated, UTF-16",
+        ),
+    }
+    for name, (text, codec, said) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(text.encode(codec))
+        with session_scope(engine) as s:
+            report = import_feedback(s, path)
+        assert report.read_as == said, name
+        assert report.labels == 2 and dict(report.decisions) in ({"yes": 2}, {"yes": 1, "no": 1})
+    with session_scope(engine) as s:
+        report = import_feedback(s, tmp_path / "cp1251.csv")
+    assert report.unknown_values == [(4, "х")]  # the Cyrillic letter, decoded, not mojibake
+    with session_scope(engine) as s:  # a wrong guess can be overridden
+        report = import_feedback(s, tmp_path / "cp1251.csv", encoding="cp1252")
+    assert report.read_as == "CSV, semicolon-separated, cp1252" and report.labels == 2
+
+
+def test_an_xlsx_workbook_is_read_from_the_sheet_with_the_header(engine, tmp_path):
+    book = openpyxl.Workbook()
+    book.active.title = "Notes"
+    book.active.append(["just notes"])
+    sheet = book.create_sheet("Shortlist")
+    sheet.append(["rank", "name", "candidate_id", "decision"])
+    sheet.append([1, "Ірина", 1, "Hired"])
+    sheet.append([2, "प्रिया", 2.0, None])  # a spreadsheet may store an id as a float
+    sheet.append([None, None, None, None])
+    sheet.append([4, "'=1+1", 3, "replied"])
+    path = tmp_path / "s.xlsx"
+    book.save(path)
+    with session_scope(engine) as s:
+        report = import_feedback(s, path)
+    assert report.read_as == "xlsx, sheet 'Shortlist'" and report.blank == 1
+    assert _labels(engine) == {1: "hired", 3: "replied"}
+
+
+def test_broken_files_are_one_clear_error(engine, tmp_path):
+    semicolons = tmp_path / "m.csv"
+    semicolons.write_text("rank;name;score\n1;A;3\n")
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["x"])
+    workbook.save(tmp_path / "good.xlsx")
+    truncated = tmp_path / "t.xlsx"
+    truncated.write_bytes((tmp_path / "good.xlsx").read_bytes()[:700])
+    png = tmp_path / "p.csv"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    empty = tmp_path / "e.csv"
+    empty.write_bytes(b"\xef\xbb\xbf \r\n")
+    xls = tmp_path / "old.xls"
+    xls.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500))
+    cases = [
+        (
+            semicolons,
+            r"no candidate_id or decision column; read as CSV, semicolon-separated, UTF-8, "
+            r"the header has rank, name, score",
+        ),
+        (tmp_path / "good.xlsx", r"no candidate_id or decision column; read as xlsx, sheet"),
+        (truncated, r"t.xlsx: not a readable .xlsx workbook \(BadZipFile"),
+        (png, r"p.csv: binary data, not a CSV or .xlsx spreadsheet$"),
+        (empty, r"e.csv: empty file"),
+        (xls, r"an Excel 97-2003 .xls workbook; save it as .xlsx or CSV$"),
+        (tmp_path / "nope.csv", "not found"),
+    ]
+    with session_scope(engine) as s:
+        for path, message in cases:
+            with pytest.raises(FeedbackError, match=message):
+                import_feedback(s, path)
+        with pytest.raises(FeedbackError, match=r"p.csv: not cp1251 text \(byte 168, line 4"):
+            import_feedback(s, png, encoding="cp1251")
+        with pytest.raises(FeedbackError, match="unknown encoding"):
+            import_feedback(s, semicolons, encoding="klingon")
+
+
+def test_cli_reports_rows_and_exits_2_on_broken_files(engine, tmp_path):
     url = str(engine.url)
     good = tmp_path / "g.csv"
-    good.write_text("candidate_id,decision\n1,yes\n2,perhaps\n")
+    good.write_bytes(
+        "name;candidate_id;decision\r\nКоваленко Ірина;1;yes\r\nX;2;perhaps\r\n".encode("cp1251")
+    )
     result = CliRunner().invoke(app, ["--db", url, "feedback", "import", str(good)])
     assert result.exit_code == 0, result.output
+    assert f"Read {good} as CSV, semicolon-separated, cp1251 (guessed)." in result.output
+    assert "cp1251 is a guess" in result.output and "--encoding" in result.output
     assert "Imported 1 decisions" in result.output and "row 3" in result.output
-    bad = tmp_path / "b.csv"
-    bad.write_text("name\nx\n")
-    result = CliRunner().invoke(app, ["--db", url, "feedback", "import", str(bad)])
-    assert result.exit_code == 2 and "missing column" in result.output
-    assert "Traceback" not in result.output
+    for name, content in [("b.csv", b"name\nx\n"), ("t.xlsx", b"PK\x03\x04broken")]:
+        bad = tmp_path / name
+        bad.write_bytes(content)
+        result = CliRunner().invoke(app, ["--db", url, "feedback", "import", str(bad)])
+        assert result.exit_code == 2, result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output
+        assert str(bad) in result.output and "Traceback" not in result.output

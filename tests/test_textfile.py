@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from config.errors import ConfigError
-from config.textfile import detect_encoding, make_folder, read_utf8
+from config.textfile import detect_encoding, guess_code_page, make_folder, read_utf8
 
 
 def test_utf8_with_or_without_bom_reads_and_anything_else_is_refused(tmp_path):
@@ -40,3 +40,21 @@ def test_make_folder(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(ConfigError, match=r"is a file, not a folder$"):
         make_folder(tmp_path / "file", "--models-dir")
+
+
+def test_guess_code_page_reads_what_windows_excel_saves():
+    header = "rank;name;why_ranked;candidate_id;decision\r\n"
+    why = "3 ML repos (pytorch), 120 stars; answers on pytorch"
+    for codec, names in [
+        ("cp1250", ["Łukasz Wójcik", "Paweł Woźniak", "Jakub Dąbrowski", "Zsófia Kiss"]),
+        ("cp1251", ["Ірина Коваленко", "Олег Шевченко", "Анна Иванова", "John Smith"]),
+        ("cp1252", ["José García", "João Gonçalves", "Jesús Muñoz", "Françoise Müller"]),
+    ]:
+        text = header + "".join(f"{i};{n};{why};{i};yes\r\n" for i, n in enumerate(names))
+        assert guess_code_page(text.encode(codec)) == codec, codec
+        for name in names[:2]:  # one name alone is enough for Cyrillic and Polish ł, ą, ź
+            row = f"name;candidate_id;decision\r\n{name};1;yes\r\n"
+            assert guess_code_page(row.encode(codec)) == codec, name
+    # The same bytes under several names are said as cp1252; nothing fits: no guess.
+    assert guess_code_page("Ana Álvarez".encode("cp1252")) == "cp1252"
+    assert guess_code_page(bytes(range(128, 256))) == ""
