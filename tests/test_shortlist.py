@@ -310,7 +310,7 @@ def test_country_names_skill_labels_and_sources_as_people_type_them(engine, tmp_
     ],
 )
 def test_a_filter_that_can_match_nothing_is_refused_in_one_line(engine, tmp_path, args, message):
-    result, rows = shortlist_cli(engine, tmp_path, *args)
+    result, _rows = shortlist_cli(engine, tmp_path, *args)
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(message), result.output
