@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from config.errors import ScoutError
+from config.errors import ConfigError, ScoutError
 from scout.app import get_state
 
 T = TypeVar("T")
@@ -32,13 +32,16 @@ class OptionValueError(ScoutError):
 
 def checked(make: Callable[[Any], T]) -> Callable[[click.Context, click.Parameter, Any], Any]:
     """A click callback: None passes (the option was not given); anything else goes through
-    `make`, whose ScoutError becomes an OptionValueError naming the option."""
+    `make`, whose ScoutError becomes an OptionValueError naming the option (a ConfigError,
+    a data file's fault, keeps naming the file)."""
 
     def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
         if value is None:
             return None
         try:
             return make(value)
+        except ConfigError:
+            raise  # a broken regions.toml or skills.toml: its own message, naming the file
         except ScoutError as exc:
             raise OptionValueError(param, exc.message) from exc
 
