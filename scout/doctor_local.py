@@ -234,7 +234,8 @@ def check_jobs_file(path: Path | None) -> Check:
         return Check("jobs file", "OK", "not set: only `scout schedule` needs one")
     import typer.main
 
-    from scout.cli import app
+    import scout.cli  # noqa: F401  (every command registered on the app)
+    from scout.app import app
     from scout.jobs import check_arguments, load_jobs
 
     try:
