@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from config.data import load_data_file
+from config.errors import ScoutError
 from config.handles import HandleError, stackexchange_tag
+from config.regions import fold_name
 
 Category = Literal["language", "ml", "mlops", "data", "cloud-ml", "llm"]
 
@@ -80,3 +82,24 @@ def load_skills(path: Path | None = None) -> SkillsFile:
 def discovery_tags(path: Path | None = None) -> list[str]:
     """`[stackoverflow] discovery_tags` of skills.toml: the tags a Stack Overflow crawl walks."""
     return list(load_skills(path).stackoverflow.discovery_tags)
+
+
+def categories() -> tuple[str, ...]:
+    """The skill categories (a shortlist's `--skill ml` or `--skill mlops` means the category)."""
+    return get_args(Category)
+
+
+def skill_key(typed: str, skills: SkillsFile) -> str:
+    """A skill or category as a user typed it (its id, label or category; any case, `-`, `_` or
+    spaces) -> the id or category enrich stores. Unknown: a ScoutError listing the known ones."""
+    wanted = fold_name(typed)
+    for category in categories():
+        if wanted and wanted == fold_name(category):
+            return category
+    for key, skill in skills.skills.items():
+        if wanted and wanted in (fold_name(key), fold_name(skill.label)):
+            return key
+    raise ScoutError(
+        f"unknown skill {typed!r}; categories: {', '.join(categories())}; "
+        f"skills: {', '.join(skills.skills)}"
+    )

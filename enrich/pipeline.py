@@ -8,7 +8,6 @@ between runs, a dict the cache within one.
 
 from __future__ import annotations
 
-import importlib
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -24,6 +23,7 @@ from config.settings import Settings
 from enrich import location as loc
 from enrich.forking import fork_pool
 from enrich.identity_store import LinkReport, load_views, relink, rules_key
+from enrich.regions import Regions, load_regions
 from enrich.skills import KaggleFacts, RepoFacts, TagFacts, tag_profile
 from enrich.taxonomy import Taxonomy, get_taxonomy
 from storage.db import session_scope
@@ -81,27 +81,6 @@ class EnrichReport:
             f"{links.candidates_created:,} new candidates, "
             f"{links.candidates_removed:,} merged away ({self.seconds:.1f}s)"
         )
-
-
-def regions_lookup(settings: Settings) -> Callable[[str], list[str]]:
-    """iso2 -> region names from regions.toml (no regions while enrich.regions is missing)."""
-    try:
-        regions = importlib.import_module("enrich.regions")
-    except ModuleNotFoundError:
-        return lambda _iso: []
-    loaded = regions.load_regions(settings.regions_file)
-    find = getattr(loaded, "regions_for_country", None)
-    if find is None:
-        module_find = regions.regions_for_country
-        return lambda iso: [str(r) for r in module_find(loaded, iso)]
-    cache: dict[str, list[str]] = {}
-
-    def lookup(iso: str) -> list[str]:
-        if iso not in cache:
-            cache[iso] = sorted(str(getattr(r, "name", r)) for r in find(iso))
-        return cache[iso]
-
-    return lookup
 
 
 def _clean(text: str | None, limit: int = 500) -> str | None:
@@ -191,20 +170,24 @@ def _children(session: Session, ids: Sequence[int]) -> tuple[dict[int, list[Any]
 
 
 def _location_row(
-    pid: int, text: str | None, cache: LocationCache, regions: Callable[[str], list[str]]
+    pid: int, text: str | None, cache: LocationCache, regions: Regions
 ) -> dict[str, Any]:
     if text is None or not text.strip():
         status, country, conf, reason = "none", None, 0.0, "no location given"
         cands: Any = []
     else:
         status, country, conf, reason, cands = cache.memory[text]
-    region_list = regions(country) if country else []
+    region_list = regions.of_place(country, cands or ())
     evidence: dict[str, Any] = {"text": _clean(text, 200), "status": status, "reason": reason}
     if cands:
         evidence["candidates"] = cands
+    where = ", ".join(region_list) if region_list else "no configured region"
     if country:
-        where = ", ".join(region_list) if region_list else "no configured region"
         evidence["regions_reason"] = f"{country} is in {where} (regions.toml)"
+    elif cands:
+        isos = " or ".join(str(c[0]) for c in cands)
+        held = f"every reading is in {where}" if region_list else "no region holds every reading"
+        evidence["regions_reason"] = f"{isos}: {held} (regions.toml)"
     return {
         "profile_id": pid,
         "location_text": _clean(text),
@@ -236,7 +219,7 @@ def _enrich_chunk(
     rows: Sequence[Any],
     tax: Taxonomy,
     cache: LocationCache,
-    regions: Callable[[str], list[str]],
+    regions: Regions,
     now: datetime,
     tag_rows: list[dict[str, Any]] | None = None,
 ) -> int:
@@ -320,7 +303,7 @@ def run_enrich(
     now = now or utcnow()
     report = EnrichReport()
     tax = get_taxonomy(settings.skills_file)
-    regions = regions_lookup(settings)
+    regions = load_regions(settings.regions_file)  # the user's file when set
     cache = LocationCache()
     changed_filter = (
         true()

@@ -7,7 +7,7 @@ one row per candidate, and no cell a spreadsheet would run as a formula.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, TextIO
@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from config.regions import display_region, fold_name, load_regions_file
 from enrich.identity import describe_rules
 from enrich.identity_view import SOURCES
 from scoring.features import Matcher, rows
@@ -107,11 +108,12 @@ def _filter_ids(session: Session, f: Filters, config: RankingConfig) -> set[int]
         stmt = select(link.candidate_id, ProfileLocation.regions, ProfileLocation.country).join(
             ProfileLocation, ProfileLocation.profile_id == link.profile_id
         )
-        want_region = (f.region or "").lower()
+        # Stored keys and the filter compared as names (older rows may hold `eastern-europe`).
+        want_region = fold_name(f.region or "")
         want_country = (f.country or "").upper()
         ids = set()
         for cid, regions, country in rows(session, stmt):
-            if want_region and want_region not in [str(r).lower() for r in regions or []]:
+            if want_region and want_region not in [fold_name(str(r)) for r in regions or []]:
                 continue
             if want_country and (country or "").upper() != want_country:
                 continue
@@ -217,11 +219,15 @@ def shortlist_rows(
     picked: list[tuple[int, float, dict[str, Any]]],
     include_contacts: bool = False,
     chunk: int = 500,
+    region_names: Mapping[str, str] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """CSV rows for the picked candidates, fetched chunk by chunk (memory stays flat)."""
+    """CSV rows for the picked candidates, fetched chunk by chunk (memory stays flat).
+    Regions are shown by display name (`region_names`: key -> display, from the regions file
+    in use; ours when not given)."""
+    names = load_regions_file().display_names() if region_names is None else region_names
     for start in range(0, len(picked), chunk):
         part = picked[start : start + chunk]
-        details = _details(session, [cid for cid, _, _ in part], config)
+        details = _details(session, [cid for cid, _, _ in part], config, names)
         for offset, (cid, score, explanation) in enumerate(part):
             d = details[cid]
             last = explanation.get("last_activity")
@@ -246,7 +252,9 @@ def shortlist_rows(
             yield row
 
 
-def _details(session: Session, ids: list[int], config: RankingConfig) -> dict[int, dict[str, Any]]:
+def _details(
+    session: Session, ids: list[int], config: RankingConfig, region_names: Mapping[str, str]
+) -> dict[int, dict[str, Any]]:
     link = CandidateProfile
     out: dict[int, dict[str, Any]] = {
         cid: {
@@ -293,7 +301,8 @@ def _details(session: Session, ids: list[int], config: RankingConfig) -> dict[in
         if confidence >= best.get(cid, -1.0):
             best[cid] = confidence
             out[cid]["country"] = country or ""
-            out[cid]["region"] = ", ".join(str(r) for r in regions or [])
+            shown = (display_region(str(r), region_names) for r in regions or [])
+            out[cid]["region"] = ", ".join(shown)
     for cid, text in _skill_words(session, ids, config).items():
         out[cid]["skills"] = text
     for cid, text in _link_words(session, ids).items():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from config.errors import ScoutError
+from config.regions import fold_name, load_regions_file
 
 INSTALL_HINT = "Datasette is not installed: pip install 'talent-scout[browse]'"
 
@@ -57,13 +59,14 @@ DESCRIPTIONS = {
 }
 
 # Candidate rows with their profiles, regions and strongest skills; used by the queries below.
+# {display} is the SQL that shows a stored region key by its display name (region_sql).
 _CANDIDATE_COLUMNS = """
   c.id AS candidate_id,
   c.display_name,
   (SELECT group_concat(p.source || ':' || coalesce(p.handle, p.external_id), ', ')
      FROM candidate_profiles cp JOIN profiles p ON p.id = cp.profile_id
     WHERE cp.candidate_id = c.id) AS profiles,
-  (SELECT group_concat(DISTINCT r.value)
+  (SELECT group_concat(DISTINCT {display})
      FROM candidate_profiles cp JOIN profile_locations pl ON pl.profile_id = cp.profile_id,
           json_each(pl.regions) r
     WHERE cp.candidate_id = c.id) AS regions,
@@ -75,56 +78,95 @@ _CANDIDATE_COLUMNS = """
 _IN_REGION = """(:region = '' OR EXISTS (
     SELECT 1 FROM candidate_profiles cp JOIN profile_locations pl ON pl.profile_id = cp.profile_id,
            json_each(pl.regions) r
-     WHERE cp.candidate_id = c.id AND r.value = replace(lower(:region), '-', '_')))"""
+     WHERE cp.candidate_id = c.id AND r.value = {typed}))"""
 _HAS_SKILL = """(:skill = '' OR EXISTS (
     SELECT 1 FROM candidate_profiles cp JOIN skill_tags st ON st.profile_id = cp.profile_id
      WHERE cp.candidate_id = c.id AND st.skill = lower(:skill)))"""
 
-QUERIES: dict[str, dict[str, str]] = {
-    "shortlist": {
-        "title": "Shortlist with regions and skills",
-        "description": "A shortlist's entries in rank order (leave shortlist empty: the newest).",
-        "sql": f"""SELECT e.rank, round(e.score, 3) AS score, {_CANDIDATE_COLUMNS}
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# What SQLite can do to what is typed in a query form: ASCII lower case, `-` and `_` as spaces.
+_SQL_FOLD = "lower(trim(replace(replace(:region, '-', ' '), '_', ' ')))"
+
+
+def region_sql(region_names: Mapping[str, str]) -> tuple[str, str]:
+    """SQL for regions in Datasette, from the regions file in use (key -> display name): the
+    key of the region typed in a query's `region` field (its key or display name, any case,
+    `-` or `_`; config.regions.region_key's readings listed as a table, since Datasette runs
+    plain SQL), and the display name of a stored key `r.value`."""
+    readings: dict[str, str] = {}
+    for key, display in region_names.items():
+        for name in (key, display):
+            simple = " ".join(name.replace("-", " ").replace("_", " ").split())
+            for form in (
+                fold_name(name),
+                "".join(ch.lower() if ch.isascii() else ch for ch in simple),
+            ):
+                readings.setdefault(form, key)
+    typed = ", ".join(f"({_quote(form)}, {_quote(key)})" for form, key in readings.items())
+    shown = ", ".join(
+        f"({_quote(key)}, {_quote(display)})" for key, display in region_names.items()
+    )
+    key_of = f"(SELECT column2 FROM (VALUES {typed}) WHERE column1 = {_SQL_FOLD})"
+    display = f"coalesce((SELECT column2 FROM (VALUES {shown}) WHERE column1 = r.value), r.value)"
+    return key_of, display
+
+
+def queries(region_names: Mapping[str, str] | None = None) -> dict[str, dict[str, str]]:
+    """The canned queries, with regions read and shown as the regions file names them (ours
+    when not given)."""
+    names = load_regions_file().display_names() if region_names is None else region_names
+    key_of, display = region_sql(names)
+    columns = _CANDIDATE_COLUMNS.format(display=display)
+    return {
+        "shortlist": {
+            "title": "Shortlist with regions and skills",
+            "description": "A shortlist's entries in rank order (leave shortlist empty: the "
+            "newest).",
+            "sql": f"""SELECT e.rank, round(e.score, 3) AS score, {columns}
 FROM shortlist_entries e
 JOIN candidates c ON c.id = e.candidate_id
 WHERE e.shortlist_id = coalesce(
   (SELECT id FROM shortlists WHERE name = :shortlist),
   (SELECT id FROM shortlists WHERE :shortlist = '' ORDER BY created_at DESC, id DESC LIMIT 1))
 ORDER BY e.rank""",
-    },
-    "candidates": {
-        "title": "Candidates by region and skill",
-        "description": "Linked candidates with their newest score; region (e.g. india) and "
-        "skill (e.g. pytorch) filter when given.",
-        "sql": f"""SELECT {_CANDIDATE_COLUMNS},
+        },
+        "candidates": {
+            "title": "Candidates by region and skill",
+            "description": "Linked candidates with their newest score; region (e.g. "
+            "Eastern Europe or india) and skill (e.g. pytorch) filter when given.",
+            "sql": f"""SELECT {columns},
   (SELECT round(s.score, 3) FROM scores s WHERE s.candidate_id = c.id
     ORDER BY s.scored_at DESC LIMIT 1) AS score
 FROM candidates c
-WHERE {_IN_REGION} AND {_HAS_SKILL}
+WHERE {_IN_REGION.format(typed=key_of)} AND {_HAS_SKILL}
 ORDER BY score IS NULL, score DESC, c.id
 LIMIT 1000""",
-    },
-    "profiles_by_region": {
-        "title": "Profiles per region and source",
-        "description": "How many profiles each region holds on each platform.",
-        "sql": """SELECT r.value AS region, p.source, count(*) AS profiles
+        },
+        "profiles_by_region": {
+            "title": "Profiles per region and source",
+            "description": "How many profiles each region holds on each platform.",
+            "sql": f"""SELECT {display} AS region, p.source, count(*) AS profiles
 FROM profiles p
 JOIN profile_locations pl ON pl.profile_id = p.id, json_each(pl.regions) r
 GROUP BY r.value, p.source
 ORDER BY r.value, profiles DESC""",
-    },
-    "skills_by_region": {
-        "title": "Skills per region",
-        "description": "Profiles holding each skill, per region (region empty: all).",
-        "sql": """SELECT r.value AS region, st.skill, count(DISTINCT st.profile_id) AS profiles,
-  round(avg(st.strength), 2) AS mean_strength
+        },
+        "skills_by_region": {
+            "title": "Skills per region",
+            "description": "Profiles holding each skill, per region (region empty: all).",
+            "sql": f"""SELECT {display} AS region, st.skill,
+  count(DISTINCT st.profile_id) AS profiles, round(avg(st.strength), 2) AS mean_strength
 FROM skill_tags st
 JOIN profile_locations pl ON pl.profile_id = st.profile_id, json_each(pl.regions) r
-WHERE :region = '' OR r.value = replace(lower(:region), '-', '_')
+WHERE :region = '' OR r.value = {key_of}
 GROUP BY r.value, st.skill
 ORDER BY r.value, profiles DESC""",
-    },
-}
+        },
+    }
 
 
 def sqlite_path(db_url: str) -> Path:
@@ -162,11 +204,14 @@ ORDER BY last_seen DESC, id
 LIMIT 1000"""
 
 
-def metadata(db_name: str, include_contacts: bool = False) -> dict[str, Any]:
+def metadata(
+    db_name: str, include_contacts: bool = False, region_names: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Datasette metadata for the database called `db_name` (its file name without .db).
 
     Without `include_contacts`, the tables holding contact fields and custom SQL are closed;
-    a canned query lists profiles without them.
+    a canned query lists profiles without them. `region_names`: the regions file's key ->
+    display name (ours when not given).
     """
     tables: dict[str, dict[str, Any]] = {}
 
@@ -183,7 +228,7 @@ def metadata(db_name: str, include_contacts: bool = False) -> dict[str, Any]:
         table(name)["description"] = text
     for name in HIDDEN:
         table(name)["hidden"] = True
-    database: dict[str, Any] = {"tables": tables, "queries": dict(QUERIES)}
+    database: dict[str, Any] = {"tables": tables, "queries": queries(region_names)}
     if not include_contacts:
         for name in CONTACT_TABLES:
             table(name)["allow"] = False
@@ -227,7 +272,12 @@ def datasette_args(
 
 
 def serve(
-    path: Path, host: str, port: int, open_browser: bool, include_contacts: bool = False
+    path: Path,
+    host: str,
+    port: int,
+    open_browser: bool,
+    include_contacts: bool = False,
+    region_names: Mapping[str, str] | None = None,
 ) -> None:
     """Run Datasette on `path` until interrupted (in this process, so Ctrl-C stops it)."""
     if not datasette_installed():
@@ -236,7 +286,8 @@ def serve(
 
     with tempfile.TemporaryDirectory(prefix="scout-browse-") as folder:
         metadata_file = Path(folder) / "metadata.json"
-        metadata_file.write_text(json.dumps(metadata(path.stem, include_contacts), indent=2))
+        meta = metadata(path.stem, include_contacts, region_names)
+        metadata_file.write_text(json.dumps(meta, indent=2))
         cli.main(
             args=datasette_args(path, metadata_file, host, port, open_browser),
             prog_name="datasette",

@@ -7,6 +7,7 @@ import json
 import typer
 
 from config.errors import ScoutError
+from config.regions import load_regions_file
 from scout.app import app, err_console, get_state
 from scout.browse import INSTALL_HINT, datasette_installed, metadata, serve, sqlite_path
 
@@ -48,8 +49,9 @@ def browse(
     state = get_state()
     path = sqlite_path(state.settings.db_url)
     contacts = state.settings.include_contacts if include_contacts is None else include_contacts
+    regions = load_regions_file(state.settings.regions_file).display_names()
     if print_metadata:
-        typer.echo(json.dumps(metadata(path.stem, contacts), indent=2))
+        typer.echo(json.dumps(metadata(path.stem, contacts, regions), indent=2))
         return
     if not datasette_installed():
         raise ScoutError(INSTALL_HINT)
@@ -59,4 +61,6 @@ def browse(
         err_console().print(f"Warning: serving on {host}: anyone who can reach it sees {seen}.")
     where = f"http://{host}:{port}/{path.stem}" if port else f"{host} on a free port"
     err_console().print(f"Datasette on {where} (Ctrl-C stops) ...")
-    serve(path, host, port, open_browser=not no_open, include_contacts=contacts)
+    serve(
+        path, host, port, open_browser=not no_open, include_contacts=contacts, region_names=regions
+    )

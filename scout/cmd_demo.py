@@ -21,7 +21,7 @@ REGIONS = ("eastern-europe", "india", "latin-america")
 SANDBOX_TOKEN = "sandbox-demo-token"
 
 
-def _scout(db_url: str, *args: str) -> None:
+def scout_step(db_url: str, *args: str) -> None:
     """Run one scout command as a user would, in its own process.
 
     Each crawl needs a fresh process anyway: Scrapy's Twisted reactor cannot restart.
@@ -87,14 +87,16 @@ def demo(
     options = SandboxOptions(rate_limit=100_000, search_per_minute=10_000, quota=100_000)
     with SandboxServer(world, options) as server:
         step(f"sandbox serving on {server.base_url}")
-        _scout(db_url, "init")
+        scout_step(db_url, "init")
         for region in REGIONS:
             step(f"crawling GitHub: {region}")
-            _scout(db_url, "crawl", "github", "--region", region, "--api-url", server.github_url)
+            scout_step(
+                db_url, "crawl", "github", "--region", region, "--api-url", server.github_url
+            )
         step("crawling Stack Overflow: top answerers of the ML/MLOps tags")
         # Top answerers only: discovery by answers would walk every question of the 18 tags
         # (over a thousand requests at 25 a second) and double the demo's time.
-        _scout(
+        scout_step(
             db_url,
             "crawl",
             "stackoverflow",
@@ -104,11 +106,11 @@ def demo(
             server.stackexchange_url,
         )
     step("ingesting Meta Kaggle")
-    _scout(db_url, "crawl", "kaggle", "--from", str(kaggle_dir))
+    scout_step(db_url, "crawl", "kaggle", "--from", str(kaggle_dir))
     step("enriching: locations, skills, identity")
-    _scout(db_url, "enrich")
+    scout_step(db_url, "enrich")
     step("ranking and writing the shortlist")
-    _scout(db_url, "shortlist", "--top", str(top), "-o", str(shortlist))
+    scout_step(db_url, "shortlist", "--top", str(top), "-o", str(shortlist))
     step("done")
     _print_top(shortlist, 10)
     say(f"\nShortlist: {shortlist}")

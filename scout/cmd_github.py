@@ -17,6 +17,7 @@ from config.errors import ScoutError
 from config.handles import github_login, is_github_login
 from config.settings import Settings
 from crawlers.github.query import REWALK_DAYS
+from scout import options
 from scout.app import console, err_console, get_state
 from scout.cmd_crawl import crawl_app
 from scout.cmd_lookup import lookup_app, refresh_app
@@ -54,7 +55,11 @@ def _reset_in(reset: float | None) -> str:
 
 @crawl_app.command("github")
 def crawl_github(
-    region: str | None = typer.Option(None, help="A region of regions.toml, e.g. india."),
+    region: str | None = typer.Option(
+        None,
+        callback=options.region,
+        help="A region of regions.toml by name or key: 'Eastern Europe', eastern-europe, india.",
+    ),
     location: list[str] = typer.Option(
         [], "--location", help="A location search term (repeatable), e.g. Bengaluru."
     ),

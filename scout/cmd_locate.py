@@ -19,16 +19,8 @@ CSV_HEADER = ["location", "country", "region", "confidence", "reason"]
 
 
 def _region_names(regions: Regions, res: Resolution) -> list[str]:
-    if res.status == "resolved":
-        return regions.regions_for_country(res.country)
-    if res.status == "ambiguous" and res.candidates:
-        # "Kyiv -> Warsaw" is Eastern Europe whichever country it is: the regions that every
-        # candidate shares still hold.
-        shared = set(regions.regions_for_country(res.candidates[0][0]))
-        for iso, _share in res.candidates[1:]:
-            shared &= set(regions.regions_for_country(iso))
-        return [n for n in regions.names() if n in shared]
-    return []
+    # The answer enrich stores for the same string (Regions.of_place).
+    return regions.of_place(res.country, res.candidates)
 
 
 def _read_lines(path: Path) -> list[str]:
@@ -46,7 +38,7 @@ def _csv_rows(lines: list[str], regions: Regions) -> str:
             [
                 line,
                 res.csv_country,
-                ";".join(_region_names(regions, res)),
+                ";".join(regions.display(n) for n in _region_names(regions, res)),
                 f"{res.confidence:.2f}",
                 res.reason,
             ]
@@ -64,7 +56,7 @@ def _describe(text: str, res: Resolution, regions: Regions) -> str:
     else:
         where = "no place"
     names = _region_names(regions, res)
-    labels = ", ".join(f"{regions.get(n).label}" for n in names) or "-"
+    labels = ", ".join(regions.display(n) for n in names) or "-"
     return (
         f"{text}\n"
         f"  country:    {where}\n"

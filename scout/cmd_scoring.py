@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import typer
 from rich.table import Table
 
 from config.errors import ScoutError
 from config.textfile import make_folder
+from scout import options
 from scout.app import app, console, get_state, make_typer
+from scout.runs import WARNING_PREFIX
 from storage.csvfile import check_output_path, open_output
 from storage.db import session_scope
 
@@ -55,26 +57,29 @@ def rank(
     )
 
 
-def _date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    except ValueError as exc:
-        raise ScoutError(f"--active-since: {value!r} is not a date like 2025-01-31") from exc
-
-
 @app.command()
 def shortlist(
     output: Path = typer.Option(..., "--output", "-o", help="CSV file to write ('-': stdout)."),
-    region: str | None = typer.Option(None, help="Only this region, e.g. eastern-europe."),
-    country: str | None = typer.Option(None, help="Only this country (ISO code, e.g. PL)."),
-    skill: str | None = typer.Option(None, help="Only candidates with this skill or category."),
+    region: str | None = typer.Option(
+        None, callback=options.region, help="Only this region, e.g. eastern-europe or 'India'."
+    ),
+    country: str | None = typer.Option(
+        None, callback=options.country, help="Only this country: PL, Poland or Polska."
+    ),
+    skill: str | None = typer.Option(
+        None, callback=options.skill, help="Only this skill or category (mlops, pytorch)."
+    ),
     min_score: float | None = typer.Option(None, help="Only scores at or above this."),
-    source: str | None = typer.Option(None, help="Only candidates on github/stackoverflow/kaggle."),
-    active_since: str | None = typer.Option(None, help="Only activity since this date."),
+    source: str | None = typer.Option(
+        None, callback=options.source, help="Only candidates on github/stackoverflow/kaggle."
+    ),
+    active_since: str | None = typer.Option(
+        None, callback=options.date, help="Only activity since this date (2025-01-31)."
+    ),
     exclude_contacted: bool = typer.Option(False, help="Leave out contacted/replied/hired."),
-    top: int = typer.Option(50, help="How many candidates (0: all that match)."),
+    top: int = typer.Option(
+        50, callback=options.count, help="How many candidates (0: all that match)."
+    ),
     sample: int = typer.Option(
         0,
         min=0,
@@ -100,11 +105,19 @@ def shortlist(
     replied, hired) and give the file back with `scout feedback import`, as your
     spreadsheet saves it (CSV in any locale, or .xlsx).
 
+    A region is its name or key in regions.toml (Eastern Europe, eastern-europe,
+    eastern_europe); a country its ISO code or name. An unknown region, skill, source or
+    country is refused, listing the known ones. A valid query that matches nobody still
+    writes the header row, says on stderr which filter left nobody, and exits 0.
+
     \b
     Example:
       scout shortlist --region eastern-europe --skill mlops --top 50 -o shortlist.csv
+      scout shortlist --country Poland --source github -o poland.csv
       scout shortlist --sample 100 -o sample.csv
     """
+    from config.regions import load_regions_file
+    from scoring.filters import why_empty
     from scoring.rank import rank_all
     from scoring.sampling import random_sample
     from scoring.shortlist import (
@@ -122,15 +135,10 @@ def shortlist(
     state = get_state()
     config = _config()
     contacts = state.settings.include_contacts if include_contacts is None else include_contacts
+    region_names = load_regions_file(state.settings.regions_file).display_names()
+    since = cast("datetime | None", active_since)  # the callback made it a date
     filters = Filters(
-        region,
-        country,
-        skill,
-        min_score,
-        source,
-        _date(active_since),
-        exclude_contacted,
-        0 if sample else top,
+        region, country, skill, min_score, source, since, exclude_contacted, 0 if sample else top
     )
     with session_scope(state.engine()) as session:
         stats = rank_all(session, config)
@@ -138,13 +146,17 @@ def shortlist(
         if sample:
             picked = random_sample(session, picked, sample)
         save_shortlist(session, name or output.stem, stats.version, filters, picked)
-        rows = shortlist_rows(session, config, picked, contacts)
+        rows = shortlist_rows(session, config, picked, contacts, region_names=region_names)
         columns = columns_for(contacts)
         if str(output) == "-":
             n = write_csv(rows, sys.stdout, columns, bom)
         else:
             with open_output(output) as handle:
                 n = write_csv(rows, handle, columns, bom)
+        empty = why_empty(session, stats.version, filters, config, region_names) if not n else ""
+    if empty:
+        # Still exit 0: the query was valid. A scheduled run records this line (scout.runs).
+        typer.echo(f"{WARNING_PREFIX}{empty}", err=True)  # one line, never wrapped
     if str(output) != "-":
         console().print(f"Wrote {n:,} candidates to {output} (model {stats.version}).")
 

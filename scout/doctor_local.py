@@ -228,13 +228,19 @@ def check_config_files(loaded: LoadedSettings) -> list[Check]:
 
 
 def check_jobs_file(path: Path | None) -> Check:
-    """The scheduled jobs file, when one is set: it loads as `scout schedule` loads it."""
+    """The scheduled jobs file, when one is set: it loads as `scout schedule` loads it, every
+    job's arguments checked by the real command line."""
     if path is None:
         return Check("jobs file", "OK", "not set: only `scout schedule` needs one")
-    from scout.jobs import load_jobs
+    import typer.main
+
+    import scout.cli  # noqa: F401  (every command registered on the app)
+    from scout.app import app
+    from scout.jobs import check_arguments, load_jobs
 
     try:
         jobs = load_jobs(path, include_disabled=True)
+        check_arguments(jobs, typer.main.get_command(app), path)  # type: ignore[arg-type]
     except ScoutError as exc:
         return Check("jobs file", "FAIL", exc.message, str(path))
     if not jobs:

@@ -9,7 +9,7 @@ APScheduler's CronTrigger does the calendar arithmetic.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from config.data import load_toml_model
-from config.errors import ConfigError
+from config.errors import ConfigError, ScoutError
+from scout.options import OptionValueError
 
 # source -> the `scout` command it runs. Crawls are sources; so are the stages a sourcer
 # chains after them (enrich, rank, shortlist) and housekeeping.
@@ -247,6 +248,7 @@ class Job:
     trigger: BaseTrigger
     description: str = ""
     enabled: bool = True
+    args: dict[str, ArgValue] | list[str] = field(default_factory=dict)  # as written
 
     @property
     def command_line(self) -> str:
@@ -275,6 +277,7 @@ def load_jobs(path: Path, include_disabled: bool = False) -> list[Job]:
                 trigger=parse_cron(job.cron, zone),
                 description=job.description,
                 enabled=job.enabled,
+                args=job.args,
             )
         )
     return jobs
@@ -303,25 +306,56 @@ def select_jobs(jobs: list[Job], names: list[str], path: Path) -> list[Job]:
     return [known[name] for name in dict.fromkeys(names)]
 
 
+def _check_table(job: Job, command: click.Command, where: str) -> None:
+    """A table of arguments against the command's options: each key an option, a switch given
+    true or false, a list only where the option repeats; the message names the key."""
+    if not isinstance(job.args, dict):
+        return  # words as written: the command line parser below judges them
+    options = {p.name: p for p in command.params if isinstance(p, click.Option) and p.name}
+    options.pop("help", None)
+    for key, value in job.args.items():
+        param = options.get(key.replace("-", "_"))
+        at = f"{where}: args.{key}"
+        if param is None:
+            known = ", ".join(sorted(options))
+            raise ConfigError(
+                f"{at}: `scout {' '.join(SOURCES[job.source])}` has no option "
+                f"--{key.replace('_', '-')} (its options: {known})"
+            )
+        if param.is_flag and not isinstance(value, bool):
+            raise ConfigError(f"{at}: a switch: true or false, not {value!r}")
+        if isinstance(value, bool) and not param.is_flag:
+            raise ConfigError(f"{at}: needs a value ({param.type.name}), not {value}")
+        if isinstance(value, list) and not param.multiple:
+            raise ConfigError(f"{at}: takes one value, not a list")
+
+
 def check_arguments(jobs: list[Job], root: click.Group, path: Path) -> None:
-    """Parse every job's command line with the real CLI, so a typo fails now, not at 2 a.m."""
+    """Parse every job's command line with the real CLI, so a typo fails now, not at 2 a.m.:
+    option names, value types and the values themselves (a region, skill, source or country
+    the option refuses, a negative count), each message naming the file, the job and the key."""
     for job in jobs:
         group: click.Command = root
         parent = click.Context(root, info_name="scout")
         words = list(job.command)
         depth = len(SOURCES[job.source])
+        where = f"{path}: job {job.name!r}"
         for word in words[:depth]:
             sub = group.get_command(parent, word) if isinstance(group, click.Group) else None
             if sub is None:
                 raise ConfigError(
-                    f"{path}: job {job.name!r}: this scout has no `{' '.join(words[:depth])}` "
+                    f"{where}: this scout has no `{' '.join(words[:depth])}` "
                     f"command for source {job.source!r}"
                 )
             group = sub
+        _check_table(job, group, where)
         try:
             context: Any = group.make_context(words[depth - 1], words[depth:], parent=parent)
             context.close()
         except click.ClickException as exc:
-            raise ConfigError(
-                f"{path}: job {job.name!r}: `{job.command_line}`: {exc.format_message()}"
-            ) from exc
+            raise ConfigError(f"{where}: `{job.command_line}`: {exc.format_message()}") from exc
+        except OptionValueError as exc:  # an option's own check of its value
+            at = f"args.{exc.key}" if isinstance(job.args, dict) else f"`{job.command_line}`"
+            raise ConfigError(f"{where}: {at}: {exc.reason}") from exc
+        except ScoutError as exc:
+            raise ConfigError(f"{where}: `{job.command_line}`: {exc.message}") from exc

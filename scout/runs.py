@@ -211,6 +211,11 @@ def stat_cells(run: CrawlRun) -> list[str]:
     ]
 
 
+# A line a command prints when it ended well but someone should look (a shortlist that matched
+# nobody): a scheduled run keeps the last one as its message, so `scout runs` shows it.
+WARNING_PREFIX = "Warning: "
+
+
 def child_outcome(
     code: int | None, crawls: list[CrawlRun], output: str
 ) -> tuple[str, str | None, int]:
@@ -220,7 +225,8 @@ def child_outcome(
     status = status_of_exit(code)
     if status == "ok":
         worse = [c.status for c in crawls if c.status not in ("ok", "running")]
-        return (worse[-1] if worse else "ok"), None, errors
+        warned = [line for line in output.splitlines() if line.startswith(WARNING_PREFIX)]
+        return (worse[-1] if worse else "ok"), (warned[-1] if warned else None), errors
     if status == "failed":
         return status, output[-2000:] or f"exit code {code}", max(errors, 1)
     said = [c.message for c in crawls if c.message]

@@ -112,6 +112,7 @@ SLOW_MODULES = (
     "test_cmd_privacy.py",
     "test_stackexchange_spider.py",
     "test_model.py",
+    "test_readme_examples.py",
 )
 # Modules whose module-scoped fixtures are built per database kind anyway: each kind is a
 # unit of its own, so the two kinds can run on the two workers at once.

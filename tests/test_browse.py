@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import inspect
 from typer.testing import CliRunner
 
-from scout.browse import FACETS, LABEL_COLUMNS, PUBLIC_PROFILES, QUERIES, SORT_DESC, metadata
+from scout.browse import FACETS, LABEL_COLUMNS, PUBLIC_PROFILES, SORT_DESC, metadata, queries
 from scout.cli import app
 from storage import db as storage_db
 from storage.models import (
@@ -98,7 +98,7 @@ def run_query(path: Path, name: str, **params: str) -> list[dict]:
     conn = sqlite3.connect(path)
     conn.row_factory = sqlite3.Row
     try:
-        sql = QUERIES[name]["sql"]
+        sql = queries()[name]["sql"]
         names = ("region", "skill", "shortlist", "source")
         wanted = {p: params.get(p, "") for p in names if f":{p}" in sql}
         return [dict(row) for row in conn.execute(sql, wanted)]
@@ -130,13 +130,16 @@ def test_metadata_names_real_tables_and_columns(small_db):
 def test_canned_queries_run_and_filter(small_db):
     rows = run_query(small_db, "candidates")
     assert [r["display_name"] for r in rows] == ["Olena", "Arjun", "Maria"]  # by score
-    assert rows[0]["regions"] == "eastern_europe"
+    assert rows[0]["regions"] == "Eastern Europe"  # by display name, as in the shortlist CSV
     assert rows[0]["top_skills"] == "pytorch, mlflow"  # strongest first
     assert rows[0]["profiles"] == "github:olena"
     by_skill = run_query(small_db, "candidates", skill="PyTorch")
     assert {r["display_name"] for r in by_skill} == {"Olena", "Arjun"}
-    both = run_query(small_db, "candidates", skill="pytorch", region="eastern-europe")
-    assert [r["display_name"] for r in both] == ["Olena"]
+    for region in ("eastern-europe", "Eastern Europe", "EASTERN_EUROPE", "eastern_europe"):
+        both = run_query(small_db, "candidates", skill="pytorch", region=region)
+        assert [r["display_name"] for r in both] == ["Olena"], region
+    assert run_query(small_db, "candidates", region="Latin America")[0]["display_name"] == "Maria"
+    assert run_query(small_db, "candidates", region="atlantis") == []
     shortlist = run_query(small_db, "shortlist")
     assert [(r["rank"], r["display_name"]) for r in shortlist] == [
         (1, "Olena"),
@@ -146,12 +149,25 @@ def test_canned_queries_run_and_filter(small_db):
     assert run_query(small_db, "shortlist", shortlist="no-such") == []
     counts = run_query(small_db, "profiles_by_region")
     assert {(r["region"], r["source"], r["profiles"]) for r in counts} == {
-        ("eastern_europe", "github", 1),
-        ("india", "stackoverflow", 1),
-        ("latin_america", "kaggle", 1),
+        ("Eastern Europe", "github", 1),
+        ("India", "stackoverflow", 1),
+        ("Latin America", "kaggle", 1),
     }
     skills = run_query(small_db, "skills_by_region", region="india")
     assert {r["skill"] for r in skills} == {"pytorch", "kubeflow"}
+    assert run_query(small_db, "skills_by_region", region="India") == skills
+
+
+def test_queries_read_and_show_regions_as_the_users_file_names_them(small_db):
+    names = {"eastern_europe": "CEE (Central & Eastern Europe)", "india": "India"}
+    sql = queries(names)["candidates"]["sql"]
+    conn = sqlite3.connect(small_db)
+    try:
+        found = conn.execute(sql, {"region": "cee (central & eastern europe)", "skill": ""})
+        rows = found.fetchall()
+    finally:
+        conn.close()
+    assert len(rows) == 1 and "CEE (Central & Eastern Europe)" in rows[0]
 
 
 def test_postgresql_is_refused_with_a_message():

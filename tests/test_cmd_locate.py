@@ -31,6 +31,63 @@ def test_ambiguous_and_no_place():
     assert "Eastern Europe" in result.output
 
 
+# Strings of every kind: ambiguous within one region and across regions, several places,
+# a country alone, a city alone, a country code, a postcode, no place at all.
+AGREE = [
+    "Kyiv -> Warsaw",
+    "Mumbai -> Berlin",
+    "Georgia",
+    "Lviv | Kraków",
+    "Poland",
+    "Warszawa",
+    "Kraków, PL",
+    "Bangalore 560001",
+    "São Paulo, Brasil",
+    "Remote",
+]
+
+
+def test_locate_and_enrich_give_every_string_the_same_regions(tmp_path):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from config.settings import Settings
+    from enrich.pipeline import run_enrich
+    from storage.db import open_database, session_scope
+    from storage.items import ProfileItem
+    from storage.models import Profile, ProfileLocation
+    from storage.save import save_profiles
+
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    engine = open_database(f"sqlite:///{tmp_path / 'l.db'}")
+    with session_scope(engine) as s:
+        save_profiles(
+            s, [ProfileItem("github", str(i), now, location_raw=t) for i, t in enumerate(AGREE)]
+        )
+    run_enrich(engine, Settings(), now=now)
+    with session_scope(engine) as s:
+        stored = dict(
+            s.execute(
+                select(Profile.location_raw, ProfileLocation.regions).join(
+                    ProfileLocation, ProfileLocation.profile_id == Profile.id
+                )
+            ).all()
+        )
+    engine.dispose()
+    places = tmp_path / "agree.txt"
+    places.write_text("\n".join(AGREE), encoding="utf-8")
+    result = runner.invoke(app, ["locate", "--file", str(places), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    shown = {r[0]: r[2] for r in list(csv.reader(io.StringIO(result.output)))[1:]}
+    names = {"eastern_europe": "Eastern Europe", "india": "India", "latin_america": "Latin America"}
+    for text in AGREE:
+        assert shown[text] == ";".join(names[r] for r in stored[text]), text
+    assert stored["Kyiv -> Warsaw"] == ["eastern_europe"]  # ambiguous, but in one region
+    assert stored["Mumbai -> Berlin"] == [] and stored["Georgia"] == []
+    assert stored["Poland"] == stored["Warszawa"] == ["eastern_europe"]
+
+
 def _places(tmp_path):
     path = tmp_path / "places.txt"
     path.write_text(
@@ -46,11 +103,11 @@ def test_file_to_csv_on_stdout(tmp_path):
     assert rows[0] == ["location", "country", "region", "confidence", "reason"]
     body = {r[0]: r for r in rows[1:]}
     assert len(body) == 5  # the blank line is skipped
-    assert body["Kraków, PL"][1:3] == ["PL", "eastern_europe"]
+    assert body["Kraków, PL"][1:3] == ["PL", "Eastern Europe"]  # display names, as in shortlists
     assert body["Georgia"][1] == "?"
     assert body["Remote"][1:3] == ["", ""]
-    assert body["Bangalore 560001"][1:3] == ["IN", "india"]
-    assert body["São Paulo, Brasil"][1:3] == ["BR", "latin_america"]
+    assert body["Bangalore 560001"][1:3] == ["IN", "India"]
+    assert body["São Paulo, Brasil"][1:3] == ["BR", "Latin America"]
     assert all(r[4] for r in rows[1:])
 
 

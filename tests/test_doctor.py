@@ -216,6 +216,14 @@ def test_jobs_file_is_checked_when_set(ready_db, env, tmp_path):
     result, _report, rows = doctor(ready_db, {**env, "SCOUT_JOBS_FILE": str(jobs)})
     assert rows["jobs file"]["status"] == "FAIL" and result.exit_code == 1
     assert "not valid TOML" in rows["jobs file"]["detail"]
+    # A value the command would refuse fails here too, as `scout schedule` would refuse it.
+    jobs.write_text(
+        '[jobs.weekly]\nsource = "shortlist"\ncron = "0 7 * * mon"\n'
+        'args = { region = "nowhere", output = "s.csv" }\n'
+    )
+    result, _report, rows = doctor(ready_db, {**env, "SCOUT_JOBS_FILE": str(jobs)})
+    assert rows["jobs file"]["status"] == "FAIL" and result.exit_code == 1
+    assert "job 'weekly': args.region: unknown region 'nowhere'" in rows["jobs file"]["detail"]
 
 
 def test_jobs_file_with_a_bad_cron_fails(ready_db, env, tmp_path):

@@ -148,3 +148,50 @@ def test_unknown_job_and_missing_file(tmp_path):
     # without --jobs: the setting, then ./jobs.toml (the tests run in tmp_path)
     assert jobs_path(None, None) == Path("jobs.toml")
     assert next_fire(load_jobs(path)[0].trigger, MONDAY) - MONDAY == timedelta(hours=12)
+
+
+SHORTLIST_JOB = '[jobs.weekly]\nsource = "shortlist"\ncron = "0 7 * * mon"\nargs = {{ {args} }}\n'
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            'region = "nowhere", output = "s.csv"',
+            "job 'weekly': args.region: unknown region 'nowhere'; known regions: "
+            "Eastern Europe (eastern_europe), India, Latin America (latin_america)",
+        ),
+        ('skill = "blockchain", output = "s.csv"', "args.skill: unknown skill 'blockchain'"),
+        ('source = "gitlab", output = "s.csv"', "args.source: unknown source 'gitlab'"),
+        ('country = "Narnia", output = "s.csv"', "args.country: unknown country 'Narnia'"),
+        ("top = -5, output = 's.csv'", "args.top: -5 is negative"),
+        ('active_since = "May", output = "s.csv"', "args.active_since: 'May' is not a date"),
+        (
+            'regoin = "india", output = "s.csv"',
+            "args.regoin: `scout shortlist` has no option --regoin (its options: active_since,",
+        ),
+        ('region = ["india", "eastern-europe"], output = "s.csv"', "args.region: takes one value"),
+        ('exclude_contacted = "yes", output = "s.csv"', "args.exclude_contacted: a switch: true"),
+        ('top = true, output = "s.csv"', "args.top: needs a value (integer), not True"),
+        ('top = "fifty", output = "s.csv"', "'fifty' is not a valid integer"),
+    ],
+)
+def test_job_values_are_checked_when_the_file_is_loaded(tmp_path, args, expected):
+    path = write(tmp_path, SHORTLIST_JOB.format(args=args))
+    with pytest.raises(ConfigError) as caught:
+        check_arguments(load_jobs(path), typer.main.get_command(app), path)
+    message = caught.value.message
+    assert message.startswith(f"{path}: job 'weekly': "), message
+    assert expected in message and "\n" not in message
+
+
+def test_values_a_user_types_pass_and_a_word_list_is_checked_too(tmp_path):
+    ok = 'region = "Eastern Europe", skill = "MLOps", country = "Polska", top = 0, output = "s.csv"'
+    path = write(tmp_path, SHORTLIST_JOB.format(args=ok))
+    check_arguments(load_jobs(path), typer.main.get_command(app), path)
+    path = write(
+        tmp_path,
+        '[jobs.india]\nsource = "github"\ncron = "0 2 * * *"\nargs = ["--region", "Indai"]\n',
+    )
+    with pytest.raises(ConfigError, match=r"job 'india': `scout crawl github --region Indai`: "):
+        check_arguments(load_jobs(path), typer.main.get_command(app), path)

@@ -214,6 +214,8 @@ def test_a_scheduled_job_takes_the_status_its_child_exit_code_says(sqlite_url):
         crawls = [run]
         assert child_outcome(3, crawls, "") == ("partial", "2 pages owed", 2)
         assert child_outcome(0, crawls, "") == ("partial", None, 2)  # its row said worse
+        said = "Warning: 0 candidates: 80 ranked, none of them in India"
+        assert child_outcome(0, [], f"{said}\nWrote 0 candidates to s.csv") == ("ok", said, 0)
         assert child_outcome(130, crawls, "")[0] == "interrupted"
         assert child_outcome(2, [], "Error: unknown region") == (
             "failed",

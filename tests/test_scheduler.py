@@ -205,3 +205,21 @@ def test_on_a_rehearsal_clock_jobs_run_at_the_schedulers_now(sqlite_url, tmp_pat
     crawl = [r for r in runs(sqlite_url) if r.source == "github"]
     assert len(crawl) == 1
     assert abs(crawl[0].started_at - clock.now) < timedelta(minutes=1)
+
+
+def test_a_shortlist_job_that_matched_nobody_is_ok_but_says_so(sqlite_url, tmp_path):
+    out = tmp_path / "weekly.csv"
+    path = tmp_path / "jobs.toml"
+    path.write_text(
+        '[jobs.weekly]\nsource = "shortlist"\ncron = "0 7 * * mon"\n'
+        f'args = {{ region = "eastern-europe", skill = "mlops", output = "{out}" }}\n'
+    )
+    scheduler = make_scheduler(sqlite_url, path, Clock(T0), "one")
+    [outcome] = scheduler.run_once(force=True)
+    scheduler.engine.dispose()
+    assert outcome.status == "ok" and outcome.exit_code == 0  # a valid query, nobody yet
+    assert out.read_text(encoding="utf-8").startswith("rank,score,name")  # the header alone
+    said = "Warning: 0 candidates: nobody is scored yet"
+    assert outcome.message is not None and outcome.message.startswith(said), outcome.message
+    [row] = [r for r in runs(sqlite_url) if r.source == SCHEDULE_SOURCE]
+    assert row.status == "ok" and row.message == outcome.message  # what `scout runs` shows

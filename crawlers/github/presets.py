@@ -6,7 +6,7 @@ from pathlib import Path
 
 from config.data import default_path
 from config.errors import ScoutError
-from config.regions import RegionModel, RegionsFile, load_regions_file
+from config.regions import RegionModel, RegionsFile, load_regions_file, region_key
 
 RegionPreset = RegionModel
 
@@ -16,18 +16,16 @@ def load_presets(override: Path | None = None) -> RegionsFile:
 
 
 def region_terms(name: str, override: Path | None = None) -> RegionPreset:
-    """The preset of one region; an unknown name is a ScoutError listing the valid ones."""
+    """The preset of one region, named as a user types it (config.regions.region_key:
+    `eastern-europe`, `Eastern Europe`, `eastern_europe`); an unknown name is a ScoutError
+    listing the known ones."""
     presets = load_presets(override)
-    # `--region eastern-europe` and a table named eastern_europe are the same region.
-    key = name.strip().lower().replace("_", "-")
-    for region, preset in presets.regions.items():
-        if region.lower().replace("_", "-") == key:
-            if not preset.include:
-                where = override or default_path("regions.toml")
-                raise ScoutError(
-                    f"{where}: regions.{region}.include: no location terms to search for "
-                    "(add an `include` list)"
-                )
-            return preset
-    valid = ", ".join(sorted(presets.regions)) or "(none defined)"
-    raise ScoutError(f"unknown region {name!r}; valid regions: {valid}")
+    key = region_key(name, presets.display_names())
+    preset = presets.regions[key]
+    if not preset.include:
+        where = override or default_path("regions.toml")
+        raise ScoutError(
+            f"{where}: regions.{key}.include: no location terms to search for "
+            "(add an `include` list)"
+        )
+    return preset
