@@ -326,7 +326,7 @@ def test_skill_refusal_lists_categories_and_skills(engine, tmp_path):
 def test_an_empty_export_keeps_its_header_and_says_which_filter_emptied_it(engine, tmp_path):
     result, rows = shortlist_cli(engine, tmp_path, "--region", "india")
     assert result.exit_code == 0, result.output  # a valid query that matched nobody
-    assert rows == [] and (tmp_path / "out.csv").read_text().startswith("rank,score,name,")
+    assert rows == [] and (tmp_path / "out.csv").read_text(encoding="utf-8-sig").startswith("rank,score,name,")
     total = len(HOSTILE) + 2
     assert f"Warning: 0 candidates: {total} ranked, none of them in India" in result.output
     result, rows = shortlist_cli(
