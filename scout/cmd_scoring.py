@@ -12,7 +12,7 @@ from rich.table import Table
 
 from config.errors import ScoutError
 from config.textfile import make_folder
-from scout.app import app, console, get_state, make_typer
+from scout.app import app, console, err_console, get_state, make_typer
 from storage.csvfile import check_output_path, open_output
 from storage.db import session_scope
 
@@ -72,7 +72,19 @@ def shortlist(
     min_score: float | None = typer.Option(None, help="Only scores at or above this."),
     source: str | None = typer.Option(None, help="Only candidates on github/stackoverflow/kaggle."),
     active_since: str | None = typer.Option(None, help="Only activity since this date."),
-    exclude_contacted: bool = typer.Option(False, help="Leave out contacted/replied/hired."),
+    exclude_decided: list[str] | None = typer.Option(
+        None,
+        "--exclude-decided",
+        metavar="DECISIONS",
+        help="Leave out candidates whose latest decision is one of these: yes, no, contacted, "
+        "replied, hired, or all (comma-separated or repeated) [default: no].",
+    ),
+    include_decided: bool = typer.Option(
+        False, "--include-decided", help="Keep every candidate already decided, 'no' too."
+    ),
+    exclude_contacted: bool = typer.Option(
+        False, "--exclude-contacted", hidden=True, help="Older name: adds contacted,replied,hired."
+    ),
     top: int = typer.Option(50, help="How many candidates (0: all that match)."),
     name: str | None = typer.Option(None, help="Shortlist name (default: the file's name)."),
     bom: bool = typer.Option(False, "--bom", help="Start with a UTF-8 BOM (older Excel)."),
@@ -83,20 +95,26 @@ def shortlist(
     """Write the top candidates to a CSV for a spreadsheet, and store the shortlist.
 
     Scores are brought up to date first. Each row says why it ranks where it does
-    (`why_ranked`) and why its profiles are one person (`why_linked`: every link with its
-    method, confidence and evidence). Fill the `decision` column (yes, no, contacted,
-    replied, hired) and give the file back with `scout feedback import`.
+    (`why_ranked`), what that is made of (`top_skills`: the repositories, with links, and
+    the tags behind the same counts) and why its profiles are one person (`why_linked`:
+    every link with its method, confidence and evidence). Fill the `decision` column (yes,
+    no, contacted, replied, hired) and give the file back with `scout feedback import`.
+
+    Decisions already imported are filled in. Candidates marked "no" are left out of new
+    shortlists (--exclude-decided no,contacted to leave out more, --include-decided to keep
+    them all); --top counts the rows written after that, so a second round brings new people.
 
     \b
     Example:
       scout shortlist --region eastern-europe --skill mlops --top 50 -o shortlist.csv
     """
+    from scoring.feedback import decisions_to_exclude
     from scoring.rank import rank_all
     from scoring.shortlist import (
         Filters,
         columns_for,
+        pick_candidates,
         save_shortlist,
-        select_candidates,
         shortlist_rows,
         write_csv,
     )
@@ -106,12 +124,18 @@ def shortlist(
     state = get_state()
     config = _config()
     contacts = state.settings.include_contacts if include_contacts is None else include_contacts
-    filters = Filters(
-        region, country, skill, min_score, source, _date(active_since), exclude_contacted, top
+    if include_decided and (exclude_decided or exclude_contacted):
+        raise ScoutError("--include-decided keeps every decided candidate: drop --exclude-decided")
+    decided = (
+        ()
+        if include_decided
+        else decisions_to_exclude(exclude_decided or ["no"], contacted=exclude_contacted)
     )
+    filters = Filters(region, country, skill, min_score, source, _date(active_since), decided, top)
     with session_scope(state.engine()) as session:
         stats = rank_all(session, config)
-        picked = select_candidates(session, stats.version, filters, config)
+        found = pick_candidates(session, stats.version, filters, config)
+        picked = found.rows
         save_shortlist(session, name or output.stem, stats.version, filters, picked)
         rows = shortlist_rows(session, config, picked, contacts)
         columns = columns_for(contacts)
@@ -122,6 +146,8 @@ def shortlist(
                 n = write_csv(rows, handle, columns, bom)
     if str(output) != "-":
         console().print(f"Wrote {n:,} candidates to {output} (model {stats.version}).")
+    if found.note():  # on stderr when the CSV goes to stdout
+        (console() if str(output) != "-" else err_console()).print(found.note())
 
 
 @feedback_app.command("import")

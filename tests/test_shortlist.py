@@ -159,7 +159,10 @@ def test_contacts_only_when_asked_and_columns_fixed(engine):
     write_csv(rows, buf, columns_for(False))
     assert "@x.io" not in buf.getvalue() and ".dev" not in buf.getvalue()
     assert rows[0]["rank"] == 1 and rows[0]["decision"] == ""
-    assert "pytorch repos" in rows[0]["top_skills"] and rows[0]["why_ranked"]
+    # top_skills names the repositories behind the count why_ranked gives, with their links.
+    top, why = rows[0]["top_skills"], rows[0]["why_ranked"]
+    assert top.startswith("4 ML repos: pytorch-thing-") and "4 ML repos (" in why
+    assert "★150 https://github.com/u7/pytorch-thing-" in top and top.count("https://") == 3
     assert rows[0]["github_url"].startswith("https://github.com/")
 
 
@@ -179,7 +182,7 @@ def test_filters_region_country_skill_source_exclude(engine):
         assert ids(active_since=datetime(2030, 1, 1, tzinfo=UTC)) == set()
         s.add(FeedbackLabel(candidate_id=20, decision="contacted", label=1, source_file="a.csv"))
         s.flush()
-        assert 20 not in ids(exclude_contacted=True)
+        assert 20 in ids() and 20 not in ids(exclude_decided=("no", "contacted"))
         top = select_candidates(s, v, Filters(top=3), config)
         assert len(top) == 3 and [t[1] for t in top] == sorted((t[1] for t in top), reverse=True)
 
