@@ -102,9 +102,13 @@ class Picked:
         if not self.left_out:
             return ""
         total = sum(self.left_out.values())
-        marks = " or ".join(f"'{d}'" for d in DECISIONS if self.left_out[d])
         who = "candidate" if total == 1 else "candidates"
-        return f"Left out {total:,} {who} already marked {marks} (--include-decided to keep them)."
+        marks = [(d, self.left_out[d]) for d in DECISIONS if self.left_out[d]]
+        if len(marks) == 1:
+            said = f"marked '{marks[0][0]}'"
+        else:
+            said = f"decided ({', '.join(f'{n:,} {d!r}' for d, n in marks)})"
+        return f"Left out {total:,} {who} already {said} (--include-decided to keep them)."
 
 
 def _ids(session: Session, stmt: Any) -> set[int]:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
+from scoring.features import describe
+from scoring.feedback import DECISIONS
 from scoring.rank import rank_all
 from scoring.ranking import load_ranking
 from scoring.shortlist import (
     CSV_COLUMNS,
     Filters,
     columns_for,
+    pick_candidates,
     safe_cell,
     save_shortlist,
     select_candidates,
@@ -29,6 +33,7 @@ from storage.models import (
     Profile,
     ProfileLocation,
     Repository,
+    Score,
     ShortlistEntry,
 )
 
@@ -252,3 +257,65 @@ def test_a_person_whose_accounts_are_all_gone_leaves_new_shortlists_not_old_ones
         assert one["github_url"] == ""  # a deleted account's page is offered to nobody
         kept = s.scalars(select(ShortlistEntry.candidate_id))
         assert 20 in set(kept)  # the shortlist made before stays as it was
+
+
+def test_decisions_are_filled_in_and_the_nos_stay_out_of_new_lists(engine):
+    config = load_ranking()
+    with session_scope(engine) as s:
+        v = rank_all(s, config, now=NOW).version
+        first = [c for c, _, _ in select_candidates(s, v, Filters(top=4), config)]
+        for cid, decision in zip(first, ("no", "yes", "no", "contacted"), strict=True):
+            s.add(FeedbackLabel(candidate_id=cid, decision=decision, label=0, source_file="a"))
+        # A later import overrides: the first "no" became a "yes".
+        s.add(FeedbackLabel(candidate_id=first[0], decision="yes", label=1, source_file="2.csv",
+                            imported_at=datetime(2030, 1, 1, tzinfo=UTC)))  # fmt: skip
+        s.flush()
+        found = pick_candidates(s, v, Filters(top=4), config)
+        ids = [c for c, _, _ in found.rows]
+        assert len(ids) == 4 and first[2] not in ids  # top counts the rows offered
+        assert ids[:3] == [first[0], first[1], first[3]]
+        assert found.note() == (
+            "Left out 1 candidate already marked 'no' (--include-decided to keep them)."
+        )
+        rows = shortlist_rows(s, config, found.rows)
+        decided = {r["candidate_id"]: r["decision"] for r in rows}
+        assert decided == {first[0]: "yes", first[1]: "yes", first[3]: "contacted", ids[3]: ""}
+        everyone = pick_candidates(s, v, Filters(top=4, exclude_decided=()), config)
+        assert [c for c, _, _ in everyone.rows] == first and everyone.note() == ""
+        fresh = pick_candidates(s, v, Filters(top=4, exclude_decided=DECISIONS), config)
+        assert not set(first) & {c for c, _, _ in fresh.rows}
+        assert fresh.note() == (
+            "Left out 4 candidates already decided (1 'no', 2 'yes', 1 'contacted')"
+            " (--include-decided to keep them)."
+        )
+
+
+def test_top_skills_and_why_ranked_give_the_same_counts_on_a_sandbox_world(tmp_path):
+    from scoring_world import world_to_db
+
+    from crawlers.sandbox.world import generate
+
+    engine = open_database(f"sqlite:///{tmp_path / 'w.db'}")
+    config = load_ranking()
+    with session_scope(engine) as s:
+        world_to_db(s, generate(11, 400))
+        v = rank_all(s, config, now=NOW).version
+        rows = list(shortlist_rows(s, config, select_candidates(s, v, Filters(top=0), config)))
+        features = dict(s.execute(select(Score.candidate_id, Score.features)).all())
+    engine.dispose()
+    reason = re.compile(r"^([\d,]+ (?:MLOps repos?|ML repos?|SO answers? in ML tags)) \(")
+    compared = 0
+    for row in rows:
+        why, top = row["why_ranked"], row["top_skills"]
+        for feature in ("mlops_repos", "ml_repos", "so_ml_answers"):
+            value = features[row["candidate_id"]][feature]
+            # top_skills gives the count the score was computed from, then what it counts.
+            assert (f"{describe(feature, value)}: " in top) == bool(value), (feature, value, top)
+        for part in why.split("; "):
+            said = reason.match(part)
+            if said:  # every count why_ranked gives, top_skills gives the same
+                compared += 1
+                assert f"{said.group(1)}: " in top, (why, top)
+        for url in re.findall(r"https://\S+", top):
+            assert url.rstrip(",").startswith(row["github_url"] + "/"), (url, row["github_url"])
+    assert compared >= 50  # most of the world's ML people have their counts in both columns
