@@ -23,12 +23,13 @@ REPO_KINDS = ("mlops_repos", "ml_repos")
 class Tops:
     """The TOP best items of one candidate per count, kept while rows stream in."""
 
-    repos: dict[str, list[tuple[int, str, int]]] = field(default_factory=dict)
+    repos: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
     tags: list[tuple[int, str]] = field(default_factory=list)
 
-    def repo(self, kind: str, stars: int, name: str, profile_id: int) -> None:
-        """A repository counted under `kind` (ml_repos or mlops_repos)."""
-        _keep(self.repos.setdefault(kind, []), (int(stars or 0), name, int(profile_id)))
+    def repo(self, kind: str, stars: int, name: str, owner: str) -> None:
+        """A repository counted under `kind` (ml_repos or mlops_repos); `owner` is the
+        handle of the profile it belongs to (stable, unlike row ids, through a rebuild)."""
+        _keep(self.repos.setdefault(kind, []), (int(stars or 0), name, owner))
 
     def tag(self, answers: int, tag: str) -> None:
         """A Stack Overflow tag whose answers were counted under so_ml_answers."""
@@ -45,8 +46,8 @@ def _keep(heap: list[Any], item: Any) -> None:
 
 def as_json(counts: Mapping[str, float], tops: Tops) -> dict[str, Any]:
     """The evidence stored in a score's explanation: each count that is not zero, with its
-    best items, e.g. {"mlops_repos": {"n": 12, "top": [["kubeflow-pipelines", 120, 17]]}}
-    (name, stars, profile id); {"so_ml_answers": {"n": 212, "top": [["pytorch", 150]]}}."""
+    best items, e.g. {"mlops_repos": {"n": 12, "top": [["kubeflow-pipelines", 120, "ana"]]}}
+    (name, stars, owner); {"so_ml_answers": {"n": 212, "top": [["pytorch", 150]]}}."""
     out: dict[str, Any] = {}
     for kind in REPO_KINDS:
         if counts.get(kind):
@@ -66,36 +67,26 @@ def as_json(counts: Mapping[str, float], tops: Tops) -> dict[str, Any]:
     return out
 
 
-def profile_ids(evidence: Mapping[str, Any]) -> set[int]:
-    """The profiles whose repositories the evidence names (to look their pages up)."""
-    out: set[int] = set()
-    for kind in REPO_KINDS:
-        for item in (evidence.get(kind) or {}).get("top", []):
-            if len(item) == 3 and isinstance(item[2], int):
-                out.add(item[2])
-    return out
-
-
 def words(
     evidence: Mapping[str, Any],
     describe: Callable[[str, float], str],
-    repo_url: Callable[[int, str], str],
+    repo_url: Callable[[str, str], str],
     skills: list[str] | None = None,
 ) -> str:
     """The `top_skills` cell: skill names, then each count in the words `why_ranked` uses
     with the items behind it, e.g. "PyTorch, MLflow | 12 MLOps repos: kubeflow-pipelines
     ★120 https://github.com/x/kubeflow-pipelines, ... | 212 SO answers in ML tags: [pytorch]
     150, [keras] 40 | Kaggle master, 14 Kaggle medal points". `describe` is the features'
-    own words, `repo_url(profile_id, name)` a repository's page ("" when it has none)."""
+    own words, `repo_url(owner, name)` a repository's page ("" when it has none)."""
     parts = [", ".join(skills)] if skills else []
     for kind in REPO_KINDS:
         item = evidence.get(kind)
         if not isinstance(item, dict) or not item.get("n"):
             continue
         named = []
-        for name, stars, pid in item.get("top", []):
+        for name, stars, owner in item.get("top", []):
             text = f"{name} ★{stars:,}" if stars else str(name)
-            url = repo_url(pid, name)
+            url = repo_url(owner, name)
             named.append(f"{text} {url}" if url else text)
         parts.append(f"{describe(kind, item['n'])}: {', '.join(named)}".rstrip(": "))
     so = evidence.get("so_ml_answers")

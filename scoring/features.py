@@ -225,10 +225,19 @@ def load_features_with_evidence(
             else select(Candidate.id).where(Candidate.id.in_(ids))
         ):
             acc[cid]
-        prof = select(link.candidate_id, Profile.source, Profile.followers, Profile.updated_at)
-        for cid, source, followers, updated in rows(
+        prof = select(
+            link.candidate_id,
+            Profile.id,
+            Profile.source,
+            Profile.handle,
+            Profile.followers,
+            Profile.updated_at,
+        )
+        owners: dict[int, str] = {}  # profile id -> handle, to name a repository's owner
+        for cid, pid, source, handle, followers, updated in rows(
             session, where(prof.join(Profile, Profile.id == link.profile_id))
         ):
+            owners[pid] = handle or ""
             a = acc[cid]
             a.sources = a.sources | {source}
             a.followers = max(a.followers, followers or 0)
@@ -265,7 +274,7 @@ def load_features_with_evidence(
                 a.mlops_repos += 1
             if kind:
                 a.ml_repo_stars += stars
-                a.tops.repo(f"{kind}_repos", stars, name, pid)
+                a.tops.repo(f"{kind}_repos", stars, name, owners.get(pid, ""))
         so = select(
             link.candidate_id, SOTagStat.tag, SOTagStat.answer_count, SOTagStat.answer_score
         )

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from enrich.identity import describe_rules
 from enrich.identity_view import SOURCES
-from scoring import evidence as ev
+from scoring.evidence import words as evidence_words
 from scoring.features import describe, rows
 from scoring.feedback import DECISIONS, latest_decisions
 from scoring.ranking import RankingConfig
@@ -381,23 +381,24 @@ def _top_skills(
         best = tags[cid].get(skill)
         if best is None or strength > best[0]:
             tags[cid][skill] = (strength, str(label or skill))
-    found = {cid: (e or {}).get("evidence") or {} for cid, e in explanations.items()}
-    pids = sorted(set().union(*(ev.profile_ids(e) for e in found.values())))
-    pages: dict[int, str] = {}
-    for start in range(0, len(pids), 500):
-        part = pids[start : start + 500]
-        stmt = select(Profile.id, Profile.source, Profile.profile_url).where(
-            Profile.id.in_(part), Profile.gone_at.is_(None)
-        )
-        for pid, source, url in rows(session, stmt):
-            if source == "github" and url:
-                pages[int(pid)] = str(url).rstrip("/")
-
-    def repo_url(pid: int, name: str) -> str:
-        return f"{pages[pid]}/{name}" if pid in pages else ""
-
+    # Each candidate's live GitHub pages by handle: repositories are linked under them.
+    pages: dict[int, dict[str, str]] = defaultdict(dict)
+    gh = (
+        select(link.candidate_id, Profile.handle, Profile.profile_url)
+        .join(Profile, Profile.id == link.profile_id)
+        .where(link.candidate_id.in_(ids), Profile.source == "github", Profile.gone_at.is_(None))
+    )
+    for cid, handle, url in rows(session, gh):
+        if handle and url:
+            pages[cid][handle] = str(url).rstrip("/")
     out: dict[int, str] = {}
     for cid in ids:
         names = [label for _, label in sorted(tags[cid].values(), key=lambda t: (-t[0], t[1]))[:3]]
-        out[cid] = ev.words(found.get(cid, {}), describe, repo_url, names)
+        mine = pages[cid]
+
+        def repo_url(owner: str, name: str, mine: dict[str, str] = mine) -> str:
+            return f"{mine[owner]}/{name}" if owner in mine else ""
+
+        evidence = (explanations.get(cid) or {}).get("evidence") or {}
+        out[cid] = evidence_words(evidence, describe, repo_url, names)
     return out

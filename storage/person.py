@@ -97,7 +97,7 @@ def parse_ref(ref: str) -> tuple[str, str]:
 
 def fold_name(text: str | None) -> str:
     """How references and names are compared: Unicode NFKC, case-folded, one space between
-    words ("ＩРИНА  коваленко" and "Ірина Коваленко" are the same name)."""
+    words ("Ｊｅｓｓｉｃａ  BROWN" is "jessica brown"; a "й" typed as "и" + breve is "й")."""
     return " ".join(unicodedata.normalize("NFKC", text or "").casefold().split())
 
 

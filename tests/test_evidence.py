@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from scoring.evidence import TOP, Tops, as_json, profile_ids, words
+from scoring.evidence import TOP, Tops, as_json, words
 from scoring.features import describe
 
 
 def test_only_the_best_items_are_kept_whatever_the_order_they_come_in():
     tops = Tops()
     for stars, name in [(3, "c"), (120, "kubeflow-pipelines"), (0, "a"), (40, "feast"), (7, "b")]:
-        tops.repo("mlops_repos", stars, name, 17)
+        tops.repo("mlops_repos", stars, name, "ana")
     for answers, tag in [(150, "pytorch"), (0, "keras"), (40, "tensorflow"), (2, "mlops")]:
         tops.tag(answers, tag)
     counts = {"mlops_repos": 5.0, "ml_repos": 0.0, "so_ml_answers": 192.0, "kaggle_tier": 0.0}
@@ -17,24 +17,24 @@ def test_only_the_best_items_are_kept_whatever_the_order_they_come_in():
     assert ev == {
         "mlops_repos": {
             "n": 5,
-            "top": [["kubeflow-pipelines", 120, 17], ["feast", 40, 17], ["b", 7, 17]],
+            "top": [["kubeflow-pipelines", 120, "ana"], ["feast", 40, "ana"], ["b", 7, "ana"]],
         },
         "so_ml_answers": {"n": 192, "top": [["pytorch", 150], ["tensorflow", 40], ["mlops", 2]]},
     }
-    assert len(ev["mlops_repos"]["top"]) == TOP and profile_ids(ev) == {17}
+    assert len(ev["mlops_repos"]["top"]) == TOP
     assert as_json({"ml_repos": 0.0}, Tops()) == {}  # nothing counted, nothing stored
 
 
 def test_words_use_the_features_own_counts_and_link_each_repository():
     ev = {
-        "mlops_repos": {"n": 12, "top": [["kubeflow-pipelines", 120, 17], ["notes", 0, 99]]},
-        "ml_repos": {"n": 1, "top": [["gan", 2, 17]]},
+        "mlops_repos": {"n": 12, "top": [["kubeflow-pipelines", 120, "ana"], ["notes", 0, "old"]]},
+        "ml_repos": {"n": 1, "top": [["gan", 2, "ana"]]},
         "so_ml_answers": {"n": 1212, "top": [["pytorch", 1150]]},
         "kaggle": {"tier": 3, "medals": 7},
     }
 
-    def url(pid: int, name: str) -> str:  # profile 99 is gone: its repository has no link
-        return f"https://github.com/ana/{name}" if pid == 17 else ""
+    def url(owner: str, name: str) -> str:  # "old" is gone: its repository has no link
+        return f"https://github.com/ana/{name}" if owner == "ana" else ""
 
     text = words(ev, describe, url, ["PyTorch", "Kubeflow"])
     assert text == (

@@ -70,6 +70,7 @@ def test_features_from_stored_activity(tmp_path):
         gh = Profile(
             source="github",
             external_id="1",
+            handle="ana",
             followers=40,
             first_seen=NOW,
             last_seen=NOW,
@@ -141,8 +142,8 @@ def test_features_from_stored_activity(tmp_path):
     assert 0.97 < row.recency < 0.98 and last[1] == NOW - timedelta(days=10)
     # The evidence is what those counts are made of: the same repos, tags and Kaggle standing.
     assert evidence[1] == {
-        "mlops_repos": {"n": 1, "top": [["serve", 5, gh.id]]},
-        "ml_repos": {"n": 1, "top": [["pytorch-gan", 200, gh.id]]},
+        "mlops_repos": {"n": 1, "top": [["serve", 5, "ana"]]},
+        "ml_repos": {"n": 1, "top": [["pytorch-gan", 200, "ana"]]},
         "so_ml_answers": {"n": 12, "top": [["pytorch", 12]]},
         "kaggle": {"tier": 3, "medals": 7},
     }

@@ -255,6 +255,7 @@ def test_a_person_whose_accounts_are_all_gone_leaves_new_shortlists_not_old_ones
         assert 20 not in ids and 1 in ids and 21 in ids
         one = next(r for r in shortlist_rows(s, config, picked) if r["candidate_id"] == 1)
         assert one["github_url"] == ""  # a deleted account's page is offered to nobody
+        assert "ML repo" in one["top_skills"] and "https://" not in one["top_skills"]
         kept = s.scalars(select(ShortlistEntry.candidate_id))
         assert 20 in set(kept)  # the shortlist made before stays as it was
 
