@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from enrich.identity_score import THRESHOLD
@@ -16,27 +16,6 @@ from enrich.identity_store import LinkReport, load_views, relink, stored_links
 from enrich.identity_view import SOURCES
 from storage.models import LinkConfirmation, LinkRejection, Profile, utcnow
 from storage.upsert import upsert
-
-
-def find_profile(session: Session, ref: str) -> int | None:
-    """A profile by row id, 'source:handle' or 'source:external_id'."""
-    if ref.isdigit():
-        return session.scalar(select(Profile.id).where(Profile.id == int(ref)))
-    source, _, key = ref.partition(":")
-    source = {"so": "stackoverflow", "gh": "github"}.get(source.lower(), source.lower())
-    if source not in SOURCES or not key:
-        return None
-    found = session.scalar(
-        select(Profile.id).where(Profile.source == source, Profile.external_id == key)
-    )
-    if found is None:
-        found = session.scalar(
-            select(Profile.id)
-            .where(Profile.source == source, func.lower(Profile.handle) == key.lower())
-            .order_by(Profile.id)
-            .limit(1)
-        )
-    return found
 
 
 def unlink(

@@ -11,7 +11,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from config.clock import utcnow
 from enrich.skills import star_farmed
+from scoring.evidence import Tops, as_json
 from scoring.ranking import RankingConfig, Vocabulary
 from storage.models import (
     Candidate,
@@ -162,6 +163,7 @@ class _Acc:
     last: datetime | None = None
     regions: frozenset[str] = frozenset()
     countries: frozenset[str] = frozenset()
+    tops: Tops = field(default_factory=Tops)  # what the counts above are made of
 
     def seen(self, when: datetime | None) -> None:
         if when is not None and (self.last is None or when > self.last):
@@ -193,6 +195,21 @@ def load_features(
     The frame is indexed by candidate_id and has one float column per feature in
     FEATURES plus the opt-in indicators ranking.toml lists.
     """
+    frame, last, _ = load_features_with_evidence(session, config, candidate_ids, now)
+    return frame, last
+
+
+EVIDENCE_COUNTS = ("ml_repos", "mlops_repos", "so_ml_answers", "kaggle_tier", "kaggle_medals")
+
+
+def load_features_with_evidence(
+    session: Session,
+    config: RankingConfig,
+    candidate_ids: list[int] | None = None,
+    now: datetime | None = None,
+) -> tuple[pd.DataFrame, dict[int, datetime | None], dict[int, dict[str, Any]]]:
+    """load_features, plus each candidate's evidence (scoring.evidence.as_json): the best
+    repositories and tags behind the very counts in the frame."""
     now = now or utcnow()
     match = Matcher(config.vocabulary)
     acc: dict[int, _Acc] = defaultdict(_Acc)
@@ -208,16 +225,26 @@ def load_features(
             else select(Candidate.id).where(Candidate.id.in_(ids))
         ):
             acc[cid]
-        prof = select(link.candidate_id, Profile.source, Profile.followers, Profile.updated_at)
-        for cid, source, followers, updated in rows(
+        prof = select(
+            link.candidate_id,
+            Profile.id,
+            Profile.source,
+            Profile.handle,
+            Profile.followers,
+            Profile.updated_at,
+        )
+        owners: dict[int, str] = {}  # profile id -> handle, to name a repository's owner
+        for cid, pid, source, handle, followers, updated in rows(
             session, where(prof.join(Profile, Profile.id == link.profile_id))
         ):
+            owners[pid] = handle or ""
             a = acc[cid]
             a.sources = a.sources | {source}
             a.followers = max(a.followers, followers or 0)
             a.seen(updated)
         repo = select(
             link.candidate_id,
+            Repository.profile_id,
             Repository.name,
             Repository.topics,
             Repository.description,
@@ -227,7 +254,7 @@ def load_features(
             Repository.created_at,
             Repository.pushed_at,
         ).join(Repository, Repository.profile_id == link.profile_id)
-        for cid, name, topics, desc, stars, forks, is_fork, created, pushed in rows(
+        for cid, pid, name, topics, desc, stars, forks, is_fork, created, pushed in rows(
             session, where(repo)
         ):
             a = acc[cid]
@@ -247,6 +274,7 @@ def load_features(
                 a.mlops_repos += 1
             if kind:
                 a.ml_repo_stars += stars
+                a.tops.repo(f"{kind}_repos", stars, name, owners.get(pid, ""))
         so = select(
             link.candidate_id, SOTagStat.tag, SOTagStat.answer_count, SOTagStat.answer_score
         )
@@ -256,6 +284,7 @@ def load_features(
             if match.tag_kind(tag):
                 acc[cid].so_ml_answers += answers
                 acc[cid].so_ml_score += max(0, score)
+                acc[cid].tops.tag(answers, tag)
         kg = select(
             link.candidate_id,
             KaggleAchievement.tier,
@@ -287,7 +316,13 @@ def load_features(
                 a = acc[cid]
                 a.regions = a.regions | set(regions or [])
                 a.countries = a.countries | ({country} if country else set())
-    return _frame(acc, config, now), {cid: a.last for cid, a in acc.items()}
+    frame = _frame(acc, config, now)
+    counts = frame[list(EVIDENCE_COUNTS)].to_numpy()
+    evidence = {
+        int(cid): as_json(dict(zip(EVIDENCE_COUNTS, counts[i], strict=True)), acc[cid].tops)
+        for i, cid in enumerate(frame.index)
+    }
+    return frame, {cid: a.last for cid, a in acc.items()}, evidence
 
 
 def _frame(acc: dict[int, _Acc], config: RankingConfig, now: datetime) -> pd.DataFrame:

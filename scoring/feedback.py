@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,50 @@ from storage.upsert import upsert
 # Graded relevance of each decision: the learned model trains on label >= 1, NDCG uses the grade.
 LABELS = {"no": 0.0, "yes": 1.0, "contacted": 1.0, "replied": 2.0, "hired": 3.0}
 REQUIRED = ("candidate_id", "decision")
+DECISIONS = tuple(LABELS)  # in order of commitment; what --exclude-decided accepts, or "all"
+CONTACTED = ("contacted", "replied", "hired")
+
+
+def latest_decisions(
+    session: Session, candidate_ids: Iterable[int] | None = None
+) -> dict[int, tuple[str, float]]:
+    """Each candidate's latest decision and its label: the newest import wins (a later file
+    overrides an earlier one; within one import, the row stored last). Only the given
+    candidates when `candidate_ids` is given."""
+    stmt = select(FeedbackLabel.candidate_id, FeedbackLabel.decision, FeedbackLabel.label).order_by(
+        FeedbackLabel.imported_at, FeedbackLabel.id
+    )
+    if candidate_ids is None:
+        parts = [stmt]
+    else:
+        ids = list(candidate_ids)
+        parts = [
+            stmt.where(FeedbackLabel.candidate_id.in_(ids[at : at + 500]))
+            for at in range(0, len(ids), 500)
+        ]
+    out: dict[int, tuple[str, float]] = {}
+    for part in parts:
+        for cid, decision, label in session.execute(part):
+            out[int(cid)] = (str(decision).lower(), float(label))
+    return out
+
+
+def decisions_to_exclude(values: Iterable[str], contacted: bool = False) -> tuple[str, ...]:
+    """--exclude-decided values ("no,contacted", repeated, or "all") as decisions, in the
+    order of LABELS; `contacted` (the older --exclude-contacted) adds contacted/replied/hired.
+    An unknown decision is a ScoutError naming the known ones."""
+    wanted = {w.strip().lower() for value in values for w in value.split(",") if w.strip()}
+    if "all" in wanted:
+        wanted = set(DECISIONS)
+    unknown = sorted(wanted - set(DECISIONS))
+    if unknown:
+        raise ScoutError(
+            f"--exclude-decided: unknown decision {', '.join(map(repr, unknown))} "
+            f"(use {', '.join(DECISIONS)} or all)"
+        )
+    if contacted:
+        wanted |= set(CONTACTED)
+    return tuple(d for d in DECISIONS if d in wanted)
 
 
 class FeedbackError(ScoutError):

@@ -44,8 +44,9 @@ def _phrases(f: Filters, region_names: Mapping[str, str]) -> dict[str, str]:
         said["min_score"] = f"scored {f.min_score:g} or more"
     if f.active_since is not None:
         said["active_since"] = f"active since {f.active_since.date().isoformat()}"
-    if f.exclude_contacted:
-        said["exclude_contacted"] = "not contacted yet"
+    if f.exclude_decided:
+        marked = " or ".join(f"'{d}'" for d in f.exclude_decided)
+        said["exclude_decided"] = f"not already marked {marked}"
     return said
 
 
@@ -63,7 +64,7 @@ def why_empty(
     def count(step: Filters) -> int:
         return len(select_candidates(session, version, step, config))
 
-    # Every field at its "no filter" value (exclusions on by default stay on, as in `f`).
+    # Every field at its "no filter" value; the decided candidates left out come last.
     base = replace(f, top=0, **{k: v for k, v in _UNSET.items() if k in _names(f)})
     total = count(base)
     if total == 0:
@@ -90,7 +91,7 @@ _UNSET: dict[str, Any] = {
     "source": None,
     "min_score": None,
     "active_since": None,
-    "exclude_contacted": False,
+    "exclude_decided": (),
 }
 
 

@@ -23,16 +23,17 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from config.clock import utcnow
 from config.errors import ScoutError
 from scoring.features import spec_for
+from scoring.feedback import latest_decisions
 from scoring.heuristic import HeuristicRanker, heuristic_from, heuristic_version
 from scoring.ranking import ModelSettings, RankingConfig
-from storage.models import FeedbackLabel, ModelVersion
+from storage.models import ModelVersion
 
 MIN_PER_CLASS = 3
 
@@ -134,21 +135,7 @@ class Ranker:
 
 def load_labels(session: Session) -> pd.Series:
     """The latest label per candidate (a later import overrides an earlier one)."""
-    latest = (
-        select(FeedbackLabel.candidate_id, func.max(FeedbackLabel.imported_at).label("at"))
-        .group_by(FeedbackLabel.candidate_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(FeedbackLabel.candidate_id, FeedbackLabel.label, FeedbackLabel.id)
-        .join(
-            latest,
-            (latest.c.candidate_id == FeedbackLabel.candidate_id)
-            & (latest.c.at == FeedbackLabel.imported_at),
-        )
-        .order_by(FeedbackLabel.id)
-    ).all()
-    labels = {cid: label for cid, label, _ in rows}
+    labels = {cid: label for cid, (_, label) in latest_decisions(session).items()}
     return pd.Series(labels, dtype=np.float64, name="label").sort_index()
 
 

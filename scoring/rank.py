@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from config.clock import utcnow
 from scoring.explain import top_reasons, why_text
-from scoring.features import load_features
+from scoring.features import load_features_with_evidence
 from scoring.model import Ranker, load_ranker
 from scoring.ranking import RankingConfig
 from storage.models import Score
@@ -29,9 +30,12 @@ class RankStats:
     unchanged: int
 
 
-def _sha(values: np.ndarray) -> str:
-    # Rounded so a recency that drifts by hours does not rewrite every score every run.
-    return hashlib.sha256(np.round(values, 2).tobytes()).hexdigest()[:32]
+def _sha(values: np.ndarray, evidence: dict[str, Any]) -> str:
+    # Rounded so a recency that drifts by hours does not rewrite every score every run; the
+    # evidence is in so that a renamed repository is named right in the next shortlist.
+    digest = hashlib.sha256(np.round(values, 2).tobytes())
+    digest.update(json.dumps(evidence, sort_keys=True).encode())
+    return digest.hexdigest()[:32]
 
 
 def rank_all(
@@ -47,11 +51,11 @@ def rank_all(
     """
     now = now or utcnow()
     ranker = ranker or load_ranker(session, config)
-    X, last = load_features(session, config, now=now)
+    X, last, evidence = load_features_with_evidence(session, config, now=now)
     if X.empty:
         return RankStats(ranker.version, ranker.kind, 0, 0, 0)
     values = X[ranker.features].to_numpy(dtype=np.float64)
-    shas = [_sha(row) for row in values]
+    shas = [_sha(row, evidence[int(cid)]) for row, cid in zip(values, X.index, strict=True)]
     known: dict[int, str | None] = {}
     if not force:
         known = dict(
@@ -81,6 +85,8 @@ def rank_all(
                         "unit": ranker.unit,
                         "text": why_text(reasons[j], ranker.unit),
                         "last_activity": when.isoformat() if when else None,
+                        # what the counts are made of; the shortlist's top_skills names it
+                        "evidence": evidence[cid],
                     },
                     "input_sha": shas[i],
                     "scored_at": now,

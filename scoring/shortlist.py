@@ -6,7 +6,7 @@ one row per candidate, and no cell a spreadsheet would run as a formula.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -18,22 +18,21 @@ from sqlalchemy.orm import Session
 from config.regions import display_region, fold_name, load_regions_file
 from enrich.identity import describe_rules
 from enrich.identity_view import SOURCES
-from scoring.features import Matcher, rows
+from scoring.evidence import words as evidence_words
+from scoring.features import describe, rows
+from scoring.feedback import DECISIONS, latest_decisions
 from scoring.ranking import RankingConfig
 from storage.csvfile import csv_writer
 from storage.csvfile import safe_cell as safe_cell
 from storage.models import (
     Candidate,
     CandidateProfile,
-    FeedbackLabel,
     Profile,
     ProfileLocation,
-    Repository,
     Score,
     Shortlist,
     ShortlistEntry,
     SkillTag,
-    SOTagStat,
 )
 
 CSV_COLUMNS = [
@@ -53,7 +52,6 @@ CSV_COLUMNS = [
     "decision",
 ]
 CONTACT_COLUMNS = ["email", "website"]
-CONTACTED = ("contacted", "replied", "hired")
 
 
 def columns_for(include_contacts: bool) -> list[str]:
@@ -87,8 +85,31 @@ class Filters:
     min_score: float | None = None
     source: str | None = None
     active_since: datetime | None = None
-    exclude_contacted: bool = False
+    # Candidates whose latest decision is one of these stay out ("no": turned down once,
+    # never offered again unless asked). () keeps everyone.
+    exclude_decided: tuple[str, ...] = ("no",)
     top: int = 50
+
+
+@dataclass
+class Picked:
+    """The candidates a shortlist offers, best first, and those its decisions left out."""
+
+    rows: list[tuple[int, float, dict[str, Any]]]
+    left_out: Counter[str]  # decision -> candidates that would have been on the list
+
+    def note(self) -> str:
+        """ "Left out 12 candidates already marked 'no' (--include-decided to keep them)."""
+        if not self.left_out:
+            return ""
+        total = sum(self.left_out.values())
+        who = "candidate" if total == 1 else "candidates"
+        marks = [(d, self.left_out[d]) for d in DECISIONS if self.left_out[d]]
+        if len(marks) == 1:
+            said = f"marked '{marks[0][0]}'"
+        else:
+            said = f"decided ({', '.join(f'{n:,} {d!r}' for d, n in marks)})"
+        return f"Left out {total:,} {who} already {said} (--include-decided to keep them)."
 
 
 def _ids(session: Session, stmt: Any) -> set[int]:
@@ -165,13 +186,20 @@ def select_candidates(
     session: Session, version: str, f: Filters, config: RankingConfig
 ) -> list[tuple[int, float, dict[str, Any]]]:
     """(candidate_id, score, explanation) of the top candidates, best first."""
+    return pick_candidates(session, version, f, config).rows
+
+
+def pick_candidates(session: Session, version: str, f: Filters, config: RankingConfig) -> Picked:
+    """The top candidates, best first; `top` counts the rows offered, after the candidates
+    already decided are left out (a second round of 20 brings 20 rows nobody turned down)."""
     allowed = _filter_ids(session, f, config)
     excluded = gone_candidates(session)
-    if f.exclude_contacted:
-        stmt = select(FeedbackLabel.candidate_id).where(
-            func.lower(FeedbackLabel.decision).in_(CONTACTED)
-        )
-        excluded |= _ids(session, stmt)
+    decided = {
+        cid: decision
+        for cid, (decision, _) in latest_decisions(session).items()
+        if decision in f.exclude_decided
+    }
+    left_out: Counter[str] = Counter()
     query = select(Score.candidate_id, Score.score, Score.explanation).where(
         Score.model_version == version
     )
@@ -186,10 +214,13 @@ def select_candidates(
         last = (explanation or {}).get("last_activity")
         if since and (not last or last < since):
             continue
+        if cid in decided:
+            left_out[decided[cid]] += 1
+            continue
         out.append((int(cid), float(score), explanation or {}))
         if f.top and len(out) >= f.top:
             break
-    return out
+    return Picked(out, left_out)
 
 
 def save_shortlist(
@@ -227,7 +258,10 @@ def shortlist_rows(
     names = load_regions_file().display_names() if region_names is None else region_names
     for start in range(0, len(picked), chunk):
         part = picked[start : start + chunk]
-        details = _details(session, [cid for cid, _, _ in part], config, names)
+        ids = [cid for cid, _, _ in part]
+        details = _details(session, ids, config, names)
+        skills = _top_skills(session, ids, {cid: e for cid, _, e in part})
+        decided = latest_decisions(session, ids)
         for offset, (cid, score, explanation) in enumerate(part):
             d = details[cid]
             last = explanation.get("last_activity")
@@ -241,11 +275,11 @@ def shortlist_rows(
                 "stackoverflow_url": d["urls"].get("stackoverflow", ""),
                 "kaggle_url": d["urls"].get("kaggle", ""),
                 "why_linked": d["linked"],
-                "top_skills": d["skills"],
+                "top_skills": skills.get(cid, ""),
                 "why_ranked": explanation.get("text", ""),
                 "last_activity": last[:10] if last else "",
                 "candidate_id": cid,
-                "decision": "",
+                "decision": decided[cid][0] if cid in decided else "",  # what was said before
             }
             if include_contacts:
                 row["email"], row["website"] = d["email"], d["website"]
@@ -264,7 +298,6 @@ def _details(
             "urls": {},
             "email": "",
             "website": "",
-            "skills": "",
             "linked": "",
         }
         for cid in ids
@@ -303,8 +336,6 @@ def _details(
             out[cid]["country"] = country or ""
             shown = (display_region(str(r), region_names) for r in regions or [])
             out[cid]["region"] = ", ".join(shown)
-    for cid, text in _skill_words(session, ids, config).items():
-        out[cid]["skills"] = text
     for cid, text in _link_words(session, ids).items():
         out[cid]["linked"] = text
     return out
@@ -344,55 +375,39 @@ def _link_words(session: Session, ids: list[int]) -> dict[int, str]:
     return {cid: " | ".join(texts) for cid, texts in found.items()}
 
 
-def _skill_words(session: Session, ids: list[int], config: RankingConfig) -> dict[int, str]:
-    """Top skills with evidence in words, from enrich's skill tags or else from activity."""
+def _top_skills(
+    session: Session, ids: list[int], explanations: dict[int, dict[str, Any]]
+) -> dict[int, str]:
+    """The top_skills cells: the strongest skill names (enrich's tags), then the evidence the
+    features counted, as the score stored it (scoring.evidence), with repository links."""
     link = CandidateProfile
-    tags: dict[int, list[tuple[float, str]]] = defaultdict(list)
+    tags: dict[int, dict[str, tuple[float, str]]] = defaultdict(dict)
     stmt = select(link.candidate_id, SkillTag.skill, SkillTag.strength, SkillTag.evidence).join(
         SkillTag, SkillTag.profile_id == link.profile_id
     )
     for cid, skill, strength, evidence in rows(session, stmt.where(link.candidate_id.in_(ids))):
-        tags[cid].append((strength, f"{skill}: {_evidence_words(evidence)}".rstrip(": ")))
-    repos: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    match = Matcher(config.vocabulary)
-    vocab = match.ml | match.mlops
-    rstmt = (
-        select(link.candidate_id, Repository.topics, Repository.name, Repository.stars)
-        .join(Repository, Repository.profile_id == link.profile_id)
-        .where(Repository.is_fork.is_(False))
+        label = evidence.get("label") if isinstance(evidence, dict) else None
+        best = tags[cid].get(skill)
+        if best is None or strength > best[0]:
+            tags[cid][skill] = (strength, str(label or skill))
+    # Each candidate's live GitHub pages by handle: repositories are linked under them.
+    pages: dict[int, dict[str, str]] = defaultdict(dict)
+    gh = (
+        select(link.candidate_id, Profile.handle, Profile.profile_url)
+        .join(Profile, Profile.id == link.profile_id)
+        .where(link.candidate_id.in_(ids), Profile.source == "github", Profile.gone_at.is_(None))
     )
-    for cid, topics, name, stars in rows(session, rstmt.where(link.candidate_id.in_(ids))):
-        terms = ({str(t).lower() for t in topics or []} | match.words(name)) & vocab
-        for term in terms:
-            repos[cid][term].append(stars)
-    answers: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    sstmt = select(link.candidate_id, SOTagStat.tag, SOTagStat.answer_count).join(
-        SOTagStat, SOTagStat.profile_id == link.profile_id
-    )
-    for cid, tag, count in rows(session, sstmt.where(link.candidate_id.in_(ids))):
-        if count and tag.lower() in vocab:
-            answers[cid].append((count, tag))
+    for cid, handle, url in rows(session, gh):
+        if handle and url:
+            pages[cid][handle] = str(url).rstrip("/")
     out: dict[int, str] = {}
     for cid in ids:
-        if tags.get(cid):
-            out[cid] = "; ".join(t for _, t in sorted(tags[cid], reverse=True)[:3])
-            continue
-        parts = []
-        for term, stars in sorted(repos[cid].items(), key=lambda kv: (-len(kv[1]), kv[0]))[:2]:
-            big = sum(1 for s in stars if s > 100)
-            parts.append(f"{len(stars)} {term} repos" + (f", {big} with >100 stars" if big else ""))
-        for count, tag in sorted(answers[cid], reverse=True)[:2]:
-            parts.append(f"{count} answers in [{tag}]")
-        out[cid] = "; ".join(parts)
+        names = [label for _, label in sorted(tags[cid].values(), key=lambda t: (-t[0], t[1]))[:3]]
+        mine = pages[cid]
+
+        def repo_url(owner: str, name: str, mine: dict[str, str] = mine) -> str:
+            return f"{mine[owner]}/{name}" if owner in mine else ""
+
+        evidence = (explanations.get(cid) or {}).get("evidence") or {}
+        out[cid] = evidence_words(evidence, describe, repo_url, names)
     return out
-
-
-def _evidence_words(evidence: Any) -> str:
-    try:
-        from enrich.skills import describe_evidence  # enrich writes the words for its evidence
-    except ImportError:
-        return "" if not isinstance(evidence, str) else evidence
-    try:
-        return str(describe_evidence(evidence))
-    except Exception:  # evidence from an older enrich version must not break an export
-        return ""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from config.errors import ScoutError
@@ -121,6 +123,9 @@ def demo(
     )
 
 
+_LINK = re.compile(r" https?://\S+?(?=,|$| )")
+
+
 def _print_top(path: Path, n: int) -> None:
     table = Table(title=f"Top {n} candidates")
     columns = ("rank", "score", "name", "country", "region", "top_skills", "why_ranked")
@@ -130,5 +135,8 @@ def _print_top(path: Path, n: int) -> None:
     for i, (_number, row) in enumerate(rows):
         if i >= n:
             break
-        table.add_row(*(row.get(c, "") for c in columns))
+        # The terminal is narrow: repositories by name here, their links are in the CSV.
+        # (escaped: "[pytorch]" is a tag, not rich markup)
+        cells = {**row, "top_skills": _LINK.sub("", row.get("top_skills", ""))}
+        table.add_row(*(escape(cells.get(c, "")) for c in columns))
     console().print(table)

@@ -10,13 +10,20 @@ from sqlalchemy.orm import Session
 from config.errors import ScoutError
 from enrich.identity import describe_link
 from enrich.identity_store import LinkReport
-from enrich.identity_user import LinkRefused, find_profile
+from enrich.identity_user import LinkRefused
 from enrich.identity_user import link as link_profiles
 from enrich.identity_user import unlink as unlink_profiles
 from enrich.pipeline import run_enrich
 from scout.app import app, console, get_state
 from storage.db import session_scope
 from storage.models import CandidateProfile
+from storage.person import resolve_profile
+
+PROFILE_HELP = (
+    "A profile: github:LOGIN, stackoverflow:USER_ID, kaggle:USERNAME, a name "
+    "('stackoverflow:Jessica Brown', refused when it names several people), a profile URL, "
+    "or the profile's row id."
+)
 
 
 @app.command()
@@ -38,7 +45,7 @@ def enrich() -> None:
 
 @app.command()
 def unlink(
-    profile_a: str = typer.Argument(..., help="Profile id, or source:handle (github:octocat)."),
+    profile_a: str = typer.Argument(..., help=PROFILE_HELP),
     profile_b: str = typer.Argument(..., help="The other profile (stackoverflow:12345)."),
 ) -> None:
     """Say two profiles are not the same person: split them now and never link them again.
@@ -61,7 +68,7 @@ def unlink(
 
 @app.command()
 def link(
-    profile_a: str = typer.Argument(..., help="A profile: id, source:handle or source:id."),
+    profile_a: str = typer.Argument(..., help=PROFILE_HELP),
     profile_b: str = typer.Argument(..., help="A profile on another platform."),
 ) -> None:
     """Say two profiles are one person: link them now and keep them linked.
@@ -93,18 +100,13 @@ def _tell(
     profile_b: str,
     act: Callable[[Session, int, int, float], tuple[bool, LinkReport]],
 ) -> tuple[bool, list[str]]:
-    """Find both profiles (one message when either is missing) and store a user's word.
+    """Find both profiles (one message when either is missing or names several people: no
+    guess) and store a user's word.
 
     Returns (were they one candidate before, a line per profile on where it stands now)."""
     state = get_state()
     with session_scope(state.engine()) as session:
-        ids = []
-        for ref in (profile_a, profile_b):
-            found = find_profile(session, ref)
-            if found is None:
-                raise ScoutError(f"no profile {ref!r} (use an id or source:handle)")
-            ids.append(found)
-        a, b = ids
+        a, b = (resolve_profile(session, ref) for ref in (profile_a, profile_b))
         if a == b:
             raise ScoutError("both arguments name the same profile")
         together, _report = act(session, a, b, state.settings.identity_threshold)

@@ -21,7 +21,8 @@ from storage.forget import purge as purge_stale
 
 PERSON_HELP = (
     "github:LOGIN, stackoverflow:USER_ID, kaggle:USERNAME, candidate:ID or profile:ID "
-    "(a profile URL works too)."
+    "(a profile URL works too, and a name: 'stackoverflow:Jessica Brown', refused when "
+    "several people have it)."
 )
 LABELS = {
     "profiles": "profiles",

@@ -13,7 +13,7 @@ from rich.table import Table
 from config.errors import ScoutError
 from config.textfile import make_folder
 from scout import options
-from scout.app import app, console, get_state, make_typer
+from scout.app import app, console, err_console, get_state, make_typer
 from scout.runs import WARNING_PREFIX
 from storage.csvfile import check_output_path, open_output
 from storage.db import session_scope
@@ -76,7 +76,19 @@ def shortlist(
     active_since: str | None = typer.Option(
         None, callback=options.date, help="Only activity since this date (2025-01-31)."
     ),
-    exclude_contacted: bool = typer.Option(False, help="Leave out contacted/replied/hired."),
+    exclude_decided: list[str] | None = typer.Option(
+        None,
+        "--exclude-decided",
+        metavar="DECISIONS",
+        help="Leave out candidates whose latest decision is one of these: yes, no, contacted, "
+        "replied, hired, or all (comma-separated or repeated) [default: no].",
+    ),
+    include_decided: bool = typer.Option(
+        False, "--include-decided", help="Keep every candidate already decided, 'no' too."
+    ),
+    exclude_contacted: bool = typer.Option(
+        False, "--exclude-contacted", hidden=True, help="Older name: adds contacted,replied,hired."
+    ),
     top: int = typer.Option(
         50, callback=options.count, help="How many candidates (0: all that match)."
     ),
@@ -100,10 +112,15 @@ def shortlist(
     """Write the top candidates to a CSV for a spreadsheet, and store the shortlist.
 
     Scores are brought up to date first. Each row says why it ranks where it does
-    (`why_ranked`) and why its profiles are one person (`why_linked`: every link with its
-    method, confidence and evidence). Fill the `decision` column (yes, no, contacted,
-    replied, hired) and give the file back with `scout feedback import`, as your
-    spreadsheet saves it (CSV in any locale, or .xlsx).
+    (`why_ranked`), what that is made of (`top_skills`: the repositories, with links, and
+    the tags behind the same counts) and why its profiles are one person (`why_linked`:
+    every link with its method, confidence and evidence). Fill the `decision` column (yes,
+    no, contacted, replied, hired) and give the file back with `scout feedback import`.
+
+    Decisions already imported are filled in. Candidates marked "no" are left out of new
+    shortlists (--exclude-decided no,contacted to leave out more, --include-decided to keep
+    them all); --top counts the rows written after that, so a second round brings new people.
+    Give the file back as your spreadsheet saves it (CSV in any locale, or .xlsx).
 
     A region is its name or key in regions.toml (Eastern Europe, eastern-europe,
     eastern_europe); a country its ISO code or name. An unknown region, skill, source or
@@ -117,14 +134,15 @@ def shortlist(
       scout shortlist --sample 100 -o sample.csv
     """
     from config.regions import load_regions_file
+    from scoring.feedback import decisions_to_exclude
     from scoring.filters import why_empty
     from scoring.rank import rank_all
     from scoring.sampling import random_sample
     from scoring.shortlist import (
         Filters,
         columns_for,
+        pick_candidates,
         save_shortlist,
-        select_candidates,
         shortlist_rows,
         write_csv,
     )
@@ -137,12 +155,20 @@ def shortlist(
     contacts = state.settings.include_contacts if include_contacts is None else include_contacts
     region_names = load_regions_file(state.settings.regions_file).display_names()
     since = cast("datetime | None", active_since)  # the callback made it a date
+    if include_decided and (exclude_decided or exclude_contacted):
+        raise ScoutError("--include-decided keeps every decided candidate: drop --exclude-decided")
+    decided = (
+        ()
+        if include_decided
+        else decisions_to_exclude(exclude_decided or ["no"], contacted=exclude_contacted)
+    )
     filters = Filters(
-        region, country, skill, min_score, source, since, exclude_contacted, 0 if sample else top
+        region, country, skill, min_score, source, since, decided, 0 if sample else top
     )
     with session_scope(state.engine()) as session:
         stats = rank_all(session, config)
-        picked = select_candidates(session, stats.version, filters, config)
+        found = pick_candidates(session, stats.version, filters, config)
+        picked = found.rows
         if sample:
             picked = random_sample(session, picked, sample)
         save_shortlist(session, name or output.stem, stats.version, filters, picked)
@@ -159,6 +185,8 @@ def shortlist(
         typer.echo(f"{WARNING_PREFIX}{empty}", err=True)  # one line, never wrapped
     if str(output) != "-":
         console().print(f"Wrote {n:,} candidates to {output} (model {stats.version}).")
+    if found.note():  # on stderr when the CSV goes to stdout
+        (console() if str(output) != "-" else err_console()).print(found.note())
 
 
 @feedback_app.command("import")

@@ -17,11 +17,12 @@ Storage imports no crawler, so the raw-record keys each crawler writes are resta
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.errors import ScoutError
@@ -32,8 +33,12 @@ ALIASES = {"gh": "github", "so": "stackoverflow", "stack-overflow": "stackoverfl
 GITHUB_ID_ENDPOINTS = ("graphql:search", "rest:/users")
 SO_USERS = "/users/{ids}"
 SO_PAGES = "/tags/{tag}/top-answerers/{period}"
-HOW = "say github:LOGIN, stackoverflow:USER_ID, kaggle:USERNAME, candidate:ID or profile:ID"
+HOW = (
+    "say github:LOGIN, stackoverflow:USER_ID, kaggle:USERNAME, candidate:ID or profile:ID "
+    "(a name works too: 'stackoverflow:Jessica Brown')"
+)
 _IN = 500
+SHOWN = 10  # namesakes listed when a reference matches several profiles
 _URLS = (
     (re.compile(r"^https?://(?:www\.)?github\.com/([A-Za-z0-9-]+)/?$", re.I), "github"),
     (re.compile(r"^https?://(?:www\.)?stackoverflow\.com/users/(\d+)(?:/.*)?$", re.I), "so"),
@@ -85,25 +90,74 @@ def parse_ref(ref: str) -> tuple[str, str]:
     key = key.strip()
     if not sep or not key or kind not in (*SOURCES, "candidate", "profile"):
         raise ScoutError(f"cannot read {ref!r}: {HOW}")
-    if kind in ("candidate", "profile", "stackoverflow") and not key.isdigit():
+    if kind in ("candidate", "profile") and not key.isdigit():
         raise ScoutError(f"{ref!r}: a {kind} is named by its number, e.g. {kind}:42")
     return kind, key
 
 
-def _find_profile(session: Session, kind: str, key: str) -> int | None:
+def fold_name(text: str | None) -> str:
+    """How references and names are compared: Unicode NFKC, case-folded, one space between
+    words ("Ｊｅｓｓｉｃａ  BROWN" is "jessica brown"; a "й" typed as "и" + breve is "й")."""
+    return " ".join(unicodedata.normalize("NFKC", text or "").casefold().split())
+
+
+def find_profiles(session: Session, kind: str, key: str) -> list[int]:
+    """Every profile a reference can mean, by row id: `profile:ID`; or on one source its
+    account id (external_id) or its handle (GitHub login, Kaggle user name, Stack Overflow
+    display name); only when neither matches, its display name. Handles and names match
+    after fold_name. Nothing is chosen here: several matches are for the caller to refuse."""
     if kind == "profile":
-        return session.scalar(select(Profile.id).where(Profile.id == int(key)))
-    by_id = select(Profile.id).where(Profile.source == kind, Profile.external_id == key)
-    if kind == "stackoverflow":
-        return session.scalar(by_id)
-    # GitHub logins and Kaggle user names are what people go by; ids are the fallback.
-    by_handle = (
-        select(Profile.id)
-        .where(Profile.source == kind, func.lower(Profile.handle) == key.lower())
-        .order_by(Profile.last_seen.desc(), Profile.id)
-        .limit(1)
+        return list(session.scalars(select(Profile.id).where(Profile.id == int(key))))
+    want = fold_name(key)
+    by_key: list[int] = []
+    by_name: list[int] = []
+    stmt = select(Profile.id, Profile.external_id, Profile.handle, Profile.name).where(
+        Profile.source == kind
     )
-    return session.scalar(by_handle) or session.scalar(by_id)
+    for pid, external_id, handle, name in session.execute(stmt.execution_options(yield_per=5000)):
+        if external_id == key or (handle and fold_name(handle) == want):
+            by_key.append(pid)
+        elif name and fold_name(name) == want:
+            by_name.append(pid)
+    return sorted(by_key or by_name)
+
+
+def describe_profile(profile: Profile) -> str:
+    """`stackoverflow:123 Jessica Brown (Berlin, Germany)`: a profile by the reference that
+    names it alone, with what tells namesakes apart."""
+    shown = profile.handle or profile.name or ""
+    if profile.name and fold_name(profile.name) != fold_name(shown):
+        shown = f"{shown} '{profile.name}'"
+    place = (profile.location_raw or "").strip()
+    where = f" ({place})" if place else ""
+    return f"{profile.source}:{profile.external_id} {shown}".rstrip() + where
+
+
+def resolve_profile(session: Session, ref: str, unknown: str = HOW) -> int:
+    """The one profile a reference names (a bare number is a profile id). A reference that
+    names nobody, or several profiles, is a ScoutError; several are listed with the
+    reference that names each alone, never guessed between."""
+    kind, key = parse_ref(f"profile:{ref}" if ref.strip().isdigit() else ref)
+    if kind == "candidate":
+        raise ScoutError(f"{ref!r} is a candidate: name one of their profiles ({HOW})")
+    found = find_profiles(session, kind, key)
+    if not found:
+        raise ScoutError(f"no profile matches {ref!r} in this database: {unknown}")
+    if len(found) > 1:
+        listed = select(Profile).where(Profile.id.in_(found[:SHOWN])).order_by(Profile.id)
+        shown = session.scalars(listed).all()
+        # Each is named alone by its account id, unless the key itself was an account id
+        # (and a handle too): then only the row id is sure.
+        by_row = any(p.external_id == key for p in shown)
+        first = shown[0]
+        pick = "profile:ID" if by_row else f"its id, e.g. {first.source}:{first.external_id}"
+        lines = [f"  {f'profile:{p.id} ' if by_row else ''}{describe_profile(p)}" for p in shown]
+        if len(found) > SHOWN:
+            lines.append(f"  ... and {len(found) - SHOWN} more")
+        raise ScoutError(
+            f"{ref!r} matches {len(found)} profiles; name one by {pick}:\n" + "\n".join(lines)
+        )
+    return found[0]
 
 
 def label(profile: Profile) -> str:
@@ -132,9 +186,7 @@ def resolve_person(session: Session, ref: str, *, whole_person: bool = True) -> 
             )
         )
     else:
-        pid = _find_profile(session, kind, key)
-        if pid is None:
-            raise ScoutError(f"no profile matches {ref!r} in this database: nothing is held on it")
+        pid = resolve_profile(session, ref, unknown="nothing is held on it")
         pids = [pid]
         cid = session.scalar(
             select(CandidateProfile.candidate_id).where(CandidateProfile.profile_id == pid)

@@ -9,7 +9,13 @@ from sqlalchemy import select
 
 from config.errors import ConfigError
 from enrich.antigaming import antigaming_signals
-from scoring.features import FEATURES, Matcher, describe, load_features
+from scoring.features import (
+    FEATURES,
+    Matcher,
+    describe,
+    load_features,
+    load_features_with_evidence,
+)
 from scoring.ranking import PROTECTED, RankingConfig, load_ranking
 from storage.db import open_database, session_scope
 from storage.models import (
@@ -64,6 +70,7 @@ def test_features_from_stored_activity(tmp_path):
         gh = Profile(
             source="github",
             external_id="1",
+            handle="ana",
             followers=40,
             first_seen=NOW,
             last_seen=NOW,
@@ -118,6 +125,7 @@ def test_features_from_stored_activity(tmp_path):
             ]
         )
         X, last = load_features(s, load_ranking(), now=NOW)
+        _, _, evidence = load_features_with_evidence(s, load_ranking(), now=NOW)
         signals = antigaming_signals(s.scalars(select(Repository)).all(), now=NOW)
     engine.dispose()
     row = X.loc[1]
@@ -132,3 +140,10 @@ def test_features_from_stored_activity(tmp_path):
     assert row.platforms == 3 and row.followers == 40
     assert row.ml_skill == 2.5 and row.mlops_skill == 1.0
     assert 0.97 < row.recency < 0.98 and last[1] == NOW - timedelta(days=10)
+    # The evidence is what those counts are made of: the same repos, tags and Kaggle standing.
+    assert evidence[1] == {
+        "mlops_repos": {"n": 1, "top": [["serve", 5, "ana"]]},
+        "ml_repos": {"n": 1, "top": [["pytorch-gan", 200, "ana"]]},
+        "so_ml_answers": {"n": 12, "top": [["pytorch", 12]]},
+        "kaggle": {"tier": 3, "medals": 7},
+    }

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import openpyxl
 import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from config.errors import ScoutError
 from scoring.feedback import FeedbackError, import_feedback
 from scout.cli import app
 from storage.db import open_database, session_scope
@@ -156,3 +159,31 @@ def test_cli_reports_rows_and_exits_2_on_broken_files(engine, tmp_path):
         assert result.exit_code == 2, result.output
         assert len(result.output.strip().splitlines()) == 1, result.output
         assert str(bad) in result.output and "Traceback" not in result.output
+
+
+def test_the_decisions_to_leave_out_are_read_as_typed():
+    from scoring.feedback import decisions_to_exclude
+
+    assert decisions_to_exclude(["no"]) == ("no",)
+    assert decisions_to_exclude(["Contacted, NO", "hired"]) == ("no", "contacted", "hired")
+    assert decisions_to_exclude(["all"]) == ("no", "yes", "contacted", "replied", "hired")
+    # The older --exclude-contacted adds what it used to leave out.
+    assert decisions_to_exclude(["no"], contacted=True) == ("no", "contacted", "replied", "hired")
+    with pytest.raises(ScoutError, match=r"unknown decision 'maybe' .*use no, yes, contacted"):
+        decisions_to_exclude(["no,maybe"])
+
+
+def test_the_latest_decision_of_each_candidate_wins(engine, tmp_path):
+    from scoring.feedback import latest_decisions
+    from scoring.model import load_labels
+
+    first, later = tmp_path / "first.csv", tmp_path / "later.csv"
+    first.write_text("candidate_id,decision\n1,no\n2,yes\n3,contacted\n")
+    later.write_text("candidate_id,decision\n1,yes\n3,\n")  # a blank changes nothing
+    with session_scope(engine) as s:
+        import_feedback(s, first, now=datetime(2026, 1, 1, tzinfo=UTC))
+        import_feedback(s, later, now=datetime(2026, 2, 1, tzinfo=UTC))
+        latest = latest_decisions(s)
+        assert latest == {1: ("yes", 1.0), 2: ("yes", 1.0), 3: ("contacted", 1.0)}
+        assert latest_decisions(s, [3, 4]) == {3: ("contacted", 1.0)}
+        assert load_labels(s).to_dict() == {1: 1.0, 2: 1.0, 3: 1.0}  # what training reads

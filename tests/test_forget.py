@@ -183,11 +183,13 @@ def test_references_are_read_strictly():
     assert parse_ref("https://www.kaggle.com/anadev") == ("kaggle", "anadev")
     assert parse_ref("https://github.com/AnaDev/") == ("github", "AnaDev")
     assert parse_ref("candidate:7") == ("candidate", "7")
+    # A display name is a reference too; resolving it refuses namesakes (tests/test_person.py).
+    assert parse_ref("so:Jessica Brown") == ("stackoverflow", "Jessica Brown")
     for bad, message in (
         ("42", "ambiguous"),
         ("twitter:ana", "cannot read"),
         ("github:", "cannot read"),
-        ("stackoverflow:ana", "by its number"),
+        ("profile:ana", "by its number"),
         ("candidate:x", "by its number"),
     ):
         with pytest.raises(ScoutError, match=message):

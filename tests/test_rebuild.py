@@ -27,7 +27,7 @@ from crawlers.sandbox.kaggle_files import write_kaggle_csvs
 from crawlers.sandbox.model import SandboxOptions
 from crawlers.sandbox.server import SandboxServer
 from crawlers.sandbox.world import generate
-from enrich.identity_user import find_profile, unlink
+from enrich.identity_user import unlink
 from enrich.pipeline import run_enrich
 from scoring.rank import rank_all
 from scoring.ranking import load_ranking
@@ -49,6 +49,7 @@ from storage.models import (
     SkillTag,
     SOTagStat,
 )
+from storage.person import resolve_profile
 from storage.save import save_raw, sha256_of
 
 PEOPLE = 500
@@ -230,7 +231,7 @@ def test_rebuild_in_place_restores_what_a_parser_or_taxonomy_change_would_touch(
     # A user rejects one link (what `scout unlink` does), the candidates are re-ranked, and a
     # recruiter labels another candidate.
     with session_scope(engine) as s:
-        unlink(s, find_profile(s, f"{a[0]}:{a[1]}"), find_profile(s, f"{b[0]}:{b[1]}"))
+        unlink(s, resolve_profile(s, f"{a[0]}:{a[1]}"), resolve_profile(s, f"{b[0]}:{b[1]}"))
     with session_scope(engine) as s:
         rank_all(s, load_ranking(None))
     with session_scope(engine) as s:

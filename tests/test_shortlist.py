@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from scoring.features import describe
+from scoring.feedback import DECISIONS
 from scoring.rank import rank_all
 from scoring.ranking import load_ranking
 from scoring.shortlist import (
     CSV_COLUMNS,
     Filters,
     columns_for,
+    pick_candidates,
     safe_cell,
     save_shortlist,
     select_candidates,
@@ -31,6 +35,7 @@ from storage.models import (
     Profile,
     ProfileLocation,
     Repository,
+    Score,
     ShortlistEntry,
 )
 
@@ -162,7 +167,10 @@ def test_contacts_only_when_asked_and_columns_fixed(engine):
     write_csv(rows, buf, columns_for(False))
     assert "@x.io" not in buf.getvalue() and ".dev" not in buf.getvalue()
     assert rows[0]["rank"] == 1 and rows[0]["decision"] == ""
-    assert "pytorch repos" in rows[0]["top_skills"] and rows[0]["why_ranked"]
+    # top_skills names the repositories behind the count why_ranked gives, with their links.
+    top, why = rows[0]["top_skills"], rows[0]["why_ranked"]
+    assert top.startswith("4 ML repos: pytorch-thing-") and "4 ML repos (" in why
+    assert "★150 https://github.com/u7/pytorch-thing-" in top and top.count("https://") == 3
     assert rows[0]["github_url"].startswith("https://github.com/")
 
 
@@ -182,7 +190,7 @@ def test_filters_region_country_skill_source_exclude(engine):
         assert ids(active_since=datetime(2030, 1, 1, tzinfo=UTC)) == set()
         s.add(FeedbackLabel(candidate_id=20, decision="contacted", label=1, source_file="a.csv"))
         s.flush()
-        assert 20 not in ids(exclude_contacted=True)
+        assert 20 in ids() and 20 not in ids(exclude_decided=("no", "contacted"))
         top = select_candidates(s, v, Filters(top=3), config)
         assert len(top) == 3 and [t[1] for t in top] == sorted((t[1] for t in top), reverse=True)
 
@@ -250,6 +258,7 @@ def test_a_person_whose_accounts_are_all_gone_leaves_new_shortlists_not_old_ones
         assert 20 not in ids and 1 in ids and 21 in ids
         one = next(r for r in shortlist_rows(s, config, picked) if r["candidate_id"] == 1)
         assert one["github_url"] == ""  # a deleted account's page is offered to nobody
+        assert "ML repo" in one["top_skills"] and "https://" not in one["top_skills"]
         kept = s.scalars(select(ShortlistEntry.candidate_id))
         assert 20 in set(kept)  # the shortlist made before stays as it was
 
@@ -326,7 +335,9 @@ def test_skill_refusal_lists_categories_and_skills(engine, tmp_path):
 def test_an_empty_export_keeps_its_header_and_says_which_filter_emptied_it(engine, tmp_path):
     result, rows = shortlist_cli(engine, tmp_path, "--region", "india")
     assert result.exit_code == 0, result.output  # a valid query that matched nobody
-    assert rows == [] and (tmp_path / "out.csv").read_text(encoding="utf-8-sig").startswith("rank,score,name,")
+    assert rows == [] and (tmp_path / "out.csv").read_text(encoding="utf-8-sig").startswith(
+        "rank,score,name,"
+    )
     total = len(HOSTILE) + 2
     assert f"Warning: 0 candidates: {total} ranked, none of them in India" in result.output
     result, rows = shortlist_cli(
@@ -347,3 +358,65 @@ def test_why_empty_when_nobody_is_ranked_yet(tmp_path):
     engine.dispose()
     assert result.exit_code == 0 and rows == []
     assert "Warning: 0 candidates: nobody is scored yet" in result.output
+
+
+def test_decisions_are_filled_in_and_the_nos_stay_out_of_new_lists(engine):
+    config = load_ranking()
+    with session_scope(engine) as s:
+        v = rank_all(s, config, now=NOW).version
+        first = [c for c, _, _ in select_candidates(s, v, Filters(top=4), config)]
+        for cid, decision in zip(first, ("no", "yes", "no", "contacted"), strict=True):
+            s.add(FeedbackLabel(candidate_id=cid, decision=decision, label=0, source_file="a"))
+        # A later import overrides: the first "no" became a "yes".
+        s.add(FeedbackLabel(candidate_id=first[0], decision="yes", label=1, source_file="2.csv",
+                            imported_at=datetime(2030, 1, 1, tzinfo=UTC)))  # fmt: skip
+        s.flush()
+        found = pick_candidates(s, v, Filters(top=4), config)
+        ids = [c for c, _, _ in found.rows]
+        assert len(ids) == 4 and first[2] not in ids  # top counts the rows offered
+        assert ids[:3] == [first[0], first[1], first[3]]
+        assert found.note() == (
+            "Left out 1 candidate already marked 'no' (--include-decided to keep them)."
+        )
+        rows = shortlist_rows(s, config, found.rows)
+        decided = {r["candidate_id"]: r["decision"] for r in rows}
+        assert decided == {first[0]: "yes", first[1]: "yes", first[3]: "contacted", ids[3]: ""}
+        everyone = pick_candidates(s, v, Filters(top=4, exclude_decided=()), config)
+        assert [c for c, _, _ in everyone.rows] == first and everyone.note() == ""
+        fresh = pick_candidates(s, v, Filters(top=4, exclude_decided=DECISIONS), config)
+        assert not set(first) & {c for c, _, _ in fresh.rows}
+        assert fresh.note() == (
+            "Left out 4 candidates already decided (1 'no', 2 'yes', 1 'contacted')"
+            " (--include-decided to keep them)."
+        )
+
+
+def test_top_skills_and_why_ranked_give_the_same_counts_on_a_sandbox_world(tmp_path):
+    from scoring_world import world_to_db
+
+    from crawlers.sandbox.world import generate
+
+    engine = open_database(f"sqlite:///{tmp_path / 'w.db'}")
+    config = load_ranking()
+    with session_scope(engine) as s:
+        world_to_db(s, generate(11, 400))
+        v = rank_all(s, config, now=NOW).version
+        rows = list(shortlist_rows(s, config, select_candidates(s, v, Filters(top=0), config)))
+        features = dict(s.execute(select(Score.candidate_id, Score.features)).all())
+    engine.dispose()
+    reason = re.compile(r"^([\d,]+ (?:MLOps repos?|ML repos?|SO answers? in ML tags)) \(")
+    compared = 0
+    for row in rows:
+        why, top = row["why_ranked"], row["top_skills"]
+        for feature in ("mlops_repos", "ml_repos", "so_ml_answers"):
+            value = features[row["candidate_id"]][feature]
+            # top_skills gives the count the score was computed from, then what it counts.
+            assert (f"{describe(feature, value)}: " in top) == bool(value), (feature, value, top)
+        for part in why.split("; "):
+            said = reason.match(part)
+            if said:  # every count why_ranked gives, top_skills gives the same
+                compared += 1
+                assert f"{said.group(1)}: " in top, (why, top)
+        for url in re.findall(r"https://\S+", top):
+            assert url.rstrip(",").startswith(row["github_url"] + "/"), (url, row["github_url"])
+    assert compared >= 50  # most of the world's ML people have their counts in both columns

@@ -1,0 +1,103 @@
+"""What the features counted, kept so that a shortlist can name it.
+
+`scoring.features` counts a candidate's ML and MLOps repositories, answers in ML tags and
+Kaggle standing; in the same pass it keeps the few best items behind each count (here,
+`Tops`). `scout rank` stores them with the score's explanation and the shortlist's
+`top_skills` is written from them, so `top_skills` and `why_ranked` always give the same
+counts ("12 MLOps repos" in both), and `top_skills` names the repositories with links.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+TOP = 3  # items named per count: enough to judge, short enough for a spreadsheet cell
+# The counts evidence is kept for, in the order top_skills shows them (rarer signal first).
+REPO_KINDS = ("mlops_repos", "ml_repos")
+
+
+@dataclass(slots=True)
+class Tops:
+    """The TOP best items of one candidate per count, kept while rows stream in."""
+
+    repos: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
+    tags: list[tuple[int, str]] = field(default_factory=list)
+
+    def repo(self, kind: str, stars: int, name: str, owner: str) -> None:
+        """A repository counted under `kind` (ml_repos or mlops_repos); `owner` is the
+        handle of the profile it belongs to (stable, unlike row ids, through a rebuild)."""
+        _keep(self.repos.setdefault(kind, []), (int(stars or 0), name, owner))
+
+    def tag(self, answers: int, tag: str) -> None:
+        """A Stack Overflow tag whose answers were counted under so_ml_answers."""
+        if answers > 0:
+            _keep(self.tags, (int(answers), tag))
+
+
+def _keep(heap: list[Any], item: Any) -> None:
+    if len(heap) < TOP:
+        heapq.heappush(heap, item)
+    else:
+        heapq.heappushpop(heap, item)
+
+
+def as_json(counts: Mapping[str, float], tops: Tops) -> dict[str, Any]:
+    """The evidence stored in a score's explanation: each count that is not zero, with its
+    best items, e.g. {"mlops_repos": {"n": 12, "top": [["kubeflow-pipelines", 120, "ana"]]}}
+    (name, stars, owner); {"so_ml_answers": {"n": 212, "top": [["pytorch", 150]]}}."""
+    out: dict[str, Any] = {}
+    for kind in REPO_KINDS:
+        if counts.get(kind):
+            best = sorted(tops.repos.get(kind, []), key=lambda r: (-r[0], r[1]))
+            out[kind] = {"n": int(counts[kind]), "top": [[n, s, p] for s, n, p in best]}
+    if counts.get("so_ml_answers"):
+        best_tags = sorted(tops.tags, key=lambda t: (-t[0], t[1]))
+        out["so_ml_answers"] = {
+            "n": int(counts["so_ml_answers"]),
+            "top": [[tag, n] for n, tag in best_tags],
+        }
+    if counts.get("kaggle_tier") or counts.get("kaggle_medals"):
+        out["kaggle"] = {
+            "tier": int(counts.get("kaggle_tier", 0)),
+            "medals": int(counts.get("kaggle_medals", 0)),
+        }
+    return out
+
+
+def words(
+    evidence: Mapping[str, Any],
+    describe: Callable[[str, float], str],
+    repo_url: Callable[[str, str], str],
+    skills: list[str] | None = None,
+) -> str:
+    """The `top_skills` cell: skill names, then each count in the words `why_ranked` uses
+    with the items behind it, e.g. "PyTorch, MLflow | 12 MLOps repos: kubeflow-pipelines
+    ★120 https://github.com/x/kubeflow-pipelines, ... | 212 SO answers in ML tags: [pytorch]
+    150, [keras] 40 | Kaggle master, 14 Kaggle medal points". `describe` is the features'
+    own words, `repo_url(owner, name)` a repository's page ("" when it has none)."""
+    parts = [", ".join(skills)] if skills else []
+    for kind in REPO_KINDS:
+        item = evidence.get(kind)
+        if not isinstance(item, dict) or not item.get("n"):
+            continue
+        named = []
+        for name, stars, owner in item.get("top", []):
+            text = f"{name} ★{stars:,}" if stars else str(name)
+            url = repo_url(owner, name)
+            named.append(f"{text} {url}" if url else text)
+        parts.append(f"{describe(kind, item['n'])}: {', '.join(named)}".rstrip(": "))
+    so = evidence.get("so_ml_answers")
+    if isinstance(so, dict) and so.get("n"):
+        named = [f"[{tag}] {n:,}" for tag, n in so.get("top", [])]
+        parts.append(f"{describe('so_ml_answers', so['n'])}: {', '.join(named)}".rstrip(": "))
+    kaggle = evidence.get("kaggle")
+    if isinstance(kaggle, dict):
+        bits = [describe("kaggle_tier", kaggle["tier"])] if kaggle.get("tier") else []
+        if kaggle.get("medals"):
+            bits.append(describe("kaggle_medals", kaggle["medals"]))
+        if bits:
+            parts.append(", ".join(bits))
+    return " | ".join(parts)
