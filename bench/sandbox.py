@@ -51,7 +51,19 @@ def hammer(make_request: object) -> float:
     return count / (time.perf_counter() - started)
 
 
+def days_figure() -> None:
+    """How long the living world takes to reach day 30 (2,000 people): tests and the season
+    rehearsal build worlds like this one, so a slow step slows them all."""
+    from crawlers.sandbox.world_days import Timeline
+
+    timeline = Timeline(generate(11, 2000))
+    started = time.perf_counter()
+    timeline.at(30)
+    figure("world of 2,000 people to day 30", time.perf_counter() - started, "s", "< 2 s")
+
+
 def main() -> None:
+    days_figure()
     world = generate(7, 5000)
     options = SandboxOptions(rate_limit=10**9, search_per_minute=10**9)
     logins = [a.login for a in world.github.values() if a.type == "User"]

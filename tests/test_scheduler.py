@@ -218,7 +218,7 @@ def test_a_shortlist_job_that_matched_nobody_is_ok_but_says_so(sqlite_url, tmp_p
     [outcome] = scheduler.run_once(force=True)
     scheduler.engine.dispose()
     assert outcome.status == "ok" and outcome.exit_code == 0  # a valid query, nobody yet
-    assert out.read_text(encoding="utf-8").startswith("rank,score,name")  # the header alone
+    assert out.read_text(encoding="utf-8-sig").startswith("rank,score,name")  # the header alone
     said = "Warning: 0 candidates: nobody is scored yet"
     assert outcome.message is not None and outcome.message.startswith(said), outcome.message
     [row] = [r for r in runs(sqlite_url) if r.source == SCHEDULE_SOURCE]
