@@ -145,7 +145,7 @@ def snapshot(db_url):
     )
 
 
-def assert_same(got, want):
+def assert_same(got, want, log=""):
     """Equal snapshots, or a failure naming only the rows that differ (a CI log keeps the
     tail of the output: a whole snapshot would hide which rows they were)."""
     parts = ("profiles", "repositories", "cursors")
@@ -156,7 +156,7 @@ def assert_same(got, want):
             problems.append(
                 f"{part}: {len(missing)} missing {missing[:5]}, {len(extra)} extra {extra[:5]}"
             )
-    assert not problems, "; ".join(problems)
+    assert not problems, "; ".join(problems) + "\nworker log:\n" + log[-6000:]
 
 
 def runs(db_url):
@@ -283,7 +283,7 @@ def test_a_worker_killed_mid_crawl_loses_nothing(pg_url, redis_db, world, refere
     assert 300 < before < len(reference[0])
     # The request the killed worker held came back from the database cursors.
     assert "re-queued" in err, err
-    assert_same(snapshot(pg_url), reference)
+    assert_same(snapshot(pg_url), reference, err)
     by_worker = {args["worker"]: status for status, _, args, _ in runs(pg_url)}
     assert by_worker.pop(seeder) == "lost"  # closed for it by the worker that re-queued its work
     assert list(by_worker.values()) == ["ok"]

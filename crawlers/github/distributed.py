@@ -182,6 +182,11 @@ class DistributedSearchSpider(GitHubSearchSpider):
         """What the plan still needs, per the database, except windows skipped after retries."""
         with session_scope(self.engine) as session:
             self.cursors = all_cursors(session, self.source, STREAM)
+        # A lost request may be the details of a page this worker discovered (any worker takes
+        # any request): its users are claimed here but were never stored, and the page asked
+        # again must detail them, not skip them as already claimed (a page of 99 people was
+        # lost so, its cursor done). Claims only save a repeat detail; forget them all.
+        self.claimed.clear()
         return [
             request
             for root in self.plan.roots()
