@@ -47,7 +47,7 @@ HIDDEN = ("alembic_version", "job_locks")
 CONTACT_TABLES = ("profiles", "raw_records")
 PUBLIC_PROFILES = "profiles_without_contacts"
 DESCRIPTIONS = {
-    "profiles": "One account on one platform (GitHub, Stack Overflow, Kaggle).",
+    "profiles": "One account on one platform (GitHub, a Stack Exchange site, Kaggle).",
     "profile_locations": "Where a profile is: country and regions, with the evidence.",
     "skill_tags": "ML/MLOps skills seen on a profile, with strength and evidence.",
     "candidates": "One person, as linked across platforms.",

@@ -215,26 +215,34 @@ def test_bad_key_is_one_message_and_exit_2(tmp_path, monkeypatch, world):
 def test_lookup_prints_the_stored_profile_as_json(tmp_path, monkeypatch, world, expected):
     ids, _ = expected
     server = serve(monkeypatch, world)
-    uid = min(ids)
+    uid = min(ids & set(site_users(world, "datascience")))
+    db = f"sqlite:///{tmp_path / 'l.db'}"
     try:
-        result = scout(
-            f"sqlite:///{tmp_path / 'l.db'}",
-            server.stackexchange_url,
-            "lookup",
-            "stackoverflow",
-            str(uid),
-            "--json",
-        )
+        result = scout(db, server.stackexchange_url, "lookup", "stackoverflow", str(uid), "--json")
+        other = scout(
+            db, server.stackexchange_url, "lookup", "stackoverflow", str(uid), "--json",
+            "--site", "datascience",
+        )  # fmt: skip
     finally:
         server.stop()
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     user = world.stackoverflow[uid]
     assert data["external_id"] == str(uid) and data["reputation"] == user.reputation
-    assert data["location"] == user.location
+    assert data["site"] == "stackoverflow" and data["location"] == user.location
     assert {t["tag"] for t in data["tags"]} == {
         t.tag_name for t in user.tags if t.answer_count or t.question_count
     }
+    # The same number on datascience is someone else, stored beside them.
+    assert other.returncode == 0, other.stderr
+    theirs = json.loads(other.stdout)
+    ds_user = site_users(world, "datascience")[uid]
+    assert (theirs["site"], theirs["external_id"]) == ("datascience", f"datascience:{uid}")
+    assert (theirs["reputation"], theirs["profile_url"]) == (ds_user.reputation, ds_user.link)
+    assert sorted(tuple(r) for r in stored(db)[0]) == sorted(
+        [(str(uid), user.location, user.reputation),
+         (f"datascience:{uid}", ds_user.location, ds_user.reputation)]
+    )  # fmt: skip
 
 
 # -- two Stack Exchange sites in one database ---------------------------------------------------
