@@ -130,7 +130,7 @@ def test_model_train_into_a_folder_that_cannot_be_made(db):
 def test_db_downgrade_to_an_unknown_revision(db):
     assert one_error("--db", db, "db", "downgrade", "nonsense") == (
         "Error: revision 'nonsense': Can't locate revision identified by 'nonsense' "
-        "(known: 0004, 0003, 0002, 0001, head, base, or -N / +N steps)"
+        "(known: 0005, 0004, 0003, 0002, 0001, head, base, or -N / +N steps)"
     )
 
 
@@ -222,6 +222,18 @@ def test_lookup_stackoverflow_needs_a_positive_id(db, server, user):
     url, seen = server
     assert one_error("--db", db, "lookup", "stackoverflow", user, "--api-url", url + "/2.3") == (
         f"Error: {user!r} is not a Stack Exchange user id (a positive whole number)"
+    )
+    assert seen == []
+
+
+def test_a_stack_exchange_site_that_names_none_is_refused_before_any_request(db, server):
+    url, seen = server
+    assert one_error(
+        "--db", db, "crawl", "stackoverflow", "--site", "data:science", "--api-url", url + "/2.3"
+    ) == (
+        "Error: flag: stackexchange_site: 'data:science' is not a Stack Exchange site (its API "
+        "name, e.g. stackoverflow or datascience, or its domain, e.g. "
+        "datascience.stackexchange.com)"
     )
     assert seen == []
 
