@@ -226,18 +226,6 @@ def test_lookup_stackoverflow_needs_a_positive_id(db, server, user):
     assert seen == []
 
 
-def test_a_stack_exchange_site_that_names_none_is_refused_before_any_request(db, server):
-    url, seen = server
-    assert one_error(
-        "--db", db, "crawl", "stackoverflow", "--site", "data:science", "--api-url", url + "/2.3"
-    ) == (
-        "Error: flag: stackexchange_site: 'data:science' is not a Stack Exchange site (its API "
-        "name, e.g. stackoverflow or datascience, or its domain, e.g. "
-        "datascience.stackexchange.com)"
-    )
-    assert seen == []
-
-
 def test_a_kaggle_username_that_is_a_path_is_refused(db):
     result = runner.invoke(app, ["--db", db, "config", "show"], env={"KAGGLE_USERNAME": "../x"})
     assert result.exit_code == 2
@@ -271,14 +259,22 @@ def test_a_database_url_with_a_bad_port_is_one_message_without_its_password():
     )
 
 
-def test_crawl_stackoverflow_refuses_a_tag_that_is_a_path(db, server):
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--tag", "..", "'..' is not a Stack Exchange tag (up to 35 lower-case letters, digits, "
+         "'+', '#', '.' or '-')"),
+        ("--site", "data:science", "flag: stackexchange_site: 'data:science' is not a Stack "
+         "Exchange site (its API name, e.g. stackoverflow or datascience, or its domain, e.g. "
+         "datascience.stackexchange.com)"),
+    ],
+)  # fmt: skip
+def test_crawl_stackoverflow_refuses_a_tag_or_site_before_any_request(
+    db, server, option, value, message
+):
     url, seen = server
-    assert one_error(
-        "--db", db, "crawl", "stackoverflow", "--tag", "..", "--api-url", url + "/2.3"
-    ) == (
-        "Error: '..' is not a Stack Exchange tag (up to 35 lower-case letters, digits, "
-        "'+', '#', '.' or '-')"
-    )
+    args = ("--db", db, "crawl", "stackoverflow", option, value, "--api-url", url + "/2.3")
+    assert one_error(*args) == f"Error: {message}"
     assert seen == []
 
 
