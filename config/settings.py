@@ -18,6 +18,7 @@ from config.data import read_toml, validation_message
 from config.errors import ConfigError
 from config.handles import HandleError, kaggle_username
 from config.logging import mask_url_credentials
+from config.sites import stackexchange_site
 
 Source = Literal["default", "scout.toml", "env", "flag"]
 
@@ -53,7 +54,10 @@ class Settings(BaseSettings):
     stackexchange_api_url: str = Field(
         "https://api.stackexchange.com/2.3", description="Stack Exchange API root."
     )
-    stackexchange_site: str = Field("stackoverflow", description="Stack Exchange site.")
+    stackexchange_site: str = Field(
+        "stackoverflow",
+        description="Stack Exchange site to crawl (its API name, e.g. datascience, or domain).",
+    )
     stackexchange_key: SecretStr | None = _secret_env("STACKEXCHANGE_KEY", "stackexchange_key")
     stackexchange_quota_floor: int = Field(100, ge=0, description="Stop when quota falls here.")
     stackexchange_max_rps: float = Field(25.0, gt=0, le=30, description="Requests per second.")
@@ -94,6 +98,14 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("stackexchange_site")
+    @classmethod
+    def _se_site(cls, value: str) -> str:
+        try:
+            return stackexchange_site(value)
+        except HandleError as exc:
+            raise ValueError(exc.message) from exc
 
     @field_validator("kaggle_username")
     @classmethod

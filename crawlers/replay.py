@@ -7,7 +7,8 @@ response winning:
   `rest:/users/repos` of the same lookup). A REST refresh kept the stored repositories and
   hashed no children, so the response that described them is replayed first, then the refresh.
 - Stack Overflow: the newest `/users/{ids}` record (the user with its tag answers, tags and
-  top-answer-tags as the crawl joined them). Discovery pages are context already folded in.
+  top-answer-tags as the crawl joined them), of the site its key "{site}:{user_id}" names.
+  Discovery pages are context already folded in.
 Kaggle raw records hold only row hashes: nothing to replay (see crawlers.kaggle.ingest).
 """
 
@@ -19,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from config.errors import PayloadError
+from config.sites import DEFAULT_SITE, user_key
 from crawlers import payload as P
 from crawlers.github import parse as gh
 from crawlers.stackexchange import parse as so
@@ -148,10 +150,11 @@ def stackoverflow_saves(records: Sequence[Raw], hashes: set[str]) -> list[Profil
     if so.is_gone(user):
         raise Skipped("deleted")
     link = user.get("link")
-    keys = (str(so.user_id(user)), link if isinstance(link, str) else None)
+    site = newest.key.rpartition(":")[0] or DEFAULT_SITE  # the key is "{site}:{user_id}"
+    keys = (user_key(site, so.user_id(user)), link if isinstance(link, str) else None)
     if hashes and is_suppressed(hashes, so.SOURCE, *keys):
         raise Skipped("suppressed")
-    item = so.parse_record(record, newest.fetched_at)
+    item = so.parse_record(record, newest.fetched_at, site)
     if item is None:
         raise Unparseable("the Stack Exchange parser returned nothing")
     return [item]

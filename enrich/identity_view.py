@@ -13,11 +13,18 @@ from typing import Any
 
 from anyascii import anyascii
 
+from config.sites import site_of_domain, user_key
+
 SOURCES = {"github": "GitHub", "stackoverflow": "Stack Overflow", "kaggle": "Kaggle"}
 
 _GITHUB = re.compile(r"github\.com/([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))(?![A-Za-z0-9-])", re.I)
 _KAGGLE = re.compile(r"kaggle\.com/([A-Za-z0-9_-]{2,40})(?![A-Za-z0-9_-])", re.I)
-_SO = re.compile(r"stackoverflow\.com/users/(\d{1,12})", re.I)
+# A Stack Exchange user page: stackoverflow.com/users/ID or another site's (config.sites).
+_SO = re.compile(
+    r"((?:[a-z0-9-]+\.)*(?:stackoverflow\.com|stackexchange\.com|serverfault\.com|"
+    r"superuser\.com|askubuntu\.com|mathoverflow\.net|stackapps\.com))/users/(\d{1,12})",
+    re.I,
+)
 # github.com/<these> are site pages, not people.
 _GH_PAGES = {"orgs", "features", "about", "pricing", "settings", "topics", "sponsors", "site"}
 _KG_PAGES = {"competitions", "datasets", "code", "c", "discussions", "learn", "models", "docs"}
@@ -138,7 +145,9 @@ def references(view: IdentityView) -> list[tuple[str, str, str]]:
             for m in _KAGGLE.finditer(text):
                 if m.group(1).lower() not in _KG_PAGES:
                     out.append(("kaggle", m.group(1).lower(), where))
-        if view.source != "stackoverflow":
+        if view.source != "stackoverflow" and "/users/" in text.lower():  # _SO is slow to miss
             for m in _SO.finditer(text):
-                out.append(("stackoverflow", m.group(1), where))
+                site = site_of_domain(m.group(1))
+                if site is not None:
+                    out.append(("stackoverflow", user_key(site, m.group(2)), where))
     return out

@@ -23,7 +23,7 @@ INSTALL_HINT = "Datasette is not installed: pip install 'talent-scout[browse]'"
 
 # Facets per table: a column name, or {"array": column} for a JSON list such as regions.
 FACETS: dict[str, list[str | dict[str, str]]] = {
-    "profiles": ["source"],
+    "profiles": ["source", "site"],
     "profile_locations": [{"array": "regions"}, "country"],
     "skill_tags": ["skill", "category"],
     "locations": ["status", "country"],
@@ -49,7 +49,7 @@ HIDDEN = ("alembic_version", "job_locks")
 CONTACT_TABLES = ("profiles", "raw_records")
 PUBLIC_PROFILES = "profiles_without_contacts"
 DESCRIPTIONS = {
-    "profiles": "One account on one platform (GitHub, Stack Overflow, Kaggle).",
+    "profiles": "One account on one platform (GitHub, a Stack Exchange site, Kaggle).",
     "profile_locations": "Where a profile is: country and regions, with the evidence.",
     "skill_tags": "ML/MLOps skills seen on a profile, with strength and evidence.",
     "candidates": "One person, as linked across platforms.",
@@ -63,7 +63,8 @@ DESCRIPTIONS = {
 _CANDIDATE_COLUMNS = """
   c.id AS candidate_id,
   c.display_name,
-  (SELECT group_concat(p.source || ':' || coalesce(p.handle, p.external_id), ', ')
+  (SELECT group_concat(coalesce(p.site, p.source) || ':' || coalesce(p.handle, p.external_id),
+                       ', ')
      FROM candidate_profiles cp JOIN profiles p ON p.id = cp.profile_id
     WHERE cp.candidate_id = c.id) AS profiles,
   (SELECT group_concat(DISTINCT {display})
@@ -196,7 +197,7 @@ def datasette_installed() -> bool:
     return True
 
 
-_PUBLIC_PROFILES_SQL = """SELECT id, source, external_id, handle, name, location_raw, company,
+_PUBLIC_PROFILES_SQL = """SELECT id, source, site, external_id, handle, name, location_raw, company,
   profile_url, followers, reputation, created_at, first_seen, last_seen
 FROM profiles
 WHERE :source = '' OR source = lower(:source)

@@ -20,7 +20,8 @@ from storage.forget import REASON, Person, delete_people, resolve_person
 from storage.forget import purge as purge_stale
 
 PERSON_HELP = (
-    "github:LOGIN, stackoverflow:USER_ID, kaggle:USERNAME, candidate:ID or profile:ID "
+    "github:LOGIN, stackoverflow:USER_ID (stackoverflow:SITE:USER_ID on another Stack Exchange "
+    "site, e.g. stackoverflow:datascience:1330), kaggle:USERNAME, candidate:ID or profile:ID "
     "(a profile URL works too, and a name: 'stackoverflow:Jessica Brown', refused when "
     "several people have it)."
 )
@@ -107,6 +108,7 @@ def forget(
     Example:
       scout forget github:octocat --dry-run
       scout forget stackoverflow:22656 --yes
+      scout forget https://datascience.stackexchange.com/users/1330 --yes
       scout forget candidate:42
     """
     engine = get_state().engine()

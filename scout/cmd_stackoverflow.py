@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from config.errors import ScoutError
 from config.handles import stackexchange_tag, stackexchange_user_id
+from config.sites import SOURCE, user_key
 from scout.app import console, err_console, get_state
 from scout.cmd_crawl import crawl_app
 from scout.cmd_lookup import lookup_app
@@ -19,6 +20,11 @@ from storage.db import session_scope
 from storage.models import Profile, SOTagStat
 
 API_URL_HELP = "Stack Exchange API root (overrides SCOUT_STACKEXCHANGE_API_URL)."
+SITE_NAMES = {"stackoverflow": "Stack Overflow"}
+SITE_HELP = (
+    "Stack Exchange site, e.g. datascience or datascience.stackexchange.com (overrides "
+    "SCOUT_STACKEXCHANGE_SITE; default stackoverflow). Each site's users are kept apart."
+)
 
 
 @crawl_app.command("stackoverflow")
@@ -46,6 +52,7 @@ def crawl_stackoverflow(
         help="Stop cleanly after this many requests (each costs one unit of the daily quota); "
         "the next run continues where this one stopped.",
     ),
+    site: str | None = typer.Option(None, "--site", help=SITE_HELP),
     api_url: str | None = typer.Option(None, "--api-url", help=API_URL_HELP),
 ) -> None:
     """Crawl the answerers of ML/MLOps tags: profiles, location, reputation, tag strength.
@@ -61,6 +68,7 @@ def crawl_stackoverflow(
     Example:
       scout crawl stackoverflow --tag pytorch --tag mlflow --budget 9000
       scout crawl stackoverflow --discover top --period month
+      scout crawl stackoverflow --site datascience --tag machine-learning
       STACKEXCHANGE_KEY=... scout crawl stackoverflow --api-url http://127.0.0.1:8765/stackexchange/2.3
     """
     from config.skills import discovery_tags
@@ -72,10 +80,11 @@ def crawl_stackoverflow(
     if discover not in DISCOVER_MODES:
         raise ScoutError(f"--discover must be one of {', '.join(DISCOVER_MODES)}, not {discover!r}")
     state = get_state()
-    settings = state.loaded(stackexchange_api_url=api_url).settings
+    settings = state.loaded(stackexchange_api_url=api_url, stackexchange_site=site).settings
     given = [stackexchange_tag(t) for t in tag or []]  # each goes into /tags/{tag}/...
     tags = list(dict.fromkeys(given or discovery_tags(settings.skills_file)))
     engine = state.engine()
+    name = SITE_NAMES.get(settings.stackexchange_site, settings.stackexchange_site)
     with (
         crawl_command(engine) as command,
         Progress(
@@ -86,13 +95,13 @@ def crawl_stackoverflow(
             transient=True,
         ) as bar,
     ):
-        task = bar.add_task(f"Stack Overflow: {len(tags)} tags", total=None)
+        task = bar.add_task(f"{name}: {len(tags)} tags", total=None)
 
         def progress(stats: dict[str, Any]) -> None:
             bar.update(
                 task,
                 description=(
-                    f"Stack Overflow: {stats.get('profiles_stored', 0)} profiles, "
+                    f"{name}: {stats.get('profiles_stored', 0)} profiles, "
                     f"{stats.get('requests', 0)} requests, "
                     f"quota_remaining {stats.get('quota_remaining')}"
                 ),
@@ -112,7 +121,7 @@ def crawl_stackoverflow(
     stats = result.stats
     out = console()
     out.print(
-        f"Stack Overflow: {stats.get('profiles_per_users_request', 0)} profiles per /users "
+        f"{name}: {stats.get('profiles_per_users_request', 0)} profiles per /users "
         f"request, quota_remaining {stats.get('quota_remaining')}, "
         f"skipped_deleted {count(stats, 'skipped_deleted')}, "
         f"suppressed {count(stats, 'suppressed')}"
@@ -131,22 +140,25 @@ def crawl_stackoverflow(
 
 @lookup_app.command("stackoverflow")
 def lookup_stackoverflow(
-    user: str = typer.Argument(..., metavar="USER_ID", help="Numeric Stack Overflow user id."),
+    user: str = typer.Argument(..., metavar="USER_ID", help="Numeric user id on the site."),
     as_json: bool = typer.Option(False, "--json", help="Print the stored profile as JSON."),
+    site: str | None = typer.Option(None, "--site", help=SITE_HELP),
     api_url: str | None = typer.Option(None, "--api-url", help=API_URL_HELP),
 ) -> None:
-    """Fetch one Stack Overflow user with their tags, store it and print it.
+    """Fetch one Stack Exchange user with their tags, store it and print it.
 
     \b
     Example:
       scout lookup stackoverflow 1144035 --json
+      scout lookup stackoverflow 1330 --site datascience
     """
     from crawlers.stackexchange.client import QuotaStop
     from crawlers.stackexchange.jobs import lookup_user
 
     user_id = stackexchange_user_id(user)  # before any request: it goes into the URL path
     state = get_state()
-    settings = state.loaded(stackexchange_api_url=api_url).settings
+    settings = state.loaded(stackexchange_api_url=api_url, stackexchange_site=site).settings
+    site = settings.stackexchange_site
     engine = state.engine()
     try:
         outcome, _stats = lookup_user(engine, settings, user_id)
@@ -155,11 +167,11 @@ def lookup_stackoverflow(
     if outcome == "suppressed":
         raise ScoutError(f"user {user_id} is on the suppression list; nothing was stored", 1)
     if outcome == "missing":
-        raise ScoutError(f"no Stack Overflow user {user_id} (deleted or never existed)", 1)
+        raise ScoutError(f"no {site} user {user_id} (deleted or never existed)", 1)
     with session_scope(engine) as session:
         profile = session.scalars(
             select(Profile).where(
-                Profile.source == "stackoverflow", Profile.external_id == str(user_id)
+                Profile.source == SOURCE, Profile.external_id == user_key(site, user_id)
             )
         ).one()
         tags = session.scalars(
@@ -169,6 +181,7 @@ def lookup_stackoverflow(
         ).all()
         data: dict[str, Any] = {
             "source": profile.source,
+            "site": profile.site,
             "external_id": profile.external_id,
             "name": profile.name,
             "location": profile.location_raw,

@@ -154,12 +154,12 @@ def delete_people(
 
 def _scrub_pages(session: Session, held: Held) -> int:
     """Remove the person's entries from shared pages; a page equal to a newer one goes."""
-    ids = held.so_ids()
     removed = 0
     for rid, entries in held.page_entries.items():
         record = session.get(RawRecord, rid)
         if record is None:
             continue
+        ids = held.so_ids_in(record.key)
         payload = {**record.payload, "items": _kept_items(record.payload, ids)}
         sha = sha256_of(payload)
         twin = session.scalar(
@@ -188,12 +188,11 @@ def _kept_items(payload: Any, ids: set[str]) -> list[Any]:
 
 
 def _scrub_cursors(session: Session, held: Held) -> int:
-    ids = held.so_ids()
     removed = 0
     for key, entries in held.cursor_entries.items():
         row = session.get(CrawlState, key)
         if row is not None:
-            row.cursor = _without(row.cursor, ids)
+            row.cursor = _without(row.cursor, held.so_ids_in(row.partition))
             removed += len(entries)
     session.flush()
     return removed

@@ -112,6 +112,7 @@ class Profile(Base):
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
     source: Mapped[str] = mapped_column(String(32))
+    # A Stack Exchange site's users other than stackoverflow's are "site:id" (config.sites).
     external_id: Mapped[str] = mapped_column(String(100))
     handle: Mapped[str | None] = mapped_column(String(200))
     name: Mapped[str | None] = mapped_column(String(300))
@@ -135,6 +136,10 @@ class Profile(Base):
     # account id); None while it exists. Saving the profile again (a crawl or a refresh that
     # finds it) clears it. The row and what was exported from it stay.
     gone_at: Mapped[datetime | None]
+    # The Stack Exchange site of a stackoverflow profile ("stackoverflow", "datascience"):
+    # derived from external_id when saved (config.sites.profile_site); None for the sources
+    # that are one site (GitHub, Kaggle).
+    site: Mapped[str | None] = mapped_column(String(64))
 
 
 class Repository(Base):
@@ -415,6 +420,7 @@ class Suppression(Base):
 
 
 Index("ix_profiles_source_handle", Profile.source, Profile.handle)
+Index("ix_profiles_source_site", Profile.source, Profile.site)
 Index("ix_profiles_content", Profile.content_sha, Profile.enriched_sha)
 Index("ix_crawl_runs_started", CrawlRun.started_at)
 

@@ -10,7 +10,9 @@ Storage imports no crawler, so the raw-record keys each crawler writes are resta
 - github: key = login lower-cased (graphql:search, rest:/users, rest:/users/repos); a renamed
   account's older records are found by the numeric id inside the payload;
 - stackoverflow: `/users/{ids}` key = "{site}:{user_id}"; top-answerers pages are shared by many
-  people, so the person's entries are removed from them (and from the discovery cursors);
+  people, so the person's entries are removed from them (and from the discovery cursors). Raw
+  keys and cursor partitions start with their site, and only that site's users are matched in
+  them (user 123 on datascience is not user 123 on stackoverflow: config.sites);
 - kaggle: key = the Kaggle user Id (Users.csv, UserAchievements.csv, Submissions.csv).
 """
 
@@ -26,6 +28,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.errors import ScoutError
+from config.handles import HandleError
+from config.sites import SOURCE as SE_SOURCE
+from config.sites import split_user_key, stackexchange_site, user_key, user_of_url
 from storage.models import Candidate, CandidateProfile, CrawlState, Profile, RawRecord
 
 SOURCES = ("github", "stackoverflow", "kaggle")
@@ -34,14 +39,14 @@ GITHUB_ID_ENDPOINTS = ("graphql:search", "rest:/users")
 SO_USERS = "/users/{ids}"
 SO_PAGES = "/tags/{tag}/top-answerers/{period}"
 HOW = (
-    "say github:LOGIN, stackoverflow:USER_ID, kaggle:USERNAME, candidate:ID or profile:ID "
+    "say github:LOGIN, stackoverflow:USER_ID (stackoverflow:SITE:USER_ID on another Stack "
+    "Exchange site), kaggle:USERNAME, candidate:ID, profile:ID or a profile URL "
     "(a name works too: 'stackoverflow:Jessica Brown')"
 )
 _IN = 500
 SHOWN = 10  # namesakes listed when a reference matches several profiles
 _URLS = (
     (re.compile(r"^https?://(?:www\.)?github\.com/([A-Za-z0-9-]+)/?$", re.I), "github"),
-    (re.compile(r"^https?://(?:www\.)?stackoverflow\.com/users/(\d+)(?:/.*)?$", re.I), "so"),
     (re.compile(r"^https?://(?:www\.)?kaggle\.com/([A-Za-z0-9_-]+)/?$", re.I), "kaggle"),
 )
 
@@ -67,8 +72,14 @@ class Held:
     # crawl_state (source, stream, partition) -> the person's entries in its cursor.
     cursor_entries: dict[tuple[str, str, str], list[Any]] = field(default_factory=dict)
 
-    def so_ids(self) -> set[str]:
-        return {p.external_id for p in self.profiles if p.source == "stackoverflow"}
+    def so_ids(self, site: str) -> set[str]:
+        """The user ids on `site` of these profiles (as raw payloads and cursors hold them)."""
+        keys = (split_user_key(p.external_id) for p in self.profiles if p.source == SE_SOURCE)
+        return {user for on, user in keys if on == site}
+
+    def so_ids_in(self, key: str) -> set[str]:
+        """so_ids of the site a raw key or cursor partition names ("{site}:...")."""
+        return self.so_ids(key.partition(":")[0])
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[list[Any]]:
@@ -79,6 +90,9 @@ def _chunks(values: Sequence[Any]) -> Iterable[list[Any]]:
 def parse_ref(ref: str) -> tuple[str, str]:
     """('github'|'stackoverflow'|'kaggle'|'candidate'|'profile', key) from a user's reference."""
     text = ref.strip()
+    on_site = user_of_url(text)
+    if on_site is not None:
+        return SE_SOURCE, user_key(*on_site)
     for pattern, kind in _URLS:
         found = pattern.match(text)
         if found:
@@ -90,9 +104,25 @@ def parse_ref(ref: str) -> tuple[str, str]:
     key = key.strip()
     if not sep or not key or kind not in (*SOURCES, "candidate", "profile"):
         raise ScoutError(f"cannot read {ref!r}: {HOW}")
+    if kind == SE_SOURCE and split_user_key(key)[1].isdigit():
+        return kind, _se_key(ref, key)  # else a display name, matched on every site
     if kind in ("candidate", "profile") and not key.isdigit():
         raise ScoutError(f"{ref!r}: a {kind} is named by its number, e.g. {kind}:42")
     return kind, key
+
+
+def _se_key(ref: str, key: str) -> str:
+    """The external id a `stackoverflow:[SITE:]USER_ID` reference names."""
+    site, user = split_user_key(key)
+    if not (user.isascii() and user.isdigit()):
+        raise ScoutError(
+            f"{ref!r}: a Stack Exchange user is named by its number, e.g. stackoverflow:42 "
+            "or stackoverflow:datascience:42"
+        )
+    try:
+        return user_key(stackexchange_site(site), user)
+    except HandleError as exc:
+        raise ScoutError(f"{ref!r}: {exc.message}") from None
 
 
 def fold_name(text: str | None) -> str:
@@ -252,25 +282,31 @@ def find_held(session: Session, profile_ids: Sequence[int]) -> Held:
             )
     if "github" in by_source:
         raw.update(_github_raw(session, by_source["github"]))
-    so_ids = held.so_ids()
-    if so_ids:
-        users = session.execute(
-            select(RawRecord.id, RawRecord.key).where(
-                RawRecord.source == "stackoverflow", RawRecord.endpoint == SO_USERS
+    if SE_SOURCE in by_source:
+        keys = [
+            "{}:{}".format(*split_user_key(p.external_id)) for p in by_source[SE_SOURCE]
+        ]  # the raw key of a site's user: "{site}:{user_id}"
+        for chunk in _chunks(keys):
+            raw.update(
+                session.scalars(
+                    select(RawRecord.id).where(
+                        RawRecord.source == SE_SOURCE,
+                        RawRecord.endpoint == SO_USERS,
+                        RawRecord.key.in_(chunk),
+                    )
+                )
             )
-        )
-        raw.update(rid for rid, key in users if str(key).rsplit(":", 1)[-1] in so_ids)
         pages: Any = session.execute(
-            select(RawRecord.id, RawRecord.payload).where(
-                RawRecord.source == "stackoverflow", RawRecord.endpoint == SO_PAGES
+            select(RawRecord.id, RawRecord.key, RawRecord.payload).where(
+                RawRecord.source == SE_SOURCE, RawRecord.endpoint == SO_PAGES
             )
         )
-        for rid, payload in pages:
-            entries = _so_page_entries(payload, so_ids)
+        for rid, key, payload in pages:
+            entries = _so_page_entries(payload, held.so_ids_in(key))
             if entries:
                 held.page_entries[rid] = entries
-        for row in session.scalars(select(CrawlState).where(CrawlState.source == "stackoverflow")):
-            entries = _cursor_entries(row.cursor, so_ids)
+        for row in session.scalars(select(CrawlState).where(CrawlState.source == SE_SOURCE)):
+            entries = _cursor_entries(row.cursor, held.so_ids_in(row.partition))
             if entries:
                 held.cursor_entries[(row.source, row.stream, row.partition)] = entries
     held.raw_ids = sorted(raw)

@@ -10,6 +10,7 @@ import orjson
 from sqlalchemy import case, delete, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from config.sites import profile_site
 from storage.fit import fit_json, fit_rows
 from storage.items import ProfileItem, RawItem
 from storage.models import (
@@ -135,8 +136,9 @@ def latest_etags(
 
 def row_content_sha(row: dict[str, Any], children: dict[str, Any]) -> str:
     """The content hash of a fitted profile row (without content_sha, first/last_seen and
-    gone_at) and its child rows: what profiles.content_sha holds."""
-    content = {k: v for k, v in row.items() if k != "etag"}
+    gone_at) and its child rows: what profiles.content_sha holds. The site is part of the
+    key (external_id names it), not content: hashes stored before sites existed still hold."""
+    content = {k: v for k, v in row.items() if k not in ("etag", "site")}
     content["children"] = children
     return sha256_of(content)
 
@@ -163,11 +165,12 @@ SAVE_OUTCOMES = ("new", "changed", "unchanged")
 def prepared_profiles(
     items: Sequence[ProfileItem],
 ) -> tuple[list[dict[str, Any]], list[dict[str, list[dict[str, Any]]]]]:
-    """The profile rows (with content_sha, first_seen and last_seen, not gone) and child rows
-    that save_profiles writes for `items`, fitted to the schema: for a bulk loader of new
-    profiles that must store exactly what save_profiles would."""
+    """The profile rows (with content_sha, first_seen and last_seen, not gone, and the site)
+    and child rows that save_profiles writes for `items`, fitted to the schema: for a bulk
+    loader of new profiles that must store exactly what save_profiles would."""
     rows, children = _fitted(items)
     for item, row, kids in zip(items, rows, children, strict=True):
+        row["site"] = profile_site(item.source, item.external_id)
         row["content_sha"] = row_content_sha(row, kids)
         row["first_seen"] = item.seen_at
         row["last_seen"] = item.seen_at

@@ -109,3 +109,28 @@ def cursor_of(db: str, stream: str) -> Any:
 
 def profiles_cursor(db: str) -> Any:
     return cursor_of(db, "profiles")
+
+
+def site_profiles(db: str, site: str) -> tuple[list[Any], list[Any]]:
+    """One Stack Exchange site's profiles and tag rows in a database, sorted."""
+    engine = create_engine(db)
+    mine = (Profile.source == "stackoverflow") & (Profile.site == site)
+    with engine.connect() as conn:
+        profiles = conn.execute(
+            select(
+                Profile.external_id,
+                Profile.name,
+                Profile.reputation,
+                Profile.location_raw,
+                Profile.profile_url,
+            ).where(mine)
+        ).all()
+        tags = conn.execute(
+            select(
+                Profile.external_id, SOTagStat.tag, SOTagStat.answer_count, SOTagStat.answer_score
+            )
+            .join(SOTagStat, SOTagStat.profile_id == Profile.id)
+            .where(mine)
+        ).all()
+    engine.dispose()
+    return sorted(tuple(p) for p in profiles), sorted(tuple(t) for t in tags)

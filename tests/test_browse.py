@@ -123,7 +123,7 @@ def test_metadata_names_real_tables_and_columns(small_db):
         assert column in columns[table], (table, column)
     assert {"array": "regions"} in tables["profile_locations"]["facets"]
     assert "skill" in tables["skill_tags"]["facets"]
-    assert "source" in tables["profiles"]["facets"]
+    assert "source" in tables["profiles"]["facets"] and "site" in tables["profiles"]["facets"]
     json.dumps(meta)  # what goes into the metadata file
 
 

@@ -167,6 +167,43 @@ def test_0004_adds_gone_at_to_profiles_and_downgrade_removes_it(db_url):
     engine.dispose()
 
 
+def test_0005_moves_stack_overflow_profiles_to_their_site_and_downgrade_drops_it(db_url):
+    engine = storage_db.make_engine(db_url)
+    storage_db.upgrade(engine, "0004")
+    rows = [  # (source, external_id, profile_url) as a 0004 database holds them
+        ("stackoverflow", "123", "https://stackoverflow.com/users/123/ann"),
+        ("stackoverflow", "124", None),
+        # Crawled with SCOUT_STACKEXCHANGE_SITE=datascience before profiles had a site.
+        ("stackoverflow", "125", "https://datascience.stackexchange.com/users/125/bob"),
+        ("github", "123", "https://github.com/ann"),
+    ]
+    with engine.begin() as conn:
+        for source, external_id, url in rows:
+            conn.execute(
+                text(
+                    "INSERT INTO profiles (source, external_id, profile_url, content_sha, "
+                    "first_seen, last_seen) VALUES (:s, :e, :u, 'sha', CURRENT_TIMESTAMP, "
+                    "CURRENT_TIMESTAMP)"
+                ),
+                {"s": source, "e": external_id, "u": url},
+            )
+    storage_db.upgrade(engine, "0005")
+    query = text("SELECT source, external_id, site, content_sha FROM profiles ORDER BY id")
+    with engine.connect() as conn:
+        assert [tuple(r) for r in conn.execute(query)] == [
+            ("stackoverflow", "123", "stackoverflow", "sha"),
+            ("stackoverflow", "124", "stackoverflow", "sha"),
+            ("stackoverflow", "datascience:125", "datascience", "sha"),
+            ("github", "123", None, "sha"),  # one site: none named
+        ]
+    assert "ix_profiles_source_site" in {i["name"] for i in inspect(engine).get_indexes("profiles")}
+    storage_db.downgrade(engine, "0004")
+    assert "site" not in {c["name"] for c in inspect(engine).get_columns("profiles")}
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(text("profiles"))) == 4
+    engine.dispose()
+
+
 def _open_and_report(url: str) -> str:
     try:
         storage_db.open_database(url).dispose()

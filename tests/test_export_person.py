@@ -32,6 +32,7 @@ def test_export_has_every_section_of_the_whole_person(engine):
     by_source = {p["source"]: p for p in doc["profiles"]}
     assert set(by_source) == {"github", "stackoverflow", "kaggle"}
     github, so, kaggle = by_source["github"], by_source["stackoverflow"], by_source["kaggle"]
+    assert (so["site"], github["site"]) == ("stackoverflow", None)  # which Stack Exchange site
     # All stored fields, contact fields included: it is the person's own data.
     assert github["handle"] == "AnaDev" and github["email"] == "ana@example.org"
     assert github["first_seen"].startswith("2026-06-01")

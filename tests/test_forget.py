@@ -185,11 +185,20 @@ def test_references_are_read_strictly():
     assert parse_ref("candidate:7") == ("candidate", "7")
     # A display name is a reference too; resolving it refuses namesakes (tests/test_person.py).
     assert parse_ref("so:Jessica Brown") == ("stackoverflow", "Jessica Brown")
+    # Another Stack Exchange site's user: its stored key, or its page.
+    assert parse_ref("stackoverflow:datascience:42") == ("stackoverflow", "datascience:42")
+    assert parse_ref("so:DataScience.StackExchange.com:42") == ("stackoverflow", "datascience:42")
+    assert parse_ref("stackoverflow:stackoverflow:42") == ("stackoverflow", "42")
+    assert parse_ref("https://datascience.stackexchange.com/users/42/x") == (
+        "stackoverflow",
+        "datascience:42",
+    )
     for bad, message in (
         ("42", "ambiguous"),
         ("twitter:ana", "cannot read"),
         ("github:", "cannot read"),
         ("profile:ana", "by its number"),
+        ("stackoverflow:data science:42", "not a Stack Exchange site"),
         ("candidate:x", "by its number"),
     ):
         with pytest.raises(ScoutError, match=message):
@@ -300,3 +309,66 @@ def test_purge_deletes_only_people_not_seen_since_the_cutoff(engine):
         assert {k for k, _p in kept} >= {"stackoverflow:501", "901", PAGE_KEY}
         assert session.get(Candidate, 1) is not None and session.get(Candidate, 2) is None
         assert session.scalar(select(func.count()).select_from(Suppression)) == 0
+
+
+def test_a_user_of_another_site_is_forgotten_apart_from_stackoverflows_user_of_that_number(
+    engine,
+):
+    ids = seed(engine)  # Stack Overflow's user 501 is Ana
+    ds_page = "datascience:pytorch:all_time:page=1"
+    entries = [{"user": {"user_id": 501}, "score": 4}, {"user": {"user_id": 502}, "score": 2}]
+    with session_scope(engine) as session:
+        dana = save_profiles(
+            session,
+            [
+                ProfileItem(
+                    "stackoverflow", "datascience:501", NOW, handle="Dana",
+                    profile_url="https://datascience.stackexchange.com/users/501/dana",
+                )
+            ],
+        )[("stackoverflow", "datascience:501")]  # fmt: skip
+        save_raw(
+            session,
+            [
+                RawItem("stackoverflow", "/users/{ids}", "datascience:501", NOW, {"user": 501}),
+                RawItem("stackoverflow", "/tags/{tag}/top-answerers/{period}", ds_page, NOW,
+                        {"items": entries}),
+            ],
+        )  # fmt: skip
+        session.add(
+            CrawlState(
+                source="stackoverflow", stream="top-answerers",
+                partition="datascience:pytorch:all_time",
+                cursor={"gen": 1, "scores": {"501": [1, 4], "502": [1, 2]}},
+            )
+        )  # fmt: skip
+    with session_scope(engine) as session:
+        for ref in (
+            "stackoverflow:datascience:501",
+            "https://datascience.stackexchange.com/users/501/dana",
+        ):
+            person = resolve_person(session, ref)
+            assert person.profile_ids == (dana,)
+            assert person.labels == ("stackoverflow:datascience:501",)
+        assert resolve_person(session, "stackoverflow:501", whole_person=False).profile_ids == (
+            ids["stackoverflow:501"],
+        )
+        delete_people(session, person.profile_ids, (), suppress_reason="test")
+    with session_scope(engine) as session:
+        assert session.get(Profile, ids["stackoverflow:501"]) is not None  # Ana stays
+        keys = set(session.scalars(select(RawRecord.key)))
+        assert "stackoverflow:501" in keys and "datascience:501" not in keys
+        pages = {r.key: r.payload for r in session.scalars(select(RawRecord))}
+        assert [i["user"]["user_id"] for i in pages[ds_page]["items"]] == [502]
+        assert [i["user"]["user_id"] for i in pages[PAGE_KEY]["items"]] == [501, 502]
+        scores = {
+            c.partition: c.cursor.get("scores")
+            for c in session.scalars(select(CrawlState).where(CrawlState.stream == "top-answerers"))
+        }
+        assert scores == {
+            "datascience:pytorch:all_time": {"502": [1, 2]},
+            "stackoverflow:pytorch:all_time": {"501": [12, 80], "502": [3, 9]},
+        }
+        hashes = suppressed_hashes(session, "stackoverflow")
+        assert is_suppressed(hashes, "stackoverflow", "datascience:501")
+        assert not is_suppressed(hashes, "stackoverflow", "501")

@@ -31,3 +31,15 @@ def test_references_read_profile_urls_but_not_site_pages():
         ("github", "octocat", "website"),
         ("kaggle", "octo", "about-me link"),
     ]
+
+
+def test_a_stack_exchange_user_page_names_the_user_of_its_own_site():
+    bio = (
+        "SO: https://stackoverflow.com/users/123/ann · DS: https://datascience.stackexchange.com"
+        "/users/123/ann · Q&A: https://stackoverflow.com/questions/456"
+    )
+    view = IdentityView(1, "github", "7", bio=bio)
+    assert references(view) == [
+        ("stackoverflow", "123", "bio"),  # Stack Overflow's ids are the stored ones
+        ("stackoverflow", "datascience:123", "bio"),  # user 123 of datascience is someone else
+    ]

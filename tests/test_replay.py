@@ -183,3 +183,16 @@ def test_stack_overflow_discovery_pages_and_deleted_users_are_not_profiles():
     gone = so_raw({"user": {"user_type": "does_not_exist", "display_name": "x"}})
     with pytest.raises(Skipped, match="deleted"):
         replay("stackoverflow", [gone], set())
+
+
+def test_a_record_of_another_site_rebuilds_that_sites_user_and_is_suppressed_as_it():
+    record = {"user": so_user(77, link="https://datascience.stackexchange.com/users/77/ravi"),
+              "tag_scores": {"keras": [3, 9]}}  # fmt: skip
+    raw = Raw("/users/{ids}", "datascience:77", T0, None, record)
+    (item,) = replay("stackoverflow", [raw], set())
+    assert item.external_id == "datascience:77"  # not stackoverflow's user 77
+    assert item.profile_url == "https://datascience.stackexchange.com/users/77/ravi"
+    # Stack Overflow's user 77 asked to be forgotten: datascience's 77 is someone else.
+    assert replay("stackoverflow", [raw], {suppression_key("stackoverflow", "77")})
+    with pytest.raises(Skipped, match="suppressed"):
+        replay("stackoverflow", [raw], {suppression_key("stackoverflow", "datascience:77")})

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, text, update
 
+from config.sites import user_key, user_url
 from storage import db as storage_db
 from storage.items import (
     KaggleAchievementItem,
@@ -15,8 +16,8 @@ from storage.items import (
     RepositoryItem,
     SOTagItem,
 )
-from storage.models import Base, Profile, Repository
-from storage.save import save_profiles, save_raw
+from storage.models import Base, Profile, Repository, SOTagStat
+from storage.save import content_sha, prepared_profiles, save_profiles, save_raw, sha256_of
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 T1 = datetime(2026, 2, 1, tzinfo=UTC)
@@ -263,3 +264,46 @@ def test_a_bulk_insert_of_prepared_rows_stores_what_save_profiles_stores(db_url)
     assert stored() == saved
     assert len(saved[0]) == 3 and len(saved[0][0][1]) == 300
     engine.dispose()
+
+
+def test_one_user_id_on_two_stack_exchange_sites_is_two_profiles_each_with_its_site(db_url):
+    engine = storage_db.open_database(db_url)
+
+    def user(site: str, name: str, tag: str) -> ProfileItem:
+        return ProfileItem(
+            source="stackoverflow",
+            external_id=user_key(site, 77),
+            seen_at=T0,
+            name=name,
+            profile_url=f"{user_url(site, 77)}/{name.lower()}",
+            so_tags=[SOTagItem(tag=tag, answer_count=3, answer_score=9)],
+        )
+
+    with storage_db.session_scope(engine) as session:
+        ids = save_profiles(session, [user("stackoverflow", "Ann", "pytorch")])
+        tally: Counter[str] = Counter()
+        ids |= save_profiles(session, [user("datascience", "Bob", "keras")], tally=tally)
+    assert tally == {"new": 1}  # Bob did not overwrite Ann
+    with storage_db.session_scope(engine) as session:
+        rows = session.execute(
+            select(Profile.site, Profile.external_id, Profile.name, Profile.profile_url)
+            .where(Profile.source == "stackoverflow")
+            .order_by(Profile.id)
+        ).all()
+        assert [tuple(r) for r in rows] == [
+            ("stackoverflow", "77", "Ann", "https://stackoverflow.com/users/77/ann"),
+            ("datascience", "datascience:77", "Bob", "https://datascience.stackexchange.com/users/77/bob"),
+        ]  # fmt: skip
+        tags = session.execute(select(SOTagStat.profile_id, SOTagStat.tag)).all()
+        ann, bob = ids[("stackoverflow", "77")], ids[("stackoverflow", "datascience:77")]
+        assert sorted(tags) == sorted([(ann, "pytorch"), (bob, "keras")])
+
+
+def test_the_site_is_no_part_of_the_content_hash():
+    """A profile's site is its key, not its content: hashes stored before profiles had a site
+    still match, so the first crawl after the upgrade counts nobody as changed."""
+    item = ProfileItem(source="stackoverflow", external_id="77", seen_at=T0, reputation=5)
+    row = {k: v for k, v in item.profile_row().items() if k != "etag"}
+    assert content_sha(item) == sha256_of({**row, "children": {}})
+    rows, _children = prepared_profiles([item])
+    assert rows[0]["site"] == "stackoverflow" and rows[0]["content_sha"] == content_sha(item)

@@ -21,6 +21,8 @@ from crawlers.sandbox.model import (
     World,
 )
 from crawlers.sandbox.stackexchange_api import StackExchangeAPI
+from crawlers.sandbox.stackexchange_sites import site_users
+from crawlers.sandbox.world import generate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stackexchange"
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
@@ -311,8 +313,36 @@ def test_site_is_required_and_must_exist() -> None:
     assert err["error_message"] == "site is required"
     status, err = call(api, "/users/1", site="nosuchsite")
     check_error(status, err, 400, "bad_parameter")
-    assert "nosuchsite" in err["error_message"]
+    assert err["error_message"] == "No site found for name `nosuchsite`"  # as the API says it
     assert call(api, "/users/1", site="stackoverflow.com")[0] == 200
+
+
+def test_datascience_serves_other_people_under_stackoverflows_numbers() -> None:
+    world = generate(11, 300)
+    api = StackExchangeAPI(world, SandboxOptions(), Stats(), Clock(), burst_limit=0)
+    people = site_users(world, "datascience")
+    shared = sorted(set(people) & set(world.stackoverflow))
+    assert len(shared) == len(people) > 20  # every datascience number is taken on stackoverflow
+    batch = ";".join(str(uid) for uid in shared[:100])
+    _, so = call(api, f"/users/{batch}", site="stackoverflow", pagesize=100)
+    _, ds = call(api, f"/users/{batch}", site="datascience", pagesize=100)
+    _, by_domain = call(api, f"/users/{batch}", site="Datascience.StackExchange.com", pagesize=100)
+    assert by_domain["items"] == ds["items"]
+    so_by_id = {u["user_id"]: u for u in so["items"]}
+    for user in ds["items"]:
+        uid = user["user_id"]
+        assert user["link"].startswith(f"https://datascience.stackexchange.com/users/{uid}/")
+        assert so_by_id[uid]["link"].startswith(f"https://stackoverflow.com/users/{uid}/")
+        assert people[uid].person_id != world.stackoverflow[uid].person_id  # someone else
+        assert user["reputation"] == people[uid].reputation
+    # A site's listings name its own users only; its posts link to its own domain.
+    _, top = call(api, "/tags/pytorch/top-answerers/all_time", site="datascience")
+    assert top["items"] and {i["user"]["user_id"] for i in top["items"]} <= set(people)
+    _, questions = call(api, "/questions", site="datascience", tagged="pytorch")
+    assert questions["items"][0]["link"].startswith("https://datascience.stackexchange.com/q")
+    answered = [q for q in questions["items"] if q["answer_count"]]
+    _, answers = call(api, f"/questions/{answered[0]['question_id']}/answers", site="datascience")
+    assert {a["owner"]["user_id"] for a in answers["items"] if "owner" in a} <= set(people)
 
 
 def test_bad_key_is_bad_parameter_and_unknown_path_is_no_method() -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -12,15 +13,20 @@ import time
 import urllib.request
 
 import pytest
-from se_world import ended
+from se_world import crawl as se_crawl
+from se_world import ended, se_sandbox, site_profiles
 from sqlalchemy import create_engine, func, select
+from typer.testing import CliRunner
 
 import crawlers.sandbox.server as sandbox_server
+from config.sites import split_user_key, user_key
 from crawlers.sandbox.model import SandboxOptions
 from crawlers.sandbox.stackexchange_api import StackExchangeAPI
 from crawlers.sandbox.stackexchange_objects import SOIndex
+from crawlers.sandbox.stackexchange_sites import DOMAINS, site_users
 from crawlers.sandbox.world import generate
 from crawlers.stackexchange.pipeline import DEFAULT_TAGS
+from scout.cli import app as cli_app
 from storage.models import CrawlRun, CrawlState, Profile, SOTagStat
 from storage.state import exit_code
 
@@ -209,23 +215,108 @@ def test_bad_key_is_one_message_and_exit_2(tmp_path, monkeypatch, world):
 def test_lookup_prints_the_stored_profile_as_json(tmp_path, monkeypatch, world, expected):
     ids, _ = expected
     server = serve(monkeypatch, world)
-    uid = min(ids)
+    uid = min(ids & set(site_users(world, "datascience")))
+    db = f"sqlite:///{tmp_path / 'l.db'}"
     try:
-        result = scout(
-            f"sqlite:///{tmp_path / 'l.db'}",
-            server.stackexchange_url,
-            "lookup",
-            "stackoverflow",
-            str(uid),
-            "--json",
-        )
+        result = scout(db, server.stackexchange_url, "lookup", "stackoverflow", str(uid), "--json")
+        other = scout(
+            db, server.stackexchange_url, "lookup", "stackoverflow", str(uid), "--json",
+            "--site", "datascience",
+        )  # fmt: skip
     finally:
         server.stop()
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     user = world.stackoverflow[uid]
     assert data["external_id"] == str(uid) and data["reputation"] == user.reputation
-    assert data["location"] == user.location
+    assert data["site"] == "stackoverflow" and data["location"] == user.location
     assert {t["tag"] for t in data["tags"]} == {
         t.tag_name for t in user.tags if t.answer_count or t.question_count
     }
+    # The same number on datascience is someone else, stored beside them.
+    assert other.returncode == 0, other.stderr
+    theirs = json.loads(other.stdout)
+    ds_user = site_users(world, "datascience")[uid]
+    assert (theirs["site"], theirs["external_id"]) == ("datascience", f"datascience:{uid}")
+    assert (theirs["reputation"], theirs["profile_url"]) == (ds_user.reputation, ds_user.link)
+    assert sorted(tuple(r) for r in stored(db)[0]) == sorted(
+        [(str(uid), user.location, user.reputation),
+         (f"datascience:{uid}", ds_user.location, ds_user.reputation)]
+    )  # fmt: skip
+
+
+# -- two Stack Exchange sites in one database ---------------------------------------------------
+
+SITES = ("stackoverflow", "datascience")
+SITES_PEOPLE = 300  # the se_world sandbox: about 30 profiles a site for its three tags
+
+
+@pytest.fixture(scope="module")
+def each_site_alone(tmp_path_factory):
+    """Each site crawled alone into a database of its own: what one database must hold."""
+    folder = tmp_path_factory.mktemp("alone")
+    out = {}
+    with se_sandbox(SITES_PEOPLE) as server:
+        for site in SITES:
+            db = f"sqlite:///{folder / site}.db"
+            ended(se_crawl(db, server.stackexchange_url, "--site", site), "ok")
+            out[site] = site_profiles(db, site)
+    return out
+
+
+def _untouched(db, site):
+    """What a crawl of another site must leave as it is: the site's rows and cursors."""
+    engine = create_engine(db)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Profile.external_id, Profile.last_seen, Profile.content_sha).where(
+                Profile.site == site
+            )
+        ).all()
+        cursors = conn.execute(
+            select(CrawlState.stream, CrawlState.partition, CrawlState.cursor).where(
+                CrawlState.partition.startswith(f"{site}:")
+            )
+        ).all()
+    engine.dispose()
+    return sorted(tuple(r) for r in rows), sorted((s, p, json.dumps(c)) for s, p, c in cursors)
+
+
+def test_two_sites_crawled_into_one_database_keep_their_own_users(
+    db_url, tmp_path, each_site_alone
+):
+    world = generate(11, SITES_PEOPLE)
+    people = {"stackoverflow": world.stackoverflow, "datascience": site_users(world, "datascience")}
+    with se_sandbox(SITES_PEOPLE) as server:
+        api = server.stackexchange_url
+        ended(se_crawl(db_url, api), "ok")  # stackoverflow, the default site
+        ended(se_crawl(db_url, api, "--site", "datascience.stackexchange.com"), "ok")
+        both = {site: site_profiles(db_url, site) for site in SITES}
+        # Each site's profiles and tags are exactly what crawling it alone stores.
+        assert both == each_site_alone
+        numbers = {
+            site: {int(split_user_key(p[0])[1]) for p in profiles}
+            for site, (profiles, _tags) in both.items()
+        }
+        assert numbers["stackoverflow"] & numbers["datascience"]  # the same ids, other people
+        for site, (profiles, _tags) in both.items():
+            assert profiles
+            for external_id, _name, reputation, _where, url in profiles:
+                user = people[site][int(split_user_key(external_id)[1])]
+                assert external_id == user_key(site, user.user_id)
+                assert (reputation, url) == (user.reputation, user.link)
+                assert url.startswith(f"https://{DOMAINS[site]}/users/{user.user_id}/")
+        # Refreshing stackoverflow (its next pass) leaves datascience's rows and cursors be.
+        before = _untouched(db_url, "datascience")
+        ended(se_crawl(db_url, api), "ok")
+        assert _untouched(db_url, "datascience") == before
+        assert site_profiles(db_url, "stackoverflow") == each_site_alone["stackoverflow"]
+    # Exports show the site: a recruiter's link goes to the right site's user page.
+    csv_path = tmp_path / "s.csv"
+    for args in (["enrich"], ["rank"], ["shortlist", "--top", "0", "-o", str(csv_path)]):
+        result = CliRunner().invoke(cli_app, ["--db", db_url, *args])
+        assert result.exit_code == 0, result.output
+    with csv_path.open(encoding="utf-8-sig", newline="") as handle:
+        urls = {row["stackoverflow_url"] for row in csv.DictReader(handle)}
+    for site, (profiles, _tags) in both.items():
+        assert {p[4] for p in profiles} <= urls, site

@@ -61,6 +61,15 @@ def test_user_becomes_profile_with_identity_fields():
     assert item.so_tags == [SOTagItem("pytorch", 50, 300)]
 
 
+def test_a_user_of_another_site_is_keyed_by_that_site():
+    user = {**USER, "link": "https://datascience.stackexchange.com/users/1234/anna-k"}
+    (item,) = parse_users([user], SEEN, site="datascience").profiles
+    assert item.source == "stackoverflow" and item.external_id == "datascience:1234"
+    assert item.profile_url == "https://datascience.stackexchange.com/users/1234/anna-k"
+    (same,) = parse_users([USER], SEEN, site="stackoverflow").profiles
+    assert same.external_id == "1234"  # Stack Overflow's ids stay as they always were
+
+
 def test_deleted_users_are_skipped_and_counted():
     gone = {"user_id": 77, "user_type": "does_not_exist", "display_name": "user77"}
     parsed = parse_users([gone, USER], SEEN)

@@ -32,7 +32,7 @@ from storage.save import row_content_sha
 
 Row = dict[str, Any]
 # The profile columns a Kaggle profile never fills (a ProfileItem's defaults).
-_EMPTY = ("location_raw", "bio", "company", "website", "email", "followers", "reputation")
+_EMPTY = ("location_raw", "bio", "company", "website", "email", "followers", "reputation", "site")
 _LIMITS: dict[str, int] = {
     c: cast(String, Profile.__table__.c[c].type).length or 0
     for c in ("handle", "name", "profile_url")

@@ -123,11 +123,12 @@ class SOUser:
     # Hidden: last_access_date before simulated days moved it (None while they have not):
     # the user's first posts are dated up to it, whatever later days do.
     active_until: datetime | None = None
+    site_domain: str = "stackoverflow.com"  # the Stack Exchange site the account is on
 
     @property
     def link(self) -> str:
         slug = "-".join(self.display_name.lower().split()) or "user"
-        return f"https://stackoverflow.com/users/{self.user_id}/{slug}"
+        return f"https://{self.site_domain}/users/{self.user_id}/{slug}"
 
 
 @dataclass(slots=True)

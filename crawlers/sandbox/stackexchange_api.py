@@ -1,6 +1,7 @@
 """Offline emulator of the Stack Exchange API 2.3 subset the crawlers use.
 
-Methods (paths relative to `/stackexchange/2.3`): `/users/{ids}`, `/users/{ids}/tags`,
+Methods (paths relative to `/stackexchange/2.3`), on the sites `stackoverflow` and
+`datascience` (crawlers.sandbox.stackexchange_sites): `/users/{ids}`, `/users/{ids}/tags`,
 `/users/{id}/top-answer-tags`, `/tags/{tag}/top-answerers/{period}`, `/questions`,
 `/questions/{ids}`, `/questions/{ids}/answers` (crawlers.sandbox.stackexchange_questions),
 `/filters/create`, `/filters/{filters}` and `/errors/{id}` (the API's own error simulator,
@@ -38,6 +39,7 @@ from crawlers.sandbox.stackexchange_errors import (
 from crawlers.sandbox.stackexchange_objects import SOIndex
 from crawlers.sandbox.stackexchange_params import Page, Params, ids_segment, within
 from crawlers.sandbox.stackexchange_questions import QuestionMethods
+from crawlers.sandbox.stackexchange_sites import DEFAULT_SITE, DOMAINS, site_users
 
 ANONYMOUS_QUOTA = 300  # requests a day per IP without a key (/docs/throttle)
 DAY = 86400
@@ -77,8 +79,24 @@ class StackExchangeAPI(API):
                 self._used.clear()
                 self._backoff_until.clear()
             self._world_day = world.day
-            self.index = index
+            self.world = world
+            self.index = index  # stackoverflow's; other sites' are built on first use
             self.questions = QuestionMethods(index)
+            self._sites = {DEFAULT_SITE: self.questions}
+
+    def site(self, p: Params) -> QuestionMethods:
+        """The index (and question methods) of the site `p` names; bad_parameter when none."""
+        name = p.site()
+        with self._lock:
+            found, world = self._sites.get(name), self.world
+        if found is None:
+            index = SOIndex.build(world, site_users(world, name), DOMAINS[name])
+            with self._lock:
+                if self.world is world:
+                    found = self._sites.setdefault(name, QuestionMethods(index))
+                else:  # a new day came meanwhile: answer from the world this request began in
+                    found = QuestionMethods(index)
+        return found
 
     # -- entry point ---------------------------------------------------------------------
 
@@ -186,14 +204,13 @@ class StackExchangeAPI(API):
                 uid = int(seg[1])
                 return "/users/{id}/top-answer-tags", lambda p: self._top_answer_tags(p, uid)
         if 1 <= n <= 3 and seg[0] == "questions":
-            methods = self.questions
             if n == 1:
-                return "/questions", methods.questions
+                return "/questions", lambda p: self.site(p).questions(p)
             ids = ids_segment(seg[1])
             if n == 2:
-                return "/questions/{ids}", lambda p: methods.by_ids(p, ids)
+                return "/questions/{ids}", lambda p: self.site(p).by_ids(p, ids)
             if seg[2] == "answers":
-                return "/questions/{ids}/answers", lambda p: methods.answers(p, ids)
+                return "/questions/{ids}/answers", lambda p: self.site(p).answers(p, ids)
         if n == 4 and seg[0] == "tags" and seg[2] == "top-answerers":
             tag, period = seg[1], seg[3]
             return "/tags/{tag}/top-answerers/{period}", lambda p: self._top_answerers(
@@ -218,6 +235,7 @@ class StackExchangeAPI(API):
     # -- methods ---------------------------------------------------------------------------
 
     def _users(self, p: Params, ids: list[int]) -> Page:
+        index = self.site(p).index
         flt = p.site_filter()
         kinds = {"reputation": "number", "creation": "date", "name": "string", "modified": "date"}
         sort, lo, hi = p.sort(kinds, "reputation")
@@ -225,7 +243,7 @@ class StackExchangeAPI(API):
         since, until = p.dates()
         records = []
         for uid in ids:
-            rec = self.index.users.get(uid)
+            rec = index.users.get(uid)
             if rec is None:  # unknown and deleted users are simply absent
                 continue
             value, created = rec.sort_keys[sort], rec.sort_keys["creation"]
@@ -236,6 +254,7 @@ class StackExchangeAPI(API):
         return p.page_of(rows, "user", flt)
 
     def _user_tags(self, p: Params, ids: list[int]) -> Page:
+        index = self.site(p).index
         flt = p.site_filter()
         sort, lo, hi = p.sort(
             {"popular": "number", "activity": "date", "name": "string"}, "popular"
@@ -244,7 +263,7 @@ class StackExchangeAPI(API):
         p.dates()  # validated only: the world keeps no per-tag dates
         tags: list[tuple[Any, dict[str, Any]]] = []
         for uid in ids:
-            rec = self.index.users.get(uid)
+            rec = index.users.get(uid)
             if rec is None:
                 continue
             for tag in rec.tags:
@@ -261,18 +280,20 @@ class StackExchangeAPI(API):
         return p.page_of(rows, "tag", flt)
 
     def _top_answer_tags(self, p: Params, uid: int) -> Page:
+        index = self.site(p).index
         flt = p.site_filter()
-        rec = self.index.users.get(uid)
+        rec = index.users.get(uid)
         rows = [filters.project(t, "top_tag", flt) for t in rec.top_answer_tags] if rec else []
         return p.page_of(rows, "top_tag", flt)
 
     def _top_answerers(self, p: Params, tag: str, period: str) -> Page:
+        index = self.site(p).index
         flt = p.site_filter()
         if period not in ("all_time", "month"):
             raise bad("period")
         rows = []
-        for entry in self.index.top_answerers.get((tag.lower(), period), []):
-            rec = self.index.users[entry.user_id]
+        for entry in index.top_answerers.get((tag.lower(), period), []):
+            rec = index.users[entry.user_id]
             shallow = rec.shallow if flt.unsafe else rec.shallow_safe
             item: dict[str, Any] = {"user": filters.project(shallow, "shallow_user", flt)}
             item["post_count"] = entry.post_count

@@ -155,13 +155,18 @@ class SOIndex:
     users: dict[int, UserRecord]
     top_answerers: dict[tuple[str, str], list[TagAnswerer]]  # (tag, period) -> top 30
     posts: PostIndex  # questions and answers, built per tag on first use
+    domain: str = "stackoverflow.com"  # the site's domain, for post links
 
     @classmethod
-    def build(cls, world: World) -> SOIndex:
+    def build(
+        cls, world: World, site_users: dict[int, SOUser] | None = None, domain: str | None = None
+    ) -> SOIndex:
+        """The objects of one site of `world`: stackoverflow's users unless `site_users`."""
+        people = world.stackoverflow if site_users is None else site_users
         users: dict[int, UserRecord] = {}
         per_tag: dict[str, list[tuple[SOUser, SOTagActivity]]] = {}
         month_start = epoch(world.now) - MONTH_DAYS * 86400
-        for u in world.stackoverflow.values():
+        for u in people.values():
             if u.user_type == "does_not_exist":
                 continue
             full = _user_object(u)
@@ -208,4 +213,4 @@ class SOIndex:
             for period, rows in (("all_time", all_time), ("month", month)):
                 rows.sort(key=lambda r: (-r.score, -r.post_count, r.user_id))
                 top_answerers[(tag, period)] = rows[:TOP_ANSWERERS_LIMIT]
-        return cls(users, top_answerers, PostIndex(world))
+        return cls(users, top_answerers, PostIndex(world, people), domain or "stackoverflow.com")

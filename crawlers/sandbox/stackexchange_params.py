@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 
 from crawlers.sandbox import stackexchange_filters as filters
 from crawlers.sandbox.stackexchange_errors import SEError, bad
+from crawlers.sandbox.stackexchange_sites import site_name
 
 T = TypeVar("T")
-SITES = frozenset({"stackoverflow", "stackoverflow.com"})
 MAX_IDS = 100
 MAX_PAGESIZE = 100
 DEFAULT_PAGESIZE = 30  # /docs/paging
@@ -57,13 +57,21 @@ class Params:
         except filters.FilterError as err:
             raise bad(err.parameter) from None
 
-    def site_filter(self) -> filters.Filter:
-        """The filter of a method that needs `site` (every method but /filters and /errors)."""
+    def site(self) -> str:
+        """The site a method runs on (every method but /filters and /errors needs one): its
+        api_site_parameter, from that or its domain. Missing or unknown, the API answers
+        bad_parameter ("site is required", "No site found for name `x`")."""
         site = self.get("site")
         if not site:
             raise bad("site is required")
-        if site.lower() not in SITES:
+        name = site_name(site)
+        if name is None:
             raise bad(f"No site found for name `{site}`")
+        return name
+
+    def site_filter(self) -> filters.Filter:
+        """The filter of a method that needs `site`."""
+        self.site()
         return self.filter()
 
     def paging(self) -> tuple[int, int]:

@@ -247,21 +247,22 @@ def _number(tag: str, questions: list[Question], answers: list[Answer]) -> None:
 
 
 class PostIndex:
-    """The posts of one world, built per tag on first use (thread-safe)."""
+    """The posts of one site of one world (stackoverflow's unless `users` are another
+    site's), built per tag on first use (thread-safe)."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, users: dict[int, SOUser] | None = None) -> None:
         self.seed = world.seed
         self.now = int(world.now.timestamp())
         self._by_tag: dict[str, list[tuple[SOUser, SOTagActivity]]] | None = None
-        self._world = world
+        self._users = world.stackoverflow if users is None else users
         self._tags: dict[str, TagPosts] = {}
         self._lock = threading.Lock()
 
     def _users_by_tag(self) -> dict[str, list[tuple[SOUser, SOTagActivity]]]:
         if self._by_tag is None:
             by_tag: dict[str, list[tuple[SOUser, SOTagActivity]]] = {}
-            for uid in sorted(self._world.stackoverflow):
-                u = self._world.stackoverflow[uid]
+            for uid in sorted(self._users):
+                u = self._users[uid]
                 if u.user_type == "does_not_exist":
                     continue
                 for t in u.tags:

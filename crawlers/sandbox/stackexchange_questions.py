@@ -80,7 +80,7 @@ class QuestionMethods:
         obj["creation_date"] = q.created
         obj["question_id"] = q.question_id
         obj["content_license"] = licence(q.created)
-        obj["link"] = f"https://stackoverflow.com/questions/{q.question_id}/{_slug(q.title)}"
+        obj["link"] = f"https://{self.index.domain}/questions/{q.question_id}/{_slug(q.title)}"
         obj["title"] = self._text(q.title, flt)
         return filters.project(obj, "question", flt)
 
@@ -98,7 +98,7 @@ class QuestionMethods:
         obj["content_license"] = licence(a.created)
         # Not in the default filter, served when a filter asks for them.
         q = self.index.posts.question(a.question_id)
-        obj["link"] = f"https://stackoverflow.com/a/{a.answer_id}"
+        obj["link"] = f"https://{self.index.domain}/a/{a.answer_id}"
         if q is not None:
             obj["title"] = self._text(q.title, flt)
             obj["tags"] = [q.tag]

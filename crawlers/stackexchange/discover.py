@@ -42,6 +42,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from config.errors import PayloadError
+from config.sites import split_user_key, user_key
 from crawlers.pipelines import QUARANTINE_HOLDS, PageItem
 from crawlers.stackexchange import parse
 from crawlers.stackexchange.budget import Reservation
@@ -100,6 +101,18 @@ def _position(walk: TagWalk, refs: list[parse.QuestionRef]) -> tuple[int | None,
     return last, 1, sorted(at_last)
 
 
+def site_user_ids(session: Session, site: str, with_reputation: bool = False) -> Any:
+    """The user ids of `site` stored as profiles: a list, or id -> reputation when asked."""
+    rows = session.execute(
+        select(Profile.external_id, Profile.reputation).where(
+            Profile.source == SOURCE, Profile.site == site
+        )
+    )
+    if with_reputation:
+        return {int(split_user_key(e)[1]): rep for e, rep in rows}
+    return [int(split_user_key(e)[1]) for e, _rep in rows]
+
+
 class AnswerDiscovery:
     """One run's answers discovery: the tags' walks, the answerers waiting for a profile."""
 
@@ -135,10 +148,7 @@ class AnswerDiscovery:
 
     def load(self, session: Session) -> None:
         """Read the cursor and the stored reputations; drop answerers stored since."""
-        rows = session.execute(
-            select(Profile.external_id, Profile.reputation).where(Profile.source == SOURCE)
-        )
-        self.known = {int(uid): rep for uid, rep in rows}
+        self.known = site_user_ids(session, self.site, with_reputation=True)
         cursor = get_cursor(session, SOURCE, STREAM_ANSWERS, self.partition) or {}
         for tag, state in (cursor.get("tags") or {}).items():
             if tag in self.walks:
@@ -265,7 +275,7 @@ class AnswerDiscovery:
                     update(Profile)
                     .where(
                         Profile.source == SOURCE,
-                        Profile.external_id.in_([str(u) for u in unchanged]),
+                        Profile.external_id.in_([user_key(self.site, u) for u in unchanged]),
                     )
                     .values(last_seen=utcnow())
                 )
@@ -322,7 +332,7 @@ class AnswerDiscovery:
         """A page of profiles was stored: remember their reputations; an answers batch's ids
         leave `pending` (those stored without their tags stay, owed)."""
         for profile in item.profiles:
-            self.known[int(profile.external_id)] = profile.reputation
+            self.known[int(split_user_key(profile.external_id)[1])] = profile.reputation
         batch = item.cursor if item.stream == STREAM_ANSWERS else None
         if not isinstance(batch, dict):
             return

@@ -16,10 +16,11 @@ from datetime import datetime
 from typing import Any
 
 from config.errors import PayloadError
+from config.sites import DEFAULT_SITE, user_key
+from config.sites import SOURCE as SOURCE
 from crawlers import payload as P
 from storage.items import ProfileItem, SOTagItem
 
-SOURCE = "stackoverflow"
 # user_type values of accounts that are not (or no longer) a person we can describe.
 GONE_USER_TYPES = frozenset({"does_not_exist"})
 _HREF = re.compile(r"""href\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
@@ -106,10 +107,14 @@ def _badges(value: Any) -> dict[str, int]:
 
 
 def parse_user(
-    user: Mapping[str, Any], seen_at: datetime, so_tags: list[SOTagItem] | None = None
+    user: Mapping[str, Any],
+    seen_at: datetime,
+    so_tags: list[SOTagItem] | None = None,
+    site: str = DEFAULT_SITE,
 ) -> ProfileItem | None:
-    """A `user` object to a profile; None for a deleted account. A field that is not what the
-    API documents raises PayloadError."""
+    """A `user` object of `site` to a profile (its external id namespaced by the site:
+    config.sites); None for a deleted account. A field that is not what the API documents
+    raises PayloadError."""
     if is_gone(user):
         return None
     uid = user_id(user)
@@ -123,7 +128,7 @@ def parse_user(
     }
     return ProfileItem(
         source=SOURCE,
-        external_id=str(uid),
+        external_id=user_key(site, uid),
         seen_at=seen_at,
         # Display names are not unique on Stack Overflow; the numeric id is the key, the name
         # doubles as the handle so search and identity linking have something to match.
@@ -144,8 +149,9 @@ def parse_users(
     items: Iterable[Mapping[str, Any]],
     seen_at: datetime,
     tags_of: Mapping[int, list[SOTagItem]] | None = None,
+    site: str = DEFAULT_SITE,
 ) -> ParsedUsers:
-    """The items of a /users/{ids} page, with each user's tags when known."""
+    """The items of a /users/{ids} page of `site`, with each user's tags when known."""
     out = ParsedUsers()
     for user in items:
         if is_gone(user):
@@ -153,7 +159,7 @@ def parse_users(
             out.skipped_deleted.append(uid if isinstance(uid, int) else -1)
             continue
         tags = None if tags_of is None else tags_of.get(user_id(user))
-        item = parse_user(user, seen_at, tags)
+        item = parse_user(user, seen_at, tags, site)
         if item is not None:
             out.profiles.append(item)
     return out
@@ -232,15 +238,17 @@ def record_user_id(record: Any) -> int:
     return -1 if user.get("user_id") is None else user_id(user)
 
 
-def parse_record(record: Mapping[str, Any], seen_at: datetime) -> ProfileItem | None:
-    """One stored /users/{ids} record (the user with every tag signal the crawl joined: see
-    crawlers.stackexchange.pipeline) to a profile: pure, for crawls and rebuilds alike.
+def parse_record(
+    record: Mapping[str, Any], seen_at: datetime, site: str = DEFAULT_SITE
+) -> ProfileItem | None:
+    """One stored /users/{ids} record of `site` (the user with every tag signal the crawl
+    joined: see crawlers.stackexchange.pipeline) to a profile: pure, for crawls and rebuilds.
 
     A record marked incomplete (a detail call was given up) carries no tags: the profile is
     saved without them, so partial tag data never replaces what a complete answer stored."""
     uid = record_user_id(record)
     if record.get("incomplete"):
-        return parse_user(record["user"], seen_at, None)
+        return parse_user(record["user"], seen_at, None, site)
     scores = []
     for tag, pair in P.obj(record.get("tag_scores"), "tag_scores").items():
         if not isinstance(pair, list) or len(pair) != 2:
@@ -251,7 +259,7 @@ def parse_record(record: Mapping[str, Any], seen_at: datetime) -> ProfileItem | 
     top_rows = P.array(record.get("top_answer_tags"), "top_answer_tags")
     top = parse_top_tags(top_rows).get(uid, [])
     counts = parse_user_tags(P.array(record.get("tags"), "tags")).get(uid, {})
-    return parse_user(record["user"], seen_at, merge_tag_strength(scores, top, counts))
+    return parse_user(record["user"], seen_at, merge_tag_strength(scores, top, counts), site)
 
 
 def merge_tag_strength(

@@ -31,13 +31,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, update
 
 from config import skills as config_skills
 from config.settings import Settings
+from config.sites import user_key
 from crawlers.pipelines import PageItem, SourceRules
 from crawlers.stackexchange import parse
-from crawlers.stackexchange.discover import STREAM_ANSWERS, AnswerDiscovery
+from crawlers.stackexchange.discover import STREAM_ANSWERS, AnswerDiscovery, site_user_ids
 from storage.db import session_scope
 from storage.items import RawItem
 from storage.models import Profile, utcnow
@@ -88,13 +89,15 @@ parse_record = parse.parse_record
 
 
 def make_rules(site: str) -> SourceRules:
+    """The /users/{ids} records of one site: raw key "{site}:{id}", profiles keyed by
+    config.sites.user_key (suppression checks that key and the profile link)."""
     return SourceRules(
         source=SOURCE,
         endpoint="/users/{ids}",
         key_of=lambda r: f"{site}:{_record_user_id(r)}",
-        suppress_keys=lambda r: (str(_record_user_id(r)), r["user"].get("link")),
+        suppress_keys=lambda r: (user_key(site, _record_user_id(r)), r["user"].get("link")),
         why_dropped=lambda r: "deleted" if parse.is_gone(r["user"]) else None,
-        parse=parse_record,
+        parse=lambda r, seen_at: parse_record(r, seen_at, site),
     )
 
 
@@ -182,12 +185,7 @@ class Crawl:
                     (lambda: set(self.discovered())) if both else set,
                 )
                 self.answers.load(session)
-            self.known_ids = {
-                int(x)
-                for x in session.scalars(
-                    select(Profile.external_id).where(Profile.source == SOURCE)
-                )
-            }
+            self.known_ids = set(site_user_ids(session, self.site))
             args = {
                 "tags": self.tags,
                 "period": self.period,
@@ -219,7 +217,9 @@ class Crawl:
         return [(t, int(s["page"])) for t, s in self.tag_state.items() if not s["done"]]
 
     def suppressed(self, user_id: Any) -> bool:
-        return bool(self.hashes) and is_suppressed(self.hashes, SOURCE, str(user_id))
+        return bool(self.hashes) and is_suppressed(
+            self.hashes, SOURCE, user_key(self.site, user_id)
+        )
 
     def save_discovery(
         self, tag: str, page: int, wrapper: dict[str, Any], finished: bool | None = None
@@ -358,7 +358,10 @@ class Crawl:
         with session_scope(self.engine) as session:
             session.execute(
                 update(Profile)
-                .where(Profile.source == SOURCE, Profile.external_id.in_([str(i) for i in ids]))
+                .where(
+                    Profile.source == SOURCE,
+                    Profile.external_id.in_([user_key(self.site, i) for i in ids]),
+                )
                 .values(last_seen=utcnow())
             )
 
