@@ -79,7 +79,7 @@ def rank_all(
                     "explanation": {
                         "reasons": [list(r) for r in reasons[j]],
                         "unit": ranker.unit,
-                        "text": why_text(reasons[j], ranker.unit),
+                        "text": why_text(reasons[j]),
                         "last_activity": when.isoformat() if when else None,
                     },
                     "input_sha": shas[i],
