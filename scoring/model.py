@@ -77,17 +77,21 @@ class Ranker:
         with no evidence at all (every feature 0; one platform): they add up to the score
         minus that candidate's score, and a feature the candidate shows nothing of adds 0.
 
-        Heuristic: exact (the score is a sum). Learned: each feature's push on the model's raw
-        score (the raw score minus the raw score with that feature at "no evidence"; exact
-        for the linear model), turned into points in proportion (for a linear model, the
-        integrated gradients of the percentile score). Under the monotone directions a "more is
-        never worse" feature never adds less than 0.
+        Each feature's push on the raw score (the heuristic's unclipped sum, the learned
+        model's decision_function) is its raw score minus the raw score with that feature at
+        "no evidence" (exact for the heuristic and the linear model, whose raw scores are
+        sums; an occlusion estimate for gradient boosting). The pushes are turned into points
+        in proportion: for a score that is an increasing function of a sum, its integrated
+        gradients (heuristic: the points themselves, unless clipped to 0..100).
+        Under the monotone directions a "more is never worse" feature never adds less than 0.
         """
         X = X[self.features]
         absent = pd.DataFrame([[no_evidence(f) for f in self.features]], columns=self.features)
+        gain = self.score(X) - self.score(absent)[0]
         if isinstance(self.estimator, HeuristicRanker):
-            out: np.ndarray = self.estimator.contributions(X) - self.estimator.contributions(absent)
-            return out
+            h = self.estimator
+            push: np.ndarray = h.contributions(X) - h.contributions(absent)
+            return _in_points(push, gain, np.ones(len(X)))  # the clip to 0..100 aside, exact
         pipe = self.estimator
         margin = pipe.decision_function(X)
         push = np.zeros((len(X), len(self.features)))
@@ -95,12 +99,17 @@ class Ranker:
             moved = X.copy()
             moved[name] = absent.iloc[0, j]
             push[:, j] = margin - pipe.decision_function(moved)
-        total = push.sum(axis=1)
-        gain = pipe.to_points(margin) - pipe.points(absent)[0]
-        flat = np.abs(total) < 1e-9  # pushes that cancel: use the map's local slope
-        ratio = np.where(flat, pipe.slope(margin), gain / np.where(flat, 1.0, total))
-        result: np.ndarray = push * ratio[:, None]
-        return result
+        return _in_points(push, gain, pipe.slope(margin))
+
+
+def _in_points(push: np.ndarray, gain: np.ndarray, slope: np.ndarray) -> np.ndarray:
+    """Each feature's push on the raw score, scaled so a row's pushes add up to its `gain` in
+    points; where the pushes cancel out, by the score's local `slope` instead."""
+    total = push.sum(axis=1)
+    flat = np.abs(total) < 1e-9
+    ratio = np.where(flat, slope, gain / np.where(flat, 1.0, total))
+    out: np.ndarray = push * ratio[:, None]
+    return out
 
 
 def load_labels(session: Session) -> pd.Series:

@@ -96,10 +96,12 @@ class RankingConfig(BaseModel):
 
     def _check_monotone(self) -> None:
         """Each direction names a listed feature and is 1, 0 or -1; the prior's weights agree."""
+        from scoring.features import FEATURES
+
         for name, value in self.monotone.items():
             key = f"monotone.{name}"
-            if name not in self.features:
-                raise ValueError(f"{key}: not a feature of this file's `features` list")
+            if name not in FEATURES and name not in self.features:
+                raise ValueError(f"{key}: unknown feature (known: {', '.join(FEATURES)})")
             if isinstance(value, bool) or value not in (-1, 0, 1):
                 raise ValueError(
                     f"{key}: {value!r} is not a direction (1: more is never worse, "

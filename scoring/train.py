@@ -211,7 +211,11 @@ def train(
         Xl, y, config, active, background if usable else background.iloc[:0], recipe
     )
     pipe = fit_pipeline(Xl, y, config, unlabelled=background)
-    version = f"learned-{now:%Y%m%d-%H%M%S}-{config.fingerprint()[:6]}"
+    version = stem = f"learned-{now:%Y%m%d-%H%M%S}-{config.fingerprint()[:6]}"
+    n = 1
+    while session.get(ModelVersion, version) is not None:  # two trainings in one second
+        n += 1
+        version = f"{stem}-{n}"
     models_dir.mkdir(parents=True, exist_ok=True)
     path = models_dir / f"{version}.joblib"
     joblib.dump({"pipeline": pipe, "features": list(config.features)}, path)

@@ -28,7 +28,7 @@ def _with(tmp_path, old: str, new: str):
 @pytest.mark.parametrize(
     ("old", "new", "key", "says"),
     [
-        ("followers = 1\n", "followers = 1\nstars = 1\n", "monotone.stars", "not a feature"),
+        ("followers = 1\n", "followers = 1\nstars = 1\n", "monotone.stars", "unknown feature"),
         ("ml_repos = 1\n", "ml_repos = 2\n", "monotone.ml_repos", "is not a direction"),
         ("ml_repos = 1\n", 'ml_repos = "up"\n', "monotone.ml_repos", "is not a direction"),
         ("ml_repos = 1\n", "ml_repos = true\n", "monotone.ml_repos", "is not a direction"),
