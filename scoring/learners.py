@@ -42,11 +42,13 @@ class MonotoneLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignor
         C: float = 1.0,
         signs: list[int] | None = None,
         prior: list[float] | None = None,
+        prior_penalty: float = 1e-6,
         max_iter: int = 2000,
     ) -> None:
         self.C = C
         self.signs = signs
         self.prior = prior
+        self.prior_penalty = prior_penalty
         self.max_iter = max_iter
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MonotoneLogisticRegression:
@@ -60,16 +62,18 @@ class MonotoneLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignor
             raise ValueError(f"signs and prior need {d} values, one per column")
         bounds = [(0.0, None) if s > 0 else (None, 0.0) if s < 0 else (None, None) for s in signs]
         scale_bound = (0.0, None) if prior.any() else (0.0, 0.0)
-        c = self.C
+        c, tau = self.C, self.prior_penalty * float(prior @ prior)
 
         def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
             w, beta, b = params[:d], params[d], params[d + 1]
             z = X @ w + b
             gap = w - beta * prior
             # log(1 + e^z) - y z and its gradient sigmoid(z) - y, both numerically stable.
-            value = c * float(weight @ (np.logaddexp(0.0, z) - target * z)) + 0.5 * float(gap @ gap)
+            value = c * float(weight @ (np.logaddexp(0.0, z) - target * z))
+            value += 0.5 * float(gap @ gap) + 0.5 * tau * beta**2
             residual = c * weight * (_sigmoid(z) - target)
-            grad = np.concatenate([X.T @ residual + gap, [-float(gap @ prior)], [residual.sum()]])
+            grad_beta = tau * beta - float(gap @ prior)
+            grad = np.concatenate([X.T @ residual + gap, [grad_beta], [residual.sum()]])
             return value, grad
 
         start = np.concatenate([prior, [1.0 if prior.any() else 0.0], [0.0]])
@@ -101,6 +105,26 @@ class MonotoneLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignor
 
     def predict(self, X: Any) -> np.ndarray:
         return (self.decision_function(X) > 0).astype(int)
+
+
+class MonotoneBoosting(HistGradientBoostingClassifier):  # type: ignore[misc]
+    """Gradient boosting under monotonic_cst whose ties are broken by the prior's score.
+
+    Trees score in steps: with a few hundred labels most candidates share a leaf, hence a
+    score. The last input column is the heuristic prior's score (0..1, monotone in the same
+    directions); a nudge far smaller than any step between two leaves orders the candidates
+    the trees cannot tell apart, as the prior would.
+    """
+
+    NUDGE = 1e-6
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        out: np.ndarray = super().decision_function(X) + self.NUDGE * np.asarray(X)[:, -1]
+        return out
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        p = _sigmoid(self.decision_function(X))
+        return np.column_stack([1.0 - p, p])
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -195,7 +219,8 @@ def build_pipeline(config: RankingConfig) -> ScorePipeline:
         prior = [h.weights.get(f, 0.0) for f in features] if from_prior else None
         model = MonotoneLogisticRegression(C=settings.C, signs=signs, prior=prior)
     else:
-        model = HistGradientBoostingClassifier(
+        boosting = MonotoneBoosting if from_prior else HistGradientBoostingClassifier
+        model = boosting(
             learning_rate=settings.learning_rate,
             max_iter=settings.max_iter,
             max_leaf_nodes=settings.max_leaf_nodes,

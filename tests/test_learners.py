@@ -83,3 +83,19 @@ def test_scores_are_percentiles_spread_over_0_100_in_the_models_order():
     assert np.all(np.diff(points[np.argsort(pipe.decision_function(X))]) >= 0)
     assert len(np.unique(points.round(1))) > 0.8 * len(X)  # no pile-up on one value
     assert np.median(points) == pytest.approx(50, abs=1)
+
+
+def test_labels_the_prior_already_separates_keep_its_order_and_finite_scores():
+    config = load_ranking()
+    X = _frame(config, 600, 4)
+    from scoring.heuristic import heuristic_from
+
+    prior = heuristic_from(config).score_samples(X)
+    top = X.index[np.argsort(-prior)[:60]]  # every "yes" is the prior's own top
+    y = pd.Series(1.0, index=top)
+    rows, target, weight = training_set(X.loc[top], y, config, X)
+    pipe = build_pipeline(config).fit(rows, target, model__sample_weight=weight)
+    margins = pipe.decision_function(X)
+    assert np.all(np.isfinite(margins)) and pipe[-1].n_iter_[0] < 2000
+    order = np.argsort(-margins)
+    assert np.array_equal(np.sort(order[:60]), np.sort(np.argsort(-prior)[:60]))
