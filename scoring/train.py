@@ -56,8 +56,9 @@ class Comparison:
 
     @property
     def headline(self) -> str:
-        """NDCG@50 when every fold can measure it, else NDCG of the whole held-out fold."""
-        return "ndcg@50" if min(self.held_out) >= MIN_FOLD_PER_K * 50 else "ndcg"
+        """The metric models are compared on: the largest NDCG@k every held-out fold can
+        measure (NDCG@50 from 100 candidates a fold), else NDCG of the whole held-out fold."""
+        return self.metrics()[-2] if len(self.metrics()) > 1 else "ndcg"
 
     def metrics(self) -> list[str]:
         ks = [f"ndcg@{k}" for k in KS if min(self.held_out) >= MIN_FOLD_PER_K * k]

@@ -67,7 +67,9 @@ def test_round_trip_train_list_use_explain(world, tmp_path):
     r = runner.invoke(app, ["--db", url, "model", "list"])
     assert r.exit_code == 0, r.output
     line = next(x for x in r.output.splitlines() if learned in x)
-    assert "*" in line and "120 (" in line and re.search(r"0\.\d{3} ± 0\.\d{3}", line), line
+    assert "*" in line and "120 (" in line and re.search(r"[01]\.\d{3} ± 0\.\d{3} \(ndcg", line), (
+        line
+    )
 
     engine = open_database(url)
     with session_scope(engine) as s:

@@ -68,7 +68,7 @@ def test_the_comparison_uses_the_same_folds_for_every_ranker(world):
     background = X.drop(index=y.index)
     c = compare_on_folds(X.loc[y.index], y, config, heuristic, background)
     assert len(c.held_out) == 5 and sum(c.held_out) == 200 and not c.background
-    assert c.headline == "ndcg" and c.metrics() == ["ndcg@10", "ndcg"]  # 40 a fold: no @50
+    assert c.headline == "ndcg@10" and c.metrics() == ["ndcg@10", "ndcg"]  # 40 a fold: no @50
     for role in ("new", "active"):
         assert len(c.folds[role]) == 5 and all(np.isnan(f["ndcg@50"]) for f in c.folds[role])
     summary = c.summary()
