@@ -1,4 +1,4 @@
-"""The scoring commands as a researcher runs them: export, decide, import, `model train`
+"""The `scout model` commands as a researcher runs them: export, decide, import, `model train`
 (compared with the active model), `model list`, `model use`, `model explain`, and refusals."""
 
 from __future__ import annotations
