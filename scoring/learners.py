@@ -24,6 +24,7 @@ from scoring.heuristic import HeuristicRanker
 from scoring.ranking import RankingConfig
 
 REFERENCE_POINTS = 2001  # percentiles kept to map a raw score onto 0..100
+MAX_MARGIN = 30.0  # sigmoid(30) is still below 1 in float64: probabilities keep their order
 
 
 class MonotoneLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -143,6 +144,7 @@ class ScorePipeline(Pipeline):  # type: ignore[misc]
 
     def set_reference(self, X: pd.DataFrame) -> ScorePipeline:
         margins = np.sort(self.decision_function(X))
+        self.temperature_ = max(1.0, float(np.abs(margins).max()) / MAX_MARGIN)
         levels = np.linspace(0.0, 1.0, min(len(margins), REFERENCE_POINTS))
         q = np.quantile(margins, levels)
         unique, inverse = np.unique(q, return_inverse=True)
@@ -150,6 +152,13 @@ class ScorePipeline(Pipeline):  # type: ignore[misc]
         # Tied quantiles share the mean of their levels (a tie is one point, midway).
         self.reference_levels_ = np.bincount(inverse, weights=levels) / np.bincount(inverse)
         return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """The probability of a "yes", tempered so that no reference candidate's rounds to 0
+        or 1 (sigmoid(margin / T), T >= 1): whoever ranks by it keeps the model's order. It
+        is not calibrated (the classes are balanced, the unlabelled count as "no")."""
+        p = _sigmoid(self.decision_function(X) / getattr(self, "temperature_", 1.0))
+        return np.column_stack([1.0 - p, p])
 
     def points(self, X: pd.DataFrame) -> np.ndarray:
         return self.to_points(self.decision_function(X))

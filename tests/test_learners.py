@@ -99,3 +99,7 @@ def test_labels_the_prior_already_separates_keep_its_order_and_finite_scores():
     assert np.all(np.isfinite(margins)) and pipe[-1].n_iter_[0] < 2000
     order = np.argsort(-margins)
     assert np.array_equal(np.sort(order[:60]), np.sort(np.argsort(-prior)[:60]))
+    pipe.set_reference(X)  # probabilities keep the order too: none rounds to 1
+    proba = pipe.predict_proba(X)[:, 1]
+    assert proba.max() < 1.0 and len(np.unique(proba)) == len(np.unique(margins))
+    assert np.array_equal(np.argsort(-proba, kind="stable"), np.argsort(-margins, kind="stable"))
