@@ -71,15 +71,14 @@ def learned_ndcg(
     """NDCG@K on all candidates of the model trained on `picked`'s decisions (None, reason
     when the trainer refuses them)."""
     from config.errors import ScoutError
-    from scoring.evaluate import fit_with_background, ndcg_at_k, takes_background
-    from scoring.model import check_labels
+    from scoring.evaluate import ndcg_at_k
+    from scoring.model import check_labels, fit_pipeline
 
     y = pd.Series((relevance[picked] >= YES_DEPTH).astype(float), index=X.index[picked])
     background = X.drop(index=y.index)
     try:
-        if not takes_background():  # a model without background needs both kinds of label
-            check_labels(y)
-        pipe = fit_with_background(X.iloc[picked], y, config, background)
+        check_labels(y, background=len(background))
+        pipe = fit_pipeline(X.iloc[picked], y, config, background)
     except (ScoutError, ValueError) as exc:
         return None, str(exc).splitlines()[0]
     scores = pipe.predict_proba(X[list(config.features)])[:, 1]

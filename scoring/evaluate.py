@@ -6,9 +6,8 @@ ranker is scored on the same held-out folds, so the table compares like with lik
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -98,26 +97,6 @@ def ranker_scores(
     for name, column in BASELINES.items():
         out[name] = X[column].to_numpy(dtype=np.float64)
     return out
-
-
-def fit_with_background(
-    X: pd.DataFrame,
-    y: pd.Series,
-    config: RankingConfig,
-    unlabelled: pd.DataFrame | None = None,
-) -> Pipeline:
-    """fit_pipeline, given the unlabelled candidates as background when the model takes them."""
-    # Simplify to `fit_pipeline(X, y, config, unlabelled=unlabelled)` once scoring.model's
-    # fit_pipeline takes `unlabelled` (issue 16's learned-model work).
-    fit: Any = fit_pipeline
-    if unlabelled is not None and takes_background():
-        return cast(Pipeline, fit(X, y, config, unlabelled=unlabelled))
-    return cast(Pipeline, fit(X, y, config))
-
-
-def takes_background() -> bool:
-    """Whether the learned model trains with unlabelled candidates as background."""
-    return "unlabelled" in inspect.signature(fit_pipeline).parameters
 
 
 @dataclass
@@ -210,7 +189,7 @@ def fold_results(
     yes = [int(relevant[test].sum()) for _, test in splits]
     results = FoldResults(ks_for(min(sizes)), sizes, yes)
     for train_idx, test_idx in splits:
-        pipe = fit_with_background(X.iloc[train_idx], y.iloc[train_idx], config, unlabelled)
+        pipe = fit_pipeline(X.iloc[train_idx], y.iloc[train_idx], config, unlabelled)
         test = X.iloc[test_idx]
         held = y.iloc[test_idx].to_numpy()
         for name, scores in ranker_scores(test, config, pipe).items():

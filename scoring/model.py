@@ -1,15 +1,17 @@
-"""The learned ranker: a scikit-learn Pipeline, its model card, persistence and the active model.
+"""Rankers as a recruiter meets them: scores, explanations in points, the labels, the fit, and
+which model version is active (`scout model list`, `scout model use`).
 
 Models are saved with joblib in the models directory: `models/` beside the SQLite database file
 (`./scout.db` -> `./models/`), or `./models` for a server database; `scout model train
---models-dir` chooses another. The card (features, label counts, metrics, date) is stored in
-model_versions; a model whose features differ from ranking.toml's is refused.
+--models-dir` chooses another. The card (features, label counts, cross-validated figures,
+date, ranking.toml fingerprints) is stored in model_versions; a model whose features or
+vocabulary differ from ranking.toml's is refused. `scoring.train` trains and activates.
 """
 
 from __future__ import annotations
 
-import platform
-from dataclasses import dataclass, field
+import logging
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,25 +19,26 @@ from typing import Any
 import joblib
 import numpy as np
 import pandas as pd
-import sklearn
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from config.clock import utcnow
 from config.errors import ScoutError
-from scoring.features import spec_for
 from scoring.feedback import latest_decisions
 from scoring.heuristic import HeuristicRanker, heuristic_from, heuristic_version
-from scoring.ranking import ModelSettings, RankingConfig
+from scoring.learners import ScorePipeline, background_sample, build_pipeline, training_set
+from scoring.ranking import RankingConfig
 from storage.models import ModelVersion
 
+log = logging.getLogger(__name__)
 MIN_PER_CLASS = 3
+MIN_BACKGROUND = 50  # unlabelled candidates that can stand in for the missing "no" labels
+# The value that means "no evidence" when it is not 0: every candidate has one profile.
+NO_EVIDENCE = {"platforms": 1.0}
+RETRAIN = (
+    "retrain it (`scout model train`) or go back to the heuristic (`scout model use heuristic`)"
+)
 
 
 def models_dir_for(db_url: str) -> Path:
@@ -46,41 +49,9 @@ def models_dir_for(db_url: str) -> Path:
     return Path("models").resolve()
 
 
-def build_pipeline(features: list[str], settings: ModelSettings) -> Pipeline:
-    """ColumnTransformer (log-scaled counts, scaled levels and shares) + the configured model."""
-    counts = [f for f in features if spec_for(f).kind == "count"]
-    others = [f for f in features if spec_for(f).kind != "count"]
-    columns = ColumnTransformer(
-        [
-            (
-                "log",
-                Pipeline(
-                    [
-                        ("log1p", FunctionTransformer(np.log1p, feature_names_out="one-to-one")),
-                        ("scale", StandardScaler()),
-                    ]
-                ),
-                counts,
-            ),
-            ("scale", StandardScaler(), others),
-        ],
-        remainder="drop",
-    )
-    model: Any
-    if settings.estimator == "logistic_regression":
-        # balanced: recruiters say "no" far more often than "yes".
-        model = LogisticRegression(C=settings.C, class_weight="balanced", max_iter=2000)
-    else:
-        model = HistGradientBoostingClassifier(
-            learning_rate=settings.learning_rate,
-            max_iter=settings.max_iter,
-            max_leaf_nodes=settings.max_leaf_nodes,
-            min_samples_leaf=settings.min_samples_leaf,
-            l2_regularization=settings.l2_regularization,
-            class_weight="balanced",
-            random_state=settings.random_state,
-        )
-    return Pipeline([("features", columns), ("model", model)])
+def no_evidence(feature: str) -> float:
+    """The value of `feature` for a candidate who shows nothing of it."""
+    return NO_EVIDENCE.get(feature, 0.0)
 
 
 @dataclass
@@ -90,47 +61,56 @@ class Ranker:
     version: str
     kind: str  # heuristic | learned
     features: list[str]
-    estimator: Any  # HeuristicRanker or a fitted Pipeline
-    baseline: dict[str, float] = field(default_factory=dict)  # training medians (occlusion)
+    estimator: Any  # HeuristicRanker or a fitted ScorePipeline
     unit: str = "points"
 
     def score(self, X: pd.DataFrame) -> np.ndarray:
-        """Scores on 0..100: heuristic points, or 100 x the learned probability of a yes."""
+        """Scores on 0..100: heuristic points, or the learned model's percentile among the
+        candidates it was trained against."""
         X = X[self.features]
         if isinstance(self.estimator, HeuristicRanker):
             return self.estimator.score_samples(X)
-        return 100.0 * self.estimator.predict_proba(X)[:, 1]
-
-    def contributions(self, X: pd.DataFrame) -> np.ndarray:
-        """Each feature's push on each score (rows x features), in `self.unit`.
-
-        Heuristic: exact score points. Logistic regression: exact log-odds (coefficient x
-        scaled value, against the average training candidate). Other models: occlusion, the
-        score change when the feature is set to its training median.
-        """
-        X = X[self.features]
-        if isinstance(self.estimator, HeuristicRanker):
-            return self.estimator.contributions(X)
-        model = self.estimator.named_steps["model"]
-        if isinstance(model, LogisticRegression):
-            transformed = self.estimator.named_steps["features"].transform(X)
-            names = list(self.estimator.named_steps["features"].get_feature_names_out())
-            contrib = np.asarray(transformed) * model.coef_[0]
-            order = [names.index(n) for n in self._names_out()]
-            return contrib[:, order]
-        base = self.score(X)
-        out = np.zeros((len(X), len(self.features)))
-        for j, name in enumerate(self.features):
-            moved = X.copy()
-            moved[name] = self.baseline.get(name, 0.0)
-            out[:, j] = base - self.score(moved)
+        out: np.ndarray = self.estimator.points(X)
         return out
 
-    def _names_out(self) -> list[str]:
-        # get_feature_names_out names each column "<transformer>__<feature>"; map back in order.
-        names = list(self.estimator.named_steps["features"].get_feature_names_out())
-        by_feature = {n.split("__", 1)[1]: n for n in names}
-        return [by_feature[f] for f in self.features]
+    def contributions(self, X: pd.DataFrame) -> np.ndarray:
+        """The score points each feature adds (rows x features), measured from a candidate
+        with no evidence at all (every feature 0; one platform): they add up to the score
+        minus that candidate's score, and a feature the candidate shows nothing of adds 0.
+
+        Each feature's push on the raw score (the heuristic's unclipped sum, the learned
+        model's decision_function) is its raw score minus the raw score with that feature at
+        "no evidence" (exact for the heuristic and the linear model, whose raw scores are
+        sums; an occlusion estimate for gradient boosting). The pushes are turned into points
+        in proportion: for a score that is an increasing function of a sum, its integrated
+        gradients (heuristic: the points themselves, unless clipped to 0..100).
+        Under the monotone directions a "more is never worse" feature never adds less than 0.
+        """
+        X = X[self.features]
+        absent = pd.DataFrame([[no_evidence(f) for f in self.features]], columns=self.features)
+        gain = self.score(X) - self.score(absent)[0]
+        if isinstance(self.estimator, HeuristicRanker):
+            h = self.estimator
+            push: np.ndarray = h.contributions(X) - h.contributions(absent)
+            return _in_points(push, gain, np.ones(len(X)))  # the clip to 0..100 aside, exact
+        pipe = self.estimator
+        margin = pipe.decision_function(X)
+        push = np.zeros((len(X), len(self.features)))
+        for j, name in enumerate(self.features):
+            moved = X.copy()
+            moved[name] = absent.iloc[0, j]
+            push[:, j] = margin - pipe.decision_function(moved)
+        return _in_points(push, gain, pipe.slope(margin))
+
+
+def _in_points(push: np.ndarray, gain: np.ndarray, slope: np.ndarray) -> np.ndarray:
+    """Each feature's push on the raw score, scaled so a row's pushes add up to its `gain` in
+    points; where the pushes cancel out, by the score's local `slope` instead."""
+    total = push.sum(axis=1)
+    flat = np.abs(total) < 1e-9
+    ratio = np.where(flat, slope, gain / np.where(flat, 1.0, total))
+    out: np.ndarray = push * ratio[:, None]
+    return out
 
 
 def load_labels(session: Session) -> pd.Series:
@@ -139,83 +119,47 @@ def load_labels(session: Session) -> pd.Series:
     return pd.Series(labels, dtype=np.float64, name="label").sort_index()
 
 
-def check_labels(y: pd.Series) -> None:
+def check_labels(y: pd.Series, background: int = 0) -> None:
+    """Enough labels to train: 3 "yes", and 3 "no" unless `background` unlabelled candidates
+    (at least MIN_BACKGROUND) stand in for them. The message says what to label."""
     positives = int((y >= 1).sum())
     negatives = int((y < 1).sum())
-    if positives < MIN_PER_CLASS or negatives < MIN_PER_CLASS:
+    if positives < MIN_PER_CLASS:
         raise ScoutError(
-            f"need at least {MIN_PER_CLASS} 'yes' and {MIN_PER_CLASS} 'no' decisions to train, "
-            f"have {positives} and {negatives}: mark more rows of a shortlist and run "
-            "`scout feedback import`"
+            f"need at least {MIN_PER_CLASS} 'yes' decisions to train, have {positives}: label "
+            f"at least {MIN_PER_CLASS - positives} more from the top of a shortlist "
+            "(`scout shortlist --top 50 -o label.csv`, fill its decision column, "
+            "`scout feedback import label.csv`)"
+        )
+    if negatives < MIN_PER_CLASS and background < MIN_BACKGROUND:
+        raise ScoutError(
+            f"need at least {MIN_PER_CLASS} 'no' decisions, or {MIN_BACKGROUND} unlabelled "
+            f"candidates to stand in for them, to train; have {negatives} and {background}: "
+            f"label at least {MIN_PER_CLASS - negatives} candidates from ranks 50-200 "
+            "(`scout shortlist --top 200 -o label.csv`, fill the decision column of rows "
+            "50-200, `scout feedback import label.csv`)"
         )
 
 
-def fit_pipeline(X: pd.DataFrame, y: pd.Series, config: RankingConfig) -> Pipeline:
-    """Fit the configured pipeline on graded labels (relevant = label >= 1)."""
-    pipe = build_pipeline(list(config.features), config.model)
-    return pipe.fit(X[list(config.features)], (y >= 1).astype(int))
-
-
-def train(
-    session: Session,
+def fit_pipeline(
+    X_labelled: pd.DataFrame,
+    y: pd.Series,
     config: RankingConfig,
-    X: pd.DataFrame,
-    models_dir: Path,
-    decisions: dict[str, int] | None = None,
-    now: datetime | None = None,
-) -> tuple[Ranker, dict[str, Any]]:
-    """Fit on every label, evaluate by cross-validation, save, register and activate."""
-    from scoring.evaluate import cross_validate, importance  # evaluate imports this module
+    unlabelled: pd.DataFrame | None = None,
+) -> ScorePipeline:
+    """Fit the configured pipeline on graded labels (relevant = label >= 1).
 
-    now = now or utcnow()
-    y = load_labels(session)
-    y = y[y.index.isin(X.index)]
-    check_labels(y)
-    Xl = X.loc[y.index]
-    pipe = fit_pipeline(Xl, y, config)
-    metrics = cross_validate(Xl, y, config)
-    version = f"learned-{now:%Y%m%d-%H%M%S}-{config.fingerprint()[:6]}"
-    models_dir.mkdir(parents=True, exist_ok=True)
-    path = models_dir / f"{version}.joblib"
-    baseline = {f: float(Xl[f].median()) for f in config.features}
-    joblib.dump({"pipeline": pipe, "features": list(config.features), "baseline": baseline}, path)
-    card = {
-        "features": list(config.features),
-        "feature_names_out": [str(n) for n in pipe.named_steps["features"].get_feature_names_out()],
-        "estimator": config.model.estimator,
-        "params": config.model.model_dump(),
-        "labels": {
-            "total": len(y),
-            "relevant": int((y >= 1).sum()),
-            "not_relevant": int((y < 1).sum()),
-            "decisions": decisions or {},
-        },
-        "metrics": metrics.to_dict(orient="index"),
-        "permutation_importance": importance(pipe, Xl, y, config),
-        "trained_at": now.isoformat(),
-        "ranking_fingerprint": config.fingerprint(),
-        "sklearn": sklearn.__version__,
-        "python": platform.python_version(),
-    }
-    session.execute(update(ModelVersion).values(active=False))
-    session.add(
-        ModelVersion(
-            version=version,
-            kind="learned",
-            features=list(config.features),
-            card=card,
-            path=str(path),
-            created_at=now,
-            active=True,
-        )
-    )
-    session.flush()
-    ranker = Ranker(version, "learned", list(config.features), pipe, baseline, _unit(pipe))
-    return ranker, card
-
-
-def _unit(pipe: Pipeline) -> str:
-    return "log-odds" if isinstance(pipe.named_steps["model"], LogisticRegression) else "points"
+    `unlabelled`: the other candidates' features. A sample of them stands as weighted "no"
+    (positive-unlabelled learning; ranking.toml's model.background_weight), so the model
+    trains on "yes" labels alone, and they are the reference its percentile scores are taken
+    against (else the labelled candidates are).
+    """
+    features = list(config.features)
+    X = X_labelled[features]
+    rows, target, weight = training_set(X, y, config, unlabelled)
+    pipe = build_pipeline(config).fit(rows[features], target, model__sample_weight=weight)
+    background = background_sample(X, config, unlabelled)
+    return pipe.set_reference(pd.concat([X, background]) if len(background) else X)
 
 
 def register_heuristic(session: Session, config: RankingConfig) -> Ranker:
@@ -228,42 +172,183 @@ def register_heuristic(session: Session, config: RankingConfig) -> Ranker:
             "caps": config.heuristic.caps,
             "ranking_fingerprint": config.fingerprint(),
         }
-        session.add(
-            ModelVersion(
-                version=version,
-                kind="heuristic",
-                features=list(config.features),
-                card=card,
-                path=None,
-                active=False,
-            )
-        )
-        session.flush()
+        record_version(session, version, "heuristic", config, card, None, utcnow())
     return Ranker(version, "heuristic", list(config.features), heuristic_from(config))
 
 
-def load_ranker(session: Session, config: RankingConfig, version: str | None = None) -> Ranker:
-    """The given model version, else the active learned model, else the heuristic prior."""
-    if version is not None and version.startswith("heuristic-"):
-        return register_heuristic(session, config)
-    stmt = select(ModelVersion).where(ModelVersion.kind == "learned")
-    stmt = (
-        stmt.where(ModelVersion.version == version) if version else stmt.where(ModelVersion.active)
+def record_version(
+    session: Session,
+    version: str,
+    kind: str,
+    config: RankingConfig,
+    card: dict[str, Any],
+    path: Path | None,
+    created_at: datetime,
+) -> None:
+    """Register a model version (inactive) with its card."""
+    session.add(
+        ModelVersion(
+            version=version,
+            kind=kind,
+            features=list(config.features),
+            card=card,
+            path=str(path) if path else None,
+            created_at=created_at,
+            active=False,
+        )
     )
-    row = session.scalars(stmt.order_by(ModelVersion.created_at.desc())).first()
-    if row is None:
-        if version:
-            raise ScoutError(f"no model version {version!r} (see `scout model audit`)")
+    session.flush()
+
+
+def load_ranker(session: Session, config: RankingConfig, version: str | None = None) -> Ranker:
+    """The given model version, else the active one; the heuristic prior when none is active
+    (before any training, or after `scout model use heuristic`).
+
+    A learned model is refused when ranking.toml's features or vocabulary changed since it was
+    trained (its inputs would not mean what it learned), and a warning names any other change.
+    """
+    if version is not None and _is_heuristic(version):
+        _check_heuristic_name(config, version)
         return register_heuristic(session, config)
+    if version is None:
+        row = session.scalars(select(ModelVersion).where(ModelVersion.active)).first()
+        if row is None or row.kind != "learned":
+            return register_heuristic(session, config)
+    else:
+        row = session.get(ModelVersion, version)
+        if row is None or row.kind != "learned":
+            raise ScoutError(f"no model version {version!r}; known: {', '.join(_names(session))}")
+    return _load_learned(row, config)
+
+
+def _load_learned(row: ModelVersion, config: RankingConfig) -> Ranker:
+    card = row.card or {}
     if list(row.features) != list(config.features):
         raise ScoutError(
             f"model {row.version} was trained on features {row.features}, but ranking.toml now "
-            f"lists {config.features}: run `scout model train` to retrain"
+            f"lists {config.features}: {RETRAIN}"
+        )
+    trained_on = card.get("features_fingerprint")
+    if trained_on is not None and trained_on != config.features_fingerprint():
+        raise ScoutError(
+            f"model {row.version} was trained when ranking.toml's vocabulary (which repositories "
+            f"and tags count as ML) was different, so its features no longer mean what it "
+            f"learned: {RETRAIN}"
+        )
+    if card.get("ranking_fingerprint") not in (None, config.fingerprint()):
+        log.warning(
+            "ranking.toml changed since model %s was trained (heuristic weights or caps): it "
+            "still scores as trained; retrain to learn from the new prior",
+            row.version,
+        )
+    if card.get("monotone") not in (None, _directions(config)):
+        log.warning(
+            "ranking.toml's [monotone] directions changed since model %s was trained: it keeps "
+            "the directions it was trained with until retrained",
+            row.version,
         )
     if not row.path or not Path(row.path).exists():
-        raise ScoutError(f"model file of {row.version} is missing ({row.path}): retrain it")
+        raise ScoutError(f"model file of {row.version} is missing ({row.path}): {RETRAIN}")
     saved = joblib.load(row.path)
-    if list(saved["features"]) != list(row.features):
-        raise ScoutError(f"model file {row.path} does not match its model card: retrain it")
-    pipe = saved["pipeline"]
-    return Ranker(row.version, "learned", list(row.features), pipe, saved["baseline"], _unit(pipe))
+    pipe = saved.get("pipeline")
+    if list(saved.get("features", [])) != list(row.features):
+        raise ScoutError(f"model file {row.path} does not match its model card: {RETRAIN}")
+    if not isinstance(pipe, ScorePipeline):
+        raise ScoutError(
+            f"model {row.version} was saved by an earlier talent-scout (its scores were "
+            f"probabilities, not percentiles, and it had no monotone directions): {RETRAIN}"
+        )
+    return Ranker(row.version, "learned", list(row.features), pipe)
+
+
+def _directions(config: RankingConfig) -> dict[str, int]:
+    return {f: config.direction(f) for f in config.features}
+
+
+def _is_heuristic(version: str) -> bool:
+    return version == "heuristic" or version.startswith("heuristic-")
+
+
+def _check_heuristic_name(config: RankingConfig, version: str) -> None:
+    current = heuristic_version(config)
+    if version not in ("heuristic", current):
+        raise ScoutError(
+            f"{version} was the heuristic of an earlier ranking.toml; the heuristic is what "
+            f"ranking.toml says now ({current}): `scout model use heuristic`"
+        )
+
+
+def _names(session: Session) -> list[str]:
+    learned = session.scalars(
+        select(ModelVersion.version)
+        .where(ModelVersion.kind == "learned")
+        .order_by(ModelVersion.created_at, ModelVersion.version)
+    ).all()
+    return ["heuristic", *learned]
+
+
+@dataclass
+class VersionRow:
+    """One line of `scout model list`."""
+
+    version: str
+    kind: str
+    trained_at: datetime | None
+    labels: int | None
+    relevant: int | None
+    cv_metric: str | None  # the metric cv_value is (ndcg@50, or ndcg of whole folds)
+    cv_value: float | None
+    cv_sd: float | None
+    active: bool
+
+
+def list_versions(session: Session, config: RankingConfig) -> list[VersionRow]:
+    """The current heuristic and every learned model, oldest first, the active one marked."""
+    active = load_active_name(session, config)
+    current = heuristic_version(config)
+    rows = [VersionRow(current, "heuristic", None, None, None, None, None, None, active == current)]
+    for mv in session.scalars(
+        select(ModelVersion)
+        .where(ModelVersion.kind == "learned")
+        .order_by(ModelVersion.created_at, ModelVersion.version)
+    ):
+        card = mv.card or {}
+        labels = card.get("labels", {})
+        cv = card.get("cv", {})
+        metric = cv.get("headline")
+        new = (card.get("metrics") or {}).get("new", {})
+        rows.append(
+            VersionRow(
+                mv.version,
+                "learned",
+                mv.created_at,
+                labels.get("total"),
+                labels.get("relevant"),
+                metric,
+                new.get(metric) if metric else None,
+                new.get(f"{metric} sd") if metric else None,
+                mv.version == active,
+            )
+        )
+    return rows
+
+
+def load_active_name(session: Session, config: RankingConfig) -> str:
+    """The version scores come from now: the active learned model, else the heuristic."""
+    row = session.scalars(select(ModelVersion).where(ModelVersion.active)).first()
+    if row is None or row.kind != "learned":
+        return heuristic_version(config)
+    return row.version
+
+
+def use_version(session: Session, config: RankingConfig, version: str) -> Ranker:
+    """Make `version` (a learned model, or "heuristic") the one scores come from."""
+    ranker = load_ranker(session, config, version)  # refuses unknown or unusable versions
+    activate(session, ranker.version)
+    return ranker
+
+
+def activate(session: Session, version: str) -> None:
+    session.execute(update(ModelVersion).values(active=False))
+    session.execute(update(ModelVersion).where(ModelVersion.version == version).values(active=True))
+    session.flush()

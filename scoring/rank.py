@@ -83,7 +83,7 @@ def rank_all(
                     "explanation": {
                         "reasons": [list(r) for r in reasons[j]],
                         "unit": ranker.unit,
-                        "text": why_text(reasons[j], ranker.unit),
+                        "text": why_text(reasons[j]),
                         "last_activity": when.isoformat() if when else None,
                         # what the counts are made of; the shortlist's top_skills names it
                         "evidence": evidence[cid],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -29,6 +29,7 @@ class Heuristic(BaseModel):
 class ModelSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     estimator: Literal["logistic_regression", "hist_gradient_boosting"] = "logistic_regression"
+    prior: Literal["heuristic", "none"] = "heuristic"  # what the fit starts from
     C: float = Field(1.0, gt=0)
     learning_rate: float = Field(0.1, gt=0)
     max_iter: int = Field(200, ge=1)
@@ -37,6 +38,11 @@ class ModelSettings(BaseModel):
     l2_regularization: float = Field(1.0, ge=0)
     cv_folds: int = Field(5, ge=2)
     random_state: int = 0
+    # Positive-unlabelled learning: the candidates nobody labelled count as "no" with this much
+    # weight in all (1.0: as much as the labelled "yes"), so a model trains on "yes" labels alone
+    # and labels taken from the top of a shortlist still see the bottom.
+    background_weight: float = Field(1.0, ge=0)
+    background_max: int = Field(20_000, ge=0)  # at most this many, sampled (memory, time)
 
 
 class Vocabulary(BaseModel):
@@ -61,6 +67,7 @@ class RankingConfig(BaseModel):
     heuristic: Heuristic
     model: ModelSettings = Field(default_factory=ModelSettings)  # type: ignore[arg-type]
     vocabulary: Vocabulary
+    monotone: dict[str, Any] = Field(default_factory=dict)  # feature -> 1 | 0 | -1
     audit: Audit = Field(default_factory=Audit)  # type: ignore[arg-type]
 
     @model_validator(mode="after")
@@ -84,7 +91,32 @@ class RankingConfig(BaseModel):
         )
         if unknown:
             raise ValueError(f"heuristic.weights: unknown feature(s) {sorted(unknown)}")
+        self._check_monotone()
         return self
+
+    def _check_monotone(self) -> None:
+        """Each direction names a listed feature and is 1, 0 or -1; the prior's weights agree."""
+        from scoring.features import FEATURES
+
+        for name, value in self.monotone.items():
+            key = f"monotone.{name}"
+            if name not in FEATURES and name not in self.features:
+                raise ValueError(f"{key}: unknown feature (known: {', '.join(FEATURES)})")
+            if isinstance(value, bool) or value not in (-1, 0, 1):
+                raise ValueError(
+                    f"{key}: {value!r} is not a direction (1: more is never worse, "
+                    "-1: more is never better, 0: free)"
+                )
+        for name, weight in self.heuristic.weights.items():
+            sign = self.direction(name)
+            if sign and weight * sign < 0:
+                raise ValueError(
+                    f"heuristic.weights.{name}: {weight:g} goes against monotone.{name} = {sign}"
+                )
+
+    def direction(self, feature: str) -> int:
+        """The declared direction of a feature: 1, -1, or 0 (free; also when not declared)."""
+        return int(self.monotone.get(feature, 0))
 
     def fingerprint(self) -> str:
         """A short hash of what the heuristic prior depends on (its version)."""
@@ -95,6 +127,12 @@ class RankingConfig(BaseModel):
             self.vocabulary.model_dump(),
         )
         text = repr(parts)
+        return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+    def features_fingerprint(self) -> str:
+        """A short hash of what a learned model's inputs mean: the features and the vocabulary
+        that decides which repositories and tags count. A model is refused when it changes."""
+        text = repr((self.features, self.vocabulary.model_dump()))
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 

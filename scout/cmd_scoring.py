@@ -21,6 +21,7 @@ from storage.db import session_scope
 if TYPE_CHECKING:
     from scoring.evaluate import FoldResults
     from scoring.ranking import RankingConfig
+    from scoring.train import Comparison
 
 feedback_app = make_typer("Recruiter decisions read back from shortlist CSVs.")
 model_app = make_typer("Train, evaluate, explain and audit the learned ranker.")
@@ -237,29 +238,85 @@ def model_train(
     models_dir: Path | None = typer.Option(
         None, help="Where to save the model (default: models/ beside the database file)."
     ),
+    force: bool = typer.Option(
+        False, "--force", help="Activate the new model even if it does worse than the active one."
+    ),
 ) -> None:
-    """Fit the learned ranker on the recruiter labels, save it with its model card, activate it.
+    """Fit the learned ranker on the recruiter labels and save it with its model card.
+
+    The candidates nobody labelled are background (counted as "no" with a small weight), so
+    "yes" labels alone are enough. The new model is cross-validated against the active one
+    on the same folds, and activated only if it is not worse (`--force` activates it anyway;
+    `scout model use` switches between versions, `scout model list` shows them).
 
     \b
     Example:
       scout model train && scout rank
     """
     from scoring.features import load_features
-    from scoring.model import models_dir_for, train
+    from scoring.model import models_dir_for
+    from scoring.train import train
 
     state = get_state()
     config = _config()
     folder = make_folder(models_dir or models_dir_for(state.settings.db_url), "--models-dir")
     with session_scope(state.engine()) as session:
         X, _ = load_features(session, config)
-        ranker, card = train(session, config, X, folder)
+        result = train(session, config, X, folder, force=force)
     out = console()
-    labels = card["labels"]
+    labels = result.card["labels"]
     out.print(
-        f"Trained {ranker.version} on {labels['total']} labels "
-        f"({labels['relevant']} relevant); saved to {folder}."
+        f"Trained {result.ranker.version} on {labels['total']} labels ({labels['relevant']} "
+        f"yes, {labels['not_relevant']} no) with {result.background:,} unlabelled candidates "
+        f"as background; saved to {folder}."
     )
-    out.print(_metrics_table(card["metrics"]))
+    if result.note:
+        out.print(result.note)
+    out.print(_comparison_table(result.comparison))
+    c = result.comparison
+    metric, active = c.headline, c.versions["active"]
+    new, old = c.mean("new"), c.mean("active")
+    if result.activated and c.not_worse():
+        out.print(f"Activated {result.ranker.version}: {metric} {new:.3f} >= {old:.3f} ({active}).")
+    elif result.activated:
+        out.print(
+            f"Activated {result.ranker.version} (--force) although {metric} {new:.3f} < "
+            f"{old:.3f} ({active})."
+        )
+    else:
+        out.print(
+            f"Not activated: {metric} {new:.3f} < {old:.3f} of the active {active}, which stays "
+            f"active. The new model is saved: `scout model use {result.ranker.version}` to use "
+            "it anyway, or label more and retrain (--force activates at once)."
+        )
+
+
+def _comparison_table(c: Comparison) -> Table:
+    held = (
+        f"{min(c.held_out)}"
+        if min(c.held_out) == max(c.held_out)
+        else (f"{min(c.held_out)}-{max(c.held_out)}")
+    )
+    title = (
+        f"Cross-validated on the same {len(c.held_out)} folds ({held} candidates held out in "
+        "each; mean ± sd over folds; higher is better)"
+    )
+    if c.background:
+        title += (
+            "; with too few 'no' labels each held-out fold also holds unlabelled candidates, "
+            "counted as 'no'"
+        )
+    table = Table(title=title)
+    table.add_column("ranker")
+    metrics = c.metrics()
+    for m in metrics:
+        table.add_column(m, justify="right")
+    for role, version in c.versions.items():
+        name = "new model" if role == "new" else f"{role}: {version}"
+        if role == "active" and c.refit_active:
+            name += " (refitted per fold)"
+        table.add_row(name, *[f"{c.mean(role, m):.3f} ± {c.sd(role, m):.3f}" for m in metrics])
+    return table
 
 
 def _metrics_table(metrics: dict[str, dict[str, float]]) -> Table:
@@ -294,9 +351,9 @@ def model_evaluate() -> None:
     Example:
       scout model evaluate
     """
-    from scoring.evaluate import fit_with_background, fold_results, headline_metric, importance
+    from scoring.evaluate import fold_results, headline_metric, importance
     from scoring.features import load_features
-    from scoring.model import load_labels
+    from scoring.model import fit_pipeline, load_labels
     from scoring.sampling import label_bias
 
     config = _config()
@@ -321,7 +378,7 @@ def model_evaluate() -> None:
     bias = label_bias(X, y.index, config)
     if bias is not None:
         out.print(f"[bold yellow]Warning:[/bold yellow] {bias.message()}")
-    pipe = fit_with_background(Xl, y, config, background)
+    pipe = fit_pipeline(Xl, y, config, background)
     imp = Table(title="Permutation importance (drop in average precision)")
     imp.add_column("feature")
     imp.add_column("importance", justify="right")
@@ -353,13 +410,16 @@ def model_explain(
     candidate_id: int = typer.Argument(..., help="The candidate's id (CSV column candidate_id)."),
     version: str | None = typer.Option(None, help="Model version (default: the active one)."),
 ) -> None:
-    """Show each feature's value and contribution to one candidate's score.
+    """Show the evidence behind one candidate's score and the points each piece adds.
+
+    Points: how much lower the score would be without that evidence (every other feature
+    kept). Only evidence the candidate has is listed; a negative number held the score back.
 
     \b
     Example:
       scout model explain 42
     """
-    from scoring.explain import contributions_table
+    from scoring.explain import absent_features, contributions_table
     from scoring.features import load_features
     from scoring.model import load_ranker
 
@@ -371,13 +431,14 @@ def model_explain(
         raise ScoutError(f"no candidate with id {candidate_id}")
     score = float(ranker.score(X)[0])
     table = Table(title=f"Candidate {candidate_id}: score {score:.1f} under {ranker.version}")
-    for col in ("feature", "value", "in words", f"contribution ({ranker.unit})"):
-        table.add_column(col)
+    for col in ("evidence", "feature", "points"):
+        table.add_column(col, justify="right" if col == "points" else "left")
     for item in contributions_table(ranker, X):
-        table.add_row(
-            item["feature"], f"{item['value']:g}", item["words"], f"{item['contribution']:+.3f}"
-        )
-    console().print(table)
+        table.add_row(item["words"], item["feature"], f"{item['points']:+.1f}")
+    out = console()
+    out.print(table)
+    if missing := absent_features(ranker, X):
+        out.print(f"No evidence of (adds nothing): {', '.join(missing)}.")
 
 
 @model_app.command("audit")
@@ -417,3 +478,56 @@ def model_audit() -> None:
             out.print(f"  {flag}")
     else:
         out.print(f"No region's top-{report.top_k} share moved more than {report.threshold:.0%}.")
+
+
+@model_app.command("list")
+def model_list() -> None:
+    """Every model version: kind, when trained, labels, cross-validated NDCG, which is active.
+
+    \b
+    Example:
+      scout model list
+    """
+    from scoring.model import list_versions
+
+    config = _config()
+    with session_scope(get_state().engine()) as session:
+        rows = list_versions(session, config)
+    table = Table(title="Model versions (* active: the one `scout rank` and shortlists use)")
+    for col in ("", "version", "kind", "trained", "labels (yes)", "CV NDCG (new)"):
+        table.add_column(col)
+    for r in rows:
+        cv = "-"
+        if r.cv_value is not None:
+            sd = f" ± {r.cv_sd:.3f}" if r.cv_sd is not None else ""
+            cv = f"{r.cv_value:.3f}{sd} ({r.cv_metric})"
+        table.add_row(
+            "*" if r.active else "",
+            r.version,
+            r.kind,
+            f"{r.trained_at:%Y-%m-%d %H:%M}" if r.trained_at else "-",
+            f"{r.labels} ({r.relevant})" if r.labels is not None else "-",
+            cv,
+        )
+    console().print(table)
+
+
+@model_app.command("use")
+def model_use(
+    version: str = typer.Argument(..., help="A version from `scout model list`, or heuristic."),
+) -> None:
+    """Make a model version the active one: an earlier learned model, or back to the heuristic.
+
+    \b
+    Example:
+      scout model use heuristic
+    """
+    from scoring.model import use_version
+
+    config = _config()
+    with session_scope(get_state().engine()) as session:
+        ranker = use_version(session, config, version)
+    console().print(
+        f"Active model: {ranker.version} ({ranker.kind}). `scout rank` and the next shortlist "
+        "score with it."
+    )

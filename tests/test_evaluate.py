@@ -92,28 +92,6 @@ def test_table_cells_show_spread_or_say_n_a():
     assert all(" ± " in cell for cell in by_metric["ndcg@10"])
 
 
-def test_background_reaches_a_model_that_takes_it(monkeypatch):
-    X, y = labelled_frame(60)
-    seen: dict[str, object] = {}
-    fitted = ev.fit_pipeline(X, y, load_ranking())
-
-    def with_background(X, y, config, unlabelled=None):
-        seen["unlabelled"] = unlabelled
-        return fitted
-
-    monkeypatch.setattr(ev, "fit_pipeline", with_background)
-    background = X.iloc[:5]
-    assert ev.takes_background() and ev.fit_with_background(X, y, load_ranking(), background)
-    assert seen["unlabelled"] is background
-
-    def without(X, y, config):
-        return fitted
-
-    monkeypatch.setattr(ev, "fit_pipeline", without)
-    assert not ev.takes_background()
-    assert ev.fit_with_background(X, y, load_ranking(), background) is fitted
-
-
 @pytest.fixture(scope="module")
 def world_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("evaluate")
