@@ -30,10 +30,16 @@ class RankStats:
     unchanged: int
 
 
+# Bumped when the wording of stored explanations changes: every score is then rewritten once,
+# so no shortlist mixes old and new wording (2: points from evidence the candidate has).
+EXPLANATION_FORMAT = b"2"
+
+
 def _sha(values: np.ndarray, evidence: dict[str, Any]) -> str:
     # Rounded so a recency that drifts by hours does not rewrite every score every run; the
     # evidence is in so that a renamed repository is named right in the next shortlist.
-    digest = hashlib.sha256(np.round(values, 2).tobytes())
+    digest = hashlib.sha256(EXPLANATION_FORMAT)
+    digest.update(np.round(values, 2).tobytes())
     digest.update(json.dumps(evidence, sort_keys=True).encode())
     return digest.hexdigest()[:32]
 
