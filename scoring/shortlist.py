@@ -23,7 +23,6 @@ from scoring.features import describe, rows
 from scoring.feedback import DECISIONS, latest_decisions
 from scoring.ranking import RankingConfig
 from storage.csvfile import csv_writer
-from storage.csvfile import safe_cell as safe_cell
 from storage.models import (
     Candidate,
     CandidateProfile,

@@ -9,7 +9,8 @@ from rich.table import Table
 
 from config.errors import ScoutError
 from scout.app import app, console, get_state
-from scout.doctor import Check, run_checks, worst
+from scout.doctor import run_checks
+from scout.doctor_local import Check, worst
 
 STYLES = {"OK": "green", "WARN": "yellow", "FAIL": "bold red"}
 

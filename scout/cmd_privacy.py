@@ -16,8 +16,9 @@ from config.clock import utcnow
 from scout.app import app, console, err_console, get_state
 from storage.db import session_factory
 from storage.export import export_person, to_json
-from storage.forget import REASON, Person, delete_people, resolve_person
+from storage.forget import REASON, delete_people
 from storage.forget import purge as purge_stale
+from storage.person import Person, resolve_person
 
 PERSON_HELP = (
     "github:LOGIN, stackoverflow:USER_ID (stackoverflow:SITE:USER_ID on another Stack Exchange "

@@ -20,16 +20,12 @@ import httpx
 from config.clock import utcnow
 from config.logging import Redactor
 from config.settings import LoadedSettings, Settings
-
-# `X as X` re-exports: callers import these from scout.doctor, where they lived before the split.
-from scout.doctor_local import ORDER as ORDER
-from scout.doctor_local import Check as Check
-from scout.doctor_local import Status as Status
-from scout.doctor_local import check_config_files as check_config_files
-from scout.doctor_local import check_database as check_database
-from scout.doctor_local import check_jobs_file as check_jobs_file
-from scout.doctor_local import error_text
-from scout.doctor_local import worst as worst
+from scout.doctor_local import (
+    Check,
+    check_config_files,
+    check_database,
+    error_text,
+)
 
 USER_AGENT = "talent-scout/0.1 (scout doctor)"
 KAGGLE_API = "https://api.kaggle.com"

@@ -15,7 +15,6 @@ import orjson
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from storage.forget import Held, Person, find_held
 from storage.models import (
     Base,
     Candidate,
@@ -36,6 +35,7 @@ from storage.models import (
     SOTagStat,
     utcnow,
 )
+from storage.person import Held, Person, find_held
 
 FORMAT = "talent-scout person export 1"
 # Bookkeeping columns that say nothing about the person.

@@ -36,23 +36,12 @@ from storage.models import (
     SOTagStat,
     Suppression,
 )
-
-# Who a reference names and where they are held moved to storage.person; callers import those
-# names from here too, so the `X as X` form keeps them exported (mypy strict, ruff F401).
-from storage.person import ALIASES as ALIASES
-from storage.person import GITHUB_ID_ENDPOINTS as GITHUB_ID_ENDPOINTS
-from storage.person import HOW as HOW
-from storage.person import SO_PAGES as SO_PAGES
-from storage.person import SO_USERS as SO_USERS
-from storage.person import SOURCES as SOURCES
-from storage.person import Held as Held
-from storage.person import Person as Person
-from storage.person import _chunks
-from storage.person import find_held as find_held
-from storage.person import label as label
-from storage.person import parse_ref as parse_ref
-from storage.person import resolve_person as resolve_person
-from storage.person import suppression_keys as suppression_keys
+from storage.person import (
+    Held,
+    _chunks,
+    find_held,
+    suppression_keys,
+)
 from storage.save import sha256_of
 from storage.suppress import suppress, suppression_key
 

@@ -9,7 +9,7 @@ from test_forget import PAGE_KEY, seed
 
 from storage.db import open_database, session_scope
 from storage.export import export_person, to_json
-from storage.forget import resolve_person
+from storage.person import resolve_person
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text, update
 
 from config.errors import ScoutError
 from storage.db import open_database, session_scope
-from storage.forget import delete_people, parse_ref, purge, resolve_person
+from storage.forget import delete_people, purge
 from storage.items import (
     KaggleAchievementItem,
     ProfileItem,
@@ -39,6 +39,7 @@ from storage.models import (
     SkillTag,
     Suppression,
 )
+from storage.person import parse_ref, resolve_person
 from storage.save import save_profiles, save_raw
 from storage.suppress import is_suppressed, suppressed_hashes
 

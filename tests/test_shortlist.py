@@ -20,13 +20,13 @@ from scoring.shortlist import (
     Filters,
     columns_for,
     pick_candidates,
-    safe_cell,
     save_shortlist,
     select_candidates,
     shortlist_rows,
     write_csv,
 )
 from scout.cli import app
+from storage.csvfile import safe_cell
 from storage.db import open_database, session_scope
 from storage.models import (
     Candidate,
