@@ -93,7 +93,8 @@ def _isolated_env(monkeypatch, tmp_path) -> None:
 # The slowest modules (crawls in their own processes), slowest first, as measured on a 2-core
 # machine. xdist hands out one module at a time, by default the modules with the most tests
 # first, which left these (a few long tests each) for the end, one worker busy and one idle.
-# A module missing here only starts later; the order changes nothing else.
+# A module missing here only starts later; the order changes nothing else. Every test in these
+# modules is marked `slow` (`pytest -m "not slow"`, `make test-fast`, leaves them out).
 SLOW_MODULES = (
     "test_season.py",
     "test_faults.py",
@@ -124,7 +125,11 @@ def _slow_rank(nodeid: str) -> int:
     return SLOW_MODULES.index(name) if name in SLOW_MODULES else len(SLOW_MODULES)
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects on the markers
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _slow_rank(item.nodeid) < len(SLOW_MODULES):
+            item.add_marker(pytest.mark.slow)
     if hasattr(config, "workerinput"):  # an xdist worker: the scheduler reads this order
         items.sort(key=lambda item: _slow_rank(item.nodeid))  # stable: in-module order kept
 
