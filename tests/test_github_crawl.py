@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
+from subprocess import DEVNULL
 
 import pytest
+from helpers import scout as run_scout
+from helpers import scout_popen
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from crawlers.github.parse import location_excluded, location_matches
 from crawlers.sandbox.model import SandboxOptions
@@ -21,7 +22,6 @@ from crawlers.sandbox.server import SandboxServer
 from crawlers.sandbox.world import generate
 from storage.state import exit_code
 
-SCOUT = str(Path(sys.executable).with_name("scout"))
 REGIONS = """
 [regions.eastern-europe]
 include = ["Ukraine", "Kyiv", "Lviv", "Poland", "Warsaw", "Krakow"]
@@ -46,15 +46,29 @@ def sandbox(world):
         yield server
 
 
-def scout(db_url, *args, env=None, api=None, timeout=120, tmp=None):
+def crawl_env(tmp=None, **env):
+    """The test regions and a token (plus `env`), for a crawl in its own process."""
     regions = Path(tmp or ".") / "regions.toml"
     regions.write_text(REGIONS)
-    full_env = {**os.environ, "SCOUT_REGIONS_FILE": str(regions), "GITHUB_TOKEN": "ghp_" + "t" * 36}
-    full_env.update(env or {})
-    cmd = [SCOUT, "--db", db_url, *args]
-    if api:
-        cmd += ["--api-url", api]
-    return subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=timeout)
+    return {"SCOUT_REGIONS_FILE": str(regions), "GITHUB_TOKEN": "ghp_" + "t" * 36, **env}
+
+
+def scout(db_url, *args, env=None, api=None, timeout=120, tmp=None):
+    api_args = ("--api-url", api) if api else ()
+    env = crawl_env(tmp, **(env or {}))
+    return run_scout(*args, *api_args, db=db_url, env=env, timeout=timeout)
+
+
+def profile_count(db_url):
+    """How many profiles the database holds (0 before the crawl made its tables)."""
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM profiles")).scalar_one()
+    except OperationalError:  # no table yet, or the crawl holds the write lock
+        return 0
+    finally:
+        engine.dispose()
 
 
 def stored(db_url):
@@ -180,33 +194,18 @@ def test_kill_9_and_resume_equals_an_uninterrupted_crawl(sandbox, tmp_path):
     rng = random.Random(3)
     for n in range(3):
         url = f"sqlite:///{tmp_path / f'k{n}.db'}"
-        regions = tmp_path / "regions.toml"
-        regions.write_text(REGIONS)
-        env = {
-            **os.environ,
-            "SCOUT_REGIONS_FILE": str(regions),
-            "GITHUB_TOKEN": "ghp_" + "t" * 36,
-            "SCOUT_GITHUB_CONCURRENCY": "2",
-        }
-        proc = subprocess.Popen(
-            [
-                SCOUT,
-                "--db",
-                url,
-                "crawl",
-                "github",
-                "--region",
-                "india",
-                "--api-url",
-                sandbox.github_url,
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        time.sleep(rng.uniform(1.2, 2.5))
+        env = crawl_env(tmp_path, SCOUT_GITHUB_CONCURRENCY="2")
+        args = ("crawl", "github", "--region", "india", "--api-url", sandbox.github_url)
+        proc = scout_popen(*args, db=url, env=env, stdout=DEVNULL, stderr=DEVNULL)
+        # Killed once it has stored a random share of the work: it died mid-way.
+        target = rng.randint(1, len(expected[0]) // 2)
+        deadline = time.monotonic() + 60
+        while profile_count(url) < target and proc.poll() is None:
+            assert time.monotonic() < deadline, "the crawl stored nothing in 60 s"
+            time.sleep(0.05)
         proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        assert proc.wait() == -signal.SIGKILL, "the crawl ended before the kill"
+        assert target <= profile_count(url) < len(expected[0]), f"kill point {n}"
         result = scout(
             url,
             "crawl",
