@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from helpers import shared_world
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from crawlers.sandbox.model import World
 
 HOW_PG = (
     "PostgreSQL tests need SCOUT_TEST_PG_URL, e.g. "
@@ -75,6 +78,14 @@ def redis_url() -> str:
         _service_missing(HOW_REDIS)
     assert url
     return url
+
+
+@pytest.fixture(scope="session")
+def worlds() -> Callable[[int, int], World]:
+    """`worlds(seed, people)`: the sandbox world `generate(seed, people)`, built once per worker
+    process for all the modules that use the same pair. Read-only: a test that changes a
+    world (or steps it through days) builds its own with `generate`."""
+    return shared_world
 
 
 @pytest.fixture(autouse=True)

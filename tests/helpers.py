@@ -4,6 +4,7 @@ Beside tests/conftest.py, so `from helpers import ...` works in every test modul
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -12,6 +13,8 @@ from typing import Any
 
 from typer.testing import CliRunner, Result
 
+from crawlers.sandbox.model import World
+from crawlers.sandbox.world import generate
 from scout.cli import app
 
 SCOUT_CMD = (sys.executable, "-m", "scout.cli")
@@ -72,3 +75,11 @@ def scout_popen(
 def invoke(*args: str, db: str | None = None, **kwargs: Any) -> Result:
     """`scout [--db db] args` in this process (anything that starts no Scrapy reactor)."""
     return _RUNNER.invoke(app, _command(args, db)[len(SCOUT_CMD) :], **kwargs)
+
+
+@functools.cache
+def shared_world(seed: int, people: int) -> World:
+    """`generate(seed, people)`, built once per process (per xdist worker) and shared by every
+    test that asks for the same pair: read it, never change it (a test that changes a world,
+    or steps it through days, builds its own with `generate`)."""
+    return generate(seed, people)

@@ -8,13 +8,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from helpers import scout, scout_popen
+from helpers import scout, scout_popen, shared_world
 from sqlalchemy import create_engine, select
 
 import crawlers.sandbox.server as sandbox_server
 from crawlers.sandbox.model import SandboxOptions
 from crawlers.sandbox.stackexchange_api import StackExchangeAPI
-from crawlers.sandbox.world import generate
 from storage.models import CrawlRun, CrawlState, Profile, SOTagStat
 from storage.state import exit_code
 
@@ -27,7 +26,7 @@ DROP = ("SCOUT_", "STACKEXCHANGE")  # the crawl sees no settings but the ones gi
 @contextmanager
 def se_sandbox(people: int = 300, **options: Any) -> Iterator[sandbox_server.SandboxServer]:
     """Only the Stack Exchange emulator, on a world of `people` (seed 11)."""
-    world = generate(11, people)
+    world = shared_world(11, people)
     saved = sandbox_server.build_apis
     sandbox_server.build_apis = lambda w, o, s: [StackExchangeAPI(w, o, s)]
     server = sandbox_server.SandboxServer(world, SandboxOptions(**options))

@@ -19,7 +19,6 @@ from sqlalchemy.exc import OperationalError
 from crawlers.github.parse import location_excluded, location_matches
 from crawlers.sandbox.model import SandboxOptions
 from crawlers.sandbox.server import SandboxServer
-from crawlers.sandbox.world import generate
 from storage.state import exit_code
 
 REGIONS = """
@@ -36,8 +35,8 @@ countries = ["IN"]
 
 
 @pytest.fixture(scope="module")
-def world():
-    return generate(7, 5000)
+def world(worlds):
+    return worlds(7, 5000)
 
 
 @pytest.fixture(scope="module")

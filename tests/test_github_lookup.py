@@ -28,8 +28,8 @@ T_DAY0 = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def world():
-    return generate(11, 2000)
+def world(worlds):
+    return worlds(11, 2000)
 
 
 @pytest.fixture(scope="module")
