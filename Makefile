@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint format bench fuzz clean
+.PHONY: install demo test test-fast lint format bench fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -31,6 +31,11 @@ format: $(STAMP)
 TEST_WORKERS ?= 2
 test: lint
 	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
+
+# The everyday loop (under a minute): every test not marked slow (see SLOW_MODULES in
+# tests/conftest.py), no lint.
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -4,31 +4,29 @@ own process, what a database holds. Faults are injected with tests/fault_proxy.p
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from helpers import scout, scout_popen, shared_world
 from sqlalchemy import create_engine, select
 
 import crawlers.sandbox.server as sandbox_server
 from crawlers.sandbox.model import SandboxOptions
 from crawlers.sandbox.stackexchange_api import StackExchangeAPI
-from crawlers.sandbox.world import generate
 from storage.models import CrawlRun, CrawlState, Profile, SOTagStat
 from storage.state import exit_code
 
 TAGS = ("pytorch", "tensorflow", "keras")
 KEY = "goodkey-for-tests"
 BOUND_S = 60  # a crawl of this small world takes a few seconds; a hang takes forever
+DROP = ("SCOUT_", "STACKEXCHANGE")  # the crawl sees no settings but the ones given
 
 
 @contextmanager
 def se_sandbox(people: int = 300, **options: Any) -> Iterator[sandbox_server.SandboxServer]:
     """Only the Stack Exchange emulator, on a world of `people` (seed 11)."""
-    world = generate(11, people)
+    world = shared_world(11, people)
     saved = sandbox_server.build_apis
     sandbox_server.build_apis = lambda w, o, s: [StackExchangeAPI(w, o, s)]
     server = sandbox_server.SandboxServer(world, SandboxOptions(**options))
@@ -45,14 +43,12 @@ def crawl(
 ) -> Any:
     """`scout crawl stackoverflow` of `tags` (and `args`) in its own process (the reactor
     cannot restart)."""
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("SCOUT_", "STACKEXCHANGE"))}
-    full.update({"STACKEXCHANGE_KEY": KEY, **{k: str(v) for k, v in env.items()}})
+    full = {"STACKEXCHANGE_KEY": KEY, **env}
     tagged = [arg for tag in tags for arg in ("--tag", tag)]
-    cmd = [sys.executable, "-m", "scout.cli", "--db", db, "crawl", "stackoverflow", *tagged]
-    cmd += [*args, "--api-url", api]
+    cmd = ("crawl", "stackoverflow", *tagged, *args, "--api-url", api)
     if not wait:
-        return subprocess.Popen(cmd, env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    return subprocess.run(cmd, env=full, capture_output=True, text=True, timeout=BOUND_S)
+        return scout_popen(*cmd, db=db, env=full, drop=DROP)
+    return scout(*cmd, db=db, env=full, drop=DROP, timeout=BOUND_S)
 
 
 def ended(result: Any, status: str) -> None:

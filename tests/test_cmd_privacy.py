@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers import invoke
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
@@ -23,7 +24,6 @@ from crawlers.sandbox.kaggle_files import write_kaggle_csvs
 from crawlers.sandbox.model import SandboxOptions
 from crawlers.sandbox.server import SandboxServer
 from crawlers.sandbox.world import generate
-from scout.cli import app
 from storage.models import ALL_TABLES
 
 TOKEN = "ghp_" + "s3cr3t" * 6
@@ -35,8 +35,7 @@ runner = CliRunner()
 
 def scout(db: str, *args: str, **kwargs):
     """One command in process (anything that does not start a Scrapy reactor)."""
-    result = runner.invoke(app, ["--db", db, *args], **kwargs)
-    return result
+    return invoke(*args, db=db, **kwargs)
 
 
 def crawl_everything(db: str, server: SandboxServer, kaggle: Path) -> None:

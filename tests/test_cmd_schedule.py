@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from helpers import invoke
 from typer.testing import CliRunner
 
-from scout.cli import app
 from scout.jobs import next_fire, parse_cron
 
 runner = CliRunner()
@@ -32,7 +32,7 @@ enabled = false
 
 
 def scout(db_url, *args):
-    return runner.invoke(app, ["--db", db_url, *args])
+    return invoke(*args, db=db_url)
 
 
 def table_rows(output: str) -> dict[str, list[str]]:

@@ -7,6 +7,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from helpers import invoke
 from scoring_world import world_to_db
 from typer.testing import CliRunner
 
@@ -28,7 +29,7 @@ def db(tmp_path_factory) -> str:
 
 
 def scout(db: str, *args: str) -> str:
-    result = runner.invoke(app, ["--db", db, *args])
+    result = invoke(*args, db=db)
     assert result.exit_code == 0, result.output
     return result.output
 

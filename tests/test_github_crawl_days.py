@@ -13,7 +13,6 @@ from test_github_crawl import last_run, people, scout, stored
 
 from crawlers.sandbox.model import SandboxOptions
 from crawlers.sandbox.server import SandboxServer
-from crawlers.sandbox.world import generate
 from crawlers.sandbox.world_days import DayRates, Timeline
 
 INDIA = (["India", "Bengaluru", "Bangalore"], ["Indiana"])
@@ -21,8 +20,8 @@ NIGHTS = ["2026-05-20", "2026-05-21", "2026-05-22", "2026-05-23", "2026-05-24"]
 
 
 @pytest.fixture(scope="module")
-def world():
-    return generate(7, 2000)
+def world(worlds):
+    return worlds(7, 2000)
 
 
 @pytest.fixture(scope="module")

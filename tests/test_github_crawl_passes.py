@@ -15,14 +15,13 @@ from test_github_crawl import last_run, people, scout, stored
 
 from crawlers.sandbox.model import SandboxOptions
 from crawlers.sandbox.server import SandboxServer
-from crawlers.sandbox.world import generate
 
 INDIA = (["India", "Bengaluru", "Bangalore"], ["Indiana"])
 
 
 @pytest.fixture(scope="module")
-def world():
-    return generate(7, 2000)
+def world(worlds):
+    return worlds(7, 2000)
 
 
 @pytest.fixture(scope="module")

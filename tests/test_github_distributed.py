@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
+from helpers import scout_popen
 from sqlalchemy import create_engine, text
 from test_github_crawl import timeless
 from typer.testing import CliRunner
@@ -29,7 +27,6 @@ from crawlers.sandbox.world import generate
 from scout.cli import app
 from storage.db import open_database
 
-SCOUT = str(Path(sys.executable).with_name("scout"))
 TOKEN = "ghp_" + "d" * 36
 # Every account of a 2,500-account world: more than the 1,000 search shows, so the query is split
 # into created: windows of several pages each, which the workers share.
@@ -100,11 +97,9 @@ def start_redis(port: int) -> subprocess.Popen:
 
 def worker(db_url, *args, sandbox, concurrency=1):
     # One request at a time per worker: whatever else is queued is there for the other worker.
-    full_env = {**os.environ, "GITHUB_TOKEN": TOKEN, "SCOUT_GITHUB_CONCURRENCY": str(concurrency)}
-    cmd = [SCOUT, "--db", db_url, "crawl", "github", *QUERY, *args, "--api-url", sandbox.github_url]
-    return subprocess.Popen(
-        cmd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    env = {"GITHUB_TOKEN": TOKEN, "SCOUT_GITHUB_CONCURRENCY": str(concurrency)}
+    cmd = ("crawl", "github", *QUERY, *args, "--api-url", sandbox.github_url)
+    return scout_popen(*cmd, db=db_url, env=env, text=True)
 
 
 def finish(proc, timeout=120):

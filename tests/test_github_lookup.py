@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 import urllib.request
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
+from helpers import scout, scout_popen
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
@@ -22,14 +19,13 @@ from crawlers.sandbox.world import generate
 from scout.cli import app
 
 runner = CliRunner()
-SCOUT = str(Path(sys.executable).with_name("scout"))
 TOKEN = "ghp_" + "l" * 36
 T_DAY0 = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def world():
-    return generate(11, 2000)
+def world(worlds):
+    return worlds(11, 2000)
 
 
 @pytest.fixture(scope="module")
@@ -122,17 +118,11 @@ def test_sigterm_mid_refresh_ends_at_once_as_interrupted_with_exit_130(world, sa
     for person in chosen:
         assert invoke(url, sandbox, "lookup", "github", person.login).exit_code == 0
     slow = SandboxOptions(rate_limit=100_000, latency_ms=500)
-    env = {**os.environ, "GITHUB_TOKEN": TOKEN, "SCOUT_GITHUB_CONCURRENCY": "1"}
+    env = {"GITHUB_TOKEN": TOKEN, "SCOUT_GITHUB_CONCURRENCY": "1"}
     engine = create_engine(url)
     with SandboxServer(world, slow) as server:
-        command = [SCOUT, "--db", url, "refresh", "github", "--stale-days", "0"]
-        proc = subprocess.Popen(
-            [*command, "--api-url", server.github_url],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        command = ("refresh", "github", "--stale-days", "0", "--api-url", server.github_url)
+        proc = scout_popen(*command, db=url, env=env, text=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with engine.connect() as conn:
@@ -156,22 +146,22 @@ def test_sigterm_mid_refresh_ends_at_once_as_interrupted_with_exit_130(world, sa
 
 def test_refresh_stays_free_after_a_crawl(world, sandbox, tmp_path):
     url = f"sqlite:///{tmp_path / 'c.db'}"
-    env = {**os.environ, "GITHUB_TOKEN": TOKEN}
-    crawl = [SCOUT, "--db", url, "crawl", "github", "--location", "Warsaw", "--location",
-             "Kyiv", "--api-url", sandbox.github_url]  # fmt: skip
+    env = {"GITHUB_TOKEN": TOKEN}
+    crawl = ("crawl", "github", "--location", "Warsaw", "--location", "Kyiv",
+             "--api-url", sandbox.github_url)  # fmt: skip
     engine = create_engine(url)
 
     def etags():
         with engine.connect() as conn:
             return conn.execute(text("SELECT count(etag), count(*) FROM profiles")).one()
 
-    assert subprocess.run(crawl, env=env, capture_output=True, timeout=120).returncode == 0
+    assert scout(*crawl, db=url, env=env).returncode == 0
     first = invoke(url, sandbox, "refresh", "github", "--stale-days", "0")
     assert first.exit_code == 0, first.output
     with_etag, stored = etags()
     assert stored > 10 and with_etag == stored
     # A crawl of the same (unchanged) accounts keeps every ETag...
-    assert subprocess.run(crawl, env=env, capture_output=True, timeout=120).returncode == 0
+    assert scout(*crawl, db=url, env=env).returncode == 0
     assert etags() == (with_etag, stored)
     # ...so the next refresh is free: all 304.
     before = core_remaining(sandbox)

@@ -21,8 +21,8 @@ DATE = re.compile(r"^\d{2}/\d{2}/\d{4}$")
 
 
 @pytest.fixture(scope="module")
-def world() -> World:
-    return generate(5, 600)
+def world(worlds) -> World:
+    return worlds(5, 600)
 
 
 def read(path: Path) -> tuple[list[str], list[dict[str, str]]]:

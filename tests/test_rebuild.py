@@ -12,12 +12,12 @@ import math
 import os
 import sqlite3
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import scout as run_scout
 from sqlalchemy import Engine, func, insert, select, update
 from typer.testing import CliRunner
 
@@ -57,16 +57,9 @@ SO_TAGS = ("pytorch", "tensorflow", "scikit-learn", "machine-learning", "mlflow"
 
 
 def scout(db: str, *args: str, timeout: int = 180) -> subprocess.CompletedProcess[str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SCOUT_", "GITHUB_", "STACKEXCHANGE_", "KAGGLE_"))
-    }
-    env.update(GITHUB_TOKEN="sandbox-rebuild-token", STACKEXCHANGE_KEY="goodkey-rebuild")
-    command = [sys.executable, "-m", "scout.cli", "--db", db, *args]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
-    assert result.returncode == 0, f"scout {' '.join(args)}: {result.stdout}\n{result.stderr}"
-    return result
+    env = {"GITHUB_TOKEN": "sandbox-rebuild-token", "STACKEXCHANGE_KEY": "goodkey-rebuild"}
+    drop = ("SCOUT_", "GITHUB_", "STACKEXCHANGE_", "KAGGLE_")
+    return run_scout(*args, db=db, env=env, drop=drop, timeout=timeout, check=True)
 
 
 @pytest.fixture(scope="module")

@@ -9,14 +9,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 from signal import SIGINT, SIGTERM
 
 import pytest
 import typer
+from helpers import scout_popen
 from sqlalchemy import create_engine, func, select, text
 from typer.testing import CliRunner
 
@@ -36,7 +34,6 @@ from storage.db import open_database, session_scope
 from storage.models import CrawlRun, Profile
 from storage.state import EXIT_CODES, RUN_STATUSES, exit_code, finish_run, start_run, status_of_exit
 
-SCOUT = str(Path(sys.executable).with_name("scout"))
 TOKEN = "ghp_" + "r" * 36
 runner = CliRunner()
 
@@ -61,14 +58,8 @@ def slow_sandbox(world):
 
 def crawl(db_url, api, *more, env=None):
     """`scout crawl github` started in its own process (stdout and stderr piped)."""
-    full = {**os.environ, "GITHUB_TOKEN": TOKEN, "SCOUT_GITHUB_CONCURRENCY": "1", **(env or {})}
-    return subprocess.Popen(
-        [SCOUT, "--db", db_url, "crawl", "github", "--api-url", api, *more],
-        env=full,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    full = {"GITHUB_TOKEN": TOKEN, "SCOUT_GITHUB_CONCURRENCY": "1", **(env or {})}
+    return scout_popen("crawl", "github", "--api-url", api, *more, db=db_url, env=full, text=True)
 
 
 def wait_for_first_page(proc, db_url, timeout=60.0):

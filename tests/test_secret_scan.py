@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import sqlite3
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
+from helpers import scout as run_scout
 from typer.testing import CliRunner
 
 from crawlers.sandbox.model import SandboxOptions
@@ -96,12 +95,8 @@ def test_no_secret_in_logs_database_or_exports(tmp_path):
     outputs: list[tuple[str, subprocess.CompletedProcess[str]]] = []
     options = SandboxOptions(rate_limit=1_000_000, search_per_minute=10_000, quota=100_000)
     with SandboxServer(world, options) as server:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("SCOUT_", "GITHUB_", "STACKEXCHANGE_", "KAGGLE"))
-        }
-        env.update(secrets)
+        drop = ("SCOUT_", "GITHUB_", "STACKEXCHANGE_", "KAGGLE")
+        env = dict(secrets)
         env.update(
             HOME=str(home),
             KAGGLE_USERNAME=KAGGLE_USER,
@@ -111,12 +106,9 @@ def test_no_secret_in_logs_database_or_exports(tmp_path):
         )
 
         def scout(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-            command = [
-                sys.executable, "-m", "scout.cli", "--db", f"sqlite:///{db_file}",
-                "--log-json", "-v", *args,
-            ]  # fmt: skip
-            result = subprocess.run(
-                command, env=env, cwd=work, capture_output=True, text=True, timeout=180
+            db = f"sqlite:///{db_file}"
+            result = run_scout(
+                "--log-json", "-v", *args, db=db, env=env, drop=drop, cwd=work, timeout=180
             )
             outputs.append((" ".join(args), result))
             if check:

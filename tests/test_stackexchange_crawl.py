@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 import urllib.request
 
 import pytest
+from helpers import scout as run_scout
+from helpers import scout_popen
+from se_world import DROP, ended, se_sandbox, site_profiles
 from se_world import crawl as se_crawl
-from se_world import ended, se_sandbox, site_profiles
 from sqlalchemy import create_engine, func, select
 from typer.testing import CliRunner
 
@@ -58,14 +57,12 @@ def serve(monkeypatch, world, **options):
 
 
 def scout(db, api, *args, key=KEY, wait=True, **env):
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("SCOUT_", "STACKEXCHANGE"))}
-    full.update({k: str(v) for k, v in env.items()})
     if key:
-        full["STACKEXCHANGE_KEY"] = key
-    cmd = [sys.executable, "-m", "scout.cli", "--db", db, *args, "--api-url", api]
+        env["STACKEXCHANGE_KEY"] = key
+    cmd = (*args, "--api-url", api)
     if not wait:
-        return subprocess.Popen(cmd, env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    return subprocess.run(cmd, env=full, capture_output=True, text=True, timeout=120)
+        return scout_popen(*cmd, db=db, env=env, drop=DROP)
+    return run_scout(*cmd, db=db, env=env, drop=DROP)
 
 
 def stats(server):

@@ -5,18 +5,18 @@ sorts, bounds, `tagged` rules and paging."""
 from __future__ import annotations
 
 import pytest
+from helpers import shared_world
 from test_stackexchange_api import call, check_error, check_keys
 
 from crawlers.sandbox.model import SandboxOptions, Stats
 from crawlers.sandbox.stackexchange_api import StackExchangeAPI
-from crawlers.sandbox.world import generate
 
 TAG = "pytorch"
 
 
 @pytest.fixture(scope="module")
 def api():
-    return StackExchangeAPI(generate(11, 300), SandboxOptions(), Stats(), burst_limit=0)
+    return StackExchangeAPI(shared_world(11, 300), SandboxOptions(), Stats(), burst_limit=0)
 
 
 def listing(api, path, **params):

@@ -16,8 +16,8 @@ SEED, PEOPLE = 11, 300
 
 
 @pytest.fixture(scope="module")
-def world():
-    return generate(SEED, PEOPLE)
+def world(worlds):
+    return worlds(SEED, PEOPLE)
 
 
 def _shape(users):

@@ -23,8 +23,8 @@ def canonical(world: World) -> str:
 
 
 @pytest.fixture(scope="module")
-def world() -> World:
-    return generate(7, 5000)
+def world(worlds) -> World:
+    return worlds(7, 5000)
 
 
 def test_same_seed_is_identical_and_another_seed_differs() -> None:
