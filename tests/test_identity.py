@@ -374,14 +374,25 @@ def test_the_city_linking_compares_is_the_resolved_city_however_the_place_is_wri
     # the resolver's English reason did not start with; linking reads the stored city field.
     engine = open_database(f"sqlite:///{tmp_path / 'c.db'}")
     with session_scope(engine) as s:
-        save_profiles(s, [
-            ProfileItem("github", "1", T0, handle="shevchenko-olena", location_raw="Kyiv"),
-            ProfileItem("stackoverflow", "2", T0, handle="Olena Shevchenko",
-                        name="Olena Shevchenko", location_raw="Ukraine, Kyiv"),
-            ProfileItem("github", "3", T0, handle="rossi-giulia", location_raw="L'Aquila"),
-            ProfileItem("stackoverflow", "4", T0, handle="Giulia Rossi", name="Giulia Rossi",
-                        location_raw="L'Aquila, Italy"),
-        ])  # fmt: skip
+        olena, giulia = "Olena Shevchenko", "Giulia Rossi"
+        save_profiles(
+            s,
+            [
+                ProfileItem("github", "1", T0, handle="shevchenko-olena", location_raw="Kyiv"),
+                ProfileItem(
+                    "stackoverflow", "2", T0, handle=olena, name=olena, location_raw="Ukraine, Kyiv"
+                ),
+                ProfileItem("github", "3", T0, handle="rossi-giulia", location_raw="L'Aquila"),
+                ProfileItem(
+                    "stackoverflow",
+                    "4",
+                    T0,
+                    handle=giulia,
+                    name=giulia,
+                    location_raw="L'Aquila, Italy",
+                ),
+            ],
+        )
     run_enrich(engine, Settings(), now=T0)
     with session_scope(engine) as s:
         why = {
