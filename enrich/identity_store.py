@@ -10,7 +10,6 @@ candidate keeps its id when most of its profiles stay together.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -73,12 +72,12 @@ def load_views(session: Session) -> list[IdentityView]:
             Profile.bio,
             Profile.extra,
             ProfileLocation.country,
-            ProfileLocation.evidence,
+            ProfileLocation.city,
         ).outerjoin(ProfileLocation, ProfileLocation.profile_id == Profile.id)
     )
     work = _work(session)
     views = []
-    for pid, source, ext, handle, name, website, bio, extra, country, where in rows:
+    for pid, source, ext, handle, name, website, bio, extra, country, city in rows:
         links = extra.get("about_me_links") if isinstance(extra, dict) else None
         views.append(
             IdentityView(
@@ -91,7 +90,7 @@ def load_views(session: Session) -> list[IdentityView]:
                 bio,
                 [u for u in links if isinstance(u, str)] if isinstance(links, list) else (),
                 country,
-                city_of(where) if country else None,
+                (fold(city) or None) if country and city else None,
                 *work.get(pid, (0.0, 0.0)),
             )
         )
@@ -110,19 +109,6 @@ def _work(session: Session) -> dict[int, tuple[float, float]]:
     for pid, category, strength in rows:
         out.setdefault(pid, [0.0, 0.0])[groups[str(category)]] += float(strength or 0.0)
     return {pid: (ml, ops) for pid, (ml, ops) in out.items()}
-
-
-# The resolver names the city it chose first in its reason: "city 'Kyiv' (pop. 2.9M) in
-# Ukraine" or "city 'القاهرة' (Cairo) (pop. 9.6M) in Egypt".
-_CITY = re.compile(r"^city '([^']{1,200})'(?: \(([^)]{1,200})\))? \(pop\.")
-
-
-def city_of(evidence: Any) -> str | None:
-    """The city a profile's resolved location names, folded ("cairo"); None without one."""
-    reason = evidence.get("reason") if isinstance(evidence, dict) else None
-    if not isinstance(reason, str) or not (m := _CITY.match(reason)):
-        return None
-    return fold(m.group(2) or m.group(1)) or None
 
 
 def rules_key(threshold: float = THRESHOLD) -> str:

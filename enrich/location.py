@@ -51,15 +51,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
 from config.errors import ScoutError
 from config.regions import iso_codes
 from enrich.coordinates import nearest_country
-from enrich.gazetteer import NO_PLACE, Gazetteer, fold, get_gazetteer, translit
+from enrich.gazetteer import NO_PLACE, City, Gazetteer, fold, get_gazetteer, translit
 from enrich.mentions import Mention, find_mentions
+from enrich.regions import Regions
 
 Status = Literal["resolved", "ambiguous", "none"]
 
@@ -85,13 +86,28 @@ _CAP = {
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
-    """The answer for one string. `candidates` lists (ISO2, share) when ambiguous."""
+    """The answer for one string, as fields: everything downstream (identity's city, the
+    regions enrich stores and `scout locate` shows) reads these, never the English `reason`.
+
+    `candidates` lists (ISO2, share) when ambiguous. `city` is the gazetteer's name of the
+    city the answer rests on ("Kyiv" for "Ukraine, Kyiv", "L'Aquila"), `admin1` its geonames
+    first-level subdivision code; both None when no city decided it. `regions` are the
+    regions.toml keys of the answer, filled by `in_regions` (the resolver itself knows no
+    regions file).
+    """
 
     status: Status
     country: str | None
     confidence: float
     reason: str
     candidates: tuple[tuple[str, float], ...] = ()
+    city: str | None = None
+    admin1: str | None = None
+    regions: tuple[str, ...] = ()
+
+    def in_regions(self, regions: Regions) -> Resolution:
+        """This answer with its regions under `regions` (Regions.of_place, the one rule)."""
+        return replace(self, regions=tuple(regions.of_place(self.country, self.candidates)))
 
     @property
     def csv_country(self) -> str:
@@ -176,6 +192,16 @@ def _fmt_pop(pop: int) -> str:
     return f"{round(pop / 1000)}k" if pop >= 1000 else str(pop)
 
 
+def _city_of(m: Mention, iso: str, states: set[str]) -> City | None:
+    """The city a mention names in country `iso` (inside the US states named beside it)."""
+    if m.kind != "city" and any(iso in e.countries for e in m.entries):
+        return None
+    hits = [h.city for h in m.cities if h.city.country == iso]
+    if iso == "US" and states:
+        hits = [c for c in hits if c.admin1 in states]
+    return hits[0] if hits else None
+
+
 def _describe(m: Mention, iso: str, gaz: Gazetteer, primary: bool, states: set[str]) -> str:
     name = gaz.name(iso)
     if m.kind == "flag":
@@ -187,15 +213,10 @@ def _describe(m: Mention, iso: str, gaz: Gazetteer, primary: bool, states: set[s
         hit = next((h for h in m.cities if h.city.country == iso), None)
         if hit is None:
             return f"'{m.text}' ({name})"
-        city = hit.city
-        if iso == "US" and states:
-            in_state = [
-                h.city for h in m.cities if h.city.country == "US" and h.city.admin1 in states
-            ]
-            if not in_state:
-                # "Upland IN": Indiana's Upland is below our 5,000-people cut; California's isn't
-                return f"town '{m.text}' in {name} (below our 5,000-people city list)"
-            city = in_state[0]
+        city = _city_of(m, iso, states)
+        if city is None:
+            # "Upland IN": Indiana's Upland is below our 5,000-people cut; California's isn't
+            return f"town '{m.text}' in {name} (below our 5,000-people city list)"
         shown = f"'{m.text}'" if fold(m.text) == fold(city.name) else f"'{m.text}' ({city.name})"
         text = f"city {shown} (pop. {_fmt_pop(city.population)}) in {name}"
         rival = next((h for h in m.cities if h.city.country != iso), None)
@@ -264,6 +285,7 @@ def _decide(places: list[_Place], text: str) -> Resolution:
         if e.kind in ("state", "state_code") and len(m.support) <= 2
     } - {""}
     described = [_describe(m, top_iso, gaz, i == 0, states) for i, m in enumerate(mentions)]
+    city = next((c for m in mentions if (c := _city_of(m, top_iso, states))), None)
     reason = described[0] + "".join(f", {d} agrees" for d in described[1:])
     notes = [p.note for p in places if p.note and top_iso in p.scores]
     if notes:
@@ -271,7 +293,14 @@ def _decide(places: list[_Place], text: str) -> Resolution:
         confidence = 0.6
     else:
         confidence = _cap(mentions, top_iso) * top
-    return Resolution("resolved", top_iso, round(confidence, 3), reason)
+    return Resolution(
+        "resolved",
+        top_iso,
+        round(confidence, 3),
+        reason,
+        city=city.name if city else None,
+        admin1=(city.admin1 or None) if city else None,
+    )
 
 
 # ---- the entry point -----------------------------------------------------------------------

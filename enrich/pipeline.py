@@ -20,16 +20,15 @@ from sqlalchemy.orm import Session
 
 from config.clock import utcnow
 from config.settings import Settings
-from enrich import location as loc
 from enrich.forking import fork_pool
 from enrich.identity_store import LinkReport, load_views, relink, rules_key
+from enrich.location_store import RESOLVER_VERSION, LocationCache, location_row, relocate
 from enrich.regions import Regions, load_regions
 from enrich.skills import KaggleFacts, RepoFacts, TagFacts, tag_profile
 from enrich.taxonomy import Taxonomy, get_taxonomy
 from storage.db import session_scope
 from storage.models import (
     KaggleAchievement,
-    Location,
     Profile,
     ProfileLocation,
     Repository,
@@ -38,9 +37,6 @@ from storage.models import (
 )
 from storage.state import get_cursor, set_cursor
 from storage.upsert import upsert
-
-RESOLVER_VERSION = "1"
-
 
 CHUNK = 2000
 _IN = 500  # ids per IN (...) clause
@@ -57,15 +53,21 @@ class EnrichReport:
     skill_tags: int = 0
     links: LinkReport = field(default_factory=LinkReport)
     relinked_all: bool = False  # the identity rules changed, so every profile was relinked
+    relocated: int = 0  # unchanged profiles whose location was resolved again (new resolver)
     seconds: float = 0.0
 
     def summary(self) -> str:
         links = self.links
-        if not self.enriched and not self.relinked_all:
+        if not self.enriched and not self.relinked_all and not self.relocated:
             return f"nothing to enrich: {self.skipped:,} profiles unchanged since the last run"
         if not self.enriched:
+            what = (
+                "the identity rules did: relinked every profile"
+                if self.relinked_all
+                else f"the location resolver did: resolved {self.relocated:,} locations again"
+            )
             return (
-                f"no profile changed, but the identity rules did: relinked every profile; "
+                f"no profile changed, but {what}; "
                 f"{links.total:,} links changed, "
                 f"{links.candidates_created:,} new candidates, "
                 f"{links.candidates_removed:,} merged away ({self.seconds:.1f}s)"
@@ -73,7 +75,12 @@ class EnrichReport:
         return (
             f"enriched {self.enriched:,} profiles, skipped {self.skipped:,} unchanged; "
             f"{self.locations:,} locations resolved ({self.locations_cached:,} cached); "
-            f"{self.skill_tags:,} skill tags; "
+            + (
+                f"{self.relocated:,} unchanged profiles located again (new resolver); "
+                if self.relocated
+                else ""
+            )
+            + f"{self.skill_tags:,} skill tags; "
             f"{links.total:,} links "
             f"({links.explicit:,} explicit, {links.fuzzy:,} fuzzy"
             + (f", {links.manual:,} by hand" if links.manual else "")
@@ -81,53 +88,6 @@ class EnrichReport:
             f"{links.candidates_created:,} new candidates, "
             f"{links.candidates_removed:,} merged away ({self.seconds:.1f}s)"
         )
-
-
-def _clean(text: str | None, limit: int = 500) -> str | None:
-    # NUL is the one character PostgreSQL text refuses; anything longer cannot be a place.
-    if text is None:
-        return None
-    return text.replace("\x00", "")[:limit]
-
-
-class LocationCache:
-    """Distinct location strings resolved once: from `locations`, else resolved and stored."""
-
-    def __init__(self) -> None:
-        self.memory: dict[str, tuple[str, str | None, float, str, Any]] = {}
-        self.hits = 0
-        self.misses = 0
-
-    def fill(self, session: Session, texts: set[str]) -> None:
-        wanted = [t for t in texts if t not in self.memory]
-        keyed = [t for t in wanted if _clean(t) == t]
-        for start in range(0, len(keyed), _IN):
-            chunk = keyed[start : start + _IN]
-            rows: Any = session.execute(
-                select(
-                    Location.text, Location.status, Location.country, Location.confidence,
-                    Location.reason, Location.candidates,
-                ).where(Location.text.in_(chunk), Location.resolver_version == RESOLVER_VERSION)
-            )  # fmt: skip
-            for text, *answer in rows:
-                self.memory[text] = tuple(answer)
-                self.hits += 1
-        new_rows = []
-        for text in wanted:
-            if text in self.memory:
-                continue
-            r = loc.resolve(text)
-            cands = [list(c) for c in r.candidates]
-            self.memory[text] = (r.status, r.country, r.confidence, r.reason, cands)
-            self.misses += 1
-            if _clean(text) == text:
-                new_rows.append(
-                {"text": text, "status": r.status, "country": r.country,
-                 "confidence": r.confidence, "reason": r.reason, "candidates": cands,
-                 "resolver_version": RESOLVER_VERSION}
-            )  # fmt: skip
-        if new_rows:
-            upsert(session, Location, new_rows, ["text"])
 
 
 _REPO_COLS = (
@@ -169,35 +129,6 @@ def _children(session: Session, ids: Sequence[int]) -> tuple[dict[int, list[Any]
     )
 
 
-def _location_row(
-    pid: int, text: str | None, cache: LocationCache, regions: Regions
-) -> dict[str, Any]:
-    if text is None or not text.strip():
-        status, country, conf, reason = "none", None, 0.0, "no location given"
-        cands: Any = []
-    else:
-        status, country, conf, reason, cands = cache.memory[text]
-    region_list = regions.of_place(country, cands or ())
-    evidence: dict[str, Any] = {"text": _clean(text, 200), "status": status, "reason": reason}
-    if cands:
-        evidence["candidates"] = cands
-    where = ", ".join(region_list) if region_list else "no configured region"
-    if country:
-        evidence["regions_reason"] = f"{country} is in {where} (regions.toml)"
-    elif cands:
-        isos = " or ".join(str(c[0]) for c in cands)
-        held = f"every reading is in {where}" if region_list else "no region holds every reading"
-        evidence["regions_reason"] = f"{isos}: {held} (regions.toml)"
-    return {
-        "profile_id": pid,
-        "location_text": _clean(text),
-        "country": country,
-        "regions": region_list,
-        "confidence": conf,
-        "evidence": evidence,
-    }
-
-
 def _tag_rows(
     session: Session, ids: Sequence[int], bios: dict[int, Any], tax: Taxonomy, now: datetime
 ) -> list[dict[str, Any]]:
@@ -228,7 +159,7 @@ def _enrich_chunk(
     upsert(
         session,
         ProfileLocation,
-        [_location_row(r.id, r.location_raw, cache, regions) for r in rows],
+        [location_row(r.id, r.location_raw, cache, regions) for r in rows],
         ["profile_id"],
     )
     if tag_rows is None:
@@ -315,6 +246,13 @@ def run_enrich(
         changed_ids = list(
             session.scalars(select(Profile.id).where(changed_filter).order_by(Profile.id))
         )
+        # A new resolver (RESOLVER_VERSION) resolves the locations of unchanged profiles again.
+        resolver = get_cursor(session, "enrich", "resolver")
+        stale: list[int] = []
+        if total > len(changed_ids) and resolver != {"version": RESOLVER_VERSION}:
+            due = set(changed_ids)
+            every = session.scalars(select(Profile.id).order_by(Profile.id))
+            stale = [p for p in every if p not in due]
     report.skipped = total - len(changed_ids)
     done: list[dict[str, Any]] = []
     chunks = [changed_ids[i : i + CHUNK] for i in range(0, len(changed_ids), CHUNK)]
@@ -348,6 +286,8 @@ def run_enrich(
         if pool is not None:
             pool.terminate()
             pool.join()
+    relocate(engine, stale, cache, regions)
+    report.relocated = len(stale)
     report.locations = cache.hits + cache.misses
     report.locations_cached = cache.hits
     threshold = settings.identity_threshold
@@ -357,13 +297,15 @@ def run_enrich(
         held = get_cursor(session, "enrich", "identity_rules")
         rules = held.get("rules") if isinstance(held, dict) else None
         rules_changed = total > 0 and rules != rules_key(threshold)
-        if changed_ids or rules_changed:
+        if changed_ids or rules_changed or stale:
             views = load_views(session)
-            relink_ids = [v.id for v in views] if rules_changed else changed_ids
+            relink_ids = [v.id for v in views] if rules_changed else changed_ids + stale
             report.links = relink(session, views, relink_ids, threshold=threshold)
             report.relinked_all = rules_changed
         if rules_changed:
             set_cursor(session, "enrich", "identity_rules", "", {"rules": rules_key(threshold)})
+        if resolver != {"version": RESOLVER_VERSION}:
+            set_cursor(session, "enrich", "resolver", "", {"version": RESOLVER_VERSION})
         # Marked last, with the links: a run that dies before here is redone in full.
         _mark_enriched(session, done)
     report.seconds = time.perf_counter() - started

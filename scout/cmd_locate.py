@@ -15,12 +15,12 @@ from enrich.regions import Regions, load_regions
 from scout.app import app, console, get_state
 from storage.csvfile import check_output_path, csv_writer
 
-CSV_HEADER = ["location", "country", "region", "confidence", "reason"]
+CSV_HEADER = ["location", "country", "region", "confidence", "reason", "city"]
 
 
-def _region_names(regions: Regions, res: Resolution) -> list[str]:
-    # The answer enrich stores for the same string (Regions.of_place).
-    return regions.of_place(res.country, res.candidates)
+def _located(text: str, regions: Regions) -> Resolution:
+    # The fields enrich stores for the same string (Resolution.in_regions).
+    return resolve(text).in_regions(regions)
 
 
 def _read_lines(path: Path) -> list[str]:
@@ -33,14 +33,15 @@ def _csv_rows(lines: list[str], regions: Regions) -> str:
     writer = csv_writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     for line in lines:
-        res = resolve(line)
+        res = _located(line, regions)
         writer.writerow(
             [
                 line,
                 res.csv_country,
-                ";".join(regions.display(n) for n in _region_names(regions, res)),
+                ";".join(regions.display(n) for n in res.regions),
                 f"{res.confidence:.2f}",
                 res.reason,
+                res.city or "",
             ]
         )
     return out.getvalue()
@@ -55,11 +56,11 @@ def _describe(text: str, res: Resolution, regions: Regions) -> str:
         )
     else:
         where = "no place"
-    names = _region_names(regions, res)
-    labels = ", ".join(regions.display(n) for n in names) or "-"
+    labels = ", ".join(regions.display(n) for n in res.regions) or "-"
     return (
         f"{text}\n"
         f"  country:    {where}\n"
+        f"  city:       {res.city or '-'}\n"
         f"  confidence: {res.confidence:.2f} ({res.status})\n"
         f"  region:     {labels}\n"
         f"  reason:     {res.reason}"
@@ -102,7 +103,9 @@ def locate(
     if fmt == "csv":
         result = _csv_rows(lines, regions)
     else:
-        result = "\n".join(_describe(line, resolve(line), regions) for line in lines) + "\n"
+        result = (
+            "\n".join(_describe(line, _located(line, regions), regions) for line in lines) + "\n"
+        )
     if output is not None:
         try:
             bom_first = "\ufeff" if fmt == "csv" and bom else ""

@@ -261,6 +261,8 @@ class Location(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     candidates: Mapped[Any] = mapped_column(JSONType, default=list)
     resolver_version: Mapped[str] = mapped_column(String(32), default="")
+    city: Mapped[str | None] = mapped_column(String(200))  # the gazetteer's name, "Kyiv"
+    admin1: Mapped[str | None] = mapped_column(String(20))  # geonames admin1 code of the city
 
 
 class ProfileLocation(Base):
@@ -277,6 +279,8 @@ class ProfileLocation(Base):
     regions: Mapped[Any] = mapped_column(JSONType, default=list)
     confidence: Mapped[float] = mapped_column(Float, default=0.0)
     evidence: Mapped[Any] = mapped_column(JSONType)
+    city: Mapped[str | None] = mapped_column(String(200))  # as locations.city
+    admin1: Mapped[str | None] = mapped_column(String(20))
 
 
 class SkillTag(Base):

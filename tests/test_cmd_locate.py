@@ -100,7 +100,7 @@ def test_file_to_csv_on_stdout(tmp_path):
     result = runner.invoke(app, ["locate", "--file", str(_places(tmp_path)), "--format", "csv"])
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.output)))
-    assert rows[0] == ["location", "country", "region", "confidence", "reason"]
+    assert rows[0] == ["location", "country", "region", "confidence", "reason", "city"]
     body = {r[0]: r for r in rows[1:]}
     assert len(body) == 5  # the blank line is skipped
     assert body["Kraków, PL"][1:3] == ["PL", "Eastern Europe"]  # display names, as in shortlists
@@ -109,6 +109,7 @@ def test_file_to_csv_on_stdout(tmp_path):
     assert body["Bangalore 560001"][1:3] == ["IN", "India"]
     assert body["São Paulo, Brasil"][1:3] == ["BR", "Latin America"]
     assert all(r[4] for r in rows[1:])
+    assert body["São Paulo, Brasil"][5] == "São Paulo" and body["Georgia"][5] == ""
 
 
 def test_file_to_csv_output_file(tmp_path):

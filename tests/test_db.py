@@ -204,6 +204,34 @@ def test_0005_moves_stack_overflow_profiles_to_their_site_and_downgrade_drops_it
     engine.dispose()
 
 
+def test_0006_adds_city_and_admin1_to_locations_and_downgrade_removes_them(db_url):
+    engine = storage_db.make_engine(db_url)
+    storage_db.upgrade(engine, "0005")
+    with engine.begin() as conn:  # a location resolved before cities were stored
+        conn.execute(
+            text(
+                "INSERT INTO locations (text, status, country, confidence, reason, candidates, "
+                "resolver_version) VALUES ('Kyiv', 'resolved', 'UA', 0.9, 'r', '[]', '1')"
+            )
+        )
+    storage_db.upgrade(engine, "0006")
+
+    def columns(table: str) -> set[str]:
+        return {c["name"] for c in inspect(engine).get_columns(table)}
+
+    for table in ("locations", "profile_locations"):
+        assert {"city", "admin1"} <= columns(table)
+    with engine.connect() as conn:  # left for the new resolver version to fill
+        row = conn.execute(text("SELECT country, city, admin1, resolver_version FROM locations"))
+        assert row.one() == ("UA", None, None, "1")
+    storage_db.downgrade(engine, "0005")
+    for table in ("locations", "profile_locations"):
+        assert not {"city", "admin1"} & columns(table)
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(text("locations"))) == 1
+    engine.dispose()
+
+
 def _open_and_report(url: str) -> str:
     try:
         storage_db.open_database(url).dispose()

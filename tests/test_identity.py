@@ -235,17 +235,6 @@ def test_identity_accuracy_goal(default_accuracy):
     assert precision >= 0.98 and recall >= 0.9
 
 
-def test_city_is_read_from_the_location_reason():
-    from enrich.identity_store import city_of
-    from enrich.location import resolve
-
-    cairo = resolve("القاهرة")
-    assert city_of({"reason": cairo.reason}) == "cairo"
-    assert city_of({"reason": resolve("Cairo, Egypt").reason}) == "cairo"
-    assert city_of({"reason": resolve("Poland").reason}) is None
-    assert city_of(None) is None
-
-
 def test_linking_in_several_processes_gives_the_links_of_one(tmp_path, monkeypatch):
     from bench.enrich import world_items
     from crawlers.sandbox.world import generate
@@ -380,3 +369,42 @@ def test_the_threshold_setting_trades_precision_for_recall_and_relinks_everyone(
     assert again.summary().startswith("nothing to enrich")
     run_enrich(engine, Settings(), now=T0)
     assert not together()
+
+
+def test_the_city_linking_compares_is_the_resolved_city_however_the_place_is_written(tmp_path):
+    # "Ukraine, Kyiv" and "L'Aquila, Italy" name their city in an order or with a character
+    # the resolver's English reason did not start with; linking reads the stored city field.
+    engine = open_database(f"sqlite:///{tmp_path / 'c.db'}")
+    with session_scope(engine) as s:
+        olena, giulia = "Olena Shevchenko", "Giulia Rossi"
+        save_profiles(
+            s,
+            [
+                ProfileItem("github", "1", T0, handle="shevchenko-olena", location_raw="Kyiv"),
+                ProfileItem(
+                    "stackoverflow", "2", T0, handle=olena, name=olena, location_raw="Ukraine, Kyiv"
+                ),
+                ProfileItem("github", "3", T0, handle="rossi-giulia", location_raw="L'Aquila"),
+                ProfileItem(
+                    "stackoverflow",
+                    "4",
+                    T0,
+                    handle=giulia,
+                    name=giulia,
+                    location_raw="L'Aquila, Italy",
+                ),
+            ],
+        )
+    run_enrich(engine, Settings(), now=T0)
+    with session_scope(engine) as s:
+        why = {
+            ext: ev["text"]
+            for ext, ev in s.execute(
+                select(Profile.external_id, CandidateProfile.evidence).join(
+                    CandidateProfile, CandidateProfile.profile_id == Profile.id
+                )
+            )
+        }
+    engine.dispose()
+    assert "both in Kyiv, UA" in why["2"] and "both in Kyiv, UA" in why["1"]
+    assert "both in L Aquila, IT" in why["4"]

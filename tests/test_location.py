@@ -206,6 +206,34 @@ def test_reasons_speak_plainly():
     assert "Germany" in resolve("Kyiv -> Berlin").reason
 
 
+@pytest.mark.parametrize(
+    ("text", "country", "city", "admin1"),
+    [
+        ("L'Aquila, Italy", "IT", "L'Aquila", "01"),  # an apostrophe in the name
+        ("Ukraine, Kyiv", "UA", "Kyiv", "12"),  # the country named first
+        ("Kiev", "UA", "Kyiv", "12"),  # an exonym: the gazetteer's name
+        ("القاهرة", "EG", "Cairo", "11"),
+        ("Paris, TX", "US", "Paris", "TX"),  # the namesake inside the state named beside it
+        ("Upland IN", "US", None, None),  # Indiana's Upland is below our city list
+        ("Poland", "PL", None, None),
+        ("Kyiv -> Warsaw", None, None, None),  # ambiguous: no city is the answer
+    ],
+)
+def test_the_city_is_a_field_of_the_answer(text, country, city, admin1):
+    res = resolve(text)
+    assert (res.country, res.city, res.admin1) == (country, city, admin1)
+
+
+def test_regions_of_an_answer_come_from_the_regions_file():
+    from enrich.regions import load_regions
+
+    regions = load_regions()
+    assert resolve("Ukraine, Kyiv").regions == ()  # the resolver knows no regions file
+    assert resolve("Ukraine, Kyiv").in_regions(regions).regions == ("eastern_europe",)
+    assert resolve("Kyiv -> Warsaw").in_regions(regions).regions == ("eastern_europe",)
+    assert resolve("Kyiv -> Berlin").in_regions(regions).regions == ()
+
+
 def test_coordinates_resolve_only_when_clear():
     assert resolve("50.06, 19.94").country == "PL"
     assert resolve("48.8566° N, 2.3522° E").country == "FR"
