@@ -358,7 +358,7 @@ def run_enrich(
         rules = held.get("rules") if isinstance(held, dict) else None
         rules_changed = total > 0 and rules != rules_key(threshold)
         if changed_ids or rules_changed:
-            views = load_views(session)
+            views = load_views(session, tax.spec)
             relink_ids = [v.id for v in views] if rules_changed else changed_ids
             report.links = relink(session, views, relink_ids, threshold=threshold)
             report.relinked_all = rules_changed

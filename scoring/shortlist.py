@@ -142,10 +142,13 @@ def _filter_ids(session: Session, f: Filters, config: RankingConfig) -> set[int]
         narrow(ids)
     if f.skill:
         s = f.skill.lower()
+        # "ml" / "mlops" name a group: every category skills.toml puts in it.
+        vocab = config.vocabulary
+        group = {"ml": vocab.ml_categories, "mlops": vocab.mlops_categories}.get(s, [s])
         stmt = (
             select(link.candidate_id)
             .join(SkillTag, SkillTag.profile_id == link.profile_id)
-            .where(or_(func.lower(SkillTag.skill) == s, func.lower(SkillTag.category) == s))
+            .where(or_(func.lower(SkillTag.skill) == s, func.lower(SkillTag.category).in_(group)))
         )
         narrow(_ids(session, stmt) | _activity_ids(session, s, config))
     if f.source:

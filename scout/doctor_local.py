@@ -217,7 +217,7 @@ def check_config_files(loaded: LoadedSettings) -> list[Check]:
     def ranking() -> str:
         from scoring.ranking import load_ranking
 
-        config = load_ranking(settings.ranking_file)
+        config = load_ranking(settings.ranking_file, settings.skills_file)
         return f"valid; {len(config.features)} features (heuristic {config.fingerprint()})"
 
     rows.append(_data_file("regions.toml", settings.regions_file, regions))
