@@ -116,7 +116,9 @@ def _ids(session: Session, stmt: Any) -> set[int]:
     return {int(x) for x in session.scalars(stmt)}
 
 
-def _filter_ids(session: Session, f: Filters, config: RankingConfig) -> set[int] | None:
+def _filter_ids(
+    session: Session, version: str, f: Filters, config: RankingConfig
+) -> set[int] | None:
     """Candidate ids allowed by the set-style filters, or None when none is given."""
     link = CandidateProfile
     allowed: set[int] | None = None
@@ -150,19 +152,20 @@ def _filter_ids(session: Session, f: Filters, config: RankingConfig) -> set[int]
             .join(SkillTag, SkillTag.profile_id == link.profile_id)
             .where(or_(func.lower(SkillTag.skill) == s, func.lower(SkillTag.category).in_(group)))
         )
-        narrow(_ids(session, stmt) | _activity_ids(session, s, config))
+        narrow(_ids(session, stmt) | _activity_ids(session, version, s))
     if f.source:
         stmt = select(link.candidate_id).join(Profile, Profile.id == link.profile_id)
         narrow(_ids(session, stmt.where(Profile.source == f.source.lower())))
     return allowed
 
 
-def _activity_ids(session: Session, skill: str, config: RankingConfig) -> set[int]:
-    # Before enrich has tagged skills, "ml"/"mlops" still match on the activity itself.
+def _activity_ids(session: Session, version: str, skill: str) -> set[int]:
+    # Before enrich has tagged skills, "ml"/"mlops" still match on the activity itself, as
+    # the model version being listed counted it (another version may have used other groups).
     if skill not in ("ml", "mlops"):
         return set()
     column = "ml_repos" if skill == "ml" else "mlops_repos"
-    stmt = select(Score.candidate_id, Score.features)
+    stmt = select(Score.candidate_id, Score.features).where(Score.model_version == version)
     return {
         int(cid)
         for cid, feats in rows(session, stmt)
@@ -195,7 +198,7 @@ def select_candidates(
 def pick_candidates(session: Session, version: str, f: Filters, config: RankingConfig) -> Picked:
     """The top candidates, best first; `top` counts the rows offered, after the candidates
     already decided are left out (a second round of 20 brings 20 rows nobody turned down)."""
-    allowed = _filter_ids(session, f, config)
+    allowed = _filter_ids(session, version, f, config)
     excluded = gone_candidates(session)
     decided = {
         cid: decision
