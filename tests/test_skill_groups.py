@@ -70,6 +70,9 @@ def test_moving_a_category_moves_identity_features_and_shortlist_together(tmp_pa
             ProfileItem("github", "2", NOW, handle="web-dev", name="Web Dev"),
         ])  # fmt: skip
     run_enrich(engine, Settings(), now=NOW)
+    # Enrich under the moved groups relinks everyone once (their ML work changed), then not.
+    assert run_enrich(engine, Settings(skills_file=moved), now=NOW).relinked_all
+    assert not run_enrich(engine, Settings(skills_file=moved), now=NOW).relinked_all
     seen = {}
     for name, path in (("shipped", None), ("moved", moved)):
         config = load_ranking(None, path)
