@@ -210,9 +210,12 @@ def check_config_files(loaded: LoadedSettings) -> list[Check]:
         return f"valid; {len(found)} regions: {', '.join(found.names())}"
 
     def skills() -> str:
+        from config.skills import GROUPS
         from enrich.skills import load_skills
 
-        return f"valid; {len(load_skills(settings.skills_file).skills)} skills"
+        found = load_skills(settings.skills_file)
+        groups = "; ".join(f"{g}: {', '.join(found.categories_of(g))}" for g in GROUPS)
+        return f"valid; {len(found.skills)} skills ({groups})"
 
     def ranking() -> str:
         from scoring.ranking import load_ranking
