@@ -39,12 +39,10 @@ W_OTHER_COUNTRY = -6.0
 # Activity agreement: one person shows a like amount of ML (and MLOps) work on every site.
 # The gap is between the two profiles' percentiles on their own sites (0..1), so a site that
 # tags less (Kaggle) is compared by rank, not by raw strength. Kaggle shows no MLOps work.
-W_ML_GAP = -1.5  # per unit of percentile gap in ML work (ml and llm skill tags)
-W_MLOPS_GAP = -1.5  # the same for MLOps work (mlops and cloud-ml skill tags)
+W_ML_GAP = -1.5  # per unit of percentile gap in ML work (skill tags of skills.toml's ml group)
+W_MLOPS_GAP = -1.5  # the same for MLOps work (the mlops group)
 W_ML_ONE_SIDED = -2.0  # ML work on one site, none at all on the other
 W_MLOPS_ONE_SIDED = -2.0
-ML_CATEGORIES = ("ml", "llm")
-MLOPS_CATEGORIES = ("mlops", "cloud-ml")
 NO_MLOPS_SOURCES = {"kaggle"}
 # The weight of "this person has no account there (or we did not crawl it)".
 W_NONE = 1.0

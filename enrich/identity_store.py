@@ -19,6 +19,7 @@ import orjson
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from config.skills import SkillsFile, load_skills
 from enrich.identity import (
     IDENTITY_VERSION,
     MANUAL,
@@ -27,7 +28,7 @@ from enrich.identity import (
     display_name,
     propose_all,
 )
-from enrich.identity_score import ML_CATEGORIES, MLOPS_CATEGORIES, THRESHOLD, Index
+from enrich.identity_score import THRESHOLD, Index
 from enrich.identity_view import IdentityView, Link
 from enrich.textfold import fold
 from storage.models import (
@@ -59,8 +60,9 @@ class LinkReport:
         return self.explicit + self.fuzzy + self.manual
 
 
-def load_views(session: Session) -> list[IdentityView]:
-    """Every profile as identity linking sees it, with its resolved country."""
+def load_views(session: Session, skills: SkillsFile | None = None) -> list[IdentityView]:
+    """Every profile as identity linking sees it, with its resolved country and its ML and
+    MLOps work by the groups of skills.toml (the user's `skills`, else ours)."""
     rows: Any = session.execute(
         select(
             Profile.id,
@@ -75,7 +77,7 @@ def load_views(session: Session) -> list[IdentityView]:
             ProfileLocation.city,
         ).outerjoin(ProfileLocation, ProfileLocation.profile_id == Profile.id)
     )
-    work = _work(session)
+    work = _work(session, skills or load_skills())
     views = []
     for pid, source, ext, handle, name, website, bio, extra, country, city in rows:
         links = extra.get("about_me_links") if isinstance(extra, dict) else None
@@ -97,9 +99,12 @@ def load_views(session: Session) -> list[IdentityView]:
     return views
 
 
-def _work(session: Session) -> dict[int, tuple[float, float]]:
-    """(ML, MLOps) work per profile: the summed strength of its skill tags in those groups."""
-    groups = {c: 0 for c in ML_CATEGORIES} | {c: 1 for c in MLOPS_CATEGORIES}
+def _work(session: Session, skills: SkillsFile) -> dict[int, tuple[float, float]]:
+    """(ML, MLOps) work per profile: the summed strength of its skill tags in the categories
+    skills.toml puts in those groups."""
+    groups = {c: 0 for c in skills.categories_of("ml")} | {
+        c: 1 for c in skills.categories_of("mlops")
+    }
     rows = session.execute(
         select(SkillTag.profile_id, SkillTag.category, func.sum(SkillTag.strength))
         .where(SkillTag.category.in_(list(groups)))

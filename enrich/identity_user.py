@@ -11,28 +11,38 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from config.skills import SkillsFile
 from enrich.identity_score import THRESHOLD
 from enrich.identity_store import LinkReport, load_views, relink, stored_links
 from enrich.identity_view import SOURCES
 from storage.models import LinkConfirmation, LinkRejection, Profile, utcnow
 from storage.upsert import upsert
 
+Skills = SkillsFile | None  # whose groups say what ML work is: the user's skills.toml, else ours
+
 
 def unlink(
-    session: Session, a: int, b: int, threshold: float = THRESHOLD
+    session: Session, a: int, b: int, threshold: float = THRESHOLD, skills: Skills = None
 ) -> tuple[bool, LinkReport]:
     """Reject the link between two profiles for good and split them apart now.
 
     Returns (were they in one candidate, what relinking did).
     """
-    return _decide(session, a, b, LinkRejection, LinkConfirmation, threshold)
+    return _decide(session, a, b, LinkRejection, LinkConfirmation, threshold, skills)
 
 
 def _decide(
-    session: Session, a: int, b: int, keep: Any, drop: Any, threshold: float
+    session: Session,
+    a: int,
+    b: int,
+    keep: Any,
+    drop: Any,
+    threshold: float,
+    skills: Skills,
 ) -> tuple[bool, LinkReport]:
     """Store a user's word on two profiles in `keep` (taking back the opposite one in `drop`)
-    and rebuild their candidates. Returns (were they together before, what relinking did)."""
+    and rebuild their candidates (ML work by the groups of `skills`, else of our skills.toml).
+    Returns (were they together before, what relinking did)."""
     first, second = sorted((a, b))
     stored = stored_links(session)
     together = a in stored and b in stored and stored[a][0] == stored[b][0]
@@ -43,9 +53,7 @@ def _decide(
     session.flush()
     cids = {stored[p][0] for p in (a, b) if p in stored}
     members = [p for p, row in stored.items() if row[0] in cids] or [a, b]
-    report = relink(
-        session, load_views(session), members, also=(a, b), threshold=threshold, stored=stored
-    )
+    report = relink(session, load_views(session, skills), members, (a, b), threshold, stored)
     return together, report
 
 
@@ -53,7 +61,9 @@ class LinkRefused(ValueError):
     """`scout link` cannot make this link; the message says why."""
 
 
-def link(session: Session, a: int, b: int, threshold: float = THRESHOLD) -> tuple[bool, LinkReport]:
+def link(
+    session: Session, a: int, b: int, threshold: float = THRESHOLD, skills: Skills = None
+) -> tuple[bool, LinkReport]:
     """Make a link by hand: the two profiles are one person from now on, whatever the rules
     say, until `scout unlink` undoes it. Returns (were they together already, what relinking
     did). Refuses two profiles of one platform, and a profile already linked by hand to
@@ -87,4 +97,4 @@ def link(session: Session, a: int, b: int, threshold: float = THRESHOLD) -> tupl
                 f"profile {me} is already linked by hand to profile {them} on "
                 f"{SOURCES.get(sources[them], sources[them])}: `scout unlink {me} {them}` first"
             )
-    return _decide(session, a, b, LinkConfirmation, LinkRejection, threshold)
+    return _decide(session, a, b, LinkConfirmation, LinkRejection, threshold, skills)

@@ -45,8 +45,8 @@ class IdentityView:
     links: Sequence[str] = ()  # Stack Overflow about-me URLs
     country: str | None = None  # resolved ISO2, None when unknown or ambiguous
     place: str | None = None  # the resolved city ("cairo"), when the location names one
-    ml: float = 0.0  # summed strength of the profile's ML skill tags (ML_CATEGORIES)
-    mlops: float = 0.0  # the same for MLOps (MLOPS_CATEGORIES)
+    ml: float = 0.0  # summed strength of the profile's skill tags in skills.toml's ml group
+    mlops: float = 0.0  # the same for the mlops group
 
     @property
     def label(self) -> str:

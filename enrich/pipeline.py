@@ -294,16 +294,22 @@ def run_enrich(
     with session_scope(engine) as session:
         # New linking rules (a release, or the identity_threshold setting) relink everyone once.
         # A database linked before the rules were recorded counts as linked by other rules.
+        # So do other skills.toml groups: they change every profile's ML and MLOps work. (A
+        # database linked before the groups were recorded was linked under today's defaults.)
         held = get_cursor(session, "enrich", "identity_rules")
-        rules = held.get("rules") if isinstance(held, dict) else None
-        rules_changed = total > 0 and rules != rules_key(threshold)
+        held = held if isinstance(held, dict) else {}
+        groups = {c: g for c, g in tax.spec.categories.items() if g != "other"}
+        rules_changed = total > 0 and (
+            held.get("rules") != rules_key(threshold) or held.get("groups", groups) != groups
+        )
         if changed_ids or rules_changed or stale:
-            views = load_views(session)
+            views = load_views(session, tax.spec)
             relink_ids = [v.id for v in views] if rules_changed else changed_ids + stale
             report.links = relink(session, views, relink_ids, threshold=threshold)
             report.relinked_all = rules_changed
         if rules_changed:
-            set_cursor(session, "enrich", "identity_rules", "", {"rules": rules_key(threshold)})
+            cursor = {"rules": rules_key(threshold), "groups": groups}
+            set_cursor(session, "enrich", "identity_rules", "", cursor)
         if resolver != {"version": RESOLVER_VERSION}:
             set_cursor(session, "enrich", "resolver", "", {"version": RESOLVER_VERSION})
         # Marked last, with the links: a run that dies before here is redone in full.

@@ -106,7 +106,7 @@ def describe(name: str, value: float) -> str:
 
 
 class Matcher:
-    """Decides whether a repository or a tag is about ML or MLOps (ranking.toml vocabulary)."""
+    """Decides whether a skill tag, repository or tag is ML or MLOps work (skills.toml groups)."""
 
     def __init__(self, vocab: Vocabulary) -> None:
         self.ml = {t.lower() for t in vocab.ml_terms}

@@ -204,7 +204,8 @@ def load_ranker(session: Session, config: RankingConfig, version: str | None = N
     """The given model version, else the active one; the heuristic prior when none is active
     (before any training, or after `scout model use heuristic`).
 
-    A learned model is refused when ranking.toml's features or vocabulary changed since it was
+    A learned model is refused when ranking.toml's features or skills.toml's vocabulary changed
+    since it was
     trained (its inputs would not mean what it learned), and a warning names any other change.
     """
     if version is not None and _is_heuristic(version):
@@ -231,9 +232,9 @@ def _load_learned(row: ModelVersion, config: RankingConfig) -> Ranker:
     trained_on = card.get("features_fingerprint")
     if trained_on is not None and trained_on != config.features_fingerprint():
         raise ScoutError(
-            f"model {row.version} was trained when ranking.toml's vocabulary (which repositories "
-            f"and tags count as ML) was different, so its features no longer mean what it "
-            f"learned: {RETRAIN}"
+            f"model {row.version} was trained when the ML vocabulary (skills.toml's [categories] "
+            f"and skills: which skill tags, repositories and tags count as ML or MLOps) was "
+            f"different, so its features no longer mean what it learned: {RETRAIN}"
         )
     if card.get("ranking_fingerprint") not in (None, config.fingerprint()):
         log.warning(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -10,6 +11,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from config.data import load_data_file
+from config.skills import SkillsFile, load_skills
+
+log = logging.getLogger(__name__)
 
 # Names a feature may never carry: the ranker must not see protected attributes, even by proxy
 # of a deliberately named column.
@@ -46,11 +50,28 @@ class ModelSettings(BaseModel):
 
 
 class Vocabulary(BaseModel):
+    """What counts as ML or MLOps for the features, derived from skills.toml (never written in
+    ranking.toml): the categories of each group, and the topics and Stack Overflow tags of the
+    group's skills (a repository or a tag with one of them is ML or MLOps work)."""
+
     model_config = ConfigDict(extra="forbid")
     ml_terms: list[str]
     mlops_terms: list[str]
     ml_categories: list[str]
     mlops_categories: list[str]
+
+    @classmethod
+    def from_skills(cls, skills: SkillsFile) -> Vocabulary:
+        return cls(
+            ml_terms=skills.terms_of("ml"),
+            mlops_terms=skills.terms_of("mlops"),
+            ml_categories=skills.categories_of("ml"),
+            mlops_categories=skills.categories_of("mlops"),
+        )
+
+
+def _shipped_vocabulary() -> Vocabulary:
+    return Vocabulary.from_skills(load_skills())
 
 
 class Audit(BaseModel):
@@ -66,9 +87,23 @@ class RankingConfig(BaseModel):
     features: list[str]
     heuristic: Heuristic
     model: ModelSettings = Field(default_factory=ModelSettings)  # type: ignore[arg-type]
-    vocabulary: Vocabulary
+    # Derived from skills.toml by load_ranking (our skills.toml unless the user gives one).
+    vocabulary: Vocabulary = Field(default_factory=_shipped_vocabulary)
     monotone: dict[str, Any] = Field(default_factory=dict)  # feature -> 1 | 0 | -1
     audit: Audit = Field(default_factory=Audit)  # type: ignore[arg-type]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_vocabulary(cls, data: Any) -> Any:
+        # ranking.toml before issue 17 listed its own [vocabulary]; skills.toml's [categories]
+        # and skills decide now, so the section is read past with a warning, never obeyed.
+        if isinstance(data, dict) and isinstance(data.get("vocabulary"), dict):
+            data = {k: v for k, v in data.items() if k != "vocabulary"}
+            log.warning(
+                "ranking.toml: [vocabulary] is no longer read (what counts as ML or MLOps comes "
+                "from skills.toml's [categories] and skills); delete the section"
+            )
+        return data
 
     @model_validator(mode="after")
     def _check_features(self) -> RankingConfig:
@@ -131,11 +166,17 @@ class RankingConfig(BaseModel):
 
     def features_fingerprint(self) -> str:
         """A short hash of what a learned model's inputs mean: the features and the vocabulary
-        that decides which repositories and tags count. A model is refused when it changes."""
+        (skills.toml's groups and their terms) that decides which skill tags, repositories and
+        tags count as ML or MLOps. A model is refused when it changes."""
         text = repr((self.features, self.vocabulary.model_dump()))
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
-def load_ranking(path: Path | None = None) -> RankingConfig:
-    """ranking.toml: the user's copy when given (Settings.ranking_file), else ours."""
-    return load_data_file("ranking.toml", path, RankingConfig)
+def load_ranking(path: Path | None = None, skills_path: Path | None = None) -> RankingConfig:
+    """ranking.toml (the user's copy when given: Settings.ranking_file, else ours), with the
+    vocabulary of skills.toml (Settings.skills_file, else ours)."""
+    config = load_data_file("ranking.toml", path, RankingConfig)
+    if skills_path is None:
+        return config
+    vocabulary = Vocabulary.from_skills(load_skills(skills_path))
+    return config.model_copy(update={"vocabulary": vocabulary})

@@ -115,7 +115,9 @@ def _ids(session: Session, stmt: Any) -> set[int]:
     return {int(x) for x in session.scalars(stmt)}
 
 
-def _filter_ids(session: Session, f: Filters, config: RankingConfig) -> set[int] | None:
+def _filter_ids(
+    session: Session, version: str, f: Filters, config: RankingConfig
+) -> set[int] | None:
     """Candidate ids allowed by the set-style filters, or None when none is given."""
     link = CandidateProfile
     allowed: set[int] | None = None
@@ -141,24 +143,28 @@ def _filter_ids(session: Session, f: Filters, config: RankingConfig) -> set[int]
         narrow(ids)
     if f.skill:
         s = f.skill.lower()
+        # "ml" / "mlops" name a group: every category skills.toml puts in it.
+        vocab = config.vocabulary
+        group = {"ml": vocab.ml_categories, "mlops": vocab.mlops_categories}.get(s, [s])
         stmt = (
             select(link.candidate_id)
             .join(SkillTag, SkillTag.profile_id == link.profile_id)
-            .where(or_(func.lower(SkillTag.skill) == s, func.lower(SkillTag.category) == s))
+            .where(or_(func.lower(SkillTag.skill) == s, func.lower(SkillTag.category).in_(group)))
         )
-        narrow(_ids(session, stmt) | _activity_ids(session, s, config))
+        narrow(_ids(session, stmt) | _activity_ids(session, version, s))
     if f.source:
         stmt = select(link.candidate_id).join(Profile, Profile.id == link.profile_id)
         narrow(_ids(session, stmt.where(Profile.source == f.source.lower())))
     return allowed
 
 
-def _activity_ids(session: Session, skill: str, config: RankingConfig) -> set[int]:
-    # Before enrich has tagged skills, "ml"/"mlops" still match on the activity itself.
+def _activity_ids(session: Session, version: str, skill: str) -> set[int]:
+    # Before enrich has tagged skills, "ml"/"mlops" still match on the activity itself, as
+    # the model version being listed counted it (another version may have used other groups).
     if skill not in ("ml", "mlops"):
         return set()
     column = "ml_repos" if skill == "ml" else "mlops_repos"
-    stmt = select(Score.candidate_id, Score.features)
+    stmt = select(Score.candidate_id, Score.features).where(Score.model_version == version)
     return {
         int(cid)
         for cid, feats in rows(session, stmt)
@@ -191,7 +197,7 @@ def select_candidates(
 def pick_candidates(session: Session, version: str, f: Filters, config: RankingConfig) -> Picked:
     """The top candidates, best first; `top` counts the rows offered, after the candidates
     already decided are left out (a second round of 20 brings 20 rows nobody turned down)."""
-    allowed = _filter_ids(session, f, config)
+    allowed = _filter_ids(session, version, f, config)
     excluded = gone_candidates(session)
     decided = {
         cid: decision

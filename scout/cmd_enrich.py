@@ -8,6 +8,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from config.errors import ScoutError
+from config.skills import SkillsFile, load_skills
 from enrich.identity import describe_link
 from enrich.identity_store import LinkReport
 from enrich.identity_user import LinkRefused
@@ -98,7 +99,7 @@ def link(
 def _tell(
     profile_a: str,
     profile_b: str,
-    act: Callable[[Session, int, int, float], tuple[bool, LinkReport]],
+    act: Callable[[Session, int, int, float, SkillsFile], tuple[bool, LinkReport]],
 ) -> tuple[bool, list[str]]:
     """Find both profiles (one message when either is missing or names several people: no
     guess) and store a user's word.
@@ -109,7 +110,9 @@ def _tell(
         a, b = (resolve_profile(session, ref) for ref in (profile_a, profile_b))
         if a == b:
             raise ScoutError("both arguments name the same profile")
-        together, _report = act(session, a, b, state.settings.identity_threshold)
+        settings = state.settings
+        skills = load_skills(settings.skills_file)
+        together, _report = act(session, a, b, settings.identity_threshold, skills)
         rows = {
             r.profile_id: r
             for r in session.query(CandidateProfile).filter(CandidateProfile.profile_id.in_([a, b]))

@@ -32,7 +32,8 @@ app.add_typer(model_app, name="model")
 def _config() -> RankingConfig:
     from scoring.ranking import load_ranking
 
-    return load_ranking(get_state().settings.ranking_file)
+    settings = get_state().settings
+    return load_ranking(settings.ranking_file, settings.skills_file)
 
 
 @app.command()

@@ -210,14 +210,17 @@ def check_config_files(loaded: LoadedSettings) -> list[Check]:
         return f"valid; {len(found)} regions: {', '.join(found.names())}"
 
     def skills() -> str:
+        from config.skills import GROUPS
         from enrich.skills import load_skills
 
-        return f"valid; {len(load_skills(settings.skills_file).skills)} skills"
+        found = load_skills(settings.skills_file)
+        groups = "; ".join(f"{g}: {', '.join(found.categories_of(g))}" for g in GROUPS)
+        return f"valid; {len(found.skills)} skills ({groups})"
 
     def ranking() -> str:
         from scoring.ranking import load_ranking
 
-        config = load_ranking(settings.ranking_file)
+        config = load_ranking(settings.ranking_file, settings.skills_file)
         return f"valid; {len(config.features)} features (heuristic {config.fingerprint()})"
 
     rows.append(_data_file("regions.toml", settings.regions_file, regions))

@@ -332,7 +332,7 @@ def rebuild(
         report.sources[source] = rebuild_source(engine, source)
     report.sources[KAGGLE] = _kaggle(engine, kaggle_from)
     report.enrich = run_enrich(engine, settings, now=now, force=True)
-    config = load_ranking(settings.ranking_file)
+    config = load_ranking(settings.ranking_file, settings.skills_file)
     with session_scope(engine) as session:
         report.rank = rank_all(session, config, now=now)
     report.seconds = time.perf_counter() - started

@@ -16,6 +16,7 @@ from model_world import NOW, build_world, copy_world, decide, store_labels
 from scoring_world import ranking_quality, world_to_db
 from sqlalchemy import select
 
+from config.data import default_path
 from config.errors import ScoutError
 from crawlers.sandbox.world import generate
 from scoring.features import load_features, spec_for
@@ -230,15 +231,18 @@ def test_a_changed_vocabulary_refuses_the_model_and_changed_weights_warn(world, 
     store_labels(url, decide(world[1], range(1, 300)))
     config = load_ranking()
     version = _train(url, config, tmp_path / "m", force=True).ranker.version
-    vocab = config.vocabulary.model_copy(update={"ml_terms": ["pytorch"]})
+    # skills.toml moves cloud-ml from the MLOps group to ML: mlops_skill means something else.
+    moved = tmp_path / "skills.toml"
+    shipped = default_path("skills.toml").read_text(encoding="utf-8")
+    moved.write_text(shipped.replace('cloud-ml = "mlops"', 'cloud-ml = "ml"'), encoding="utf-8")
     weights = dict(config.heuristic.weights, followers=0.9)
     reweighted = config.model_copy(
         update={"heuristic": config.heuristic.model_copy(update={"weights": weights})}
     )
     engine = open_database(url)
     with session_scope(engine) as s:
-        with pytest.raises(ScoutError, match=r"vocabulary.*model use heuristic"):
-            load_ranker(s, config.model_copy(update={"vocabulary": vocab}))
+        with pytest.raises(ScoutError, match=r"vocabulary \(skills\.toml.*model use heuristic"):
+            load_ranker(s, load_ranking(None, moved))
         with caplog.at_level(logging.WARNING, logger="scoring.model"):
             assert load_ranker(s, reweighted).version == version
         assert "ranking.toml changed since model" in caplog.text

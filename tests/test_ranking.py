@@ -1,6 +1,9 @@
-"""ranking.toml's [monotone] directions: declared for every default feature, validated by key."""
+"""ranking.toml: [monotone] directions validated by key, the fingerprints, and the vocabulary
+that comes from skills.toml (an older [vocabulary] section is read past)."""
 
 from __future__ import annotations
+
+import logging
 
 import pytest
 
@@ -68,3 +71,15 @@ def test_the_learned_model_fingerprint_follows_features_and_vocabulary_only():
     assert config.model_copy(update={"vocabulary": vocab}).features_fingerprint() != (
         config.features_fingerprint()
     )
+
+
+def test_an_older_vocabulary_section_is_read_past_with_a_warning(tmp_path, caplog):
+    old = "\n".join(
+        ["[vocabulary]", 'ml_terms = ["blockchain"]', 'ml_categories = ["nlp"]', "[audit]"]
+    )
+    path = _with(tmp_path, "\n[audit]\n", f"\n{old}\n")
+    with caplog.at_level(logging.WARNING, logger="scoring.ranking"):
+        config = load_ranking(path)
+    assert "[vocabulary] is no longer read" in caplog.text
+    assert config.vocabulary == load_ranking().vocabulary  # skills.toml's, not the section's
+    assert "blockchain" not in config.vocabulary.ml_terms
