@@ -25,7 +25,6 @@ from typing import Any, NamedTuple
 
 from config.clock import utcnow
 from enrich.taxonomy import Taxonomy
-from enrich.taxonomy import load_skills as load_skills  # scout doctor checks the file with it
 
 TIER_NAMES = ("Novice", "Contributor", "Expert", "Master", "Grandmaster", "Staff")
 MIN_STRENGTH = 0.02

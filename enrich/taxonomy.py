@@ -9,8 +9,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from config.skills import SkillsFile
-from config.skills import load_skills as load_skills
+from config.skills import SkillsFile, load_skills
 
 _WORDS = re.compile(r"[a-z0-9+#]+")
 

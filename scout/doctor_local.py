@@ -210,8 +210,7 @@ def check_config_files(loaded: LoadedSettings) -> list[Check]:
         return f"valid; {len(found)} regions: {', '.join(found.names())}"
 
     def skills() -> str:
-        from config.skills import GROUPS
-        from enrich.skills import load_skills
+        from config.skills import GROUPS, load_skills
 
         found = load_skills(settings.skills_file)
         groups = "; ".join(f"{g}: {', '.join(found.categories_of(g))}" for g in GROUPS)

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from config.errors import ConfigError
+from config.skills import load_skills
 from enrich.antigaming import antigaming_signals
 from enrich.skills import KaggleFacts, RepoFacts, TagFacts, describe_evidence, tag_profile
-from enrich.taxonomy import get_taxonomy, load_skills
+from enrich.taxonomy import get_taxonomy
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
