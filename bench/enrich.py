@@ -111,7 +111,7 @@ def _scaled(items: list[ProfileItem], n: int) -> list[ProfileItem]:
 def main() -> None:
     from config.settings import Settings
     from crawlers.sandbox.world import generate
-    from enrich.location import clear_cache
+    from enrich.location.resolver import clear_cache
     from enrich.pipeline import run_enrich
     from storage import db as storage_db
     from storage.db import session_scope

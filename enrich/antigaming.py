@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from config.clock import utcnow
-from enrich.skills import RepoFacts, looks_star_farmed, repo_quality
-from enrich.taxonomy import Taxonomy, get_taxonomy
+from enrich.skills.tagging import RepoFacts, looks_star_farmed, repo_quality
+from enrich.skills.taxonomy import Taxonomy, get_taxonomy
 
 _DAY_S = 86400.0
 

@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 from config.clock import utcnow
 from config.settings import Settings
 from enrich.forking import fork_pool
-from enrich.identity_store import LinkReport, load_views, relink, rules_key
-from enrich.location_store import RESOLVER_VERSION, LocationCache, location_row, relocate
-from enrich.regions import Regions, load_regions
-from enrich.skills import KaggleFacts, RepoFacts, TagFacts, tag_profile
-from enrich.taxonomy import Taxonomy, get_taxonomy
+from enrich.identity.store import LinkReport, load_views, relink, rules_key
+from enrich.location.regions import Regions, load_regions
+from enrich.location.store import RESOLVER_VERSION, LocationCache, location_row, relocate
+from enrich.skills.tagging import KaggleFacts, RepoFacts, TagFacts, tag_profile
+from enrich.skills.taxonomy import Taxonomy, get_taxonomy
 from storage.db import session_scope
 from storage.models import (
     KaggleAchievement,

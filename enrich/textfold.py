@@ -1,4 +1,4 @@
-"""Folding text to the key form the gazetteer stores names in (see enrich.gazetteer)."""
+"""Folding text to the key form the gazetteer stores names in (see enrich.location.gazetteer)."""
 
 from __future__ import annotations
 

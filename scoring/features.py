@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.clock import utcnow
-from enrich.skills import star_farmed
+from enrich.skills.tagging import star_farmed
 from scoring.evidence import Tops, as_json
 from scoring.ranking import RankingConfig, Vocabulary
 from storage.models import (

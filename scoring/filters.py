@@ -2,7 +2,7 @@
 
 The values themselves are made canonical where they are defined: regions by
 `config.regions.region_key`, skills by `config.skills.skill_key`, countries by
-`enrich.location.country_code`, sources here.
+`enrich.location.resolver.country_code`, sources here.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from config.errors import ScoutError
 from config.regions import display_region, fold_name
-from enrich.identity_view import SOURCES
+from enrich.identity.view import SOURCES
 from scoring.ranking import RankingConfig
 from scoring.shortlist import Filters, select_candidates
 

@@ -16,8 +16,8 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from config.regions import display_region, fold_name, load_regions_file
-from enrich.identity import describe_rules
-from enrich.identity_view import SOURCES
+from enrich.identity.link import describe_rules
+from enrich.identity.view import SOURCES
 from scoring.evidence import words as evidence_words
 from scoring.features import describe, rows
 from scoring.feedback import DECISIONS, latest_decisions

@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 
 from config.errors import ScoutError
 from config.skills import SkillsFile, load_skills
-from enrich.identity import describe_link
-from enrich.identity_store import LinkReport
-from enrich.identity_user import LinkRefused
-from enrich.identity_user import link as link_profiles
-from enrich.identity_user import unlink as unlink_profiles
+from enrich.identity.link import describe_link
+from enrich.identity.store import LinkReport
+from enrich.identity.user import LinkRefused
+from enrich.identity.user import link as link_profiles
+from enrich.identity.user import unlink as unlink_profiles
 from enrich.pipeline import run_enrich
 from scout.app import app, console, get_state
 from storage.db import session_scope

@@ -204,7 +204,7 @@ def check_config_files(loaded: LoadedSettings) -> list[Check]:
         rows = [Check("scout.toml", "OK", detail, str(loaded.config_file))]
 
     def regions() -> str:
-        from enrich.regions import load_regions
+        from enrich.location.regions import load_regions
 
         found = load_regions(settings.regions_file)
         return f"valid; {len(found)} regions: {', '.join(found.names())}"

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from config.settings import Settings
 from enrich.pipeline import run_enrich
-from enrich.skills import describe_evidence
+from enrich.skills.tagging import describe_evidence
 from scout.cli import app
 from storage.db import open_database, session_scope
 from storage.items import ProfileItem, RepositoryItem, SOTagItem

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from config.settings import Settings
-from enrich.identity import describe_link, propose
-from enrich.identity_score import Index
-from enrich.identity_user import unlink
-from enrich.identity_view import IdentityView
+from enrich.identity.link import describe_link, propose
+from enrich.identity.score import Index
+from enrich.identity.user import unlink
+from enrich.identity.view import IdentityView
 from enrich.pipeline import run_enrich
 from storage.db import open_database, session_scope
 from storage.items import ProfileItem
@@ -238,8 +238,8 @@ def test_identity_accuracy_goal(default_accuracy):
 def test_linking_in_several_processes_gives_the_links_of_one(tmp_path, monkeypatch):
     from bench.enrich import world_items
     from crawlers.sandbox.world import generate
-    from enrich import identity
-    from enrich.identity_store import load_views
+    from enrich.identity import link as linking
+    from enrich.identity.store import load_views
 
     world = generate(5, 800)
     engine = _db(tmp_path, world_items(world))
@@ -252,8 +252,8 @@ def test_linking_in_several_processes_gives_the_links_of_one(tmp_path, monkeypat
         return {(frozenset((k.a, k.b)), k.method, k.confidence, str(k.evidence)) for k in found}
 
     one = links(propose(ids, Index(views)))
-    monkeypatch.setattr(identity, "PARALLEL_MIN", 1)
-    assert one and links(identity.propose_all(ids, Index(views), processes=3)) == one
+    monkeypatch.setattr(linking, "PARALLEL_MIN", 1)
+    assert one and links(linking.propose_all(ids, Index(views), processes=3)) == one
 
 
 def test_a_forgotten_candidate_id_is_never_handed_out_again(tmp_path):
@@ -281,7 +281,7 @@ def test_a_forgotten_candidate_id_is_never_handed_out_again(tmp_path):
 
 
 def test_ml_work_is_read_from_the_skill_tags(tmp_path):
-    from enrich.identity_store import load_views
+    from enrich.identity.store import load_views
     from storage.items import RepositoryItem
 
     repo = RepositoryItem("torch-serving", "Serving PyTorch models", "Python",
@@ -298,7 +298,7 @@ def test_ml_work_is_read_from_the_skill_tags(tmp_path):
 
 
 def test_a_link_made_by_hand_stays_until_unlinked(tmp_path):
-    from enrich.identity_user import LinkRefused, link
+    from enrich.identity.user import LinkRefused, link
 
     # Two Anna Nowaks on GitHub: the rules cannot tell which one owns the Kaggle account.
     items = [

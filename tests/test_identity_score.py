@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from enrich.identity_score import Index, fuzzy_score, made_of_name
-from enrich.identity_view import IdentityView
+from enrich.identity.score import Index, fuzzy_score, made_of_name
+from enrich.identity.view import IdentityView
 
 
 def test_like_amounts_of_ml_work_tell_namesakes_apart():

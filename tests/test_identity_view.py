@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enrich.identity_view import (
+from enrich.identity.view import (
     IdentityView,
     handle_from_name,
     handle_key,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from enrich import location
-from enrich.gazetteer import fold, get_gazetteer
-from enrich.location import DOMINANCE, Resolution, resolve
+from enrich.location import resolver
+from enrich.location.gazetteer import fold, get_gazetteer
+from enrich.location.resolver import DOMINANCE, Resolution, resolve
 
 FIXTURE = Path(__file__).parent / "fixtures" / "locations.csv"
 
@@ -225,7 +225,7 @@ def test_the_city_is_a_field_of_the_answer(text, country, city, admin1):
 
 
 def test_regions_of_an_answer_come_from_the_regions_file():
-    from enrich.regions import load_regions
+    from enrich.location.regions import load_regions
 
     regions = load_regions()
     assert resolve("Ukraine, Kyiv").regions == ()  # the resolver knows no regions file
@@ -261,7 +261,7 @@ def test_speed_cold_and_warm():
     for offset in (0, 3, 7):
         texts = _distinct_strings(offset, 1500)
         assert len(texts) >= 1000
-        location.clear_cache()
+        resolver.clear_cache()
         start = time.perf_counter()
         for text in texts:
             resolve(text)

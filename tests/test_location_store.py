@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from config.settings import Settings
-from enrich.identity_store import load_views
-from enrich.location_store import RESOLVER_VERSION
+from enrich.identity.store import load_views
+from enrich.location.store import RESOLVER_VERSION
 from enrich.pipeline import run_enrich
 from scoring.rank import rank_all
 from scoring.ranking import load_ranking

@@ -27,7 +27,7 @@ from crawlers.sandbox.kaggle_files import write_kaggle_csvs
 from crawlers.sandbox.model import SandboxOptions
 from crawlers.sandbox.server import SandboxServer
 from crawlers.sandbox.world import generate
-from enrich.identity_user import unlink
+from enrich.identity.user import unlink
 from enrich.pipeline import run_enrich
 from scoring.rank import rank_all
 from scoring.ranking import load_ranking

@@ -6,7 +6,7 @@ import pytest
 
 from config.errors import ConfigError, ScoutError
 from config.regions import load_regions_file, region_key, resolve_region
-from enrich.regions import load_regions, regions_for_country
+from enrich.location.regions import load_regions, regions_for_country
 
 
 def test_default_regions_and_their_countries():

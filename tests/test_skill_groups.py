@@ -12,7 +12,7 @@ from config.data import default_path
 from config.errors import ConfigError
 from config.settings import Settings
 from config.skills import load_skills
-from enrich.identity_store import load_views
+from enrich.identity.store import load_views
 from enrich.pipeline import run_enrich
 from scoring.features import load_features
 from scoring.rank import rank_all

@@ -9,8 +9,8 @@ import pytest
 from config.errors import ConfigError
 from config.skills import load_skills
 from enrich.antigaming import antigaming_signals
-from enrich.skills import KaggleFacts, RepoFacts, TagFacts, describe_evidence, tag_profile
-from enrich.taxonomy import get_taxonomy
+from enrich.skills.tagging import KaggleFacts, RepoFacts, TagFacts, describe_evidence, tag_profile
+from enrich.skills.taxonomy import get_taxonomy
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 

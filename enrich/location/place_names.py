@@ -140,7 +140,7 @@ ALIASES: dict[str, str] = {
 }
 
 # Exonyms people write for these cities. They count as the city's own name: alternate names
-# count for little when another city bears the name (see enrich.mentions._cities).
+# count for little when another city bears the name (see enrich.location.mentions._cities).
 CITY_SPELLINGS: dict[str, str] = {
     "kyiv": "Kyiv",
     "kiev": "Kyiv",

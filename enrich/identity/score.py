@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from enrich.identity_view import (
+from enrich.identity.view import (
     SOURCES,
     IdentityView,
     handle_from_name,

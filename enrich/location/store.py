@@ -3,7 +3,7 @@ row in `profile_locations` (country, city, admin1, regions and the evidence).
 
 Each distinct location string is resolved once: the `locations` table is the cache between
 runs (rows of another RESOLVER_VERSION are resolved again), a dict the cache within one.
-Everything stored comes from the fields of `enrich.location.Resolution`; nothing downstream
+Everything stored comes from the fields of `enrich.location.resolver.Resolution`; nothing downstream
 reads the English reason back.
 """
 
@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from enrich import location as loc
-from enrich.regions import Regions
+from enrich.location import resolver as loc
+from enrich.location.regions import Regions
 from storage.db import session_scope
 from storage.models import Location, Profile, ProfileLocation
 from storage.upsert import upsert

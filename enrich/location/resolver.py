@@ -1,7 +1,7 @@
 """Free-text location -> ISO country, offline, with a reason a recruiter can read.
 
 `resolve(text)` answers "resolved" (one country), "ambiguous" (candidates, no guess) or
-"none" (no place named). The gazetteer (enrich.gazetteer) is built once per process.
+"none" (no place named). The gazetteer (enrich.location.gazetteer) is built once per process.
 
 How a string is read
 --------------------
@@ -32,7 +32,7 @@ US) and "Barcelona" (ES 1.6M vs VE 0.8M) are ambiguous. "Georgia" alone scores t
 the US state equally: ambiguous. A city found only through a geonames *alternate* name counts
 1/50 of its population when another city bears that name as its own, because alternates are
 noisy ("Porto" is listed for Bordeaux too); true exonyms (Kiev, Bombay) rarely have such rivals,
-and the few that do are listed in enrich.place_names.CITY_SPELLINGS (Cologne, Kochi).
+and the few that do are listed in enrich.location.place_names.CITY_SPELLINGS (Cologne, Kochi).
 
 The two-place rule
 ------------------
@@ -57,10 +57,10 @@ from typing import Literal
 
 from config.errors import ScoutError
 from config.regions import iso_codes
-from enrich.coordinates import nearest_country
-from enrich.gazetteer import NO_PLACE, City, Gazetteer, fold, get_gazetteer, translit
-from enrich.mentions import Mention, find_mentions
-from enrich.regions import Regions
+from enrich.location.coordinates import nearest_country
+from enrich.location.gazetteer import NO_PLACE, City, Gazetteer, fold, get_gazetteer, translit
+from enrich.location.mentions import Mention, find_mentions
+from enrich.location.regions import Regions
 
 Status = Literal["resolved", "ambiguous", "none"]
 

@@ -1,0 +1,1 @@
+"""Where a profile is: location strings resolved to city, region and country offline."""

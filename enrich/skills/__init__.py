@@ -1,0 +1,1 @@
+"""What a profile works on: skill tags from skills.toml signals, with their evidence."""
