@@ -1,4 +1,4 @@
-"""Skill tags: taxonomy, strength, evidence in words, anti-gaming signals."""
+"""Skill tags: taxonomy, strength, evidence in words, forks, tutorials and farmed stars."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pytest
 
 from config.errors import ConfigError
 from config.skills import load_skills
-from enrich.antigaming import antigaming_signals
 from enrich.skills.tagging import KaggleFacts, RepoFacts, TagFacts, describe_evidence, tag_profile
 from enrich.skills.taxonomy import get_taxonomy
 
@@ -71,14 +70,18 @@ def test_forks_tutorials_automated_and_old_repos_count_little():
     assert auto == []
 
 
-def test_antigaming_signals():
-    farm = [repo(f"awesome-ai-{i}", stars=3000, forks=1, age_days=10) for i in range(10)]
-    farm = [r._replace(created_at=r.pushed_at - timedelta(days=1)) for r in farm]
-    forks = [repo("examples", fork=True), repo("models", fork=True), repo("daily-commit")]
-    sig = antigaming_signals(farm + forks, now=NOW)
-    assert sig["star_farm_share"] > 0.7 and sig["stars_without_pushes"] == 1.0
-    assert sig["tutorial_share"] > 0 and sig["automated_share"] > 0
-    assert antigaming_signals([], now=NOW)["repos"] == 0.0
+def test_star_farmed_repo_earns_no_star_bonus_and_says_so():
+    tax = get_taxonomy()
+    farm = repo("gan-zoo", stars=3000, forks=1, topics=["pytorch"], age_days=10)
+    farm = farm._replace(created_at=farm.pushed_at - timedelta(days=1))  # no work after day 1
+    organic = repo("gan-zoo", stars=3000, forks=300, topics=["pytorch"], age_days=10)
+    farmed, used = (
+        {t.skill: t for t in tag_profile(tax, [r], now=NOW)}["pytorch"] for r in (farm, organic)
+    )
+    assert farmed.strength < used.strength / 2
+    assert "1 with suspicious stars, not counted" in describe_evidence(farmed.evidence)
+    assert ">100 stars" not in describe_evidence(farmed.evidence)
+    assert "1 with >100 stars" in describe_evidence(used.evidence)
 
 
 def test_bad_input_does_not_crash():
