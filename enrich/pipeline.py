@@ -91,18 +91,30 @@ class EnrichReport:
 
 
 _REPO_COLS = (
-    Repository.name, Repository.description, Repository.language, Repository.topics,
-    Repository.stars, Repository.forks, Repository.is_fork, Repository.created_at,
+    Repository.name,
+    Repository.description,
+    Repository.language,
+    Repository.topics,
+    Repository.stars,
+    Repository.forks,
+    Repository.is_fork,
+    Repository.created_at,
     Repository.pushed_at,
-)  # fmt: skip
+)
 _TAG_COLS = (
-    SOTagStat.tag, SOTagStat.answer_count, SOTagStat.answer_score, SOTagStat.question_count,
+    SOTagStat.tag,
+    SOTagStat.answer_count,
+    SOTagStat.answer_score,
+    SOTagStat.question_count,
     SOTagStat.question_score,
-)  # fmt: skip
+)
 _KAGGLE_COLS = (
-    KaggleAchievement.category, KaggleAchievement.tier, KaggleAchievement.gold,
-    KaggleAchievement.silver, KaggleAchievement.bronze,
-)  # fmt: skip
+    KaggleAchievement.category,
+    KaggleAchievement.tier,
+    KaggleAchievement.gold,
+    KaggleAchievement.silver,
+    KaggleAchievement.bronze,
+)
 
 
 def _grouped(
@@ -138,10 +150,18 @@ def _tag_rows(
     for pid in ids:
         bio = bios.get(pid)
         bio = bio if isinstance(bio, str) else None
-        for t in tag_profile(tax, repos.get(pid, []), tags.get(pid, []), kaggle.get(pid, []), bio,
-                             now):  # fmt: skip
-            out.append({"profile_id": pid, "skill": t.skill, "category": t.category,
-                        "strength": t.strength, "evidence": t.evidence})  # fmt: skip
+        for t in tag_profile(
+            tax, repos.get(pid, []), tags.get(pid, []), kaggle.get(pid, []), bio, now
+        ):
+            out.append(
+                {
+                    "profile_id": pid,
+                    "skill": t.skill,
+                    "category": t.category,
+                    "strength": t.strength,
+                    "evidence": t.evidence,
+                }
+            )
     return out
 
 

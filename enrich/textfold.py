@@ -13,11 +13,27 @@ _NON_WORD = re.compile(r"[\W_]+")
 # Latin letters that NFKD does not split into a base letter and an accent.
 _LATIN_SPECIAL = str.maketrans(
     {
-        "ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ß": "ss", "æ": "ae",
-        "Æ": "ae", "œ": "oe", "Œ": "oe", "ı": "i", "þ": "th", "Þ": "th", "ð": "d", "Ð": "d",
-        "ħ": "h", "Ħ": "h", "ŧ": "t",
+        "ł": "l",
+        "Ł": "l",
+        "ø": "o",
+        "Ø": "o",
+        "đ": "d",
+        "Đ": "d",
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "ae",
+        "œ": "oe",
+        "Œ": "oe",
+        "ı": "i",
+        "þ": "th",
+        "Þ": "th",
+        "ð": "d",
+        "Ð": "d",
+        "ħ": "h",
+        "Ħ": "h",
+        "ŧ": "t",
     }
-)  # fmt: skip
+)
 # Anything outside Basic Latin, Latin-1, Latin Extended A/B, Latin Extended Additional and
 # general punctuation: another script, kept as written (its own names are in the data).
 _NON_LATIN = re.compile(r"[^\x00-\u024f\u0300-\u036f\u1e00-\u1eff\u2000-\u206f]")

@@ -26,17 +26,45 @@ def db(tmp_path) -> str:
     url = f"sqlite:///{tmp_path / 'e.db'}"
     engine = open_database(url)
     with session_scope(engine) as s:
-        save_profiles(s, [
-            ProfileItem("github", "1", T0, handle="jbrown", name="Jessica Brown",
-                        location_raw="Berlin, Germany"),
-            ProfileItem("stackoverflow", "123", T0, handle="Jessica Brown", name="Jessica Brown",
-                        location_raw="Berlin, Germany", website="https://github.com/jbrown"),
-            ProfileItem("stackoverflow", "456", T0, handle="Jessica Brown", name="Jessica Brown",
-                        location_raw="Austin, TX"),
-            ProfileItem("github", "2", T0, handle="ikovalenko", name="Iryna Kovalenko"),
-            ProfileItem("stackoverflow", "789", T0, handle="Ірина Коваленко",
-                        name="Ірина Коваленко", location_raw="Kyiv"),
-        ])  # fmt: skip
+        save_profiles(
+            s,
+            [
+                ProfileItem(
+                    "github",
+                    "1",
+                    T0,
+                    handle="jbrown",
+                    name="Jessica Brown",
+                    location_raw="Berlin, Germany",
+                ),
+                ProfileItem(
+                    "stackoverflow",
+                    "123",
+                    T0,
+                    handle="Jessica Brown",
+                    name="Jessica Brown",
+                    location_raw="Berlin, Germany",
+                    website="https://github.com/jbrown",
+                ),
+                ProfileItem(
+                    "stackoverflow",
+                    "456",
+                    T0,
+                    handle="Jessica Brown",
+                    name="Jessica Brown",
+                    location_raw="Austin, TX",
+                ),
+                ProfileItem("github", "2", T0, handle="ikovalenko", name="Iryna Kovalenko"),
+                ProfileItem(
+                    "stackoverflow",
+                    "789",
+                    T0,
+                    handle="Ірина Коваленко",
+                    name="Ірина Коваленко",
+                    location_raw="Kyiv",
+                ),
+            ],
+        )
     run_enrich(engine, Settings(), now=T0)
     engine.dispose()
     return url

@@ -20,20 +20,45 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _items():
-    repo = RepositoryItem("torch-serving", "Serving PyTorch models", "Python", ["pytorch", "mlops"],
-                          120, 14, False, T0, T0)  # fmt: skip
+    repo = RepositoryItem(
+        "torch-serving",
+        "Serving PyTorch models",
+        "Python",
+        ["pytorch", "mlops"],
+        120,
+        14,
+        False,
+        T0,
+        T0,
+    )
     weird = "\x00\x01\x1b[31m" + "é" * 10_000
     return [
-        ProfileItem("github", "1", T0, handle="olena", name="Olena K", location_raw="Kyiv, Ukraine",
-                    bio="MLOps engineer", repositories=[repo]),
+        ProfileItem(
+            "github",
+            "1",
+            T0,
+            handle="olena",
+            name="Olena K",
+            location_raw="Kyiv, Ukraine",
+            bio="MLOps engineer",
+            repositories=[repo],
+        ),
         ProfileItem("github", "2", T0, handle="anna", name="Anna", location_raw="Kyiv, Ukraine"),
-        ProfileItem("stackoverflow", "3", T0, handle="Dev", name="Dev", location_raw="Bangalore",
-                    so_tags=[SOTagItem("pytorch", 40, 120, 1, 1)]),
-        ProfileItem("github", "4", T0, handle="x", name=weird, location_raw=weird, bio=weird,
-                    website=weird),
+        ProfileItem(
+            "stackoverflow",
+            "3",
+            T0,
+            handle="Dev",
+            name="Dev",
+            location_raw="Bangalore",
+            so_tags=[SOTagItem("pytorch", 40, 120, 1, 1)],
+        ),
+        ProfileItem(
+            "github", "4", T0, handle="x", name=weird, location_raw=weird, bio=weird, website=weird
+        ),
         ProfileItem("github", "5", T0, handle="y", location_raw="", bio="\x7f\x00"),
         ProfileItem("kaggle", "6", T0, handle="bin", name="\ufffd\x00", location_raw=" \t "),
-    ]  # fmt: skip
+    ]
 
 
 def test_second_run_changes_nothing_and_says_so(tmp_path):
@@ -60,8 +85,14 @@ def test_second_run_changes_nothing_and_says_so(tmp_path):
         assert s.scalar(select(func.count()).select_from(Location)) == 2
     # One profile changes: only it is enriched again; its location comes from the cache.
     with session_scope(engine) as s:
-        save_profiles(s, [ProfileItem("github", "2", T0, handle="anna", name="Anna B",
-                                      location_raw="Kyiv, Ukraine")])  # fmt: skip
+        save_profiles(
+            s,
+            [
+                ProfileItem(
+                    "github", "2", T0, handle="anna", name="Anna B", location_raw="Kyiv, Ukraine"
+                )
+            ],
+        )
     third = run_enrich(engine, Settings(), now=T0)
     assert (third.enriched, third.skipped, third.locations_cached) == (1, 5, 1)
 

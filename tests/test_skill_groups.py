@@ -60,15 +60,20 @@ def test_moving_a_category_moves_identity_features_and_shortlist_together(tmp_pa
     """cloud-ml moved from mlops to ml: the SageMaker engineer's work becomes ML work for
     identity linking, the ml_skill and ml_repos features and `--skill ml`, all at once."""
     moved = _skills_file(tmp_path, 'cloud-ml = "mlops"', 'cloud-ml = "ml"')
-    repo = RepositoryItem("pipelines", "Training jobs on SageMaker", "HCL", ["sagemaker"],
-                          stars=40, pushed_at=NOW)  # fmt: skip
+    repo = RepositoryItem(
+        "pipelines", "Training jobs on SageMaker", "HCL", ["sagemaker"], stars=40, pushed_at=NOW
+    )
     engine = open_database(f"sqlite:///{tmp_path / 'x.db'}")
     with session_scope(engine) as s:
-        save_profiles(s, [
-            ProfileItem("github", "1", NOW, handle="cloud-dev", name="Cloud Dev",
-                        repositories=[repo]),
-            ProfileItem("github", "2", NOW, handle="web-dev", name="Web Dev"),
-        ])  # fmt: skip
+        save_profiles(
+            s,
+            [
+                ProfileItem(
+                    "github", "1", NOW, handle="cloud-dev", name="Cloud Dev", repositories=[repo]
+                ),
+                ProfileItem("github", "2", NOW, handle="web-dev", name="Web Dev"),
+            ],
+        )
     run_enrich(engine, Settings(), now=NOW)
     # Enrich under the moved groups relinks everyone once (their ML work changed), then not.
     assert run_enrich(engine, Settings(skills_file=moved), now=NOW).relinked_all

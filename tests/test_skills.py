@@ -16,16 +16,48 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 def repo(name, stars=0, fork=False, topics=(), lang="Python", desc="x", age_days=30, forks=None):
     pushed = NOW - timedelta(days=age_days)
-    return RepoFacts(name, desc, lang, list(topics), stars, stars // 10 if forks is None else forks,
-                     fork, pushed - timedelta(days=200), pushed)  # fmt: skip
+    return RepoFacts(
+        name,
+        desc,
+        lang,
+        list(topics),
+        stars,
+        stars // 10 if forks is None else forks,
+        fork,
+        pushed - timedelta(days=200),
+        pushed,
+    )
 
 
 def test_taxonomy_covers_the_required_skills_and_discovery_tags():
     spec = load_skills()
-    for sid in ("python", "java", "cpp", "pytorch", "tensorflow", "keras", "jax", "mlflow",
-                "kubeflow", "dvc", "bentoml", "kserve", "ray", "wandb", "onnx", "triton",
-                "sagemaker", "vertex-ai", "azure-ml", "airflow", "delta-lake", "spark", "kafka",
-                "dbt", "llm"):  # fmt: skip
+    for sid in (
+        "python",
+        "java",
+        "cpp",
+        "pytorch",
+        "tensorflow",
+        "keras",
+        "jax",
+        "mlflow",
+        "kubeflow",
+        "dvc",
+        "bentoml",
+        "kserve",
+        "ray",
+        "wandb",
+        "onnx",
+        "triton",
+        "sagemaker",
+        "vertex-ai",
+        "azure-ml",
+        "airflow",
+        "delta-lake",
+        "spark",
+        "kafka",
+        "dbt",
+        "llm",
+    ):
         assert sid in spec.skills, sid
     assert {"pytorch", "mlflow", "ray", "dvc", "onnx"} <= set(spec.stackoverflow.discovery_tags)
     assert {s.category for s in spec.skills.values()} >= {"ml", "mlops", "data", "cloud-ml", "llm"}
@@ -43,8 +75,9 @@ def test_bad_skills_file_names_file_and_key(tmp_path):
 
 def test_strength_and_evidence_in_words():
     tax = get_taxonomy()
-    repos = [repo(f"pytorch-model-{i}", stars=150 if i < 3 else 5, topics=["pytorch"])
-             for i in range(14)]  # fmt: skip
+    repos = [
+        repo(f"pytorch-model-{i}", stars=150 if i < 3 else 5, topics=["pytorch"]) for i in range(14)
+    ]
     so = [TagFacts("pytorch", 212, 1034, 3, 2)]
     kaggle = [KaggleFacts("Competitions", 3, 2, 1, 0)]
     tags = tag_profile(tax, repos, so, kaggle, "PyTorch person", NOW)
@@ -61,8 +94,10 @@ def test_forks_tutorials_automated_and_old_repos_count_little():
     own = tag_profile(tax, [repo("mlflow-serving", topics=["mlflow"])], now=NOW)
     fork = tag_profile(tax, [repo("mlflow-serving", topics=["mlflow"], fork=True)], now=NOW)
     old = tag_profile(tax, [repo("mlflow-serving", topics=["mlflow"], age_days=2000)], now=NOW)
-    s = {name: {t.skill: t.strength for t in r}.get("mlflow", 0.0)
-         for name, r in (("own", own), ("fork", fork), ("old", old))}  # fmt: skip
+    s = {
+        name: {t.skill: t.strength for t in r}.get("mlflow", 0.0)
+        for name, r in (("own", own), ("fork", fork), ("old", old))
+    }
     assert s["own"] > s["old"] > s["fork"]
     tutorial = tag_profile(tax, [repo("examples", topics=["pytorch"], fork=True)], now=NOW)
     assert "pytorch" not in {t.skill for t in tutorial}
@@ -86,8 +121,15 @@ def test_star_farmed_repo_earns_no_star_bonus_and_says_so():
 
 def test_bad_input_does_not_crash():
     tax = get_taxonomy()
-    weird = RepoFacts("\x00\x01", "\x7f" * 10_000, None, {"not": "a list"}, -5, -1, False,
-                      None, None)  # fmt: skip
-    tag_profile(tax, [weird], [TagFacts("", -3, -9, -1, 0)], [KaggleFacts("?", 99, 0, 0, 0)],
-                "\x00" * 10_000, NOW)  # fmt: skip
+    weird = RepoFacts(
+        "\x00\x01", "\x7f" * 10_000, None, {"not": "a list"}, -5, -1, False, None, None
+    )
+    tag_profile(
+        tax,
+        [weird],
+        [TagFacts("", -3, -9, -1, 0)],
+        [KaggleFacts("?", 99, 0, 0, 0)],
+        "\x00" * 10_000,
+        NOW,
+    )
     assert describe_evidence(None) == "no evidence recorded"

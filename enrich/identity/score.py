@@ -145,9 +145,10 @@ class Index:
                 found.update(self.by_stem.get((source, f), ()))
             if first and v.country:
                 found.update(
-                    c for c in self.by_stem.get((source, first), ())
+                    c
+                    for c in self.by_stem.get((source, first), ())
                     if self.views[c].country == v.country
-                )  # fmt: skip
+                )
         return found
 
 

@@ -123,9 +123,20 @@ def rules_key(threshold: float = THRESHOLD) -> str:
 
 def inputs_sha(view: IdentityView, threshold: float = THRESHOLD) -> str:
     """What linking read of a profile (and which rules): unchanged means nothing to redo."""
-    parts = (rules_key(threshold), view.source, view.external_id, view.handle, view.name,
-             view.website, view.bio, list(view.links), view.country, view.place,
-             round(view.ml, 1), round(view.mlops, 1))  # fmt: skip
+    parts = (
+        rules_key(threshold),
+        view.source,
+        view.external_id,
+        view.handle,
+        view.name,
+        view.website,
+        view.bio,
+        list(view.links),
+        view.country,
+        view.place,
+        round(view.ml, 1),
+        round(view.mlops, 1),
+    )
     return hashlib.sha1(orjson.dumps(parts), usedforsecurity=False).hexdigest()[:16]
 
 
@@ -144,10 +155,15 @@ def manual_links(session: Session) -> list[Link]:
         ).order_by(LinkConfirmation.id)
     )
     return [
-        Link(a, b, "manual", MANUAL,
-             {"rules": [f"linked by hand with `scout link` on {when.date().isoformat()}"]})
+        Link(
+            a,
+            b,
+            "manual",
+            MANUAL,
+            {"rules": [f"linked by hand with `scout link` on {when.date().isoformat()}"]},
+        )
         for a, b, when in rows
-    ]  # fmt: skip
+    ]
 
 
 def stored_links(session: Session) -> dict[int, tuple[int, str, float, Any]]:
@@ -285,9 +301,15 @@ def relink(
             if old is not None and old[:3] == (cid, method, conf) and old[3] == ev:
                 continue  # unchanged: leave the row (and its linked_at) alone
             member_rows.append(
-                {"profile_id": m, "candidate_id": cid, "method": method,
-                 "confidence": conf, "evidence": ev, "linked_at": now}
-            )  # fmt: skip
+                {
+                    "profile_id": m,
+                    "candidate_id": cid,
+                    "method": method,
+                    "confidence": conf,
+                    "evidence": ev,
+                    "linked_at": now,
+                }
+            )
     _write(session, cand_rows, member_rows, old_cids - used, report)
     if high is None or next_id > int(high):
         set_cursor(session, "enrich", "candidate_ids", "", {"next": next_id})

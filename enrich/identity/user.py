@@ -47,9 +47,13 @@ def _decide(
     stored = stored_links(session)
     together = a in stored and b in stored and stored[a][0] == stored[b][0]
     session.execute(delete(drop).where(drop.profile_a_id == first, drop.profile_b_id == second))
-    upsert(session, keep, [{"profile_a_id": first, "profile_b_id": second,
-                            "created_at": utcnow()}],
-           ["profile_a_id", "profile_b_id"], update=[])  # fmt: skip
+    upsert(
+        session,
+        keep,
+        [{"profile_a_id": first, "profile_b_id": second, "created_at": utcnow()}],
+        ["profile_a_id", "profile_b_id"],
+        update=[],
+    )
     session.flush()
     cids = {stored[p][0] for p in (a, b) if p in stored}
     members = [p for p, row in stored.items() if row[0] in cids] or [a, b]
@@ -84,8 +88,12 @@ def link(
             or_(LinkConfirmation.profile_a_id.in_(pair), LinkConfirmation.profile_b_id.in_(pair))
         )
     ).all()
-    partners = [(me, them) for x, y in held for me, them in ((x, y), (y, x))
-                if me in pair and them not in pair]  # fmt: skip
+    partners = [
+        (me, them)
+        for x, y in held
+        for me, them in ((x, y), (y, x))
+        if me in pair and them not in pair
+    ]
     sources.update(
         session.execute(
             select(Profile.id, Profile.source).where(Profile.id.in_([p for _, p in partners]))

@@ -147,9 +147,18 @@ def _github(
             e = acc.get(sid)
             if e is None:
                 e = acc[sid] = {
-                    "repos": 0, "own": 0, "forks": 0, "tutorial": 0, "empty": 0, "farmed": 0,
-                    "over_100_stars": 0, "stars": 0, "recent": 0, "points": 0.0, "top": [],
-                }  # fmt: skip
+                    "repos": 0,
+                    "own": 0,
+                    "forks": 0,
+                    "tutorial": 0,
+                    "empty": 0,
+                    "farmed": 0,
+                    "over_100_stars": 0,
+                    "stars": 0,
+                    "recent": 0,
+                    "points": 0.0,
+                    "top": [],
+                }
             e["repos"] += 1
             e["own" if kind in ("own", "empty") else "forks"] += 1
             if kind in ("tutorial", "empty"):
@@ -209,9 +218,14 @@ def _kaggle(tax: Taxonomy, kaggle: list[KaggleFacts]) -> dict[str, tuple[float, 
             continue
         for sid in tax.by_kaggle.get(k.category, ()):
             acc.setdefault(sid, []).append(
-                {"category": k.category, "tier": tier, "gold": k.gold, "silver": k.silver,
-                 "bronze": k.bronze}
-            )  # fmt: skip
+                {
+                    "category": k.category,
+                    "tier": tier,
+                    "gold": k.gold,
+                    "silver": k.silver,
+                    "bronze": k.bronze,
+                }
+            )
             points[sid] = points.get(sid, 0.0) + p
     return {
         sid: (1.0 - math.exp(-points[sid] / KAGGLE_SCALE), {"categories": rows})
