@@ -62,5 +62,5 @@ def fold(text: str) -> str:
 
 
 def translit(text: str) -> str:
-    """A second chance for other scripts: anyascii transliteration ("Київ" -> "kyiv")."""
+    """A second chance for other scripts: anyascii transliteration ("Москва" -> "moskva")."""
     return _NON_ALNUM.sub(" ", anyascii(text).lower()).strip()

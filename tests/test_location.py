@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from enrich.location import resolver
-from enrich.location.gazetteer import fold, get_gazetteer
+from enrich.location.gazetteer import get_gazetteer
 from enrich.location.resolver import DOMINANCE, Resolution, resolve
 
 FIXTURE = Path(__file__).parent / "fixtures" / "locations.csv"
@@ -239,13 +239,6 @@ def test_coordinates_resolve_only_when_clear():
     assert resolve("48.8566° N, 2.3522° E").country == "FR"
     assert resolve("0.0, 0.0").status == "none"  # the Gulf of Guinea
     assert "coordinates" in resolve("0.0, 0.0").reason
-
-
-def test_folding():
-    assert fold("Kraków") == fold("Krakow") == "krakow"
-    assert fold("Łódź") == "lodz"
-    assert fold("  São   Paulo ") == "sao paulo"
-    assert fold("Київ") == "київ"
 
 
 def _distinct_strings(offset: int, n: int) -> list[str]:

@@ -10,7 +10,7 @@ Every key is `fold(name)`: Latin accents dropped, lower case, runs of anything t
 letter or digit collapsed to one space; other scripts are kept as written because geonames
 lists their names too. Folding both the data and the query is what makes "Kraków" meet
 "Krakow" and "São Paulo" meet "Sao Paulo"; "Київ" meets its own Ukrainian spelling, and
-`translit` (anyascii) gives other scripts a second chance ("Київ" -> "kyiv").
+`translit` (anyascii) gives other scripts a second chance ("Москва" -> "moskva").
 """
 
 from __future__ import annotations
@@ -27,24 +27,9 @@ from enrich.location.place_names import (
     EXTRA_AREAS,
     GENERIC_SUBDIVISION_WORDS,
     LOCAL_COUNTRY_NAMES,
-    NO_PLACE,
-    STOP_WORDS,
     SUBDIVISION_CODE_COUNTRIES,
 )
-from enrich.textfold import fold, translit
-
-__all__ = [
-    "CITY_SPELLINGS",
-    "NO_PLACE",
-    "STOP_WORDS",
-    "City",
-    "Entry",
-    "Gazetteer",
-    "fold",
-    "get_gazetteer",
-    "translit",
-]
-
+from enrich.textfold import fold
 
 # 5,000+ people: small enough to build in under a second, large enough to hold the district
 # towns developers actually type (cities1000 triples the build time for little gain).

@@ -13,16 +13,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
-from enrich.location.gazetteer import (
-    CITY_SPELLINGS,
-    NO_PLACE,
-    STOP_WORDS,
-    City,
-    Entry,
-    Gazetteer,
-    fold,
-    get_gazetteer,
-)
+from enrich.location.gazetteer import City, Entry, Gazetteer, get_gazetteer
+from enrich.location.place_names import CITY_SPELLINGS, NO_PLACE, STOP_WORDS
+from enrich.textfold import fold
 
 # A word inside a longer phrase is read as a city only if the city is this big: small towns
 # are named after too many ordinary words ("Engineer at Opportunity Labs").

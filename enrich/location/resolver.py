@@ -58,9 +58,11 @@ from typing import Literal
 from config.errors import ScoutError
 from config.regions import iso_codes
 from enrich.location.coordinates import nearest_country
-from enrich.location.gazetteer import NO_PLACE, City, Gazetteer, fold, get_gazetteer, translit
+from enrich.location.gazetteer import City, Gazetteer, get_gazetteer
 from enrich.location.mentions import Mention, find_mentions
+from enrich.location.place_names import NO_PLACE
 from enrich.location.regions import Regions
+from enrich.textfold import fold, translit
 
 Status = Literal["resolved", "ambiguous", "none"]
 
