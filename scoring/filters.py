@@ -2,7 +2,7 @@
 
 The values themselves are made canonical where they are defined: regions by
 `config.regions.region_key`, skills by `config.skills.skill_key`, countries by
-`enrich.location.resolver.country_code`, sources here.
+`enrich.location.countries.country_code`, sources here.
 """
 
 from __future__ import annotations

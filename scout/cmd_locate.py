@@ -10,8 +10,9 @@ import typer
 
 from config.errors import ScoutError
 from config.textfile import read_utf8
+from enrich.location.countries import country_name
 from enrich.location.regions import Regions, load_regions
-from enrich.location.resolver import Resolution, country_name, resolve
+from enrich.location.resolver import Resolution, resolve
 from scout.app import app, console, get_state
 from storage.csvfile import check_output_path, csv_writer
 

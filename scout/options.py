@@ -61,7 +61,7 @@ def _skill(value: str) -> str:
 
 
 def _country(value: str) -> str:
-    from enrich.location.resolver import country_code
+    from enrich.location.countries import country_code
 
     return country_code(value)
 

@@ -55,8 +55,6 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
-from config.errors import ScoutError
-from config.regions import iso_codes
 from enrich.location.coordinates import nearest_country
 from enrich.location.gazetteer import City, Gazetteer, get_gazetteer
 from enrich.location.mentions import Mention, find_mentions
@@ -369,37 +367,6 @@ def resolve(text: str | None) -> Resolution:
     if len(text) > MAX_LENGTH:  # keep huge strings out of the cache
         return _none(f"too long to be a place ({len(text.strip())} characters)")
     return _resolve_cached(text)
-
-
-def country_name(iso2: str) -> str:
-    """The English short name of a country ("PL" -> "Poland")."""
-    return get_gazetteer().name(iso2.upper())
-
-
-def country_code(typed: str) -> str:
-    """A country as a user types it -> its ISO 3166-1 alpha-2 code: a code ("pl", "POL"), an
-    English name ("Poland", "Czech Republic") or a local one the gazetteer knows ("Polska",
-    "Україна"). Anything else (a city, a region, a typo) is a ScoutError."""
-    import pycountry
-
-    text = typed.strip()
-    if len(text) == 2 and text.upper() in iso_codes():
-        return text.upper()
-    try:
-        return str(pycountry.countries.lookup(text).alpha_2)
-    except LookupError:
-        pass
-    readings = {
-        entry.countries[0]
-        for entry in get_gazetteer().entries.get(fold(text), [])
-        if entry.kind in ("country", "alias") and len(entry.countries) == 1
-    }
-    if len(readings) == 1:
-        return readings.pop()
-    raise ScoutError(
-        f"unknown country {typed!r}: give an ISO 3166-1 code (PL) or a country's name in "
-        "English or its own language (Poland, Polska)"
-    )
 
 
 def resolve_many(texts: Iterable[str | None]) -> list[Resolution]:
