@@ -1,4 +1,5 @@
-"""Folding text to the key form the gazetteer stores names in (see enrich.location.gazetteer)."""
+"""Folding text to the key form place names are stored and compared in: the gazetteer's keys
+and the city identity linking compares (shared by enrich.location and enrich.identity)."""
 
 from __future__ import annotations
 
