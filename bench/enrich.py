@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench.common import figure, peak_rss_mb
-from crawlers.sandbox.model import World
+from sandbox.model import World
 from storage.items import KaggleAchievementItem, ProfileItem, RepositoryItem, SOTagItem
 
 PROFILES = int(os.environ.get("BENCH_PROFILES", "100000"))
@@ -110,9 +110,9 @@ def _scaled(items: list[ProfileItem], n: int) -> list[ProfileItem]:
 
 def main() -> None:
     from config.settings import Settings
-    from crawlers.sandbox.world import generate
     from enrich.location import clear_cache
     from enrich.pipeline import run_enrich
+    from sandbox.world import generate
     from storage import db as storage_db
     from storage.db import session_scope
     from storage.save import save_profiles

@@ -41,14 +41,14 @@ from crawlers.github import parse as gh
 from crawlers.github.query import PAGE_QUERY
 from crawlers.kaggle.ingest import ingest_folder
 from crawlers.replay import Raw, Skipped, replay
-from crawlers.sandbox.github_rest import GitHubAPI
-from crawlers.sandbox.github_shapes import public_user, repository
-from crawlers.sandbox.kaggle_files import write_kaggle_csvs
-from crawlers.sandbox.model import Request, SandboxOptions, Stats, World
-from crawlers.sandbox.stackexchange_api import StackExchangeAPI
-from crawlers.sandbox.world import generate
 from crawlers.stackexchange import parse as so
 from crawlers.stackexchange.discover import AnswerDiscovery
+from sandbox.github_rest import GitHubAPI
+from sandbox.github_shapes import public_user, repository
+from sandbox.kaggle_files import write_kaggle_csvs
+from sandbox.model import Request, SandboxOptions, Stats, World
+from sandbox.stackexchange_api import StackExchangeAPI
+from sandbox.world import generate
 from storage import db as storage_db
 from storage.items import ProfileItem, RawItem
 from storage.save import save_profiles, save_raw

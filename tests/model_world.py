@@ -10,7 +10,7 @@ from pathlib import Path
 
 from scoring_world import world_to_db
 
-from crawlers.sandbox.world import generate
+from sandbox.world import generate
 from scoring.feedback import LABELS
 from storage.db import open_database, session_scope
 from storage.models import FeedbackLabel

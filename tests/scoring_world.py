@@ -1,5 +1,5 @@
 """Tests' bridge from a sandbox world to scoring's tables: `world_to_db` (in
-crawlers/sandbox/truth_db.py, shared with the benchmark) and a quick ranking-quality check.
+sandbox/truth_db.py, shared with the benchmark) and a quick ranking-quality check.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from crawlers.sandbox.truth_db import world_to_db
+from sandbox.truth_db import world_to_db
 
 __all__ = ["ranking_quality", "world_to_db"]
 

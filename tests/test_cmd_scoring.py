@@ -11,7 +11,7 @@ from helpers import invoke
 from scoring_world import world_to_db
 from typer.testing import CliRunner
 
-from crawlers.sandbox.world import generate
+from sandbox.world import generate
 from scout.cli import app
 from storage.db import open_database, session_scope
 

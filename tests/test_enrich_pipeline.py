@@ -101,8 +101,8 @@ def test_tagging_in_helper_processes_writes_the_tags_of_one_process(tmp_path, mo
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.enrich.world_items
     from bench.enrich import world_items
-    from crawlers.sandbox.world import generate
     from enrich import pipeline
+    from sandbox.world import generate
 
     items = world_items(generate(5, 600))
 

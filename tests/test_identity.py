@@ -173,7 +173,7 @@ def test_forced_rerun_keeps_links_whose_inputs_did_not_change(tmp_path):
 
 def _accuracy(tmp_path, people, seed, settings=None):
     from bench.enrich import world_items
-    from crawlers.sandbox.world import generate
+    from sandbox.world import generate
 
     world = generate(seed, people)
     engine = _db(tmp_path, world_items(world))
@@ -237,9 +237,9 @@ def test_identity_accuracy_goal(default_accuracy):
 
 def test_linking_in_several_processes_gives_the_links_of_one(tmp_path, monkeypatch):
     from bench.enrich import world_items
-    from crawlers.sandbox.world import generate
     from enrich import identity
     from enrich.identity_store import load_views
+    from sandbox.world import generate
 
     world = generate(5, 800)
     engine = _db(tmp_path, world_items(world))

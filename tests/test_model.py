@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from config.data import default_path
 from config.errors import ScoutError
-from crawlers.sandbox.world import generate
+from sandbox.world import generate
 from scoring.features import load_features, spec_for
 from scoring.heuristic import heuristic_from
 from scoring.model import (

@@ -15,10 +15,10 @@ from functools import cache
 import httpx
 import pytest
 
-from crawlers.sandbox.model import SandboxOptions, World
-from crawlers.sandbox.server import SandboxServer
-from crawlers.sandbox.world import NOW, generate
-from crawlers.sandbox.world_days import DayRates, Timeline, advance, world_at
+from sandbox.model import SandboxOptions, World
+from sandbox.server import SandboxServer
+from sandbox.world import NOW, generate
+from sandbox.world_days import DayRates, Timeline, advance, world_at
 
 # A small world with brisk rates, so that one day holds every kind of change.
 BRISK = DayRates(

@@ -30,7 +30,7 @@ REGION_OF_BUCKET = {
 
 
 def _regions_by_country() -> dict[str, list[str]]:
-    from crawlers.sandbox import world_data as d
+    from sandbox import world_data as d
 
     out: dict[str, list[str]] = {}
     for bucket, _share, rows in d.LOCATION_BUCKETS:

@@ -1,6 +1,6 @@
 """Build one sandbox account or repository at a time, from a seeded `random.Random`.
 
-The world generator (crawlers.sandbox.world) decides who exists and how accounts link; this
+The world generator (sandbox.world) decides who exists and how accounts link; this
 module decides what each account looks like. Times are whole seconds since the epoch until
 they become UTC datetimes, which keeps the hot loops cheap.
 """
@@ -12,8 +12,8 @@ import random
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 
-from crawlers.sandbox import world_data as d
-from crawlers.sandbox.model import (
+from sandbox import world_data as d
+from sandbox.model import (
     KAGGLE_CATEGORIES,
     GitHubAccount,
     GitHubRepo,
@@ -22,7 +22,7 @@ from crawlers.sandbox.model import (
     SOTagActivity,
     SOUser,
 )
-from crawlers.sandbox.world_data import Loc
+from sandbox.world_data import Loc
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 DAY = 86400

@@ -23,10 +23,10 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from crawlers.sandbox.model import API, Request, Response, SandboxOptions, Stats, World
+from sandbox.model import API, Request, Response, SandboxOptions, Stats, World
 
 if TYPE_CHECKING:
-    from crawlers.sandbox.world_days import Timeline
+    from sandbox.world_days import Timeline
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +39,9 @@ HTML_ERROR = (
 
 def build_apis(world: World, options: SandboxOptions, stats: Stats) -> list[API]:
     """The emulated APIs, longest prefix first."""
-    from crawlers.sandbox.github_rest import GitHubAPI
-    from crawlers.sandbox.kaggle_api import KaggleAPI
-    from crawlers.sandbox.stackexchange_api import StackExchangeAPI
+    from sandbox.github_rest import GitHubAPI
+    from sandbox.kaggle_api import KaggleAPI
+    from sandbox.stackexchange_api import StackExchangeAPI
 
     apis: list[API] = [
         GitHubAPI(world, options, stats),
@@ -256,7 +256,7 @@ class SandboxServer(ApiRoots):
     def timeline(self) -> Timeline:
         """The days of the served world (built from day 0 of the same seed and size when the
         server was handed a world and no timeline)."""
-        from crawlers.sandbox.world_days import Timeline, timeline
+        from sandbox.world_days import Timeline, timeline
 
         if self._timeline is None:
             if self.world.day == 0:

@@ -26,9 +26,9 @@ from itertools import accumulate
 
 from anyascii import anyascii
 
-from crawlers.sandbox import world_accounts as wa
-from crawlers.sandbox import world_data as d
-from crawlers.sandbox.model import (
+from sandbox import world_accounts as wa
+from sandbox import world_data as d
+from sandbox.model import (
     GitHubAccount,
     KaggleUser,
     SOUser,

@@ -1,5 +1,5 @@
 """One simulated day's step, part one: the copy-on-write state, newcomers, Stack Overflow
-activity and Kaggle activity (crawlers.sandbox.world_days drives it and adds GitHub changes).
+activity and Kaggle activity (sandbox.world_days drives it and adds GitHub changes).
 
 Every draw goes through the step's `random.Random`, seeded by (seed, day), so a day depends on
 nothing but the day before and its number.
@@ -11,9 +11,9 @@ import random
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from crawlers.sandbox import world_accounts as wa
-from crawlers.sandbox import world_data as d
-from crawlers.sandbox.model import (
+from sandbox import world_accounts as wa
+from sandbox import world_data as d
+from sandbox.model import (
     DayLog,
     GitHubAccount,
     GitHubRepo,
@@ -23,7 +23,7 @@ from crawlers.sandbox.model import (
     Truth,
     World,
 )
-from crawlers.sandbox.world import Builder, Person, add_person, link_so_mention
+from sandbox.world import Builder, Person, add_person, link_so_mention
 
 DAY_S = wa.DAY
 
