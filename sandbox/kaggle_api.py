@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 
+from sandbox.kaggle_files import write_kaggle_csvs
 from sandbox.model import API, Request, Response, SandboxOptions, Stats, World
 
 DATASET = ("kaggle", "meta-kaggle")
@@ -84,8 +85,6 @@ class KaggleAPI(API):
         """The CSV bytes, rendered once on first use (a world of thousands: a few MB)."""
         with self._lock:
             if self._files is None:
-                from sandbox.kaggle_files import write_kaggle_csvs
-
                 with tempfile.TemporaryDirectory(prefix="sandbox-kaggle-") as folder:
                     paths = write_kaggle_csvs(self.world, Path(folder))
                     self._files = {name: Path(paths[name]).read_bytes() for name in FILES}
