@@ -54,11 +54,22 @@ _VERBS = (
     "Is it possible to {x} in {tag}?",
 )
 _TASKS = (
-    "load a saved model", "batch variable-length inputs", "freeze some layers",
-    "run on several GPUs", "log metrics per epoch", "serialise a pipeline", "schedule a DAG",
-    "read a parquet file", "tune hyperparameters", "export to ONNX", "deploy an endpoint",
-    "reduce memory use", "set a random seed", "cache intermediate results", "stream the output",
-)  # fmt: skip
+    "load a saved model",
+    "batch variable-length inputs",
+    "freeze some layers",
+    "run on several GPUs",
+    "log metrics per epoch",
+    "serialise a pipeline",
+    "schedule a DAG",
+    "read a parquet file",
+    "tune hyperparameters",
+    "export to ONNX",
+    "deploy an endpoint",
+    "reduce memory use",
+    "set a random seed",
+    "cache intermediate results",
+    "stream the output",
+)
 
 
 @dataclass(slots=True)
