@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime
 from itertools import combinations
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -22,7 +20,6 @@ from storage.models import Candidate, CandidateProfile, Profile
 from storage.save import save_profiles
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.enrich.world_items
 
 
 def test_explicit_links_from_urls():
@@ -172,11 +169,12 @@ def test_forced_rerun_keeps_links_whose_inputs_did_not_change(tmp_path):
 
 
 def _accuracy(tmp_path, people, seed, settings=None):
-    from bench.enrich import world_items
+    from crawlers.stackexchange.parse import about_me_links
+    from sandbox.profile_items import world_items
     from sandbox.world import generate
 
     world = generate(seed, people)
-    engine = _db(tmp_path, world_items(world))
+    engine = _db(tmp_path, world_items(world, about_me_links))
     run_enrich(engine, settings or Settings(), now=world.now)
     person = {}
     for t in world.truth.values():
@@ -236,13 +234,14 @@ def test_identity_accuracy_goal(default_accuracy):
 
 
 def test_linking_in_several_processes_gives_the_links_of_one(tmp_path, monkeypatch):
-    from bench.enrich import world_items
+    from crawlers.stackexchange.parse import about_me_links
     from enrich import identity
     from enrich.identity_store import load_views
+    from sandbox.profile_items import world_items
     from sandbox.world import generate
 
     world = generate(5, 800)
-    engine = _db(tmp_path, world_items(world))
+    engine = _db(tmp_path, world_items(world, about_me_links))
     run_enrich(engine, Settings(), now=world.now)
     with session_scope(engine) as s:
         views = load_views(s)

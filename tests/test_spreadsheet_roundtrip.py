@@ -20,10 +20,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from scoring_world import world_to_db
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
+from sandbox.truth_db import world_to_db
 from sandbox.world import generate
 from scout.cli import app
 from storage.csvfile import csv_writer, open_output, read_rows
