@@ -41,14 +41,14 @@ from crawlers.github import parse as gh
 from crawlers.github.query import PAGE_QUERY
 from crawlers.kaggle.ingest import ingest_folder
 from crawlers.replay import Raw, Skipped, replay
-from crawlers.sandbox.github_rest import GitHubAPI
-from crawlers.sandbox.github_shapes import public_user, repository
-from crawlers.sandbox.kaggle_files import write_kaggle_csvs
-from crawlers.sandbox.model import Request, SandboxOptions, Stats, World
-from crawlers.sandbox.stackexchange_api import StackExchangeAPI
-from crawlers.sandbox.world import generate
 from crawlers.stackexchange import parse as so
 from crawlers.stackexchange.discover import AnswerDiscovery
+from sandbox.github_rest import GitHubAPI
+from sandbox.github_shapes import public_user, repository
+from sandbox.kaggle_files import write_kaggle_csvs
+from sandbox.model import Request, SandboxOptions, Stats, World
+from sandbox.stackexchange_api import StackExchangeAPI
+from sandbox.world import generate
 from storage import db as storage_db
 from storage.items import ProfileItem, RawItem
 from storage.save import save_profiles, save_raw
@@ -170,8 +170,18 @@ class Bases:
     records: list[Any] = field(default_factory=list)  # one key's raw records each
 
 
-REPO_KEYS = ("name", "description", "fork", "language", "topics", "stargazers_count",
-             "forks_count", "created_at", "pushed_at", "owner")  # fmt: skip
+REPO_KEYS = (
+    "name",
+    "description",
+    "fork",
+    "language",
+    "topics",
+    "stargazers_count",
+    "forks_count",
+    "created_at",
+    "pushed_at",
+    "owner",
+)
 
 
 def _graphql_pages(world: World) -> list[Any]:
@@ -343,10 +353,15 @@ def _counts_profiles(counts: dict[int, dict[str, int]]) -> list[ProfileItem]:
 
 def _answerer_profiles(scores: list[so.TagScore]) -> list[ProfileItem]:
     return [
-        ProfileItem("stackoverflow", str(s.user_id), NOW, name=s.display_name,
-                    so_tags=so.merge_tag_strength([s]))
+        ProfileItem(
+            "stackoverflow",
+            str(s.user_id),
+            NOW,
+            name=s.display_name,
+            so_tags=so.merge_tag_strength([s]),
+        )
         for s in scores
-    ]  # fmt: skip
+    ]
 
 
 RUN_SE = {
@@ -456,8 +471,22 @@ class Target:
 
 def _kaggle_strategy(env: Env) -> st.SearchStrategy[Any]:
     rows = kaggle_rows(env.bases.world, env.folder / "base")
-    numbers = st.sampled_from(["1" + "0" * 30, "-1" + "0" * 21, "1e30", "nan", "inf", "-0", "12.5",
-                               "2147483648", "9223372036854775808", "", " ", "１２"])  # fmt: skip
+    numbers = st.sampled_from(
+        [
+            "1" + "0" * 30,
+            "-1" + "0" * 21,
+            "1e30",
+            "nan",
+            "inf",
+            "-0",
+            "12.5",
+            "2147483648",
+            "9223372036854775808",
+            "",
+            " ",
+            "１２",
+        ]
+    )
     cell = st.one_of(numbers, HOSTILE)
 
     @st.composite

@@ -28,9 +28,9 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from bench.common import figure
-from crawlers.sandbox.model import SandboxOptions
-from crawlers.sandbox.server import SandboxServer
-from crawlers.sandbox.world import generate
+from sandbox.model import SandboxOptions
+from sandbox.server import SandboxServer
+from sandbox.world import generate
 
 PEOPLE = int(os.environ.get("BENCH_GITHUB_PEOPLE", "5000"))
 PASSES_PEOPLE = int(os.environ.get("BENCH_GITHUB_PASSES_PEOPLE", "50000"))

@@ -43,8 +43,8 @@ class SeedFigures:
 
 def sandbox_candidates(seed: int, people: int, config: Any) -> tuple[pd.DataFrame, np.ndarray]:
     """Features of every candidate of sandbox world `seed`, and their graded hidden truth."""
-    from crawlers.sandbox.truth_db import world_to_db
-    from crawlers.sandbox.world import generate
+    from sandbox.truth_db import world_to_db
+    from sandbox.world import generate
     from scoring.features import load_features
     from storage.db import open_database, session_scope
 

@@ -8,9 +8,9 @@ import time
 import httpx
 
 from bench.common import figure
-from crawlers.sandbox.model import SandboxOptions
-from crawlers.sandbox.server import SandboxServer
-from crawlers.sandbox.world import generate
+from sandbox.model import SandboxOptions
+from sandbox.server import SandboxServer
+from sandbox.world import generate
 
 SECONDS = 3.0
 THREADS = 4
@@ -54,7 +54,7 @@ def hammer(make_request: object) -> float:
 def days_figure() -> None:
     """How long the living world takes to reach day 30 (2,000 people): tests and the season
     rehearsal build worlds like this one, so a slow step slows them all."""
-    from crawlers.sandbox.world_days import Timeline
+    from sandbox.world_days import Timeline
 
     timeline = Timeline(generate(11, 2000))
     started = time.perf_counter()

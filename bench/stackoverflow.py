@@ -25,13 +25,13 @@ from typing import Any
 
 from sqlalchemy import create_engine, func, select
 
-import crawlers.sandbox.server as sandbox_server
+import sandbox.server as sandbox_server
 from bench.common import figure
-from crawlers.sandbox.model import SandboxOptions, World
-from crawlers.sandbox.stackexchange_api import StackExchangeAPI
-from crawlers.sandbox.stackexchange_objects import SOIndex
-from crawlers.sandbox.world import generate
 from crawlers.stackexchange.pipeline import DEFAULT_TAGS
+from sandbox.model import SandboxOptions, World
+from sandbox.stackexchange_api import StackExchangeAPI
+from sandbox.stackexchange_objects import SOIndex
+from sandbox.world import generate
 from storage.models import CrawlRun, Profile
 
 PEOPLE = int(os.environ.get("BENCH_SO_PEOPLE", "8000"))

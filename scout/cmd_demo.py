@@ -60,10 +60,10 @@ def demo(
       scout demo
       scout demo --people 2000 --out /tmp/demo
     """
-    from crawlers.sandbox.kaggle_files import write_kaggle_csvs
-    from crawlers.sandbox.model import SandboxOptions
-    from crawlers.sandbox.server import SandboxServer
-    from crawlers.sandbox.world import generate
+    from sandbox.kaggle_files import write_kaggle_csvs
+    from sandbox.model import SandboxOptions
+    from sandbox.server import SandboxServer
+    from sandbox.world import generate
 
     loaded = get_state().loaded()
     out.mkdir(parents=True, exist_ok=True)

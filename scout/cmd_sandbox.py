@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from config.errors import ScoutError
-from crawlers.sandbox.model import SandboxOptions
+from sandbox.model import SandboxOptions
 from scout.app import app, console, make_typer
 
 sandbox_app = make_typer("The offline API sandbox (a deterministic sample world).")
@@ -46,9 +46,9 @@ def serve(
       curl -s http://127.0.0.1:8765/_sandbox/health
       curl -s -X POST 'http://127.0.0.1:8765/_sandbox/advance?days=1'
     """
-    from crawlers.sandbox.server import SandboxServer
-    from crawlers.sandbox.world import generate
-    from crawlers.sandbox.world_days import Timeline
+    from sandbox.server import SandboxServer
+    from sandbox.world import generate
+    from sandbox.world_days import Timeline
 
     started = time.perf_counter()
     timeline = Timeline(generate(seed, people))
@@ -94,9 +94,9 @@ def export_kaggle(
     Example:
       scout sandbox export-kaggle ./meta-kaggle && scout crawl kaggle --from ./meta-kaggle
     """
-    from crawlers.sandbox.kaggle_files import write_kaggle_csvs
-    from crawlers.sandbox.world import generate
-    from crawlers.sandbox.world_days import Timeline
+    from sandbox.kaggle_files import write_kaggle_csvs
+    from sandbox.world import generate
+    from sandbox.world_days import Timeline
 
     folder.mkdir(parents=True, exist_ok=True)
     written = write_kaggle_csvs(Timeline(generate(seed, people)).at(day), folder)

@@ -1,6 +1,6 @@
 """A season rehearsal: a jobs file run night after night against the sandbox's living world.
 
-The sandbox's world changes every simulated day (crawlers.sandbox.world_days). A season
+The sandbox's world changes every simulated day (sandbox.world_days). A season
 serves it in-process, copies the jobs file with its URLs, paths and sizes pointed at the
 sandbox, and for each day moves the world to that day (`POST /_sandbox/advance?to=N`) and runs
 the real `scout schedule run --once --jobs COPY` at every fire time of the jobs that day, with
@@ -33,9 +33,9 @@ from sqlalchemy import Engine, create_engine, select
 from typer.testing import CliRunner
 
 from config.data import default_path
-from crawlers.sandbox.model import SandboxOptions, World
-from crawlers.sandbox.server import SandboxServer
-from crawlers.sandbox.world import generate
+from sandbox.model import SandboxOptions, World
+from sandbox.server import SandboxServer
+from sandbox.world import generate
 from scout.jobs import load_jobs, next_fire
 from storage.models import CrawlRun, Profile
 

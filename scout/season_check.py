@@ -20,7 +20,7 @@ from sqlalchemy import func, inspect, select, text
 from crawlers.github.parse import location_excluded, location_matches
 from crawlers.github.presets import region_terms
 from crawlers.github.query import REWALK_DAYS
-from crawlers.sandbox.model import GitHubAccount, World
+from sandbox.model import GitHubAccount, World
 from scout.season import Season
 from storage.models import CandidateProfile, CrawlRun, Profile
 

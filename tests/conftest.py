@@ -15,7 +15,7 @@ from helpers import shared_world
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from crawlers.sandbox.model import World
+from sandbox.model import World
 
 HOW_PG = (
     "PostgreSQL tests need SCOUT_TEST_PG_URL, e.g. "

@@ -24,7 +24,7 @@ import pytest
 from conftest import pg_schema
 from sqlalchemy import create_engine, text
 
-from crawlers.sandbox.server import SandboxServer
+from sandbox.server import SandboxServer
 from storage.state import EXIT_CODES
 
 SEED, PEOPLE = 7, 600  # GitHub: 556 people in 7 pages of one window; Stack Overflow: ~100

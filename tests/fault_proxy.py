@@ -56,7 +56,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawlers.sandbox.server import ApiRoots, LoopbackHandler, LoopbackServer
+from sandbox.server import ApiRoots, LoopbackHandler, LoopbackServer
 
 HOP_BY_HOP = {
     "connection",

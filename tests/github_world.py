@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from crawlers.sandbox.github_rest import GitHubAPI
-from crawlers.sandbox.model import (
+from sandbox.github_rest import GitHubAPI
+from sandbox.model import (
     GitHubAccount,
     GitHubRepo,
     Request,

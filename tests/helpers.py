@@ -13,8 +13,8 @@ from typing import Any
 
 from typer.testing import CliRunner, Result
 
-from crawlers.sandbox.model import World
-from crawlers.sandbox.world import generate
+from sandbox.model import World
+from sandbox.world import generate
 from scout.cli import app
 
 SCOUT_CMD = (sys.executable, "-m", "scout.cli")

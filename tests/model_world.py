@@ -8,9 +8,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scoring_world import world_to_db
-
-from crawlers.sandbox.world import generate
+from sandbox.truth_db import world_to_db
+from sandbox.world import generate
 from scoring.feedback import LABELS
 from storage.db import open_database, session_scope
 from storage.models import FeedbackLabel

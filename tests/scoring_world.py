@@ -1,5 +1,5 @@
-"""Tests' bridge from a sandbox world to scoring's tables: `world_to_db` (in
-crawlers/sandbox/truth_db.py, shared with the benchmark) and a quick ranking-quality check.
+"""A quick ranking-quality check for tests, on a sandbox world stored with
+sandbox.truth_db.world_to_db.
 """
 
 from __future__ import annotations
@@ -10,10 +10,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
-
-from crawlers.sandbox.truth_db import world_to_db
-
-__all__ = ["ranking_quality", "world_to_db"]
 
 
 def ranking_quality(

@@ -11,9 +11,9 @@ from typing import Any
 from helpers import scout, scout_popen, shared_world
 from sqlalchemy import create_engine, select
 
-import crawlers.sandbox.server as sandbox_server
-from crawlers.sandbox.model import SandboxOptions
-from crawlers.sandbox.stackexchange_api import StackExchangeAPI
+import sandbox.server as sandbox_server
+from sandbox.model import SandboxOptions
+from sandbox.stackexchange_api import StackExchangeAPI
 from storage.models import CrawlRun, CrawlState, Profile, SOTagStat
 from storage.state import exit_code
 

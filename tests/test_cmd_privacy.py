@@ -20,10 +20,10 @@ from helpers import invoke
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
-from crawlers.sandbox.kaggle_files import write_kaggle_csvs
-from crawlers.sandbox.model import SandboxOptions
-from crawlers.sandbox.server import SandboxServer
-from crawlers.sandbox.world import generate
+from sandbox.kaggle_files import write_kaggle_csvs
+from sandbox.model import SandboxOptions
+from sandbox.server import SandboxServer
+from sandbox.world import generate
 from storage.models import ALL_TABLES
 
 TOKEN = "ghp_" + "s3cr3t" * 6

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from helpers import invoke
-from scoring_world import world_to_db
 from typer.testing import CliRunner
 
-from crawlers.sandbox.world import generate
+from sandbox.truth_db import world_to_db
+from sandbox.world import generate
 from scout.cli import app
 from storage.db import open_database, session_scope
 

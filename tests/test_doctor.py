@@ -12,9 +12,9 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from config.settings import load_settings
-from crawlers.sandbox.model import SandboxOptions
-from crawlers.sandbox.server import SandboxServer
-from crawlers.sandbox.world import generate
+from sandbox.model import SandboxOptions
+from sandbox.server import SandboxServer
+from sandbox.world import generate
 from scout.cli import app
 from scout.doctor import check_kaggle
 from storage import db as storage_db

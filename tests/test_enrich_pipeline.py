@@ -127,15 +127,13 @@ def test_cli_enrich_twice(tmp_path):
 
 
 def test_tagging_in_helper_processes_writes_the_tags_of_one_process(tmp_path, monkeypatch):
-    import sys
-    from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.enrich.world_items
-    from bench.enrich import world_items
-    from crawlers.sandbox.world import generate
+    from crawlers.stackexchange.parse import about_me_links
     from enrich import pipeline
+    from sandbox.profile_items import world_items
+    from sandbox.world import generate
 
-    items = world_items(generate(5, 600))
+    items = world_items(generate(5, 600), about_me_links)
 
     def tags(name, parallel):
         engine = open_database(f"sqlite:///{tmp_path / name}")

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 import scoring.evaluate as ev
 from config.errors import ScoutError
-from crawlers.sandbox.truth_db import world_to_db
-from crawlers.sandbox.world import generate
+from sandbox.truth_db import world_to_db
+from sandbox.world import generate
 from scoring.ranking import load_ranking
 from scout.cli import app
 from storage.db import open_database, session_scope

@@ -33,9 +33,9 @@ from fault_rules import (
 )
 
 from crawlers.github.query import COUNT_QUERY, DETAIL_QUERY, PAGE_QUERY
-from crawlers.sandbox.model import SandboxOptions
-from crawlers.sandbox.server import SandboxServer
-from crawlers.sandbox.world import generate
+from sandbox.model import SandboxOptions
+from sandbox.server import SandboxServer
+from sandbox.world import generate
 
 SE_USERS = "/stackexchange/2.3/users/{}?site=stackoverflow"
 

@@ -56,9 +56,9 @@ from fault_rules import (
     wrong_language,
 )
 
-from crawlers.sandbox.model import SandboxOptions
-from crawlers.sandbox.server import SandboxServer
-from crawlers.sandbox.world import generate
+from sandbox.model import SandboxOptions
+from sandbox.server import SandboxServer
+from sandbox.world import generate
 from storage.state import STANDARD_STATS
 
 FULL_DISK = """

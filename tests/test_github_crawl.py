@@ -17,8 +17,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from crawlers.github.parse import location_excluded, location_matches
-from crawlers.sandbox.model import SandboxOptions
-from crawlers.sandbox.server import SandboxServer
+from sandbox.model import SandboxOptions
+from sandbox.server import SandboxServer
 from storage.state import exit_code
 
 REGIONS = """

@@ -11,9 +11,9 @@ import pytest
 from fault_proxy import FaultProxy, Rule
 from test_github_crawl import last_run, people, scout, stored
 
-from crawlers.sandbox.model import SandboxOptions
-from crawlers.sandbox.server import SandboxServer
-from crawlers.sandbox.world_days import DayRates, Timeline
+from sandbox.model import SandboxOptions
+from sandbox.server import SandboxServer
+from sandbox.world_days import DayRates, Timeline
 
 INDIA = (["India", "Bengaluru", "Bangalore"], ["Indiana"])
 NIGHTS = ["2026-05-20", "2026-05-21", "2026-05-22", "2026-05-23", "2026-05-24"]

@@ -13,8 +13,8 @@ from fault_rules import graphql_any
 from sqlalchemy import create_engine, text
 from test_github_crawl import last_run, people, scout, stored
 
-from crawlers.sandbox.model import SandboxOptions
-from crawlers.sandbox.server import SandboxServer
+from sandbox.model import SandboxOptions
+from sandbox.server import SandboxServer
 
 INDIA = (["India", "Bengaluru", "Bangalore"], ["Indiana"])
 

@@ -21,9 +21,9 @@ from test_github_crawl import timeless
 from typer.testing import CliRunner
 
 from crawlers.github.distributed import RequestCodec, safe_url
-from crawlers.sandbox.model import Response, SandboxOptions
-from crawlers.sandbox.server import SandboxServer
-from crawlers.sandbox.world import generate
+from sandbox.model import Response, SandboxOptions
+from sandbox.server import SandboxServer
+from sandbox.world import generate
 from scout.cli import app
 from storage.db import open_database
 

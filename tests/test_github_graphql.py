@@ -9,8 +9,8 @@ import re
 import pytest
 from github_world import HOST, assert_keys, body, crowd_world, fixture, graphql, make_api
 
-from crawlers.sandbox.github_graphql import schema
-from crawlers.sandbox.model import Request
+from sandbox.github_graphql import schema
+from sandbox.model import Request
 
 USER_FIELDS = """login id databaseId name location company bio websiteUrl email twitterUsername
   createdAt updatedAt isHireable url avatarUrl followers { totalCount } following { totalCount }

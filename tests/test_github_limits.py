@@ -6,8 +6,8 @@ import base64
 
 from github_world import Clock
 
-from crawlers.sandbox.github_limits import Budgets, InFlight, identify, primary_message
-from crawlers.sandbox.model import SandboxOptions
+from sandbox.github_limits import Budgets, InFlight, identify, primary_message
+from sandbox.model import SandboxOptions
 
 
 def test_identify():

@@ -13,9 +13,9 @@ from helpers import scout, scout_popen
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
-from crawlers.sandbox.model import SandboxOptions
-from crawlers.sandbox.server import SandboxServer
-from crawlers.sandbox.world import generate
+from sandbox.model import SandboxOptions
+from sandbox.server import SandboxServer
+from sandbox.world import generate
 from scout.cli import app
 
 runner = CliRunner()
@@ -221,8 +221,8 @@ def test_refresh_follows_a_renamed_login_by_account_id(world, sandbox, tmp_path)
 
 
 def test_refresh_marks_exactly_the_accounts_deleted_or_suspended_as_days_pass(tmp_path):
-    from crawlers.sandbox.world_days import Timeline
-    from crawlers.sandbox.world_step import DayRates
+    from sandbox.world_days import Timeline
+    from sandbox.world_step import DayRates
     from storage.db import open_database, session_scope
     from storage.items import ProfileItem
     from storage.save import save_profiles

@@ -20,7 +20,7 @@ from github_world import (
     make_api,
 )
 
-from crawlers.sandbox.model import Request
+from sandbox.model import Request
 
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 

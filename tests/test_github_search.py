@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from github_world import small_world
 
-from crawlers.sandbox.github_search import SearchError, UserIndex, fold, words
+from sandbox.github_search import SearchError, UserIndex, fold, words
 
 
 @pytest.fixture(scope="module")

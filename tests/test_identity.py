@@ -3,9 +3,7 @@ truth, the same links from several processes."""
 
 from __future__ import annotations
 
-import sys
 from itertools import combinations
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -20,8 +18,6 @@ from enrich.pipeline import run_enrich
 from storage.db import open_database, session_scope
 from storage.models import CandidateProfile, Profile
 from storage.save import save_profiles
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.enrich.world_items
 
 
 def test_explicit_links_from_urls():
@@ -109,11 +105,12 @@ def _db(tmp_path, items):
 
 
 def _accuracy(tmp_path, people, seed, settings=None):
-    from bench.enrich import world_items
-    from crawlers.sandbox.world import generate
+    from crawlers.stackexchange.parse import about_me_links
+    from sandbox.profile_items import world_items
+    from sandbox.world import generate
 
     world = generate(seed, people)
-    engine = _db(tmp_path, world_items(world))
+    engine = _db(tmp_path, world_items(world, about_me_links))
     run_enrich(engine, settings or Settings(), now=world.now)
     person = {}
     for t in world.truth.values():
@@ -173,11 +170,12 @@ def test_identity_accuracy_goal(default_accuracy):
 
 
 def test_linking_in_several_processes_gives_the_links_of_one(tmp_path, monkeypatch):
-    from bench.enrich import world_items
-    from crawlers.sandbox.world import generate
+    from crawlers.stackexchange.parse import about_me_links
+    from sandbox.profile_items import world_items
+    from sandbox.world import generate
 
     world = generate(5, 800)
-    engine = _db(tmp_path, world_items(world))
+    engine = _db(tmp_path, world_items(world, about_me_links))
     run_enrich(engine, Settings(), now=world.now)
     with session_scope(engine) as s:
         views = load_views(s)

@@ -20,8 +20,8 @@ from config.errors import ScoutError
 from config.settings import Settings
 from crawlers.kaggle.download import credentials, download
 from crawlers.kaggle.ingest import ingest_folder
-from crawlers.sandbox.kaggle_api import KaggleAPI
-from crawlers.sandbox.model import Request, SandboxOptions, Stats, World
+from sandbox.kaggle_api import KaggleAPI
+from sandbox.model import Request, SandboxOptions, Stats, World
 from storage.db import open_database, session_scope
 from storage.models import Profile
 
@@ -136,8 +136,8 @@ def _no_kaggle_home(monkeypatch, tmp_path):
 
 
 def test_download_through_the_kaggle_package_then_ingest(serve, tmp_path, sqlite_url):
-    from crawlers.sandbox.kaggle_files import write_kaggle_csvs
-    from crawlers.sandbox.world import generate
+    from sandbox.kaggle_files import write_kaggle_csvs
+    from sandbox.world import generate
 
     world = generate(5, 300)
     api = KaggleAPI(world, SandboxOptions(), Stats())

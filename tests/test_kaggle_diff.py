@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from crawlers.kaggle import ingest, write
 from crawlers.kaggle.index import PREFIX
 from crawlers.kaggle.ingest import ingest_folder
-from crawlers.sandbox.kaggle_files import write_kaggle_csvs
-from crawlers.sandbox.world import generate
-from crawlers.sandbox.world_days import Timeline
+from sandbox.kaggle_files import write_kaggle_csvs
+from sandbox.world import generate
+from sandbox.world_days import Timeline
 from storage.db import open_database, session_scope
 from storage.models import KaggleAchievement, Profile, RawRecord
 

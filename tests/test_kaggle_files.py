@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.sandbox.kaggle_files import kaggle_date, write_kaggle_csvs
-from crawlers.sandbox.model import (
+from sandbox.kaggle_files import kaggle_date, write_kaggle_csvs
+from sandbox.model import (
     KAGGLE_ACHIEVEMENTS_COLUMNS,
     KAGGLE_SUBMISSIONS_COLUMNS,
     KAGGLE_USERS_COLUMNS,
     World,
 )
-from crawlers.sandbox.world import generate
+from sandbox.world import generate
 
 DATE = re.compile(r"^\d{2}/\d{2}/\d{4}$")
 

@@ -252,8 +252,8 @@ def test_missing_file_or_wrong_header_is_one_clear_error(engine, folder, damage,
 
 
 def test_world_folder_matches_the_world(engine, tmp_path):
-    from crawlers.sandbox.kaggle_files import write_kaggle_csvs
-    from crawlers.sandbox.world import generate
+    from sandbox.kaggle_files import write_kaggle_csvs
+    from sandbox.world import generate
 
     world = generate(11, 400)
     out = tmp_path / "world"

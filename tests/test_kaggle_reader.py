@@ -17,7 +17,7 @@ from crawlers.kaggle.reader import (
     file_info,
     read_records,
 )
-from crawlers.sandbox.model import (
+from sandbox.model import (
     KAGGLE_ACHIEVEMENTS_COLUMNS,
     KAGGLE_SUBMISSIONS_COLUMNS,
     KAGGLE_USERS_COLUMNS,

@@ -272,7 +272,7 @@ def test_speed_cold_and_warm():
 
 def test_sandbox_world_accuracy():
     world_mod = pytest.importorskip(
-        "crawlers.sandbox.world", reason="the sandbox world generator has not landed yet"
+        "sandbox.world", reason="the sandbox world generator has not landed yet"
     )
     world = world_mod.generate(seed=11, people=1500)
     truths = [t for t in world.truth.values() if t.resolvable and t.location_text]

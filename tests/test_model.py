@@ -13,12 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from model_world import NOW, build_world, copy_world, decide, store_labels
-from scoring_world import ranking_quality, world_to_db
+from scoring_world import ranking_quality
 from sqlalchemy import select
 
 from config.data import default_path
 from config.errors import ScoutError
-from crawlers.sandbox.world import generate
+from sandbox.truth_db import world_to_db
+from sandbox.world import generate
 from scoring.features import load_features, spec_for
 from scoring.heuristic import heuristic_from
 from scoring.model import (

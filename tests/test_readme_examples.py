@@ -22,11 +22,11 @@ from typer.testing import CliRunner
 from config.data import default_path
 from config.settings import Settings
 from crawlers.kaggle.ingest import ingest_folder
-from crawlers.sandbox.kaggle_files import write_kaggle_csvs
-from crawlers.sandbox.model import SandboxOptions
-from crawlers.sandbox.server import SandboxServer
-from crawlers.sandbox.world import generate
 from enrich.pipeline import run_enrich
+from sandbox.kaggle_files import write_kaggle_csvs
+from sandbox.model import SandboxOptions
+from sandbox.server import SandboxServer
+from sandbox.world import generate
 from scout.cli import app
 from scout.cmd_demo import REGIONS, scout_step
 from scout.cmd_scoring import shortlist

@@ -23,12 +23,12 @@ from typer.testing import CliRunner
 
 from config.settings import Settings
 from crawlers.kaggle.ingest import ingest_folder
-from crawlers.sandbox.kaggle_files import write_kaggle_csvs
-from crawlers.sandbox.model import SandboxOptions
-from crawlers.sandbox.server import SandboxServer
-from crawlers.sandbox.world import generate
 from enrich.identity.user import unlink
 from enrich.pipeline import run_enrich
+from sandbox.kaggle_files import write_kaggle_csvs
+from sandbox.model import SandboxOptions
+from sandbox.server import SandboxServer
+from sandbox.world import generate
 from scoring.rank import rank_all
 from scoring.ranking import load_ranking
 from scout.rebuild import rebuild

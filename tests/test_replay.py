@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from crawlers.replay import Raw, Skipped, Unparseable, replay
-from crawlers.sandbox.github_shapes import public_user, repository
-from crawlers.sandbox.world import generate
+from sandbox.github_shapes import public_user, repository
+from sandbox.world import generate
 from storage.suppress import suppression_key
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

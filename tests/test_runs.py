@@ -18,9 +18,9 @@ from helpers import scout_popen
 from sqlalchemy import create_engine, func, select, text
 from typer.testing import CliRunner
 
-from crawlers.sandbox.model import SandboxOptions
-from crawlers.sandbox.server import SandboxServer
-from crawlers.sandbox.world import generate
+from sandbox.model import SandboxOptions
+from sandbox.server import SandboxServer
+from sandbox.world import generate
 from scout.cli import app
 from scout.runs import (
     child_outcome,

@@ -6,9 +6,9 @@ from functools import cache
 
 import httpx
 
-from crawlers.sandbox.model import SandboxOptions
-from crawlers.sandbox.server import SandboxServer
-from crawlers.sandbox.world import generate
+from sandbox.model import SandboxOptions
+from sandbox.server import SandboxServer
+from sandbox.world import generate
 
 TOKEN = {"Authorization": "token sandbox-token"}
 SITE = {"site": "stackoverflow"}

@@ -20,9 +20,9 @@ from urllib.parse import quote, quote_plus
 from helpers import scout as run_scout
 from typer.testing import CliRunner
 
-from crawlers.sandbox.model import SandboxOptions
-from crawlers.sandbox.server import SandboxServer
-from crawlers.sandbox.world import generate
+from sandbox.model import SandboxOptions
+from sandbox.server import SandboxServer
+from sandbox.world import generate
 
 KAGGLE_USER = "scan-user"
 

@@ -392,9 +392,8 @@ def test_decisions_are_filled_in_and_the_nos_stay_out_of_new_lists(engine):
 
 
 def test_top_skills_and_why_ranked_give_the_same_counts_on_a_sandbox_world(tmp_path):
-    from scoring_world import world_to_db
-
-    from crawlers.sandbox.world import generate
+    from sandbox.truth_db import world_to_db
+    from sandbox.world import generate
 
     engine = open_database(f"sqlite:///{tmp_path / 'w.db'}")
     config = load_ranking()

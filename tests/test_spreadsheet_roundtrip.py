@@ -20,11 +20,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from scoring_world import world_to_db
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
-from crawlers.sandbox.world import generate
+from sandbox.truth_db import world_to_db
+from sandbox.world import generate
 from scout.cli import app
 from storage.csvfile import csv_writer, open_output, read_rows
 from storage.db import open_database, session_scope

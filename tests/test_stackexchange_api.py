@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from crawlers.sandbox import stackexchange_filters as filters
-from crawlers.sandbox.model import (
+from sandbox import stackexchange_filters as filters
+from sandbox.model import (
     Request,
     SandboxOptions,
     SOTagActivity,
@@ -20,9 +20,9 @@ from crawlers.sandbox.model import (
     Stats,
     World,
 )
-from crawlers.sandbox.stackexchange_api import StackExchangeAPI
-from crawlers.sandbox.stackexchange_sites import site_users
-from crawlers.sandbox.world import generate
+from sandbox.stackexchange_api import StackExchangeAPI
+from sandbox.stackexchange_sites import site_users
+from sandbox.world import generate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stackexchange"
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)

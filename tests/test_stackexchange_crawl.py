@@ -17,14 +17,14 @@ from se_world import crawl as se_crawl
 from sqlalchemy import create_engine, func, select
 from typer.testing import CliRunner
 
-import crawlers.sandbox.server as sandbox_server
+import sandbox.server as sandbox_server
 from config.sites import split_user_key, user_key
-from crawlers.sandbox.model import SandboxOptions
-from crawlers.sandbox.stackexchange_api import StackExchangeAPI
-from crawlers.sandbox.stackexchange_objects import SOIndex
-from crawlers.sandbox.stackexchange_sites import DOMAINS, site_users
-from crawlers.sandbox.world import generate
 from crawlers.stackexchange.pipeline import DEFAULT_TAGS
+from sandbox.model import SandboxOptions
+from sandbox.stackexchange_api import StackExchangeAPI
+from sandbox.stackexchange_objects import SOIndex
+from sandbox.stackexchange_sites import DOMAINS, site_users
+from sandbox.world import generate
 from scout.cli import app as cli_app
 from storage.models import CrawlRun, CrawlState, Profile, SOTagStat
 from storage.state import exit_code

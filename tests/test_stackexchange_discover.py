@@ -19,8 +19,8 @@ from fault_proxy import Exchange, FaultProxy, Rule
 from fault_rules import se_method
 from se_world import crawl, cursor_of, ended, last_run, se_sandbox, stored
 
-from crawlers.sandbox.stackexchange_objects import SOIndex
 from crawlers.stackexchange.discover import AnswerDiscovery
+from sandbox.stackexchange_objects import SOIndex
 from storage.state import STANDARD_STATS
 
 PEOPLE = 900

@@ -9,8 +9,8 @@ from collections import Counter
 
 import pytest
 
-from crawlers.sandbox.stackexchange_objects import SOIndex
-from crawlers.sandbox.stackexchange_posts import (
+from sandbox.stackexchange_objects import SOIndex
+from sandbox.stackexchange_posts import (
     ID_STRIDE,
     NOW0,
     POST_TAGS,
@@ -19,7 +19,7 @@ from crawlers.sandbox.stackexchange_posts import (
     split,
     tag_of_post,
 )
-from crawlers.sandbox.world_days import world_at
+from sandbox.world_days import world_at
 
 SEED, PEOPLE = 5, 300
 DAY = 86400

@@ -8,8 +8,8 @@ import pytest
 from helpers import shared_world
 from test_stackexchange_api import call, check_error, check_keys
 
-from crawlers.sandbox.model import SandboxOptions, Stats
-from crawlers.sandbox.stackexchange_api import StackExchangeAPI
+from sandbox.model import SandboxOptions, Stats
+from sandbox.stackexchange_api import StackExchangeAPI
 
 TAG = "pytorch"
 

@@ -7,10 +7,10 @@ import copy
 
 import pytest
 
-from crawlers.sandbox import world_data as d
-from crawlers.sandbox.stackexchange_sites import site_name, site_users
-from crawlers.sandbox.world import generate
-from crawlers.sandbox.world_days import world_at
+from sandbox import world_data as d
+from sandbox.stackexchange_sites import site_name, site_users
+from sandbox.world import generate
+from sandbox.world_days import world_at
 
 SEED, PEOPLE = 11, 300
 

@@ -10,9 +10,9 @@ from dataclasses import asdict
 
 import pytest
 
-from crawlers.sandbox import world_data as d
-from crawlers.sandbox.model import World
-from crawlers.sandbox.world import NOW, generate
+from sandbox import world_data as d
+from sandbox.model import World
+from sandbox.world import NOW, generate
 
 LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 ML_KINDS = {"ml", "mlops"}

@@ -15,16 +15,22 @@ from functools import cache
 import httpx
 import pytest
 
-from crawlers.sandbox.model import SandboxOptions, World
-from crawlers.sandbox.server import SandboxServer
-from crawlers.sandbox.world import NOW, generate
-from crawlers.sandbox.world_days import DayRates, Timeline, advance, world_at
+from sandbox.model import SandboxOptions, World
+from sandbox.server import SandboxServer
+from sandbox.world import NOW, generate
+from sandbox.world_days import DayRates, Timeline, advance, world_at
 
 # A small world with brisk rates, so that one day holds every kind of change.
 BRISK = DayRates(
-    new_people=0.03, profile_edits=0.05, renames=0.015, deletions=0.01, suspensions=0.01,
-    so_answers=0.1, so_votes=0.1, kaggle_changes=0.05,
-)  # fmt: skip
+    new_people=0.03,
+    profile_edits=0.05,
+    renames=0.015,
+    deletions=0.01,
+    suspensions=0.01,
+    so_answers=0.1,
+    so_votes=0.1,
+    kaggle_changes=0.05,
+)
 AUTH = {"Authorization": "Bearer sandbox-token"}
 SE = {"site": "stackoverflow"}
 
@@ -280,10 +286,23 @@ def test_a_new_day_brings_fresh_quota() -> None:
 
 def test_serve_starts_on_the_day_asked() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "scout.cli", "sandbox", "serve", "--port", "0", "--people", "200",
-         "--day", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "scout.cli",
+            "sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--people",
+            "200",
+            "--day",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()
         assert "day 2, 2026-06-03" in line, line + proc.stderr.read()

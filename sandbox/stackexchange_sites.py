@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import random
 
-from crawlers.sandbox import world_accounts as wa
-from crawlers.sandbox import world_data as d
-from crawlers.sandbox.model import SOUser, World
+from sandbox import world_accounts as wa
+from sandbox import world_data as d
+from sandbox.model import SOUser, World
 
 DEFAULT_SITE = "stackoverflow"
 # api_site_parameter -> domain; a request may name a site either way (/docs: the `site`

@@ -14,7 +14,7 @@ with `Range`). Paths here are relative to `/kaggle`:
 - GET/HEAD /files/{name}: the CSV, with Last-Modified = the world's `now`, ETag, and
   `Range: bytes=N-` answered 206 (the storage side of the redirect, no auth, like a signed URL).
 
-The files are the world's Meta Kaggle tables as crawlers.sandbox.kaggle_files writes them.
+The files are the world's Meta Kaggle tables as sandbox.kaggle_files writes them.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 
-from crawlers.sandbox.model import API, Request, Response, SandboxOptions, Stats, World
+from sandbox.kaggle_files import write_kaggle_csvs
+from sandbox.model import API, Request, Response, SandboxOptions, Stats, World
 
 DATASET = ("kaggle", "meta-kaggle")
 FILES = ("Users.csv", "UserAchievements.csv", "Submissions.csv")
@@ -84,8 +85,6 @@ class KaggleAPI(API):
         """The CSV bytes, rendered once on first use (a world of thousands: a few MB)."""
         with self._lock:
             if self._files is None:
-                from crawlers.sandbox.kaggle_files import write_kaggle_csvs
-
                 with tempfile.TemporaryDirectory(prefix="sandbox-kaggle-") as folder:
                     paths = write_kaggle_csvs(self.world, Path(folder))
                     self._files = {name: Path(paths[name]).read_bytes() for name in FILES}

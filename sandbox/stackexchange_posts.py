@@ -30,9 +30,9 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from crawlers.sandbox import world_accounts as wa
-from crawlers.sandbox import world_data as d
-from crawlers.sandbox.model import SOTagActivity, SOUser, World
+from sandbox import world_accounts as wa
+from sandbox import world_data as d
+from sandbox.model import SOTagActivity, SOUser, World
 
 # Every tag a world post can carry; a tag's index is part of its posts' ids (append-only).
 POST_TAGS: tuple[str, ...] = (*d.GENERAL_SO_TAGS, *d.ML_SO_TAGS, *d.MLOPS_SO_TAGS)
@@ -54,11 +54,22 @@ _VERBS = (
     "Is it possible to {x} in {tag}?",
 )
 _TASKS = (
-    "load a saved model", "batch variable-length inputs", "freeze some layers",
-    "run on several GPUs", "log metrics per epoch", "serialise a pipeline", "schedule a DAG",
-    "read a parquet file", "tune hyperparameters", "export to ONNX", "deploy an endpoint",
-    "reduce memory use", "set a random seed", "cache intermediate results", "stream the output",
-)  # fmt: skip
+    "load a saved model",
+    "batch variable-length inputs",
+    "freeze some layers",
+    "run on several GPUs",
+    "log metrics per epoch",
+    "serialise a pipeline",
+    "schedule a DAG",
+    "read a parquet file",
+    "tune hyperparameters",
+    "export to ONNX",
+    "deploy an endpoint",
+    "reduce memory use",
+    "set a random seed",
+    "cache intermediate results",
+    "stream the output",
+)
 
 
 @dataclass(slots=True)

@@ -36,12 +36,12 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
-from crawlers.sandbox import github_schema
-from crawlers.sandbox.github_cost import CostError, query_cost
-from crawlers.sandbox.github_limits import DOCS, Budgets, Caller, Window
-from crawlers.sandbox.github_search import UserIndex
-from crawlers.sandbox.graphql_fast import execute_fast
-from crawlers.sandbox.model import GitHubAccount, Stats
+from sandbox import github_schema
+from sandbox.github_cost import CostError, query_cost
+from sandbox.github_limits import DOCS, Budgets, Caller, Window
+from sandbox.github_search import UserIndex
+from sandbox.graphql_fast import execute_fast
+from sandbox.model import GitHubAccount, Stats
 
 _UNDEFINED_FIELD = re.compile(r"Cannot query field '(\w+)' on type '(\w+)'\.")
 # graphql-core 3.2 and 3.3 word a missing required argument differently.

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from crawlers.sandbox.model import GitHubAccount
+from sandbox.model import GitHubAccount
 
 SEARCH_CAP = 1000  # GitHub serves at most the first 1,000 results of any search
 _INF = math.inf

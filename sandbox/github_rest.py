@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from crawlers.sandbox.github_graphql import GraphQLService
-from crawlers.sandbox.github_limits import (
+from sandbox.github_graphql import GraphQLService
+from sandbox.github_limits import (
     DOCS,
     RESOURCES,
     Budgets,
@@ -40,9 +40,9 @@ from crawlers.sandbox.github_limits import (
     rate_headers,
     secondary_message,
 )
-from crawlers.sandbox.github_search import SEARCH_CAP, SearchError, UserIndex
-from crawlers.sandbox.github_shapes import public_user, rate_limit_body, repository, search_user
-from crawlers.sandbox.model import (
+from sandbox.github_search import SEARCH_CAP, SearchError, UserIndex
+from sandbox.github_shapes import public_user, rate_limit_body, repository, search_user
+from sandbox.model import (
     API,
     GitHubAccount,
     GitHubRepo,

@@ -1,6 +1,6 @@
 """Build one sandbox account or repository at a time, from a seeded `random.Random`.
 
-The world generator (crawlers.sandbox.world) decides who exists and how accounts link; this
+The world generator (sandbox.world) decides who exists and how accounts link; this
 module decides what each account looks like. Times are whole seconds since the epoch until
 they become UTC datetimes, which keeps the hot loops cheap.
 """
@@ -12,8 +12,8 @@ import random
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 
-from crawlers.sandbox import world_data as d
-from crawlers.sandbox.model import (
+from sandbox import world_data as d
+from sandbox.model import (
     KAGGLE_CATEGORIES,
     GitHubAccount,
     GitHubRepo,
@@ -22,7 +22,7 @@ from crawlers.sandbox.model import (
     SOTagActivity,
     SOUser,
 )
-from crawlers.sandbox.world_data import Loc
+from sandbox.world_data import Loc
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 DAY = 86400
@@ -109,11 +109,21 @@ def repo(
         stars = lognorm(rng, stars_mu, 1.2) if not fork else rng.randint(0, 1)
         forks = int(stars * rng.uniform(0.03, 0.3))
     return GitHubRepo(
-        id=0, name=name, description=desc, language=lang, topics=list(dict.fromkeys(topics)),
-        stargazers_count=stars, forks_count=forks, fork=fork, created_at=dt(created),
-        updated_at=dt(min(NOW_S, pushed + rng.randint(0, 2 * DAY))), pushed_at=dt(pushed),
-        size=lognorm(rng, 6.0, 1.5), archived=rng.random() < 0.03, kind=kind,
-    )  # fmt: skip
+        id=0,
+        name=name,
+        description=desc,
+        language=lang,
+        topics=list(dict.fromkeys(topics)),
+        stargazers_count=stars,
+        forks_count=forks,
+        fork=fork,
+        created_at=dt(created),
+        updated_at=dt(min(NOW_S, pushed + rng.randint(0, 2 * DAY))),
+        pushed_at=dt(pushed),
+        size=lognorm(rng, 6.0, 1.5),
+        archived=rng.random() < 0.03,
+        kind=kind,
+    )
 
 
 def so_user(
@@ -160,14 +170,25 @@ def so_user(
         website, about, loc = None, None, None if user_type == "does_not_exist" else loc
     rep = 1 + sum(t.answer_score * 10 + t.question_score * 5 for t in tags) + rng.randint(0, 50)
     u = SOUser(
-        user_id=0, account_id=0, display_name=display, reputation=rep, location=loc,
-        website_url=website, about_me=about, user_type=user_type,
-        badge_counts={"bronze": rep // 150 + rng.randint(0, 3), "silver": rep // 1500,
-                      "gold": rep // 15000},
-        creation_date=dt(created), last_access_date=dt(last_access),
+        user_id=0,
+        account_id=0,
+        display_name=display,
+        reputation=rep,
+        location=loc,
+        website_url=website,
+        about_me=about,
+        user_type=user_type,
+        badge_counts={
+            "bronze": rep // 150 + rng.randint(0, 3),
+            "silver": rep // 1500,
+            "gold": rep // 15000,
+        },
+        creation_date=dt(created),
+        last_access_date=dt(last_access),
         last_modified_date=dt(created + int(rng.random() * (last_access - created))),
-        tags=tags, person_id=pid,
-    )  # fmt: skip
+        tags=tags,
+        person_id=pid,
+    )
     return u
 
 
@@ -194,21 +215,32 @@ def kaggle_user(
     tier = rng.choices(range(5), cum_weights=_KAGGLE_TIER_W[ml])[0] if signal else 0
     if signal and rng.random() < 0.003:
         tier = 5  # Kaggle staff
-    k = KaggleUser(id=0, user_name=user_name, display_name=display, register_date=dt(reg),
-                   performance_tier=tier, person_id=pid)  # fmt: skip
+    k = KaggleUser(
+        id=0,
+        user_name=user_name,
+        display_name=display,
+        register_date=dt(reg),
+        performance_tier=tier,
+        person_id=pid,
+    )
     main = rng.randrange(len(KAGGLE_CATEGORIES))
     for i, cat in enumerate(KAGGLE_CATEGORIES):
         t = min(tier, 4) if i == main else max(0, min(tier, 4) - rng.choice([0, 1, 1, 2]))
         rank = rng.randint(1, 200000 // t**2) if t >= 2 else None
-        k.achievements.append(KaggleAchievementRow(
-            id=0, achievement_type=cat, tier=t,
-            tier_achievement_date=dt(reg + int(rng.random() * (NOW_S - reg))) if t else None,
-            points=t * rng.randint(200, 2000) if t >= 2 else 0, current_ranking=rank,
-            highest_ranking=rng.randint(1, rank) if rank else None,
-            total_gold=rng.randint(1, 3 * t) if t >= 3 else 0,
-            total_silver=rng.randint(1, 4 * t) if t >= 2 else 0,
-            total_bronze=rng.randint(0, 6 * t) if t >= 1 else 0,
-        ))  # fmt: skip
+        k.achievements.append(
+            KaggleAchievementRow(
+                id=0,
+                achievement_type=cat,
+                tier=t,
+                tier_achievement_date=dt(reg + int(rng.random() * (NOW_S - reg))) if t else None,
+                points=t * rng.randint(200, 2000) if t >= 2 else 0,
+                current_ranking=rank,
+                highest_ranking=rng.randint(1, rank) if rank else None,
+                total_gold=rng.randint(1, 3 * t) if t >= 3 else 0,
+                total_silver=rng.randint(1, 4 * t) if t >= 2 else 0,
+                total_bronze=rng.randint(0, 6 * t) if t >= 1 else 0,
+            )
+        )
     if signal:
         # Signal means a tier, a medal or a submission in the last two years.
         n = max(rng.randint(*[(1, 8), (0, 15), (3, 30), (5, 40)][ml]), 0 if tier else 1)

@@ -26,9 +26,9 @@ from itertools import accumulate
 
 from anyascii import anyascii
 
-from crawlers.sandbox import world_accounts as wa
-from crawlers.sandbox import world_data as d
-from crawlers.sandbox.model import (
+from sandbox import world_accounts as wa
+from sandbox import world_data as d
+from sandbox.model import (
     GitHubAccount,
     KaggleUser,
     SOUser,
@@ -157,10 +157,22 @@ class Builder:
     def account(self, login: str, type_: str, name: str | None, loc: str | None) -> GitHubAccount:
         created = wa.dt(wa.created_at(self.rng, wa.GH_START))
         acc = GitHubAccount(
-            id=0, login=login, type=type_, name=name, company=None, blog=None, location=loc,
-            email=None, bio=None, twitter_username=None, hireable=None, followers=0, following=0,
-            created_at=created, updated_at=created,
-        )  # fmt: skip
+            id=0,
+            login=login,
+            type=type_,
+            name=name,
+            company=None,
+            blog=None,
+            location=loc,
+            email=None,
+            bio=None,
+            twitter_username=None,
+            hireable=None,
+            followers=0,
+            following=0,
+            created_at=created,
+            updated_at=created,
+        )
         self.accounts.append(acc)
         return acc
 
@@ -382,9 +394,15 @@ def _finish(b: Builder) -> None:
         first_by_name.setdefault(key, p.pid)
         main = p.pid <= b.world.people
         b.world.truth[p.pid] = Truth(
-            person_id=p.pid, name=p.name, country=p.loc.country if main else None,
-            location_text=p.loc.text if main else None, resolvable=p.loc.resolvable and main,
-            ml_depth=p.ml, mlops_depth=p.mlops, github_login=p.gh.login if p.gh else None,
+            person_id=p.pid,
+            name=p.name,
+            country=p.loc.country if main else None,
+            location_text=p.loc.text if main else None,
+            resolvable=p.loc.resolvable and main,
+            ml_depth=p.ml,
+            mlops_depth=p.mlops,
+            github_login=p.gh.login if p.gh else None,
             so_user_id=p.so.user_id if p.so else None,
-            kaggle_user_id=p.kaggle.id if p.kaggle else None, lookalike_of=p.lookalike_of,
-        )  # fmt: skip
+            kaggle_user_id=p.kaggle.id if p.kaggle else None,
+            lookalike_of=p.lookalike_of,
+        )

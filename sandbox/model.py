@@ -99,7 +99,7 @@ class SOTagActivity:
     question_count: int
     question_score: int
     # Hidden: what simulated days added, (day, new answers, votes), in order; the counts above
-    # include it. The emulator dates each answer from it (crawlers.sandbox.stackexchange_posts).
+    # include it. The emulator dates each answer from it (sandbox.stackexchange_posts).
     history: tuple[tuple[int, int, int], ...] = ()
 
 
@@ -202,7 +202,7 @@ class DayLog:
 
 @dataclass
 class World:
-    """The generated sample world. `generate` lives in crawlers.sandbox.world."""
+    """The generated sample world. `generate` lives in sandbox.world."""
 
     seed: int
     people: int
@@ -211,7 +211,7 @@ class World:
     stackoverflow: dict[int, SOUser] = field(default_factory=dict)  # by user_id
     kaggle: dict[int, KaggleUser] = field(default_factory=dict)  # by Id
     truth: dict[int, Truth] = field(default_factory=dict)  # by person_id
-    # Time (crawlers.sandbox.world_days): day 0 is `generate`'s world, `now` moves a day a step.
+    # Time (sandbox.world_days): day 0 is `generate`'s world, `now` moves a day a step.
     day: int = 0
     log: DayLog | None = None  # what changed on `day` (None on day 0)
     github_gone: dict[int, str] = field(default_factory=dict)  # hidden: id -> deleted/suspended

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from crawlers.sandbox.model import SandboxOptions
+from sandbox.model import SandboxOptions
 
 DOCS = "https://docs.github.com"
 RATE_DOCS = f"{DOCS}/rest/overview/rate-limits-for-the-rest-api"
@@ -89,7 +89,7 @@ class Budgets:
         self._windows: dict[tuple[str, str], tuple[int, float]] = {}  # -> (used, reset)
 
     def new_day(self) -> None:
-        """A simulated day passed (crawlers.sandbox.world_days): every window is over."""
+        """A simulated day passed (sandbox.world_days): every window is over."""
         with self._lock:
             self._windows.clear()
 

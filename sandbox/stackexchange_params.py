@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from crawlers.sandbox import stackexchange_filters as filters
-from crawlers.sandbox.stackexchange_errors import SEError, bad
-from crawlers.sandbox.stackexchange_sites import site_name
+from sandbox import stackexchange_filters as filters
+from sandbox.stackexchange_errors import SEError, bad
+from sandbox.stackexchange_sites import site_name
 
 T = TypeVar("T")
 MAX_IDS = 100

@@ -1,5 +1,5 @@
 """One simulated day's step, part one: the copy-on-write state, newcomers, Stack Overflow
-activity and Kaggle activity (crawlers.sandbox.world_days drives it and adds GitHub changes).
+activity and Kaggle activity (sandbox.world_days drives it and adds GitHub changes).
 
 Every draw goes through the step's `random.Random`, seeded by (seed, day), so a day depends on
 nothing but the day before and its number.
@@ -11,9 +11,9 @@ import random
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from crawlers.sandbox import world_accounts as wa
-from crawlers.sandbox import world_data as d
-from crawlers.sandbox.model import (
+from sandbox import world_accounts as wa
+from sandbox import world_data as d
+from sandbox.model import (
     DayLog,
     GitHubAccount,
     GitHubRepo,
@@ -23,7 +23,7 @@ from crawlers.sandbox.model import (
     Truth,
     World,
 )
-from crawlers.sandbox.world import Builder, Person, add_person, link_so_mention
+from sandbox.world import Builder, Person, add_person, link_so_mention
 
 DAY_S = wa.DAY
 
@@ -83,12 +83,18 @@ class DayStep:
         self.rates = rates
         self.start = int(prev.now.timestamp())
         self.world = World(
-            seed=prev.seed, people=prev.people, now=prev.now + timedelta(days=1),
-            github=dict(prev.github), stackoverflow=dict(prev.stackoverflow),
-            kaggle=dict(prev.kaggle), truth=dict(prev.truth), day=self.day,
-            github_gone=dict(prev.github_gone), retired_logins=set(prev.retired_logins),
+            seed=prev.seed,
+            people=prev.people,
+            now=prev.now + timedelta(days=1),
+            github=dict(prev.github),
+            stackoverflow=dict(prev.stackoverflow),
+            kaggle=dict(prev.kaggle),
+            truth=dict(prev.truth),
+            day=self.day,
+            github_gone=dict(prev.github_gone),
+            retired_logins=set(prev.retired_logins),
             serials=serials(prev),
-        )  # fmt: skip
+        )
         self.log = DayLog(self.day)
         self._copied: set[tuple[str, int]] = set()
 
@@ -162,11 +168,18 @@ class DayStep:
         if p.kaggle:
             self.new_kaggle(p.kaggle)
         w.truth[p.pid] = Truth(
-            person_id=p.pid, name=p.name, country=p.loc.country, location_text=p.loc.text,
-            resolvable=p.loc.resolvable, ml_depth=p.ml, mlops_depth=p.mlops,
-            github_login=p.gh.login if p.gh else None, so_user_id=p.so.user_id if p.so else None,
-            kaggle_user_id=p.kaggle.id if p.kaggle else None, joined_day=self.day,
-        )  # fmt: skip
+            person_id=p.pid,
+            name=p.name,
+            country=p.loc.country,
+            location_text=p.loc.text,
+            resolvable=p.loc.resolvable,
+            ml_depth=p.ml,
+            mlops_depth=p.mlops,
+            github_login=p.gh.login if p.gh else None,
+            so_user_id=p.so.user_id if p.so else None,
+            kaggle_user_id=p.kaggle.id if p.kaggle else None,
+            joined_day=self.day,
+        )
         self.log.new_people.append(p.pid)
 
     def new_github(self, acc: GitHubAccount, p: Person) -> None:

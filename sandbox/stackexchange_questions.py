@@ -1,5 +1,5 @@
 """The Stack Exchange 2.3 question methods of the sandbox: `/questions`, `/questions/{ids}` and
-`/questions/{ids}/answers`, over the posts of crawlers.sandbox.stackexchange_posts.
+`/questions/{ids}/answers`, over the posts of sandbox.stackexchange_posts.
 
 As https://api.stackexchange.com/docs/questions says: `tagged` is a semicolon-separated AND of
 up to 5 tags (more "will always return zero results"); sorts are activity (the default,
@@ -20,10 +20,10 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from crawlers.sandbox import stackexchange_filters as filters
-from crawlers.sandbox.stackexchange_objects import SOIndex, html_safe
-from crawlers.sandbox.stackexchange_params import Page, Params, within
-from crawlers.sandbox.stackexchange_posts import POST_TAGS, Answer, Question
+from sandbox import stackexchange_filters as filters
+from sandbox.stackexchange_objects import SOIndex, html_safe
+from sandbox.stackexchange_params import Page, Params, within
+from sandbox.stackexchange_posts import POST_TAGS, Answer, Question
 
 MAX_TAGGED = 5
 SORTS = {"activity": "date", "creation": "date", "votes": "number"}

@@ -12,7 +12,7 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
-from crawlers.sandbox.model import GitHubAccount, GitHubRepo
+from sandbox.model import GitHubAccount, GitHubRepo
 
 WEB = "https://github.com"
 _NODE_KIND = {"User": "04:User", "Organization": "012:Organization", "Bot": "03:Bot"}

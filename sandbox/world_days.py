@@ -19,11 +19,11 @@ from collections import OrderedDict
 from dataclasses import replace
 from functools import lru_cache
 
-from crawlers.sandbox import world_accounts as wa
-from crawlers.sandbox import world_data as d
-from crawlers.sandbox.model import DayLog, GitHubAccount, World
-from crawlers.sandbox.world import Builder, generate
-from crawlers.sandbox.world_step import DEFAULT_RATES, DayRates, DayStep, count
+from sandbox import world_accounts as wa
+from sandbox import world_data as d
+from sandbox.model import DayLog, GitHubAccount, World
+from sandbox.world import Builder, generate
+from sandbox.world_step import DEFAULT_RATES, DayRates, DayStep, count
 
 __all__ = ["DEFAULT_RATES", "DayRates", "Timeline", "advance", "timeline", "world_at"]
 

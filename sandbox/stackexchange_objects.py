@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from crawlers.sandbox.model import SOTagActivity, SOUser, World
-from crawlers.sandbox.stackexchange_posts import PostIndex
+from sandbox.model import SOTagActivity, SOUser, World
+from sandbox.stackexchange_posts import PostIndex
 
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})
 # Free-text fields the API HTML-encodes under a safe filter; link, profile_image, website_url

@@ -12,7 +12,7 @@ import gzip
 import json
 from typing import Any
 
-from crawlers.sandbox.model import Response
+from sandbox.model import Response
 
 # https://api.stackexchange.com/docs/error-handling (ids and names as documented).
 ERRORS: dict[int, tuple[str, str]] = {

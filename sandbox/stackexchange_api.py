@@ -1,9 +1,9 @@
 """Offline emulator of the Stack Exchange API 2.3 subset the crawlers use.
 
 Methods (paths relative to `/stackexchange/2.3`), on the sites `stackoverflow` and
-`datascience` (crawlers.sandbox.stackexchange_sites): `/users/{ids}`, `/users/{ids}/tags`,
+`datascience` (sandbox.stackexchange_sites): `/users/{ids}`, `/users/{ids}/tags`,
 `/users/{id}/top-answer-tags`, `/tags/{tag}/top-answerers/{period}`, `/questions`,
-`/questions/{ids}`, `/questions/{ids}/answers` (crawlers.sandbox.stackexchange_questions),
+`/questions/{ids}`, `/questions/{ids}/answers` (sandbox.stackexchange_questions),
 `/filters/create`, `/filters/{filters}` and `/errors/{id}` (the API's own error simulator,
 handy for client tests).
 
@@ -26,9 +26,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from crawlers.sandbox import stackexchange_filters as filters
-from crawlers.sandbox.model import API, Request, Response, SandboxOptions, Stats, World
-from crawlers.sandbox.stackexchange_errors import (
+from sandbox import stackexchange_filters as filters
+from sandbox.model import API, Request, Response, SandboxOptions, Stats, World
+from sandbox.stackexchange_errors import (
     ERRORS,
     JSON_HEADERS,
     SEError,
@@ -36,10 +36,10 @@ from crawlers.sandbox.stackexchange_errors import (
     compress,
     error_response,
 )
-from crawlers.sandbox.stackexchange_objects import SOIndex
-from crawlers.sandbox.stackexchange_params import Page, Params, ids_segment, within
-from crawlers.sandbox.stackexchange_questions import QuestionMethods
-from crawlers.sandbox.stackexchange_sites import DEFAULT_SITE, DOMAINS, site_users
+from sandbox.stackexchange_objects import SOIndex
+from sandbox.stackexchange_params import Page, Params, ids_segment, within
+from sandbox.stackexchange_questions import QuestionMethods
+from sandbox.stackexchange_sites import DEFAULT_SITE, DOMAINS, site_users
 
 ANONYMOUS_QUOTA = 300  # requests a day per IP without a key (/docs/throttle)
 DAY = 86400

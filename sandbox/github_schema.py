@@ -20,9 +20,9 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema, build_schema
 
-from crawlers.sandbox.github_search import SEARCH_CAP, SearchError, UserIndex
-from crawlers.sandbox.github_shapes import WEB, avatar, iso, node_id
-from crawlers.sandbox.model import GitHubAccount, GitHubRepo
+from sandbox.github_search import SEARCH_CAP, SearchError, UserIndex
+from sandbox.github_shapes import WEB, avatar, iso, node_id
+from sandbox.model import GitHubAccount, GitHubRepo
 
 SDL = """
 scalar DateTime

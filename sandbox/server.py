@@ -20,13 +20,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from crawlers.sandbox.model import API, Request, Response, SandboxOptions, Stats, World
-
-if TYPE_CHECKING:
-    from crawlers.sandbox.world_days import Timeline
+from sandbox.github_rest import GitHubAPI
+from sandbox.kaggle_api import KaggleAPI
+from sandbox.model import API, Request, Response, SandboxOptions, Stats, World
+from sandbox.stackexchange_api import StackExchangeAPI
+from sandbox.world_days import Timeline, timeline
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +40,6 @@ HTML_ERROR = (
 
 def build_apis(world: World, options: SandboxOptions, stats: Stats) -> list[API]:
     """The emulated APIs, longest prefix first."""
-    from crawlers.sandbox.github_rest import GitHubAPI
-    from crawlers.sandbox.kaggle_api import KaggleAPI
-    from crawlers.sandbox.stackexchange_api import StackExchangeAPI
-
     apis: list[API] = [
         GitHubAPI(world, options, stats),
         StackExchangeAPI(world, options, stats),
@@ -256,8 +253,6 @@ class SandboxServer(ApiRoots):
     def timeline(self) -> Timeline:
         """The days of the served world (built from day 0 of the same seed and size when the
         server was handed a world and no timeline)."""
-        from crawlers.sandbox.world_days import Timeline, timeline
-
         if self._timeline is None:
             if self.world.day == 0:
                 self._timeline = Timeline(self.world)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from sandbox import world_data as d
 from storage.models import (
     Candidate,
     CandidateProfile,
@@ -30,8 +31,6 @@ REGION_OF_BUCKET = {
 
 
 def _regions_by_country() -> dict[str, list[str]]:
-    from crawlers.sandbox import world_data as d
-
     out: dict[str, list[str]] = {}
     for bucket, _share, rows in d.LOCATION_BUCKETS:
         region = REGION_OF_BUCKET.get(bucket)

@@ -13,13 +13,13 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from crawlers.sandbox.model import (
+from sandbox.model import (
     KAGGLE_ACHIEVEMENTS_COLUMNS,
     KAGGLE_SUBMISSIONS_COLUMNS,
     KAGGLE_USERS_COLUMNS,
     World,
 )
-from crawlers.sandbox.world_accounts import NOW
+from sandbox.world_accounts import NOW
 
 Row = list[str | int]
 START = NOW  # the first day's "now": no submission of the generated world is later
@@ -52,7 +52,7 @@ def _achievements(world: World) -> Iterator[Row]:
 def _submissions(world: World) -> Iterator[Row]:
     # The world keeps only submission dates; the scores, teams and kernels around them are
     # drawn from their own seeded generator so the file is still a pure function of the world.
-    # Submissions made after the first day (crawlers.sandbox.world_days) come last, in date
+    # Submissions made after the first day (sandbox.world_days) come last, in date
     # order, each from its own generator: a later snapshot changes no earlier row.
     rng = random.Random(world.seed * 1_000_003 + 17)
     row_id, team_id = 0, 100_000

@@ -1,1 +1,0 @@
-"""crawlers/sandbox package."""
