@@ -19,6 +19,7 @@ import orjson
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from config.clock import utcnow
 from config.skills import SkillsFile, load_skills
 from enrich.identity import (
     IDENTITY_VERSION,
@@ -39,7 +40,6 @@ from storage.models import (
     Profile,
     ProfileLocation,
     SkillTag,
-    utcnow,
 )
 from storage.state import get_cursor, set_cursor
 from storage.upsert import upsert

@@ -11,11 +11,12 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from config.clock import utcnow
 from config.skills import SkillsFile
 from enrich.identity_score import THRESHOLD
 from enrich.identity_store import LinkReport, load_views, relink, stored_links
 from enrich.identity_view import SOURCES
-from storage.models import LinkConfirmation, LinkRejection, Profile, utcnow
+from storage.models import LinkConfirmation, LinkRejection, Profile
 from storage.upsert import upsert
 
 Skills = SkillsFile | None  # whose groups say what ML work is: the user's skills.toml, else ours

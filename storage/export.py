@@ -15,6 +15,7 @@ import orjson
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from config.clock import utcnow
 from storage.models import (
     Base,
     Candidate,
@@ -33,7 +34,6 @@ from storage.models import (
     ShortlistEntry,
     SkillTag,
     SOTagStat,
-    utcnow,
 )
 from storage.person import Held, Person, find_held
 

@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from config.clock import utcnow as utcnow  # re-exported: the clock of stored times
+from config.clock import utcnow
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

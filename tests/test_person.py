@@ -7,10 +7,11 @@ import unicodedata
 
 import pytest
 
+from config.clock import utcnow
 from config.errors import ScoutError
 from storage.db import open_database, session_scope
 from storage.items import ProfileItem
-from storage.models import Profile, utcnow
+from storage.models import Profile
 from storage.person import SHOWN, fold_name, resolve_person, resolve_profile
 from storage.save import save_profiles
 

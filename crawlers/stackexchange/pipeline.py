@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import Engine, update
 
 from config import skills as config_skills
+from config.clock import utcnow
 from config.settings import Settings
 from config.sites import user_key
 from crawlers.pipelines import PageItem, SourceRules
@@ -41,7 +42,7 @@ from crawlers.stackexchange import parse
 from crawlers.stackexchange.discover import STREAM_ANSWERS, AnswerDiscovery, site_user_ids
 from storage.db import session_scope
 from storage.items import RawItem
-from storage.models import Profile, utcnow
+from storage.models import Profile
 from storage.save import save_raw
 from storage.state import finish_run, get_cursor, set_cursor, start_run
 from storage.suppress import is_suppressed, suppressed_hashes
