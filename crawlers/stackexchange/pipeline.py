@@ -99,6 +99,7 @@ def make_rules(site: str) -> SourceRules:
         suppress_keys=lambda r: (user_key(site, _record_user_id(r)), r["user"].get("link")),
         why_dropped=lambda r: "deleted" if parse.is_gone(r["user"]) else None,
         parse=lambda r, seen_at: parse_record(r, seen_at, site),
+        subject_of=lambda r: user_key(site, _record_user_id(r)),
     )
 
 
@@ -246,6 +247,8 @@ class Crawl:
             f"{self.partition(tag)}:page={page}",
             utcnow(),
             payload,
+            subject=None,  # a page of many answerers: each one's entry instead
+            entries=parse.top_answerer_entries(items, self.site),
         )
         with session_scope(self.engine) as session:
             save_raw(session, [raw])
