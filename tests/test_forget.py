@@ -33,6 +33,7 @@ from storage.models import (
     Profile,
     ProfileLocation,
     RawRecord,
+    RawRecordEntry,
     Score,
     Shortlist,
     ShortlistEntry,
@@ -318,6 +319,9 @@ def test_deleting_a_person_removes_everything_of_theirs_and_nothing_else(engine)
         assert {k for _s, k, _p in raw} == {"ana-old", "bob", "stackoverflow:502", PAGE_KEY, "9012"}
         page = session.scalars(select(RawRecord).where(RawRecord.key == PAGE_KEY)).one()
         assert [i["user"]["user_id"] for i in page.payload["items"]] == [502]
+        # Bob's entry moved up a place, and the page still says where it is.
+        entries = session.execute(select(RawRecordEntry.pointer, RawRecordEntry.subject)).all()
+        assert [tuple(e) for e in entries] == [("/items/0", "502")]
         cursors = {c.stream: c.cursor for c in session.scalars(select(CrawlState))}
         assert cursors["top-answerers"]["scores"] == {"502": [3, 9]}
         assert cursors["profiles"]["done_ids"] == [502]
