@@ -75,10 +75,10 @@ class SourceRules:
     suppress_keys: Callable[[dict[str, Any]], tuple[str | None, ...]]
     why_dropped: Callable[[dict[str, Any]], str | None]
     parse: Callable[[dict[str, Any], datetime], ProfileItem | None]
-    location_excluded: Callable[[str | None], bool] = lambda _location: False
     # The account a record describes, by the source parser's id rule (profiles.external_id):
     # its raw record's subject (storage never reads payloads) and its name in log lines.
-    subject_of: Callable[[dict[str, Any]], str | None] = lambda _record: None
+    subject_of: Callable[[dict[str, Any]], str | None]
+    location_excluded: Callable[[str | None], bool] = lambda _location: False
 
     def subject(self, record: dict[str, Any]) -> str | None:
         """subject_of, or None for a record too broken to tell."""

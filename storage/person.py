@@ -78,7 +78,7 @@ class Held:
     cursor_entries: dict[tuple[str, str, str], list[Any]] = field(default_factory=dict)
 
     def so_ids(self, site: str) -> set[str]:
-        """The user ids on `site` of these profiles (as raw payloads and cursors hold them)."""
+        """The user ids on `site` of these profiles (as crawl cursors hold them)."""
         keys = (split_user_key(p.external_id) for p in self.profiles if p.source == SE_SOURCE)
         return {user for on, user in keys if on == site}
 
