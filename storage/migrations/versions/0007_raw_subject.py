@@ -28,6 +28,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from config.sites import user_key
+
 revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
@@ -103,17 +105,13 @@ def _kaggle(conn: Any) -> None:
     op.execute(raw.update().where(raw.c.source == "kaggle").values(subject=raw.c.key))
 
 
-def _user_key(site: str, user_id: Any) -> str:
-    return str(user_id) if site == "stackoverflow" else f"{site}:{user_id}"
-
-
 def _stackexchange(conn: Any) -> None:
     so = raw.c.source == "stackoverflow"
     users = conn.execute(sa.select(raw.c.id, raw.c.key).where(so, raw.c.endpoint != _SO_PAGE))
     _set_subjects(
         conn,
         (
-            (rid, _user_key(site, user))
+            (rid, user_key(site, user))
             for rid, key in users.all()
             for site, _sep, user in [str(key).rpartition(":")]
             if site and user
@@ -131,7 +129,7 @@ def _stackexchange(conn: Any) -> None:
             uid = user.get("user_id") if isinstance(user, dict) else None
             if uid is not None:
                 rows.append(
-                    {"raw_id": rid, "pointer": f"/items/{index}", "subject": _user_key(site, uid)}
+                    {"raw_id": rid, "pointer": f"/items/{index}", "subject": user_key(site, uid)}
                 )
     for start in range(0, len(rows), _BATCH):
         conn.execute(entries.insert(), rows[start : start + _BATCH])
