@@ -289,7 +289,7 @@ class Env:
 
 
 def _raw(endpoint: str, key: str, payload: Any) -> RawItem:
-    return RawItem("fuzz", endpoint, key, NOW, payload)
+    return RawItem("fuzz", endpoint, key, NOW, payload, subject=None)
 
 
 def run_graphql_page(text: bytes, env: Env) -> None:

@@ -75,19 +75,21 @@ class SourceRules:
     suppress_keys: Callable[[dict[str, Any]], tuple[str | None, ...]]
     why_dropped: Callable[[dict[str, Any]], str | None]
     parse: Callable[[dict[str, Any], datetime], ProfileItem | None]
+    # The account a record describes, by the source parser's id rule (profiles.external_id):
+    # its raw record's subject (storage never reads payloads) and its name in log lines.
+    subject_of: Callable[[dict[str, Any]], str | None]
     location_excluded: Callable[[str | None], bool] = lambda _location: False
-    # The record's id on its site for log lines (GitHub's databaseId); key_of when unset.
-    id_of: Callable[[dict[str, Any]], str | None] | None = None
+
+    def subject(self, record: dict[str, Any]) -> str | None:
+        """subject_of, or None for a record too broken to tell."""
+        try:
+            return self.subject_of(record)
+        except Exception:
+            return None
 
     def label(self, record: dict[str, Any], key: str | None) -> str:
         """`source:id` of a record, for log lines: never a personal field."""
-        ident = None
-        if self.id_of is not None:
-            try:
-                ident = self.id_of(record)
-            except Exception:
-                ident = None
-        return f"{self.source}:{ident or key or '?'}"
+        return f"{self.source}:{self.subject(record) or key or '?'}"
 
 
 # How many times a page with a quarantined record keeps its window on that page (so the
@@ -259,7 +261,11 @@ class RawRecordStep(Step):
         for record in item.records:
             key = _key(rules, record)
             if key is not None and _kept(rules, record):
-                item.raw.append(RawItem(rules.source, rules.endpoint, key, item.fetched_at, record))
+                subject = rules.subject(record)
+                raw = RawItem(
+                    rules.source, rules.endpoint, key, item.fetched_at, record, subject=subject
+                )
+                item.raw.append(raw)
         return item
 
 

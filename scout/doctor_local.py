@@ -117,9 +117,10 @@ def check_runs(engine: Any, where: str, days: int = 7) -> Check:
 
     from sqlalchemy import select
 
+    from config.clock import utcnow
     from storage.db import session_scope
     from storage.heartbeat import mark_lost_runs, stale_runs
-    from storage.models import CrawlRun, utcnow
+    from storage.models import CrawlRun
 
     with session_scope(engine) as session:
         mark_lost_runs(session)

@@ -24,10 +24,11 @@ import typer
 from rich.table import Table
 from sqlalchemy import Engine, func, select, update
 
+from config.clock import utcnow
 from scout.app import console
 from storage.db import session_scope
 from storage.heartbeat import keep_alive, mark_lost_runs, this_host
-from storage.models import CrawlRun, utcnow
+from storage.models import CrawlRun
 from storage.save import SAVE_OUTCOMES
 from storage.state import exit_code, status_of_exit
 

@@ -40,14 +40,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from config.clock import ENV as CLOCK_ENV
-from config.clock import rehearsing
+from config.clock import rehearsing, utcnow
 from config.logging import Redactor
 from scout.jobs import Job, latest_fire, next_fire
 from scout.runs import child_outcome
 from storage.db import session_scope
 from storage.heartbeat import mark_lost_runs, owner
 from storage.locks import acquire_lease, current_leases, release_lease, renew_lease
-from storage.models import CrawlRun, utcnow
+from storage.models import CrawlRun
 from storage.state import JOB_NAME_ENV
 
 SCHEDULE_SOURCE = "schedule"

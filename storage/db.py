@@ -126,7 +126,7 @@ def schema_status(engine: Engine) -> tuple[str | None, str, bool]:
     if current is not None:
         try:
             known = script.get_revision(current) is not None
-        except Exception:
+        except CommandError:  # "Can't locate revision": written by a newer talent-scout
             known = False
     return current, head_revision(), known
 

@@ -15,6 +15,8 @@ import orjson
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from config.clock import utcnow
+from storage.entries import entry_at
 from storage.models import (
     Base,
     Candidate,
@@ -33,7 +35,6 @@ from storage.models import (
     ShortlistEntry,
     SkillTag,
     SOTagStat,
-    utcnow,
 )
 from storage.person import Held, Person, find_held
 
@@ -141,10 +142,11 @@ def _raw(session: Session, held: Held) -> list[dict[str, Any]]:
             .order_by(RawRecord.id)
         )
         out.extend(row_dict(r) for r in rows)
-    for rid, entries in sorted(held.page_entries.items()):
+    for rid, pointers in sorted(held.page_entries.items()):
         page = session.get(RawRecord, rid)
         if page is not None:
             shared = row_dict(page, {"payload", "payload_sha"})
+            entries = [entry_at(page.payload, p) for p in pointers]
             out.append({**shared, "shared_page": True, "entries": entries})
     return out
 

@@ -16,6 +16,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, delete, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from storage.entries import without_entries
 from storage.models import (
     Base,
     Candidate,
@@ -29,6 +30,7 @@ from storage.models import (
     Profile,
     ProfileLocation,
     RawRecord,
+    RawRecordEntry,
     Repository,
     Score,
     ShortlistEntry,
@@ -36,12 +38,7 @@ from storage.models import (
     SOTagStat,
     Suppression,
 )
-from storage.person import (
-    Held,
-    _chunks,
-    find_held,
-    suppression_keys,
-)
+from storage.person import Held, _chunks, find_held, suppression_keys
 from storage.save import sha256_of
 from storage.suppress import suppress, suppression_key
 
@@ -142,14 +139,14 @@ def delete_people(
 
 
 def _scrub_pages(session: Session, held: Held) -> int:
-    """Remove the person's entries from shared pages; a page equal to a newer one goes."""
+    """Remove the person's entries from records about many accounts, at the pointers their
+    crawler stored; the other entries are re-pointed. A page then equal to a newer one goes."""
     removed = 0
-    for rid, entries in held.page_entries.items():
+    for rid, pointers in held.page_entries.items():
         record = session.get(RawRecord, rid)
         if record is None:
             continue
-        ids = held.so_ids_in(record.key)
-        payload = {**record.payload, "items": _kept_items(record.payload, ids)}
+        payload, moved = without_entries(record.payload, pointers)
         sha = sha256_of(payload)
         twin = session.scalar(
             select(RawRecord.id).where(
@@ -159,21 +156,19 @@ def _scrub_pages(session: Session, held: Held) -> int:
                 RawRecord.payload_sha == sha,
             )
         )
+        entries = session.scalars(select(RawRecordEntry).where(RawRecordEntry.raw_id == rid)).all()
+        kept = [(moved(e.pointer), e.subject) for e in entries if e.pointer not in pointers]
+        for entry in entries:
+            session.delete(entry)
+        session.flush()
         if twin is not None:
             session.delete(record)
         else:
             record.payload, record.payload_sha = payload, sha
-        removed += len(entries)
+            session.add_all(RawRecordEntry(raw_id=rid, pointer=p, subject=s) for p, s in kept)
+        removed += len(pointers)
     session.flush()
     return removed
-
-
-def _kept_items(payload: Any, ids: set[str]) -> list[Any]:
-    return [
-        i
-        for i in payload.get("items") or []
-        if not (isinstance(i, dict) and str((i.get("user") or {}).get("user_id")) in ids)
-    ]
 
 
 def _scrub_cursors(session: Session, held: Held) -> int:

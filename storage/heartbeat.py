@@ -24,9 +24,9 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from config.clock import to_system
+from config.clock import to_system, utcnow
 from storage.db import session_scope
-from storage.models import CrawlRun, utcnow
+from storage.models import CrawlRun
 
 log = logging.getLogger("scout.heartbeat")
 

@@ -111,7 +111,14 @@ class ProfileItem:
 
 @dataclass(slots=True)
 class RawItem:
-    """An API response or file row exactly as received."""
+    """An API response or file row exactly as received, and whom it describes.
+
+    The crawler that saves it says so with its own parser's id rule, so storage never reads a
+    payload to find a person: `subject` is the account (profiles.external_id on `source`) of
+    a record about one account, None for one about many or none; `entries` maps each account
+    of a record about many (a top-answerers page) to its entry's RFC 6901 JSON pointer in the
+    payload ("/items/3"), so forget and export can remove or copy exactly that entry.
+    """
 
     source: str
     endpoint: str
@@ -119,3 +126,5 @@ class RawItem:
     fetched_at: datetime
     payload: Any
     etag: str | None = None
+    subject: str | None = field(kw_only=True)
+    entries: dict[str, str] = field(default_factory=dict, kw_only=True)

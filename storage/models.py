@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from config.clock import utcnow as utcnow  # re-exported: the clock of stored times
+from config.clock import utcnow
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -92,7 +92,6 @@ class RawRecord(Base):
     """An API response (or file row) exactly as received. Append-only."""
 
     __tablename__ = "raw_records"
-    __table_args__ = (UniqueConstraint("source", "endpoint", "key", "payload_sha"),)
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
     source: Mapped[str] = mapped_column(String(32), index=True)
@@ -102,6 +101,28 @@ class RawRecord(Base):
     etag: Mapped[str | None] = mapped_column(String(200))
     payload_sha: Mapped[str] = mapped_column(String(64))
     payload: Mapped[Any] = mapped_column(JSONType)
+    # The account the record describes (profiles.external_id on `source`), set by the crawler
+    # that saved it; NULL for a record of many accounts (raw_record_entries) or of none.
+    subject: Mapped[str | None] = mapped_column(String(100))
+
+    __table_args__ = (
+        UniqueConstraint("source", "endpoint", "key", "payload_sha"),
+        Index("ix_raw_records_source_subject", "source", "subject"),
+    )
+
+
+class RawRecordEntry(Base):
+    """One account's entry in a raw record that describes many (a Stack Exchange top-answerers
+    page): where it is in the payload, as an RFC 6901 JSON pointer the crawler wrote. Forget
+    and export act on the entry by its pointer, never by reading what the payload means."""
+
+    __tablename__ = "raw_record_entries"
+
+    raw_id: Mapped[int] = mapped_column(
+        BigID, ForeignKey("raw_records.id", ondelete="CASCADE"), primary_key=True
+    )
+    pointer: Mapped[str] = mapped_column(String(200), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(100), index=True)
 
 
 class Profile(Base):

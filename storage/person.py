@@ -6,14 +6,15 @@ entry and crawl cursor entry that holds those profiles. `scout forget` and `scou
 delete what it finds (storage.forget) and `scout export-person` exports it (storage.export),
 so an export is exactly what forgetting would remove.
 
-Storage imports no crawler, so the raw-record keys each crawler writes are restated here:
-- github: key = login lower-cased (graphql:search, rest:/users, rest:/users/repos); a renamed
-  account's older records are found by the numeric id inside the payload;
-- stackoverflow: `/users/{ids}` key = "{site}:{user_id}"; top-answerers pages are shared by many
-  people, so the person's entries are removed from them (and from the discovery cursors). Raw
-  keys and cursor partitions start with their site, and only that site's users are matched in
-  them (user 123 on datascience is not user 123 on stackoverflow: config.sites);
-- kaggle: key = the Kaggle user Id (Users.csv, UserAchievements.csv, Submissions.csv).
+Storage reads no payload: the crawler that saved a raw record said whom it describes
+(raw_records.subject: the account's external_id on its source; raw_record_entries: each
+account's entry, by JSON pointer, in a record about many, such as a Stack Exchange
+top-answerers page). A person's raw records are those whose subject is one of their profiles,
+and on GitHub, whose key is the login, also records saved without a subject (the crawler
+could not read an id) under one of their current logins. A renamed account's older records
+carry its id, so they are found too, and a login freed by a rename and taken by someone else
+is not. Crawl cursors are read by the fields the Stack Exchange crawler keeps per user
+(`scores`, `done_ids`, `pending`), of the site their partition names (config.sites).
 """
 
 from __future__ import annotations
@@ -31,13 +32,17 @@ from config.errors import ScoutError
 from config.handles import HandleError
 from config.sites import SOURCE as SE_SOURCE
 from config.sites import split_user_key, stackexchange_site, user_key, user_of_url
-from storage.models import Candidate, CandidateProfile, CrawlState, Profile, RawRecord
+from storage.models import (
+    Candidate,
+    CandidateProfile,
+    CrawlState,
+    Profile,
+    RawRecord,
+    RawRecordEntry,
+)
 
 SOURCES = ("github", "stackoverflow", "kaggle")
 ALIASES = {"gh": "github", "so": "stackoverflow", "stack-overflow": "stackoverflow"}
-GITHUB_ID_ENDPOINTS = ("graphql:search", "rest:/users")
-SO_USERS = "/users/{ids}"
-SO_PAGES = "/tags/{tag}/top-answerers/{period}"
 HOW = (
     "say github:LOGIN, stackoverflow:USER_ID (stackoverflow:SITE:USER_ID on another Stack "
     "Exchange site), kaggle:USERNAME, candidate:ID, profile:ID or a profile URL "
@@ -67,13 +72,13 @@ class Held:
 
     profiles: list[Profile]
     raw_ids: list[int] = field(default_factory=list)
-    # Shared Stack Overflow pages: raw record id -> the person's entries in its payload.
-    page_entries: dict[int, list[Any]] = field(default_factory=dict)
+    # Records about many accounts: raw record id -> JSON pointers of the person's entries.
+    page_entries: dict[int, list[str]] = field(default_factory=dict)
     # crawl_state (source, stream, partition) -> the person's entries in its cursor.
     cursor_entries: dict[tuple[str, str, str], list[Any]] = field(default_factory=dict)
 
     def so_ids(self, site: str) -> set[str]:
-        """The user ids on `site` of these profiles (as raw payloads and cursors hold them)."""
+        """The user ids on `site` of these profiles (as crawl cursors hold them)."""
         keys = (split_user_key(p.external_id) for p in self.profiles if p.source == SE_SOURCE)
         return {user for on, user in keys if on == site}
 
@@ -237,26 +242,16 @@ def resolve_person(session: Session, ref: str, *, whole_person: bool = True) -> 
     )
 
 
-def _github_owner(payload: Any) -> str | None:
-    """The numeric account id a GitHub raw payload belongs to, when it says."""
-    if isinstance(payload, list):
-        first = payload[0] if payload and isinstance(payload[0], dict) else {}
-        owner = first.get("owner")
-        payload = owner if isinstance(owner, dict) else {}
-    if not isinstance(payload, dict):
-        return None
-    graphql = "databaseId" in payload or "__typename" in payload
-    value = payload.get("databaseId") if graphql else payload.get("id")
-    return None if value is None else str(value)
-
-
-def _so_page_entries(payload: Any, ids: set[str]) -> list[Any]:
-    items = payload.get("items") if isinstance(payload, dict) else None
-    return [
-        i
-        for i in items or []
-        if isinstance(i, dict) and str((i.get("user") or {}).get("user_id")) in ids
-    ]
+def _subjects(session: Session, source: str, ids: Sequence[str]) -> set[int]:
+    """Raw records about one of `ids` on `source`, by the subject their crawler saved."""
+    found: set[int] = set()
+    for chunk in _chunks(ids):
+        found.update(
+            session.scalars(
+                select(RawRecord.id).where(RawRecord.source == source, RawRecord.subject.in_(chunk))
+            )
+        )
+    return found
 
 
 def find_held(session: Session, profile_ids: Sequence[int]) -> Held:
@@ -270,82 +265,37 @@ def find_held(session: Session, profile_ids: Sequence[int]) -> Held:
     by_source: dict[str, list[Profile]] = {}
     for p in profiles:
         by_source.setdefault(p.source, []).append(p)
-    if "kaggle" in by_source:
-        keys = [p.external_id for p in by_source["kaggle"]]
-        for chunk in _chunks(keys):
-            raw.update(
-                session.scalars(
-                    select(RawRecord.id).where(
-                        RawRecord.source == "kaggle", RawRecord.key.in_(chunk)
-                    )
-                )
+    for source, group in by_source.items():
+        ids = sorted(p.external_id for p in group)
+        raw.update(_subjects(session, source, ids))
+        for chunk in _chunks(ids):
+            shared: Any = session.execute(
+                select(RawRecordEntry.raw_id, RawRecordEntry.pointer)
+                .join(RawRecord, RawRecord.id == RawRecordEntry.raw_id)
+                .where(RawRecord.source == source, RawRecordEntry.subject.in_(chunk))
             )
-    if "github" in by_source:
-        raw.update(_github_raw(session, by_source["github"]))
-    if SE_SOURCE in by_source:
-        keys = [
-            "{}:{}".format(*split_user_key(p.external_id)) for p in by_source[SE_SOURCE]
-        ]  # the raw key of a site's user: "{site}:{user_id}"
-        for chunk in _chunks(keys):
-            raw.update(
-                session.scalars(
-                    select(RawRecord.id).where(
-                        RawRecord.source == SE_SOURCE,
-                        RawRecord.endpoint == SO_USERS,
-                        RawRecord.key.in_(chunk),
-                    )
+            for rid, pointer in shared:
+                held.page_entries.setdefault(rid, []).append(pointer)
+    logins = sorted({p.handle.lower() for p in by_source.get("github", []) if p.handle})
+    for chunk in _chunks(logins):
+        raw.update(
+            session.scalars(
+                select(RawRecord.id).where(
+                    RawRecord.source == "github",
+                    RawRecord.subject.is_(None),
+                    RawRecord.key.in_(chunk),
                 )
-            )
-        pages: Any = session.execute(
-            select(RawRecord.id, RawRecord.key, RawRecord.payload).where(
-                RawRecord.source == SE_SOURCE, RawRecord.endpoint == SO_PAGES
             )
         )
-        for rid, key, payload in pages:
-            entries = _so_page_entries(payload, held.so_ids_in(key))
-            if entries:
-                held.page_entries[rid] = entries
+    if SE_SOURCE in by_source:
         for row in session.scalars(select(CrawlState).where(CrawlState.source == SE_SOURCE)):
             entries = _cursor_entries(row.cursor, held.so_ids_in(row.partition))
             if entries:
                 held.cursor_entries[(row.source, row.stream, row.partition)] = entries
     held.raw_ids = sorted(raw)
+    for pointers in held.page_entries.values():
+        pointers.sort()
     return held
-
-
-def _github_raw(session: Session, profiles: list[Profile]) -> set[int]:
-    ids = {p.external_id for p in profiles}
-    current = {p.handle.lower() for p in profiles if p.handle}
-    found: set[int] = set()
-    logins = set(current)
-    # One pass over the id-bearing records finds the logins a renamed account once had.
-    rows: Any = session.execute(
-        select(
-            RawRecord.id,
-            RawRecord.key,
-            RawRecord.payload["databaseId"].as_string(),
-            RawRecord.payload["id"].as_string(),
-            RawRecord.payload["__typename"].as_string(),
-        ).where(RawRecord.source == "github", RawRecord.endpoint.in_(GITHUB_ID_ENDPOINTS))
-    )
-    for rid, key, database_id, rest_id, typename in rows:
-        graphql = database_id is not None or typename is not None
-        owner = database_id if graphql else rest_id
-        if owner is not None and str(owner) in ids:
-            found.add(rid)
-            logins.add(str(key))
-    for chunk in _chunks(sorted(logins)):
-        result: Any = session.execute(
-            select(RawRecord.id, RawRecord.key, RawRecord.payload).where(
-                RawRecord.source == "github", RawRecord.key.in_(chunk)
-            )
-        )
-        for rid, key, payload in result:
-            owner = _github_owner(payload)
-            # A login freed by a rename may belong to someone else now: the id decides.
-            if owner in ids or (owner is None and key in current):
-                found.add(rid)
-    return found
 
 
 def _cursor_entries(cursor: Any, ids: set[str]) -> list[Any]:

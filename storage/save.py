@@ -18,6 +18,7 @@ from storage.models import (
     KaggleAchievement,
     Profile,
     RawRecord,
+    RawRecordEntry,
     Repository,
     SOTagStat,
 )
@@ -80,10 +81,11 @@ def fitted_payload(payload: Any) -> tuple[Any, str]:
 
 
 def save_raw(session: Session, items: Iterable[RawItem]) -> int:
-    """Append raw records; an identical payload for the same key is stored once (with the
-    newest ETag it came with)."""
+    """Append raw records with the subject each describes (RawItem.subject, .entries); an
+    identical payload for the same key is stored once (with the newest ETag it came with)."""
     rows = []
     payloads = []
+    items = list(items)
     for item in items:
         payload, sha = fitted_payload(item.payload)
         payloads.append(payload)
@@ -95,6 +97,7 @@ def save_raw(session: Session, items: Iterable[RawItem]) -> int:
                 "fetched_at": item.fetched_at,
                 "etag": item.etag,
                 "payload_sha": sha,
+                "subject": item.subject,
             }
         )
     if not rows:
@@ -104,7 +107,7 @@ def save_raw(session: Session, items: Iterable[RawItem]) -> int:
         row["payload"] = payload
     # The same payload again is not stored twice, but its newer ETag is what a conditional
     # request must send next (storage.save.latest_etags).
-    return upsert(
+    sent = upsert(
         session,
         RawRecord,
         rows,
@@ -112,6 +115,31 @@ def save_raw(session: Session, items: Iterable[RawItem]) -> int:
         update=["etag"],
         merge=lambda table, new: {"etag": func.coalesce(new.etag, table.c.etag)},
     )
+    _save_entries(
+        session, [(item, row) for item, row in zip(items, rows, strict=True) if item.entries]
+    )
+    return sent
+
+
+def _save_entries(session: Session, saved: list[tuple[RawItem, dict[str, Any]]]) -> None:
+    """The entries of records about many accounts, beside the record (stored once)."""
+    entry_rows = []
+    for item, row in saved:
+        raw_id = session.scalar(
+            select(RawRecord.id).where(
+                RawRecord.source == row["source"],
+                RawRecord.endpoint == row["endpoint"],
+                RawRecord.key == row["key"],
+                RawRecord.payload_sha == row["payload_sha"],
+            )
+        )
+        entry_rows += [
+            {"raw_id": raw_id, "pointer": pointer, "subject": subject}
+            for subject, pointer in item.entries.items()
+        ]
+    if entry_rows:
+        fit_rows(RawRecordEntry, entry_rows)
+        upsert(session, RawRecordEntry, entry_rows, ("raw_id", "pointer"), update=[])
 
 
 def latest_etags(

@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.clock import utcnow
 from config.logging import mask_url_credentials
 from storage.heartbeat import owner
-from storage.models import CrawlRun, CrawlState, utcnow
+from storage.models import CrawlRun, CrawlState
 from storage.upsert import upsert
 
 # Set by the scheduler for the `scout` subprocess of a job (scout/scheduler.py).

@@ -264,3 +264,22 @@ def test_purge_deletes_only_people_no_crawl_has_seen(db, crawled):
         f"WHERE p.source = 'github' AND p.external_id = '{gh_id}'",
     ) == [(1,)]
     assert rows(db, "SELECT count(*) FROM suppressions") == [(0,)]
+
+
+def test_every_raw_record_a_crawl_saved_names_whom_it_describes(crawled, db):
+    """Forget and export find a person's raw records by the subject the crawlers saved."""
+    profiles = set(rows(db, "SELECT source, external_id FROM profiles"))
+    records = rows(db, "SELECT id, source, endpoint, subject, payload FROM raw_records")
+    entries = rows(db, "SELECT raw_id, pointer, subject FROM raw_record_entries")
+    about_one = [(source, subject) for _id, source, _e, subject, _p in records if subject]
+    assert {source for source, _s in about_one} == {"github", "stackoverflow", "kaggle"}
+    assert set(about_one) <= profiles
+    many = [
+        (rid, endpoint, payload) for rid, _s, endpoint, subject, payload in records if not subject
+    ]
+    assert many and all(endpoint.startswith("/tags/") for _rid, endpoint, _p in many)
+    pages = {rid: json.loads(payload) for rid, _endpoint, payload in many}
+    assert {rid for rid, _pointer, _subject in entries} == set(pages)
+    for rid, pointer, subject in entries:  # e.g. "/items/3" -> that item's user
+        item = pages[rid]["items"][int(pointer.removeprefix("/items/"))]
+        assert str(item["user"]["user_id"]) == subject  # Stack Overflow's own users: plain ids

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import func, inspect, select, text
 
@@ -251,3 +253,70 @@ def test_crawls_started_together_on_a_new_sqlite_file_both_get_the_schema(tmp_pa
     assert outcomes == ["ok"] * 4
     engine = storage_db.open_database(url)
     assert storage_db.schema_status(engine)[0] == storage_db.head_revision()
+
+
+def test_0007_backfills_the_subject_of_raw_records_saved_before(db_url):
+    engine = storage_db.make_engine(db_url)
+    storage_db.upgrade(engine, "0006")
+    page = {"items": [{"user": {"user_id": 7}}, {"user": {}}, {"user": {"user_id": 9}}]}
+    rows = [  # (source, endpoint, key, fetched_at, payload) as a 0006 database holds them
+        ("github", "graphql:search", "ann", "2026-01-01", {"databaseId": 11, "id": "MDQ6"}),
+        ("github", "rest:/users", "ann-old", "2026-01-02", {"id": 11, "login": "ann-old"}),
+        ("github", "rest:/users/repos", "ann-old", "2026-01-02", [{"owner": {"id": 11}}]),
+        ("github", "rest:/users", "bo", "2026-01-03", {"id": 12}),
+        ("github", "rest:/users/repos", "bo", "2026-01-03", []),  # no owner: the lookup's user
+        ("github", "graphql:search", "nobody", "2026-01-03", {"login": "nobody"}),
+        ("stackoverflow", "/users/{ids}", "stackoverflow:7", "2026-01-04", {"user": {}}),
+        ("stackoverflow", "/users/{ids}", "datascience:9", "2026-01-04", {"user": {}}),
+        (
+            "stackoverflow",
+            "/tags/{tag}/top-answerers/{period}",
+            "datascience:nlp:month:page=1",
+            "2026-01-04",
+            page,
+        ),
+        ("kaggle", "Users.csv", "901", "2026-01-05", {"row_sha": "a"}),
+    ]
+    insert = text(
+        "INSERT INTO raw_records (source, endpoint, key, fetched_at, payload_sha, payload) "
+        "VALUES (:s, :e, :k, :t, :sha, :p)"
+    )
+    with engine.begin() as conn:
+        for n, (source, endpoint, key, when, payload) in enumerate(rows):
+            conn.execute(
+                insert,
+                {
+                    "s": source,
+                    "e": endpoint,
+                    "k": key,
+                    "t": when,
+                    "sha": str(n),
+                    "p": json.dumps(payload),
+                },
+            )
+    storage_db.upgrade(engine, "0007")
+    with engine.connect() as conn:
+        subjects = conn.execute(text("SELECT key, endpoint, subject FROM raw_records ORDER BY id"))
+        assert [r[2] for r in subjects] == [
+            "11",
+            "11",
+            "11",
+            "12",
+            "12",
+            None,
+            "7",
+            "datascience:9",
+            None,
+            "901",
+        ]
+        entries = conn.execute(text("SELECT pointer, subject FROM raw_record_entries"))
+        assert sorted(tuple(r) for r in entries) == [
+            ("/items/0", "datascience:7"),
+            ("/items/2", "datascience:9"),
+        ]
+    indexes = {i["name"] for i in inspect(engine).get_indexes("raw_records")}
+    assert "ix_raw_records_source_subject" in indexes
+    storage_db.downgrade(engine, "0006")
+    assert "subject" not in {c["name"] for c in inspect(engine).get_columns("raw_records")}
+    assert "raw_record_entries" not in inspect(engine).get_table_names()
+    engine.dispose()

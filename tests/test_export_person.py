@@ -38,9 +38,14 @@ def test_export_has_every_section_of_the_whole_person(engine):
     assert github["first_seen"].startswith("2026-06-01")
     assert [r["name"] for r in github["repositories"]] == ["torch-tricks"]
     assert so["so_tag_stats"] == [
-        {"tag": "pytorch", "answer_count": 12, "answer_score": 80, "question_count": 0,
-         "question_score": 0}
-    ]  # fmt: skip
+        {
+            "tag": "pytorch",
+            "answer_count": 12,
+            "answer_score": 80,
+            "question_count": 0,
+            "question_score": 0,
+        }
+    ]
     assert kaggle["kaggle_achievements"][0]["category"] == "Competitions"
     assert kaggle["kaggle_achievements"][0]["gold"] == 2
     location = github["location"]

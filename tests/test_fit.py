@@ -79,7 +79,7 @@ def test_every_value_of_a_hostile_profile_is_stored_alike(db_url):
 def test_raw_records_with_nul_and_huge_integers_are_stored_once(db_url):
     engine = storage_db.open_database(db_url)
     payload = {"login": "x\x00y", "followers": {"totalCount": HUGE}, "list": [-(2**70)]}
-    raw = RawItem("github", "graphql:search", "k" * 400, T0, payload)
+    raw = RawItem("github", "graphql:search", "k" * 400, T0, payload, subject="1")
     for _ in range(2):
         with storage_db.session_scope(engine) as session:
             save_raw(session, [raw])

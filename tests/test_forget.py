@@ -33,6 +33,7 @@ from storage.models import (
     Profile,
     ProfileLocation,
     RawRecord,
+    RawRecordEntry,
     Score,
     Shortlist,
     ShortlistEntry,
@@ -50,24 +51,37 @@ PAGE_KEY = "stackoverflow:pytorch:all_time:page=1"
 def _profiles(now: datetime) -> list[ProfileItem]:
     return [
         ProfileItem(
-            "github", "101", now, handle="AnaDev", name="Ana Kovalenko",
-            location_raw="Kyiv, Ukraine", email="ana@example.org",
+            "github",
+            "101",
+            now,
+            handle="AnaDev",
+            name="Ana Kovalenko",
+            location_raw="Kyiv, Ukraine",
+            email="ana@example.org",
             profile_url="https://github.com/AnaDev",
             repositories=[RepositoryItem("torch-tricks", language="Python", stars=40)],
         ),
         ProfileItem(
-            "stackoverflow", "501", now, handle="Ana K", location_raw="Anatown, Ukraine",
+            "stackoverflow",
+            "501",
+            now,
+            handle="Ana K",
+            location_raw="Anatown, Ukraine",
             profile_url="https://stackoverflow.com/users/501/ana-k",
             so_tags=[SOTagItem("pytorch", answer_count=12, answer_score=80)],
         ),
         ProfileItem(
-            "kaggle", "901", now, handle="anadev", name="Ana K",
+            "kaggle",
+            "901",
+            now,
+            handle="anadev",
+            name="Ana K",
             kaggle=[KaggleAchievementItem("Competitions", tier=3, gold=2)],
         ),
         ProfileItem("github", "102", now, handle="bob", name="Bob", location_raw="Kyiv, Ukraine"),
         ProfileItem("stackoverflow", "502", now, handle="Bob", location_raw="Kyiv, Ukraine"),
         ProfileItem("github", "103", now, handle="ana-old", name="Someone Else"),
-    ]  # fmt: skip
+    ]
 
 
 def _raw(now: datetime) -> list[RawItem]:
@@ -78,20 +92,31 @@ def _raw(now: datetime) -> list[RawItem]:
         ],
         "has_more": False,
     }
+    gh, so, kaggle = "github", "stackoverflow", "kaggle"
+    answerers = "/tags/{tag}/top-answerers/{period}"
+    # Each record says whom it describes, as the crawlers that saved it say (subject, entries).
     return [
-        RawItem("github", "graphql:search", "anadev", now, {"databaseId": 101, "login": "AnaDev"}),
+        RawItem(gh, "graphql:search", "anadev", now, {"databaseId": 101}, subject="101"),
         # Ana's login before a rename, and the repositories fetched under it...
-        RawItem("github", "rest:/users", "ana-old", now, {"id": 101, "login": "ana-old"}),
-        RawItem("github", "rest:/users/repos", "ana-old", now, [{"owner": {"id": 101}}]),
+        RawItem(gh, "rest:/users", "ana-old", now, {"id": 101}, subject="101"),
+        RawItem(gh, "rest:/users/repos", "ana-old", now, [{"owner": {"id": 101}}], subject="101"),
         # ...which someone else took afterwards: theirs stays.
-        RawItem("github", "graphql:search", "ana-old", now, {"databaseId": 103}),
-        RawItem("github", "graphql:search", "bob", now, {"databaseId": 102, "login": "bob"}),
-        RawItem("stackoverflow", "/users/{ids}", "stackoverflow:501", now, {"user": {"id": 501}}),
-        RawItem("stackoverflow", "/users/{ids}", "stackoverflow:502", now, {"user": {"id": 502}}),
-        RawItem("stackoverflow", "/tags/{tag}/top-answerers/{period}", PAGE_KEY, now, page),
-        RawItem("kaggle", "Users.csv", "901", now, {"file": "Users.csv", "row_sha": "a"}),
-        RawItem("kaggle", "Users.csv", "9012", now, {"file": "Users.csv", "row_sha": "b"}),
-    ]  # fmt: skip
+        RawItem(gh, "graphql:search", "ana-old", now, {"databaseId": 103}, subject="103"),
+        RawItem(gh, "graphql:search", "bob", now, {"databaseId": 102}, subject="102"),
+        RawItem(so, "/users/{ids}", "stackoverflow:501", now, {"user": {"id": 501}}, subject="501"),
+        RawItem(so, "/users/{ids}", "stackoverflow:502", now, {"user": {"id": 502}}, subject="502"),
+        RawItem(
+            so,
+            answerers,
+            PAGE_KEY,
+            now,
+            page,
+            subject=None,
+            entries={"501": "/items/0", "502": "/items/1"},
+        ),
+        RawItem(kaggle, "Users.csv", "901", now, {"row_sha": "a"}, subject="901"),
+        RawItem(kaggle, "Users.csv", "9012", now, {"row_sha": "b"}, subject="9012"),
+    ]
 
 
 def seed(engine, now: datetime = NOW) -> dict[str, int]:
@@ -103,15 +128,24 @@ def seed(engine, now: datetime = NOW) -> dict[str, int]:
         ids = {f"{s}:{e}": pid for (s, e), pid in keys.items()}
         session.add_all([Candidate(id=1, display_name="Ana"), Candidate(id=2, display_name="Bob")])
         session.add(Candidate(id=3, display_name="Someone Else"))
-        members = {"github:101": 1, "stackoverflow:501": 1, "kaggle:901": 1, "github:102": 2,
-                   "stackoverflow:502": 2, "github:103": 3}  # fmt: skip
+        members = {
+            "github:101": 1,
+            "stackoverflow:501": 1,
+            "kaggle:901": 1,
+            "github:102": 2,
+            "stackoverflow:502": 2,
+            "github:103": 3,
+        }
         for ref, cid in members.items():
             session.add(
                 CandidateProfile(
-                    candidate_id=cid, profile_id=ids[ref], method="explicit",
-                    confidence=0.95, evidence={"text": "links to each other"},
+                    candidate_id=cid,
+                    profile_id=ids[ref],
+                    method="explicit",
+                    confidence=0.95,
+                    evidence={"text": "links to each other"},
                 )
-            )  # fmt: skip
+            )
         session.add_all(
             [
                 Location(text="Kyiv, Ukraine", status="resolved", country="UA"),
@@ -121,21 +155,35 @@ def seed(engine, now: datetime = NOW) -> dict[str, int]:
         for ref in ("github:101", "stackoverflow:501", "github:102"):
             session.add(
                 ProfileLocation(
-                    profile_id=ids[ref], location_text="Kyiv, Ukraine", country="UA",
-                    regions=["eastern-europe"], confidence=0.9, evidence={"text": "Kyiv"},
+                    profile_id=ids[ref],
+                    location_text="Kyiv, Ukraine",
+                    country="UA",
+                    regions=["eastern-europe"],
+                    confidence=0.9,
+                    evidence={"text": "Kyiv"},
                 )
-            )  # fmt: skip
+            )
             session.add(
                 SkillTag(profile_id=ids[ref], skill="pytorch", strength=2.0, evidence={"n": 1})
             )
         session.add(Shortlist(id=1, name="kyiv-ml", params={}))
         session.flush()
         for cid, rank in ((1, 1), (2, 2)):
-            session.add(Score(candidate_id=cid, model_version="h1", score=90.0 - rank,
-                              features={}, explanation={}))  # fmt: skip
+            session.add(
+                Score(
+                    candidate_id=cid,
+                    model_version="h1",
+                    score=90.0 - rank,
+                    features={},
+                    explanation={},
+                )
+            )
             session.add(ShortlistEntry(shortlist_id=1, candidate_id=cid, rank=rank, score=1.0))
-            session.add(FeedbackLabel(candidate_id=cid, decision="contacted", label=1.0,
-                                      source_file="kyiv.csv"))  # fmt: skip
+            session.add(
+                FeedbackLabel(
+                    candidate_id=cid, decision="contacted", label=1.0, source_file="kyiv.csv"
+                )
+            )
         session.add(LinkRejection(profile_a_id=ids["github:101"], profile_b_id=ids["github:102"]))
         session.add(
             LinkConfirmation(profile_a_id=ids["github:101"], profile_b_id=ids["kaggle:901"])
@@ -143,23 +191,33 @@ def seed(engine, now: datetime = NOW) -> dict[str, int]:
         session.add_all(
             [
                 CrawlState(
-                    source="stackoverflow", stream="top-answerers",
+                    source="stackoverflow",
+                    stream="top-answerers",
                     partition="stackoverflow:pytorch:all_time",
-                    cursor={"gen": 1, "page": 2, "done": True,
-                            "scores": {"501": [12, 80], "502": [3, 9]}},
+                    cursor={
+                        "gen": 1,
+                        "page": 2,
+                        "done": True,
+                        "scores": {"501": [12, 80], "502": [3, 9]},
+                    },
                 ),
                 CrawlState(
-                    source="stackoverflow", stream="profiles", partition="stackoverflow:all_time",
+                    source="stackoverflow",
+                    stream="profiles",
+                    partition="stackoverflow:all_time",
                     cursor={"gen": 1, "done": True, "done_ids": [501, 502]},
                 ),
                 CrawlState(
-                    source="stackoverflow", stream="answers",
+                    source="stackoverflow",
+                    stream="answers",
                     partition="stackoverflow:min_score=1",
-                    cursor={"tags": {"pytorch": {"min": 5, "page": 1, "edge": [9], "holds": 0}},
-                            "pending": {"501": 40, "777": 12}},
+                    cursor={
+                        "tags": {"pytorch": {"min": 5, "page": 1, "edge": [9], "holds": 0}},
+                        "pending": {"501": 40, "777": 12},
+                    },
                 ),
             ]
-        )  # fmt: skip
+        )
     return ids
 
 
@@ -211,8 +269,11 @@ def test_a_profile_brings_the_whole_person_unless_asked(engine):
     with session_scope(engine) as session:
         person = resolve_person(session, "github:anadev")  # logins are case-insensitive
         assert person.candidate_ids == (1,)
-        assert set(person.profile_ids) == {ids["github:101"], ids["stackoverflow:501"],
-                                           ids["kaggle:901"]}  # fmt: skip
+        assert set(person.profile_ids) == {
+            ids["github:101"],
+            ids["stackoverflow:501"],
+            ids["kaggle:901"],
+        }
         assert "github:AnaDev (id 101)" in person.labels
         alone = resolve_person(session, "kaggle:ANADEV", whole_person=False)
         assert alone.profile_ids == (ids["kaggle:901"],) and alone.candidate_ids == ()
@@ -235,8 +296,13 @@ def test_deleting_a_person_removes_everything_of_theirs_and_nothing_else(engine)
         )
     after = counts(engine)
     assert deleted["profiles"] == 3 and deleted["candidates"] == 1
-    for table in ("scores", "shortlist_entries", "feedback_labels", "link_rejections",
-                  "link_confirmations"):  # fmt: skip
+    for table in (
+        "scores",
+        "shortlist_entries",
+        "feedback_labels",
+        "link_rejections",
+        "link_confirmations",
+    ):
         assert deleted[table] == 1 and after[table] == before[table] - 1
     assert deleted["candidate_profiles"] == 3 and deleted["repositories"] == 1
     assert deleted["so_tag_stats"] == 1 and deleted["kaggle_achievements"] == 1
@@ -253,6 +319,9 @@ def test_deleting_a_person_removes_everything_of_theirs_and_nothing_else(engine)
         assert {k for _s, k, _p in raw} == {"ana-old", "bob", "stackoverflow:502", PAGE_KEY, "9012"}
         page = session.scalars(select(RawRecord).where(RawRecord.key == PAGE_KEY)).one()
         assert [i["user"]["user_id"] for i in page.payload["items"]] == [502]
+        # Bob's entry moved up a place, and the page still says where it is.
+        entries = session.execute(select(RawRecordEntry.pointer, RawRecordEntry.subject)).all()
+        assert [tuple(e) for e in entries] == [("/items/0", "502")]
         cursors = {c.stream: c.cursor for c in session.scalars(select(CrawlState))}
         assert cursors["top-answerers"]["scores"] == {"502": [3, 9]}
         assert cursors["profiles"]["done_ids"] == [502]
@@ -294,7 +363,9 @@ def test_purge_deletes_only_people_not_seen_since_the_cutoff(engine):
         stale = [ids["github:102"], ids["stackoverflow:502"], ids["github:101"]]
         session.execute(update(Profile).where(Profile.id.in_(stale)).values(last_seen=old))
         # Raw history: an old superseded version goes, the newest version stays however old.
-        save_raw(session, [RawItem("kaggle", "Users.csv", "9012", NOW, {"row_sha": "c"})])
+        save_raw(
+            session, [RawItem("kaggle", "Users.csv", "9012", NOW, {"row_sha": "c"}, subject="9012")]
+        )
         session.execute(update(RawRecord).values(fetched_at=old))
         newest = session.scalar(select(func.max(RawRecord.id)))
         session.execute(update(RawRecord).where(RawRecord.id == newest).values(fetched_at=NOW))
@@ -323,26 +394,44 @@ def test_a_user_of_another_site_is_forgotten_apart_from_stackoverflows_user_of_t
             session,
             [
                 ProfileItem(
-                    "stackoverflow", "datascience:501", NOW, handle="Dana",
+                    "stackoverflow",
+                    "datascience:501",
+                    NOW,
+                    handle="Dana",
                     profile_url="https://datascience.stackexchange.com/users/501/dana",
                 )
             ],
-        )[("stackoverflow", "datascience:501")]  # fmt: skip
+        )[("stackoverflow", "datascience:501")]
         save_raw(
             session,
             [
-                RawItem("stackoverflow", "/users/{ids}", "datascience:501", NOW, {"user": 501}),
-                RawItem("stackoverflow", "/tags/{tag}/top-answerers/{period}", ds_page, NOW,
-                        {"items": entries}),
+                RawItem(
+                    "stackoverflow",
+                    "/users/{ids}",
+                    "datascience:501",
+                    NOW,
+                    {"user": 501},
+                    subject="datascience:501",
+                ),
+                RawItem(
+                    "stackoverflow",
+                    "/tags/{tag}/top-answerers/{period}",
+                    ds_page,
+                    NOW,
+                    {"items": entries},
+                    subject=None,
+                    entries={"datascience:501": "/items/0", "datascience:502": "/items/1"},
+                ),
             ],
-        )  # fmt: skip
+        )
         session.add(
             CrawlState(
-                source="stackoverflow", stream="top-answerers",
+                source="stackoverflow",
+                stream="top-answerers",
                 partition="datascience:pytorch:all_time",
                 cursor={"gen": 1, "scores": {"501": [1, 4], "502": [1, 2]}},
             )
-        )  # fmt: skip
+        )
     with session_scope(engine) as session:
         for ref in (
             "stackoverflow:datascience:501",

@@ -12,6 +12,7 @@ import psutil
 import pytest
 from sqlalchemy import select
 
+from config.clock import utcnow
 from storage.db import open_database, session_scope
 from storage.heartbeat import (
     STALE_AFTER,
@@ -21,7 +22,7 @@ from storage.heartbeat import (
     stale_runs,
     this_host,
 )
-from storage.models import CrawlRun, utcnow
+from storage.models import CrawlRun
 from storage.state import finish_run, start_run
 
 

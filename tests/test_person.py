@@ -7,10 +7,11 @@ import unicodedata
 
 import pytest
 
+from config.clock import utcnow
 from config.errors import ScoutError
 from storage.db import open_database, session_scope
 from storage.items import ProfileItem
-from storage.models import Profile, utcnow
+from storage.models import Profile
 from storage.person import SHOWN, fold_name, resolve_person, resolve_profile
 from storage.save import save_profiles
 
@@ -20,18 +21,39 @@ def engine(tmp_path):
     engine = open_database(f"sqlite:///{tmp_path / 'p.db'}")
     now = utcnow()
     with session_scope(engine) as s:
-        save_profiles(s, [
-            ProfileItem("stackoverflow", "123", now, handle="Jessica Brown",
-                        name="Jessica Brown", location_raw="Berlin, Germany"),
-            ProfileItem("stackoverflow", "456", now, handle="jessica  BROWN",
-                        name="jessica  BROWN", location_raw="Austin, TX"),
-            ProfileItem("stackoverflow", "789", now, handle="Ірина Коваленко",
-                        name="Ірина Коваленко", location_raw="Kyiv"),
-            ProfileItem("github", "583231", now, handle="octocat", name="The Octocat"),
-            ProfileItem("github", "77", now, handle="583231", name="Digits"),
-            ProfileItem("kaggle", "5", now, handle="annan", name="Anna Nowak"),
-            ProfileItem("kaggle", "6", now, handle="anowak", name="Anna Nowak"),
-        ])  # fmt: skip
+        save_profiles(
+            s,
+            [
+                ProfileItem(
+                    "stackoverflow",
+                    "123",
+                    now,
+                    handle="Jessica Brown",
+                    name="Jessica Brown",
+                    location_raw="Berlin, Germany",
+                ),
+                ProfileItem(
+                    "stackoverflow",
+                    "456",
+                    now,
+                    handle="jessica  BROWN",
+                    name="jessica  BROWN",
+                    location_raw="Austin, TX",
+                ),
+                ProfileItem(
+                    "stackoverflow",
+                    "789",
+                    now,
+                    handle="Ірина Коваленко",
+                    name="Ірина Коваленко",
+                    location_raw="Kyiv",
+                ),
+                ProfileItem("github", "583231", now, handle="octocat", name="The Octocat"),
+                ProfileItem("github", "77", now, handle="583231", name="Digits"),
+                ProfileItem("kaggle", "5", now, handle="annan", name="Anna Nowak"),
+                ProfileItem("kaggle", "6", now, handle="anowak", name="Anna Nowak"),
+            ],
+        )
     yield engine
     engine.dispose()
 

@@ -397,9 +397,10 @@ def test_a_huge_follower_count_is_one_unparseable_record_not_a_traceback(tmp_pat
         }
 
     with session_scope(engine) as session:
+        asha, ravi = node("asha", 42, 10**30), node("ravi", 43, 12)
         save_raw(session, [
-            RawItem("github", "graphql:search", "asha", when, node("asha", 42, 10**30)),
-            RawItem("github", "graphql:search", "ravi", when, node("ravi", 43, 12)),
+            RawItem("github", "graphql:search", "asha", when, asha, subject="42"),
+            RawItem("github", "graphql:search", "ravi", when, ravi, subject="43"),
         ])  # fmt: skip
     # As a version before storage.fit kept it: the integer itself in the JSON text.
     huge = json.dumps(node("old", 44, 10**30))

@@ -85,6 +85,7 @@ def test_same_batch_twice_changes_nothing(db_url):
             fetched_at=T0,
             payload={"data": {"x": [1, 2]}},
             etag='W/"abc"',
+            subject=None,
         )
     ]
     with storage_db.session_scope(engine) as session:
@@ -159,8 +160,15 @@ def test_a_save_without_an_etag_keeps_the_stored_one_while_updated_at_is_the_sam
     engine = storage_db.open_database(db_url)
 
     def save(etag, updated, name="A"):
-        item = ProfileItem(source="github", external_id="5", seen_at=T1, handle="u5", name=name,
-                           updated_at=updated, etag=etag)  # fmt: skip
+        item = ProfileItem(
+            source="github",
+            external_id="5",
+            seen_at=T1,
+            handle="u5",
+            name=name,
+            updated_at=updated,
+            etag=etag,
+        )
         with storage_db.session_scope(engine) as session:
             save_profiles(session, [item])
         with storage_db.session_scope(engine) as session:
@@ -292,8 +300,13 @@ def test_one_user_id_on_two_stack_exchange_sites_is_two_profiles_each_with_its_s
         ).all()
         assert [tuple(r) for r in rows] == [
             ("stackoverflow", "77", "Ann", "https://stackoverflow.com/users/77/ann"),
-            ("datascience", "datascience:77", "Bob", "https://datascience.stackexchange.com/users/77/bob"),
-        ]  # fmt: skip
+            (
+                "datascience",
+                "datascience:77",
+                "Bob",
+                "https://datascience.stackexchange.com/users/77/bob",
+            ),
+        ]
         tags = session.execute(select(SOTagStat.profile_id, SOTagStat.tag)).all()
         ann, bob = ids[("stackoverflow", "77")], ids[("stackoverflow", "datascience:77")]
         assert sorted(tags) == sorted([(ann, "pytorch"), (bob, "keras")])

@@ -89,14 +89,17 @@ def lookup_user(github: Github, governor: RateGovernor, login: str) -> Lookup:
         _observe(governor, github)
         user_json = dict(user.raw_data)
         dropped = parse.classify(user_json)
-        raw = [RawItem("github", "rest:/users", login.lower(), now, user_json, user.etag)]
+        subject = parse.external_id(user_json)
+        raw = [_user_raw(login, user_json, {"etag": user.etag}, now)]
         if dropped:
             return Lookup(None, raw, dropped)
         listed, repos_etag = owned_repos(github, governor, login)
         repos = listed or []  # asked without an ETag: never a 304
     except GithubException as exc:
         raise user_error(exc, login) from exc
-    raw.append(RawItem("github", REPOS_ENDPOINT, login.lower(), now, repos, repos_etag))
+    raw.append(
+        RawItem("github", REPOS_ENDPOINT, login.lower(), now, repos, repos_etag, subject=subject)
+    )
     try:
         profile = parse.parse_user(user_json, now, repos=repos, etag=user.etag)
     except PayloadError as exc:
@@ -223,7 +226,12 @@ def refresh_one(
     new_etag = headers.get("etag")
     raw = [_user_raw(login, data, headers, now)]
     if repos is not None:
-        raw.append(RawItem("github", REPOS_ENDPOINT, login.lower(), now, repos, new_repos_etag))
+        subject = parse.external_id(data)
+        raw.append(
+            RawItem(
+                "github", REPOS_ENDPOINT, login.lower(), now, repos, new_repos_etag, subject=subject
+            )
+        )
     try:
         profile = parse.parse_user(data, now, repos=repos, etag=new_etag)
     except PayloadError as exc:  # counted as an error: the next refresh asks again
@@ -237,8 +245,11 @@ def refresh_one(
 def _user_raw(
     login: str, data: dict[str, Any], headers: dict[str, Any], now: datetime | None = None
 ) -> RawItem:
+    """A user record, about the account its id names (parse.external_id)."""
     when = now or utcnow()
-    return RawItem("github", "rest:/users", login.lower(), when, data, headers.get("etag"))
+    etag = headers.get("etag")
+    subject = parse.external_id(data)
+    return RawItem("github", "rest:/users", login.lower(), when, data, etag, subject=subject)
 
 
 def refresh_many(

@@ -37,6 +37,7 @@ from scrapy.exceptions import DontCloseSpider
 from sqlalchemy import select
 from twisted.internet import task
 
+from config.clock import utcnow
 from config.errors import ScoutError
 from config.settings import Settings
 
@@ -64,7 +65,7 @@ from crawlers.github.query import SearchPlan, Window
 from crawlers.github.spider import STREAM, GitHubSearchSpider
 from crawlers.process import crawler_process
 from storage.db import open_database, session_scope
-from storage.models import CrawlRun, utcnow
+from storage.models import CrawlRun
 from storage.state import all_cursors, finish_run, start_run
 
 log = logging.getLogger(__name__)

@@ -84,7 +84,7 @@ def github_rules(exclude: tuple[str, ...] = ()) -> SourceRules:
         why_dropped=parse.classify,
         parse=lambda node, seen_at: parse.parse_user(node, seen_at),
         location_excluded=lambda location: parse.location_excluded(location, exclude),
-        id_of=parse.external_id,
+        subject_of=parse.external_id,
     )
 
 

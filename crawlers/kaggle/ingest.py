@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine
 
+from config.clock import utcnow
 from config.errors import ScoutError
 from config.textfile import UTF8, UTF8_BOM
 from crawlers.kaggle import diff, parse
@@ -61,7 +62,6 @@ from crawlers.kaggle.write import (
     touch_current,
 )
 from storage.db import session_scope
-from storage.models import utcnow
 from storage.save import content_sha as content_sha
 from storage.save import sha256_of
 from storage.state import all_cursors, finish_run, set_cursor, start_run

@@ -288,6 +288,7 @@ class Writer:
             "etag": None,
             "payload_sha": hashlib.sha256(canonical.encode()).hexdigest(),
             "payload": {"file": name, "file_date": date, "row_sha": sha},
+            "subject": row["external_id"],  # the Kaggle user the row describes
         }
 
 

@@ -41,13 +41,14 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from config.clock import utcnow
 from config.errors import PayloadError
 from config.sites import split_user_key, user_key
 from crawlers.pipelines import QUARANTINE_HOLDS, PageItem
 from crawlers.stackexchange import parse
 from crawlers.stackexchange.budget import Reservation
 from storage.db import session_scope
-from storage.models import Profile, utcnow
+from storage.models import Profile
 from storage.state import get_cursor, set_cursor
 
 log = logging.getLogger(__name__)

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
+from config.clock import utcnow
 from config.errors import ScoutError, StorageFailure
 from config.settings import Settings
 from crawlers.pipelines import (
@@ -32,7 +33,6 @@ from crawlers.stackexchange.client import (
 )
 from crawlers.stackexchange.pipeline import SOURCE, Crawl, make_rules
 from storage.db import session_scope
-from storage.models import utcnow
 from storage.state import EXIT_CODES, STANDARD_STATS, finish_run, start_run
 
 

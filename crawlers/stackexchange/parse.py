@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -346,3 +346,18 @@ def item_id(item: Any, field_name: str) -> str:
     that could be personal."""
     value = item.get(field_name) if isinstance(item, Mapping) else None
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else "?"
+
+
+def top_answerer_entries(items: Sequence[Any], site: str) -> dict[str, str]:
+    """Who a stored top-answerers page describes: each user's external id (config.sites) ->
+    the JSON pointer of their item in the page's payload (its `items`, as stored)."""
+    out: dict[str, str] = {}
+    for index, row in enumerate(items):
+        user = row.get("user") if isinstance(row, Mapping) else None
+        if not isinstance(user, Mapping) or user.get("user_id") is None:
+            continue
+        try:
+            out[user_key(site, user_id(user))] = f"/items/{index}"
+        except PayloadError:
+            continue  # no id to name: the page keeps the item, it names nobody
+    return out

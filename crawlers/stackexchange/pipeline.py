@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import Engine, update
 
 from config import skills as config_skills
+from config.clock import utcnow
 from config.settings import Settings
 from config.sites import user_key
 from crawlers.pipelines import PageItem, SourceRules
@@ -41,7 +42,7 @@ from crawlers.stackexchange import parse
 from crawlers.stackexchange.discover import STREAM_ANSWERS, AnswerDiscovery, site_user_ids
 from storage.db import session_scope
 from storage.items import RawItem
-from storage.models import Profile, utcnow
+from storage.models import Profile
 from storage.save import save_raw
 from storage.state import finish_run, get_cursor, set_cursor, start_run
 from storage.suppress import is_suppressed, suppressed_hashes
@@ -98,6 +99,7 @@ def make_rules(site: str) -> SourceRules:
         suppress_keys=lambda r: (user_key(site, _record_user_id(r)), r["user"].get("link")),
         why_dropped=lambda r: "deleted" if parse.is_gone(r["user"]) else None,
         parse=lambda r, seen_at: parse_record(r, seen_at, site),
+        subject_of=lambda r: user_key(site, _record_user_id(r)),
     )
 
 
@@ -245,6 +247,8 @@ class Crawl:
             f"{self.partition(tag)}:page={page}",
             utcnow(),
             payload,
+            subject=None,  # a page of many answerers: each one's entry instead
+            entries=parse.top_answerer_entries(items, self.site),
         )
         with session_scope(self.engine) as session:
             save_raw(session, [raw])
