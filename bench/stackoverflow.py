@@ -31,7 +31,7 @@ from crawlers.sandbox.model import SandboxOptions, World
 from crawlers.sandbox.stackexchange_api import StackExchangeAPI
 from crawlers.sandbox.stackexchange_objects import SOIndex
 from crawlers.sandbox.world import generate
-from crawlers.stackexchange.pipeline import DEFAULT_TAGS
+from crawlers.stackexchange.plan import DEFAULT_TAGS
 from storage.models import CrawlRun, Profile
 
 PEOPLE = int(os.environ.get("BENCH_SO_PEOPLE", "8000"))

@@ -52,6 +52,12 @@ class Run:
             yield session
             self.id = start_run(session, self.source, self.args, job_name=self.job_name).id
 
+    def start(self) -> int:
+        """Add the run row when the run reads no cursors; its id."""
+        with self.starting():
+            pass
+        return self.run_id
+
     @contextmanager
     def finishing(
         self,

@@ -24,7 +24,7 @@ from crawlers.sandbox.stackexchange_api import StackExchangeAPI
 from crawlers.sandbox.stackexchange_objects import SOIndex
 from crawlers.sandbox.stackexchange_sites import DOMAINS, site_users
 from crawlers.sandbox.world import generate
-from crawlers.stackexchange.pipeline import DEFAULT_TAGS
+from crawlers.stackexchange.plan import DEFAULT_TAGS
 from scout.cli import app as cli_app
 from storage.models import CrawlRun, CrawlState, Profile, SOTagStat
 from storage.state import exit_code

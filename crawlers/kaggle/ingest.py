@@ -62,7 +62,6 @@ from crawlers.kaggle.write import (
 )
 from storage.db import session_scope
 from storage.models import utcnow
-from storage.save import content_sha as content_sha
 from storage.save import sha256_of
 from storage.state import all_cursors, finish_run, set_cursor, start_run
 from storage.suppress import is_suppressed, suppressed_hashes

@@ -16,7 +16,7 @@ from crawlers.pipelines import PageItem
 from crawlers.stackexchange.answers import PageGuard
 from crawlers.stackexchange.budget import Reservation
 from crawlers.stackexchange.client import ids_path
-from crawlers.stackexchange.pipeline import Batch
+from crawlers.stackexchange.plan import Batch
 
 if TYPE_CHECKING:
     from crawlers.stackexchange.spider import StackOverflowSpider

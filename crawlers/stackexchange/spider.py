@@ -40,8 +40,8 @@ from crawlers.stackexchange.client import (
     tag_path,
     throttle_wait,
 )
-from crawlers.stackexchange.middleware import ThrottleMiddleware, reason, release
-from crawlers.stackexchange.pipeline import Batch, Crawl
+from crawlers.stackexchange.middlewares import ThrottleMiddleware, reason, release
+from crawlers.stackexchange.plan import Batch, Crawl
 from crawlers.stackexchange.profiles import ProfileFetch
 from crawlers.stackexchange.walk import AnswerWalk
 

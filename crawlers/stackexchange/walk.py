@@ -25,8 +25,8 @@ from crawlers.stackexchange.answers import PageGuard
 from crawlers.stackexchange.budget import Reservation
 from crawlers.stackexchange.client import ids_path
 from crawlers.stackexchange.discover import PENDING_CAP, AnswerDiscovery, TagWalk, Unit
-from crawlers.stackexchange.middleware import reason
-from crawlers.stackexchange.pipeline import Batch
+from crawlers.stackexchange.middlewares import reason
+from crawlers.stackexchange.plan import Batch
 from crawlers.stackexchange.profiles import CONTINUE_PRIORITY
 
 if TYPE_CHECKING:
