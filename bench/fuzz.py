@@ -40,7 +40,7 @@ from config.sites import SOURCE as SE_SOURCE
 from crawlers import payload as P
 from crawlers.github import parse as gh
 from crawlers.github.query import PAGE_QUERY
-from crawlers.kaggle.ingest import ingest_folder
+from crawlers.kaggle.run import ingest_folder
 from crawlers.replay import Raw, Skipped, replay
 from crawlers.sandbox.github_rest import GitHubAPI
 from crawlers.sandbox.github_shapes import public_user, repository

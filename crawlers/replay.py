@@ -9,7 +9,7 @@ response winning:
 - Stack Overflow: the newest `/users/{ids}` record (the user with its tag answers, tags and
   top-answer-tags as the crawl joined them), of the site its key "{site}:{user_id}" names.
   Discovery pages are context already folded in.
-Kaggle raw records hold only row hashes: nothing to replay (see crawlers.kaggle.ingest).
+Kaggle raw records hold only row hashes: nothing to replay (see crawlers.kaggle.run).
 """
 
 from __future__ import annotations

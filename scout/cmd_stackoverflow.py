@@ -72,8 +72,8 @@ def crawl_stackoverflow(
       STACKEXCHANGE_KEY=... scout crawl stackoverflow --api-url http://127.0.0.1:8765/stackexchange/2.3
     """
     from config.skills import discovery_tags
-    from crawlers.stackexchange.run import run_crawl
     from crawlers.stackexchange.plan import DISCOVER_MODES, PERIODS
+    from crawlers.stackexchange.run import run_crawl
 
     if period not in PERIODS:
         raise ScoutError(f"--period must be one of {', '.join(PERIODS)}, not {period!r}")

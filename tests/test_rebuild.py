@@ -22,7 +22,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from typer.testing import CliRunner
 
 from config.settings import Settings
-from crawlers.kaggle.ingest import ingest_folder
+from crawlers.kaggle.run import ingest_folder
 from crawlers.sandbox.kaggle_files import write_kaggle_csvs
 from crawlers.sandbox.model import SandboxOptions
 from crawlers.sandbox.server import SandboxServer

@@ -12,8 +12,8 @@ from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from config.errors import ScoutError
-from crawlers.kaggle.ingest import ingest_folder
 from crawlers.kaggle.options import KaggleOptions
+from crawlers.kaggle.run import ingest_folder
 from storage.db import open_database, session_scope
 from storage.models import ALL_TABLES, CrawlRun, Profile, Suppression
 from storage.save import content_sha
