@@ -353,7 +353,7 @@ class SearchRequests(scrapy.Spider):
             with session_scope(self.engine) as session:
                 for each in (window, *(also or ())):
                     set_cursor(session, self.source, STREAM, each.partition, cursor)
-        except Exception as exc:
+        except Exception as exc:  # the database's fault (crawlers/page_store.py): stop, logged
             self.storage_failure = storage_failure(exc, "writing a cursor").message
             log.error("%s; the cursor stays on the last stored page", self.storage_failure)
             raise CloseSpider("storage_failure") from exc

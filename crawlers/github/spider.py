@@ -131,6 +131,7 @@ class GitHubSearchSpider(SearchRequests):
         except (CloseSpider, _RetryLater):
             raise
         except Exception as exc:
+            # Counted as a skipped page (an error of the run), traceback at debug.
             log.debug("unreadable answer", exc_info=True)
             self._skip(response.meta["window"], f"unreadable answer ({type(exc).__name__})")
 
@@ -239,7 +240,7 @@ class GitHubSearchSpider(SearchRequests):
         ids = [i for i in (parse.external_id(n) for n in nodes) if i is not None]
         try:
             stored = self.lookup.versions(ids)
-        except Exception as exc:
+        except Exception as exc:  # the database's fault (crawlers/page_store.py): stop, logged
             self.storage_failure = storage_failure(exc, "reading stored profiles").message
             log.error("%s; the cursor stays on the last stored page", self.storage_failure)
             raise CloseSpider("storage_failure") from exc
