@@ -36,10 +36,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from config.errors import PayloadError, ScoutError
+from config.sites import SOURCE as SE_SOURCE
 from crawlers import payload as P
 from crawlers.github import parse as gh
 from crawlers.github.query import PAGE_QUERY
-from crawlers.kaggle.ingest import ingest_folder
+from crawlers.kaggle.run import ingest_folder
 from crawlers.replay import Raw, Skipped, replay
 from crawlers.stackexchange import parse as so
 from crawlers.stackexchange.discover import AnswerDiscovery
@@ -253,7 +254,7 @@ def make_bases(seed: int = 7, people: int = 150) -> Bases:
             "tags": [t for t in tags if t.get("user_id") == uid],
             "top_answer_tags": [t for t in top if t.get("user_id") == uid] or None,
         }
-        bases.records.append([{"endpoint": so.SOURCE, "payload": record}])
+        bases.records.append([{"endpoint": SE_SOURCE, "payload": record}])
     for page in bases.graphql_pages:
         for node in gh.search_nodes(page)[:2]:
             bases.records.append([{"endpoint": "graphql:search", "payload": node}])
@@ -414,9 +415,9 @@ def run_replay(records: Any, env: Env) -> None:
         fitted = orjson.loads(orjson.dumps(_fitted_payload(record.get("payload"))))
         when = NOW.replace(second=1) if record.get("t") == 1 else NOW
         stored.append(Raw(endpoint, "k", when, None, fitted))
-    source = "stackoverflow" if stored and stored[-1].endpoint == so.SOURCE else "github"
+    source = "stackoverflow" if stored and stored[-1].endpoint == SE_SOURCE else "github"
     for r in stored:
-        if r.endpoint == so.SOURCE:
+        if r.endpoint == SE_SOURCE:
             r.endpoint = "/users/{ids}"
     hashes = {"0" * 64}  # a suppression list, so the suppression checks run
     items = replay(source, stored, hashes)

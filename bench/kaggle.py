@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import figure, peak_rss_mb
-from crawlers.kaggle.ingest import ingest_folder
+from crawlers.kaggle.run import ingest_folder
 from storage.db import open_database
 
 USERS = int(os.environ.get("BENCH_KAGGLE_USERS", "2000000"))

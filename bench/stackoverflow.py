@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, func, select
 
 import sandbox.server as sandbox_server
 from bench.common import figure
-from crawlers.stackexchange.pipeline import DEFAULT_TAGS
+from crawlers.stackexchange.plan import DEFAULT_TAGS
 from sandbox.model import SandboxOptions, World
 from sandbox.stackexchange_api import StackExchangeAPI
 from sandbox.stackexchange_objects import SOIndex

@@ -21,6 +21,12 @@ INT32_MAX = 2**31 - 1  # GraphQL's Int is a signed 32-bit integer (GraphQL spec,
 INT64_MAX = 2**63 - 1
 
 
+# What reading a field of a record that is not the documented shape raises (a PayloadError
+# from the helpers below is a ValueError): a caller that only needs a best-effort answer from
+# such a record (a log label, a key) catches these, never a bug of its own.
+SHAPE_ERRORS = (LookupError, TypeError, AttributeError, ValueError)
+
+
 def decode(body: bytes | str, what: str) -> Any:
     """JSON text to Python values; invalid, truncated or too deeply nested text is refused.
 

@@ -47,6 +47,7 @@ from sqlalchemy import Engine
 
 from config.errors import PayloadError, StorageFailure
 from crawlers.page_store import REASON_CHARS, storage_failure
+from crawlers.payload import SHAPE_ERRORS
 from storage.db import session_scope
 from storage.items import ProfileItem, RawItem
 from storage.models import CrawlRun
@@ -84,7 +85,7 @@ class SourceRules:
         """subject_of, or None for a record too broken to tell."""
         try:
             return self.subject_of(record)
-        except Exception:
+        except SHAPE_ERRORS:  # PayloadError is a ValueError
             return None
 
     def label(self, record: dict[str, Any], key: str | None) -> str:
@@ -194,6 +195,9 @@ class Step(ABC):
         except StorageFailure as exc:
             self.stop(item, exc.message)
         except Exception as exc:
+            # Any other error is a bug of a step: it must not escape into Scrapy (which would
+            # log it and go on storing later pages); the crawl stops with a message naming the
+            # step (the run's message), the traceback is logged at debug.
             log.debug("while processing %r", item, exc_info=True)
             self.stop(
                 item,
@@ -242,7 +246,7 @@ class SuppressionStep(Step):
 def _key(rules: SourceRules, record: dict[str, Any]) -> str | None:
     try:
         return rules.key_of(record)
-    except Exception:
+    except SHAPE_ERRORS:
         return None
 
 
@@ -250,7 +254,7 @@ def _kept(rules: SourceRules, record: dict[str, Any]) -> bool:
     """Is the record a candidate (not an org, bot...)? One that cannot be told is kept raw."""
     try:
         return rules.why_dropped(record) is None
-    except Exception:
+    except SHAPE_ERRORS:
         return True
 
 
@@ -291,6 +295,8 @@ class ParseStep(Step):
                 item.quarantine(label, key, str(exc))
                 continue
             except Exception as exc:
+                # A parser bug on one record (not a PayloadError) must not stop the crawl: the
+                # record is quarantined (counted, logged at ERROR by type) like a bad one.
                 item.quarantine(label, key, f"parser bug: {type(exc).__name__}", bug=True)
                 continue
             if profile is None:
@@ -362,6 +368,8 @@ class StoreStep(Step):
                 save_profiles(session, item.profiles, tally=item.stats)
                 self._commit_page(session, item)
         except Exception as exc:
+            # Every record was validated before: whatever the database raises is its fault
+            # (crawlers/page_store.py), re-raised as the StorageFailure that stops the crawl.
             raise storage_failure(exc, "writing a page") from exc
         spider.run_stats.update(item.stats)
         seen.update(p.external_id for p in item.profiles)

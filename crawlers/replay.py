@@ -9,7 +9,7 @@ response winning:
 - Stack Overflow: the newest `/users/{ids}` record (the user with its tag answers, tags and
   top-answer-tags as the crawl joined them), of the site its key "{site}:{user_id}" names.
   Discovery pages are context already folded in.
-Kaggle raw records hold only row hashes: nothing to replay (see crawlers.kaggle.ingest).
+Kaggle raw records hold only row hashes: nothing to replay (see crawlers.kaggle.run).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 
 from config.errors import PayloadError
 from config.sites import DEFAULT_SITE, user_key
+from config.sites import SOURCE as SE_SOURCE
 from crawlers import payload as P
 from crawlers.github import parse as gh
 from crawlers.stackexchange import parse as so
@@ -152,7 +153,7 @@ def stackoverflow_saves(records: Sequence[Raw], hashes: set[str]) -> list[Profil
     link = user.get("link")
     site = newest.key.rpartition(":")[0] or DEFAULT_SITE  # the key is "{site}:{user_id}"
     keys = (user_key(site, so.user_id(user)), link if isinstance(link, str) else None)
-    if hashes and is_suppressed(hashes, so.SOURCE, *keys):
+    if hashes and is_suppressed(hashes, SE_SOURCE, *keys):
         raise Skipped("suppressed")
     item = so.parse_record(record, newest.fetched_at, site)
     if item is None:
@@ -160,7 +161,7 @@ def stackoverflow_saves(records: Sequence[Raw], hashes: set[str]) -> list[Profil
     return [item]
 
 
-REPLAYS: dict[str, Replay] = {gh.SOURCE: github_saves, so.SOURCE: stackoverflow_saves}
+REPLAYS: dict[str, Replay] = {gh.SOURCE: github_saves, SE_SOURCE: stackoverflow_saves}
 
 
 def replay(source: str, records: Sequence[Raw], hashes: set[str]) -> list[ProfileItem]:

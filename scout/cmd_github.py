@@ -115,9 +115,9 @@ def crawl_github(
       scout --db postgresql+psycopg://scout@db/scout crawl github --region india \\
           --distributed redis://redis-host:6379/0
     """
-    from crawlers.github.crawl import run_search
     from crawlers.github.presets import region_terms
     from crawlers.github.query import GITHUB_EPOCH, SearchPlan
+    from crawlers.github.run import run_search
 
     settings = _settings(api_url)
     locations, excluded = list(location), list(exclude)

@@ -55,9 +55,9 @@ def crawl_kaggle(
       scout crawl kaggle --download --dest data/meta-kaggle
       scout crawl kaggle --download --api-url http://127.0.0.1:8765/kaggle
     """
-    from crawlers.kaggle.download import download as fetch
-    from crawlers.kaggle.ingest import ingest_folder
+    from crawlers.kaggle.client import download as fetch
     from crawlers.kaggle.options import KaggleOptions
+    from crawlers.kaggle.run import ingest_folder
 
     if (from_dir is None) == (not download):
         raise ScoutError("give exactly one of --from DIR or --download")

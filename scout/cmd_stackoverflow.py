@@ -72,8 +72,8 @@ def crawl_stackoverflow(
       STACKEXCHANGE_KEY=... scout crawl stackoverflow --api-url http://127.0.0.1:8765/stackexchange/2.3
     """
     from config.skills import discovery_tags
-    from crawlers.stackexchange.jobs import run_crawl
-    from crawlers.stackexchange.pipeline import DISCOVER_MODES, PERIODS
+    from crawlers.stackexchange.plan import DISCOVER_MODES, PERIODS
+    from crawlers.stackexchange.run import run_crawl
 
     if period not in PERIODS:
         raise ScoutError(f"--period must be one of {', '.join(PERIODS)}, not {period!r}")
@@ -153,7 +153,7 @@ def lookup_stackoverflow(
       scout lookup stackoverflow 1330 --site datascience
     """
     from crawlers.stackexchange.client import QuotaStop
-    from crawlers.stackexchange.jobs import lookup_user
+    from crawlers.stackexchange.run import lookup_user
 
     user_id = stackexchange_user_id(user)  # before any request: it goes into the URL path
     state = get_state()

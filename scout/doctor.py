@@ -182,7 +182,7 @@ def check_stackexchange(settings: Settings, http: httpx.Client) -> Check:
 
 def check_kaggle(settings: Settings, http: httpx.Client | None, api_url: str | None) -> Check:
     """Username and key present (environment or kaggle.json) and accepted by the API."""
-    from crawlers.kaggle.download import KaggleDownloadError, credentials
+    from crawlers.kaggle.client import KaggleDownloadError, credentials
     from crawlers.kaggle.options import KaggleOptions
 
     name = "Kaggle credentials"

@@ -235,8 +235,8 @@ def rebuild_source(engine: Engine, source: str, batch: int = BATCH) -> SourceRep
 
 def _same_files(engine: Engine, folder: Path) -> bool:
     """Do the files look like the last ingested (size and date of each, as the cursor keeps)?"""
-    from crawlers.kaggle.ingest import STREAM
     from crawlers.kaggle.reader import FILES
+    from crawlers.kaggle.run import STREAM
 
     with session_scope(engine) as session:
         cursors = all_cursors(session, KAGGLE, STREAM)
@@ -276,8 +276,8 @@ def _kaggle(engine: Engine, folder: Path | None) -> SourceReport:
             "(pass --kaggle-from DIR with the Meta Kaggle files to re-read them)"
         )
         return report
-    from crawlers.kaggle.ingest import ingest_folder
     from crawlers.kaggle.options import KaggleOptions
+    from crawlers.kaggle.run import ingest_folder
 
     given = last_args if isinstance(last_args, dict) else {}
     # The thresholds of the last ingest, so the same users count as having signal.

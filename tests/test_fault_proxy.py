@@ -60,8 +60,12 @@ def call(base: str, method: str, path: str, body: Any = None) -> tuple[int, byte
 
 
 def search(base: str, query: str = PAGE_QUERY) -> dict[str, Any]:
-    status, body = call(base, "POST", "/github/graphql", {"query": query, "variables": {
-        "q": "type:user", "first": 10}})  # fmt: skip
+    status, body = call(
+        base,
+        "POST",
+        "/github/graphql",
+        {"query": query, "variables": {"q": "type:user", "first": 10}},
+    )
     assert status == 200
     data: dict[str, Any] = json.loads(body)
     return data
@@ -109,8 +113,12 @@ def test_graphql_node_changes_one_user_and_notes_it(sandbox, mutate):
     rule = graphql_node(mutate, index=2, match=graphql_details)
     ids = [n["id"] for n in search(sandbox.base_url)["data"]["search"]["nodes"] if "id" in n]
     with FaultProxy(sandbox.base_url, [rule]) as proxy:
-        _, body = call(proxy.base_url, "POST", "/github/graphql", {
-            "query": DETAIL_QUERY, "variables": {"ids": ids}})  # fmt: skip
+        _, body = call(
+            proxy.base_url,
+            "POST",
+            "/github/graphql",
+            {"query": DETAIL_QUERY, "variables": {"ids": ids}},
+        )
         nodes = json.loads(body)["data"]["nodes"]
     page, changed = rule.notes
     assert changed in nodes and len(page) >= 3

@@ -249,8 +249,9 @@ def test_faults_are_retried_and_counted(world):
     assert got <= expected and stats["profiles_stored"] == len(got), why
     assert got == expected or status == "partial", why
     with SandboxServer(world, SandboxOptions(rate_limit=1_000_000)) as server:
-        again = scout(url, "crawl", "github", "--region", "india", "--resume",
-                      api=server.github_url, tmp=tmp)  # fmt: skip
+        again = scout(
+            url, "crawl", "github", "--region", "india", "--resume", api=server.github_url, tmp=tmp
+        )
     assert again.returncode == 0, again.stderr
     assert {e for e, _ in stored(url)} == expected
     assert last_run(url)[1]["profiles_stored"] == len(expected - got)
@@ -305,8 +306,16 @@ def test_bad_token_and_bad_region_end_in_one_message(sandbox, tmp_path):
 
 def test_a_crawl_without_a_token_says_search_needs_one(sandbox, tmp_path):
     url = f"sqlite:///{tmp_path / 'n.db'}"
-    result = scout(url, "crawl", "github", "--location", "Kyiv",
-                   api=sandbox.github_url, env={"GITHUB_TOKEN": ""}, tmp=tmp_path)  # fmt: skip
+    result = scout(
+        url,
+        "crawl",
+        "github",
+        "--location",
+        "Kyiv",
+        api=sandbox.github_url,
+        env={"GITHUB_TOKEN": ""},
+        tmp=tmp_path,
+    )
     assert result.returncode == 2
     assert "needs" in result.stderr and "GITHUB_TOKEN" in result.stderr
     assert "rejected the token" not in result.stderr and "Traceback" not in result.stderr
@@ -335,9 +344,16 @@ def test_an_empty_window_is_not_an_error(sandbox, tmp_path):
 def test_max_users_keeps_exactly_that_many_profiles_and_their_raw_records(sandbox, tmp_path):
     url = f"sqlite:///{tmp_path / 'm.db'}"
     result = scout(
-        url, "crawl", "github", "--region", "eastern-europe", "--max-users", "7",
-        api=sandbox.github_url, tmp=tmp_path,
-    )  # fmt: skip
+        url,
+        "crawl",
+        "github",
+        "--region",
+        "eastern-europe",
+        "--max-users",
+        "7",
+        api=sandbox.github_url,
+        tmp=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     handles = {h.lower() for _, h in stored(url)}
     assert len(handles) == 7

@@ -48,9 +48,17 @@ def sandbox(upstream):
 
 def crawl(url, sandbox, tmp_path, until, *extra):
     result = scout(
-        url, "crawl", "github", "--region", "india", "--created-until", until, *extra,
-        api=sandbox.github_url, tmp=tmp_path,
-    )  # fmt: skip
+        url,
+        "crawl",
+        "github",
+        "--region",
+        "india",
+        "--created-until",
+        until,
+        *extra,
+        api=sandbox.github_url,
+        tmp=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     return last_run(url)[1]
 
@@ -59,8 +67,9 @@ def created_by(world, until):
     """The region's people created up to the end of `until`."""
     ids = people(world, *INDIA)
     end = datetime.fromisoformat(until).date()
-    return {str(a.id) for a in world.github.values() if str(a.id) in ids and
-            a.created_at.date() <= end}  # fmt: skip
+    return {
+        str(a.id) for a in world.github.values() if str(a.id) in ids and a.created_at.date() <= end
+    }
 
 
 def asked_twice(pages):
@@ -128,9 +137,19 @@ def test_a_done_window_is_walked_again_after_rewalk_days_and_finds_who_moved_in(
         def night(*extra):
             day = json.load(urllib.request.urlopen(server.base_url + "/_sandbox/day"))
             result = scout(
-                url, "crawl", "github", "--region", "india", "--resume", "--rewalk-days", "3",
-                *extra, api=server.github_url, tmp=tmp_path, env={"SCOUT_NOW": day["now"]},
-            )  # fmt: skip
+                url,
+                "crawl",
+                "github",
+                "--region",
+                "india",
+                "--resume",
+                "--rewalk-days",
+                "3",
+                *extra,
+                api=server.github_url,
+                tmp=tmp_path,
+                env={"SCOUT_NOW": day["now"]},
+            )
             assert result.returncode == 0, result.stderr
             return last_run(url)[1], server.world
 

@@ -55,8 +55,17 @@ def sandbox(upstream):
 
 
 def crawl(url, sandbox, tmp_path, *extra, env=None):
-    result = scout(url, "crawl", "github", "--region", "india", *extra,
-                   api=sandbox.github_url, tmp=tmp_path, env=env)  # fmt: skip
+    result = scout(
+        url,
+        "crawl",
+        "github",
+        "--region",
+        "india",
+        *extra,
+        api=sandbox.github_url,
+        tmp=tmp_path,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     return result
 
@@ -89,10 +98,17 @@ def test_details_are_paid_once_and_a_second_crawl_pays_only_for_the_changed(
     changed = sorted(ids)[0]
     sql(url, "UPDATE profiles SET etag = 'W/\"e-' || external_id || '\"'")
     # An older stored version of one user: GitHub's updatedAt is later, and its content differs.
-    sql(url, "UPDATE profiles SET updated_at = '2010-01-01 00:00:00.000000', "
-             "content_sha = 'older' WHERE external_id = :e", e=changed)  # fmt: skip
-    sql(url, "INSERT INTO repositories (profile_id, name, topics, stars, forks, is_fork) "
-             "SELECT id, 'kept-by-refresh', '[]', 0, 0, 0 FROM profiles")  # fmt: skip
+    sql(
+        url,
+        "UPDATE profiles SET updated_at = '2010-01-01 00:00:00.000000', "
+        "content_sha = 'older' WHERE external_id = :e",
+        e=changed,
+    )
+    sql(
+        url,
+        "INSERT INTO repositories (profile_id, name, topics, stars, forks, is_fork) "
+        "SELECT id, 'kept-by-refresh', '[]', 0, 0, 0 FROM profiles",
+    )
     before = dict(sql(url, "SELECT external_id, last_seen FROM profiles"))
     sandbox.detailed.clear()
     crawl(url, sandbox, tmp_path)  # not --resume: every window walked again
@@ -170,8 +186,9 @@ def test_a_rewalk_stopped_by_budget_continues_where_it_stopped(world, sandbox, t
     while True:
         runs += 1
         assert runs < 30, "the re-walk does not progress under --budget"
-        result = crawl(url, sandbox, tmp_path, "--resume", "--rewalk-days", "1",
-                       "--budget", "10", env=tomorrow)  # fmt: skip
+        result = crawl(
+            url, sandbox, tmp_path, "--resume", "--rewalk-days", "1", "--budget", "10", env=tomorrow
+        )
         status, stats, errors = last_run(url)
         assert status == "ok" and errors == 0 and stats["quota_spent"] <= 10
         if "budget reached" not in result.stdout:

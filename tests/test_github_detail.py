@@ -20,8 +20,13 @@ T = datetime(2026, 5, 1, tzinfo=UTC)
 
 
 def user(i, updated="2026-05-01T00:00:00Z"):
-    return {"__typename": "User", "id": f"U_{i}", "databaseId": i, "login": f"u{i}",
-            "updatedAt": updated}  # fmt: skip
+    return {
+        "__typename": "User",
+        "id": f"U_{i}",
+        "databaseId": i,
+        "login": f"u{i}",
+        "updatedAt": updated,
+    }
 
 
 def test_batches_cover_every_id_at_five_users_a_point_with_few_requests():
@@ -61,8 +66,10 @@ def test_a_deleted_account_is_gone_not_a_partial_answer():
         "errors": [{"type": "NOT_FOUND", "path": ["nodes", 0], "message": "Could not resolve"}],
     }
     assert detail_nodes(payload) == ([user(2)], 1, None)
-    timeout = {"data": {"nodes": [None, user(2)]},
-               "errors": [{"message": "timeout", "path": ["nodes", 0]}]}  # fmt: skip
+    timeout = {
+        "data": {"nodes": [None, user(2)]},
+        "errors": [{"message": "timeout", "path": ["nodes", 0]}],
+    }
     assert detail_nodes(timeout)[2] is not None
     assert detail_nodes({"data": {"nodes": [None]}})[2] == "1 null node(s)"
     assert detail_nodes({"data": None})[2] == "nodes are null"

@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 from test_github_crawl import timeless
 from typer.testing import CliRunner
 
-from crawlers.github.distributed import RequestCodec, safe_url
+from crawlers.github.coordination import RequestCodec, safe_url
 from sandbox.model import Response, SandboxOptions
 from sandbox.server import SandboxServer
 from sandbox.world import generate

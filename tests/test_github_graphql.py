@@ -342,9 +342,17 @@ NODES_QUERY = """query($ids: [ID!]!) { rateLimit { cost }
 
 
 def node_ids(api, *logins):
-    found = data(graphql(api, "{ " + " ".join(
-        f'{login.replace("-", "_")}: repositoryOwner(login: "{login}") {{ id }}' for login in logins
-    ) + " }"))  # fmt: skip
+    found = data(
+        graphql(
+            api,
+            "{ "
+            + " ".join(
+                f'{login.replace("-", "_")}: repositoryOwner(login: "{login}") {{ id }}'
+                for login in logins
+            )
+            + " }",
+        )
+    )
     return [found[login.replace("-", "_")]["id"] for login in logins]
 
 

@@ -147,8 +147,16 @@ def test_sigterm_mid_refresh_ends_at_once_as_interrupted_with_exit_130(world, sa
 def test_refresh_stays_free_after_a_crawl(world, sandbox, tmp_path):
     url = f"sqlite:///{tmp_path / 'c.db'}"
     env = {"GITHUB_TOKEN": TOKEN}
-    crawl = ("crawl", "github", "--location", "Warsaw", "--location", "Kyiv",
-             "--api-url", sandbox.github_url)  # fmt: skip
+    crawl = (
+        "crawl",
+        "github",
+        "--location",
+        "Warsaw",
+        "--location",
+        "Kyiv",
+        "--api-url",
+        sandbox.github_url,
+    )
     engine = create_engine(url)
 
     def etags():
@@ -180,8 +188,9 @@ def test_refresh_updates_repositories_changed_under_an_unchanged_profile(world, 
     # ETag still matches (304), its repositories' does not.
     with engine.begin() as conn:
         conn.execute(text("UPDATE repositories SET stars = -1"))
-        conn.execute(text("UPDATE raw_records SET etag = 'W/\"old\"' "
-                          "WHERE endpoint = 'rest:/users/repos'"))  # fmt: skip
+        conn.execute(
+            text("UPDATE raw_records SET etag = 'W/\"old\"' WHERE endpoint = 'rest:/users/repos'")
+        )
     before = core_remaining(sandbox)
     result = invoke(url, sandbox, "refresh", "github", "--stale-days", "0")
     assert result.exit_code == 0, result.output
@@ -233,8 +242,9 @@ def test_refresh_marks_exactly_the_accounts_deleted_or_suspended_as_days_pass(tm
     users = [a for a in base.github.values() if a.type == "User"]
     engine = open_database(url)
     with session_scope(engine) as session:
-        save_profiles(session, [ProfileItem("github", str(a.id), T_DAY0, handle=a.login)
-                                for a in users])  # fmt: skip
+        save_profiles(
+            session, [ProfileItem("github", str(a.id), T_DAY0, handle=a.login) for a in users]
+        )
     options = SandboxOptions(rate_limit=100_000)
     with SandboxServer(base, options, timeline=Timeline(base, rates)) as server:
 
@@ -242,10 +252,19 @@ def test_refresh_marks_exactly_the_accounts_deleted_or_suspended_as_days_pass(tm
             day = json.load(urllib.request.urlopen(server.base_url + "/_sandbox/day"))
             result = runner.invoke(
                 app,
-                ["--db", url, "refresh", "github", "--stale-days", "0", *extra,
-                 "--api-url", server.github_url],
+                [
+                    "--db",
+                    url,
+                    "refresh",
+                    "github",
+                    "--stale-days",
+                    "0",
+                    *extra,
+                    "--api-url",
+                    server.github_url,
+                ],
                 env={"GITHUB_TOKEN": TOKEN, "SCOUT_NOW": day["now"]},
-            )  # fmt: skip
+            )
             assert result.exit_code == 0, result.output
             with engine.connect() as conn:
                 stats = conn.execute(text("SELECT stats FROM crawl_runs ORDER BY id DESC")).first()
@@ -281,8 +300,9 @@ def test_refresh_marks_exactly_the_accounts_deleted_or_suspended_as_days_pass(tm
     forgot = runner.invoke(app, ["--db", url, "forget", f"github:{victim}", "--yes"])
     assert forgot.exit_code == 0, forgot.output
     with engine.connect() as conn:
-        left = conn.execute(text("SELECT count(*) FROM profiles WHERE external_id = :e"),
-                            {"e": victim}).scalar()  # fmt: skip
+        left = conn.execute(
+            text("SELECT count(*) FROM profiles WHERE external_id = :e"), {"e": victim}
+        ).scalar()
         suppressed = conn.execute(text("SELECT count(*) FROM suppressions")).scalar()
     assert left == 0 and suppressed >= 1
     engine.dispose()

@@ -31,8 +31,13 @@ class NothingStored:
 
 def user(i):
     """A discovery node (what the search page asks of each user)."""
-    return {"__typename": "User", "databaseId": i, "id": f"U_{i}", "login": f"u{i}",
-            "updatedAt": "2024-01-01T00:00:00Z"}  # fmt: skip
+    return {
+        "__typename": "User",
+        "databaseId": i,
+        "id": f"U_{i}",
+        "login": f"u{i}",
+        "updatedAt": "2024-01-01T00:00:00Z",
+    }
 
 
 def settle(spider, outputs):
@@ -291,8 +296,9 @@ def test_a_window_left_mid_way_continues_its_own_query_on_a_later_day(spider):
     root = SearchPlan(locations=("Kyiv",), created_to=date(2026, 5, 20)).roots()[0]
     later = SearchPlan(locations=("Kyiv",), created_to=date(2026, 5, 21)).roots()[0]
     assert later.partition == root.partition
-    spider.cursors = {root.partition: {"after": "c84", "count": 300, "fetched": 84,
-                                       "to": "2026-05-20"}}  # fmt: skip
+    spider.cursors = {
+        root.partition: {"after": "c84", "count": 300, "fetched": 84, "to": "2026-05-20"}
+    }
     (request,) = spider.window_requests(later)
     assert json.loads(request.body)["variables"]["q"] == root.query
     assert json.loads(request.body)["variables"]["after"] == "c84"
@@ -315,8 +321,13 @@ def test_a_split_records_the_nodes_it_skipped_so_a_later_night_counts_only_new_d
     # A night much later: the skipped nodes are now asked for, but as split, not counted.
     spider.cursors = {w.partition: c for w, c in spider.committed}
     for half in halves:
-        spider.cursors[half.partition] = {"after": "c", "count": 900, "fetched": 900,
-                                          "done": True, "to": "2026-05-20"}  # fmt: skip
+        spider.cursors[half.partition] = {
+            "after": "c",
+            "count": 900,
+            "fetched": 900,
+            "done": True,
+            "to": "2026-05-20",
+        }
     spider.plan = SearchPlan(locations=("Kyiv",), created_to=date(2026, 9, 1))
     asked = [r.meta["window"] for r in spider.window_requests(spider.plan.roots()[0])]
     assert asked and min(w.lo for w in asked) == date(2026, 5, 21)

@@ -12,9 +12,9 @@ import pytest
 from conftest import pg_schema
 from sqlalchemy import func, select
 
-from crawlers.kaggle import ingest, write
+from crawlers.kaggle import spider, write
 from crawlers.kaggle.index import PREFIX
-from crawlers.kaggle.ingest import ingest_folder
+from crawlers.kaggle.run import ingest_folder
 from sandbox.kaggle_files import write_kaggle_csvs
 from sandbox.world import generate
 from sandbox.world_days import Timeline
@@ -213,7 +213,7 @@ def test_a_crash_mid_difference_loses_and_duplicates_nothing(tmp_path, monkeypat
         raise OSError("disk full")
 
     # The changed profiles are written, then the process dies before the run ends.
-    monkeypatch.setattr(ingest, "touch_current", crash)
+    monkeypatch.setattr(spider, "touch_current", crash)
     with pytest.raises(OSError):
         ingest_folder(engine, day1, clock=lambda: DAY1)
     monkeypatch.undo()

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from config.data import default_path
 from config.settings import Settings
-from crawlers.kaggle.ingest import ingest_folder
+from crawlers.kaggle.run import ingest_folder
 from enrich.pipeline import run_enrich
 from sandbox.kaggle_files import write_kaggle_csvs
 from sandbox.model import SandboxOptions

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from typer.testing import CliRunner
 
 from config.settings import Settings
-from crawlers.kaggle.ingest import ingest_folder
+from crawlers.kaggle.run import ingest_folder
 from enrich.identity.user import unlink
 from enrich.pipeline import run_enrich
 from sandbox.kaggle_files import write_kaggle_csvs

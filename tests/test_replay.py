@@ -44,13 +44,20 @@ def graphql_node(login: str, database_id: int, repos: list[str] | None) -> dict:
         node["repositories"] = {
             "totalCount": len(repos),
             "nodes": [
-                {"name": name, "description": None, "isFork": False, "stargazerCount": 5,
-                 "forkCount": 1, "pushedAt": "2025-01-01T00:00:00Z",
-                 "createdAt": "2024-01-01T00:00:00Z", "primaryLanguage": {"name": "Python"},
-                 "repositoryTopics": {"nodes": [{"topic": {"name": "pytorch"}}]}}
+                {
+                    "name": name,
+                    "description": None,
+                    "isFork": False,
+                    "stargazerCount": 5,
+                    "forkCount": 1,
+                    "pushedAt": "2025-01-01T00:00:00Z",
+                    "createdAt": "2024-01-01T00:00:00Z",
+                    "primaryLanguage": {"name": "Python"},
+                    "repositoryTopics": {"nodes": [{"topic": {"name": "pytorch"}}]},
+                }
                 for name in repos
             ],
-        }  # fmt: skip
+        }
     return node
 
 
@@ -124,22 +131,34 @@ def test_suppressed_people_are_skipped():
         ("github", Raw("rest:/users/repos", "x", T0, None, []), "repositories without a user"),
         ("github", Raw("rest:/orgs", "x", T0, None, {}), "unknown GitHub endpoint"),
         ("stackoverflow", Raw("/users/{ids}", "so:1", T0, None, {"x": 1}), "without a user"),
-        ("stackoverflow", Raw("/users/{ids}", "so:1", T0, None,
-                              {"user": {"user_id": 1}, "tag_scores": 5}),
-         "tag_scores: expected an object, got int"),
-        ("github", gql({**graphql_node("asha", 42, None), "followers": {"totalCount": 10**30}}),
-         r"followers.totalCount: integer out of range"),
+        (
+            "stackoverflow",
+            Raw("/users/{ids}", "so:1", T0, None, {"user": {"user_id": 1}, "tag_scores": 5}),
+            "tag_scores: expected an object, got int",
+        ),
+        (
+            "github",
+            gql({**graphql_node("asha", 42, None), "followers": {"totalCount": 10**30}}),
+            r"followers.totalCount: integer out of range",
+        ),
     ],
-)  # fmt: skip
+)
 def test_unreadable_records_say_why(source, record, reason):
     with pytest.raises(Unparseable, match=reason.replace("(", r"\(")):
         replay(source, [record], set())
 
 
 def so_user(uid: int, **more) -> dict:
-    return {"user_id": uid, "display_name": "Ravi &amp; Co", "reputation": 1200,
-            "link": f"https://stackoverflow.com/users/{uid}/ravi", "location": "Kyiv, Ukraine",
-            "creation_date": 1500000000, "user_type": "registered", **more}  # fmt: skip
+    return {
+        "user_id": uid,
+        "display_name": "Ravi &amp; Co",
+        "reputation": 1200,
+        "link": f"https://stackoverflow.com/users/{uid}/ravi",
+        "location": "Kyiv, Ukraine",
+        "creation_date": 1500000000,
+        "user_type": "registered",
+        **more,
+    }
 
 
 def so_raw(record, at=T0):
@@ -168,15 +187,23 @@ def test_a_stack_overflow_record_gives_the_newest_user_with_its_tags():
     )
     (item,) = replay("stackoverflow", [old, new], set())
     assert (item.external_id, item.name, item.reputation, item.seen_at) == (
-        "77", "Ravi & Co", 1200, T1,
-    )  # fmt: skip
+        "77",
+        "Ravi & Co",
+        1200,
+        T1,
+    )
     tags = {t.tag: (t.answer_count, t.answer_score, t.question_count) for t in item.so_tags}
     assert tags == {"pytorch": (31, 95, 2), "numpy": (4, 0, 0)}
 
 
 def test_stack_overflow_discovery_pages_and_deleted_users_are_not_profiles():
-    page = Raw("/tags/{tag}/top-answerers/{period}", "stackoverflow:pytorch:all_time:page=1",
-               T0, None, {"items": []})  # fmt: skip
+    page = Raw(
+        "/tags/{tag}/top-answerers/{period}",
+        "stackoverflow:pytorch:all_time:page=1",
+        T0,
+        None,
+        {"items": []},
+    )
     with pytest.raises(Skipped) as caught:
         replay("stackoverflow", [page, page], set())
     assert (caught.value.reason, caught.value.records) == ("discovery_pages", 2)
@@ -186,8 +213,10 @@ def test_stack_overflow_discovery_pages_and_deleted_users_are_not_profiles():
 
 
 def test_a_record_of_another_site_rebuilds_that_sites_user_and_is_suppressed_as_it():
-    record = {"user": so_user(77, link="https://datascience.stackexchange.com/users/77/ravi"),
-              "tag_scores": {"keras": [3, 9]}}  # fmt: skip
+    record = {
+        "user": so_user(77, link="https://datascience.stackexchange.com/users/77/ravi"),
+        "tag_scores": {"keras": [3, 9]},
+    }
     raw = Raw("/users/{ids}", "datascience:77", T0, None, record)
     (item,) = replay("stackoverflow", [raw], set())
     assert item.external_id == "datascience:77"  # not stackoverflow's user 77

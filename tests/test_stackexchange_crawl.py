@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 import sandbox.server as sandbox_server
 from config.sites import split_user_key, user_key
-from crawlers.stackexchange.pipeline import DEFAULT_TAGS
+from crawlers.stackexchange.plan import DEFAULT_TAGS
 from sandbox.model import SandboxOptions
 from sandbox.stackexchange_api import StackExchangeAPI
 from sandbox.stackexchange_objects import SOIndex
@@ -217,9 +217,15 @@ def test_lookup_prints_the_stored_profile_as_json(tmp_path, monkeypatch, world, 
     try:
         result = scout(db, server.stackexchange_url, "lookup", "stackoverflow", str(uid), "--json")
         other = scout(
-            db, server.stackexchange_url, "lookup", "stackoverflow", str(uid), "--json",
-            "--site", "datascience",
-        )  # fmt: skip
+            db,
+            server.stackexchange_url,
+            "lookup",
+            "stackoverflow",
+            str(uid),
+            "--json",
+            "--site",
+            "datascience",
+        )
     finally:
         server.stop()
     assert result.returncode == 0, result.stderr
@@ -237,9 +243,11 @@ def test_lookup_prints_the_stored_profile_as_json(tmp_path, monkeypatch, world, 
     assert (theirs["site"], theirs["external_id"]) == ("datascience", f"datascience:{uid}")
     assert (theirs["reputation"], theirs["profile_url"]) == (ds_user.reputation, ds_user.link)
     assert sorted(tuple(r) for r in stored(db)[0]) == sorted(
-        [(str(uid), user.location, user.reputation),
-         (f"datascience:{uid}", ds_user.location, ds_user.reputation)]
-    )  # fmt: skip
+        [
+            (str(uid), user.location, user.reputation),
+            (f"datascience:{uid}", ds_user.location, ds_user.reputation),
+        ]
+    )
 
 
 # -- two Stack Exchange sites in one database ---------------------------------------------------

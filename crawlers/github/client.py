@@ -206,8 +206,9 @@ def refresh_one(
         if status == 200 and not isinstance(data, dict):
             return Refreshed(external_id, login, "error", detail="body is not JSON", cost=cost)
         if isinstance(data, dict) and parse.classify(data) is not None:
-            return Refreshed(external_id, login, "dropped", raw=[_user_raw(login, data, headers)],
-                             cost=cost)  # fmt: skip
+            return Refreshed(
+                external_id, login, "dropped", raw=[_user_raw(login, data, headers)], cost=cost
+            )
         renamed = data.get("login") if isinstance(data, dict) else None
         if isinstance(renamed, str) and is_github_login(renamed):
             login = renamed  # renamed since stored: the new login from here on

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from crawlers.github import parse
 from crawlers.github.query import MAX_IDS, detail_cost
+from crawlers.payload import SHAPE_ERRORS
 from storage.db import session_scope
 from storage.models import Profile
 from storage.suppress import is_suppressed, suppressed_hashes
@@ -144,7 +145,7 @@ class Lookup:
 def _kind(node: dict[str, Any]) -> str | None:
     try:
         return parse.classify(node)
-    except Exception:
+    except SHAPE_ERRORS:
         return parse.DROP_INVALID
 
 

@@ -5,8 +5,9 @@ the request queue (and dupefilter) live in Redis under a key derived from the qu
 worker started with the same query and API joins the same crawl; profiles, cursors and runs go
 to the one shared database (PostgreSQL). The Redis side (keys, Lua scripts, the protocol of
 seeding, taking, finishing and leaving, the shared queue and scheduler) is in
-crawlers/github/coordination.py; this module is the worker: the spider, its downloader
-middleware, the scrapy-redis settings and run_worker.
+crawlers/github/coordination.py; this module is the worker's spider and its scrapy-redis
+settings; crawlers/github/run.py runs a worker (run_worker) through the same run lifecycle as a
+single crawl.
 
 - Finishing: when its engine is idle, a worker asks Redis whether the whole crawl is drained;
   if so, under a lock it reads the plan's cursors from the database: windows neither done nor
@@ -17,20 +18,16 @@ middleware, the scrapy-redis settings and run_worker.
   for a restart; with a new or emptied Redis, `--resume` re-seeds from the database cursors.
   Profiles are upserts, so nothing is lost or duplicated either way.
 
-Requests rest in Redis without the Authorization header: AuthHeaderMiddleware adds the token
-back just before download.
+Requests rest in Redis without the Authorization header: AuthHeaderMiddleware
+(crawlers/github/middlewares.py) adds the token back just before download.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
-import redis
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
@@ -38,53 +35,15 @@ from sqlalchemy import select
 from twisted.internet import task
 
 from config.clock import utcnow
-from config.errors import ScoutError
-from config.settings import Settings
-
-# The Redis layer moved to coordination.py; `X as X` re-exports its names so that imports (and
-# Scrapy dotted paths) naming crawlers.github.distributed keep working.
-from crawlers.github.coordination import ALIVE_TTL_S as ALIVE_TTL_S
-from crawlers.github.coordination import HEARTBEAT_S as HEARTBEAT_S
-from crawlers.github.coordination import KEY_ROOT as KEY_ROOT
-from crawlers.github.coordination import Coordination as Coordination
-from crawlers.github.coordination import CountedQueue as CountedQueue
-from crawlers.github.coordination import RequestCodec as RequestCodec
-from crawlers.github.coordination import SharedScheduler as SharedScheduler
-from crawlers.github.coordination import connect as connect
-from crawlers.github.coordination import crawl_key as crawl_key
-from crawlers.github.coordination import safe_url as safe_url
-from crawlers.github.crawl import (
-    CrawlResult,
-    clear_plan_cursors,
-    outcome,
-    plan_args,
-    scrapy_settings,
-)
-from crawlers.github.governor_redis import RedisQuotaStore, SharedRateGovernor, credential_id
-from crawlers.github.query import SearchPlan, Window
-from crawlers.github.spider import STREAM, GitHubSearchSpider
-from crawlers.process import crawler_process
-from storage.db import open_database, session_scope
+from crawlers.github.coordination import HEARTBEAT_S, Coordination, RequestCodec
+from crawlers.github.query import Window
+from crawlers.github.spider import GitHubSearchSpider
+from crawlers.github.windows import STREAM
+from storage.db import session_scope
 from storage.models import CrawlRun
-from storage.state import all_cursors, finish_run, start_run
+from storage.state import all_cursors
 
 log = logging.getLogger(__name__)
-
-
-class AuthHeaderMiddleware:
-    """Adds the token right before download: requests rest in Redis without it."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> AuthHeaderMiddleware:
-        return cls(crawler)
-
-    def process_request(self, request: Request) -> None:
-        token = getattr(self.crawler.spider, "token", None)
-        if token and b"Authorization" not in request.headers:
-            request.headers[b"Authorization"] = f"bearer {token}"
 
 
 class DistributedSearchSpider(GitHubSearchSpider):
@@ -220,79 +179,3 @@ def redis_settings(url: str, coordination: Coordination) -> dict[str, Any]:
         "REDIS_URL": url,
         "REDIS_PARAMS": {"socket_connect_timeout": 5, "socket_timeout": 10},
     }
-
-
-def run_worker(
-    settings: Settings,
-    plan: SearchPlan,
-    url: str,
-    *,
-    resume: bool = False,
-    on_progress: Callable[[GitHubSearchSpider], None] | None = None,
-    job_name: str | None = None,
-    rewalk_days: int | None = None,
-) -> CrawlResult:
-    """Run this process as one worker of the distributed crawl of `plan` (one crawl_runs row)."""
-    client = connect(url)
-    api_url = settings.github_api_url
-    key = crawl_key(plan, api_url)
-    worker = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    coordination = Coordination(client, key, worker, url)
-    engine = open_database(settings.db_url, auto_upgrade=settings.auto_upgrade)
-    token = settings.github_token.get_secret_value() if settings.github_token else None
-    try:
-        seeder = coordination.join()
-    except redis.RedisError as exc:
-        raise ScoutError(f"cannot reach Redis at {safe_url(url)}: {exc}") from exc
-    args = plan_args(plan, settings, resume, None, rewalk_days=rewalk_days)
-    args.update(
-        distributed=safe_url(url), crawl_key=key, worker=worker, seeder=seeder, api_url=api_url
-    )
-    with session_scope(engine) as session:
-        if seeder and not resume:
-            clear_plan_cursors(session, plan)
-        cursors = all_cursors(session, "github", STREAM) if seeder else {}
-        run_id = start_run(session, "github", args, job_name=job_name).id
-    store = RedisQuotaStore(client, credential_id(api_url, token), on_unavailable=coordination.lose)
-    governor = SharedRateGovernor(store, settings.github_quota_floor, settings.github_concurrency)
-    scrapy = scrapy_settings(settings)
-    scrapy["DOWNLOADER_MIDDLEWARES"] = {
-        **scrapy["DOWNLOADER_MIDDLEWARES"],
-        "crawlers.github.distributed.AuthHeaderMiddleware": 100,
-    }
-    scrapy.update(redis_settings(url, coordination))
-    process = crawler_process(scrapy)
-    crawler = process.create_crawler(DistributedSearchSpider)
-    process.crawl(
-        crawler,
-        plan=plan,
-        engine=engine,
-        graphql_url=settings.github_graphql_url,
-        token=token,
-        governor=governor,
-        run_id=run_id,
-        cursors=cursors,
-        on_progress=on_progress,
-        coordination=coordination,
-        seeder=seeder,
-        rewalk_days=rewalk_days if resume else None,
-    )
-    try:
-        process.start()
-    finally:
-        if coordination.lost is None:
-            with coordination.guard():
-                coordination.leave()
-    spider: GitHubSearchSpider = crawler.spider  # type: ignore[assignment]
-    status, message, stats = outcome(spider, crawler, governor)
-    if coordination.lost is not None and not spider.fatal and not spider.storage_failure:
-        status, message = "interrupted", coordination.lost
-    with session_scope(engine) as session:
-        finish_run(session, run_id, status, stats, errors=stats["errors"], message=message)
-    engine.dispose()
-    client.close()
-    if spider.fatal and not spider.storage_failure:
-        raise ScoutError(spider.fatal, exit_code=spider.fatal_exit)
-    if coordination.lost is not None:
-        raise ScoutError(coordination.lost)
-    return CrawlResult(run_id, status, stats, list(spider.truncated), message)

@@ -1,4 +1,5 @@
-"""The rate governor as a Scrapy downloader middleware: wait before, learn after, never fail."""
+"""The GitHub downloader middlewares: the rate governor (wait before, learn after, never fail)
+and, for distributed crawls, the token added back to requests that rested in Redis."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 from typing import Any
 
 from scrapy import Request
+from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from crawlers.github.governor import GRAPHQL, RateGovernor
@@ -69,3 +71,19 @@ class GovernorMiddleware:
         retry = request.replace(dont_filter=True)
         retry.meta.pop("json", None)
         return retry
+
+
+class AuthHeaderMiddleware:
+    """Adds the token right before download: requests rest in Redis without it."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> AuthHeaderMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        token = getattr(self.crawler.spider, "token", None)
+        if token and b"Authorization" not in request.headers:
+            request.headers[b"Authorization"] = f"bearer {token}"

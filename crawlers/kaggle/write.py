@@ -277,7 +277,7 @@ class Writer:
 
     def _raw(self, row: Row, name: str, sha: str) -> Row:
         # The canonical JSON of the payload, written out: file names, ISO dates and hex
-        # digests need no escaping (tests/test_kaggle_ingest.py checks it against save_raw's).
+        # digests need no escaping (tests/test_kaggle_run.py checks it against save_raw's).
         date = self.dates[name]
         canonical = f'{{"file":"{name}","file_date":"{date}","row_sha":"{sha}"}}'
         return {

@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from config.clock import utcnow
 from config.errors import PayloadError
-from config.sites import split_user_key, user_key
+from config.sites import SOURCE, split_user_key, user_key
 from crawlers.pipelines import QUARANTINE_HOLDS, PageItem
 from crawlers.stackexchange import parse
 from crawlers.stackexchange.budget import Reservation
@@ -53,7 +53,6 @@ from storage.state import get_cursor, set_cursor
 
 log = logging.getLogger(__name__)
 
-SOURCE = parse.SOURCE
 STREAM_ANSWERS = "answers"
 BATCH = 100  # /questions/{ids}/answers and /users/{ids} take at most 100 ids
 PAGESIZE = 100

@@ -16,8 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from config.errors import PayloadError
-from config.sites import DEFAULT_SITE, user_key
-from config.sites import SOURCE as SOURCE
+from config.sites import DEFAULT_SITE, SOURCE, user_key
 from crawlers import payload as P
 from storage.items import ProfileItem, SOTagItem
 
@@ -242,7 +241,7 @@ def parse_record(
     record: Mapping[str, Any], seen_at: datetime, site: str = DEFAULT_SITE
 ) -> ProfileItem | None:
     """One stored /users/{ids} record of `site` (the user with every tag signal the crawl
-    joined: see crawlers.stackexchange.pipeline) to a profile: pure, for crawls and rebuilds.
+    joined: see crawlers.stackexchange.plan) to a profile: pure, for crawls and rebuilds.
 
     A record marked incomplete (a detail call was given up) carries no tags: the profile is
     saved without them, so partial tag data never replaces what a complete answer stored."""

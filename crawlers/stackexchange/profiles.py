@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import scrapy
 from scrapy.http import Response
@@ -16,10 +16,8 @@ from crawlers.pipelines import PageItem
 from crawlers.stackexchange.answers import PageGuard
 from crawlers.stackexchange.budget import Reservation
 from crawlers.stackexchange.client import ids_path
-from crawlers.stackexchange.pipeline import Batch
-
-if TYPE_CHECKING:
-    from crawlers.stackexchange.spider import StackOverflowSpider
+from crawlers.stackexchange.host import SpiderHost
+from crawlers.stackexchange.plan import Batch
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +38,7 @@ def user_id_of(user: dict[str, Any]) -> int | None:
 
 
 class ProfileFetch:
-    def __init__(self, spider: StackOverflowSpider) -> None:
+    def __init__(self, spider: SpiderHost) -> None:
         self.spider = spider
         self.shortlist = spider.crawl.shortlist()
 

@@ -1,12 +1,13 @@
 """The bulk Stack Overflow crawl as a Scrapy spider.
 
 Scrapy does the concurrency; `Throttle` (shared with the httpx client) does the pacing, the
-per-method backoff and the quota floor, in `ThrottleMiddleware`. Answers are judged by the same
-helpers as the direct client (decode, error ids, fatal errors), and each profile batch goes
-through the shared numbered steps of crawlers.pipelines. The spider lists the top answerers;
-profiles.py fetches profiles 100 a batch, walk.py discovers by answers, and budget.py shares
-out a `--budget` (checked in the middleware). Twisted's reactor cannot restart in one
-process, so `run.run_spider` is called once per process (the CLI does exactly that).
+per-method backoff and the quota floor, in `ThrottleMiddleware` (middlewares.py). Answers are
+judged by the same helpers as the direct client (decode, error ids, fatal errors), and each
+profile batch goes through the shared numbered steps of crawlers.pipelines. The spider lists
+the top answerers; profiles.py fetches profiles 100 a batch, walk.py discovers by answers
+(both see the spider through host.SpiderHost), and budget.py shares out a `--budget` (checked
+in the middleware). Twisted's reactor cannot restart in one process, so `run.run_spider` is
+called once per process (the CLI does exactly that).
 """
 
 from __future__ import annotations
@@ -33,15 +34,14 @@ from crawlers.stackexchange.client import (
     THROTTLE_VIOLATION,
     BudgetStop,
     QuotaStop,
-    RequestFailed,
     Throttle,
     fatal_error,
     retry_delay,
     tag_path,
     throttle_wait,
 )
-from crawlers.stackexchange.middleware import ThrottleMiddleware, reason, release
-from crawlers.stackexchange.pipeline import Batch, Crawl
+from crawlers.stackexchange.middlewares import reason, release
+from crawlers.stackexchange.plan import Batch, Crawl
 from crawlers.stackexchange.profiles import ProfileFetch
 from crawlers.stackexchange.walk import AnswerWalk
 
@@ -353,6 +353,3 @@ class StackOverflowSpider(scrapy.Spider):
     def report(self) -> None:
         if self.progress is not None:
             self.progress(self)
-
-
-__all__ = ["RequestFailed", "StackOverflowSpider", "ThrottleMiddleware"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import scrapy
 from scrapy.exceptions import CloseSpider
@@ -25,18 +25,16 @@ from crawlers.stackexchange.answers import PageGuard
 from crawlers.stackexchange.budget import Reservation
 from crawlers.stackexchange.client import ids_path
 from crawlers.stackexchange.discover import PENDING_CAP, AnswerDiscovery, TagWalk, Unit
-from crawlers.stackexchange.middleware import reason
-from crawlers.stackexchange.pipeline import Batch
+from crawlers.stackexchange.host import SpiderHost
+from crawlers.stackexchange.middlewares import reason
+from crawlers.stackexchange.plan import Batch
 from crawlers.stackexchange.profiles import CONTINUE_PRIORITY
-
-if TYPE_CHECKING:
-    from crawlers.stackexchange.spider import StackOverflowSpider
 
 log = logging.getLogger(__name__)
 
 
 class AnswerWalk:
-    def __init__(self, spider: StackOverflowSpider, discovery: AnswerDiscovery) -> None:
+    def __init__(self, spider: SpiderHost, discovery: AnswerDiscovery) -> None:
         self.spider = spider
         self.discovery = discovery
         self.parked = False

@@ -1,5 +1,5 @@
 """The sandbox's Meta Kaggle download routes, driven directly and through the real `kaggle`
-package (download.py), then ingested."""
+package (client.py), then ingested."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from config.errors import ScoutError
 from config.settings import Settings
-from crawlers.kaggle.download import credentials, download
-from crawlers.kaggle.ingest import ingest_folder
+from crawlers.kaggle.client import credentials, download
+from crawlers.kaggle.run import ingest_folder
 from sandbox.kaggle_api import KaggleAPI
 from sandbox.model import Request, SandboxOptions, Stats, World
 from storage.db import open_database, session_scope

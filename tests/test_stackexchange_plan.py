@@ -10,7 +10,7 @@ from fault_proxy import Exchange, FaultProxy
 from fault_rules import html_page, se_method
 from se_world import crawl, ended, last_run, profiles_cursor, se_sandbox, stored
 
-from crawlers.stackexchange.pipeline import parse_record
+from crawlers.stackexchange.plan import parse_record
 from storage.db import open_database, session_scope
 from storage.save import save_profiles
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from config.errors import ScoutError
 from config.settings import Settings
-from crawlers.stackexchange.jobs import lookup_user
+from crawlers.stackexchange.run import lookup_user
 from storage.db import open_database, session_scope
 from storage.models import CrawlRun
 from storage.state import STANDARD_STATS, exit_code

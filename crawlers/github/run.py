@@ -1,4 +1,5 @@
-"""Run one GitHub search crawl: Scrapy settings, the crawl run record, resume state.
+"""Run one GitHub search crawl, single or as one worker of a distributed crawl: Scrapy
+settings, resume state and the crawl run record (crawlers/lifecycle.py, the same for both).
 
 The Twisted reactor cannot be restarted inside one process, so `run_search` may be called once
 per process; the CLI runs one crawl per `scout crawl github` and tests start the CLI as a
@@ -8,23 +9,32 @@ subprocess.
 from __future__ import annotations
 
 import dataclasses
+import os
+import socket
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from scrapy.crawler import Crawler
-from sqlalchemy import or_
+import redis
+from scrapy.crawler import Crawler, CrawlerProcess
+from sqlalchemy import Engine, or_
 
 from config.errors import ScoutError
 from config.settings import Settings
+from crawlers.github.coordination import Coordination, connect, crawl_key, safe_url
+from crawlers.github.distributed import DistributedSearchSpider, redis_settings
 from crawlers.github.governor import RateGovernor
+from crawlers.github.governor_redis import RedisQuotaStore, SharedRateGovernor, credential_id
 from crawlers.github.query import REWALK_DAYS, SearchPlan
-from crawlers.github.spider import STREAM, GitHubSearchSpider
+from crawlers.github.spider import GitHubSearchSpider
+from crawlers.github.windows import STREAM
+from crawlers.lifecycle import Run
 from crawlers.pipelines import ITEM_PIPELINES
 from crawlers.process import crawler_process
-from storage.db import open_database, session_scope
+from storage.db import open_database
 from storage.models import CrawlState
-from storage.state import STANDARD_STATS, all_cursors, finish_run, start_run
+from storage.state import STANDARD_STATS, all_cursors
 
 # The GitHub run's own counters besides storage.state.STANDARD_STATS (missing means 0).
 GITHUB_STATS = (
@@ -171,8 +181,6 @@ def run_search(
     Redis (crawlers/github/distributed.py).
     """
     if distributed:
-        from crawlers.github.distributed import run_worker
-
         if budget is not None:
             raise ScoutError(
                 "--budget cannot be combined with --distributed: each worker counts only its "
@@ -193,36 +201,145 @@ def run_search(
             rewalk_days=rewalk_days,
         )
     engine = open_database(settings.db_url, auto_upgrade=settings.auto_upgrade)
-    token = settings.github_token.get_secret_value() if settings.github_token else None
     args = plan_args(plan, settings, resume, max_users, budget, rewalk_days)
-    with session_scope(engine) as session:
-        if not resume:
-            clear_plan_cursors(session, plan)
-        cursors = all_cursors(session, "github", STREAM) if resume else {}
-        run_id = start_run(session, "github", args, job_name=job_name).id
+    run, cursors = start(engine, plan, args, job_name, reset=not resume, read=resume)
     governor = RateGovernor(settings.github_quota_floor, settings.github_concurrency)
-    process = crawler_process(scrapy_settings(settings))
-    crawler = process.create_crawler(GitHubSearchSpider)
-    process.crawl(
-        crawler,
+    process, crawler = prepare(
+        scrapy_settings(settings),
+        GitHubSearchSpider,
+        settings,
+        run,
+        governor,
+        cursors,
         plan=plan,
-        engine=engine,
-        graphql_url=settings.github_graphql_url,
-        token=token,
-        governor=governor,
-        run_id=run_id,
-        cursors=cursors,
+        rewalk_days=rewalk_days if resume else None,
         max_users=max_users,
         on_progress=on_progress,
         budget=budget,
-        rewalk_days=rewalk_days if resume else None,
     )
     process.start()
+    return finish(run, crawler, governor)
+
+
+def run_worker(
+    settings: Settings,
+    plan: SearchPlan,
+    url: str,
+    *,
+    resume: bool = False,
+    on_progress: Callable[[GitHubSearchSpider], None] | None = None,
+    job_name: str | None = None,
+    rewalk_days: int | None = None,
+) -> CrawlResult:
+    """Run this process as one worker of the distributed crawl of `plan` (one crawl_runs row)."""
+    client = connect(url)
+    api_url = settings.github_api_url
+    key = crawl_key(plan, api_url)
+    worker = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    coordination = Coordination(client, key, worker, url)
+    engine = open_database(settings.db_url, auto_upgrade=settings.auto_upgrade)
+    token = settings.github_token.get_secret_value() if settings.github_token else None
+    try:
+        seeder = coordination.join()
+    except redis.RedisError as exc:
+        raise ScoutError(f"cannot reach Redis at {safe_url(url)}: {exc}") from exc
+    args = plan_args(plan, settings, resume, None, rewalk_days=rewalk_days)
+    args.update(
+        distributed=safe_url(url), crawl_key=key, worker=worker, seeder=seeder, api_url=api_url
+    )
+    # Only the worker that seeds the shared queue starts from the cursors.
+    run, cursors = start(engine, plan, args, job_name, reset=seeder and not resume, read=seeder)
+    store = RedisQuotaStore(client, credential_id(api_url, token), on_unavailable=coordination.lose)
+    governor = SharedRateGovernor(store, settings.github_quota_floor, settings.github_concurrency)
+    scrapy = scrapy_settings(settings)
+    scrapy["DOWNLOADER_MIDDLEWARES"] = {
+        **scrapy["DOWNLOADER_MIDDLEWARES"],
+        "crawlers.github.middlewares.AuthHeaderMiddleware": 100,
+    }
+    scrapy.update(redis_settings(url, coordination))
+    process, crawler = prepare(
+        scrapy,
+        DistributedSearchSpider,
+        settings,
+        run,
+        governor,
+        cursors,
+        plan=plan,
+        rewalk_days=rewalk_days if resume else None,
+        on_progress=on_progress,
+        coordination=coordination,
+        seeder=seeder,
+    )
+    try:
+        process.start()
+    finally:
+        if coordination.lost is None:
+            with coordination.guard():
+                coordination.leave()
+    try:
+        return finish(run, crawler, governor, lost=coordination.lost)
+    finally:
+        client.close()
+
+
+def start(
+    engine: Engine,
+    plan: SearchPlan,
+    args: dict[str, Any],
+    job_name: str | None,
+    *,
+    reset: bool,
+    read: bool,
+) -> tuple[Run, dict[str, Any]]:
+    """The run's row, started after the plan's windows were started over (`reset`, a fresh
+    crawl), and the cursors the crawl goes on from (`read`; none: every window from the start)."""
+    run = Run(engine, "github", args, job_name)
+    with run.starting() as session:
+        if reset:
+            clear_plan_cursors(session, plan)
+        cursors = all_cursors(session, "github", STREAM) if read else {}
+    return run, cursors
+
+
+def prepare(
+    scrapy: dict[str, Any],
+    spider: type[GitHubSearchSpider],
+    settings: Settings,
+    run: Run,
+    governor: RateGovernor,
+    cursors: dict[str, Any],
+    **spider_args: Any,
+) -> tuple[CrawlerProcess, Crawler]:
+    """The Scrapy process and the crawler of `spider`, given what a single crawl and a worker
+    alike give it; `spider_args` are the rest (plan, rewalk_days, the worker's coordination)."""
+    process = crawler_process(scrapy)
+    crawler = process.create_crawler(spider)
+    process.crawl(
+        crawler,
+        engine=run.engine,
+        graphql_url=settings.github_graphql_url,
+        token=settings.github_token.get_secret_value() if settings.github_token else None,
+        governor=governor,
+        run_id=run.run_id,
+        cursors=cursors,
+        **spider_args,
+    )
+    return process, crawler
+
+
+def finish(
+    run: Run, crawler: Crawler, governor: RateGovernor, lost: str | None = None
+) -> CrawlResult:
+    """Record the outcome once Scrapy stopped; a fatal API answer, or a worker that lost Redis
+    (`lost`), is raised as one message after the run is recorded."""
     spider: GitHubSearchSpider = crawler.spider  # type: ignore[assignment]
     status, message, stats = outcome(spider, crawler, governor)
-    with session_scope(engine) as session:
-        finish_run(session, run_id, status, stats, errors=stats["errors"], message=message)
-    engine.dispose()
+    if lost is not None and not spider.fatal and not spider.storage_failure:
+        status, message = "interrupted", lost
+    run.finish(status, stats, message, errors=stats["errors"])
+    run.engine.dispose()
     if spider.fatal and not spider.storage_failure:
         raise ScoutError(spider.fatal, exit_code=spider.fatal_exit)
-    return CrawlResult(run_id, status, stats, list(spider.truncated), message)
+    if lost is not None:
+        raise ScoutError(lost)
+    return CrawlResult(run.run_id, status, stats, list(spider.truncated), message)

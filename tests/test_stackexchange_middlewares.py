@@ -13,7 +13,7 @@ from scrapy.http import Response
 
 from crawlers.stackexchange.budget import Budget, Reservation
 from crawlers.stackexchange.client import BudgetStop, Throttle
-from crawlers.stackexchange.middleware import LockTimeout, ThrottleMiddleware
+from crawlers.stackexchange.middlewares import LockTimeout, ThrottleMiddleware
 
 
 def fake_spider(lock_wait_s=1.0, budget=None):

@@ -36,7 +36,8 @@ from sqlalchemy import Engine, update
 from config import skills as config_skills
 from config.clock import utcnow
 from config.settings import Settings
-from config.sites import user_key
+from config.sites import SOURCE, user_key
+from crawlers.lifecycle import Run
 from crawlers.pipelines import PageItem, SourceRules
 from crawlers.stackexchange import parse
 from crawlers.stackexchange.discover import STREAM_ANSWERS, AnswerDiscovery, site_user_ids
@@ -44,12 +45,11 @@ from storage.db import session_scope
 from storage.items import RawItem
 from storage.models import Profile
 from storage.save import save_raw
-from storage.state import finish_run, get_cursor, set_cursor, start_run
+from storage.state import get_cursor, set_cursor
 from storage.suppress import is_suppressed, suppressed_hashes
 
 log = logging.getLogger(__name__)
 
-SOURCE = parse.SOURCE
 STREAM_DISCOVERY = "top-answerers"
 STREAM_PROFILES = "profiles"
 BATCH = 100  # /users/{ids} takes at most 100 ids
@@ -125,6 +125,7 @@ class Crawl:
     min_score: int = 1
     budget: int | None = None  # requests this run may send (None: until done or the floor)
     spent_before: int = 0  # requests the run sent before the spider (the filter)
+    run: Run | None = None  # set by begin()
     run_id: int | None = None
     gen: int = 1
     since: int | None = None
@@ -152,7 +153,8 @@ class Crawl:
 
     def begin(self) -> None:
         """Load cursors, continue an unfinished pass or start the next one, open the run."""
-        with session_scope(self.engine) as session:
+        self.run = Run(self.engine, SOURCE)
+        with self.run.starting() as session:
             state = get_cursor(session, SOURCE, STREAM_PROFILES, self.profiles_partition)
             self.incomplete = {int(i) for i in (state or {}).get("incomplete", [])}
             if state and not state.get("done"):
@@ -188,7 +190,7 @@ class Crawl:
                 )
                 self.answers.load(session)
             self.known_ids = set(site_user_ids(session, self.site))
-            args = {
+            self.run.args = {
                 "tags": self.tags,
                 "period": self.period,
                 "depth": self.depth,
@@ -198,7 +200,7 @@ class Crawl:
                 "min_score": self.min_score,
                 "budget": self.budget,
             }
-            self.run_id = start_run(session, SOURCE, args).id
+        self.run_id = self.run.run_id
 
     def _profiles_cursor(self, done: bool = False) -> dict[str, Any]:
         cursor: dict[str, Any] = {
@@ -375,7 +377,9 @@ class Crawl:
     def finish(self, status: str, message: str | None, extra: dict[str, Any]) -> dict[str, Any]:
         """Close the pass if everything is done, and record the run with its stats."""
         stats = {**self.stats, **extra}
-        with session_scope(self.engine) as session:
+        if self.run is None:
+            raise RuntimeError("a crawl finishes only after begin()")
+        with self.run.finishing(status, stats, message) as session:
             if status == "ok" and self.finished_pass():
                 set_cursor(
                     session,
@@ -386,8 +390,4 @@ class Crawl:
                 )
             if self.answers is not None:
                 self.answers.save(session)
-            if self.run_id is not None:
-                finish_run(
-                    session, self.run_id, status, stats, int(stats.get("errors", 0)), message
-                )
         return stats

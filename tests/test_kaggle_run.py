@@ -12,10 +12,11 @@ from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from config.errors import ScoutError
-from crawlers.kaggle.ingest import content_sha, ingest_folder
 from crawlers.kaggle.options import KaggleOptions
+from crawlers.kaggle.run import ingest_folder
 from storage.db import open_database, session_scope
 from storage.models import ALL_TABLES, CrawlRun, Profile, Suppression
+from storage.save import content_sha
 from storage.suppress import suppression_key
 
 FIXTURES = Path(__file__).parent / "fixtures" / "kaggle"
