@@ -9,13 +9,8 @@ from sqlalchemy import select
 
 from config.errors import ConfigError
 from enrich.antigaming import antigaming_signals
-from scoring.features import (
-    FEATURES,
-    Matcher,
-    describe,
-    load_features,
-    load_features_with_evidence,
-)
+from scoring.feature_defs import FEATURES, describe
+from scoring.features import Matcher, load_features, load_features_with_evidence
 from scoring.ranking import PROTECTED, RankingConfig, load_ranking
 from storage.db import open_database, session_scope
 from storage.models import (

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from scoring.features import describe
+from scoring.feature_defs import describe
 from scoring.feedback import DECISIONS
 from scoring.rank import rank_all
 from scoring.ranking import load_ranking
