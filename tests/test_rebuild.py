@@ -316,11 +316,18 @@ def test_rebuild_from_raw_records_alone_reproduces_the_database(crawled, db_url)
         s.execute(
             insert(RawRecord),
             [
-                {"source": src, "endpoint": ep, "key": key, "fetched_at": now, "etag": None,
-                 "payload_sha": sha256_of(payload), "payload": payload}
+                {
+                    "source": src,
+                    "endpoint": ep,
+                    "key": key,
+                    "fetched_at": now,
+                    "etag": None,
+                    "payload_sha": sha256_of(payload),
+                    "payload": payload,
+                }
                 for src, ep, key, payload in BROKEN
             ],
-        )  # fmt: skip
+        )
 
     # In this process, through the function `scout rebuild` calls (the command itself is
     # exercised above): what `--json` prints is this report.
@@ -397,10 +404,13 @@ def test_a_huge_follower_count_is_one_unparseable_record_not_a_traceback(tmp_pat
         }
 
     with session_scope(engine) as session:
-        save_raw(session, [
-            RawItem("github", "graphql:search", "asha", when, node("asha", 42, 10**30)),
-            RawItem("github", "graphql:search", "ravi", when, node("ravi", 43, 12)),
-        ])  # fmt: skip
+        save_raw(
+            session,
+            [
+                RawItem("github", "graphql:search", "asha", when, node("asha", 42, 10**30)),
+                RawItem("github", "graphql:search", "ravi", when, node("ravi", 43, 12)),
+            ],
+        )
     # As a version before storage.fit kept it: the integer itself in the JSON text.
     huge = json.dumps(node("old", 44, 10**30))
     with sqlite3.connect(tmp_path / "x.db") as conn:
