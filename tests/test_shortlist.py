@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 import pytest
 from shortlist_people import HOSTILE, NOW, add_person, people_db
 from sqlalchemy import func, select
-from typer.testing import CliRunner
 
 from scoring.feature_defs import describe
 from scoring.feedback import DECISIONS
@@ -35,8 +34,6 @@ from storage.models import (
     Score,
     ShortlistEntry,
 )
-
-runner = CliRunner()
 
 
 @pytest.fixture
