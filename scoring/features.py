@@ -1,8 +1,9 @@
 """Candidate features from stored activity: one row per candidate, one column per feature.
 
-Features are computed from what the crawlers stored (repositories, Stack Overflow tag stats,
-Kaggle achievements, followers) and what enrich derived (skill tags, linked profiles, regions).
-They never read anything that could stand for gender, ethnicity or age.
+The stored rows (repositories, Stack Overflow tag stats, Kaggle achievements, followers from
+the crawlers; skill tags, linked profiles, regions from enrich) stream into each candidate's
+`Totals`; each feature's value is then what its declaration in `scoring.feature_defs`
+computes from them. They never read anything that could stand for gender, ethnicity or age.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from config.clock import utcnow
 from enrich.skills import star_farmed
-from scoring.evidence import as_json
+from scoring.evidence import COUNTS, as_json
 from scoring.feature_defs import FEATURES, Totals, feature
 from scoring.ranking import RankingConfig, Vocabulary
 from storage.models import (
@@ -100,9 +101,6 @@ def load_features(
     """
     frame, last, _ = load_features_with_evidence(session, config, candidate_ids, now)
     return frame, last
-
-
-EVIDENCE_COUNTS = ("ml_repos", "mlops_repos", "so_ml_answers", "kaggle_tier", "kaggle_medals")
 
 
 def load_features_with_evidence(
@@ -220,9 +218,9 @@ def load_features_with_evidence(
                 a.regions = a.regions | set(regions or [])
                 a.countries = a.countries | ({country} if country else set())
     frame = _frame(acc, config, now)
-    counts = frame[list(EVIDENCE_COUNTS)].to_numpy()
+    counts = frame[list(COUNTS)].to_numpy()
     evidence = {
-        int(cid): as_json(dict(zip(EVIDENCE_COUNTS, counts[i], strict=True)), acc[cid].tops)
+        int(cid): as_json(dict(zip(COUNTS, counts[i], strict=True)), acc[cid].tops)
         for i, cid in enumerate(frame.index)
     }
     return frame, {cid: a.last for cid, a in acc.items()}, evidence
