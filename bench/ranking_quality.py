@@ -71,7 +71,7 @@ def learned_ndcg(
     """NDCG@K on all candidates of the model trained on `picked`'s decisions (None, reason
     when the trainer refuses them)."""
     from config.errors import ScoutError
-    from scoring.evaluate import ndcg_at_k
+    from scoring.metrics import ndcg_at_k
     from scoring.model import check_labels, fit_pipeline
 
     y = pd.Series((relevance[picked] >= YES_DEPTH).astype(float), index=X.index[picked])
@@ -86,8 +86,8 @@ def learned_ndcg(
 
 
 def seed_figures(seed: int, people: int = PEOPLE, labels: int = LABELS) -> SeedFigures:
-    from scoring.evaluate import ndcg_at_k
     from scoring.heuristic import heuristic_from
+    from scoring.metrics import ndcg_at_k
     from scoring.ranking import load_ranking
 
     config = load_ranking()

@@ -20,7 +20,7 @@ from bench.common import figure, peak_rss_mb
 
 def synthetic_features(n: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
     """n candidates with plausible heavy-tailed features and a hidden graded relevance."""
-    from scoring.features import FEATURES
+    from scoring.feature_defs import FEATURES
 
     rng = np.random.default_rng(seed)
     depth = rng.choice(4, size=n, p=[0.55, 0.22, 0.14, 0.09]).astype(np.float64)

@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.inspection import permutation_importance
-from sklearn.metrics import ndcg_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from config.errors import ScoutError
 from scoring.heuristic import heuristic_from
+from scoring.metrics import MIN_FOLD_PER_K, measurable, ndcg_at_k, precision_at_k
 from scoring.model import MIN_PER_CLASS, fit_pipeline
 from scoring.ranking import RankingConfig
 from scoring.sampling import SAMPLE_HINT
@@ -29,37 +29,7 @@ from scoring.sampling import SAMPLE_HINT
 # largest cut-off that fits is added.
 KS = (10, 50)
 MORE_KS = (5, 20, 100, 200, 500)
-MIN_FOLD_PER_K = 2
 BASELINES = {"followers": "followers", "stars": "own_stars"}
-
-
-def ndcg_at_k(scores: Any, relevance: Any, k: int | None = None) -> float:
-    """NDCG@k of the ranking `scores` induce, against graded `relevance` (ties averaged).
-
-    Linear gain, log2 discount: scikit-learn's ndcg_score on one query (k None: the whole
-    list). 0 when nothing in the list is relevant (there is no ideal ranking to compare with).
-    """
-    s = np.asarray(scores, dtype=np.float64).reshape(1, -1)
-    r = np.asarray(relevance, dtype=np.float64).reshape(1, -1)
-    if s.shape[1] < 2:
-        return 1.0 if s.shape[1] == 1 and r[0, 0] > 0 else 0.0
-    return float(ndcg_score(r, s, k=k))
-
-
-def precision_at_k(scores: Any, relevance: Any, k: int, seed: int = 0) -> float:
-    """Share of relevant (relevance >= 1) among the top k; ties broken by a fixed shuffle."""
-    s = np.asarray(scores, dtype=np.float64)
-    r = np.asarray(relevance, dtype=np.float64)
-    if len(s) == 0:
-        return 0.0
-    shuffle = np.random.default_rng(seed).permutation(len(s))
-    order = shuffle[np.argsort(-s[shuffle], kind="stable")][:k]
-    return float((r[order] >= 1).mean())
-
-
-def measurable(k: int, fold_labels: int) -> bool:
-    """Whether a held-out fold of `fold_labels` labelled candidates can measure @k."""
-    return fold_labels >= MIN_FOLD_PER_K * k
 
 
 def ks_for(fold_labels: int) -> tuple[int, ...]:

@@ -17,6 +17,8 @@ from typing import Any
 TOP = 3  # items named per count: enough to judge, short enough for a spreadsheet cell
 # The counts evidence is kept for, in the order top_skills shows them (rarer signal first).
 REPO_KINDS = ("mlops_repos", "ml_repos")
+# The feature counts `as_json` reads (the features module hands them over by these names).
+COUNTS = (*REPO_KINDS, "so_ml_answers", "kaggle_tier", "kaggle_medals")
 
 
 @dataclass(slots=True)

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scoring.features import describe
-from scoring.model import Ranker, no_evidence
+from scoring.feature_defs import describe, feature
+from scoring.model import Ranker
 
 REASONS = 3  # reasons to rank high per candidate in why_ranked
 PENALTIES = 1  # and at most this many pieces of evidence that held the score back
@@ -23,9 +23,9 @@ MIN_POINTS = 0.05  # smaller pushes round to "+0.0" and say nothing
 NOTHING = "no ML or MLOps evidence found"
 
 
-def has_evidence(feature: str, value: float) -> bool:
+def has_evidence(name: str, value: float) -> bool:
     """Whether the candidate shows any of this feature (more than a candidate with nothing)."""
-    return bool(value > no_evidence(feature))
+    return bool(value > feature(name).absent)
 
 
 def contributions_table(ranker: Ranker, row: pd.DataFrame) -> list[dict[str, Any]]:

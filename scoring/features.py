@@ -1,17 +1,16 @@
 """Candidate features from stored activity: one row per candidate, one column per feature.
 
-Features are computed from what the crawlers stored (repositories, Stack Overflow tag stats,
-Kaggle achievements, followers) and what enrich derived (skill tags, linked profiles, regions).
-They never read anything that could stand for gender, ethnicity or age.
+The stored rows (repositories, Stack Overflow tag stats, Kaggle achievements, followers from
+the crawlers; skill tags, linked profiles, regions from enrich) stream into each candidate's
+`Totals`; each feature's value is then what its declaration in `scoring.feature_defs`
+computes from them. They never read anything that could stand for gender, ethnicity or age.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from config.clock import utcnow
 from enrich.skills.tagging import star_farmed
-from scoring.evidence import Tops, as_json
+from scoring.evidence import COUNTS, as_json
+from scoring.feature_defs import FEATURES, Totals, feature
 from scoring.ranking import RankingConfig, Vocabulary
 from storage.models import (
     Candidate,
@@ -36,73 +36,6 @@ from storage.models import (
 )
 
 _WORD = re.compile(r"[a-z0-9+#.]+(?:-[a-z0-9+#.]+)*")
-
-
-@dataclass(frozen=True)
-class FeatureSpec:
-    """A feature: how the learned model transforms it and how a recruiter reads it."""
-
-    name: str
-    kind: str  # count (log-scaled), share (0..1), level (small ordinal)
-    words: Callable[[float], str]
-
-
-def _n(singular: str, plural: str | None = None) -> Callable[[float], str]:
-    def say(v: float) -> str:
-        n = round(v)
-        return f"{n:,} {singular if n == 1 else (plural or singular + 's')}"
-
-    return say
-
-
-_TIERS = ["novice", "contributor", "expert", "master", "grandmaster"]
-
-FEATURES: dict[str, FeatureSpec] = {
-    spec.name: spec
-    for spec in [
-        FeatureSpec("ml_skill", "count", lambda v: f"ML skill strength {v:.1f}"),
-        FeatureSpec("mlops_skill", "count", lambda v: f"MLOps skill strength {v:.1f}"),
-        FeatureSpec("ml_repos", "count", _n("ML repo")),
-        FeatureSpec("mlops_repos", "count", _n("MLOps repo")),
-        FeatureSpec(
-            "ml_repo_stars", "count", _n("star on ML/MLOps repos", "stars on ML/MLOps repos")
-        ),
-        FeatureSpec("own_stars", "count", _n("star on own repos", "stars on own repos")),
-        FeatureSpec("so_ml_answers", "count", _n("SO answer in ML tags", "SO answers in ML tags")),
-        FeatureSpec("so_ml_score", "count", lambda v: f"SO answer score {round(v):,} in ML tags"),
-        FeatureSpec("kaggle_tier", "level", lambda v: f"Kaggle {_TIERS[min(4, max(0, round(v)))]}"),
-        FeatureSpec("kaggle_medals", "count", lambda v: f"{round(v):,} Kaggle medal points"),
-        FeatureSpec("recency", "share", lambda v: _recency_words(v)),
-        FeatureSpec("platforms", "level", _n("linked platform")),
-        FeatureSpec("fork_share", "share", lambda v: f"{v:.0%} of repos are forks"),
-        FeatureSpec("star_farming", "share", lambda v: f"{v:.0%} of stars look farmed"),
-        FeatureSpec("followers", "count", _n("follower")),
-    ]
-}
-RECENCY_DAYS = 365.0
-
-
-def _recency_words(v: float) -> str:
-    if v <= 0:
-        return "no dated activity"
-    days = -math.log(v) * RECENCY_DAYS
-    return "active this month" if days < 31 else f"last active {days / 30.4:.0f} months ago"
-
-
-def spec_for(name: str) -> FeatureSpec:
-    """The spec of a feature, including opt-in indicator features such as region:india."""
-    if name in FEATURES:
-        return FEATURES[name]
-
-    def say(v: float) -> str:
-        return f"{name} = {'yes' if v else 'no'}"
-
-    return FeatureSpec(name, "share", say)
-
-
-def describe(name: str, value: float) -> str:
-    """A feature's value in words a recruiter reads ("14 ML repos")."""
-    return spec_for(name).words(float(value))
 
 
 class Matcher:
@@ -141,35 +74,6 @@ class Matcher:
         return "mlops" if c in self.mlops_categories else "ml" if c in self.ml_categories else None
 
 
-@dataclass
-class _Acc:
-    """Running totals for one candidate while rows stream in."""
-
-    ml_skill: float = 0.0
-    mlops_skill: float = 0.0
-    ml_repos: int = 0
-    mlops_repos: int = 0
-    ml_repo_stars: int = 0
-    own_stars: int = 0
-    farmed_stars: int = 0
-    repos: int = 0
-    forks: int = 0
-    so_ml_answers: int = 0
-    so_ml_score: int = 0
-    kaggle_tier: int = 0
-    kaggle_medals: int = 0
-    followers: int = 0
-    sources: frozenset[str] = frozenset()
-    last: datetime | None = None
-    regions: frozenset[str] = frozenset()
-    countries: frozenset[str] = frozenset()
-    tops: Tops = field(default_factory=Tops)  # what the counts above are made of
-
-    def seen(self, when: datetime | None) -> None:
-        if when is not None and (self.last is None or when > self.last):
-            self.last = when
-
-
 def rows(session: Session, stmt: Any) -> Iterator[Any]:
     """Result rows, untyped: columns of several queries share one loop's names."""
     return iter(session.execute(stmt))
@@ -199,9 +103,6 @@ def load_features(
     return frame, last
 
 
-EVIDENCE_COUNTS = ("ml_repos", "mlops_repos", "so_ml_answers", "kaggle_tier", "kaggle_medals")
-
-
 def load_features_with_evidence(
     session: Session,
     config: RankingConfig,
@@ -212,7 +113,7 @@ def load_features_with_evidence(
     repositories and tags behind the very counts in the frame."""
     now = now or utcnow()
     match = Matcher(config.vocabulary)
-    acc: dict[int, _Acc] = defaultdict(_Acc)
+    acc: dict[int, Totals] = defaultdict(Totals)
     link = CandidateProfile
     for ids in _chunks(candidate_ids):
 
@@ -317,45 +218,21 @@ def load_features_with_evidence(
                 a.regions = a.regions | set(regions or [])
                 a.countries = a.countries | ({country} if country else set())
     frame = _frame(acc, config, now)
-    counts = frame[list(EVIDENCE_COUNTS)].to_numpy()
+    counts = frame[list(COUNTS)].to_numpy()
     evidence = {
-        int(cid): as_json(dict(zip(EVIDENCE_COUNTS, counts[i], strict=True)), acc[cid].tops)
+        int(cid): as_json(dict(zip(COUNTS, counts[i], strict=True)), acc[cid].tops)
         for i, cid in enumerate(frame.index)
     }
     return frame, {cid: a.last for cid, a in acc.items()}, evidence
 
 
-def _frame(acc: dict[int, _Acc], config: RankingConfig, now: datetime) -> pd.DataFrame:
+def _frame(acc: dict[int, Totals], config: RankingConfig, now: datetime) -> pd.DataFrame:
     ids = sorted(acc)
-    cols: dict[str, list[float]] = {name: [] for name in FEATURES}
-    extra = [f for f in config.features if f not in FEATURES]
-    for name in extra:
-        cols[name] = []
+    declared = [*FEATURES.values(), *(feature(f) for f in config.features if f not in FEATURES)]
+    cols: dict[str, list[float]] = {f.name: [] for f in declared}
     for cid in ids:
-        a = acc[cid]
-        days = (now - a.last).total_seconds() / 86400 if a.last else None
-        values = {
-            "ml_skill": a.ml_skill,
-            "mlops_skill": a.mlops_skill,
-            "ml_repos": a.ml_repos,
-            "mlops_repos": a.mlops_repos,
-            "ml_repo_stars": a.ml_repo_stars,
-            "own_stars": a.own_stars,
-            "so_ml_answers": a.so_ml_answers,
-            "so_ml_score": a.so_ml_score,
-            "kaggle_tier": a.kaggle_tier,
-            "kaggle_medals": a.kaggle_medals,
-            "recency": math.exp(-max(0.0, days) / RECENCY_DAYS) if days is not None else 0.0,
-            "platforms": len(a.sources),
-            "fork_share": a.forks / a.repos if a.repos else 0.0,
-            "star_farming": a.farmed_stars / a.own_stars if a.own_stars else 0.0,
-            "followers": a.followers,
-        }
-        for name in FEATURES:
-            cols[name].append(float(values[name]))
-        for name in extra:
-            kind, _, value = name.partition(":")
-            pool = a.regions if kind == "region" else a.countries
-            cols[name].append(1.0 if value in pool or value.upper() in pool else 0.0)
-    frame = pd.DataFrame(cols, index=pd.Index(ids, name="candidate_id"), dtype=np.float64)
-    return frame
+        totals = acc[cid]
+        days = (now - totals.last).total_seconds() / 86400 if totals.last else None
+        for f in declared:
+            cols[f.name].append(float(f.compute(totals, days)))
+    return pd.DataFrame(cols, index=pd.Index(ids, name="candidate_id"), dtype=np.float64)

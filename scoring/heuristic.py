@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from scoring.features import spec_for
+from scoring.feature_defs import feature
 from scoring.ranking import RankingConfig
 
 
@@ -38,7 +38,7 @@ class HeuristicRanker(BaseEstimator):  # type: ignore[misc]
         self.weights_ = np.array([weights.get(f, 0.0) for f in features], dtype=np.float64)
         self.log_caps_ = np.array(
             [
-                np.log1p(caps[f]) if f in caps and spec_for(f).kind != "share" else 0.0
+                np.log1p(caps[f]) if f in caps and feature(f).kind != "share" else 0.0
                 for f in features
             ]
         )

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from config.clock import utcnow
 from config.errors import ScoutError
+from scoring.feature_defs import feature
 from scoring.feedback import latest_decisions
 from scoring.heuristic import HeuristicRanker, heuristic_from, heuristic_version
 from scoring.learners import ScorePipeline, background_sample, build_pipeline, training_set
@@ -34,8 +35,6 @@ from storage.models import ModelVersion
 log = logging.getLogger(__name__)
 MIN_PER_CLASS = 3
 MIN_BACKGROUND = 50  # unlabelled candidates that can stand in for the missing "no" labels
-# The value that means "no evidence" when it is not 0: every candidate has one profile.
-NO_EVIDENCE = {"platforms": 1.0}
 RETRAIN = (
     "retrain it (`scout model train`) or go back to the heuristic (`scout model use heuristic`)"
 )
@@ -47,11 +46,6 @@ def models_dir_for(db_url: str) -> Path:
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         return Path(url.database).expanduser().resolve().parent / "models"
     return Path("models").resolve()
-
-
-def no_evidence(feature: str) -> float:
-    """The value of `feature` for a candidate who shows nothing of it."""
-    return NO_EVIDENCE.get(feature, 0.0)
 
 
 @dataclass
@@ -87,7 +81,7 @@ class Ranker:
         Under the monotone directions a "more is never worse" feature never adds less than 0.
         """
         X = X[self.features]
-        absent = pd.DataFrame([[no_evidence(f) for f in self.features]], columns=self.features)
+        absent = pd.DataFrame([[feature(f).absent for f in self.features]], columns=self.features)
         gain = self.score(X) - self.score(absent)[0]
         if isinstance(self.estimator, HeuristicRanker):
             h = self.estimator

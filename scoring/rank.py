@@ -9,11 +9,13 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.clock import utcnow
 from scoring.explain import top_reasons, why_text
+from scoring.feature_defs import activity_of, feature
 from scoring.features import load_features_with_evidence
 from scoring.model import Ranker, load_ranker
 from scoring.ranking import RankingConfig
@@ -64,14 +66,13 @@ def rank_all(
     shas = [_sha(row, evidence[int(cid)]) for row, cid in zip(values, X.index, strict=True)]
     known: dict[int, str | None] = {}
     if not force:
-        known = dict(
-            session.execute(
-                select(Score.candidate_id, Score.input_sha).where(
-                    Score.model_version == ranker.version
-                )
-            ).all()
+        # A row without its filter columns (stored before they existed) is rewritten.
+        stmt = select(Score.candidate_id, Score.input_sha).where(
+            Score.model_version == ranker.version, Score.ml_activity.is_not(None)
         )
+        known = {int(cid): sha for cid, sha in session.execute(stmt)}
     todo = [i for i, cid in enumerate(X.index) if force or known.get(int(cid)) != shas[i]]
+    active = {group: _shows(X, group) for group in ("ml", "mlops")}
     if todo:
         sub = X.iloc[todo]
         scores = ranker.score(sub)
@@ -96,7 +97,19 @@ def rank_all(
                     },
                     "input_sha": shas[i],
                     "scored_at": now,
+                    "last_activity": when,
+                    "ml_activity": bool(active["ml"][i]),
+                    "mlops_activity": bool(active["mlops"][i]),
                 }
             )
         upsert(session, Score, rows, ("candidate_id", "model_version"))
     return RankStats(ranker.version, ranker.kind, len(X), len(todo), len(X) - len(todo))
+
+
+def _shows(X: pd.DataFrame, group: str) -> np.ndarray:
+    """Per row: whether any feature declared as `group` activity shows some (the shortlist's
+    --skill filter reads it from the stored column)."""
+    out = np.zeros(len(X), dtype=bool)
+    for name in activity_of(group):
+        out |= X[name].to_numpy(dtype=np.float64) > feature(name).absent
+    return out

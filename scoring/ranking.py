@@ -12,8 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from config.data import load_data_file
 from config.skills import SkillsFile, load_skills
+from scoring.feature_defs import FEATURES, OPT_IN_PREFIXES, feature
 
 log = logging.getLogger(__name__)
+_KNOWN = "known: " + ", ".join(FEATURES) + ", region:<key>, country:<code>"
 
 # Names a feature may never carry: the ranker must not see protected attributes, even by proxy
 # of a deliberately named column.
@@ -21,7 +23,6 @@ PROTECTED = re.compile(
     r"gender|sex|ethnic|race|racial|age\b|_age|age_|birth|religio|nationality|disab|marital",
     re.IGNORECASE,
 )
-OPT_IN_PREFIXES = ("region:", "country:")
 
 
 class Heuristic(BaseModel):
@@ -84,12 +85,14 @@ class RankingConfig(BaseModel):
     """The whole of ranking.toml."""
 
     model_config = ConfigDict(extra="forbid")
-    features: list[str]
+    # The features the rankers see; by default every one scoring.feature_defs declares.
+    features: list[str] = Field(default_factory=lambda: list(FEATURES))
     heuristic: Heuristic
     model: ModelSettings = Field(default_factory=ModelSettings)  # type: ignore[arg-type]
     # Derived from skills.toml by load_ranking (our skills.toml unless the user gives one).
     vocabulary: Vocabulary = Field(default_factory=_shipped_vocabulary)
-    monotone: dict[str, Any] = Field(default_factory=dict)  # feature -> 1 | 0 | -1
+    # feature -> 1 | 0 | -1, overriding the direction its declaration gives
+    monotone: dict[str, Any] = Field(default_factory=dict)
     audit: Audit = Field(default_factory=Audit)  # type: ignore[arg-type]
 
     @model_validator(mode="before")
@@ -107,8 +110,6 @@ class RankingConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check_features(self) -> RankingConfig:
-        from scoring.features import FEATURES
-
         if not self.features:
             raise ValueError("features: list at least one feature")
         if len(set(self.features)) != len(self.features):
@@ -117,26 +118,23 @@ class RankingConfig(BaseModel):
             if PROTECTED.search(name.split(":", 1)[-1] if ":" in name else name):
                 raise ValueError(f"features: {name!r} would encode a protected attribute")
             if name not in FEATURES and not name.startswith(OPT_IN_PREFIXES):
-                known = ", ".join(FEATURES)
-                raise ValueError(f"features: unknown feature {name!r} (known: {known})")
-        unknown = (
-            set(self.heuristic.weights)
-            - set(FEATURES)
-            - {f for f in self.features if f.startswith(OPT_IN_PREFIXES)}
-        )
-        if unknown:
-            raise ValueError(f"heuristic.weights: unknown feature(s) {sorted(unknown)}")
+                raise ValueError(f"features: unknown feature {name!r} ({_KNOWN})")
+        opt_in = {f for f in self.features if f.startswith(OPT_IN_PREFIXES)}
+        for key, names in (("weights", self.heuristic.weights), ("caps", self.heuristic.caps)):
+            unknown = set(names) - set(FEATURES) - opt_in
+            if unknown:
+                raise ValueError(
+                    f"heuristic.{key}: unknown feature(s) {sorted(unknown)} ({_KNOWN})"
+                )
         self._check_monotone()
         return self
 
     def _check_monotone(self) -> None:
         """Each direction names a listed feature and is 1, 0 or -1; the prior's weights agree."""
-        from scoring.features import FEATURES
-
         for name, value in self.monotone.items():
             key = f"monotone.{name}"
             if name not in FEATURES and name not in self.features:
-                raise ValueError(f"{key}: unknown feature (known: {', '.join(FEATURES)})")
+                raise ValueError(f"{key}: unknown feature ({_KNOWN})")
             if isinstance(value, bool) or value not in (-1, 0, 1):
                 raise ValueError(
                     f"{key}: {value!r} is not a direction (1: more is never worse, "
@@ -146,12 +144,16 @@ class RankingConfig(BaseModel):
             sign = self.direction(name)
             if sign and weight * sign < 0:
                 raise ValueError(
-                    f"heuristic.weights.{name}: {weight:g} goes against monotone.{name} = {sign}"
+                    f"heuristic.weights.{name}: {weight:g} goes against its direction {sign} "
+                    f"(monotone.{name} or scoring/feature_defs.py)"
                 )
 
-    def direction(self, feature: str) -> int:
-        """The declared direction of a feature: 1, -1, or 0 (free; also when not declared)."""
-        return int(self.monotone.get(feature, 0))
+    def direction(self, feature_name: str) -> int:
+        """The direction of a feature: 1, -1, or 0 (free): ranking.toml's [monotone] when it
+        names the feature, else the feature's declaration (opt-in indicators are free)."""
+        if feature_name in self.monotone:
+            return int(self.monotone[feature_name])
+        return feature(feature_name).direction
 
     def fingerprint(self) -> str:
         """A short hash of what the heuristic prior depends on (its version)."""

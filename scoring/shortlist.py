@@ -19,7 +19,8 @@ from config.regions import display_region, fold_name, load_regions_file
 from enrich.identity.link import describe_rules
 from enrich.identity.view import SOURCES
 from scoring.evidence import words as evidence_words
-from scoring.features import describe, rows
+from scoring.feature_defs import describe
+from scoring.features import rows
 from scoring.feedback import DECISIONS, latest_decisions
 from scoring.ranking import RankingConfig
 from storage.csvfile import csv_writer
@@ -160,17 +161,13 @@ def _filter_ids(
 
 def _activity_ids(session: Session, version: str, skill: str) -> set[int]:
     # Before enrich has tagged skills, "ml"/"mlops" still match on the activity itself, as
-    # the model version being listed counted it (another version may have used other groups).
-    if skill not in ("ml", "mlops"):
+    # the model version being listed counted it (stored with each score, scoring.rank).
+    column = {"ml": Score.ml_activity, "mlops": Score.mlops_activity}.get(skill)
+    if column is None:
         return set()
-    column = "ml_repos" if skill == "ml" else "mlops_repos"
-    stmt = select(Score.candidate_id, Score.features).where(Score.model_version == version)
-    return {
-        int(cid)
-        for cid, feats in rows(session, stmt)
-        if (feats or {}).get(column, 0) > 0
-        or (skill == "ml" and (feats or {}).get("so_ml_answers", 0) > 0)
-    }
+    return _ids(
+        session, select(Score.candidate_id).where(Score.model_version == version, column.is_(True))
+    )
 
 
 def gone_candidates(session: Session) -> set[int]:
@@ -210,14 +207,12 @@ def pick_candidates(session: Session, version: str, f: Filters, config: RankingC
     )
     if f.min_score is not None:
         query = query.where(Score.score >= f.min_score)
+    if f.active_since is not None:
+        query = query.where(Score.last_activity >= f.active_since)
     out: list[tuple[int, float, dict[str, Any]]] = []
-    since = f.active_since.isoformat() if f.active_since else None
     ordered = query.order_by(Score.score.desc(), Score.candidate_id)
     for cid, score, explanation in rows(session, ordered):
         if (allowed is not None and cid not in allowed) or cid in excluded:
-            continue
-        last = (explanation or {}).get("last_activity")
-        if since and (not last or last < since):
             continue
         if cid in decided:
             left_out[decided[cid]] += 1

@@ -24,7 +24,9 @@ from sqlalchemy.orm import Session
 
 from config.clock import utcnow
 from config.errors import ScoutError
+from scoring.evaluate import importance
 from scoring.heuristic import heuristic_from, heuristic_version
+from scoring.metrics import measurable, ndcg_at_k
 from scoring.model import (
     MIN_PER_CLASS,
     Ranker,
@@ -40,7 +42,6 @@ from scoring.ranking import RankingConfig
 from storage.models import ModelVersion
 
 KS = (10, 50)
-MIN_FOLD_PER_K = 2  # a fold measures @k only when it holds 2k candidates (as evaluate does)
 
 
 @dataclass
@@ -61,7 +62,7 @@ class Comparison:
         return self.metrics()[-2] if len(self.metrics()) > 1 else "ndcg"
 
     def metrics(self) -> list[str]:
-        ks = [f"ndcg@{k}" for k in KS if min(self.held_out) >= MIN_FOLD_PER_K * k]
+        ks = [f"ndcg@{k}" for k in KS if measurable(k, min(self.held_out))]
         return [*ks, "ndcg"]
 
     def mean(self, role: str, metric: str | None = None) -> float:
@@ -161,13 +162,9 @@ def active_recipe(session: Session, active: Ranker) -> RankingConfig | None:
 
 
 def _ndcgs(scores: np.ndarray, relevance: np.ndarray) -> dict[str, float]:
-    from scoring.evaluate import ndcg_at_k  # evaluate imports scoring.model
-
     out = {"ndcg": ndcg_at_k(scores, relevance, len(relevance))}
     for k in KS:
-        out[f"ndcg@{k}"] = (
-            ndcg_at_k(scores, relevance, k) if len(scores) >= MIN_FOLD_PER_K * k else np.nan
-        )
+        out[f"ndcg@{k}"] = ndcg_at_k(scores, relevance, k) if measurable(k, len(scores)) else np.nan
     return out
 
 
@@ -260,8 +257,6 @@ def _importance(
     pipe: Any, X: pd.DataFrame, y: pd.Series, config: RankingConfig
 ) -> dict[str, float]:
     """Permutation importance on the labels, when they hold both answers (else nothing)."""
-    from scoring.evaluate import importance  # evaluate imports scoring.model
-
     positives = int((y >= 1).sum())
     if positives < MIN_PER_CLASS or len(y) - positives < MIN_PER_CLASS:
         return {}

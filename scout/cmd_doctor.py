@@ -54,7 +54,11 @@ def doctor(
         checks = [Check("settings", "FAIL", exc.message, "scout.toml / SCOUT_* environment")]
     else:
         checks = run_checks(
-            loaded, network=not offline, timeout=timeout, kaggle_api_url=kaggle_api_url
+            loaded,
+            network=not offline,
+            timeout=timeout,
+            kaggle_api_url=kaggle_api_url,
+            commands=typer.main.get_command(app),  # type: ignore[arg-type]  # a Group: the app
         )
     overall = worst(checks)
     if as_json:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import click
 import httpx
 
 from config.clock import utcnow
@@ -272,8 +273,10 @@ def run_checks(
     timeout: float = 5.0,
     kaggle_api_url: str | None = None,
     transport: httpx.BaseTransport | None = None,
+    commands: click.Group,
 ) -> list[Check]:
-    """Every check, in report order; the slow ones run side by side."""
+    """Every check, in report order; the slow ones run side by side. `commands` is the whole
+    command line, which parses the jobs file's arguments."""
     settings = loaded.settings
     http = (
         httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
@@ -292,7 +295,7 @@ def run_checks(
     groups += [
         lambda: [check_kaggle(settings, http, kaggle_api_url)],
         lambda: [check_redis(settings, timeout)] if network else [_offline_redis(settings)],
-        lambda: check_config_files(loaded),
+        lambda: check_config_files(loaded, commands),
     ]
     try:
         with ThreadPoolExecutor(max_workers=len(groups)) as pool:

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import click
+
 from config.errors import ScoutError
 from config.settings import LoadedSettings, Settings
 
@@ -194,8 +196,9 @@ def _data_file(name: str, override: Path | None, load: Callable[[], str]) -> Che
         return Check(name, "FAIL", error_text(exc), where)
 
 
-def check_config_files(loaded: LoadedSettings) -> list[Check]:
-    """scout.toml (already read), regions.toml, skills.toml, ranking.toml and the jobs file."""
+def check_config_files(loaded: LoadedSettings, commands: click.Group) -> list[Check]:
+    """scout.toml (already read), regions.toml, skills.toml, ranking.toml and the jobs file
+    (its jobs' arguments parsed by `commands`, the whole command line)."""
     settings = loaded.settings
     if loaded.config_file is None:
         rows = [Check("scout.toml", "OK", "none: defaults and SCOUT_* environment variables")]
@@ -226,24 +229,20 @@ def check_config_files(loaded: LoadedSettings) -> list[Check]:
     rows.append(_data_file("regions.toml", settings.regions_file, regions))
     rows.append(_data_file("skills.toml", settings.skills_file, skills))
     rows.append(_data_file("ranking.toml", settings.ranking_file, ranking))
-    rows.append(check_jobs_file(settings.jobs_file))
+    rows.append(check_jobs_file(settings.jobs_file, commands))
     return rows
 
 
-def check_jobs_file(path: Path | None) -> Check:
+def check_jobs_file(path: Path | None, commands: click.Group) -> Check:
     """The scheduled jobs file, when one is set: it loads as `scout schedule` loads it, every
-    job's arguments checked by the real command line."""
+    job's arguments checked by the real command line (`commands`)."""
     if path is None:
         return Check("jobs file", "OK", "not set: only `scout schedule` needs one")
-    import typer.main
-
-    import scout.cli  # noqa: F401  (every command registered on the app)
-    from scout.app import app
     from scout.jobs import check_arguments, load_jobs
 
     try:
         jobs = load_jobs(path, include_disabled=True)
-        check_arguments(jobs, typer.main.get_command(app), path)  # type: ignore[arg-type]
+        check_arguments(jobs, commands, path)
     except ScoutError as exc:
         return Check("jobs file", "FAIL", exc.message, str(path))
     if not jobs:

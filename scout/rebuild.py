@@ -121,12 +121,15 @@ class RebuildReport:
 def _raw_of(session: Session, source: str, keys: Sequence[str]) -> dict[str, list[Raw]]:
     rows: Any = session.execute(
         select(
-            RawRecord.endpoint, RawRecord.key, RawRecord.fetched_at, RawRecord.etag,
+            RawRecord.endpoint,
+            RawRecord.key,
+            RawRecord.fetched_at,
+            RawRecord.etag,
             RawRecord.payload,
         )
         .where(RawRecord.source == source, RawRecord.key.in_(keys))
         .order_by(RawRecord.key, RawRecord.fetched_at, RawRecord.id)
-    ).all()  # fmt: skip
+    ).all()
     out: dict[str, list[Raw]] = {}
     for endpoint, key, fetched_at, etag, payload in rows:
         out.setdefault(key, []).append(Raw(endpoint, key, fetched_at, etag, payload))
@@ -256,9 +259,12 @@ def _same_files(engine: Engine, folder: Path) -> bool:
 def _kaggle(engine: Engine, folder: Path | None) -> SourceReport:
     report = SourceReport(KAGGLE)
     with session_scope(engine) as session:
-        report.raw_records = session.scalar(
-            select(func.count()).select_from(RawRecord).where(RawRecord.source == KAGGLE)
-        ) or 0  # fmt: skip
+        report.raw_records = (
+            session.scalar(
+                select(func.count()).select_from(RawRecord).where(RawRecord.source == KAGGLE)
+            )
+            or 0
+        )
         stored = _count(session, KAGGLE)
         last_fetch = session.scalar(
             select(func.max(RawRecord.fetched_at)).where(RawRecord.source == KAGGLE)

@@ -391,6 +391,11 @@ class Score(Base):
     explanation: Mapped[Any] = mapped_column(JSONType)
     input_sha: Mapped[str | None] = mapped_column(String(64))
     scored_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What a shortlist filters on, written with the score (scoring.rank): the latest dated
+    # activity, and whether the features show ML / MLOps work. NULL: not computed yet.
+    last_activity: Mapped[datetime | None]
+    ml_activity: Mapped[bool | None]
+    mlops_activity: Mapped[bool | None]
 
 
 class Shortlist(Base):

@@ -17,9 +17,9 @@ def ranking_quality(
 ) -> dict[str, float]:
     """NDCG@50 on hidden truth of followers-sort, stars-sort, the heuristic and a learned model
     trained on `labels` simulated recruiter decisions (yes when truth depth >= 2)."""
-    from scoring.evaluate import ndcg_at_k
     from scoring.features import load_features
     from scoring.heuristic import heuristic_from
+    from scoring.metrics import ndcg_at_k
     from scoring.model import fit_pipeline
 
     X, _ = load_features(session, config, now=datetime(2026, 6, 1, tzinfo=UTC))

@@ -207,8 +207,16 @@ def get_json(url: str) -> dict:
 def datasette(small_db, *flags):
     pytest.importorskip("datasette", reason="needs the browse extra: pip install -e '.[browse]'")
     port = free_port()
-    cmd = [SCOUT, "--db", f"sqlite:///{small_db}", "browse", "--no-open", "--port", str(port),
-           *flags]  # fmt: skip
+    cmd = [
+        SCOUT,
+        "--db",
+        f"sqlite:///{small_db}",
+        "browse",
+        "--no-open",
+        "--port",
+        str(port),
+        *flags,
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=os.environ)
     base = f"http://127.0.0.1:{port}"
     try:

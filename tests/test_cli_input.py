@@ -130,7 +130,7 @@ def test_model_train_into_a_folder_that_cannot_be_made(db):
 def test_db_downgrade_to_an_unknown_revision(db):
     assert one_error("--db", db, "db", "downgrade", "nonsense") == (
         "Error: revision 'nonsense': Can't locate revision identified by 'nonsense' "
-        "(known: 0006, 0005, 0004, 0003, 0002, 0001, head, base, or -N / +N steps)"
+        "(known: 0008, 0007, 0006, 0005, 0004, 0003, 0002, 0001, head, base, or -N / +N steps)"
     )
 
 
@@ -262,13 +262,21 @@ def test_a_database_url_with_a_bad_port_is_one_message_without_its_password():
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [
-        ("--tag", "..", "'..' is not a Stack Exchange tag (up to 35 lower-case letters, digits, "
-         "'+', '#', '.' or '-')"),
-        ("--site", "data:science", "flag: stackexchange_site: 'data:science' is not a Stack "
-         "Exchange site (its API name, e.g. stackoverflow or datascience, or its domain, e.g. "
-         "datascience.stackexchange.com)"),
+        (
+            "--tag",
+            "..",
+            "'..' is not a Stack Exchange tag (up to 35 lower-case letters, digits, "
+            "'+', '#', '.' or '-')",
+        ),
+        (
+            "--site",
+            "data:science",
+            "flag: stackexchange_site: 'data:science' is not a Stack "
+            "Exchange site (its API name, e.g. stackoverflow or datascience, or its domain, e.g. "
+            "datascience.stackexchange.com)",
+        ),
     ],
-)  # fmt: skip
+)
 def test_crawl_stackoverflow_refuses_a_tag_or_site_before_any_request(
     db, server, option, value, message
 ):

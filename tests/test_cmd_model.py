@@ -12,6 +12,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from config.data import default_path
+from scoring.feature_defs import FEATURES
 from scout.cli import app
 from storage.db import open_database, session_scope
 from storage.models import ModelVersion, Score
@@ -95,7 +96,8 @@ def test_round_trip_train_list_use_explain(world, tmp_path):
     assert r.exit_code == 2 and f"known: heuristic, {learned}" in r.output, r.output
 
     # Once ranking.toml lists other features, the model is refused with a way out.
-    flags = _ranking(tmp_path, '"followers",', "")
+    fewer = ", ".join(f'"{f}"' for f in FEATURES if f != "followers")
+    flags = _ranking(tmp_path, "[heuristic]", f"features = [{fewer}]\n[heuristic]")
     r = runner.invoke(app, [*flags, "--db", url, "rank"])
     assert r.exit_code == 2 and "model use heuristic" in r.output, r.output
     r = runner.invoke(app, [*flags, "--db", url, "model", "use", "heuristic"])

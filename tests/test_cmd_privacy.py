@@ -117,8 +117,14 @@ def held_on(db: str, person: dict) -> dict[str, int]:
     gh_id, login = person["github"]
     so_id = person["stackoverflow"][0]
     kg_id, kg_name = person["kaggle"]
-    ids = {"gh": gh_id, "login": login.lower(), "so": so_id, "so_key": f"%:{so_id}",
-           "kg": kg_id, "kg_name": kg_name.lower()}  # fmt: skip
+    ids = {
+        "gh": gh_id,
+        "login": login.lower(),
+        "so": so_id,
+        "so_key": f"%:{so_id}",
+        "kg": kg_id,
+        "kg_name": kg_name.lower(),
+    }
     profiles = rows(
         db,
         "SELECT count(*) FROM profiles WHERE (source = 'github' AND (external_id = :gh OR"
@@ -198,8 +204,15 @@ def test_export_person_writes_every_section_as_json(crawled, db, tmp_path, monke
     doc = json.loads(text_)
     assert {p["source"] for p in doc["profiles"]} == {"github", "stackoverflow", "kaggle"}
     for profile in doc["profiles"]:
-        for key in ("repositories", "so_tag_stats", "kaggle_achievements", "location",
-                    "skill_tags", "identity_link", "link_rejections"):  # fmt: skip
+        for key in (
+            "repositories",
+            "so_tag_stats",
+            "kaggle_achievements",
+            "location",
+            "skill_tags",
+            "identity_link",
+            "link_rejections",
+        ):
             assert key in profile
         assert profile["identity_link"]["evidence"]
     assert any(p["skill_tags"] for p in doc["profiles"])

@@ -62,8 +62,9 @@ def test_list_run_and_runs(sqlite_url, tmp_path):
     assert rows["backwards"][2] == "30 6 * * mon-fri (Europe/Warsaw)"
     assert rows["parked"][5] == "disabled"
 
-    ran = scout(sqlite_url, "schedule", "run", "--once", "--force", "--job", "refresh",
-                "--job", "backwards")  # fmt: skip
+    ran = scout(
+        sqlite_url, "schedule", "run", "--once", "--force", "--job", "refresh", "--job", "backwards"
+    )
     assert ran.exit_code == 4, ran.output  # one job failed: the worst run's exit code
     ran_rows = table_rows(ran.output)
     assert ran_rows["1"][1:5] == ["refresh", ran_rows["1"][2], "ok", "0"]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func, inspect, select, text
+from sqlalchemy.orm import Session
 
 from config.errors import ScoutError
 from storage import db as storage_db
-from storage.models import Base
+from storage.models import Base, JSONType, Score
 
 
 def test_upgrade_creates_every_table_then_downgrade_removes_them(db_url):
@@ -231,6 +234,54 @@ def test_0006_adds_city_and_admin1_to_locations_and_downgrade_removes_them(db_ur
         assert not {"city", "admin1"} & columns(table)
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(text("locations"))) == 1
+    engine.dispose()
+
+
+def test_0008_fills_the_score_filter_columns_from_the_stored_json(db_url):
+    engine = storage_db.make_engine(db_url)
+    storage_db.upgrade(engine, "0007")
+    scores = [  # scored before the columns existed: what the shortlist read back by name
+        (1, {"ml_repos": 2.0, "mlops_repos": 0.0}, {"last_activity": "2026-05-01T12:00:00+00:00"}),
+        (2, {"ml_repos": 0.0, "mlops_repos": 1.0}, {"last_activity": "2026-04-30T23:00:00-02:00"}),
+        (3, {"so_ml_answers": 4.0}, {"last_activity": None}),
+    ]
+    old = sa.table(  # the table as 0007 left it
+        "scores",
+        *(sa.column(c) for c in ("candidate_id", "model_version", "score", "scored_at")),
+        sa.column("features", JSONType),
+        sa.column("explanation", JSONType),
+    )
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.table(
+                "candidates", *(sa.column(c) for c in ("id", "created_at", "updated_at"))
+            ).insert(),
+            [{"id": cid, "created_at": now, "updated_at": now} for cid, _, _ in scores],
+        )
+        conn.execute(
+            old.insert(),
+            [
+                {"candidate_id": c, "model_version": "h", "score": 1.0, "scored_at": now}
+                | {"features": f, "explanation": e}
+                for c, f, e in scores
+            ],
+        )
+    storage_db.upgrade(engine, "0008")
+    with Session(engine) as session:
+        got = {
+            cid: rest
+            for cid, *rest in session.execute(
+                select(Score.candidate_id, Score.ml_activity, Score.mlops_activity)
+            )
+        }
+        assert got == {1: [True, False], 2: [False, True], 3: [True, False]}
+        since = datetime(2026, 5, 1, tzinfo=UTC)  # 2's activity is 2026-05-01 01:00 in UTC
+        active = session.scalars(select(Score.candidate_id).where(Score.last_activity >= since))
+        assert sorted(active) == [1, 2]
+    storage_db.downgrade(engine, "0007")
+    columns = {c["name"] for c in inspect(engine).get_columns("scores")}
+    assert not {"last_activity", "ml_activity", "mlops_activity"} & columns
     engine.dispose()
 
 

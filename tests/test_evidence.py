@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scoring.evidence import TOP, Tops, as_json, words
-from scoring.features import describe
+from scoring.feature_defs import describe
 
 
 def test_only_the_best_items_are_kept_whatever_the_order_they_come_in():

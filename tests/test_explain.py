@@ -18,8 +18,9 @@ from scoring.explain import (
     top_reasons,
     why_text,
 )
-from scoring.features import describe, load_features
-from scoring.model import Ranker, fit_pipeline, no_evidence, register_heuristic
+from scoring.feature_defs import FEATURES, describe
+from scoring.features import load_features
+from scoring.model import Ranker, fit_pipeline, register_heuristic
 from scoring.ranking import load_ranking
 from storage.db import open_database, session_scope
 
@@ -69,11 +70,11 @@ def test_points_add_up_to_the_score_above_a_candidate_with_nothing(rankers, kind
     X, by_kind = rankers
     ranker = by_kind[kind]
     contrib = ranker.contributions(X)
-    nothing = pd.DataFrame([[no_evidence(f) for f in ranker.features]], columns=ranker.features)
+    nothing = pd.DataFrame([[FEATURES[f].absent for f in ranker.features]], columns=ranker.features)
     above = ranker.score(X) - ranker.score(nothing)[0]
     assert np.allclose(contrib.sum(axis=1), above, atol=1e-6)
     values = X[ranker.features].to_numpy()
-    absent = values <= np.array([no_evidence(f) for f in ranker.features])
+    absent = values <= np.array([FEATURES[f].absent for f in ranker.features])
     assert np.all(contrib[absent] == 0)  # no evidence, no points
     signs = np.array([ranker_direction(f) for f in ranker.features])
     assert np.all(contrib * signs >= -1e-9)  # the monotone directions, feature by feature
@@ -83,7 +84,7 @@ def test_a_candidate_with_nothing_says_so_and_model_explain_lists_what_is_there(
     X, by_kind = rankers
     ranker = by_kind["learned"]
     nothing = pd.DataFrame(
-        [[no_evidence(f) for f in ranker.features]], columns=ranker.features, index=[0]
+        [[FEATURES[f].absent for f in ranker.features]], columns=ranker.features, index=[0]
     )
     assert why_text(top_reasons(ranker, nothing)[0]) == NOTHING
     assert contributions_table(ranker, nothing) == []

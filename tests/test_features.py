@@ -7,13 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from config.errors import ConfigError
-from scoring.features import (
-    FEATURES,
-    Matcher,
-    describe,
-    load_features,
-    load_features_with_evidence,
-)
+from scoring.feature_defs import FEATURES, describe
+from scoring.features import Matcher, load_features, load_features_with_evidence
 from scoring.ranking import PROTECTED, RankingConfig, load_ranking
 from storage.db import open_database, session_scope
 from storage.models import (

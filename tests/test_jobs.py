@@ -45,8 +45,13 @@ def test_weekday_numbers_follow_cron_not_apscheduler():
     assert {f.strftime("%a") for f in fires("0 9 * * 0", MONDAY, 3)} == {"Sun"}
     assert {f.strftime("%a") for f in fires("0 9 * * 7", MONDAY, 3)} == {"Sun"}
     assert [f.strftime("%a") for f in fires("0 9 * * 1-5", MONDAY, 6)] == [
-        "Tue", "Wed", "Thu", "Fri", "Mon", "Tue"
-    ]  # fmt: skip
+        "Tue",
+        "Wed",
+        "Thu",
+        "Fri",
+        "Mon",
+        "Tue",
+    ]
     assert [f.strftime("%a") for f in fires("0 9 * * */3", MONDAY, 3)] == ["Wed", "Sat", "Sun"]
 
 

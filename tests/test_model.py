@@ -20,7 +20,8 @@ from config.data import default_path
 from config.errors import ScoutError
 from sandbox.truth_db import world_to_db
 from sandbox.world import generate
-from scoring.features import load_features, spec_for
+from scoring.feature_defs import feature as declared
+from scoring.features import load_features
 from scoring.heuristic import heuristic_from
 from scoring.model import (
     Ranker,
@@ -65,7 +66,7 @@ def _contrary_labels(X: pd.DataFrame, truth: dict[int, int]) -> pd.Series:
 
 def _candidate(features: list[str]) -> st.SearchStrategy[dict[str, float]]:
     def value(name: str) -> st.SearchStrategy[float]:
-        kind = spec_for(name).kind
+        kind = declared(name).kind
         if name == "platforms":
             return st.integers(1, 3).map(float)
         if kind == "level":
@@ -101,7 +102,7 @@ def test_more_of_a_monotone_feature_never_moves_the_score_the_wrong_way(world, f
     def check(candidate, feature, share_step, count_step):
         before = pd.DataFrame([candidate])
         after = before.copy()
-        kind = spec_for(feature).kind
+        kind = declared(feature).kind
         if kind == "share":
             after[feature] = min(1.0, after[feature].iloc[0] + share_step)
         else:
@@ -116,7 +117,7 @@ def test_more_of_a_monotone_feature_never_moves_the_score_the_wrong_way(world, f
 def test_the_directions_are_what_holds_the_contrary_labels_back(world, features):
     y = _contrary_labels(features, world[1])
     config = load_ranking()
-    free = config.model_copy(update={"monotone": {}}).model_copy(
+    free = config.model_copy(update={"monotone": dict.fromkeys(config.features, 0)}).model_copy(
         update={"model": config.model.model_copy(update={"prior": "none"})}
     )
     coef = dict(zip(config.features, fit_pipeline(features, y, free)[-1].coef_[0], strict=True))

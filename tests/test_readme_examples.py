@@ -88,8 +88,8 @@ def demo_db(tmp_path_factory) -> str:
         for region in REGIONS:
             scout_step(db, "crawl", "github", "--region", region, "--api-url", server.github_url)
         tags = [word for tag in SO_TAGS for word in ("--tag", tag)]
-        scout_step(db, "crawl", "stackoverflow", "--discover", "top", *tags,
-                   "--api-url", server.stackexchange_url)  # fmt: skip
+        top_answerers = ["crawl", "stackoverflow", "--discover", "top", *tags]
+        scout_step(db, *top_answerers, "--api-url", server.stackexchange_url)
     ingest_folder(engine, kaggle_dir)
     run_enrich(engine, Settings(db_url=db))
     engine.dispose()

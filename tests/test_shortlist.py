@@ -8,10 +8,10 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from shortlist_people import HOSTILE, NOW, add_person, people_db
 from sqlalchemy import func, select
-from typer.testing import CliRunner
 
-from scoring.features import describe
+from scoring.feature_defs import describe
 from scoring.feedback import DECISIONS
 from scoring.rank import rank_all
 from scoring.ranking import load_ranking
@@ -25,104 +25,20 @@ from scoring.shortlist import (
     shortlist_rows,
     write_csv,
 )
-from scout.cli import app
 from storage.csvfile import safe_cell
 from storage.db import open_database, session_scope
 from storage.models import (
-    Candidate,
     CandidateProfile,
     FeedbackLabel,
     Profile,
-    ProfileLocation,
-    Repository,
     Score,
     ShortlistEntry,
 )
 
-NOW = datetime(2026, 6, 1, tzinfo=UTC)
-runner = CliRunner()
-HOSTILE = ['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(A1)", "\t=1", "\r=1", " =1", "＝1"]
-
-
-def add_person(
-    session,
-    cid,
-    name,
-    *,
-    stars=0,
-    ml_repos=0,
-    region=None,
-    country=None,
-    email=None,
-    bio=None,
-    source="github",
-):
-    session.add(Candidate(id=cid, display_name=name))
-    p = Profile(
-        source=source,
-        external_id=str(cid),
-        handle=f"u{cid}",
-        name=name,
-        bio=bio,
-        email=email,
-        website=f"https://u{cid}.dev",
-        followers=cid,
-        profile_url=f"https://github.com/u{cid}",
-        first_seen=NOW,
-        last_seen=NOW,
-        updated_at=NOW,
-    )
-    session.add(p)
-    session.flush()
-    session.add(
-        CandidateProfile(
-            candidate_id=cid, profile_id=p.id, method="self", confidence=1, evidence={}
-        )
-    )
-    for i in range(ml_repos):
-        session.add(
-            Repository(
-                profile_id=p.id,
-                name=f"pytorch-thing-{i}",
-                topics=["pytorch"],
-                stars=stars,
-                forks=stars // 5,
-                is_fork=False,
-                pushed_at=NOW,
-            )
-        )
-    if country:
-        session.add(
-            ProfileLocation(
-                profile_id=p.id,
-                country=country,
-                regions=[region] if region else [],
-                confidence=0.9,
-                evidence={},
-            )
-        )
-    session.flush()
-
 
 @pytest.fixture
 def engine(tmp_path):
-    engine = open_database(f"sqlite:///{tmp_path / 's.db'}")
-    with session_scope(engine) as s:
-        for i, name in enumerate(HOSTILE, start=1):
-            add_person(
-                s,
-                i,
-                name,
-                stars=150,
-                ml_repos=i % 4 + 1,
-                region="eastern_europe",  # the key, as enrich stores it
-                country="PL",
-                email=f"=cmd|' /C calc'!A0{i}@x.io",
-                bio=name,
-            )
-        add_person(s, 20, "Ana Álvarez", stars=5, ml_repos=2, region="latin_america", country="MX")
-        add_person(s, 21, "No Ml", stars=0, ml_repos=0, region="eastern_europe", country="UA")
-        rank_all(s, load_ranking(), now=NOW)
+    engine = people_db(tmp_path)
     yield engine
     engine.dispose()
 
@@ -204,12 +120,6 @@ def test_shortlist_is_replaced_whole_under_its_name(engine):
         assert s.scalar(select(func.count()).select_from(ShortlistEntry)) == 2
 
 
-def test_rank_is_incremental(engine):
-    with session_scope(engine) as s:
-        stats = rank_all(s, load_ranking(), now=NOW)
-    assert stats.scored == 0 and stats.unchanged == stats.candidates == len(HOSTILE) + 2
-
-
 def test_why_linked_says_why_profiles_are_one_person(tmp_path):
     from config.settings import Settings
     from enrich.pipeline import run_enrich
@@ -218,13 +128,28 @@ def test_why_linked_says_why_profiles_are_one_person(tmp_path):
 
     engine = open_database(f"sqlite:///{tmp_path / 'l.db'}")
     with session_scope(engine) as s:
-        save_profiles(s, [
-            ProfileItem("github", "1", NOW, handle="mariakowalska", name="Maria Kowalska",
-                        location_raw="Warsaw, Poland"),
-            ProfileItem("stackoverflow", "9", NOW, handle="Maria K", name="Maria K",
-                        website="https://github.com/MariaKowalska"),
-            ProfileItem("github", "2", NOW, handle="loner", name="Lone Coder"),
-        ])  # fmt: skip
+        save_profiles(
+            s,
+            [
+                ProfileItem(
+                    "github",
+                    "1",
+                    NOW,
+                    handle="mariakowalska",
+                    name="Maria Kowalska",
+                    location_raw="Warsaw, Poland",
+                ),
+                ProfileItem(
+                    "stackoverflow",
+                    "9",
+                    NOW,
+                    handle="Maria K",
+                    name="Maria K",
+                    website="https://github.com/MariaKowalska",
+                ),
+                ProfileItem("github", "2", NOW, handle="loner", name="Lone Coder"),
+            ],
+        )
     run_enrich(engine, Settings(), now=NOW)
     config = load_ranking()
     with session_scope(engine) as s:
@@ -246,8 +171,11 @@ def test_a_person_whose_accounts_are_all_gone_leaves_new_shortlists_not_old_ones
         save_shortlist(s, "before", v, Filters(), select_candidates(s, v, Filters(top=0), config))
         # Ana's only account was deleted; person 1 keeps a live Stack Overflow account.
         add_person(s, 30, "Also One", source="stackoverflow")
-        s.execute(CandidateProfile.__table__.update().where(
-            CandidateProfile.candidate_id == 30).values(candidate_id=1))  # fmt: skip
+        s.execute(
+            CandidateProfile.__table__.update()
+            .where(CandidateProfile.candidate_id == 30)
+            .values(candidate_id=1)
+        )
         s.execute(
             Profile.__table__.update()
             .where(Profile.source == "github", Profile.external_id.in_(["20", "1"]))
@@ -263,103 +191,6 @@ def test_a_person_whose_accounts_are_all_gone_leaves_new_shortlists_not_old_ones
         assert 20 in set(kept)  # the shortlist made before stays as it was
 
 
-# -- the command: what a recruiter types, refusals, the region's name, an empty result -------
-
-
-def shortlist_cli(engine, tmp_path, *args):
-    out = tmp_path / "out.csv"
-    url = engine.url.render_as_string(hide_password=False)
-    result = runner.invoke(app, ["--db", url, "shortlist", *args, "-o", str(out)])
-    rows = (
-        list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8")))) if out.exists() else []
-    )
-    return result, rows
-
-
-@pytest.mark.parametrize(
-    "region", ["eastern-europe", "eastern_europe", "Eastern Europe", "EASTERN_EUROPE"]
-)
-def test_every_spelling_of_a_region_finds_its_people_shown_by_display_name(
-    engine, tmp_path, region
-):
-    result, rows = shortlist_cli(engine, tmp_path, "--region", region, "--top", "0")
-    assert result.exit_code == 0, result.output
-    assert {int(r["candidate_id"]) for r in rows} == {*range(1, len(HOSTILE) + 1), 21}
-    assert {r["region"] for r in rows} == {"Eastern Europe"}
-
-
-def test_country_names_skill_labels_and_sources_as_people_type_them(engine, tmp_path):
-    for country in ("Ukraine", "ukraine", "UA", "UKR", "Україна"):
-        result, rows = shortlist_cli(engine, tmp_path, "--country", country)
-        assert result.exit_code == 0, result.output
-        assert [int(r["candidate_id"]) for r in rows] == [21], country
-    result, rows = shortlist_cli(engine, tmp_path, "--country", "Mexico", "--skill", "ML")
-    assert [r["name"] for r in rows] == ["Ana Álvarez"] and rows[0]["region"] == "Latin America"
-    result, rows = shortlist_cli(engine, tmp_path, "--source", "GitHub", "--top", "0")
-    assert len(rows) == len(HOSTILE) + 2
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (
-            ["--region", "nowhere"],
-            "Error: --region: unknown region 'nowhere'; known regions: "
-            "Eastern Europe (eastern_europe), India, Latin America (latin_america)",
-        ),
-        (["--skill", "blockchain"], "Error: --skill: unknown skill 'blockchain'; categories: "),
-        (
-            ["--source", "gitlab"],
-            "Error: --source: unknown source 'gitlab'; known sources: github, stackoverflow, "
-            "kaggle",
-        ),
-        (["--country", "Narnia"], "Error: --country: unknown country 'Narnia': give an ISO"),
-        (["--top", "-5"], "Error: --top: -5 is negative: give how many (0: all)"),
-        (["--active-since", "May"], "Error: --active-since: 'May' is not a date like 2025-01-31"),
-    ],
-)
-def test_a_filter_that_can_match_nothing_is_refused_in_one_line(engine, tmp_path, args, message):
-    result, _rows = shortlist_cli(engine, tmp_path, *args)
-    assert result.exit_code == 2, result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(message), result.output
-    assert not (tmp_path / "out.csv").exists()  # refused before anything is written
-
-
-def test_skill_refusal_lists_categories_and_skills(engine, tmp_path):
-    result, _rows = shortlist_cli(engine, tmp_path, "--skill", "blockchain")
-    assert "categories: language, ml, mlops," in result.output
-    assert "skills: python, java, cpp," in result.output and "kubeflow" in result.output
-
-
-def test_an_empty_export_keeps_its_header_and_says_which_filter_emptied_it(engine, tmp_path):
-    result, rows = shortlist_cli(engine, tmp_path, "--region", "india")
-    assert result.exit_code == 0, result.output  # a valid query that matched nobody
-    assert rows == [] and (tmp_path / "out.csv").read_text(encoding="utf-8-sig").startswith(
-        "rank,score,name,"
-    )
-    total = len(HOSTILE) + 2
-    assert f"Warning: 0 candidates: {total} ranked, none of them in India" in result.output
-    result, rows = shortlist_cli(
-        engine, tmp_path, "--region", "eastern-europe", "--country", "ua", "--skill", "mlops"
-    )
-    assert rows == [] and result.exit_code == 0
-    assert (
-        f"Warning: 0 candidates: {total} ranked, {len(HOSTILE) + 1} of them in Eastern Europe, "
-        "1 of those in country UA, none of those with skill 'mlops'"
-    ) in result.output
-    result, rows = shortlist_cli(engine, tmp_path, "--top", "0")
-    assert len(rows) == total and "Warning" not in result.output
-
-
-def test_why_empty_when_nobody_is_ranked_yet(tmp_path):
-    engine = open_database(f"sqlite:///{tmp_path / 'empty.db'}")
-    result, rows = shortlist_cli(engine, tmp_path, "--region", "india")
-    engine.dispose()
-    assert result.exit_code == 0 and rows == []
-    assert "Warning: 0 candidates: nobody is scored yet" in result.output
-
-
 def test_decisions_are_filled_in_and_the_nos_stay_out_of_new_lists(engine):
     config = load_ranking()
     with session_scope(engine) as s:
@@ -368,8 +199,15 @@ def test_decisions_are_filled_in_and_the_nos_stay_out_of_new_lists(engine):
         for cid, decision in zip(first, ("no", "yes", "no", "contacted"), strict=True):
             s.add(FeedbackLabel(candidate_id=cid, decision=decision, label=0, source_file="a"))
         # A later import overrides: the first "no" became a "yes".
-        s.add(FeedbackLabel(candidate_id=first[0], decision="yes", label=1, source_file="2.csv",
-                            imported_at=datetime(2030, 1, 1, tzinfo=UTC)))  # fmt: skip
+        s.add(
+            FeedbackLabel(
+                candidate_id=first[0],
+                decision="yes",
+                label=1,
+                source_file="2.csv",
+                imported_at=datetime(2030, 1, 1, tzinfo=UTC),
+            )
+        )
         s.flush()
         found = pick_candidates(s, v, Filters(top=4), config)
         ids = [c for c, _, _ in found.rows]
