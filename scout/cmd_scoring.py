@@ -124,14 +124,8 @@ def shortlist(
     from scoring.filters import why_empty
     from scoring.rank import rank_all
     from scoring.sampling import random_sample
-    from scoring.shortlist import (
-        Filters,
-        columns_for,
-        pick_candidates,
-        save_shortlist,
-        shortlist_rows,
-        write_csv,
-    )
+    from scoring.shortlist import Filters, pick_candidates, save_shortlist
+    from scoring.shortlist_csv import columns_for, shortlist_rows, write_csv
 
     if str(output) != "-":
         check_output_path(output)
