@@ -41,7 +41,7 @@ def main() -> None:
     from scoring.heuristic import heuristic_from
     from scoring.model import fit_pipeline
     from scoring.ranking import load_ranking
-    from scoring.shortlist import CSV_COLUMNS, write_csv
+    from scoring.shortlist_csv import CSV_COLUMNS, write_csv
 
     config = load_ranking()
     n = 1_000_000

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import typer
@@ -20,6 +20,9 @@ from config.clock import utcnow
 from config.errors import ScoutError
 from config.logging import setup_logging
 from config.settings import LoadedSettings, Settings, load_settings
+
+if TYPE_CHECKING:
+    from scoring.ranking import RankingConfig
 
 
 class UserError(click.ClickException):
@@ -90,6 +93,12 @@ class AppState:
             auto = self.settings.auto_upgrade if upgrade is None else upgrade
             self._engine = open_database(self.settings.db_url, auto_upgrade=auto)
         return self._engine
+
+    def ranking(self) -> RankingConfig:
+        """ranking.toml of these settings, with the vocabulary of their skills.toml."""
+        from scoring.ranking import load_ranking
+
+        return load_ranking(self.settings.ranking_file, self.settings.skills_file)
 
 
 state = AppState()

@@ -9,8 +9,10 @@ import scout.cmd_demo
 import scout.cmd_doctor
 import scout.cmd_enrich
 import scout.cmd_github
+import scout.cmd_github_lookup
 import scout.cmd_kaggle
 import scout.cmd_locate
+import scout.cmd_model
 import scout.cmd_privacy
 import scout.cmd_rebuild
 import scout.cmd_sandbox

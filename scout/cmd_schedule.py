@@ -16,7 +16,8 @@ from config.errors import ScoutError
 from scout.app import app, console, err_console, get_state, make_typer
 from scout.jobs import Job, check_arguments, jobs_path, load_jobs, select_jobs
 from scout.runs import mark_lost, runs_table, worst
-from scout.scheduler import SCHEDULE_SOURCE, Scheduler, fire_time_of, run_history
+from scout.schedule_ledger import SCHEDULE_SOURCE, fire_time_of, run_history
+from scout.scheduler import Scheduler
 from storage.db import session_scope
 from storage.heartbeat import keep_alive
 from storage.models import CrawlRun

@@ -1,7 +1,7 @@
 """The scheduler: runs each due job once per fire time, as a `scout` subprocess, on any number
 of schedulers sharing one database.
 
-How a run is claimed (storage/locks.py has the lease):
+How a run is claimed (storage/locks.py has the lease, scout/schedule_ledger.py the rows):
 1. A job is due when its latest cron fire time is later than the fire time it last claimed.
    Claims are rows of crawl_runs with source "schedule" (args.fire_time), so the ledger of what
    ran is the history `scout runs` shows. Several missed fire times (the scheduler was down)
@@ -34,23 +34,19 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from apscheduler.triggers.base import BaseTrigger
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from config.clock import ENV as CLOCK_ENV
 from config.clock import rehearsing, utcnow
 from config.logging import Redactor
-from scout.jobs import Job, latest_fire, next_fire
-from scout.runs import child_outcome
+from scout.jobs import Job, next_fire
+from scout.schedule_ledger import claim_fire, due_fire, fire_time_of, last_claims, record_end
 from storage.db import session_scope
-from storage.heartbeat import mark_lost_runs, owner
+from storage.heartbeat import mark_lost_runs
 from storage.locks import acquire_lease, current_leases, release_lease, renew_lease
-from storage.models import CrawlRun
 from storage.state import JOB_NAME_ENV
 
-SCHEDULE_SOURCE = "schedule"
 log = logging.getLogger("scout.schedule")
 
 
@@ -77,44 +73,6 @@ class JobStatus:
     next_fire: datetime | None
     due: datetime | None
     holder: str | None
-
-
-def fire_time_of(run: CrawlRun) -> datetime | None:
-    value = (run.args or {}).get("fire_time")
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
-
-
-def last_claims(session: Session, names: Iterable[str]) -> dict[str, CrawlRun]:
-    """Each job's latest "schedule" row: claims are serialised per job, so the newest id holds
-    the latest fire time."""
-    newest = (
-        select(func.max(CrawlRun.id))
-        .where(CrawlRun.source == SCHEDULE_SOURCE, CrawlRun.job_name.in_(list(names)))
-        .group_by(CrawlRun.job_name)
-    )
-    rows = session.scalars(select(CrawlRun).where(CrawlRun.id.in_(newest)))
-    return {str(row.job_name): row for row in rows}
-
-
-def due_fire(
-    trigger: BaseTrigger, last: datetime | None, now: datetime, not_before: datetime
-) -> datetime | None:
-    """The fire time to run now, if any: the latest one at or before `now` that is later than
-    the last claimed fire time (or, never claimed, not earlier than `not_before`)."""
-    fire = latest_fire(trigger, now)
-    if fire is None:
-        return None
-    if last is None:
-        return fire if fire >= not_before else None
-    return fire if fire > last else None
-
-
-def run_history(session: Session, job: str | None = None, limit: int = 20) -> list[CrawlRun]:
-    """Newest runs first, optionally of one job (its schedule rows and its crawls' rows)."""
-    query = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)
-    if job is not None:
-        query = query.where(CrawlRun.job_name == job)
-    return list(session.scalars(query))
 
 
 def default_holder() -> str:
@@ -198,38 +156,10 @@ class Scheduler:
             if not acquire_lease(session, job.name, self.holder, now, self.lease):
                 log.info("job %s: another scheduler holds its lease; skipped", job.name)
                 return None
-            last = last_claims(session, [job.name]).get(job.name)
-            last_fire = fire_time_of(last) if last else None
-            if not forced and last_fire is not None and last_fire >= fire:
+            run_id = claim_fire(session, job, fire, self.holder, now, forced=forced)
+            if run_id is None:
                 release_lease(session, job.name, self.holder)
-                return None
-            if last is not None and last.status == "running":
-                # Its scheduler let the lease expire: it died (or hung) mid-run. The same
-                # words as storage.heartbeat.mark_lost_runs, which finds it first when it can.
-                last.status = "lost"
-                last.finished_at = now
-                last.message = (
-                    f"scheduler {last.args.get('holder')} stopped renewing its lease; "
-                    "marked lost. The next fire time runs the job again"
-                )
-            run = CrawlRun(
-                source=SCHEDULE_SOURCE,
-                job_name=job.name,
-                args={
-                    "source": job.source,
-                    "command": list(job.command),
-                    "fire_time": fire.isoformat(),
-                    "holder": self.holder,
-                    "forced": forced,
-                },
-                started_at=now,
-                status="running",
-                stats={},
-                **owner(),
-            )
-            session.add(run)
-            session.flush()
-            return run.id
+            return run_id
 
     # -- running ----------------------------------------------------------------------------
 
@@ -372,41 +302,11 @@ class Scheduler:
         lease_lost: bool,
     ) -> None:
         stats: dict[str, Any] = {"exit_code": code, "seconds": round(time.monotonic() - began, 2)}
-        message: str | None = None
+        stopped = self._stopping.is_set()
         with session_scope(self.engine) as session:
-            # A child killed outright left its own row running: lost, before it is read.
-            mark_lost_runs(session)
-            crawls = list(
-                session.scalars(
-                    select(CrawlRun)
-                    .where(
-                        CrawlRun.job_name == job.name,
-                        CrawlRun.source != SCHEDULE_SOURCE,
-                        CrawlRun.id > run_id,
-                    )
-                    .order_by(CrawlRun.id)
-                )
+            status, message = record_end(
+                session, job.name, run_id, code, output, stats, self.clock(), lease_lost, stopped
             )
-            stats["runs"] = [crawl.id for crawl in crawls]
-            for crawl in crawls:
-                for key, value in (crawl.stats or {}).items():
-                    if isinstance(value, int | float) and not isinstance(value, bool):
-                        stats[key] = stats.get(key, 0) + value
-            if lease_lost:
-                status, message = "lost", "another scheduler took over the lease; job stopped"
-                errors = sum(crawl.errors for crawl in crawls)
-            elif self._stopping.is_set() and code != 0:
-                status, message = "interrupted", "the scheduler was stopped"
-                errors = sum(crawl.errors for crawl in crawls)
-            else:
-                status, message, errors = child_outcome(code, crawls, output)
-            run = session.get(CrawlRun, run_id)
-            if run is not None:
-                run.status = status
-                run.stats = stats
-                run.errors = errors
-                run.message = message
-                run.finished_at = self.clock()
             release_lease(session, job.name, self.holder)
         log.info("job %s: %s (exit code %s)", job.name, status, code)
         with self._guard:

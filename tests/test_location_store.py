@@ -16,7 +16,8 @@ from enrich.location.store import RESOLVER_VERSION
 from enrich.pipeline import run_enrich
 from scoring.rank import rank_all
 from scoring.ranking import load_ranking
-from scoring.shortlist import Filters, select_candidates, shortlist_rows
+from scoring.shortlist import Filters, select_candidates
+from scoring.shortlist_csv import shortlist_rows
 from scout.cli import app
 from storage.db import open_database, session_scope
 from storage.items import ProfileItem

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from scout.jobs import load_jobs, parse_cron
-from scout.scheduler import SCHEDULE_SOURCE, Scheduler, due_fire, fire_time_of
+from scout.jobs import load_jobs
+from scout.schedule_ledger import SCHEDULE_SOURCE, fire_time_of
+from scout.scheduler import Scheduler
 from storage.db import open_database, session_scope
 from storage.locks import acquire_lease, release_lease
 from storage.models import CrawlRun
@@ -77,17 +78,6 @@ def together(function, schedulers) -> None:
 
 def claimed(rows) -> Counter[tuple[str, datetime]]:
     return Counter((r.job_name, fire_time_of(r)) for r in rows if r.source == SCHEDULE_SOURCE)
-
-
-def test_due_fire_coalesces_and_waits_for_the_first_fire_time():
-    trigger = parse_cron("*/5 * * * *")
-    now = T0 + timedelta(minutes=17)
-    # down since 10:00: 10:05, 10:10 and 10:15 were missed; one run, for 10:15
-    assert due_fire(trigger, T0, now, T0) == T0 + timedelta(minutes=15)
-    assert due_fire(trigger, T0 + timedelta(minutes=15), now, T0) is None
-    # never ran: only fire times since the scheduler started (less the grace) count
-    assert due_fire(trigger, None, now, T0 + timedelta(minutes=16)) is None
-    assert due_fire(trigger, None, now, T0 + timedelta(minutes=12)) == T0 + timedelta(minutes=15)
 
 
 def test_two_schedulers_run_each_due_job_exactly_once(db_url, tmp_path):
