@@ -1,7 +1,7 @@
 """The direct GitHub client (PyGithub, REST): single lookups and ETag-conditional refreshes.
 
 Fetching only: these functions return parsed items and raw records, and storage saves them
-(`scout.cmd_github` wires the two). Every request asks the shared rate governor first and
+(`scout.cmd_github_lookup` wires the two). Every request asks the shared rate governor first and
 reports the rate-limit numbers it got back.
 """
 
