@@ -22,7 +22,8 @@ from functools import lru_cache
 from sandbox import world_accounts as wa
 from sandbox import world_data as d
 from sandbox.model import DayLog, GitHubAccount, World
-from sandbox.world import Builder, generate
+from sandbox.world import generate
+from sandbox.world_builder import Builder
 from sandbox.world_step import DEFAULT_RATES, DayRates, DayStep, count
 
 __all__ = ["DEFAULT_RATES", "DayRates", "Timeline", "advance", "timeline", "world_at"]

@@ -23,7 +23,8 @@ from sandbox.model import (
     Truth,
     World,
 )
-from sandbox.world import Builder, Person, add_person, link_so_mention
+from sandbox.world import add_person, link_so_mention
+from sandbox.world_builder import Builder, Person
 
 DAY_S = wa.DAY
 

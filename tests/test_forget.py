@@ -1,231 +1,35 @@
-"""storage.forget: who a reference names, what deleting a person removes, purge by last_seen.
+"""storage.forget: what deleting a person removes, purge by last_seen.
 
-Every test runs on SQLite and PostgreSQL (db_url). `seed` builds a small database by hand
-with the same savers the crawlers use, so the raw-record keys are the crawlers' own.
+Every test runs on SQLite and PostgreSQL (db_url), on the people of tests/linked_people.py.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, text, update
+from linked_people import NOW, PAGE_KEY, counts, seed
+from sqlalchemy import func, select, update
 
-from config.errors import ScoutError
 from storage.db import open_database, session_scope
 from storage.forget import delete_people, purge
 from storage.items import (
-    KaggleAchievementItem,
     ProfileItem,
     RawItem,
-    RepositoryItem,
-    SOTagItem,
 )
 from storage.models import (
-    ALL_TABLES,
     Candidate,
-    CandidateProfile,
     CrawlState,
-    FeedbackLabel,
-    LinkConfirmation,
-    LinkRejection,
     Location,
     Profile,
-    ProfileLocation,
     RawRecord,
     RawRecordEntry,
     Score,
-    Shortlist,
-    ShortlistEntry,
-    SkillTag,
     Suppression,
 )
-from storage.person import parse_ref, resolve_person
+from storage.person import resolve_person
 from storage.save import save_profiles, save_raw
 from storage.suppress import is_suppressed, suppressed_hashes
-
-NOW = datetime(2026, 6, 1, tzinfo=UTC)
-PAGE_KEY = "stackoverflow:pytorch:all_time:page=1"
-
-
-def _profiles(now: datetime) -> list[ProfileItem]:
-    return [
-        ProfileItem(
-            "github",
-            "101",
-            now,
-            handle="AnaDev",
-            name="Ana Kovalenko",
-            location_raw="Kyiv, Ukraine",
-            email="ana@example.org",
-            profile_url="https://github.com/AnaDev",
-            repositories=[RepositoryItem("torch-tricks", language="Python", stars=40)],
-        ),
-        ProfileItem(
-            "stackoverflow",
-            "501",
-            now,
-            handle="Ana K",
-            location_raw="Anatown, Ukraine",
-            profile_url="https://stackoverflow.com/users/501/ana-k",
-            so_tags=[SOTagItem("pytorch", answer_count=12, answer_score=80)],
-        ),
-        ProfileItem(
-            "kaggle",
-            "901",
-            now,
-            handle="anadev",
-            name="Ana K",
-            kaggle=[KaggleAchievementItem("Competitions", tier=3, gold=2)],
-        ),
-        ProfileItem("github", "102", now, handle="bob", name="Bob", location_raw="Kyiv, Ukraine"),
-        ProfileItem("stackoverflow", "502", now, handle="Bob", location_raw="Kyiv, Ukraine"),
-        ProfileItem("github", "103", now, handle="ana-old", name="Someone Else"),
-    ]
-
-
-def _raw(now: datetime) -> list[RawItem]:
-    page = {
-        "items": [
-            {"user": {"user_id": 501, "display_name": "Ana K"}, "post_count": 12, "score": 80},
-            {"user": {"user_id": 502, "display_name": "Bob"}, "post_count": 3, "score": 9},
-        ],
-        "has_more": False,
-    }
-    gh, so, kaggle = "github", "stackoverflow", "kaggle"
-    answerers = "/tags/{tag}/top-answerers/{period}"
-    # Each record says whom it describes, as the crawlers that saved it say (subject, entries).
-    return [
-        RawItem(gh, "graphql:search", "anadev", now, {"databaseId": 101}, subject="101"),
-        # Ana's login before a rename, and the repositories fetched under it...
-        RawItem(gh, "rest:/users", "ana-old", now, {"id": 101}, subject="101"),
-        RawItem(gh, "rest:/users/repos", "ana-old", now, [{"owner": {"id": 101}}], subject="101"),
-        # ...which someone else took afterwards: theirs stays.
-        RawItem(gh, "graphql:search", "ana-old", now, {"databaseId": 103}, subject="103"),
-        RawItem(gh, "graphql:search", "bob", now, {"databaseId": 102}, subject="102"),
-        RawItem(so, "/users/{ids}", "stackoverflow:501", now, {"user": {"id": 501}}, subject="501"),
-        RawItem(so, "/users/{ids}", "stackoverflow:502", now, {"user": {"id": 502}}, subject="502"),
-        RawItem(
-            so,
-            answerers,
-            PAGE_KEY,
-            now,
-            page,
-            subject=None,
-            entries={"501": "/items/0", "502": "/items/1"},
-        ),
-        RawItem(kaggle, "Users.csv", "901", now, {"row_sha": "a"}, subject="901"),
-        RawItem(kaggle, "Users.csv", "9012", now, {"row_sha": "b"}, subject="9012"),
-    ]
-
-
-def seed(engine, now: datetime = NOW) -> dict[str, int]:
-    """Ana (GitHub, SO, Kaggle: candidate 1) and Bob (GitHub, SO: candidate 2), with everything
-    enrichment and scoring would hang off them; returns profile ids by source:external_id."""
-    with session_scope(engine) as session:
-        keys = save_profiles(session, _profiles(now))
-        save_raw(session, _raw(now))
-        ids = {f"{s}:{e}": pid for (s, e), pid in keys.items()}
-        session.add_all([Candidate(id=1, display_name="Ana"), Candidate(id=2, display_name="Bob")])
-        session.add(Candidate(id=3, display_name="Someone Else"))
-        members = {
-            "github:101": 1,
-            "stackoverflow:501": 1,
-            "kaggle:901": 1,
-            "github:102": 2,
-            "stackoverflow:502": 2,
-            "github:103": 3,
-        }
-        for ref, cid in members.items():
-            session.add(
-                CandidateProfile(
-                    candidate_id=cid,
-                    profile_id=ids[ref],
-                    method="explicit",
-                    confidence=0.95,
-                    evidence={"text": "links to each other"},
-                )
-            )
-        session.add_all(
-            [
-                Location(text="Kyiv, Ukraine", status="resolved", country="UA"),
-                Location(text="Anatown, Ukraine", status="resolved", country="UA"),
-            ]
-        )
-        for ref in ("github:101", "stackoverflow:501", "github:102"):
-            session.add(
-                ProfileLocation(
-                    profile_id=ids[ref],
-                    location_text="Kyiv, Ukraine",
-                    country="UA",
-                    regions=["eastern-europe"],
-                    confidence=0.9,
-                    evidence={"text": "Kyiv"},
-                )
-            )
-            session.add(
-                SkillTag(profile_id=ids[ref], skill="pytorch", strength=2.0, evidence={"n": 1})
-            )
-        session.add(Shortlist(id=1, name="kyiv-ml", params={}))
-        session.flush()
-        for cid, rank in ((1, 1), (2, 2)):
-            session.add(
-                Score(
-                    candidate_id=cid,
-                    model_version="h1",
-                    score=90.0 - rank,
-                    features={},
-                    explanation={},
-                )
-            )
-            session.add(ShortlistEntry(shortlist_id=1, candidate_id=cid, rank=rank, score=1.0))
-            session.add(
-                FeedbackLabel(
-                    candidate_id=cid, decision="contacted", label=1.0, source_file="kyiv.csv"
-                )
-            )
-        session.add(LinkRejection(profile_a_id=ids["github:101"], profile_b_id=ids["github:102"]))
-        session.add(
-            LinkConfirmation(profile_a_id=ids["github:101"], profile_b_id=ids["kaggle:901"])
-        )
-        session.add_all(
-            [
-                CrawlState(
-                    source="stackoverflow",
-                    stream="top-answerers",
-                    partition="stackoverflow:pytorch:all_time",
-                    cursor={
-                        "gen": 1,
-                        "page": 2,
-                        "done": True,
-                        "scores": {"501": [12, 80], "502": [3, 9]},
-                    },
-                ),
-                CrawlState(
-                    source="stackoverflow",
-                    stream="profiles",
-                    partition="stackoverflow:all_time",
-                    cursor={"gen": 1, "done": True, "done_ids": [501, 502]},
-                ),
-                CrawlState(
-                    source="stackoverflow",
-                    stream="answers",
-                    partition="stackoverflow:min_score=1",
-                    cursor={
-                        "tags": {"pytorch": {"min": 5, "page": 1, "edge": [9], "holds": 0}},
-                        "pending": {"501": 40, "777": 12},
-                    },
-                ),
-            ]
-        )
-    return ids
-
-
-def counts(engine) -> dict[str, int]:
-    with engine.connect() as conn:
-        return {
-            t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one() for t in ALL_TABLES
-        }
 
 
 @pytest.fixture
@@ -233,57 +37,6 @@ def engine(db_url):
     engine = open_database(db_url)
     yield engine
     engine.dispose()
-
-
-def test_references_are_read_strictly():
-    assert parse_ref("gh:Octo") == ("github", "Octo")
-    assert parse_ref("SO:42") == ("stackoverflow", "42")
-    assert parse_ref("https://stackoverflow.com/users/42/someone") == ("stackoverflow", "42")
-    assert parse_ref("https://www.kaggle.com/anadev") == ("kaggle", "anadev")
-    assert parse_ref("https://github.com/AnaDev/") == ("github", "AnaDev")
-    assert parse_ref("candidate:7") == ("candidate", "7")
-    # A display name is a reference too; resolving it refuses namesakes (tests/test_person.py).
-    assert parse_ref("so:Jessica Brown") == ("stackoverflow", "Jessica Brown")
-    # Another Stack Exchange site's user: its stored key, or its page.
-    assert parse_ref("stackoverflow:datascience:42") == ("stackoverflow", "datascience:42")
-    assert parse_ref("so:DataScience.StackExchange.com:42") == ("stackoverflow", "datascience:42")
-    assert parse_ref("stackoverflow:stackoverflow:42") == ("stackoverflow", "42")
-    assert parse_ref("https://datascience.stackexchange.com/users/42/x") == (
-        "stackoverflow",
-        "datascience:42",
-    )
-    for bad, message in (
-        ("42", "ambiguous"),
-        ("twitter:ana", "cannot read"),
-        ("github:", "cannot read"),
-        ("profile:ana", "by its number"),
-        ("stackoverflow:data science:42", "not a Stack Exchange site"),
-        ("candidate:x", "by its number"),
-    ):
-        with pytest.raises(ScoutError, match=message):
-            parse_ref(bad)
-
-
-def test_a_profile_brings_the_whole_person_unless_asked(engine):
-    ids = seed(engine)
-    with session_scope(engine) as session:
-        person = resolve_person(session, "github:anadev")  # logins are case-insensitive
-        assert person.candidate_ids == (1,)
-        assert set(person.profile_ids) == {
-            ids["github:101"],
-            ids["stackoverflow:501"],
-            ids["kaggle:901"],
-        }
-        assert "github:AnaDev (id 101)" in person.labels
-        alone = resolve_person(session, "kaggle:ANADEV", whole_person=False)
-        assert alone.profile_ids == (ids["kaggle:901"],) and alone.candidate_ids == ()
-        assert resolve_person(session, "candidate:2").profile_ids == (
-            ids["github:102"],
-            ids["stackoverflow:502"],
-        )
-        for unknown in ("github:nobody", "stackoverflow:999", "candidate:99", "profile:9999"):
-            with pytest.raises(ScoutError, match="nothing is held"):
-                resolve_person(session, unknown)
 
 
 def test_deleting_a_person_removes_everything_of_theirs_and_nothing_else(engine):

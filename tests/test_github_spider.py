@@ -12,7 +12,7 @@ from scrapy.http import Request, TextResponse
 from crawlers.github.governor import RateGovernor
 from crawlers.github.query import SearchPlan, Window
 from crawlers.github.spider import GitHubSearchSpider
-from crawlers.pipelines import PageItem
+from crawlers.page_item import PageItem
 
 
 class FakeEngine:

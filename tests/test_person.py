@@ -6,13 +6,14 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from linked_people import seed
 
 from config.clock import utcnow
 from config.errors import ScoutError
 from storage.db import open_database, session_scope
 from storage.items import ProfileItem
 from storage.models import Profile
-from storage.person import SHOWN, fold_name, resolve_person, resolve_profile
+from storage.person import SHOWN, fold_name, parse_ref, resolve_person, resolve_profile
 from storage.save import save_profiles
 
 
@@ -133,3 +134,56 @@ def test_a_crowd_of_namesakes_is_listed_in_part(tmp_path):
     lines = refused.value.message.splitlines()
     assert lines[0].startswith("'stackoverflow:wei zhang' matches 14 profiles")
     assert len(lines) == 1 + SHOWN + 1 and lines[-1] == "  ... and 4 more"
+
+
+def test_references_are_read_strictly():
+    assert parse_ref("gh:Octo") == ("github", "Octo")
+    assert parse_ref("SO:42") == ("stackoverflow", "42")
+    assert parse_ref("https://stackoverflow.com/users/42/someone") == ("stackoverflow", "42")
+    assert parse_ref("https://www.kaggle.com/anadev") == ("kaggle", "anadev")
+    assert parse_ref("https://github.com/AnaDev/") == ("github", "AnaDev")
+    assert parse_ref("candidate:7") == ("candidate", "7")
+    # A display name is a reference too; resolving it refuses namesakes (the tests above).
+    assert parse_ref("so:Jessica Brown") == ("stackoverflow", "Jessica Brown")
+    # Another Stack Exchange site's user: its stored key, or its page.
+    assert parse_ref("stackoverflow:datascience:42") == ("stackoverflow", "datascience:42")
+    assert parse_ref("so:DataScience.StackExchange.com:42") == ("stackoverflow", "datascience:42")
+    assert parse_ref("stackoverflow:stackoverflow:42") == ("stackoverflow", "42")
+    assert parse_ref("https://datascience.stackexchange.com/users/42/x") == (
+        "stackoverflow",
+        "datascience:42",
+    )
+    for bad, message in (
+        ("42", "ambiguous"),
+        ("twitter:ana", "cannot read"),
+        ("github:", "cannot read"),
+        ("profile:ana", "by its number"),
+        ("stackoverflow:data science:42", "not a Stack Exchange site"),
+        ("candidate:x", "by its number"),
+    ):
+        with pytest.raises(ScoutError, match=message):
+            parse_ref(bad)
+
+
+def test_a_profile_brings_the_whole_person_unless_asked(db_url):
+    engine = open_database(db_url)
+    pid = seed(engine)
+    with session_scope(engine) as session:
+        person = resolve_person(session, "github:anadev")  # logins are case-insensitive
+        assert person.candidate_ids == (1,)
+        assert set(person.profile_ids) == {
+            pid["github:101"],
+            pid["stackoverflow:501"],
+            pid["kaggle:901"],
+        }
+        assert "github:AnaDev (id 101)" in person.labels
+        alone = resolve_person(session, "kaggle:ANADEV", whole_person=False)
+        assert alone.profile_ids == (pid["kaggle:901"],) and alone.candidate_ids == ()
+        assert resolve_person(session, "candidate:2").profile_ids == (
+            pid["github:102"],
+            pid["stackoverflow:502"],
+        )
+        for unknown in ("github:nobody", "stackoverflow:999", "candidate:99", "profile:9999"):
+            with pytest.raises(ScoutError, match="nothing is held"):
+                resolve_person(session, unknown)
+    engine.dispose()

@@ -6,8 +6,11 @@ from __future__ import annotations
 import copy
 
 import pytest
+from se_api_calls import Clock, call
 
 from sandbox import world_data as d
+from sandbox.model import SandboxOptions, Stats
+from sandbox.stackexchange_api import StackExchangeAPI
 from sandbox.stackexchange_sites import site_name, site_users
 from sandbox.world import generate
 from sandbox.world_days import world_at
@@ -73,3 +76,30 @@ def test_datascience_stays_the_same_over_simulated_days():
     assert {uid: u.reputation for uid, u in day3.items()} == {
         uid: u.reputation for uid, u in day0.items()
     }
+
+
+def test_datascience_serves_other_people_under_stackoverflows_numbers(world) -> None:
+    api = StackExchangeAPI(world, SandboxOptions(), Stats(), Clock(), burst_limit=0)
+    people = site_users(world, "datascience")
+    shared = sorted(set(people) & set(world.stackoverflow))
+    assert len(shared) == len(people) > 20  # every datascience number is taken on stackoverflow
+    batch = ";".join(str(uid) for uid in shared[:100])
+    _, so = call(api, f"/users/{batch}", site="stackoverflow", pagesize=100)
+    _, ds = call(api, f"/users/{batch}", site="datascience", pagesize=100)
+    _, by_domain = call(api, f"/users/{batch}", site="Datascience.StackExchange.com", pagesize=100)
+    assert by_domain["items"] == ds["items"]
+    so_by_id = {u["user_id"]: u for u in so["items"]}
+    for user in ds["items"]:
+        uid = user["user_id"]
+        assert user["link"].startswith(f"https://datascience.stackexchange.com/users/{uid}/")
+        assert so_by_id[uid]["link"].startswith(f"https://stackoverflow.com/users/{uid}/")
+        assert people[uid].person_id != world.stackoverflow[uid].person_id  # someone else
+        assert user["reputation"] == people[uid].reputation
+    # A site's listings name its own users only; its posts link to its own domain.
+    _, top = call(api, "/tags/pytorch/top-answerers/all_time", site="datascience")
+    assert top["items"] and {i["user"]["user_id"] for i in top["items"]} <= set(people)
+    _, questions = call(api, "/questions", site="datascience", tagged="pytorch")
+    assert questions["items"][0]["link"].startswith("https://datascience.stackexchange.com/q")
+    answered = [q for q in questions["items"] if q["answer_count"]]
+    _, answers = call(api, f"/questions/{answered[0]['question_id']}/answers", site="datascience")
+    assert {a["owner"]["user_id"] for a in answers["items"] if "owner" in a} <= set(people)

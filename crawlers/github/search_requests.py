@@ -35,8 +35,8 @@ from crawlers.github.query import (
     page_cost,
 )
 from crawlers.github.windows import STREAM, asked_until, beyond, covered_until, walk_is_stale
+from crawlers.page_item import PageItem, SourceRules
 from crawlers.page_store import storage_failure
-from crawlers.pipelines import PageItem, SourceRules
 from storage.db import session_scope
 from storage.state import set_cursor
 

@@ -43,9 +43,9 @@ from crawlers.github.governor import GRAPHQL
 from crawlers.github.query import SEARCH_CAP, Window
 from crawlers.github.search_requests import SearchRequests
 from crawlers.github.windows import STREAM, asked_on, carried, held, walk_done
+from crawlers.page_item import PageItem
 from crawlers.page_store import storage_failure
 from crawlers.payload import decode
-from crawlers.pipelines import PageItem
 
 log = logging.getLogger(__name__)
 

@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 from config.clock import utcnow
 from config.errors import PayloadError
 from config.sites import SOURCE, split_user_key, user_key
-from crawlers.pipelines import QUARANTINE_HOLDS, PageItem
+from crawlers.page_item import QUARANTINE_HOLDS, PageItem
 from crawlers.stackexchange import parse
 from crawlers.stackexchange.budget import Reservation
 from storage.db import session_scope

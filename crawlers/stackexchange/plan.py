@@ -38,7 +38,7 @@ from config.clock import utcnow
 from config.settings import Settings
 from config.sites import SOURCE, user_key
 from crawlers.lifecycle import Run
-from crawlers.pipelines import PageItem, SourceRules
+from crawlers.page_item import PageItem, SourceRules
 from crawlers.stackexchange import parse
 from crawlers.stackexchange.discover import STREAM_ANSWERS, AnswerDiscovery, site_user_ids
 from storage.db import session_scope

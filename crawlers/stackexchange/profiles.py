@@ -12,7 +12,7 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
-from crawlers.pipelines import PageItem
+from crawlers.page_item import PageItem
 from crawlers.stackexchange.answers import PageGuard
 from crawlers.stackexchange.budget import Reservation
 from crawlers.stackexchange.client import ids_path

@@ -20,10 +20,10 @@ from config.errors import ScoutError, StorageFailure
 from config.settings import Settings
 from config.sites import SOURCE
 from crawlers.lifecycle import Run
+from crawlers.page_item import PageItem
 from crawlers.pipelines import (
     ITEM_PIPELINES,
     LocationStep,
-    PageItem,
     ParseStep,
     RawRecordStep,
     StoreStep,

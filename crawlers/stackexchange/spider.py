@@ -26,7 +26,7 @@ from scrapy.http import Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.errors import PayloadError, ScoutError, StorageFailure
-from crawlers.pipelines import PageItem
+from crawlers.page_item import PageItem
 from crawlers.stackexchange.answers import PageGuard, error_of
 from crawlers.stackexchange.budget import Budget, Reservation
 from crawlers.stackexchange.client import (

@@ -20,7 +20,7 @@ from scrapy.http import Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.errors import StorageFailure
-from crawlers.pipelines import PageItem
+from crawlers.page_item import PageItem
 from crawlers.stackexchange.answers import PageGuard
 from crawlers.stackexchange.budget import Reservation
 from crawlers.stackexchange.client import ids_path
