@@ -42,7 +42,7 @@ from crawlers.stackexchange import parse as so
 from crawlers.stackexchange.discover import AnswerDiscovery
 from storage import db as storage_db
 from storage.items import ProfileItem, RawItem
-from storage.save import save_profiles, save_raw
+from storage.save import fitted_payload, save_profiles, save_raw
 
 DECLARED: tuple[type[BaseException], ...] = (PayloadError, ScoutError, Skipped)
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -234,8 +234,6 @@ def run_replay(records: Any, env: Env) -> None:
 
 
 def _fitted_payload(payload: Any) -> Any:
-    from storage.save import fitted_payload
-
     return fitted_payload(payload)[0]
 
 

@@ -11,6 +11,7 @@ import pytest
 from enrich.location import resolver
 from enrich.location.gazetteer import get_gazetteer
 from enrich.location.resolver import DOMINANCE, Resolution, resolve
+from sandbox.world import generate
 
 FIXTURE = Path(__file__).parent / "fixtures" / "locations.csv"
 
@@ -271,10 +272,7 @@ def test_speed_cold_and_warm():
 
 
 def test_sandbox_world_accuracy():
-    world_mod = pytest.importorskip(
-        "sandbox.world", reason="the sandbox world generator has not landed yet"
-    )
-    world = world_mod.generate(seed=11, people=1500)
+    world = generate(seed=11, people=1500)
     truths = [t for t in world.truth.values() if t.resolvable and t.location_text]
     assert len(truths) >= 300
     right = [t for t in truths if resolve(t.location_text).country == t.country]
