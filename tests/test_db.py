@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from config.errors import ScoutError
 from storage import db as storage_db
-from storage.models import Base, JSONType, Score
+from storage.models import Base, Score
+from storage.types import JSONType
 
 
 def test_upgrade_creates_every_table_then_downgrade_removes_them(db_url):

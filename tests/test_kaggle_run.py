@@ -108,7 +108,7 @@ def content_sha_of_stored(engine, external_id: str) -> str:
             ),
             {"p": p.id},
         ).all()
-    from storage.models import UTCDateTime
+    from storage.types import UTCDateTime
 
     conv = UTCDateTime()
     items = [
