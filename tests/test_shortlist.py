@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from helpers import shared_world
 from shortlist_people import HOSTILE, NOW, add_person, people_db
 from sqlalchemy import func, select
 
@@ -231,12 +232,11 @@ def test_decisions_are_filled_in_and_the_nos_stay_out_of_new_lists(engine):
 
 def test_top_skills_and_why_ranked_give_the_same_counts_on_a_sandbox_world(tmp_path):
     from sandbox.truth_db import world_to_db
-    from sandbox.world import generate
 
     engine = open_database(f"sqlite:///{tmp_path / 'w.db'}")
     config = load_ranking()
     with session_scope(engine) as s:
-        world_to_db(s, generate(11, 400))
+        world_to_db(s, shared_world(11, 400))
         v = rank_all(s, config, now=NOW).version
         rows = list(shortlist_rows(s, config, select_candidates(s, v, Filters(top=0), config)))
         features = dict(s.execute(select(Score.candidate_id, Score.features)).all())
