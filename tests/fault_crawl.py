@@ -1,18 +1,16 @@
 """Running `scout crawl` in its own process for tests/test_faults.py, and reading what it left.
 
-`crawl` starts the real CLI (`python -m scout.cli`, or a `prelude` run first in that process,
-e.g. to make SQLite's disk full) and fails the test if it does not end by itself; `snapshot`
-reads what the acceptance compares (lists, so a duplicate shows); `assert_run` checks the
+`crawl` starts the real CLI (helpers.scout_popen; a `prelude` runs first in that process if
+asked, e.g. to make SQLite's disk full) and fails the test if it does not end by itself;
+`snapshot` reads what the acceptance compares (lists, so a duplicate shows); `assert_run` checks the
 status, its exit code, and that nothing private reached the output.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +20,7 @@ from typing import Any
 
 import pytest
 from conftest import pg_schema
+from helpers import scout_popen
 from sqlalchemy import create_engine, text
 
 from sandbox.server import SandboxServer
@@ -33,7 +32,8 @@ SE_DEPTH = 2
 TIMEOUT = 45  # seconds: a crawl still running then has hung (a clean one takes < 12)
 GITHUB, SO = "github", "stackoverflow"
 TOKEN, KEY = "ghp_" + "t" * 36, "goodkey-for-tests"
-CLI = "import sys; from scout.cli import main; sys.argv[0] = 'scout'; main()"
+# The crawl sees none of this process's tokens or settings, only the ones a test gives it.
+DROP = ("SCOUT_", "GITHUB_", "STACKEXCHANGE_", "KAGGLE_")
 
 
 @contextmanager
@@ -58,21 +58,12 @@ def launch(
     url: str, source: str, api: str, cwd: Path, *extra: str, prelude: str = "", **env: str
 ) -> subprocess.Popen[str]:
     """`scout crawl SOURCE` started in its own process (`prelude` runs first in it)."""
-    full = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SCOUT_", "GITHUB_", "STACKEXCHANGE_", "KAGGLE_"))
-        or k.startswith("SCOUT_TEST_")
-    }
-    full.update(GITHUB_TOKEN=TOKEN, STACKEXCHANGE_KEY=KEY, SCOUT_HTTP_RETRIES="1", **env)
-    python = ["-c", f"{prelude}\n{CLI}"] if prelude else ["-m", "scout.cli"]
-    cmd = [sys.executable, *python, "--db", url, "crawl", source, *extra]
+    full = {"GITHUB_TOKEN": TOKEN, "STACKEXCHANGE_KEY": KEY, "SCOUT_HTTP_RETRIES": "1", **env}
+    args = ["crawl", source, *extra]
     if source == SO:
-        cmd += [arg for tag in SE_TAGS for arg in ("--tag", tag)] + ["--depth", str(SE_DEPTH)]
-    cmd += ["--api-url", api]
-    return subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full, cwd=cwd
-    )
+        args += [arg for tag in SE_TAGS for arg in ("--tag", tag)] + ["--depth", str(SE_DEPTH)]
+    args += ["--api-url", api]
+    return scout_popen(*args, db=url, env=full, drop=DROP, prelude=prelude, text=True, cwd=cwd)
 
 
 def finish(proc: subprocess.Popen[str], url: str, source: str, what: str = "") -> Run:

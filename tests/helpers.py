@@ -18,6 +18,8 @@ from sandbox.world import generate
 from scout.cli import app
 
 SCOUT_CMD = (sys.executable, "-m", "scout.cli")
+# The CLI as a `python -c` program, run after a test's `prelude` in the same process.
+_CLI = "import sys; from scout.cli import main; sys.argv[0] = 'scout'; main()"
 TIMEOUT_S = 120  # a crawl of a test world takes seconds; a hang would take forever
 _RUNNER = CliRunner()
 
@@ -30,8 +32,9 @@ def scout_env(env: Mapping[str, Any] | None = None, drop: tuple[str, ...] = ()) 
     return full
 
 
-def _command(args: tuple[str, ...], db: str | None) -> list[str]:
-    return [*SCOUT_CMD, *(("--db", db) if db else ()), *args]
+def _command(args: tuple[str, ...], db: str | None, prelude: str = "") -> list[str]:
+    python = (sys.executable, "-c", f"{prelude}\n{_CLI}") if prelude else SCOUT_CMD
+    return [*python, *(("--db", db) if db else ()), *args]
 
 
 def scout(
@@ -63,13 +66,15 @@ def scout_popen(
     db: str | None = None,
     env: Mapping[str, Any] | None = None,
     drop: tuple[str, ...] = (),
+    prelude: str = "",
     **popen: Any,
 ) -> subprocess.Popen[Any]:
     """`scout [--db db] args` started in its own process and left running (to kill it, or to
-    run several at once); stdout and stderr are pipes unless `popen` says otherwise."""
+    run several at once); stdout and stderr are pipes unless `popen` says otherwise. Python
+    code in `prelude` runs first in that process (e.g. to make SQLite's disk full)."""
     popen.setdefault("stdout", subprocess.PIPE)
     popen.setdefault("stderr", subprocess.PIPE)
-    return subprocess.Popen(_command(args, db), env=scout_env(env, drop), **popen)
+    return subprocess.Popen(_command(args, db, prelude), env=scout_env(env, drop), **popen)
 
 
 def invoke(*args: str, db: str | None = None, **kwargs: Any) -> Result:

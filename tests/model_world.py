@@ -8,8 +8,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from helpers import shared_world
+
 from sandbox.truth_db import world_to_db
-from sandbox.world import generate
 from scoring.feedback import LABELS
 from storage.db import open_database, session_scope
 from storage.models import FeedbackLabel
@@ -23,7 +24,7 @@ def build_world(folder: Path, seed: int = 3, people: int = 400) -> tuple[Path, d
     path = folder / "world.db"
     engine = open_database(f"sqlite:///{path}")
     with session_scope(engine) as s:
-        truth = world_to_db(s, generate(seed, people))
+        truth = world_to_db(s, shared_world(seed, people))
     engine.dispose()
     return path, truth
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import sqlite3
 import subprocess
@@ -16,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from helpers import scout_popen
 from sqlalchemy import inspect
 from typer.testing import CliRunner
 
@@ -34,7 +34,6 @@ from storage.models import (
 )
 
 runner = CliRunner()
-SCOUT = str(Path(sys.executable).with_name("scout"))
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 PEOPLE = [
     # handle, source, regions, skills (skill, strength), score
@@ -207,17 +206,9 @@ def get_json(url: str) -> dict:
 def datasette(small_db, *flags):
     pytest.importorskip("datasette", reason="needs the browse extra: pip install -e '.[browse]'")
     port = free_port()
-    cmd = [
-        SCOUT,
-        "--db",
-        f"sqlite:///{small_db}",
-        "browse",
-        "--no-open",
-        "--port",
-        str(port),
-        *flags,
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=os.environ)
+    db = f"sqlite:///{small_db}"
+    command = ("browse", "--no-open", "--port", str(port), *flags)
+    proc = scout_popen(*command, db=db, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20

@@ -8,22 +8,18 @@ on its own copy of that database.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from helpers import invoke
+from helpers import invoke, scout_popen, shared_world
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from sandbox.kaggle_files import write_kaggle_csvs
 from sandbox.model import SandboxOptions
 from sandbox.server import SandboxServer
-from sandbox.world import generate
 from storage.models import ALL_TABLES
 
 TOKEN = "ghp_" + "s3cr3t" * 6
@@ -40,16 +36,12 @@ def scout(db: str, *args: str, **kwargs):
 
 def crawl_everything(db: str, server: SandboxServer, kaggle: Path) -> None:
     """GitHub and Stack Overflow side by side (each in its own process), then Meta Kaggle."""
-    env = {**os.environ, "GITHUB_TOKEN": TOKEN, "STACKEXCHANGE_KEY": SO_KEY}
-    base = [sys.executable, "-m", "scout.cli", "--db", db, "crawl"]
+    env = {"GITHUB_TOKEN": TOKEN, "STACKEXCHANGE_KEY": SO_KEY}
     commands = [
-        [*base, "github", "--region", REGION, "--api-url", server.github_url],
-        [*base, "stackoverflow", *SO_TAGS, "--depth", "2", "--api-url", server.stackexchange_url],
+        ("github", "--region", REGION, "--api-url", server.github_url),
+        ("stackoverflow", *SO_TAGS, "--depth", "2", "--api-url", server.stackexchange_url),
     ]
-    running = [
-        subprocess.Popen(c, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for c in commands
-    ]
+    running = [scout_popen("crawl", *c, db=db, env=env, text=True) for c in commands]
     for process in running:
         _out, err = process.communicate(timeout=180)
         assert process.returncode == 0, err[-2000:]
@@ -76,7 +68,7 @@ def table_counts(db: str) -> dict[str, int]:
 def crawled(tmp_path_factory):
     """(db file, sandbox server, Kaggle folder, the person linked on all three platforms)."""
     folder = tmp_path_factory.mktemp("privacy")
-    world = generate(5, 400)
+    world = shared_world(5, 400)
     kaggle = folder / "meta-kaggle"
     kaggle.mkdir()
     write_kaggle_csvs(world, kaggle)

@@ -7,11 +7,10 @@ import csv
 from pathlib import Path
 
 import pytest
-from helpers import invoke
+from helpers import invoke, shared_world
 from typer.testing import CliRunner
 
 from sandbox.truth_db import world_to_db
-from sandbox.world import generate
 from scout.cli import app
 from storage.db import open_database, session_scope
 
@@ -23,7 +22,7 @@ def db(tmp_path_factory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('rounds') / 'scout.db'}"
     engine = open_database(url)
     with session_scope(engine) as s:
-        world_to_db(s, generate(3, 300))
+        world_to_db(s, shared_world(3, 300))
     engine.dispose()
     return url
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from helpers import shared_world
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -131,9 +132,8 @@ def test_tagging_in_helper_processes_writes_the_tags_of_one_process(tmp_path, mo
     from crawlers.stackexchange.parse import about_me_links
     from enrich import pipeline
     from sandbox.profile_items import world_items
-    from sandbox.world import generate
 
-    items = world_items(generate(5, 600), about_me_links)
+    items = world_items(shared_world(5, 600), about_me_links)
 
     def tags(name, parallel):
         engine = open_database(f"sqlite:///{tmp_path / name}")

@@ -8,12 +8,12 @@ import csv
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import shared_world
 from typer.testing import CliRunner
 
 import scoring.evaluate as ev
 from config.errors import ScoutError
 from sandbox.truth_db import world_to_db
-from sandbox.world import generate
 from scoring.ranking import load_ranking
 from scout.cli import app
 from storage.db import open_database, session_scope
@@ -98,7 +98,7 @@ def world_db(tmp_path_factory):
     url = f"sqlite:///{path / 'e.db'}"
     engine = open_database(url)
     with session_scope(engine) as s:
-        truth = world_to_db(s, generate(3, 300))
+        truth = world_to_db(s, shared_world(3, 300))
     engine.dispose()
     return url, truth, path
 

@@ -55,10 +55,10 @@ from fault_rules import (
     stuck_page,
     wrong_language,
 )
+from helpers import shared_world
 
 from sandbox.model import SandboxOptions
 from sandbox.server import SandboxServer
-from sandbox.world import generate
 from storage.state import STANDARD_STATS
 
 FULL_DISK = """
@@ -79,7 +79,7 @@ def full(dbapi_conn, _record):
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxServer]:
     options = SandboxOptions(rate_limit=10_000_000, quota=10_000_000)
-    with SandboxServer(generate(SEED, PEOPLE), options) as server:
+    with SandboxServer(shared_world(SEED, PEOPLE), options) as server:
         yield server
 
 

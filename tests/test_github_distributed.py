@@ -23,7 +23,6 @@ from typer.testing import CliRunner
 from crawlers.github.coordination import RequestCodec, safe_url
 from sandbox.model import Response, SandboxOptions
 from sandbox.server import SandboxServer
-from sandbox.world import generate
 from scout.cli import app
 from storage.db import open_database
 
@@ -34,8 +33,8 @@ QUERY = ["--created-until", "2026-12-31"]
 
 
 @pytest.fixture(scope="module")
-def world():
-    return generate(11, 2500)
+def world(worlds):
+    return worlds(11, 2500)
 
 
 @pytest.fixture(scope="module")
@@ -262,7 +261,7 @@ def test_a_worker_killed_mid_crawl_loses_nothing(pg_url, redis_db, world, refere
             victim = next(p for p in procs if p.pid == pid)
             survivor = next(p for p in procs if p.pid != pid)
             victim.send_signal(signal.SIGKILL)
-            victim.wait()
+            assert victim.wait() == -signal.SIGKILL, "the worker ended before the kill"
             before = stored()
             sandbox.open.set()
             code, out, err = finish(survivor)
@@ -305,7 +304,7 @@ def test_redis_lost_mid_crawl_stops_cleanly_and_a_restart_completes(
             time.sleep(0.05)
         engine.dispose()
         server.send_signal(signal.SIGKILL)
-        server.wait()
+        assert server.wait() == -signal.SIGKILL
         code, out, err = finish(proc)
         assert code == 2, (out, err)
         assert "Traceback" not in err, err

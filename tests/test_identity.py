@@ -6,6 +6,7 @@ from __future__ import annotations
 from itertools import combinations
 
 import pytest
+from helpers import shared_world
 from sqlalchemy import select
 
 from config.settings import Settings
@@ -107,9 +108,8 @@ def _db(tmp_path, items):
 def _accuracy(tmp_path, people, seed, settings=None):
     from crawlers.stackexchange.parse import about_me_links
     from sandbox.profile_items import world_items
-    from sandbox.world import generate
 
-    world = generate(seed, people)
+    world = shared_world(seed, people)
     engine = _db(tmp_path, world_items(world, about_me_links))
     run_enrich(engine, settings or Settings(), now=world.now)
     person = {}
@@ -172,9 +172,8 @@ def test_identity_accuracy_goal(default_accuracy):
 def test_linking_in_several_processes_gives_the_links_of_one(tmp_path, monkeypatch):
     from crawlers.stackexchange.parse import about_me_links
     from sandbox.profile_items import world_items
-    from sandbox.world import generate
 
-    world = generate(5, 800)
+    world = shared_world(5, 800)
     engine = _db(tmp_path, world_items(world, about_me_links))
     run_enrich(engine, Settings(), now=world.now)
     with session_scope(engine) as s:

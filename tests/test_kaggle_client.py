@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from helpers import shared_world
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -137,9 +138,8 @@ def _no_kaggle_home(monkeypatch, tmp_path):
 
 def test_download_through_the_kaggle_package_then_ingest(serve, tmp_path, sqlite_url):
     from sandbox.kaggle_files import write_kaggle_csvs
-    from sandbox.world import generate
 
-    world = generate(5, 300)
+    world = shared_world(5, 300)
     api = KaggleAPI(world, SandboxOptions(), Stats())
     url = serve(api)
     settings = Settings(kaggle_username="sandbox", kaggle_key="secret-key")

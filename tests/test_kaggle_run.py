@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from helpers import shared_world
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
@@ -254,9 +255,8 @@ def test_missing_file_or_wrong_header_is_one_clear_error(engine, folder, damage,
 
 def test_world_folder_matches_the_world(engine, tmp_path):
     from sandbox.kaggle_files import write_kaggle_csvs
-    from sandbox.world import generate
 
-    world = generate(11, 400)
+    world = shared_world(11, 400)
     out = tmp_path / "world"
     out.mkdir()
     write_kaggle_csvs(world, out)

@@ -20,7 +20,6 @@ from typer.testing import CliRunner
 
 from sandbox.model import SandboxOptions
 from sandbox.server import SandboxServer
-from sandbox.world import generate
 from scout.cli import app
 from scout.runs import (
     child_outcome,
@@ -39,8 +38,8 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def world():
-    return generate(7, 600)
+def world(worlds):
+    return worlds(7, 600)
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +79,20 @@ def wait_for_first_page(proc, db_url, timeout=60.0):
     raise AssertionError(f"no page stored while the crawl ran: {proc.poll()}")
 
 
+def profile_count(db_url):
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        count = conn.scalar(select(func.count()).select_from(Profile))
+    engine.dispose()
+    return count
+
+
+def everyone(world):
+    """The GitHub ids a whole crawl stores: every account that is a person, not a bot."""
+    accounts = world.github.values()
+    return {str(a.id) for a in accounts if a.type == "User" and not a.login.endswith("[bot]")}
+
+
 def runs_of(db_url):
     engine = create_engine(db_url)
     with engine.connect() as conn:
@@ -108,7 +121,8 @@ def test_kill_9_leaves_a_run_the_next_command_marks_lost_and_doctor_names(
     proc = crawl(url, slow_sandbox.github_url)
     wait_for_first_page(proc, url)
     proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    assert proc.wait() == -signal.SIGKILL, "the crawl ended before the kill"
+    stored_at_kill = profile_count(url)
     [(run_id, source, status, _, pid, host)] = runs_of(url)
     assert (source, status, pid) == ("github", "running", proc.pid) and host
 
@@ -131,10 +145,11 @@ def test_kill_9_leaves_a_run_the_next_command_marks_lost_and_doctor_names(
     _, err = again.communicate(timeout=120)
     assert again.returncode == 0, err
     assert [r[2] for r in runs_of(url)] == ["lost", "ok"]
+    assert 0 < stored_at_kill < profile_count(url), "the kill came mid-crawl"
 
 
 def test_ctrl_c_or_sigterm_records_interrupted_prints_the_summary_and_exits_130(
-    slow_sandbox, tmp_path
+    world, slow_sandbox, tmp_path
 ):
     urls = {sig: f"sqlite:///{tmp_path / f'{sig.name}.db'}" for sig in (SIGINT, SIGTERM)}
     procs = {sig: crawl(url, slow_sandbox.github_url) for sig, url in urls.items()}
@@ -149,6 +164,7 @@ def test_ctrl_c_or_sigterm_records_interrupted_prints_the_summary_and_exits_130(
         assert f"Run #{run_id} github interrupted: stored " in out
         assert "requests" in out and "quarantined" in out and "quota spent" in out
         assert "Traceback" not in err
+        assert 0 < profile_count(urls[sig]) < len(everyone(world)), "the signal came mid-crawl"
 
 
 def test_sigterm_outside_scrapy_stops_the_command_like_ctrl_c():

@@ -18,11 +18,11 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 from helpers import scout as run_scout
+from helpers import shared_world
 from typer.testing import CliRunner
 
 from sandbox.model import SandboxOptions
 from sandbox.server import SandboxServer
-from sandbox.world import generate
 
 KAGGLE_USER = "scan-user"
 
@@ -91,7 +91,7 @@ def test_no_secret_in_logs_database_or_exports(tmp_path):
     db_file = work / "scout.db"
     home = tmp_path / "home"  # where the kaggle package would keep a token file
     home.mkdir()
-    world = generate(3, 400)
+    world = shared_world(3, 400)
     outputs: list[tuple[str, subprocess.CompletedProcess[str]]] = []
     options = SandboxOptions(rate_limit=1_000_000, search_per_minute=10_000, quota=100_000)
     with SandboxServer(world, options) as server:

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 
 import httpx
 import pytest
+from helpers import scout_popen, shared_world
 
 from sandbox.model import SandboxOptions
 from sandbox.server import SandboxServer
-from sandbox.world import generate
 
 
-@cache
 def world():
-    return generate(3, 300)
+    return shared_world(3, 300)
 
 
 def a_login():
@@ -84,12 +80,7 @@ def test_fault_rate_injects_5xx_truncated_and_html_and_counts_them():
 
 
 def test_serve_command_prints_urls_and_serves(tmp_path):
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scout.cli", "sandbox", "serve", "--port", "0", "--people", "200"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = scout_popen("sandbox", "serve", "--port", "0", "--people", "200", text=True)
     try:
         line = proc.stdout.readline()
         assert "Serving on http://127.0.0.1:" in line, line + proc.stderr.read()

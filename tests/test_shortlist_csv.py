@@ -7,6 +7,7 @@ import io
 import re
 
 import pytest
+from helpers import shared_world
 from shortlist_people import HOSTILE, NOW, people_db
 from sqlalchemy import select
 
@@ -120,12 +121,11 @@ def test_why_linked_says_why_profiles_are_one_person(tmp_path):
 
 def test_top_skills_and_why_ranked_give_the_same_counts_on_a_sandbox_world(tmp_path):
     from sandbox.truth_db import world_to_db
-    from sandbox.world import generate
 
     engine = open_database(f"sqlite:///{tmp_path / 'w.db'}")
     config = load_ranking()
     with session_scope(engine) as s:
-        world_to_db(s, generate(11, 400))
+        world_to_db(s, shared_world(11, 400))
         v = rank_all(s, config, now=NOW).version
         rows = list(shortlist_rows(s, config, select_candidates(s, v, Filters(top=0), config)))
         features = dict(s.execute(select(Score.candidate_id, Score.features)).all())

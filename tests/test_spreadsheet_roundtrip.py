@@ -20,11 +20,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from helpers import shared_world
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from sandbox.truth_db import world_to_db
-from sandbox.world import generate
 from scout.cli import app
 from storage.csvfile import csv_writer, open_output, read_rows
 from storage.db import open_database, session_scope
@@ -65,7 +65,7 @@ def filled(tmp_path_factory):
     url = f"sqlite:///{folder / 'r.db'}"
     engine = open_database(url)
     with session_scope(engine) as s:
-        world_to_db(s, generate(11, 150))
+        world_to_db(s, shared_world(11, 150))
         for cid, name in NAMES.items():
             s.execute(update(Candidate).where(Candidate.id == cid).values(display_name=name))
     engine.dispose()

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 from helpers import scout as run_scout
-from helpers import scout_popen
+from helpers import scout_popen, shared_world
 from se_world import DROP, ended, se_sandbox, site_profiles
 from se_world import crawl as se_crawl
 from sqlalchemy import create_engine, func, select
@@ -24,7 +24,6 @@ from sandbox.model import SandboxOptions
 from sandbox.stackexchange_api import StackExchangeAPI
 from sandbox.stackexchange_objects import SOIndex
 from sandbox.stackexchange_sites import DOMAINS, site_users
-from sandbox.world import generate
 from scout.cli import app as cli_app
 from storage.models import CrawlRun, CrawlState, Profile, SOTagStat
 from storage.state import exit_code
@@ -35,8 +34,8 @@ TOP = ("--discover", "top")  # these tests are about the top answerers: their ex
 
 
 @pytest.fixture(scope="module")
-def world():
-    return generate(11, PEOPLE)
+def world(worlds):
+    return worlds(11, PEOPLE)
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +174,9 @@ def test_kill_9_then_rerun_loses_and_duplicates_nothing(tmp_path, monkeypatch, w
                 break
             time.sleep(0.05)
         proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        assert proc.wait() == -signal.SIGKILL, "the crawl ended before the kill"
+        with engine.connect() as conn:
+            n = conn.scalar(select(func.count()).select_from(Profile)) or 0
         engine.dispose()
         assert 0 < n < len(ids), "the crawl should have been killed half way"
         again = scout(killed, server.stackexchange_url, "crawl", "stackoverflow", *TOP)
@@ -290,7 +291,7 @@ def _untouched(db, site):
 def test_two_sites_crawled_into_one_database_keep_their_own_users(
     db_url, tmp_path, each_site_alone
 ):
-    world = generate(11, SITES_PEOPLE)
+    world = shared_world(11, SITES_PEOPLE)
     people = {"stackoverflow": world.stackoverflow, "datascience": site_users(world, "datascience")}
     with se_sandbox(SITES_PEOPLE) as server:
         api = server.stackexchange_url

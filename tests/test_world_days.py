@@ -6,14 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
 import httpx
 import pytest
+from helpers import scout_popen
 
 from sandbox.model import SandboxOptions, World
 from sandbox.server import SandboxServer
@@ -285,24 +284,8 @@ def test_a_new_day_brings_fresh_quota() -> None:
 
 
 def test_serve_starts_on_the_day_asked() -> None:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "scout.cli",
-            "sandbox",
-            "serve",
-            "--port",
-            "0",
-            "--people",
-            "200",
-            "--day",
-            "2",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    serve = ("sandbox", "serve", "--port", "0", "--people", "200", "--day", "2")
+    proc = scout_popen(*serve, text=True)
     try:
         line = proc.stdout.readline()
         assert "day 2, 2026-06-03" in line, line + proc.stderr.read()
