@@ -13,6 +13,8 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from sandbox import world_data as d
+from sandbox.profile_items import github_item, kaggle_item, stackoverflow_item
+from storage.items import ProfileItem
 from storage.models import (
     Candidate,
     CandidateProfile,
@@ -38,6 +40,10 @@ def _regions_by_country() -> dict[str, list[str]]:
             if region and loc.country:
                 out.setdefault(loc.country, [region])
     return out
+
+
+def _no_links(_about_me: str | None) -> list[str]:
+    return []  # linking is by truth here: no profile's links are read
 
 
 def world_to_db(session: Session, world: Any) -> dict[int, int]:
@@ -71,6 +77,15 @@ def world_to_db(session: Session, world: Any) -> dict[int, int]:
         )
         return pid_seq
 
+    def store(cid: int, item: ProfileItem) -> int:
+        """One account as the crawl's saver would store it, children included."""
+        p = profile(cid, **item.profile_row())
+        children = item.children_rows()
+        repos.extend(dict(r, profile_id=p) for r in children.get("repositories", []))
+        tags.extend(dict(t, profile_id=p) for t in children.get("so_tag_stats", []))
+        kaggle.extend(dict(k, profile_id=p) for k in children.get("kaggle_achievements", []))
+        return p
+
     for cid, (_pid, truth) in enumerate(sorted(world.truth.items()), start=1):
         candidates.append(
             {"id": cid, "display_name": truth.name, "created_at": now, "updated_at": now}
@@ -79,91 +94,18 @@ def world_to_db(session: Session, world: Any) -> dict[int, int]:
         own: list[int] = []
         acc = gh_by_lower.get(truth.github_login.lower()) if truth.github_login else None
         if acc is not None:
-            p = profile(
-                cid,
-                source="github",
-                external_id=str(acc.id),
-                handle=acc.login,
-                name=acc.name,
-                bio=acc.bio,
-                location_raw=acc.location,
-                email=acc.email,
-                website=acc.blog,
-                profile_url=f"https://github.com/{acc.login}",
-                followers=acc.followers,
-                created_at=acc.created_at,
-                updated_at=acc.updated_at,
-            )
-            own.append(p)
-            for r in acc.repos:
-                repos.append(
-                    dict(
-                        profile_id=p,
-                        name=r.name,
-                        description=r.description,
-                        language=r.language,
-                        topics=r.topics,
-                        stars=r.stargazers_count,
-                        forks=r.forks_count,
-                        is_fork=r.fork,
-                        created_at=r.created_at,
-                        pushed_at=r.pushed_at,
-                    )
-                )
+            own.append(store(cid, github_item(acc, now)))
         so = world.stackoverflow.get(truth.so_user_id) if truth.so_user_id else None
         if so is not None:
-            p = profile(
-                cid,
-                source="stackoverflow",
-                external_id=str(so.user_id),
-                handle=so.display_name,
-                name=so.display_name,
-                location_raw=so.location,
-                website=so.website_url,
-                profile_url=so.link,
-                reputation=so.reputation,
-                created_at=so.creation_date,
-                updated_at=so.last_access_date,
-            )
-            own.append(p)
-            for t in so.tags:
-                tags.append(
-                    dict(
-                        profile_id=p,
-                        tag=t.tag_name,
-                        answer_count=t.answer_count,
-                        answer_score=t.answer_score,
-                        question_count=t.question_count,
-                        question_score=t.question_score,
-                    )
-                )
+            # The ranker reads a Stack Overflow user's last activity from updated_at.
+            item = stackoverflow_item(so, now, _no_links)
+            item.updated_at = so.last_access_date
+            own.append(store(cid, item))
         kg = world.kaggle.get(truth.kaggle_user_id) if truth.kaggle_user_id else None
         if kg is not None:
-            last = max(kg.submission_dates, default=kg.register_date)
-            p = profile(
-                cid,
-                source="kaggle",
-                external_id=str(kg.id),
-                handle=kg.user_name,
-                name=kg.display_name,
-                profile_url=f"https://www.kaggle.com/{kg.user_name}",
-                created_at=kg.register_date,
-                updated_at=last,
-            )
-            own.append(p)
-            for a in kg.achievements:
-                kaggle.append(
-                    dict(
-                        profile_id=p,
-                        category=a.achievement_type,
-                        tier=a.tier,
-                        tier_achieved_at=a.tier_achievement_date,
-                        points=a.points,
-                        gold=a.total_gold,
-                        silver=a.total_silver,
-                        bronze=a.total_bronze,
-                    )
-                )
+            item = kaggle_item(kg, now)
+            item.updated_at = max(kg.submission_dates, default=kg.register_date)  # last activity
+            own.append(store(cid, item))
         if own and truth.country and truth.resolvable:
             locations.append(
                 dict(
