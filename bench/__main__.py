@@ -14,6 +14,7 @@ ORDER = [
     "stackoverflow",
     "kaggle",
     "enrich",
+    "locations",
     "scoring",
     "season",
     "fuzz",
