@@ -7,8 +7,10 @@ How a string is read
 --------------------
 1. Junk is refused first: empty, longer than 512 characters, control characters, network
    addresses and words that name no place ("Remote", "Earth", "localhost", "Worldwide").
-2. Coordinates ("50.06, 19.94") resolve to the country of the nearest city of 5,000+ people
-   when it is within 50 km and no city of another country is within twice that distance.
+2. Coordinates, decimal or degrees-minutes-seconds ("50.06, 19.94", "48°51'N 2°21'E", read by
+   enrich.location.coord_text), resolve to the country of the nearest city when it is within
+   50 km and no city of another country is within twice that distance
+   (enrich.location.coordinates, which also reads rural points inland).
 3. The text is cut into *places* at "|", "/", ";", "->", "→", "•", new lines..., and each place
    into *parts* at ",", " - ", "(", ")": "Paris, TX | Berlin" is two places, the first with
    two parts. Inside a part the longest known names are picked out ("Bangalore India").
@@ -55,6 +57,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
+from enrich.location.coord_text import parse_coordinates
 from enrich.location.coordinates import nearest_country
 from enrich.location.gazetteer import City, Gazetteer, get_gazetteer
 from enrich.location.mentions import Mention, find_mentions
@@ -124,11 +127,6 @@ def _none(reason: str) -> Resolution:
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
 _IP = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|::1\b|\blocalhost\b", re.I)
 _URL = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+|\b\S+\.(?:com|io|dev|org|net|ai)\b", re.I)
-_COORDS = re.compile(
-    r"^\s*(?:lat(?:itude)?\s*[:=]?\s*)?(-?\d{1,2}\.\d+)\s*°?\s*([NS])?\s*[,;/ ]\s*"
-    r"(?:lo?ng?(?:itude)?\s*[:=]?\s*)?(-?\d{1,3}\.\d+)\s*°?\s*([EW])?\s*$",
-    re.I,
-)
 _PLACE_SEP = re.compile(r"\s*(?:\||/|\\|;|<?->|<?=>|[→⇒➡➜↔•·\n]|\s>\s)\s*")
 _PART_SEP = re.compile(r"\s*(?:,|\s[-–—]\s|[–—]|[()\[\]{}]|:|\s@\s)\s*")
 
@@ -329,18 +327,12 @@ def _resolve_uncached(text: str | None) -> Resolution:
         return _none(f"too long to be a place ({len(stripped)} characters)")
     if _CONTROL.search(stripped):
         return _none("contains control characters: not a place name")
-    coords = _COORDS.match(stripped)
-    if coords:
-        lat, lon = float(coords.group(1)), float(coords.group(3))
-        if (coords.group(2) or "").upper() == "S":
-            lat = -abs(lat)
-        if (coords.group(4) or "").upper() == "W":
-            lon = -abs(lon)
-        if abs(lat) <= 90 and abs(lon) <= 180:
-            found_at = nearest_country(lat, lon)
-            if found_at.status == "resolved":
-                return Resolution("resolved", found_at.country, 0.8, found_at.reason)
-            return _none(found_at.reason)
+    point = parse_coordinates(stripped)
+    if point is not None:
+        found_at = nearest_country(*point)
+        if found_at.status == "resolved":
+            return Resolution("resolved", found_at.country, found_at.confidence, found_at.reason)
+        return _none(found_at.reason)
     cleaned = _URL.sub(" ", _IP.sub(" ", stripped))
     if not cleaned.strip(" ,.;|/-"):
         return _none(f"'{stripped}' is a network or web address, not a place")
