@@ -57,10 +57,12 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
+from enrich.location.codes import read_part
 from enrich.location.coord_text import parse_coordinates
 from enrich.location.coordinates import nearest_country
 from enrich.location.gazetteer import City, Gazetteer, get_gazetteer
-from enrich.location.mentions import Mention, find_mentions
+from enrich.location.institutions import find_institutions
+from enrich.location.mentions import Mention
 from enrich.location.place_names import NO_PLACE
 from enrich.location.regions import Regions
 from enrich.textfold import fold, translit
@@ -84,6 +86,9 @@ _CAP = {
     "sub_code": 0.8,
     "area": 0.6,
     "postcode": 0.5,
+    "institution": 0.92,
+    "airport": 0.85,
+    "postcode_pin": 0.85,
 }
 
 
@@ -168,7 +173,7 @@ def _combine_place(parts: list[list[Mention]]) -> list[_Place]:
         return [_Place(_normalise(scores), mentions)]
     # "Springfield, Germany": a country named last, alone in its part, over a town we lack.
     last = parts[-1][-1] if len(parts) > 1 and len(parts[-1]) == 1 else None
-    strong = ("country", "alias", "flag", "state")
+    strong = ("country", "alias", "flag", "state", "institution")
     if (
         last is not None
         and last.kind in strong
@@ -202,6 +207,8 @@ def _city_of(m: Mention, iso: str, states: set[str]) -> City | None:
 
 def _describe(m: Mention, iso: str, gaz: Gazetteer, primary: bool, states: set[str]) -> str:
     name = gaz.name(iso)
+    if m.reason:
+        return m.reason
     if m.kind == "flag":
         return f"flag {m.text} ({name})"
     if m.kind == "postcode":
@@ -308,9 +315,10 @@ def _resolve_text(text: str, fold_fn: Callable[[str], str]) -> Resolution | None
     gaz = get_gazetteer()
     places: list[_Place] = []
     for place_text in _PLACE_SEP.split(text):
-        parts = [p for p in _PART_SEP.split(place_text) if p and p.strip()]
-        mentions = [find_mentions(gaz, p, i == 0, fold_fn) for i, p in enumerate(parts)]
-        places.extend(_combine_place([m for m in mentions if m]))
+        named, rest = find_institutions(place_text, gaz.country_names)
+        parts = [p for p in _PART_SEP.split(rest) if p and p.strip()]
+        mentions = [read_part(gaz, p, i == 0, fold_fn) for i, p in enumerate(parts)]
+        places.extend(_combine_place([m for m in [named, *mentions] if m]))
     places = [p for p in places if p.scores]
     if not places:
         return None

@@ -1,0 +1,137 @@
+"""Codes written instead of (or beside) a place name: postcodes whose format pins a country,
+and IATA airport codes. Each part of a location string passes through `read_part`, which takes
+these out and hands the rest to enrich.location.mentions.find_mentions.
+
+Postcodes (kind: an address with its postal code). A plain number only narrows a reading down
+(mentions.py checks it against geonames' pattern of each country: "Pune 411001", "75011
+Paris"). The formats below belong to one country only, so they pin it even alone, and a
+contradiction drops them like any soft mention: UK "SW1A 1AA", Canada "M5V 2T6", the
+Netherlands "1012 AB", Poland "00-950", Brazil "01310-100", Japan "150-0002" (or "〒150-0002"),
+Portugal "1000-001", US ZIP+4 "94105-1234".
+
+Airports (kind: a traveller's habit, "SFO", "BLR airport"). A part that is three capital
+letters alone, or beside the word "airport", is read through `airportsdata` when the airport
+serves a city of 100,000+ people within 40 km (not a landing strip named like a word) and the
+code is not also a country or subdivision code ("IND" stays India, "BLR" Belarus unless
+written "BLR airport") or a common acronym ("CEO", "PHD", "OSS").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from enrich.location.gazetteer import Gazetteer, get_gazetteer
+from enrich.location.mentions import Mention, cities_named, find_mentions
+from enrich.textfold import fold
+
+# One country's format each; written in capitals where letters are part of it.
+PINNING_POSTCODES: dict[str, re.Pattern[str]] = {
+    "GB": re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?) \d[ABD-HJLNP-UW-Z]{2}\b"),
+    "CA": re.compile(r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d\b"),
+    "NL": re.compile(r"\b[1-9]\d{3} ?(?!SA|SD|SS)[A-Z]{2}\b"),
+    "PL": re.compile(r"(?<![\d-])\d{2}-\d{3}(?![\d-])"),
+    "BR": re.compile(r"(?<![\d-])\d{5}-\d{3}(?![\d-])"),
+    "JP": re.compile(r"(?:〒\s?|(?<![\d-]))\d{3}-\d{4}(?![\d-])"),
+    "PT": re.compile(r"(?<![\d-])\d{4}-\d{3}(?![\d-])"),
+    "US": re.compile(r"(?<![\d-])\d{5}-\d{4}(?![\d-])"),
+}
+
+AIRPORT_CITY_POP = 100_000
+AIRPORT_CITY_KM = 40.0
+# Acronyms people write in a location field that are also some airport's code.
+COMMON_ACRONYMS = frozenset(
+    re.findall(
+        r"\w+",
+        "CEO CTO CFO COO CIO CMO CPO CSO EVP SVP PHD MSC BSC MBA MCA BCA BBA SRE SWE SDE OSS NLP "
+        "API SDK AWS GCP CSE ECE EEE ICT HPC GPU CPU LLM GAN CNN RNN ETL WFH WWW DIY FAQ TBD LOL "
+        "OMG IDK THE AND FOR ALL ANY NOT YES OUT OFF NEW OLD BIG TOP ONE TWO OWN WEB DEV APP LAB",
+    )
+)
+_AIRPORT_PART = re.compile(
+    r"^\s*(?:(?P<pre>airport)\s+)?(?P<code>[A-Z]{3})(?:\s+(?P<post>airport|intl))?\s*$", re.I
+)
+
+
+def _pinned(gaz: Gazetteer, part: str) -> tuple[list[Mention], str]:
+    found: list[Mention] = []
+    for iso, pattern in PINNING_POSTCODES.items():
+        for match in pattern.finditer(part):
+            code = match.group().strip()
+            why = f"postcode '{code}' has {gaz.name(iso)}'s format"
+            found.append(Mention(code, "postcode_pin", {iso: 1.0}, False, reason=why))
+        part = pattern.sub(" ", part)
+    return found, part
+
+
+@lru_cache(maxsize=1)
+def _airports() -> dict[str, Any]:
+    import airportsdata
+
+    return dict(airportsdata.load("IATA"))
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    la1, la2 = math.radians(lat1), math.radians(lat2)
+    h = (
+        math.sin((la2 - la1) / 2) ** 2
+        + math.cos(la1) * math.cos(la2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 12742.0 * math.asin(math.sqrt(h))
+
+
+@lru_cache(maxsize=1)
+def _big_cities() -> tuple[tuple[float, float, str, str, int], ...]:
+    return tuple(c for c in get_gazetteer().coords if c[4] >= AIRPORT_CITY_POP)
+
+
+@lru_cache(maxsize=4096)
+def _airport_city(code: str) -> tuple[dict[str, Any], str] | None:
+    """The airport a code names and the largest city it serves, or None."""
+    airport = _airports().get(code)
+    if airport is None:
+        return None
+    lat, lon, iso = float(airport["lat"]), float(airport["lon"]), str(airport["country"])
+    best: tuple[int, str] | None = None
+    for c_lat, c_lon, c_iso, name, pop in _big_cities():
+        near = c_iso == iso and abs(c_lat - lat) < 0.5
+        if near and _km(lat, lon, c_lat, c_lon) <= AIRPORT_CITY_KM and (not best or pop > best[0]):
+            best = (pop, name)
+    return (airport, best[1]) if best else None
+
+
+def _airport(gaz: Gazetteer, part: str) -> Mention | None:
+    match = _AIRPORT_PART.match(part)
+    if match is None or not match.group("code").isupper():
+        return None
+    code = match.group("code")
+    said = bool(match.group("pre") or match.group("post"))
+    if not said and (
+        code in COMMON_ACRONYMS
+        or code in gaz.codes3
+        or fold(code) in gaz.entries
+        or cities_named(fold(code))
+    ):
+        return None
+    found = _airport_city(code)
+    if found is None:
+        return None
+    airport, city = found
+    iso = str(airport["country"])
+    hits = [h for h in cities_named(fold(city)) if h.city.country == iso]
+    why = f"airport code '{code}' ({airport['name']}; {city}, {gaz.name(iso)})"
+    return Mention(match.group().strip(), "airport", {iso: 1.0}, True, [], hits, why)
+
+
+def read_part(
+    gaz: Gazetteer, part: str, first_part: bool, fold_fn: Callable[[str], str]
+) -> list[Mention]:
+    """Every mention in one part: pinned postcodes, an airport code, then place names."""
+    found, rest = _pinned(gaz, part) if any(ch.isdigit() for ch in part) else ([], part)
+    airport = _airport(gaz, rest) if len(rest.strip()) < 20 else None
+    if airport is not None:
+        return [*found, airport]
+    return found + find_mentions(gaz, rest, first_part, fold_fn) if rest.strip() else found
