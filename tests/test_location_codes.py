@@ -1,0 +1,97 @@
+"""Codes in location strings (enrich.location.codes): postcodes whose format pins one country,
+IATA airport codes, and state/province abbreviations after a town."""
+
+from __future__ import annotations
+
+import pytest
+
+from enrich.location.resolver import resolve
+
+
+@pytest.mark.parametrize(
+    ("text", "country"),
+    [
+        ("London SW1A 1AA", "GB"),
+        ("SW1A 1AA", "GB"),  # a pinning format names its country alone
+        ("Toronto, ON M5V 2T6", "CA"),
+        ("Amsterdam 1012 AB", "NL"),  # "AB" is part of the postcode, not Alberta
+        ("Warszawa 00-950", "PL"),
+        ("São Paulo 01310-100", "BR"),
+        ("Shibuya 150-0002", "JP"),
+        ("〒150-0002 Tokyo", "JP"),
+        ("Austin TX 78701-1234", "US"),
+    ],
+)
+def test_a_postcode_of_a_unique_format_pins_its_country(text, country):
+    found = resolve(text)
+    assert (found.status, found.country) == ("resolved", country), found.reason
+    assert "postcode '" in found.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "country"),
+    [("Pune 411001", "IN"), ("75011 Paris", "FR"), ("Austin, TX 78701", "US")],
+)
+def test_a_plain_number_only_narrows_a_named_place(text, country):
+    found = resolve(text)
+    assert found.country == country
+    assert "fits" in found.reason
+
+
+def test_a_pinning_postcode_contradicted_by_a_city_is_dropped_not_believed():
+    # a Polish-looking number beside Berlin: the city decides, the number is ignored
+    assert resolve("Berlin 10-115").country == "DE"
+    # numbers alone name nothing when their format is shared by many countries
+    assert resolve("411001").status == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "country", "city"),
+    [
+        ("SFO", "US", "San Francisco"),
+        ("JFK", "US", "New York City"),
+        ("KBP", "UA", "Kyiv"),
+        ("YUL", "CA", "Montréal"),  # the airport's town is a suburb: the city it serves is named
+        ("BLR airport", "IN", "Bengaluru"),  # "airport" makes an ISO3 code an airport
+        ("LHR, UK", "GB", "London"),
+    ],
+)
+def test_an_airport_code_resolves_to_the_city_it_serves(text, country, city):
+    found = resolve(text)
+    assert (found.status, found.country) == ("resolved", country), found.reason
+    assert "airport code" in found.reason and city in found.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("BLR", "BY"),  # an ISO 3166 alpha-3 code stays the country
+        ("IND", "IN"),
+        ("CEO", ""),  # acronyms people write are not airports (CEO is in Angola)
+        ("PHD", ""),
+        ("sfo", ""),  # only three capitals alone are a code
+        ("Flying from SFO to Berlin", "DE"),  # inside a sentence it is no location
+    ],
+)
+def test_words_and_country_codes_are_not_airports(text, expected):
+    found = resolve(text)
+    assert found.csv_country == expected, found.reason
+    assert "airport" not in found.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "country", "admin1"),
+    [
+        ("Peru, IN", "US", "IN"),  # Peru, Indiana; not Peru or India
+        ("Lebanon, NH", "US", "NH"),
+        ("Athens, GA", "US", "GA"),  # not Greece, not Gabon
+        ("Kingston, ON", "CA", None),
+        ("Noida, UP", "IN", None),
+        ("Ballarat, VIC", "AU", None),
+    ],
+)
+def test_a_state_abbreviation_after_a_town_reads_the_town_there(text, country, admin1):
+    found = resolve(text)
+    assert (found.status, found.country) == ("resolved", country), found.reason
+    if admin1:
+        assert found.admin1 == admin1
