@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # numpy is imported on first use: every `scout` command impor
 MAX_KM = 50.0
 RURAL_KM = 150.0  # beyond MAX_KM, only where no other country is within 3x the distance
 NAMING_KM = 30.0  # the city a reason names: the largest within this distance
+BAND_KM = 3 * RURAL_KM + 60  # farther than any distance the rules compare
 CONFIDENT, RURAL = 0.8, 0.6
 EARTH_DIAMETER_KM = 12742.0
 
@@ -65,13 +66,23 @@ def nearest_country(lat: float, lon: float) -> Nearest:
     gaz = get_gazetteer()
     lats, lons, countries = _arrays()
     la, lo = math.radians(lat), math.radians(lon)
-    # Haversine distance to every city: 53k cities take about a millisecond.
-    h = np.sin((lats - la) / 2) ** 2 + math.cos(la) * np.cos(lats) * np.sin((lons - lo) / 2) ** 2
-    dist = EARTH_DIAMETER_KM * np.arcsin(np.sqrt(h))
-    i = int(np.argmin(dist))
-    _, _, iso, name, _ = gaz.coords[i]
-    near = float(dist[i])
     where = f"coordinates {lat:.2f}, {lon:.2f}"
+    # Only cities within a band of latitude can matter: every distance the rules compare is
+    # under BAND_KM, so the haversine runs on a few thousand cities instead of all of them.
+    band = np.flatnonzero(np.abs(lats - la) < BAND_KM / (EARTH_DIAMETER_KM / 2))
+    if not band.size:
+        return Nearest("none", None, f"{where} are not within {MAX_KM:.0f} km of a city we know")
+    b_lats, b_lons, b_countries = lats[band], lons[band], countries[band]
+    h = (
+        np.sin((b_lats - la) / 2) ** 2
+        + math.cos(la) * np.cos(b_lats) * np.sin((b_lons - lo) / 2) ** 2
+    )
+    dist = EARTH_DIAMETER_KM * np.arcsin(np.sqrt(h))
+    j = int(np.argmin(dist))
+    i = int(band[j])
+    _, _, iso, name, _ = gaz.coords[i]
+    near = float(dist[j])
+    countries = b_countries
     others = dist[countries != iso]
     rival = float(others.min()) if others.size else math.inf
     if near > RURAL_KM or (near > MAX_KM and rival < 3 * near):
@@ -88,6 +99,6 @@ def nearest_country(lat: float, lon: float) -> Nearest:
             RURAL,
         )
     close = np.flatnonzero((dist <= max(NAMING_KM, near)) & (countries == iso))
-    biggest = max(close, key=lambda j: gaz.coords[int(j)][4]) if close.size else i
-    named = gaz.coords[int(biggest)][3]
+    biggest = max((int(band[k]) for k in close), key=lambda k: gaz.coords[k][4], default=i)
+    named = gaz.coords[biggest][3]
     return Nearest("resolved", iso, f"{where}: near {named} ({iso})", CONFIDENT)
