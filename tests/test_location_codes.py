@@ -65,8 +65,8 @@ def test_an_airport_code_resolves_to_the_city_it_serves(text, country, city):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("BLR", "BY"),  # an ISO 3166 alpha-3 code stays the country
-        ("IND", "IN"),
+        ("IND", "IN"),  # India's alpha-3 code outweighs Indianapolis's airport
+        ("AUS", "AU"),
         ("CEO", ""),  # acronyms people write are not airports (CEO is in Angola)
         ("PHD", ""),
         ("sfo", ""),  # only three capitals alone are a code
@@ -77,6 +77,15 @@ def test_words_and_country_codes_are_not_airports(text, expected):
     found = resolve(text)
     assert found.csv_country == expected, found.reason
     assert "airport" not in found.reason
+
+
+def test_a_code_of_a_country_and_of_a_big_city_airport_is_ambiguous_alone():
+    found = resolve("BLR")  # Belarus (9.5M people) or Bengaluru's airport (8.4M)
+    assert found.status == "ambiguous"
+    assert {iso for iso, _ in found.candidates} == {"BY", "IN"}
+    assert resolve("BLR, Karnataka").country == "IN"
+    assert resolve("BLR, Belarus").country == "BY"
+    assert resolve("MCO").country == "US"  # Orlando outweighs Monaco
 
 
 @pytest.mark.parametrize(

