@@ -51,6 +51,7 @@ def test_a_pinning_postcode_contradicted_by_a_city_is_dropped_not_believed():
         ("SFO", "US", "San Francisco"),
         ("JFK", "US", "New York City"),
         ("KBP", "UA", "Kyiv"),
+        ("WAW", "PL", "Warsaw"),  # a code before a town's geonames alternate name (Wau)
         ("YUL", "CA", "Montréal"),  # the airport's town is a suburb: the city it serves is named
         ("BLR airport", "IN", "Bengaluru"),  # "airport" makes an ISO3 code an airport
         ("LHR, UK", "GB", "London"),

@@ -80,7 +80,9 @@ def test_an_institution_contradicted_abstains_with_both_candidates(text):
     assert len(found.candidates) == 2
 
 
-@pytest.mark.parametrize("text", ["@ Google", "Microsoft", "amazon", "mit Familie"])
+@pytest.mark.parametrize(
+    "text", ["@ Google", "Microsoft", "amazon", "mit Familie", "Google AI", "Meta AI Research"]
+)
 def test_a_company_alone_or_a_lower_case_word_names_no_institution(text):
     found = resolve(text)
     assert found.status == "none", found.reason

@@ -124,7 +124,8 @@ def _airport(gaz: Gazetteer, part: str) -> Mention | None:
         code in COMMON_ACRONYMS
         or any(e.kind != "code" for e in codes)  # "ACT", "TAS": a state, never an airport
         or fold(code) in gaz.entries
-        or cities_named(fold(code))
+        # a city's own name ("Oss"), not a geonames alternate ("Waw" for Wau, South Sudan)
+        or any(h.city.key == fold(code) for h in cities_named(fold(code)))
     ):
         return None
     found = _airport_city(code)

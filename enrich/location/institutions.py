@@ -40,6 +40,7 @@ COMPANIES = frozenset(
         "Salesforce Adobe Cisco Atlassian Shopify Stripe",
     )
 )
+COMPANY_UNITS = frozenset({"ai", "research", "labs", "lab", "brain", "cloud", "inc", "llc", "ltd"})
 MAX_WORDS = 12
 _WORD = re.compile(r"[^\W_]+(?:['’&.][^\W_]+)*")
 
@@ -132,9 +133,12 @@ def find_institutions(text: str, country_name: dict[str, str]) -> tuple[list[Men
                 spans.append((first.start(), last.end()))
                 step = length
                 break
-        word = keys[i][1]
         if not step and keys[i][0] in COMPANIES:
-            spans.append((word.start(), word.end()))  # a company alone names no place
+            # a company alone names no place, nor its lab's words ("Google AI": not Anguilla)
+            step = 1
+            while i + step < len(keys) and keys[i + step][0] in COMPANY_UNITS:
+                step += 1
+            spans.append((keys[i][1].start(), keys[i + step - 1][1].end()))
         i += step or 1
     for start, end in spans:
         text = text[:start] + " " * (end - start) + text[end:]
