@@ -51,6 +51,7 @@ def test_a_point_resolves_to_the_country_of_the_city_it_is_near(text, country, n
     found = resolve(text)
     assert (found.status, found.country) == ("resolved", country)
     assert found.reason.startswith("coordinates ") and f"near {near} ({country})" in found.reason
+    assert found.city == near
 
 
 def test_rural_points_resolve_inland_only_and_borders_or_sea_abstain():

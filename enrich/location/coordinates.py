@@ -39,6 +39,7 @@ class Nearest:
     country: str | None
     reason: str
     confidence: float = 0.0
+    city: str | None = None  # the city the reason names
 
 
 _LOCK = threading.Lock()
@@ -97,8 +98,9 @@ def nearest_country(lat: float, lon: float) -> Nearest:
             iso,
             f"{where}: {near:.0f} km from {name}, inland {gaz.name(iso)} ({iso})",
             RURAL,
+            name,
         )
     close = np.flatnonzero((dist <= max(NAMING_KM, near)) & (countries == iso))
     biggest = max((int(band[k]) for k in close), key=lambda k: gaz.coords[k][4], default=i)
     named = gaz.coords[biggest][3]
-    return Nearest("resolved", iso, f"{where}: near {named} ({iso})", CONFIDENT)
+    return Nearest("resolved", iso, f"{where}: near {named} ({iso})", CONFIDENT, named)

@@ -339,7 +339,13 @@ def _resolve_uncached(text: str | None) -> Resolution:
     if point is not None:
         found_at = nearest_country(*point)
         if found_at.status == "resolved":
-            return Resolution("resolved", found_at.country, found_at.confidence, found_at.reason)
+            return Resolution(
+                "resolved",
+                found_at.country,
+                found_at.confidence,
+                found_at.reason,
+                city=found_at.city,
+            )
         return _none(found_at.reason)
     cleaned = _URL.sub(" ", _IP.sub(" ", stripped))
     if not cleaned.strip(" ,.;|/-"):
