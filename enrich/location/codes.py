@@ -11,8 +11,9 @@ Portugal "1000-001", US ZIP+4 "94105-1234".
 
 Airports (kind: a traveller's habit, "SFO", "BLR airport"). A part that is three capital
 letters alone, or beside the word "airport", is read through `airportsdata` when the airport
-serves a city of 100,000+ people within 40 km (not a landing strip named like a word), and the
-code is neither a common acronym ("CEO", "PHD", "OSS") nor a state code ("ACT"). A code that is
+serves a city of 250,000+ people within 40 km and is no air base or aerodrome, and the code is
+neither a common acronym ("CEO", "PHD", "ASU", "AMD"), an institution's (enrich.location.
+institutions: "SNU", "VIT") nor a state code ("ACT"). A code that is
 also a country's alpha-3 code is weighed like a namesake: the country by its people, the
 airport by its city's ("IND" stays India, "MCO" is Orlando, "BLR" alone is ambiguous between
 Belarus and Bengaluru; "BLR airport" or "BLR, Karnataka" is Bengaluru).
@@ -27,6 +28,7 @@ from functools import lru_cache
 from typing import Any
 
 from enrich.location.gazetteer import Gazetteer, get_gazetteer
+from enrich.location.institutions import institution_acronyms
 from enrich.location.mentions import Mention, cities_named, find_mentions
 from enrich.textfold import fold
 
@@ -42,7 +44,7 @@ PINNING_POSTCODES: dict[str, re.Pattern[str]] = {
     "US": re.compile(r"(?<![\d-])\d{5}-\d{4}(?![\d-])"),
 }
 
-AIRPORT_CITY_POP = 100_000
+AIRPORT_CITY_POP = 250_000
 AIRPORT_CITY_KM = 40.0
 # Acronyms people write in a location field that are also some airport's code.
 COMMON_ACRONYMS = frozenset(
@@ -50,8 +52,12 @@ COMMON_ACRONYMS = frozenset(
         r"\w+",
         "CEO CTO CFO COO CIO CMO CPO CSO EVP SVP PHD MSC BSC MBA MCA BCA BBA SRE SWE SDE OSS NLP "
         "API SDK AWS GCP CSE ECE EEE ICT HPC GPU CPU LLM GAN CNN RNN ETL WFH WWW DIY FAQ TBD LOL "
-        "OMG IDK THE AND FOR ALL ANY NOT YES OUT OFF NEW OLD BIG TOP ONE TWO OWN WEB DEV APP LAB",
+        "OMG IDK THE AND FOR ALL ANY NOT YES OUT OFF NEW OLD BIG TOP ONE TWO OWN WEB DEV APP LAB "
+        "ASU MSU OSU ISU CSU JMU UAB FSU LSU BYU UCB AMD SAP IBM HCL TCS NEC GSK HPE EPAM",
     )
+)
+_NOT_AN_AIRLINER_AIRPORT = re.compile(
+    r"\b(?:air base|afb|nas|naval|army|air force|aerodrome|heliport|airstrip)\b", re.I
 )
 _AIRPORT_PART = re.compile(
     r"^\s*(?:(?P<pre>airport)\s+)?(?P<code>[A-Z]{3})(?:\s+(?P<post>airport|intl))?\s*$", re.I
@@ -94,7 +100,7 @@ def _big_cities() -> tuple[tuple[float, float, str, str, int], ...]:
 def _airport_city(code: str) -> tuple[dict[str, Any], str] | None:
     """The airport a code names and the largest city it serves, or None."""
     airport = _airports().get(code)
-    if airport is None:
+    if airport is None or _NOT_AN_AIRLINER_AIRPORT.search(str(airport["name"])):
         return None
     lat, lon, iso = float(airport["lat"]), float(airport["lon"]), str(airport["country"])
     best: tuple[int, str] | None = None
@@ -122,6 +128,7 @@ def _airport(gaz: Gazetteer, part: str) -> Mention | None:
     codes = [] if said else gaz.codes3.get(code, [])
     if not said and (
         code in COMMON_ACRONYMS
+        or code in institution_acronyms()
         or any(e.kind != "code" for e in codes)  # "ACT", "TAS": a state, never an airport
         or fold(code) in gaz.entries
         # a city's own name ("Oss"), not a geonames alternate ("Waw" for Wau, South Sudan)

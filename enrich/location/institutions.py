@@ -90,6 +90,13 @@ def _index() -> tuple[dict[tuple[str, ...], _Name], frozenset[str]]:
     return names, frozenset(k[0] for k in names)
 
 
+@lru_cache(maxsize=1)
+def institution_acronyms() -> frozenset[str]:
+    """Every word in capitals in the table's names ("SNU", "VIT"): codes of no airport."""
+    words = (w for i in load_institutions() for n in (i.name, *i.aliases) for w in n.split())
+    return frozenset(w for w in words if w.isupper() and w.isalpha())
+
+
 def _written_as(alias: str, word: str) -> bool:
     """A one-word alias only counts when written like it: "MIT" in capitals, "Harvard"
     capitalised; the lower-case word may be something else ("mit" is German for "with")."""
