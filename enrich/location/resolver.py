@@ -14,6 +14,10 @@ How a string is read
 3. The text is cut into *places* at "|", "/", ";", "->", "→", "•", new lines..., and each place
    into *parts* at ",", " - ", "(", ")": "Paris, TX | Berlin" is two places, the first with
    two parts. Inside a part the longest known names are picked out ("Bangalore India").
+   Before a place is cut, institutions it names are taken out as firm mentions of their
+   country ("IIT Madras", "University of California, Berkeley": enrich.location.institutions),
+   and each part first gives up postcodes whose format pins a country and airport codes
+   (enrich.location.codes).
 4. Each name gives a support per country: a country name, local name ("Polska"), flag emoji or
    US state 1.0; a two-letter code 0.9 (read as a code only when written in capitals or as a
    part of its own: "in" is a word, "IN" is India or Indiana); a subdivision ("Karnataka")
