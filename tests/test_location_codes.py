@@ -107,3 +107,30 @@ def test_a_state_abbreviation_after_a_town_reads_the_town_there(text, country, a
     assert (found.status, found.country) == ("resolved", country), found.reason
     if admin1:
         assert found.admin1 == admin1
+
+
+@pytest.mark.parametrize(
+    ("text", "anchor"),
+    [
+        ("Windsor, QC", "Montreal"),  # the Quebec Windsor, not Ontario's larger one
+        ("Windsor, ON", "Toronto"),
+        ("Aurangabad, BR", "Patna"),  # Bihar's Aurangabad, not Maharashtra's larger one
+        ("Aurangabad, MH", "Mumbai"),
+        ("Penrith, NSW", "Sydney"),
+    ],
+)
+def test_the_town_is_the_one_inside_the_named_province_or_state(text, anchor):
+    found, there = resolve(text), resolve(anchor)
+    assert found.country == there.country
+    assert found.admin1 is not None and found.admin1 == there.admin1
+
+
+def test_a_town_missing_from_the_named_province_is_never_placed_in_another():
+    # Nova Scotia's Windsor is below the 5,000-people list (a larger gazetteer may hold it):
+    # Ontario's Windsor must not be given as the city either way.
+    found = resolve("Windsor, NS")
+    assert found.country == "CA"
+    if found.city is None:
+        assert "below our" in found.reason
+    else:
+        assert found.admin1 == resolve("Halifax").admin1

@@ -156,6 +156,61 @@ def _airport(gaz: Gazetteer, part: str) -> Mention | None:
     return Mention(match.group().strip(), "airport", support, True, codes, hits, why)
 
 
+# Subdivision abbreviations after a town ("Kingston, ON", "Ballarat, VIC", "Noida, UP"): the town
+# is looked for inside that subdivision. Geonames numbers first-level subdivisions ("08" is
+# Ontario), so each is found through one of its well-known cities: the admin1 code comes from
+# the gazetteer, never typed here. (US states need none of this: their admin1 is the code.)
+SUBDIVISION_ANCHORS: dict[str, dict[str, str]] = {
+    "CA": {
+        "Alberta": "Calgary", "British Columbia": "Vancouver", "Manitoba": "Winnipeg",
+        "New Brunswick": "Fredericton", "Newfoundland and Labrador": "St. John's",
+        "Nova Scotia": "Halifax", "Ontario": "Toronto", "Prince Edward Island": "Charlottetown",
+        "Quebec": "Montreal", "Saskatchewan": "Regina", "Yukon": "Whitehorse",
+        "Northwest Territories": "Yellowknife", "Nunavut": "Iqaluit",
+    },
+    "AU": {
+        "Australian Capital Territory": "Canberra", "New South Wales": "Sydney",
+        "Northern Territory": "Darwin", "Queensland": "Brisbane", "South Australia": "Adelaide",
+        "Tasmania": "Hobart", "Victoria": "Melbourne", "Western Australia": "Perth",
+    },
+    "IN": {
+        "Andhra Pradesh": "Visakhapatnam", "Assam": "Guwahati", "Bihar": "Patna",
+        "Chhattisgarh": "Raipur", "Delhi": "New Delhi", "Goa": "Panaji", "Gujarat": "Ahmedabad",
+        "Haryana": "Faridabad", "Himachal Pradesh": "Shimla", "Jharkhand": "Ranchi",
+        "Karnataka": "Bengaluru", "Kerala": "Thiruvananthapuram", "Madhya Pradesh": "Bhopal",
+        "Maharashtra": "Mumbai", "Odisha": "Bhubaneswar", "Punjab": "Ludhiana",
+        "Rajasthan": "Jaipur", "Tamil Nadu": "Chennai", "Telangana": "Hyderabad",
+        "Uttar Pradesh": "Lucknow", "Uttarakhand": "Dehradun", "West Bengal": "Kolkata",
+    },
+}  # fmt: skip
+
+
+@lru_cache(maxsize=256)
+def subdivision_admin1(iso: str, label: str) -> str | None:
+    """The geonames admin1 code of a subdivision (by its pycountry name), if we can tell."""
+    anchors = {fold(name): city for name, city in SUBDIVISION_ANCHORS.get(iso, {}).items()}
+    anchor = anchors.get(fold(label))
+    if anchor is None:
+        return None
+    hits = [h for h in cities_named(fold(anchor)) if h.city.country == iso]
+    return hits[0].city.admin1 or None if hits else None
+
+
+def states_named(gaz: Gazetteer, mentions: list[Mention]) -> set[tuple[str, str]]:
+    """The first-level subdivisions the mentions name, as (ISO2, geonames admin1): US states
+    by name or code, and the CA/AU/IN abbreviations `subdivision_admin1` can place."""
+    found: set[tuple[str, str]] = set()
+    for m in mentions:
+        if len(m.support) > 2:
+            continue
+        for e in m.entries:
+            if e.kind in ("state", "state_code") and gaz.state_codes.get(e.label):
+                found.add(("US", gaz.state_codes[e.label]))
+            elif e.kind == "sub_code" and (admin1 := subdivision_admin1(e.countries[0], e.label)):
+                found.add((e.countries[0], admin1))
+    return found
+
+
 def read_part(
     gaz: Gazetteer, part: str, first_part: bool, fold_fn: Callable[[str], str]
 ) -> list[Mention]:

@@ -61,7 +61,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
-from enrich.location.codes import read_part
+from enrich.location.codes import read_part, states_named
 from enrich.location.coord_text import parse_coordinates
 from enrich.location.coordinates import nearest_country
 from enrich.location.gazetteer import City, Gazetteer, get_gazetteer
@@ -199,17 +199,20 @@ def _fmt_pop(pop: int) -> str:
     return f"{round(pop / 1000)}k" if pop >= 1000 else str(pop)
 
 
-def _city_of(m: Mention, iso: str, states: set[str]) -> City | None:
-    """The city a mention names in country `iso` (inside the US states named beside it)."""
+def _city_of(m: Mention, iso: str, states: set[tuple[str, str]]) -> City | None:
+    """The city a mention names in country `iso` (inside the states named beside it, as
+    (ISO2, geonames admin1) pairs: "Peru, IN" is the Peru of Indiana)."""
     if m.kind != "city" and any(iso in e.countries for e in m.entries):
         return None
     hits = [h.city for h in m.cities if h.city.country == iso]
-    if iso == "US" and states:
-        hits = [c for c in hits if c.admin1 in states]
+    if any(country == iso for country, _ in states):
+        hits = [c for c in hits if (iso, c.admin1) in states]
     return hits[0] if hits else None
 
 
-def _describe(m: Mention, iso: str, gaz: Gazetteer, primary: bool, states: set[str]) -> str:
+def _describe(
+    m: Mention, iso: str, gaz: Gazetteer, primary: bool, states: set[tuple[str, str]]
+) -> str:
     name = gaz.name(iso)
     if m.reason and not any(iso in e.countries for e in m.entries):
         return m.reason
@@ -287,12 +290,7 @@ def _decide(places: list[_Place], text: str) -> Resolution:
     mentions = [
         m for p in places if top_iso in p.scores for m in p.mentions if top_iso in m.support
     ]
-    states = {
-        gaz.state_codes.get(e.label, "")
-        for m in mentions
-        for e in m.entries
-        if e.kind in ("state", "state_code") and len(m.support) <= 2
-    } - {""}
+    states = states_named(gaz, mentions)
     described = [_describe(m, top_iso, gaz, i == 0, states) for i, m in enumerate(mentions)]
     city = next((c for m in mentions if (c := _city_of(m, top_iso, states))), None)
     reason = described[0] + "".join(f", {d} agrees" for d in described[1:])
