@@ -39,6 +39,7 @@ class Mention:
     firm: bool
     entries: list[Entry] = field(default_factory=list)
     cities: list[Hit] = field(default_factory=list)
+    reason: str = ""  # set by readers outside the gazetteer (institutions, codes): said as is
 
 
 # ---- cutting the text up -------------------------------------------------------------------
@@ -89,6 +90,11 @@ class Hit(NamedTuple):
 
     city: City
     score: float
+
+
+def cities_named(key: str) -> tuple[Hit, ...]:
+    """Cities called `key` (folded), biggest first."""
+    return _cities(key)
 
 
 @lru_cache(maxsize=50_000)

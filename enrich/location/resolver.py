@@ -7,11 +7,17 @@ How a string is read
 --------------------
 1. Junk is refused first: empty, longer than 512 characters, control characters, network
    addresses and words that name no place ("Remote", "Earth", "localhost", "Worldwide").
-2. Coordinates ("50.06, 19.94") resolve to the country of the nearest city of 5,000+ people
-   when it is within 50 km and no city of another country is within twice that distance.
+2. Coordinates, decimal or degrees-minutes-seconds ("50.06, 19.94", "48°51'N 2°21'E", read by
+   enrich.location.coord_text), resolve to the country of the nearest city when it is within
+   50 km and no city of another country is within twice that distance
+   (enrich.location.coordinates, which also reads rural points inland).
 3. The text is cut into *places* at "|", "/", ";", "->", "→", "•", new lines..., and each place
    into *parts* at ",", " - ", "(", ")": "Paris, TX | Berlin" is two places, the first with
    two parts. Inside a part the longest known names are picked out ("Bangalore India").
+   Before a place is cut, institutions it names are taken out as firm mentions of their
+   country ("IIT Madras", "University of California, Berkeley": enrich.location.institutions),
+   and each part first gives up postcodes whose format pins a country and airport codes
+   (enrich.location.codes).
 4. Each name gives a support per country: a country name, local name ("Polska"), flag emoji or
    US state 1.0; a two-letter code 0.9 (read as a code only when written in capitals or as a
    part of its own: "in" is a word, "IN" is India or Indiana); a subdivision ("Karnataka")
@@ -55,9 +61,12 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
+from enrich.location.codes import read_part, states_named
+from enrich.location.coord_text import parse_coordinates
 from enrich.location.coordinates import nearest_country
 from enrich.location.gazetteer import City, Gazetteer, get_gazetteer
-from enrich.location.mentions import Mention, find_mentions
+from enrich.location.institutions import find_institutions
+from enrich.location.mentions import Mention
 from enrich.location.place_names import NO_PLACE
 from enrich.location.regions import Regions
 from enrich.textfold import fold, translit
@@ -81,6 +90,9 @@ _CAP = {
     "sub_code": 0.8,
     "area": 0.6,
     "postcode": 0.5,
+    "institution": 0.92,
+    "airport": 0.85,
+    "postcode_pin": 0.85,
 }
 
 
@@ -124,11 +136,6 @@ def _none(reason: str) -> Resolution:
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
 _IP = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|::1\b|\blocalhost\b", re.I)
 _URL = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+|\b\S+\.(?:com|io|dev|org|net|ai)\b", re.I)
-_COORDS = re.compile(
-    r"^\s*(?:lat(?:itude)?\s*[:=]?\s*)?(-?\d{1,2}\.\d+)\s*°?\s*([NS])?\s*[,;/ ]\s*"
-    r"(?:lo?ng?(?:itude)?\s*[:=]?\s*)?(-?\d{1,3}\.\d+)\s*°?\s*([EW])?\s*$",
-    re.I,
-)
 _PLACE_SEP = re.compile(r"\s*(?:\||/|\\|;|<?->|<?=>|[→⇒➡➜↔•·\n]|\s>\s)\s*")
 _PART_SEP = re.compile(r"\s*(?:,|\s[-–—]\s|[–—]|[()\[\]{}]|:|\s@\s)\s*")
 
@@ -170,7 +177,7 @@ def _combine_place(parts: list[list[Mention]]) -> list[_Place]:
         return [_Place(_normalise(scores), mentions)]
     # "Springfield, Germany": a country named last, alone in its part, over a town we lack.
     last = parts[-1][-1] if len(parts) > 1 and len(parts[-1]) == 1 else None
-    strong = ("country", "alias", "flag", "state")
+    strong = ("country", "alias", "flag", "state", "institution")
     if (
         last is not None
         and last.kind in strong
@@ -192,18 +199,23 @@ def _fmt_pop(pop: int) -> str:
     return f"{round(pop / 1000)}k" if pop >= 1000 else str(pop)
 
 
-def _city_of(m: Mention, iso: str, states: set[str]) -> City | None:
-    """The city a mention names in country `iso` (inside the US states named beside it)."""
+def _city_of(m: Mention, iso: str, states: set[tuple[str, str]]) -> City | None:
+    """The city a mention names in country `iso` (inside the states named beside it, as
+    (ISO2, geonames admin1) pairs: "Peru, IN" is the Peru of Indiana)."""
     if m.kind != "city" and any(iso in e.countries for e in m.entries):
         return None
     hits = [h.city for h in m.cities if h.city.country == iso]
-    if iso == "US" and states:
-        hits = [c for c in hits if c.admin1 in states]
+    if any(country == iso for country, _ in states):
+        hits = [c for c in hits if (iso, c.admin1) in states]
     return hits[0] if hits else None
 
 
-def _describe(m: Mention, iso: str, gaz: Gazetteer, primary: bool, states: set[str]) -> str:
+def _describe(
+    m: Mention, iso: str, gaz: Gazetteer, primary: bool, states: set[tuple[str, str]]
+) -> str:
     name = gaz.name(iso)
+    if m.reason and not any(iso in e.countries for e in m.entries):
+        return m.reason
     if m.kind == "flag":
         return f"flag {m.text} ({name})"
     if m.kind == "postcode":
@@ -278,12 +290,7 @@ def _decide(places: list[_Place], text: str) -> Resolution:
     mentions = [
         m for p in places if top_iso in p.scores for m in p.mentions if top_iso in m.support
     ]
-    states = {
-        gaz.state_codes.get(e.label, "")
-        for m in mentions
-        for e in m.entries
-        if e.kind in ("state", "state_code") and len(m.support) <= 2
-    } - {""}
+    states = states_named(gaz, mentions)
     described = [_describe(m, top_iso, gaz, i == 0, states) for i, m in enumerate(mentions)]
     city = next((c for m in mentions if (c := _city_of(m, top_iso, states))), None)
     reason = described[0] + "".join(f", {d} agrees" for d in described[1:])
@@ -310,9 +317,10 @@ def _resolve_text(text: str, fold_fn: Callable[[str], str]) -> Resolution | None
     gaz = get_gazetteer()
     places: list[_Place] = []
     for place_text in _PLACE_SEP.split(text):
-        parts = [p for p in _PART_SEP.split(place_text) if p and p.strip()]
-        mentions = [find_mentions(gaz, p, i == 0, fold_fn) for i, p in enumerate(parts)]
-        places.extend(_combine_place([m for m in mentions if m]))
+        named, rest = find_institutions(place_text, gaz.country_names)
+        parts = [p for p in _PART_SEP.split(rest) if p and p.strip()]
+        mentions = [read_part(gaz, p, i == 0, fold_fn) for i, p in enumerate(parts)]
+        places.extend(_combine_place([m for m in [named, *mentions] if m]))
     places = [p for p in places if p.scores]
     if not places:
         return None
@@ -329,18 +337,18 @@ def _resolve_uncached(text: str | None) -> Resolution:
         return _none(f"too long to be a place ({len(stripped)} characters)")
     if _CONTROL.search(stripped):
         return _none("contains control characters: not a place name")
-    coords = _COORDS.match(stripped)
-    if coords:
-        lat, lon = float(coords.group(1)), float(coords.group(3))
-        if (coords.group(2) or "").upper() == "S":
-            lat = -abs(lat)
-        if (coords.group(4) or "").upper() == "W":
-            lon = -abs(lon)
-        if abs(lat) <= 90 and abs(lon) <= 180:
-            found_at = nearest_country(lat, lon)
-            if found_at.status == "resolved":
-                return Resolution("resolved", found_at.country, 0.8, found_at.reason)
-            return _none(found_at.reason)
+    point = parse_coordinates(stripped)
+    if point is not None:
+        found_at = nearest_country(*point)
+        if found_at.status == "resolved":
+            return Resolution(
+                "resolved",
+                found_at.country,
+                found_at.confidence,
+                found_at.reason,
+                city=found_at.city,
+            )
+        return _none(found_at.reason)
     cleaned = _URL.sub(" ", _IP.sub(" ", stripped))
     if not cleaned.strip(" ,.;|/-"):
         return _none(f"'{stripped}' is a network or web address, not a place")
