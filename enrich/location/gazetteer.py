@@ -27,6 +27,7 @@ from enrich.location.place_names import (
     EXTRA_AREAS,
     GENERIC_SUBDIVISION_WORDS,
     LOCAL_COUNTRY_NAMES,
+    NATIVE_COUNTRY_NAMES,
     SUBDIVISION_CODE_COUNTRIES,
 )
 from enrich.textfold import fold
@@ -138,9 +139,10 @@ def _build() -> Gazetteer:
                 if "," in value:
                     head, _, tail = str(value).partition(",")
                     add_country(f"{tail.strip()} {head.strip()}", country.alpha_2)
-    for iso, names in LOCAL_COUNTRY_NAMES.items():
-        for name in names:
-            add_country(name, iso)
+    for table in (LOCAL_COUNTRY_NAMES, NATIVE_COUNTRY_NAMES):
+        for iso, names in table.items():
+            for name in names:
+                add_country(name, iso)
     for key, iso in ALIASES.items():
         gaz._add(fold(key), Entry("alias", (iso,), key, 1.0))
 

@@ -10,8 +10,12 @@ How a string is read
 2. Coordinates ("50.06, 19.94") resolve to the country of the nearest city of 5,000+ people
    when it is within 50 km and no city of another country is within twice that distance.
 3. The text is cut into *places* at "|", "/", ";", "->", "→", "•", new lines..., and each place
-   into *parts* at ",", " - ", "(", ")": "Paris, TX | Berlin" is two places, the first with
-   two parts. Inside a part the longest known names are picked out ("Bangalore India").
+   into *parts* at ",", " - ", "(", ")" (and the Arabic and CJK commas): "Paris, TX | Berlin"
+   is two places, the first with two parts. Inside a part the longest known names are picked
+   out ("Bangalore India"). A part that names nothing known gets second readings, in order:
+   native-script names written without spaces ("上海市浦东新区"), run-together words
+   ("NewDelhi"), bounded typos of countries and large cities ("Germnay"), then small towns
+   of 1,000+ people (enrich.location.second_chance); each says so in the reason.
 4. Each name gives a support per country: a country name, local name ("Polska"), flag emoji or
    US state 1.0; a two-letter code 0.9 (read as a code only when written in capitals or as a
    part of its own: "in" is a word, "IN" is India or Indiana); a subdivision ("Karnataka")
@@ -21,7 +25,13 @@ How a string is read
    TX" is the US and "Atlanta, GA" is not Gabon. When parts contradict each other, soft names
    (subdivisions, postcodes, areas) are dropped; if they still contradict and the last part is a
    country name ("Springfield, Germany") the country wins (our list may lack the town);
-   otherwise every name is treated as a place of its own ("Kyiv - Berlin").
+   otherwise every name is treated as a place of its own ("Kyiv - Berlin"). Before that, a
+   contradicted name is read again as a small town of the country or state the other parts
+   pin ("Norway, Maine", "Cuba, MO"), and a capital-district suffix beside another country's
+   capital is that capital's district ("Bogotá D.C." is Colombia, not Washington).
+6. A small town alone decides only when no town of another country bears its name; otherwise
+   the answer is "ambiguous" with the candidates. Small towns never dilute a bigger city: they
+   are looked up only where the 5,000+ list has nothing.
 
 The dominance rule (DOMINANCE = 3)
 ----------------------------------
@@ -133,7 +143,7 @@ _COORDS = re.compile(
     re.I,
 )
 _PLACE_SEP = re.compile(r"\s*(?:\||/|\\|;|<?->|<?=>|[→⇒➡➜↔•·\n]|\s>\s)\s*")
-_PART_SEP = re.compile(r"\s*(?:,|\s[-–—]\s|[–—]|[()\[\]{}]|:|\s@\s)\s*")
+_PART_SEP = re.compile(r"\s*(?:[,،、，]|\s[-–—]\s|[–—]|[()\[\]{}]|:|\s@\s)\s*")
 
 
 # ---- weighing the readings -----------------------------------------------------------------

@@ -31,6 +31,9 @@ from enrich.location.towns import get_towns
 from enrich.location.typos import run_together, typo
 from enrich.textfold import fold
 
+# District words written after an East Asian district's romanised name ("Shibuya-ku",
+# "Gangnam-gu", "Haidian District"): the name is read without them.
+LATIN_ADMIN_SUFFIXES = {"district", "ku", "gu", "qu", "shi", "si", "ward", "new area"}
 MIN_TOWN_KEY = 4  # "Ada", "Bar": three letters name too many things to be read as a town
 
 
@@ -45,11 +48,19 @@ def second_chance(gaz: Gazetteer, part: str, key: str, text: str) -> list[Mentio
         if found is not None:
             return [found]
     fixed = typo(gaz, key)
-    if fixed is not None:
-        found = _note(gaz, fixed[0], text, f"typo: '{text}' read as '{fixed[1]}'")
+    if len(fixed) > 1:
+        return []  # as close to two famous names ("Nigera": Niger, Nigeria): no reading
+    if fixed:
+        found = _note(gaz, fixed[0][0], text, f"typo: '{text}' read as '{fixed[0][1]}'")
         if found is not None:
             found.kind = "typo" if found.kind == "city" else found.kind
             found.firm = False  # a typo that contradicts another part gives way
+            return [found]
+    words = key.split()
+    if len(words) > 1 and words[-1] in LATIN_ADMIN_SUFFIXES:  # "Haidian District", "Gangnam-gu"
+        key = " ".join(words[:-1])
+        found = _note(gaz, key, text, f"admin suffix: '{text}' read as '{key}'")
+        if found is not None:
             return [found]
     town = town_mention(key, text)
     return [town] if town is not None else []
@@ -78,16 +89,23 @@ def town_mention(key: str, text: str, countries: set[str] | None = None) -> Ment
     return Mention(text, "town", support, False, [], [Hit(t, float(t.population)) for t in towns])
 
 
+# A town may hide behind a city, a typo or a country name ("Norway, Maine", "Cuba, MO") ...
+_READ_AGAIN = ("city", "typo", "town", "country", "alias")
+# ... when the other parts name a country or a state.
+_PINS = ("country", "alias", "flag", "state", "code", "state_code", "subdivision", "sub_code")
+
+
 def towns_beside(mentions: list[Mention]) -> list[Mention] | None:
     """Parts that contradict each other, read again with the small towns of the countries the
     other parts allow ("Mexico, NY": Mexico, New York, 1.6k people). None when no town fits."""
     for i, mention in enumerate(mentions):
-        if mention.kind not in ("city", "typo", "town"):
+        if mention.kind not in _READ_AGAIN:
             continue
-        others = mentions[:i] + mentions[i + 1 :]
-        allowed = set(others[0].support) if others else set()
-        for other in others[1:]:
-            allowed &= set(other.support)
+        # only what pins a country or state counts: "Paris & London" is no town of London
+        pins = [m for m in mentions[:i] + mentions[i + 1 :] if m.kind in _PINS]
+        if not pins or len(pins) < len(mentions) - 1:
+            continue
+        allowed = set.intersection(*(set(m.support) for m in pins))
         if not allowed:
             continue
         town = town_mention(fold(mention.text), mention.text, allowed)

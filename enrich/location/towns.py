@@ -65,7 +65,9 @@ def _keep(record: dict[str, Any]) -> Any:
     alts = tuple(
         a
         for a in record.get("alternatenames") or ()
-        if len(a) >= 3 and not (len(a) <= 4 and a.isupper()) and not _DIGIT.search(a)
+        # ASCII alternates are mostly transliterations into other languages ("Ehl Tarter"):
+        # noise at this size, and half the reading time; native-script names are kept
+        if len(a) >= 3 and not a.isascii() and not _DIGIT.search(a)
     )
     town: Town = (
         str(record["name"]),

