@@ -139,8 +139,8 @@ def _build() -> Gazetteer:
                 if "," in value:
                     head, _, tail = str(value).partition(",")
                     add_country(f"{tail.strip()} {head.strip()}", country.alpha_2)
-    for table in (LOCAL_COUNTRY_NAMES, NATIVE_COUNTRY_NAMES):
-        for iso, names in table.items():
+    for local in (LOCAL_COUNTRY_NAMES, NATIVE_COUNTRY_NAMES):
+        for iso, names in local.items():
             for name in names:
                 add_country(name, iso)
     for key, iso in ALIASES.items():
