@@ -244,7 +244,8 @@ def _describe(m: Mention, iso: str, gaz: Gazetteer, primary: bool, states: set[s
             return f"town '{m.text}' in {name} (below our 1,000-people town list)"
         shown = f"'{m.text}'" if fold(m.text) == fold(city.name) else f"'{m.text}' ({city.name})"
         place = "small town" if m.kind == "town" else "city"
-        text = f"{place} {shown} (pop. {_fmt_pop(city.population)}) in {name}"
+        pop = f" (pop. {_fmt_pop(city.population)})" if city.population else ""
+        text = f"{place} {shown}{pop} in {name}"
         rival = next((h for h in m.cities if h.city.country != iso), None)
         if rival is not None and rival.score >= hit.score:
             text += f"; the larger namesake in {gaz.name(rival.city.country)} is ruled out"

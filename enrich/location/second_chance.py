@@ -28,7 +28,7 @@ from enrich.location.mentions import Hit, Mention, lookup_whole
 from enrich.location.place_names import CAPITAL_DISTRICT_SUFFIXES, STOP_WORDS
 from enrich.location.scripts import has_unspaced_script, segment
 from enrich.location.towns import get_towns
-from enrich.location.typos import run_together, typo
+from enrich.location.typos import is_alternate, run_together, typo
 from enrich.textfold import fold
 
 # District words written after an East Asian district's romanised name ("Shibuya-ku",
@@ -50,17 +50,21 @@ def second_chance(gaz: Gazetteer, part: str, key: str, text: str) -> list[Mentio
     fixed = typo(gaz, key)
     if len(fixed) > 1:
         return []  # as close to two famous names ("Nigera": Niger, Nigeria): no reading
+    if fixed and is_alternate(gaz, fixed[0][0]) and (town := town_mention(key, text)):
+        return [town]  # a town's own name before a typo of some city's alternate name
     if fixed:
         found = _note(gaz, fixed[0][0], text, f"typo: '{text}' read as '{fixed[0][1]}'")
         if found is not None:
-            found.kind = "typo" if found.kind == "city" else found.kind
+            found.kind = "typo"  # weaker than an exact name (resolver._CAP)
             found.firm = False  # a typo that contradicts another part gives way
             return [found]
     words = key.split()
     if len(words) > 1 and words[-1] in LATIN_ADMIN_SUFFIXES:  # "Haidian District", "Gangnam-gu"
         key = " ".join(words[:-1])
-        found = _note(gaz, key, text, f"admin suffix: '{text}' read as '{key}'")
+        note = f"admin suffix: '{text}' read as '{key}'"
+        found = _note(gaz, key, text, note) or town_mention(key, text)
         if found is not None:
+            found.note = note
             return [found]
     town = town_mention(key, text)
     return [town] if town is not None else []

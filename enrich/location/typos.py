@@ -109,6 +109,11 @@ def typo(gaz: Gazetteer, key: str) -> list[tuple[str, str]]:
     return [(name, _shown(gaz, name)) for name in winners.values()]
 
 
+def is_alternate(gaz: Gazetteer, name: str) -> bool:
+    """Whether a correctable name is only an alternate name of a large city."""
+    return _targets(gaz).get(name, (_COUNTRY, frozenset()))[0] == _ALTERNATE
+
+
 def _shown(gaz: Gazetteer, key: str) -> str:
     entry = next((e for e in gaz.entries.get(key, ()) if e.kind in _NAMED), None)
     if entry is not None:
