@@ -63,6 +63,9 @@ def test_run_together_words_are_split(text, country, read_as):
         "Xermany",  # a typo keeps the first letter
         "Zqwertyx",  # close to nothing
         "Gremnayy",  # three edits from Germany: too far for 8 letters
+        "INRIA",  # a word in capitals is an acronym, not a misspelt "India"
+        "Neverland",  # one letter from "Nederland", but only English names are corrected
+        "Westeros",  # not "wes te ros", an alternate name of Västerås split oddly
     ],
 )
 def test_unclear_or_far_typos_abstain(text):

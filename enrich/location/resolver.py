@@ -290,7 +290,7 @@ def _decide(places: list[_Place], text: str) -> Resolution:
     top_iso, top = ranked[0]
     second = ranked[1][1] if len(ranked) > 1 else 0.0
     lone_towns = all(m.kind == "town" for p in places for m in p.mentions)
-    if top < DOMINANCE * second or (lone_towns and second > 0):
+    if top < DOMINANCE * second or lone_towns:
         shown = [(iso, s) for iso, s in ranked[:6] if s >= 0.02]
         cands = tuple((iso, round(s, 3)) for iso, s in shown)
         listed = ", ".join(f"{gaz.name(iso)} {s:.0%}" for iso, s in shown)
@@ -300,8 +300,8 @@ def _decide(places: list[_Place], text: str) -> Resolution:
                 for p in places
             )
             why = f"names places in different countries: {named}"
-        elif lone_towns:  # a small town alone decides only when no namesake exists elsewhere
-            why = f"small towns named '{places[0].mentions[0].text}' in: {listed}"
+        elif lone_towns:  # too many small towns are named like words or jokes ("Gotham")
+            why = f"small town '{places[0].mentions[0].text}' ({listed}) with nothing beside it"
         else:
             why = f"no reading is {DOMINANCE:.0f}x likelier than the next: {listed}"
         return Resolution("ambiguous", None, round(top, 3), why, cands)

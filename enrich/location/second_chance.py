@@ -47,7 +47,8 @@ def second_chance(gaz: Gazetteer, part: str, key: str, text: str) -> list[Mentio
         found = _note(gaz, joined, text, f"run-together words '{text}' read as '{joined}'")
         if found is not None:
             return [found]
-    fixed = typo(gaz, key)
+    # a word in capitals is an acronym ("INRIA"), not a misspelt name
+    fixed = [] if text.isupper() else typo(gaz, key)
     if len(fixed) > 1:
         return []  # as close to two famous names ("Nigera": Niger, Nigeria): no reading
     if fixed and is_alternate(gaz, fixed[0][0]) and (town := town_mention(key, text)):

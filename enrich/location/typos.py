@@ -68,7 +68,10 @@ def _build_targets(gaz: Gazetteer) -> dict[str, Target]:
     }
     targets: dict[str, Target] = {}
     for key, entries in gaz.entries.items():
-        isos = {iso for e in entries if e.kind in _NAMED for iso in e.countries}
+        # English names only: a local name is a word elsewhere ("Neverland" is no "Nederland")
+        isos = {
+            i for e in entries if e.kind in _NAMED and fold(e.label) == key for i in e.countries
+        }
         if isos and len(key) >= MIN_TYPO_LETTERS - 1 and key.isascii():
             targets[key] = (_COUNTRY, frozenset(isos))
     for key, cities in gaz.cities.items():
@@ -118,8 +121,8 @@ def _shown(gaz: Gazetteer, key: str) -> str:
     entry = next((e for e in gaz.entries.get(key, ()) if e.kind in _NAMED), None)
     if entry is not None:
         return entry.label if fold(entry.label) == key else key.title()
-    city = next((c for c in gaz.cities.get(key, ()) if c.key == key), None)
-    return city.name if city is not None else key.title()
+    owners = [c for c in gaz.cities.get(key, ()) if c.key == key]
+    return max(owners, key=lambda c: c.population).name if owners else key.title()
 
 
 def _joined(gaz: Gazetteer) -> dict[str, str]:
@@ -136,7 +139,9 @@ def _build_joined(gaz: Gazetteer) -> dict[str, str]:
         if " " in key and any(e.kind in _NAMED for e in entries):
             joined.setdefault(key.replace(" ", ""), key)
     for key, cities in gaz.cities.items():
-        if " " in key and key.isascii() and any(c.population >= RUN_TOGETHER_CITY for c in cities):
+        # own names only: alternates split oddly ("Westeros" is no "wes te ros", Västerås)
+        big = any(c.population >= RUN_TOGETHER_CITY and c.key == key for c in cities)
+        if " " in key and key.isascii() and big:
             joined.setdefault(key.replace(" ", ""), key)
     return joined
 
