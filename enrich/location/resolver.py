@@ -12,10 +12,9 @@ How a string is read
 3. The text is cut into *places* at "|", "/", ";", "->", "→", "•", new lines..., and each place
    into *parts* at ",", " - ", "(", ")" (and the Arabic and CJK commas): "Paris, TX | Berlin"
    is two places, the first with two parts. Inside a part the longest known names are picked
-   out ("Bangalore India"). A part that names nothing known gets second readings, in order:
-   native-script names written without spaces ("上海市浦东新区"), run-together words
-   ("NewDelhi"), bounded typos of countries and large cities ("Germnay"), then small towns
-   of 1,000+ people (enrich.location.second_chance); each says so in the reason.
+   out ("Bangalore India"). A part naming nothing known gets second readings: names without
+   spaces ("上海市浦东新区"), run-together words ("NewDelhi"), typos of countries and large
+   cities ("Germnay"), small towns (enrich.location.second_chance); each says so in the reason.
 4. Each name gives a support per country: a country name, local name ("Polska"), flag emoji or
    US state 1.0; a two-letter code 0.9 (read as a code only when written in capitals or as a
    part of its own: "in" is a word, "IN" is India or Indiana); a subdivision ("Karnataka")
@@ -29,9 +28,8 @@ How a string is read
    contradicted name is read again as a small town of the country or state the other parts
    pin ("Norway, Maine", "Cuba, MO"), and a capital-district suffix beside another country's
    capital is that capital's district ("Bogotá D.C." is Colombia, not Washington).
-6. A small town alone decides only when no town of another country bears its name; otherwise
-   the answer is "ambiguous" with the candidates. Small towns never dilute a bigger city: they
-   are looked up only where the 5,000+ list has nothing.
+6. A small town alone never decides ("ambiguous", its candidates named: Gotham and Valhalla
+   are towns too); looked up only where the 5,000+ list has nothing, it never dilutes a city.
 
 The dominance rule (DOMINANCE = 3)
 ----------------------------------
@@ -70,7 +68,7 @@ from enrich.location.gazetteer import City, Gazetteer, get_gazetteer
 from enrich.location.mentions import Mention, find_mentions
 from enrich.location.place_names import NO_PLACE
 from enrich.location.regions import Regions
-from enrich.location.second_chance import capital_suffix, town_mention, towns_beside
+from enrich.location.second_chance import capital_suffix, town_in, towns_beside
 from enrich.textfold import fold, translit
 
 Status = Literal["resolved", "ambiguous", "none"]
@@ -233,14 +231,9 @@ def _describe(m: Mention, iso: str, gaz: Gazetteer, primary: bool, states: set[s
         city = _city_of(m, iso, states)
         if city is None:
             # "Mexico, NY": New York's Mexico is below the 5,000-people cut of the main list
-            town = town_mention(fold(m.text), m.text, {iso})
-            towns = [
-                h.city
-                for h in (town.cities if town else ())
-                if not states or h.city.admin1 in states
-            ]
-            if towns:
-                return f"small town '{m.text}' (pop. {_fmt_pop(towns[0].population)}) in {name}"
+            town = town_in(m.text, iso, states)
+            if town is not None:
+                return f"small town '{m.text}' (pop. {_fmt_pop(town.population)}) in {name}"
             return f"town '{m.text}' in {name} (below our 1,000-people town list)"
         shown = f"'{m.text}'" if fold(m.text) == fold(city.name) else f"'{m.text}' ({city.name})"
         place = "small town" if m.kind == "town" else "city"

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 
-from enrich.location.gazetteer import Gazetteer
+from enrich.location.gazetteer import City, Gazetteer
 from enrich.location.mentions import Hit, Mention, lookup_whole
 from enrich.location.place_names import CAPITAL_DISTRICT_SUFFIXES, STOP_WORDS
 from enrich.location.scripts import has_unspaced_script, segment
@@ -98,6 +98,13 @@ def town_mention(key: str, text: str, countries: set[str] | None = None) -> Ment
 _READ_AGAIN = ("city", "typo", "town", "country", "alias")
 # ... when the other parts name a country or a state.
 _PINS = ("country", "alias", "flag", "state", "code", "state_code", "subdivision", "sub_code")
+
+
+def town_in(text: str, iso: str, states: set[str]) -> City | None:
+    """The biggest small town called `text` in country `iso` (in one of the US `states`)."""
+    town = town_mention(fold(text), text, {iso})
+    found = [h.city for h in (town.cities if town else ()) if not states or h.city.admin1 in states]
+    return found[0] if found else None
 
 
 def towns_beside(mentions: list[Mention]) -> list[Mention] | None:
