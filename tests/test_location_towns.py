@@ -84,6 +84,9 @@ def test_a_namesake_town_with_its_country_named_resolves():
         ("Cuba, MO", "US"),  # Cuba, Missouri (small town), not Cuba beside Macao's code
         ("Poland, Ohio", "US"),
         ("Irbid, Jordan", "JO"),
+        # a region named like a city of another country qualifies as the region
+        ("Paris, Ontario", "CA"),
+        ("Springfield, Victoria", "AU"),
         ("Mexico City, Mexico", "MX"),
     ],
 )

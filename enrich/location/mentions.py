@@ -132,10 +132,17 @@ def _lookup(
         return None
     support: dict[str, float] = {}
     regional = ("subdivision", "sub_code")
+    # A part after the first qualifies the place before it, so a region named like a city of
+    # another country is read as the region ("Paris, Ontario" is Canada, not Ontario, CA);
+    # where the city lies in that region's country ("Kyiv"), the city stays the reading.
+    regions = {i for e in entries if e.kind == "subdivision" for i in e.countries}
+    qualifier = whole and not first and bool(regions)
+    qualifier = qualifier and not any(h.city.country in regions for h in cities)
     for entry in entries:
         # A region and a city of the same name: the city populations decide, the region only
         # tips the balance ("Guadalajara" is the Mexican city before the Spanish province).
-        weight = SUBDIVISION_BESIDE_CITY if cities and entry.kind in regional else entry.weight
+        beside = cities and entry.kind in regional and not qualifier
+        weight = SUBDIVISION_BESIDE_CITY if beside else entry.weight
         for iso in entry.countries:
             support[iso] = max(support.get(iso, 0.0), weight)
     kinds = [e.kind for e in entries]
@@ -144,12 +151,13 @@ def _lookup(
         for hit in cities:
             best[hit.city.country] = max(best.get(hit.city.country, 0.0), hit.score)
         total = sum(best.values()) or 1
-        factor = CITY_UNDER_COUNTRY if any(k not in regional for k in kinds) else 1.0
+        under = qualifier or any(k not in regional for k in kinds)
+        factor = CITY_UNDER_COUNTRY if under else 1.0
         for iso, pop in best.items():
             support[iso] = max(support.get(iso, 0.0), factor * max(pop, 1) / total)
     order = ["country", "alias", "state", "code", "state_code", "area", "subdivision", "sub_code"]
     kind = min(kinds, key=order.index) if kinds else "city"
-    if kind in ("subdivision", "sub_code") and cities:
+    if kind in ("subdivision", "sub_code") and cities and not qualifier:
         kind = "city"
     # A code is firm only as the first part ("PL"); after a city it may be a local state
     # abbreviation we lack ("Monterrey, NL"), so a contradiction drops it.
