@@ -163,3 +163,17 @@ def test_romanised_district_suffixes_are_read_off():
     assert resolve("Haidian District").candidates[0][0] == "CN"
     found = resolve("Haidian District, Beijing")
     assert found.country == "CN" and "admin suffix: 'Haidian District'" in found.reason
+
+
+def test_the_compact_town_table_is_cached_between_processes(tmp_path, monkeypatch):
+    from enrich.location import towns
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cached = towns.cache_path(towns._source())
+    assert cached.is_relative_to(tmp_path) and not cached.exists()
+    parsed = towns._load()
+    assert cached.exists()
+    again = towns._load()  # read back from the cache: the same towns
+    assert len(again) == len(parsed) and again.named("alpbach") == parsed.named("alpbach")
+    cached.write_bytes(b"not a table")  # a broken cache is only slower
+    assert towns._load().named("alpbach") == parsed.named("alpbach")

