@@ -177,3 +177,11 @@ def test_the_compact_town_table_is_cached_between_processes(tmp_path, monkeypatc
     assert len(again) == len(parsed) and again.named("alpbach") == parsed.named("alpbach")
     cached.write_bytes(b"not a table")  # a broken cache is only slower
     assert towns._load().named("alpbach") == parsed.named("alpbach")
+
+
+@pytest.mark.parametrize(
+    ("text", "country_name"),
+    [("Jordan, Minnesota", "Jordan"), ("Norway, Maine", "Norway"), ("Lebanon, PA", "Lebanon")],
+)
+def test_the_reason_says_the_country_name_is_a_town_here(text, country_name):
+    assert f"not the country {country_name}" in resolve(text).reason

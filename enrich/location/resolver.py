@@ -24,10 +24,9 @@ How a string is read
    TX" is the US and "Atlanta, GA" is not Gabon. When parts contradict each other, soft names
    (subdivisions, postcodes, areas) are dropped; if they still contradict and the last part is a
    country name ("Springfield, Germany") the country wins (our list may lack the town);
-   otherwise every name is treated as a place of its own ("Kyiv - Berlin"). Before that, a
-   contradicted name is read again as a small town of the country or state the other parts
-   pin ("Norway, Maine", "Cuba, MO"), and a capital-district suffix beside another country's
-   capital is that capital's district ("Bogotá D.C." is Colombia, not Washington).
+   otherwise every name is a place of its own ("Kyiv - Berlin"). First, a contradicted name is
+   read as a small town of the country or state the rest pins ("Norway, Maine"), and a capital
+   district suffix by another country's capital is its district ("Bogotá D.C." is Colombia).
 6. A small town alone never decides ("ambiguous", its candidates named: Gotham and Valhalla
    are towns too); looked up only where the 5,000+ list has nothing, it never dilutes a city.
 
@@ -200,9 +199,9 @@ def _combine_place(parts: list[list[Mention]]) -> list[_Place]:
 
 
 def _fmt_pop(pop: int) -> str:
-    if pop >= 1_000_000:
-        return f"{pop / 1_000_000:.1f}M"
-    return f"{round(pop / 1000)}k" if pop >= 1000 else str(pop)
+    return (
+        f"{pop / 1e6:.1f}M" if pop >= 1e6 else f"{round(pop / 1000)}k" if pop >= 1000 else str(pop)
+    )
 
 
 def _city_of(m: Mention, iso: str, states: set[str]) -> City | None:
@@ -239,6 +238,11 @@ def _describe(m: Mention, iso: str, gaz: Gazetteer, primary: bool, states: set[s
         place = "small town" if m.kind == "town" else "city"
         pop = f" (pop. {_fmt_pop(city.population)})" if city.population else ""
         text = f"{place} {shown}{pop} in {name}"
+        # "Jordan, Minnesota": a country's name in another country's address
+        country = next(
+            (e.label for e in m.entries if e.kind == "country" and iso not in e.countries), ""
+        )
+        text += f", not the country {country}" if country else ""
         rival = next((h for h in m.cities if h.city.country != iso), None)
         if rival is not None and rival.score >= hit.score:
             text += f"; the larger namesake in {gaz.name(rival.city.country)} is ruled out"

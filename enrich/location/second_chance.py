@@ -121,6 +121,7 @@ def towns_beside(mentions: list[Mention]) -> list[Mention] | None:
             continue
         town = town_mention(fold(mention.text), mention.text, allowed)
         if town is not None:
+            town.entries = [e for e in mention.entries if e.kind == "country"]  # for the reason
             return [*mentions[:i], town, *mentions[i + 1 :]]
     return None
 
