@@ -180,8 +180,17 @@ def _postcode(gaz: Gazetteer, number: str) -> Mention | None:
     return Mention(number, "postcode", dict.fromkeys(fits, 1.0), False) if fits else None
 
 
+# A second reading of a part that names nothing known: (gazetteer, part, folded part, part as
+# written) -> mentions (enrich.location.second_chance.second_chance, passed in by the resolver).
+SecondChance = Callable[[Gazetteer, str, str, str], list[Mention]]
+
+
 def find_mentions(
-    gaz: Gazetteer, part: str, first_part: bool, fold_fn: Callable[[str], str]
+    gaz: Gazetteer,
+    part: str,
+    first_part: bool,
+    fold_fn: Callable[[str], str],
+    second_chance: SecondChance | None = None,
 ) -> list[Mention]:
     found: list[Mention] = []
     for match in list(_FLAG.finditer(part)) + list(_SUBFLAG.finditer(part)):
@@ -201,19 +210,12 @@ def find_mentions(
         if mention is not None:
             found.append(mention)
         else:
-            found.extend(_scan(gaz, tokens) or _second_chance(gaz, part, whole_key, tokens))
+            found.extend(_scan(gaz, tokens))
+            if not found and second_chance is not None:
+                found.extend(second_chance(gaz, part, whole_key, _original(tokens)))
     if found:  # a number narrows a place down; alone it names nothing
         found.extend(m for n in numbers if (m := _postcode(gaz, n)) is not None)
     return found
-
-
-def _second_chance(gaz: Gazetteer, part: str, key: str, tokens: list[_Token]) -> list[Mention]:
-    """A part that names nothing known: native scripts without spaces, run-together words,
-    small towns, typos (enrich.location.second_chance; imported here because it builds on
-    this module's lookups)."""
-    from enrich.location.second_chance import second_chance
-
-    return second_chance(gaz, part, key, _original(tokens))
 
 
 def _scan(gaz: Gazetteer, tokens: list[_Token]) -> list[Mention]:

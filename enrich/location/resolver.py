@@ -67,7 +67,7 @@ from enrich.location.gazetteer import City, Gazetteer, get_gazetteer
 from enrich.location.mentions import Mention, find_mentions
 from enrich.location.place_names import NO_PLACE
 from enrich.location.regions import Regions
-from enrich.location.second_chance import capital_suffix, town_in, towns_beside
+from enrich.location.second_chance import capital_suffix, second_chance, town_in, towns_beside
 from enrich.textfold import fold, translit
 
 Status = Literal["resolved", "ambiguous", "none"]
@@ -338,7 +338,9 @@ def _resolve_text(text: str, fold_fn: Callable[[str], str]) -> Resolution | None
     places: list[_Place] = []
     for place_text in _PLACE_SEP.split(text):
         parts = [p for p in _PART_SEP.split(place_text) if p and p.strip()]
-        mentions = [find_mentions(gaz, p, i == 0, fold_fn) for i, p in enumerate(parts)]
+        mentions = [
+            find_mentions(gaz, p, i == 0, fold_fn, second_chance) for i, p in enumerate(parts)
+        ]
         places.extend(_combine_place([m for m in mentions if m]))
     places = [p for p in places if p.scores]
     if not places:
