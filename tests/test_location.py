@@ -215,7 +215,7 @@ def test_reasons_speak_plainly():
         ("Kiev", "UA", "Kyiv", "12"),  # an exonym: the gazetteer's name
         ("القاهرة", "EG", "Cairo", "11"),
         ("Paris, TX", "US", "Paris", "TX"),  # the namesake inside the state named beside it
-        ("Upland IN", "US", None, None),  # Indiana's Upland is below our city list
+        ("Upland IN", "US", "Upland", "IN"),  # Indiana's Upland, from the small-town list
         ("Poland", "PL", None, None),
         ("Kyiv -> Warsaw", None, None, None),  # ambiguous: no city is the answer
     ],

@@ -29,7 +29,7 @@ from typing import Any
 
 from enrich.location.gazetteer import Gazetteer, get_gazetteer
 from enrich.location.institutions import institution_acronyms
-from enrich.location.mentions import Mention, cities_named, find_mentions
+from enrich.location.mentions import Mention, SecondChance, cities_named, find_mentions
 from enrich.textfold import fold
 
 # One country's format each; written in capitals where letters are part of it.
@@ -212,11 +212,18 @@ def states_named(gaz: Gazetteer, mentions: list[Mention]) -> set[tuple[str, str]
 
 
 def read_part(
-    gaz: Gazetteer, part: str, first_part: bool, fold_fn: Callable[[str], str]
+    gaz: Gazetteer,
+    part: str,
+    first_part: bool,
+    fold_fn: Callable[[str], str],
+    second_chance: SecondChance | None = None,
 ) -> list[Mention]:
-    """Every mention in one part: pinned postcodes, an airport code, then place names."""
+    """Every mention in one part: pinned postcodes, an airport code, then place names (with
+    `second_chance` readings for a part that names nothing known)."""
     found, rest = _pinned(gaz, part) if any(ch.isdigit() for ch in part) else ([], part)
     airport = _airport(gaz, rest) if len(rest.strip()) < 20 else None
     if airport is not None:
         return [*found, airport]
-    return found + find_mentions(gaz, rest, first_part, fold_fn) if rest.strip() else found
+    if not rest.strip():
+        return found
+    return found + find_mentions(gaz, rest, first_part, fold_fn, second_chance)

@@ -27,6 +27,7 @@ from enrich.location.place_names import (
     EXTRA_AREAS,
     GENERIC_SUBDIVISION_WORDS,
     LOCAL_COUNTRY_NAMES,
+    NATIVE_COUNTRY_NAMES,
     SUBDIVISION_CODE_COUNTRIES,
 )
 from enrich.textfold import fold
@@ -34,6 +35,8 @@ from enrich.textfold import fold
 # 5,000+ people: small enough to build in under a second, large enough to hold the district
 # towns developers actually type (cities1000 triples the build time for little gain).
 MIN_CITY_POPULATION = 5000
+BIG_CITY = 100_000
+FAMOUS_CITY = 500_000
 _DIGIT = re.compile(r"[0-9]")
 
 
@@ -69,6 +72,12 @@ class Gazetteer:
     postal_regex: dict[str, re.Pattern[str]] = field(default_factory=dict)
     state_codes: dict[str, str] = field(default_factory=dict)  # "Texas" -> "TX"
     coords: list[tuple[float, float, str, str, int]] = field(default_factory=list)
+    # For typos and run-together words (enrich.location.typos), collected during the build so
+    # that no later pass over 300k keys is needed: Latin-script keys of cities of FAMOUS_CITY+
+    # people and capitals, and the own multi-word names of BIG_CITY+ cities without spaces.
+    famous_cities: dict[str, list[City]] = field(default_factory=dict)
+    joined_names: dict[str, str] = field(default_factory=dict)  # "newdelhi" -> "new delhi"
+    capitals: dict[str, str] = field(default_factory=dict)  # ISO2 -> fold(capital's name)
 
     def coords_cities(self) -> list[City]:
         """Every city once (for tests and benchmarks), in geonames order."""
@@ -138,9 +147,10 @@ def _build() -> Gazetteer:
                 if "," in value:
                     head, _, tail = str(value).partition(",")
                     add_country(f"{tail.strip()} {head.strip()}", country.alpha_2)
-    for iso, names in LOCAL_COUNTRY_NAMES.items():
-        for name in names:
-            add_country(name, iso)
+    for local in (LOCAL_COUNTRY_NAMES, NATIVE_COUNTRY_NAMES):
+        for iso, names in local.items():
+            for name in names:
+                add_country(name, iso)
     for key, iso in ALIASES.items():
         gaz._add(fold(key), Entry("alias", (iso,), key, 1.0))
 
@@ -181,6 +191,8 @@ def _build() -> Gazetteer:
     # Lists stay unsorted here (sorting 275k of them costs a second); lookups sort the few
     # they touch.
     cities = gaz.cities
+    capitals = gaz.capitals
+    capitals.update({iso: fold(str(i.get("capital") or "")) for iso, i in g_countries.items()})
     for info in gc.get_cities().values():
         name = str(info["name"])
         city = City(
@@ -195,10 +207,15 @@ def _build() -> Gazetteer:
             if len(alt) < 2 or (len(alt) <= 4 and alt.isupper()) or _DIGIT.search(alt):
                 continue
             keys.add(fold(alt))
+        famous = city.population >= FAMOUS_CITY or capitals.get(city.country) == city.key
+        if city.population >= BIG_CITY and " " in city.key and city.key.isascii():
+            gaz.joined_names.setdefault(city.key.replace(" ", ""), city.key)
         for key in keys:
             if len(key) < 3 and key.isascii():  # two Latin letters are a code, not a city
                 continue
             cities.setdefault(key, []).append(city)
+            if famous and key.isascii():
+                gaz.famous_cities.setdefault(key, []).append(city)
             if key.startswith("saint "):
                 cities.setdefault("st " + key[6:], []).append(city)
         gaz.coords.append(

@@ -40,6 +40,7 @@ class Mention:
     entries: list[Entry] = field(default_factory=list)
     cities: list[Hit] = field(default_factory=list)
     reason: str = ""  # set by readers outside the gazetteer (institutions, codes): said as is
+    note: str = ""  # how a second-chance reading got here ("typo: 'Germnay' read as 'Germany'")
 
 
 # ---- cutting the text up -------------------------------------------------------------------
@@ -137,10 +138,17 @@ def _lookup(
         return None
     support: dict[str, float] = {}
     regional = ("subdivision", "sub_code")
+    # A part after the first qualifies the place before it, so a region named like a city of
+    # another country is read as the region ("Paris, Ontario" is Canada, not Ontario, CA);
+    # where the city lies in that region's country ("Kyiv"), the city stays the reading.
+    regions = {i for e in entries if e.kind == "subdivision" for i in e.countries}
+    qualifier = whole and not first and bool(regions)
+    qualifier = qualifier and not any(h.city.country in regions for h in cities)
     for entry in entries:
         # A region and a city of the same name: the city populations decide, the region only
         # tips the balance ("Guadalajara" is the Mexican city before the Spanish province).
-        weight = SUBDIVISION_BESIDE_CITY if cities and entry.kind in regional else entry.weight
+        beside = cities and entry.kind in regional and not qualifier
+        weight = SUBDIVISION_BESIDE_CITY if beside else entry.weight
         for iso in entry.countries:
             support[iso] = max(support.get(iso, 0.0), weight)
     kinds = [e.kind for e in entries]
@@ -149,17 +157,23 @@ def _lookup(
         for hit in cities:
             best[hit.city.country] = max(best.get(hit.city.country, 0.0), hit.score)
         total = sum(best.values()) or 1
-        factor = CITY_UNDER_COUNTRY if any(k not in regional for k in kinds) else 1.0
+        under = qualifier or any(k not in regional for k in kinds)
+        factor = CITY_UNDER_COUNTRY if under else 1.0
         for iso, pop in best.items():
             support[iso] = max(support.get(iso, 0.0), factor * max(pop, 1) / total)
     order = ["country", "alias", "state", "code", "state_code", "area", "subdivision", "sub_code"]
     kind = min(kinds, key=order.index) if kinds else "city"
-    if kind in ("subdivision", "sub_code") and cities:
+    if kind in ("subdivision", "sub_code") and cities and not qualifier:
         kind = "city"
     # A code is firm only as the first part ("PL"); after a city it may be a local state
     # abbreviation we lack ("Monterrey, NL"), so a contradiction drops it.
     firm = whole and kind in FIRM and (first or kind not in ("code", "state_code"))
     return Mention(text, kind, support, firm, entries, cities)
+
+
+def lookup_whole(gaz: Gazetteer, key: str, text: str) -> Mention | None:
+    """`key` read as a whole part of its own (codes not included)."""
+    return _lookup(gaz, key, text, whole=True, code_ok=False)
 
 
 @lru_cache(maxsize=4096)
@@ -172,8 +186,17 @@ def _postcode(gaz: Gazetteer, number: str) -> Mention | None:
     return Mention(number, "postcode", dict.fromkeys(fits, 1.0), False) if fits else None
 
 
+# A second reading of a part that names nothing known: (gazetteer, part, folded part, part as
+# written) -> mentions (enrich.location.second_chance.second_chance, passed in by the resolver).
+SecondChance = Callable[[Gazetteer, str, str, str], list[Mention]]
+
+
 def find_mentions(
-    gaz: Gazetteer, part: str, first_part: bool, fold_fn: Callable[[str], str]
+    gaz: Gazetteer,
+    part: str,
+    first_part: bool,
+    fold_fn: Callable[[str], str],
+    second_chance: SecondChance | None = None,
 ) -> list[Mention]:
     found: list[Mention] = []
     for match in list(_FLAG.finditer(part)) + list(_SUBFLAG.finditer(part)):
@@ -194,6 +217,8 @@ def find_mentions(
             found.append(mention)
         else:
             found.extend(_scan(gaz, tokens))
+            if not found and second_chance is not None:
+                found.extend(second_chance(gaz, part, whole_key, _original(tokens)))
     if found:  # a number narrows a place down; alone it names nothing
         found.extend(m for n in numbers if (m := _postcode(gaz, n)) is not None)
     return found

@@ -122,6 +122,58 @@ LOCAL_COUNTRY_NAMES: dict[str, list[str]] = {
     "NP": ["नेपाल", "Nepal"],
 }
 
+# Country names in the scripts of East Asia, the Arab world and Thailand, for the countries
+# profiles name most (pycountry has English names only; geonames lists no country alternates).
+# Source: the Unicode CLDR territory names for zh, ja, ko, ar and th, written from general
+# knowledge (nothing copied). Read by the same rules as LOCAL_COUNTRY_NAMES.
+NATIVE_COUNTRY_NAMES: dict[str, list[str]] = {
+    "US": ["美国", "美國", "アメリカ", "アメリカ合衆国", "미국", "الولايات المتحدة", "สหรัฐอเมริกา"],
+    "GB": ["英国", "英國", "イギリス", "영국", "المملكة المتحدة", "สหราชอาณาจักร"],
+    "IN": ["印度", "インド", "인도", "الهند", "อินเดีย"],
+    "DE": ["德国", "德國", "ドイツ", "독일", "ألمانيا", "เยอรมนี"],
+    "FR": ["法国", "法國", "フランス", "프랑스", "فرنسا", "ฝรั่งเศส"],
+    "RU": ["俄罗斯", "俄羅斯", "ロシア", "러시아", "روسيا", "รัสเซีย"],
+    "CA": ["加拿大", "カナダ", "캐나다", "كندا", "แคนาดา"],
+    "AU": ["澳大利亚", "澳洲", "オーストラリア", "호주", "أستراليا", "ออสเตรเลีย"],
+    "SG": ["新加坡", "シンガポール", "싱가포르", "سنغافورة", "สิงคโปร์"],
+    "VN": ["越南", "ベトナム", "베트남", "فيتنام", "เวียดนาม"],
+    "CN": ["中华人民共和国", "中華人民共和國", "中国大陆", "중국", "الصين", "จีน"],
+    "JP": ["日本国", "일본", "اليابان", "ญี่ปุ่น"],
+    "KR": ["韩国", "韓國", "韓国", "كوريا الجنوبية", "เกาหลีใต้"],
+    "TW": ["台湾", "中華民國", "대만", "تايوان", "ไต้หวัน"],
+    "TH": ["ไทย", "泰国", "タイ王国", "태국", "تايلاند"],
+    "MY": ["马来西亚", "マレーシア", "말레이시아", "ماليزيا", "มาเลเซีย"],
+    "ID": ["印度尼西亚", "インドネシア", "인도네시아", "إندونيسيا", "อินโดนีเซีย"],
+    "PH": ["菲律宾", "フィリピン", "필리핀", "الفلبين", "ฟิลิปปินส์"],
+    "HK": ["香港特别行政区", "홍콩"],
+    "IT": ["意大利", "イタリア", "이탈리아", "إيطاليا"],
+    "ES": ["西班牙", "スペイン", "스페인", "إسبانيا"],
+    "NL": ["荷兰", "オランダ", "네덜란드", "هولندا"],
+    "CH": ["瑞士", "スイス", "스위스", "سويسرا"],
+    "SE": ["瑞典", "スウェーデン", "스웨덴", "السويد"],
+    "BR": ["巴西", "ブラジル", "브라질", "البرازيل"],
+    "EG": ["埃及", "エジプト", "이집트", "جمهورية مصر العربية"],
+    "SA": ["沙特阿拉伯", "サウジアラビア", "사우디아라비아", "المملكة العربية السعودية"],
+    "AE": ["阿联酋", "アラブ首長国連邦", "아랍에미리트", "الإمارات العربية المتحدة"],
+    "JO": ["الأردن"],
+    "LB": ["لبنان"],
+    "MA": ["المغرب"],
+    "TN": ["تونس"],
+    "DZ": ["الجزائر"],
+    "IQ": ["العراق"],
+    "SY": ["سوريا"],
+    "QA": ["قطر"],
+    "KW": ["الكويت"],
+    "BH": ["البحرين"],
+    "OM": ["سلطنة عمان"],  # "عمان" alone is Amman as well as Oman
+    "YE": ["اليمن"],
+    "PS": ["فلسطين"],
+    "TR": ["تركيا", "土耳其", "トルコ", "튀르키예"],
+    "IL": ["以色列", "イスラエル", "이스라엘", "إسرائيل"],
+    "UA": ["乌克兰", "ウクライナ", "우크라이나", "أوكرانيا"],
+    "PK": ["巴基斯坦", "パキスタン", "파키스탄", "باكستان"],
+}
+
 # Names that mean a country but are not names of it (cities and regions people use alone).
 ALIASES: dict[str, str] = {
     "nyc": "US",
@@ -138,6 +190,11 @@ ALIASES: dict[str, str] = {
     "cdmx": "MX",
     "spb": "RU",
 }
+
+# Capital-district suffixes written after a capital's name ("Bogotá D.C.", "México D.F.",
+# "Buenos Aires CABA", "Jakarta DKI"): beside another country's capital they are its district,
+# not Washington (enrich.location.second_chance.capital_suffix).
+CAPITAL_DISTRICT_SUFFIXES = {fold(s) for s in ("D.C.", "DC", "D.F.", "DF", "CDMX", "CABA", "DKI")}
 
 # Exonyms people write for these cities. They count as the city's own name: alternate names
 # count for little when another city bears the name (see enrich.location.mentions._cities).

@@ -12,12 +12,15 @@ How a string is read
    50 km and no city of another country is within twice that distance
    (enrich.location.coordinates, which also reads rural points inland).
 3. The text is cut into *places* at "|", "/", ";", "->", "→", "•", new lines..., and each place
-   into *parts* at ",", " - ", "(", ")": "Paris, TX | Berlin" is two places, the first with
-   two parts. Inside a part the longest known names are picked out ("Bangalore India").
-   Before a place is cut, institutions it names are taken out as firm mentions of their
-   country ("IIT Madras", "University of California, Berkeley": enrich.location.institutions),
-   and each part first gives up postcodes whose format pins a country and airport codes
-   (enrich.location.codes).
+   into *parts* at ",", " - ", "(", ")" (and the Arabic and CJK commas): "Paris, TX | Berlin"
+   is two places, the first with two parts. Inside a part the longest known names are picked
+   out ("Bangalore India"). Before a place is cut, institutions it names are taken out as firm
+   mentions of their country ("IIT Madras", "University of California, Berkeley":
+   enrich.location.institutions), and each part first gives up postcodes whose format pins a
+   country and airport codes (enrich.location.codes). A part naming nothing known gets second
+   readings: names without spaces ("上海市浦东新区"), run-together words ("NewDelhi"), typos of
+   countries and large cities ("Germnay"), small towns (enrich.location.second_chance); each
+   says so in the reason.
 4. Each name gives a support per country: a country name, local name ("Polska"), flag emoji or
    US state 1.0; a two-letter code 0.9 (read as a code only when written in capitals or as a
    part of its own: "in" is a word, "IN" is India or Indiana); a subdivision ("Karnataka")
@@ -27,7 +30,11 @@ How a string is read
    TX" is the US and "Atlanta, GA" is not Gabon. When parts contradict each other, soft names
    (subdivisions, postcodes, areas) are dropped; if they still contradict and the last part is a
    country name ("Springfield, Germany") the country wins (our list may lack the town);
-   otherwise every name is treated as a place of its own ("Kyiv - Berlin").
+   otherwise every name is a place of its own ("Kyiv - Berlin"). First, a contradicted name is
+   read as a small town of the country or state the rest pins ("Norway, Maine"), and a capital
+   district suffix by another country's capital is its district ("Bogotá D.C." is Colombia).
+6. A small town alone never decides ("ambiguous", its candidates named: Gotham and Valhalla
+   are towns too); looked up only where the 5,000+ list has nothing, it never dilutes a city.
 
 The dominance rule (DOMINANCE = 3)
 ----------------------------------
@@ -69,6 +76,7 @@ from enrich.location.institutions import find_institutions
 from enrich.location.mentions import Mention
 from enrich.location.place_names import NO_PLACE
 from enrich.location.regions import Regions
+from enrich.location.second_chance import capital_suffix, second_chance, town_in, towns_beside
 from enrich.textfold import fold, translit
 
 Status = Literal["resolved", "ambiguous", "none"]
@@ -93,6 +101,8 @@ _CAP = {
     "institution": 0.92,
     "airport": 0.85,
     "postcode_pin": 0.85,
+    "typo": 0.85,
+    "town": 0.6,
 }
 
 
@@ -137,7 +147,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
 _IP = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|::1\b|\blocalhost\b", re.I)
 _URL = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+|\b\S+\.(?:com|io|dev|org|net|ai)\b", re.I)
 _PLACE_SEP = re.compile(r"\s*(?:\||/|\\|;|<?->|<?=>|[→⇒➡➜↔•·\n]|\s>\s)\s*")
-_PART_SEP = re.compile(r"\s*(?:,|\s[-–—]\s|[–—]|[()\[\]{}]|:|\s@\s)\s*")
+_PART_SEP = re.compile(r"\s*(?:[,،、，]|\s[-–—]\s|[–—]|[()\[\]{}]|:|\s@\s)\s*")
 
 
 # ---- weighing the readings -----------------------------------------------------------------
@@ -163,10 +173,12 @@ class _Place:
 
 
 def _combine_place(parts: list[list[Mention]]) -> list[_Place]:
-    mentions = [m for part in parts for m in part]
+    mentions = capital_suffix([m for part in parts for m in part])
     if not mentions:
         return []
     scores = _product(mentions)
+    if not scores and (with_town := towns_beside(mentions)) is not None:
+        mentions, scores = with_town, _product(with_town)
     if not scores:
         firm = [m for m in mentions if m.firm]
         if firm and len(firm) < len(mentions):
@@ -194,9 +206,9 @@ def _combine_place(parts: list[list[Mention]]) -> list[_Place]:
 
 
 def _fmt_pop(pop: int) -> str:
-    if pop >= 1_000_000:
-        return f"{pop / 1_000_000:.1f}M"
-    return f"{round(pop / 1000)}k" if pop >= 1000 else str(pop)
+    return (
+        f"{pop / 1e6:.1f}M" if pop >= 1e6 else f"{round(pop / 1000)}k" if pop >= 1000 else str(pop)
+    )
 
 
 def _city_of(m: Mention, iso: str, states: set[tuple[str, str]]) -> City | None:
@@ -207,6 +219,8 @@ def _city_of(m: Mention, iso: str, states: set[tuple[str, str]]) -> City | None:
     hits = [h.city for h in m.cities if h.city.country == iso]
     if any(country == iso for country, _ in states):
         hits = [c for c in hits if (iso, c.admin1) in states]
+        if not hits and m.cities:  # "Windsor, NS": the state's own town is a small one
+            return town_in(m.text, iso, states)
     return hits[0] if hits else None
 
 
@@ -220,6 +234,8 @@ def _describe(
         return f"flag {m.text} ({name})"
     if m.kind == "postcode":
         return f"postcode '{m.text}' fits {name}'s format"
+    if m.note:
+        return f"{m.note}: {_describe(replace(m, note=''), iso, gaz, primary, states)}"
     entry = next((e for e in m.entries if iso in e.countries), None)
     if m.kind == "city" or entry is None:
         hit = next((h for h in m.cities if h.city.country == iso), None)
@@ -227,11 +243,23 @@ def _describe(
             return f"'{m.text}' ({name})"
         city = _city_of(m, iso, states)
         if city is None:
-            # "Upland IN": Indiana's Upland is below our 5,000-people cut; California's isn't
-            return f"town '{m.text}' in {name} (below our 5,000-people city list)"
+            # "Mexico, NY": New York's Mexico is below the 5,000-people cut of the main list
+            town = town_in(m.text, iso, states)
+            if town is not None:
+                return f"small town '{m.text}' (pop. {_fmt_pop(town.population)}) in {name}"
+            return f"town '{m.text}' in {name} (below our 1,000-people town list)"
         shown = f"'{m.text}'" if fold(m.text) == fold(city.name) else f"'{m.text}' ({city.name})"
-        text = f"city {shown} (pop. {_fmt_pop(city.population)}) in {name}"
-        rival = next((h for h in m.cities if h.city.country != iso), None)
+        # a town of the small-town list ("Windsor, NS") is not the namesake the scores compared
+        listed = any(h.city is city for h in m.cities)
+        place = "small town" if m.kind == "town" or not listed else "city"
+        pop = f" (pop. {_fmt_pop(city.population)})" if city.population else ""
+        text = f"{place} {shown}{pop} in {name}"
+        # "Jordan, Minnesota": a country's name in another country's address
+        country = next(
+            (e.label for e in m.entries if e.kind == "country" and iso not in e.countries), ""
+        )
+        text += f", not the country {country}" if country else ""
+        rival = next((h for h in m.cities if h.city.country != iso and listed), None)
         if rival is not None and rival.score >= hit.score:
             text += f"; the larger namesake in {gaz.name(rival.city.country)} is ruled out"
         elif rival is not None and rival.score > 0 and primary:
@@ -274,7 +302,8 @@ def _decide(places: list[_Place], text: str) -> Resolution:
         return _none(f"'{area}' is wider than one country ({len(ranked)} countries)")
     top_iso, top = ranked[0]
     second = ranked[1][1] if len(ranked) > 1 else 0.0
-    if top < DOMINANCE * second:
+    lone_towns = all(m.kind == "town" for p in places for m in p.mentions)
+    if top < DOMINANCE * second or lone_towns:
         shown = [(iso, s) for iso, s in ranked[:6] if s >= 0.02]
         cands = tuple((iso, round(s, 3)) for iso, s in shown)
         listed = ", ".join(f"{gaz.name(iso)} {s:.0%}" for iso, s in shown)
@@ -284,6 +313,8 @@ def _decide(places: list[_Place], text: str) -> Resolution:
                 for p in places
             )
             why = f"names places in different countries: {named}"
+        elif lone_towns:  # too many small towns are named like words or jokes ("Gotham")
+            why = f"small town '{places[0].mentions[0].text}' ({listed}) with nothing beside it"
         else:
             why = f"no reading is {DOMINANCE:.0f}x likelier than the next: {listed}"
         return Resolution("ambiguous", None, round(top, 3), why, cands)
@@ -319,7 +350,7 @@ def _resolve_text(text: str, fold_fn: Callable[[str], str]) -> Resolution | None
     for place_text in _PLACE_SEP.split(text):
         named, rest = find_institutions(place_text, gaz.country_names)
         parts = [p for p in _PART_SEP.split(rest) if p and p.strip()]
-        mentions = [read_part(gaz, p, i == 0, fold_fn) for i, p in enumerate(parts)]
+        mentions = [read_part(gaz, p, i == 0, fold_fn, second_chance) for i, p in enumerate(parts)]
         places.extend(_combine_place([m for m in [named, *mentions] if m]))
     places = [p for p in places if p.scores]
     if not places:
