@@ -147,7 +147,6 @@ def test_ambiguous_lists_candidates_instead_of_guessing(text, candidates):
         "",
         "   ",
         None,
-        "560001",
         "Europe",
         "https://example.com/me",
         "asdfghjkl",

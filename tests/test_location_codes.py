@@ -41,8 +41,8 @@ def test_a_plain_number_only_narrows_a_named_place(text, country):
 def test_a_pinning_postcode_contradicted_by_a_city_is_dropped_not_believed():
     # a Polish-looking number beside Berlin: the city decides, the number is ignored
     assert resolve("Berlin 10-115").country == "DE"
-    # numbers alone name nothing when their format is shared by many countries
-    assert resolve("411001").status == "none"
+    # a number alone whose format is shared by many countries decides none of them
+    assert resolve("411001").status == "ambiguous"
 
 
 @pytest.mark.parametrize(
@@ -134,3 +134,16 @@ def test_a_town_missing_from_the_named_province_is_never_placed_in_another():
         assert "below our" in found.reason
     else:
         assert found.admin1 == resolve("Halifax").admin1
+
+
+@pytest.mark.parametrize("text", ["560034", "94105", "10115"])
+def test_a_bare_postcode_of_several_countries_formats_is_ambiguous(text):
+    # kind "a postcode alone": it narrows the world to the countries whose format it fits
+    answer = resolve(text)
+    assert answer.status == "ambiguous" and len(answer.candidates) > 1
+    assert answer.reason.startswith(f"postcode '{text}' alone fits")
+
+
+@pytest.mark.parametrize("text", ["2024", "42", "123456789"])
+def test_years_and_other_numbers_are_no_postcode(text):
+    assert resolve(text).status == "none"

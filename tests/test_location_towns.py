@@ -160,7 +160,7 @@ def test_small_towns_are_loaded_only_for_parts_the_main_list_lacks():
 
 def test_romanised_district_suffixes_are_read_off():
     # kind "small towns and neighbourhoods": "Haidian District" is geonames' Haidian (Beijing)
-    assert resolve("Haidian District").candidates[0][0] == "CN"
+    assert resolve("Haidian District").country == "CN"
     found = resolve("Haidian District, Beijing")
     assert found.country == "CN" and "admin suffix: 'Haidian District'" in found.reason
 
@@ -185,3 +185,20 @@ def test_the_compact_town_table_is_cached_between_processes(tmp_path, monkeypatc
 )
 def test_the_reason_says_the_country_name_is_a_town_here(text, country_name):
     assert f"not the country {country_name}" in resolve(text).reason
+
+
+@pytest.mark.parametrize(
+    ("text", "country"), [("Xuhui District", "CN"), ("Yangpu Qu", "CN"), ("Nanshan District", "CN")]
+)
+def test_a_district_named_with_its_district_word_decides_alone(text, country):
+    # kind "districts of big cities": the district word says it is no word or joke, unlike a
+    # bare small town ("Haidian" alone stays ambiguous)
+    answer = resolve(text)
+    assert (answer.status, answer.country) == ("resolved", country)
+    assert answer.reason.startswith(f"admin suffix: '{text}'") and "district" in answer.reason
+    assert resolve(text.split()[0]).status == "ambiguous"
+
+
+def test_a_district_word_of_another_language_reads_no_foreign_town():
+    # "-ku" is Japanese: a Haitian town called Koto is not Tokyo's Koto ward
+    assert resolve("Koto-ku").country != "HT"

@@ -29,7 +29,13 @@ from typing import Any
 
 from enrich.location.gazetteer import Gazetteer, get_gazetteer
 from enrich.location.institutions import institution_acronyms
-from enrich.location.mentions import Mention, SecondChance, cities_named, find_mentions
+from enrich.location.mentions import (
+    Mention,
+    SecondChance,
+    cities_named,
+    find_mentions,
+    postcode_countries,
+)
 from enrich.textfold import fold
 
 # One country's format each; written in capitals where letters are part of it.
@@ -209,6 +215,17 @@ def states_named(gaz: Gazetteer, mentions: list[Mention]) -> set[tuple[str, str]
             elif e.kind == "sub_code" and (admin1 := subdivision_admin1(e.countries[0], e.label)):
                 found.add((e.countries[0], admin1))
     return found
+
+
+_BARE_POSTCODE = re.compile(r"\d{5,6}")
+
+
+def bare_postcode(text: str) -> tuple[str, ...]:
+    """The countries whose postcode format a bare 5- or 6-digit number fits, when it fits
+    several (the kind "a postcode alone": "94105", "560034" are ambiguous between those
+    countries, never one of them; 4 digits are as often a year). Empty otherwise."""
+    fits = postcode_countries(text) if _BARE_POSTCODE.fullmatch(text) else ()
+    return fits if len(fits) > 1 else ()
 
 
 def read_part(

@@ -177,12 +177,13 @@ def lookup_whole(gaz: Gazetteer, key: str, text: str) -> Mention | None:
 
 
 @lru_cache(maxsize=4096)
-def _postcode_countries(number: str) -> tuple[str, ...]:
+def postcode_countries(number: str) -> tuple[str, ...]:
+    """The countries whose geonames postcode pattern `number` fits."""
     return tuple(iso for iso, rx in get_gazetteer().postal_regex.items() if rx.fullmatch(number))
 
 
 def _postcode(gaz: Gazetteer, number: str) -> Mention | None:
-    fits = _postcode_countries(number)
+    fits = postcode_countries(number)
     return Mention(number, "postcode", dict.fromkeys(fits, 1.0), False) if fits else None
 
 

@@ -68,12 +68,13 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
-from enrich.location.codes import read_part, states_named
+from enrich.location.codes import bare_postcode, read_part, states_named
 from enrich.location.coord_text import parse_coordinates
 from enrich.location.coordinates import nearest_country
 from enrich.location.gazetteer import City, Gazetteer, get_gazetteer
 from enrich.location.institutions import find_institutions
 from enrich.location.mentions import Mention
+from enrich.location.moves import present, split_and
 from enrich.location.place_names import NO_PLACE
 from enrich.location.regions import Regions
 from enrich.location.second_chance import capital_suffix, second_chance, town_in, towns_beside
@@ -103,6 +104,7 @@ _CAP = {
     "postcode_pin": 0.85,
     "typo": 0.85,
     "town": 0.6,
+    "district": 0.6,
 }
 
 
@@ -251,7 +253,8 @@ def _describe(
         shown = f"'{m.text}'" if fold(m.text) == fold(city.name) else f"'{m.text}' ({city.name})"
         # a town of the small-town list ("Windsor, NS") is not the namesake the scores compared
         listed = any(h.city is city for h in m.cities)
-        place = "small town" if m.kind == "town" or not listed else "city"
+        place = {"town": "small town", "district": "district"}.get(m.kind, "city")
+        place = place if listed else "small town"
         pop = f" (pop. {_fmt_pop(city.population)})" if city.population else ""
         text = f"{place} {shown}{pop} in {name}"
         # "Jordan, Minnesota": a country's name in another country's address
@@ -347,7 +350,8 @@ def _decide(places: list[_Place], text: str) -> Resolution:
 def _resolve_text(text: str, fold_fn: Callable[[str], str]) -> Resolution | None:
     gaz = get_gazetteer()
     places: list[_Place] = []
-    for place_text in _PLACE_SEP.split(text):
+    known = lambda key: key in gaz.entries or key in gaz.cities  # noqa: E731
+    for place_text in (p for c in _PLACE_SEP.split(text) for p in split_and(c, known)):
         named, rest = find_institutions(place_text, gaz.country_names)
         parts = [p for p in _PART_SEP.split(rest) if p and p.strip()]
         mentions = [read_part(gaz, p, i == 0, fold_fn, second_chance) for i, p in enumerate(parts)]
@@ -356,6 +360,16 @@ def _resolve_text(text: str, fold_fn: Callable[[str], str]) -> Resolution | None
     if not places:
         return None
     return _decide(places, text)
+
+
+def _read(text: str, fold_fn: Callable[[str], str]) -> Resolution | None:
+    """The place a cue says the person is in now ("Kyiv, now in Warsaw": enrich.location.moves)
+    when it names one, else every place of the text."""
+    cued = present(text)
+    found = _resolve_text(cued[0], fold_fn) if cued is not None else None
+    if cued is not None and found is not None:
+        return replace(found, reason=f"{cued[1]}: {found.reason}")
+    return _resolve_text(text, fold_fn)
 
 
 def _resolve_uncached(text: str | None) -> Resolution:
@@ -385,9 +399,15 @@ def _resolve_uncached(text: str | None) -> Resolution:
         return _none(f"'{stripped}' is a network or web address, not a place")
     if fold(cleaned) in NO_PLACE:
         return _none(f"'{stripped}' names no place")
-    found = _resolve_text(cleaned, fold)
+    found = _read(cleaned, fold)
     if found is None and not cleaned.isascii():
-        found = _resolve_text(cleaned, translit)
+        found = _read(cleaned, translit)
+    fits = () if found else bare_postcode(stripped)
+    if fits:
+        shown = ", ".join(get_gazetteer().name(iso) for iso in fits[:6])
+        why = f"postcode '{stripped}' alone fits {len(fits)} countries' formats: {shown}..."
+        share = round(1 / len(fits), 3)
+        return Resolution("ambiguous", None, share, why, tuple((iso, share) for iso in fits[:6]))
     return found or _none(f"no known place name in '{stripped}'")
 
 

@@ -30,9 +30,19 @@ from enrich.location.towns import get_towns
 from enrich.location.typos import is_alternate, run_together, typo
 from enrich.textfold import fold
 
-# District words written after an East Asian district's romanised name ("Shibuya-ku",
-# "Gangnam-gu", "Haidian District"): the name is read without them.
-LATIN_ADMIN_SUFFIXES = {"district", "ku", "gu", "qu", "shi", "si", "ward", "new area"}
+# District words written after a district's romanised name ("Shibuya-ku", "Gangnam-gu",
+# "Haidian District"): the name is read without them, as a district (the kind "district of a
+# big city"), and only in the countries whose language the word is (None: any country).
+LATIN_ADMIN_SUFFIXES: dict[str, frozenset[str] | None] = {
+    "district": None,
+    "ward": None,
+    "ku": frozenset({"JP"}),
+    "shi": frozenset({"JP"}),
+    "gu": frozenset({"KR"}),
+    "si": frozenset({"KR"}),
+    "qu": frozenset({"CN"}),
+    "new area": frozenset({"CN"}),
+}
 MIN_TOWN_KEY = 4  # "Ada", "Bar": three letters name too many things to be read as a town
 
 
@@ -58,16 +68,34 @@ def second_chance(gaz: Gazetteer, part: str, key: str, text: str) -> list[Mentio
             found.kind = "typo"  # weaker than an exact name (resolver._CAP)
             found.firm = False  # a typo that contradicts another part gives way
             return [found]
-    words = key.split()
-    if len(words) > 1 and words[-1] in LATIN_ADMIN_SUFFIXES:  # "Haidian District", "Gangnam-gu"
-        key = " ".join(words[:-1])
-        note = f"admin suffix: '{text}' read as '{key}'"
-        found = _note(gaz, key, text, note) or town_mention(key, text)
-        if found is not None:
-            found.note = note
-            return [found]
+    district = _district(gaz, key, text)
+    if district is not None:
+        return [district]
     town = town_mention(key, text)
     return [town] if town is not None else []
+
+
+def _district(gaz: Gazetteer, key: str, text: str) -> Mention | None:
+    """A name before a district word ("Haidian District", "Xuhui Qu") read as a place of the
+    countries the word belongs to. A small town found so is a "district": unlike a bare town
+    it may decide alone (the suffix says it is an administrative district, not a word or a
+    joke), and a town of another country ("Koto-ku" is no Haitian Koto) is no reading."""
+    words = key.split()
+    suffix = words[-1] if len(words) > 1 else ""
+    if suffix not in LATIN_ADMIN_SUFFIXES:
+        return None
+    key, countries = " ".join(words[:-1]), LATIN_ADMIN_SUFFIXES[suffix]
+    note = f"admin suffix: '{text}' read as '{key}'"
+    found = _note(gaz, key, text, note)
+    if found is None:
+        found = town_mention(key, text, set(countries) if countries else None)
+        if found is None or len(found.support) > 1:
+            return None
+        found.kind = "district"
+    elif countries and not countries & set(found.support):
+        return None
+    found.note = note
+    return found
 
 
 def _note(gaz: Gazetteer, key: str, text: str, note: str) -> Mention | None:
