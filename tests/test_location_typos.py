@@ -93,3 +93,19 @@ def test_a_typo_that_contradicts_another_part_gives_way():
 def test_two_equally_close_names_of_different_countries_are_no_correction():
     hits = typo(get_gazetteer(), "nigera")
     assert {name for name, _shown in hits} == {"niger", "nigeria"}
+
+
+@pytest.mark.parametrize(
+    ("text", "country"),
+    [("Medellin, Columbia", "CO"), ("Cali, Columbia", "CO"), ("Lagos, Nigerai", "NG")],
+)
+def test_a_misspelt_country_that_is_also_a_town_follows_the_city_before_it(text, country):
+    # kind "typo": Columbia, South Carolina is no reason to read Medellín as a small namesake
+    answer = resolve(text)
+    assert (answer.status, answer.country) == ("resolved", country)
+    assert "typo: '" in answer.reason
+
+
+@pytest.mark.parametrize(("text", "country"), [("Columbia, Missouri", "US"), ("Columbia", "US")])
+def test_a_real_town_named_like_a_misspelt_country_stays_that_town(text, country):
+    assert resolve(text).country == country

@@ -25,8 +25,10 @@ import math
 import re
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from pathlib import Path
+from typing import cast
 
+from enrich.location.disk_cache import cached
 from enrich.location.gazetteer import Gazetteer, get_gazetteer
 from enrich.location.institutions import institution_acronyms
 from enrich.location.mentions import (
@@ -81,11 +83,25 @@ def _pinned(gaz: Gazetteer, part: str) -> tuple[list[Mention], str]:
     return found, part
 
 
+AIRPORTS_FORMAT = 1  # raise when the compact airport table changes
+# One airport: name, ISO2, latitude, longitude.
+Airport = tuple[str, str, float, float]
+
+
 @lru_cache(maxsize=1)
-def _airports() -> dict[str, Any]:
+def _airports() -> dict[str, Airport]:
+    """IATA code -> airport, kept compact between processes (enrich.location.disk_cache):
+    parsing airportsdata's CSV of 28k airports costs more than all the airports it serves."""
     import airportsdata
 
-    return dict(airportsdata.load("IATA"))
+    def parse() -> dict[str, Airport]:
+        return {
+            code: (str(a["name"]), str(a["country"]), float(a["lat"]), float(a["lon"]))
+            for code, a in airportsdata.load("IATA").items()
+        }
+
+    source = Path(airportsdata.__file__).with_name("airports.csv")
+    return cast(dict[str, Airport], cached("airports-iata", source, AIRPORTS_FORMAT, parse))
 
 
 def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -103,12 +119,12 @@ def _big_cities() -> tuple[tuple[float, float, str, str, int], ...]:
 
 
 @lru_cache(maxsize=4096)
-def _airport_city(code: str) -> tuple[dict[str, Any], str] | None:
+def _airport_city(code: str) -> tuple[Airport, str] | None:
     """The airport a code names and the largest city it serves, or None."""
     airport = _airports().get(code)
-    if airport is None or _NOT_AN_AIRLINER_AIRPORT.search(str(airport["name"])):
+    if airport is None or _NOT_AN_AIRLINER_AIRPORT.search(airport[0]):
         return None
-    lat, lon, iso = float(airport["lat"]), float(airport["lon"]), str(airport["country"])
+    _name, iso, lat, lon = airport
     best: tuple[int, str] | None = None
     for c_lat, c_lon, c_iso, name, pop in _big_cities():
         near = c_iso == iso and abs(c_lat - lat) < 0.5
@@ -144,10 +160,9 @@ def _airport(gaz: Gazetteer, part: str) -> Mention | None:
     found = _airport_city(code)
     if found is None:
         return None
-    airport, city = found
-    iso = str(airport["country"])
+    (airport_name, iso, _lat, _lon), city = found
     hits = [h for h in cities_named(fold(city)) if h.city.country == iso]
-    why = f"airport code '{code}' ({airport['name']}; {city}, {gaz.name(iso)})"
+    why = f"airport code '{code}' ({airport_name}; {city}, {gaz.name(iso)})"
     support = {iso: 1.0}
     if codes:
         # Also a country's alpha-3 code: the two readings are weighed like namesakes, the

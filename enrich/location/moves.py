@@ -61,7 +61,7 @@ def present(text: str) -> tuple[str, str] | None:
     pasts = list(_PAST.finditer(text))
     if not pasts or not any(p.group().strip().lower() != "from" for p in pasts):
         return None  # a bare "from" ("Greetings from Berlin") says nothing about a move
-    kept, left = text, []
+    kept, left = text, list[str]()
     for past in reversed(pasts):
         gone = _clause(text, past.end())
         kept = kept[: past.start()] + " " + kept[past.end() + len(gone) :]

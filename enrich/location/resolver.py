@@ -77,7 +77,13 @@ from enrich.location.mentions import Mention
 from enrich.location.moves import present, split_and
 from enrich.location.place_names import NO_PLACE
 from enrich.location.regions import Regions
-from enrich.location.second_chance import capital_suffix, second_chance, town_in, towns_beside
+from enrich.location.second_chance import (
+    capital_suffix,
+    country_typo_beside,
+    second_chance,
+    town_in,
+    towns_beside,
+)
 from enrich.textfold import fold, translit
 
 Status = Literal["resolved", "ambiguous", "none"]
@@ -178,6 +184,7 @@ def _combine_place(parts: list[list[Mention]]) -> list[_Place]:
     mentions = capital_suffix([m for part in parts for m in part])
     if not mentions:
         return []
+    mentions = country_typo_beside(mentions, DOMINANCE)
     scores = _product(mentions)
     if not scores and (with_town := towns_beside(mentions)) is not None:
         mentions, scores = with_town, _product(with_town)

@@ -156,6 +156,35 @@ def towns_beside(mentions: list[Mention]) -> list[Mention] | None:
     return None
 
 
+def country_typo_beside(mentions: list[Mention], dominance: float) -> list[Mention]:
+    """A misspelt country that is also a town's name, after a place of that country (the kind
+    "typo": "Bogota, Columbia", "Lagos, Nigerai"): read as the country when the parts before it
+    are `dominance`x likelier that country than any other and the town reading contradicts
+    them. Unchanged otherwise (a real "Columbia, Missouri" has no such dominant country)."""
+    last = mentions[-1] if len(mentions) > 1 else None
+    if last is None or last.kind != "city" or last.text.isupper():
+        return mentions
+    gaz = get_gazetteer()
+    fixed = typo(gaz, fold(last.text))
+    country = lookup_whole(gaz, fixed[0][0], last.text) if len(fixed) == 1 else None
+    if country is None or not all(e.kind in ("country", "alias") for e in country.entries):
+        return mentions
+    scores = dict(mentions[0].support)
+    for m in mentions[1:-1]:
+        scores = {c: v * m.support[c] for c, v in scores.items() if c in m.support}
+    ranked = [*sorted(scores.values(), reverse=True), 0.0]
+    iso = next(iter(country.support))
+    if (
+        iso in last.support
+        or scores.get(iso, 0.0) != ranked[0]
+        or ranked[0] < dominance * ranked[1]
+    ):
+        return mentions
+    country.kind, country.firm = "typo", False
+    country.note = f"typo: '{last.text}' read as '{fixed[0][1]}'"
+    return [*mentions[:-1], country]
+
+
 def capital_suffix(mentions: list[Mention]) -> list[Mention]:
     """Drop a capital-district suffix ("D.C.", "DF", "CDMX", "CABA") that stands beside the
     capital of a country the suffix does not name ("Bogotá D.C." is Colombia's capital district,

