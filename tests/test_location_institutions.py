@@ -92,3 +92,23 @@ def test_a_company_alone_or_a_lower_case_word_names_no_institution(text):
 def test_a_company_with_a_city_resolves_by_the_city():
     assert resolve("Google, Zürich").country == "CH"
     assert resolve("Amazon, Seattle").country == "US"
+
+
+@pytest.mark.parametrize(
+    ("text", "country"),
+    [("NVIDIA Santa Clara", "US"), ("Intel, Santa Clara", "US"), ("Samsung Suwon", "KR")],
+)
+def test_a_company_beside_its_headquarters_city_reads_that_city(text, country):
+    # kind "a company's site": Santa Clara alone is Cuba's or California's; Intel's is the latter
+    answer = resolve(text)
+    assert (answer.status, answer.country) == ("resolved", country)
+    assert "headquarters' city" in answer.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "status", "country"),
+    [("@ Nvidia", "none", None), ("Nvidia Santa Clara, Cuba", "resolved", "CU")],
+)
+def test_a_company_alone_or_contradicted_names_no_headquarters(text, status, country):
+    answer = resolve(text)
+    assert (answer.status, answer.country) == (status, country)

@@ -29,6 +29,7 @@ MAX_KM = 50.0
 RURAL_KM = 150.0  # beyond MAX_KM, only where no other country is within 3x the distance
 NAMING_KM = 30.0  # the city a reason names: the largest within this distance
 BAND_KM = 3 * RURAL_KM + 60  # farther than any distance the rules compare
+SURROUNDED = 4  # this many cities of one country nearer than any other country's: inside it
 CONFIDENT, RURAL = 0.8, 0.6
 EARTH_DIAMETER_KM = 12742.0
 
@@ -88,7 +89,11 @@ def nearest_country(lat: float, lon: float) -> Nearest:
     rival = float(others.min()) if others.size else math.inf
     if near > RURAL_KM or (near > MAX_KM and rival < 3 * near):
         return Nearest("none", None, f"{where} are not within {MAX_KM:.0f} km of a city we know")
-    if rival < 2 * near + 10:
+    # Inside a city that reaches a border (kind "coordinates in a border city": Singapore,
+    # Geneva) a point is still placed when SURROUNDED cities of its country are all nearer
+    # than any city of another one.
+    surrounded = int(np.count_nonzero((dist < rival) & (countries == iso)))
+    if rival < 2 * near + 10 and surrounded < SURROUNDED:
         return Nearest(
             "none", None, f"{where} are near {name} ({gaz.name(iso)}) but too close to a border"
         )

@@ -29,17 +29,29 @@ from enrich.textfold import fold
 KINDS = ("university", "lab", "company_office")
 # Companies people write as their "location" ("@ Google"): alone they name no place, and some
 # are also a town's alternate name in geonames (Topeka was "Google" for a month), so their
-# words are taken out of the text; "Google Zurich" is still read by the city.
-COMPANIES = frozenset(
-    fold(name)
-    for name in re.findall(
-        r"\S+",
-        "Google Microsoft Amazon AWS Meta Facebook Apple Netflix Nvidia IBM Intel Oracle Uber "
-        "Yandex Samsung Huawei Alibaba Tencent Baidu ByteDance Infosys TCS Wipro Accenture "
-        "Deloitte OpenAI DeepMind Anthropic Airbnb Spotify GitHub GitLab Twitter LinkedIn "
-        "Salesforce Adobe Cisco Atlassian Shopify Stripe",
-    )
-)
+# words are taken out of the text; "Google Zurich" is still read by the city. Each company's
+# headquarters (country, city; from its own site's "about" pages) counts only where that city
+# is written beside it (kind "a company's site": "NVIDIA Santa Clara" is California's Santa
+# Clara, not Cuba's), as a soft mention that any other part may contradict.
+COMPANY_HOMES: dict[str, tuple[str, str]] = {
+    "Google": ("US", "Mountain View"), "Microsoft": ("US", "Redmond"),
+    "Amazon": ("US", "Seattle"), "AWS": ("US", "Seattle"), "Meta": ("US", "Menlo Park"),
+    "Facebook": ("US", "Menlo Park"), "Apple": ("US", "Cupertino"),
+    "Netflix": ("US", "Los Gatos"), "Nvidia": ("US", "Santa Clara"), "IBM": ("US", "Armonk"),
+    "Intel": ("US", "Santa Clara"), "Oracle": ("US", "Austin"), "Uber": ("US", "San Francisco"),
+    "Yandex": ("RU", "Moscow"), "Samsung": ("KR", "Suwon"), "Huawei": ("CN", "Shenzhen"),
+    "Alibaba": ("CN", "Hangzhou"), "Tencent": ("CN", "Shenzhen"), "Baidu": ("CN", "Beijing"),
+    "ByteDance": ("CN", "Beijing"), "Infosys": ("IN", "Bengaluru"), "TCS": ("IN", "Mumbai"),
+    "Wipro": ("IN", "Bengaluru"), "Accenture": ("IE", "Dublin"), "Deloitte": ("GB", "London"),
+    "OpenAI": ("US", "San Francisco"), "DeepMind": ("GB", "London"),
+    "Anthropic": ("US", "San Francisco"), "Airbnb": ("US", "San Francisco"),
+    "Spotify": ("SE", "Stockholm"), "GitHub": ("US", "San Francisco"),
+    "GitLab": ("US", "San Francisco"), "Twitter": ("US", "San Francisco"),
+    "LinkedIn": ("US", "Sunnyvale"), "Salesforce": ("US", "San Francisco"),
+    "Adobe": ("US", "San Jose"), "Cisco": ("US", "San Jose"), "Atlassian": ("AU", "Sydney"),
+    "Shopify": ("CA", "Ottawa"), "Stripe": ("US", "San Francisco"),
+}  # fmt: skip
+COMPANIES = {fold(name): (name, *home) for name, home in COMPANY_HOMES.items()}
 COMPANY_UNITS = frozenset({"ai", "research", "labs", "lab", "brain", "cloud", "inc", "llc", "ltd"})
 MAX_WORDS = 12
 _WORD = re.compile(r"[^\W_]+(?:['’&.][^\W_]+)*")
@@ -109,6 +121,18 @@ def describe(inst: Institution, country_name: str) -> str:
     return f"institution '{inst.name}' ({inst.city}, {country_name}; source: {inst.source})"
 
 
+def _home(
+    keys: list[tuple[str, re.Match[str]]], i: int, country_name: dict[str, str]
+) -> list[Mention]:
+    """The company at keys[i] as a soft mention of its headquarters' country, when that city
+    is written in the same place ("NVIDIA Santa Clara"); nothing otherwise."""
+    name, iso, city = COMPANIES[keys[i][0]]
+    if f" {fold(city)} " not in f" {' '.join(k for k, _ in keys)} ":
+        return []
+    why = f"company '{name}' beside its headquarters' city {city} ({country_name.get(iso, iso)})"
+    return [Mention(keys[i][1].group(), "institution", {iso: 1.0}, False, reason=why)]
+
+
 def find_institutions(text: str, country_name: dict[str, str]) -> tuple[list[Mention], str]:
     """Institutions named in one place of a string, and the text left once they are taken
     out (their words blanked, so the rest is read as usual)."""
@@ -146,6 +170,7 @@ def find_institutions(text: str, country_name: dict[str, str]) -> tuple[list[Men
             while i + step < len(keys) and keys[i + step][0] in COMPANY_UNITS:
                 step += 1
             spans.append((keys[i][1].start(), keys[i + step - 1][1].end()))
+            found.extend(_home(keys, i, country_name))
         i += step or 1
     for start, end in spans:
         text = text[:start] + " " * (end - start) + text[end:]
