@@ -17,18 +17,12 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from enrich.location.gazetteer import get_gazetteer
-
-if TYPE_CHECKING:  # numpy is imported on first use: every `scout` command imports this module
-    import numpy as np
-    import numpy.typing as npt
 
 MAX_KM = 50.0
 RURAL_KM = 150.0  # beyond MAX_KM, only where no other country is within 3x the distance
 NAMING_KM = 30.0  # the city a reason names: the largest within this distance
-BAND_KM = 3 * RURAL_KM + 60  # farther than any distance the rules compare
 SURROUNDED = 4  # this many cities of one country nearer than any other country's: inside it
 CONFIDENT, RURAL = 0.8, 0.6
 EARTH_DIAMETER_KM = 12742.0
@@ -44,55 +38,72 @@ class Nearest:
 
 
 _LOCK = threading.Lock()
-_ARRAYS: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.str_]] | None = None
+# The gazetteer's cities by 1-degree cell of latitude and longitude: a point's neighbours are
+# a few cells' cities (pure Python: no numpy import, no array of every city, on first use).
+_GRID: dict[tuple[int, int], list[int]] | None = None
+SEARCH_KM = RURAL_KM + 10  # the first search: wide enough to find any nearest city that counts
 
 
-def _arrays() -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.str_]]:
-    global _ARRAYS
-    import numpy as np
-
+def _grid() -> dict[tuple[int, int], list[int]]:
+    global _GRID
     with _LOCK:
-        if _ARRAYS is None:
-            coords = get_gazetteer().coords
-            _ARRAYS = (
-                np.radians(np.array([c[0] for c in coords], dtype=np.float64)),
-                np.radians(np.array([c[1] for c in coords], dtype=np.float64)),
-                np.array([c[2] for c in coords]),
-            )
-        return _ARRAYS
+        if _GRID is None:
+            grid: dict[tuple[int, int], list[int]] = {}
+            for i, (lat, lon, *_rest) in enumerate(get_gazetteer().coords):
+                grid.setdefault((math.floor(lat), math.floor(lon)), []).append(i)
+            _GRID = grid
+        return _GRID
+
+
+def _within(lat: float, lon: float, km: float) -> list[tuple[float, int]]:
+    """(distance in km, index in gazetteer.coords) of every city within `km` of the point."""
+    coords, grid = get_gazetteer().coords, _grid()
+    la, cos_la = math.radians(lat), math.cos(math.radians(lat))
+    dlat = km / (EARTH_DIAMETER_KM * math.pi / 360)
+    dlon = dlat / max(math.cos(math.radians(min(abs(lat) + dlat, 89.9))), 1e-3)
+    lon_cells = (
+        range(-180, 180)
+        if dlon >= 180
+        else [
+            ((c + 180) % 360) - 180
+            for c in range(math.floor(lon - dlon), math.floor(lon + dlon) + 1)
+        ]
+    )
+    found = []
+    sin, cos, asin, sqrt, radians = math.sin, math.cos, math.asin, math.sqrt, math.radians
+    for cell_lat in range(math.floor(lat - dlat), math.floor(lat + dlat) + 1):
+        for cell_lon in lon_cells:
+            for i in grid.get((cell_lat, cell_lon), ()):
+                c_la, c_lo = radians(coords[i][0]), radians(coords[i][1])
+                h = (
+                    sin((c_la - la) / 2) ** 2
+                    + cos_la * cos(c_la) * sin((c_lo - radians(lon)) / 2) ** 2
+                )
+                d = EARTH_DIAMETER_KM * asin(sqrt(min(h, 1.0)))
+                if d <= km:
+                    found.append((d, i))
+    return found
 
 
 def nearest_country(lat: float, lon: float) -> Nearest:
-    import numpy as np
-
     gaz = get_gazetteer()
-    lats, lons, countries = _arrays()
-    la, lo = math.radians(lat), math.radians(lon)
     where = f"coordinates {lat:.2f}, {lon:.2f}"
-    # Only cities within a band of latitude can matter: every distance the rules compare is
-    # under BAND_KM, so the haversine runs on a few thousand cities instead of all of them.
-    band = np.flatnonzero(np.abs(lats - la) < BAND_KM / (EARTH_DIAMETER_KM / 2))
-    if not band.size:
+    around = _within(lat, lon, SEARCH_KM)
+    if not around:
         return Nearest("none", None, f"{where} are not within {MAX_KM:.0f} km of a city we know")
-    b_lats, b_lons, b_countries = lats[band], lons[band], countries[band]
-    h = (
-        np.sin((b_lats - la) / 2) ** 2
-        + math.cos(la) * np.cos(b_lats) * np.sin((b_lons - lo) / 2) ** 2
-    )
-    dist = EARTH_DIAMETER_KM * np.arcsin(np.sqrt(h))
-    j = int(np.argmin(dist))
-    i = int(band[j])
+    near, i = min(around)
     _, _, iso, name, _ = gaz.coords[i]
-    near = float(dist[j])
-    countries = b_countries
-    others = dist[countries != iso]
-    rival = float(others.min()) if others.size else math.inf
+    # every distance the rules below compare is within `reach` of the point
+    reach = max(3 * near if near > MAX_KM else 2 * near + 10, NAMING_KM)
+    if reach > SEARCH_KM and near <= RURAL_KM:
+        around = _within(lat, lon, reach)
+    rival = min((d for d, k in around if gaz.coords[k][2] != iso and d <= reach), default=math.inf)
     if near > RURAL_KM or (near > MAX_KM and rival < 3 * near):
         return Nearest("none", None, f"{where} are not within {MAX_KM:.0f} km of a city we know")
     # Inside a city that reaches a border (kind "coordinates in a border city": Singapore,
     # Geneva) a point is still placed when SURROUNDED cities of its country are all nearer
     # than any city of another one.
-    surrounded = int(np.count_nonzero((dist < rival) & (countries == iso)))
+    surrounded = sum(1 for d, k in around if d < rival and gaz.coords[k][2] == iso)
     if rival < 2 * near + 10 and surrounded < SURROUNDED:
         return Nearest(
             "none", None, f"{where} are near {name} ({gaz.name(iso)}) but too close to a border"
@@ -105,7 +116,7 @@ def nearest_country(lat: float, lon: float) -> Nearest:
             RURAL,
             name,
         )
-    close = np.flatnonzero((dist <= max(NAMING_KM, near)) & (countries == iso))
-    biggest = max((int(band[k]) for k in close), key=lambda k: gaz.coords[k][4], default=i)
+    close = [k for d, k in around if d <= max(NAMING_KM, near) and gaz.coords[k][2] == iso]
+    biggest = max(close, key=lambda k: gaz.coords[k][4], default=i)
     named = gaz.coords[biggest][3]
     return Nearest("resolved", iso, f"{where}: near {named} ({iso})", CONFIDENT, named)
