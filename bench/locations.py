@@ -28,7 +28,7 @@ again from the answer cache.
 
 What the first pass pays for besides reading strings: tables loaded on first need (the small
 towns, read from a marshal cache under ~/.cache/talent-scout after the first process ever; the
-typo targets; the airport table; numpy and the coordinate arrays for the first coordinates;
+typo targets; the airport table; the coordinate grid for the first coordinates;
 the institutions table). "Lazy tables" times loading all of them at once in a fresh process
 after the build, and "cold, lazy tables loaded" is the first pass over the set after that: the
 two add up to about the plain cold pass. The set is small (957 strings), so those loads weigh
@@ -269,7 +269,7 @@ def main() -> None:
     lazy, larger = speed(mode="lazy"), speed(mode="larger")
     figure("gazetteer build (imports + build)", s["build_s"], "s")
     figure("strings/s, cold (first pass after the build)", s["cold_per_s"], "/s", ">= 3,000")
-    figure("lazy tables (towns, typos, airports, numpy...)", lazy["lazy_s"], "s")
+    figure("lazy tables (towns, typos, airports, grid...)", lazy["lazy_s"], "s")
     figure("strings/s, cold, lazy tables loaded", lazy["cold_per_s"], "/s")
     figure(
         f"strings/s, cold, larger set ({larger['strings']:.0f} strings)", larger["cold_per_s"], "/s"
