@@ -80,9 +80,12 @@ def stored(db_url):
 
 
 def timeless(cursor):
-    """A window cursor as JSON without when its walk finished (`walked`: when the crawl ran)."""
+    """A window cursor as JSON without its walk's history: when it began and finished, and
+    whether it was a recheck of a walk that spanned runs (as a resumed crawl's are)."""
     value = json.loads(cursor) if isinstance(cursor, str) else dict(cursor)
     value.pop("walked", None)
+    value.pop("began", None)
+    value.pop("recheck", None)
     return json.dumps(value, sort_keys=True)
 
 

@@ -47,6 +47,7 @@ GITHUB_STATS = (
     "dropped_bot",
     "suppressed",
     "windows_rewalked",
+    "windows_rechecked",
 )
 USER_AGENT = "talent-scout/0.1 (open-source ML talent search; GitHub API client)"
 

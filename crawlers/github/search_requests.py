@@ -21,6 +21,7 @@ from scrapy.http import Response
 from sqlalchemy import Engine
 from twisted.python.failure import Failure
 
+from config.clock import utcnow
 from crawlers.github import parse
 from crawlers.github.detail import Budget, Lookup, worst_cost
 from crawlers.github.governor import GRAPHQL, RateGovernor
@@ -106,6 +107,8 @@ class SearchRequests(scrapy.Spider):
         self.truncated: list[str] = []
         # Users asked for by the page in flight of each window (with --max-users).
         self.reserved: dict[str, int] = {}
+        # When this run began: a walk begun before it is walked again when it ends.
+        self.began = utcnow()
         # GraphQL points (--budget), and the accounts a page of this run asked details for or
         # found unchanged: a user under two terms or windows is detailed once.
         self.budget = Budget(budget)

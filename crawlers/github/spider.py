@@ -42,7 +42,15 @@ from crawlers.github.detail import detail_nodes, mark_seen, plan_batches, sort_n
 from crawlers.github.governor import GRAPHQL
 from crawlers.github.query import SEARCH_CAP, Window
 from crawlers.github.search_requests import SearchRequests
-from crawlers.github.windows import STREAM, asked_on, carried, held, walk_done
+from crawlers.github.windows import (
+    STREAM,
+    asked_on,
+    began_before,
+    carried,
+    held,
+    walk_began,
+    walk_done,
+)
 from crawlers.page_item import PageItem
 from crawlers.page_store import storage_failure
 from crawlers.payload import decode
@@ -174,7 +182,7 @@ class GitHubSearchSpider(SearchRequests):
             empty = {"after": None, "count": 0, "fetched": 0, "done": True, **asked, **walk_done()}
             self._commit_cursor(window, empty)
             return
-        first = {"after": None, "count": min(count, SEARCH_CAP), **asked}
+        first = {"after": None, "count": min(count, SEARCH_CAP), **asked, **walk_began()}
         yield from self._page_or_defer(window, first)
 
     def _on_page(self, response: Response) -> Iterator[Any]:
@@ -213,6 +221,17 @@ class GitHubSearchSpider(SearchRequests):
             "done": not has_next,
             **({} if has_next else walk_done()),
         }
+        if not has_next and not previous.get("recheck") and began_before(previous, self.began):
+            # The walk began in an earlier run: its pages may have stepped over accounts the
+            # result list moved meanwhile (search pages are positions, not keys). So it is not
+            # done: it is walked once more from the first page, now (discovery pages only:
+            # unchanged accounts cost no details and no --max-users room). A crash before that
+            # walk ends leaves this cursor, so the next run walks it again too; the recheck
+            # itself is not checked again, so a tight --max-users cannot make it a loop.
+            self.run_stats["windows_rechecked"] += 1
+            cursor = {**carried(previous), **walk_began(), "after": None, "fetched": 0}
+            cursor.update(done=False, recheck=True)
+            has_next = True
         yield from self._discovered(window, cursor, previous, nodes, has_next, None)
 
     def _partial_page(self, window: Window, reason: str, what: str) -> None:

@@ -29,7 +29,7 @@ def asked_until(window: Window, cursor: dict[str, Any]) -> date:
 
 def carried(previous: dict[str, Any]) -> dict[str, Any]:
     """What every page's cursor keeps from the one before: the window's count and days."""
-    return {k: previous[k] for k in ("count", "to", "open") if k in previous}
+    return {k: previous[k] for k in ("count", "to", "open", "began", "recheck") if k in previous}
 
 
 def held(previous: dict[str, Any]) -> dict[str, Any]:
@@ -46,6 +46,25 @@ def walk_done() -> dict[str, Any]:
     """What a cursor records when its window's walk reached the last page: when (SCOUT_NOW
     rehearsals included), so `--rewalk-days` can tell when to walk it again."""
     return {"walked": utcnow().isoformat()}
+
+
+def walk_began() -> dict[str, Any]:
+    """What the first cursor of a walk records: when it began."""
+    return {"began": utcnow().isoformat()}
+
+
+def began_before(cursor: dict[str, Any], moment: datetime) -> bool:
+    """Whether the walk this cursor belongs to began before `moment` (a cursor saved before
+    walks recorded their start counts as older). Search pages are positions in a result list
+    that changes between runs (accounts move in and out, results are re-ordered), so a walk
+    resumed in a later run can have stepped over an account that moved to a page it had
+    already asked for."""
+    began = cursor.get("began")
+    try:
+        when = datetime.fromisoformat(began) if isinstance(began, str) else None
+    except ValueError:
+        when = None
+    return when is None or when < moment
 
 
 def walk_is_stale(cursor: dict[str, Any], rewalk_days: int | None) -> bool:
