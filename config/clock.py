@@ -44,6 +44,15 @@ def utcnow() -> datetime:
     return real + offset
 
 
+def forget_rehearsals() -> None:
+    """Forget the offsets of the SCOUT_NOW values seen: the next read of each is anchored to
+    the system clock again. For a process that rehearses the same dates twice (one season
+    after another in `python -m bench season`): offsets kept from the first would put the
+    second season's "now" ahead by the first one's wall time, and its jobs would never be due.
+    """
+    _offsets.clear()
+
+
 def to_system(when: datetime) -> datetime:
     """A time read from this clock as the system clock's instant (the same under no
     SCOUT_NOW): to compare with what the operating system dates, such as a process's start."""

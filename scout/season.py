@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, select
 from typer.testing import CliRunner
 
+from config.clock import forget_rehearsals
 from config.data import default_path
 from sandbox.model import SandboxOptions, World
 from sandbox.server import SandboxServer
@@ -182,6 +183,7 @@ class Season:
 
     def run(self, progress: Any = None) -> list[DayFigures]:
         """Every day 0..days: advance the sandbox, run each fire time, note the figures."""
+        forget_rehearsals()  # an earlier season in this process rehearsed the same dates
         began = time.monotonic()
         with self.server:
             write_jobs(self.spec.jobs_file, self.jobs_path, self.server, self.spec.args)

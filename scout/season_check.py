@@ -357,6 +357,8 @@ def runs(season: Season) -> Check:
     rows = _all(season, select(*columns))
     for status in {r.status for r in rows}:
         check.figures[f"runs {status}"] = sum(1 for r in rows if r.status == status)
+    if not rows:
+        check.fail("no job ran", ["the season recorded no run at all"])
     running = [f"run {r.id} ({r.job_name})" for r in rows if r.status == "running"]
     check.fail("runs left running", running)
     not_ok = [

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from typer.testing import CliRunner
 
+from config import clock
 from config.clock import to_system, utcnow
 from config.errors import ConfigError
 from scout.cli import app
@@ -48,3 +49,14 @@ def test_to_system_undoes_the_rehearsal_shift(monkeypatch: pytest.MonkeyPatch) -
     assert abs(to_system(real) - real) < timedelta(seconds=1)
     monkeypatch.setenv("SCOUT_NOW", "2026-06-05T01:00:00Z")
     assert abs(to_system(utcnow()) - datetime.now(UTC)) < timedelta(seconds=1)
+
+
+def test_forgetting_rehearsals_anchors_the_same_scout_now_again(monkeypatch):
+    # A second rehearsal of the same date in one process (a second season in the bench) must
+    # start at that date, not at it plus the first rehearsal's wall time.
+    monkeypatch.setenv("SCOUT_NOW", "2026-06-01T01:00:00Z")
+    clock.utcnow()
+    clock._offsets["2026-06-01T01:00:00Z"] += timedelta(minutes=7)  # as if 7 minutes passed
+    assert clock.utcnow() >= datetime(2026, 6, 1, 1, 7, tzinfo=UTC)
+    clock.forget_rehearsals()
+    assert clock.utcnow() < datetime(2026, 6, 1, 1, 1, tzinfo=UTC)
