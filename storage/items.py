@@ -48,6 +48,38 @@ class KaggleAchievementItem:
 
 
 @dataclass(slots=True)
+class HubItemRow:
+    """A Hugging Face Hub model, dataset or Space (storage.models.HubItem)."""
+
+    name: str
+    kind: str
+    downloads: int = 0
+    likes: int = 0
+    library: str | None = None
+    pipeline_tag: str | None = None
+    tags: list[str] = field(default_factory=list)
+    created_at: datetime | None = None
+    last_modified: datetime | None = None
+
+
+@dataclass(slots=True)
+class PypiPackageRow:
+    """A PyPI project an account has a role on (storage.models.PypiPackage)."""
+
+    name: str
+    role: str | None = None
+    summary: str | None = None
+    version: str | None = None
+    releases: int = 0
+    first_release: datetime | None = None
+    last_release: datetime | None = None
+    source_repo: str | None = None
+    classifiers: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    downloads: int | None = None
+
+
+@dataclass(slots=True)
 class ProfileItem:
     """One account as parsed from a source. `seen_at` is when the source showed it to us."""
 
@@ -72,6 +104,8 @@ class ProfileItem:
     repositories: list[RepositoryItem] | None = None
     so_tags: list[SOTagItem] | None = None
     kaggle: list[KaggleAchievementItem] | None = None
+    hub_items: list[HubItemRow] | None = None
+    pypi_packages: list[PypiPackageRow] | None = None
 
     def profile_row(self) -> dict[str, Any]:
         """The columns of the profiles table (children excluded)."""
@@ -106,6 +140,10 @@ class ProfileItem:
             out["so_tag_stats"] = [_row(t) for t in self.so_tags]
         if self.kaggle is not None:
             out["kaggle_achievements"] = [_row(k) for k in self.kaggle]
+        if self.hub_items is not None:
+            out["hub_items"] = [_row(h) for h in self.hub_items]
+        if self.pypi_packages is not None:
+            out["pypi_packages"] = [_row(p) for p in self.pypi_packages]
         return out
 
 

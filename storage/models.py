@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Float,
     ForeignKey,
@@ -126,6 +127,72 @@ class Repository(Base):
     is_fork: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime | None]
     pushed_at: Mapped[datetime | None]
+
+
+class HubItem(Base):
+    """A model, dataset or Space a Hugging Face Hub account published (issue 19).
+
+    `name` is the item's path on the Hub: "author/x" for a model, "datasets/author/x",
+    "spaces/author/x" (so the three kinds never collide); `downloads` is what the Hub's API
+    reports (its last 30 days), `likes` its likes.
+    """
+
+    __tablename__ = "hub_items"
+    __table_args__ = (UniqueConstraint("profile_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(16))  # model, dataset, space
+    downloads: Mapped[int] = mapped_column(BigInteger, default=0)
+    likes: Mapped[int] = mapped_column(Integer, default=0)
+    library: Mapped[str | None] = mapped_column(String(100))
+    pipeline_tag: Mapped[str | None] = mapped_column(String(100))
+    tags: Mapped[Any] = mapped_column(JSONType, default=list)
+    created_at: Mapped[datetime | None]
+    last_modified: Mapped[datetime | None]
+
+
+class PypiPackage(Base):
+    """A PyPI project a PyPI account has a role on (issue 19): its releases and where its
+    source lives (`source_repo` "owner/name" on GitHub, from the project's URLs)."""
+
+    __tablename__ = "pypi_packages"
+    __table_args__ = (UniqueConstraint("profile_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(32))  # Owner, Maintainer
+    summary: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[str | None] = mapped_column(String(100))
+    releases: Mapped[int] = mapped_column(Integer, default=0)
+    first_release: Mapped[datetime | None]
+    last_release: Mapped[datetime | None]
+    source_repo: Mapped[str | None] = mapped_column(String(200))
+    classifiers: Mapped[Any] = mapped_column(JSONType, default=list)
+    keywords: Mapped[Any] = mapped_column(JSONType, default=list)
+    downloads: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Contribution(Base):
+    """A GitHub profile's work in another repository (issue 19: the field's major projects).
+
+    Not a child of the profile's content (a profile's hash and its `changed` count do not move
+    when a project's contributor list is read): the contributors crawl of `repo` replaces that
+    repository's rows. The profile's deletion removes its rows (cascade).
+    """
+
+    __tablename__ = "contributions"
+    __table_args__ = (UniqueConstraint("profile_id", "repo"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    repo: Mapped[str] = mapped_column(String(200), index=True)  # "owner/name"
+    commits: Mapped[int] = mapped_column(Integer, default=0)
+    merged_prs: Mapped[int] = mapped_column(Integer, default=0)
+    last_merged_at: Mapped[datetime | None]
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SOTagStat(Base):

@@ -15,8 +15,10 @@ from storage.fit import fit_json, fit_rows
 from storage.items import ProfileItem, RawItem
 from storage.models import (
     Base,
+    HubItem,
     KaggleAchievement,
     Profile,
+    PypiPackage,
     RawRecord,
     RawRecordEntry,
     Repository,
@@ -28,8 +30,16 @@ CHILD_TABLES: dict[str, tuple[type[Base], tuple[str, ...]]] = {
     "repositories": (Repository, ("profile_id", "name")),
     "so_tag_stats": (SOTagStat, ("profile_id", "tag")),
     "kaggle_achievements": (KaggleAchievement, ("profile_id", "category")),
+    "hub_items": (HubItem, ("profile_id", "name")),
+    "pypi_packages": (PypiPackage, ("profile_id", "name")),
 }
-CHILD_KEY = {"repositories": "name", "so_tag_stats": "tag", "kaggle_achievements": "category"}
+CHILD_KEY = {
+    "repositories": "name",
+    "so_tag_stats": "tag",
+    "kaggle_achievements": "category",
+    "hub_items": "name",
+    "pypi_packages": "name",
+}
 
 
 def canonical_json(value: Any) -> bytes:

@@ -43,7 +43,7 @@ def test_init_then_status_shows_tables_and_revision(tmp_path):
     assert "Database ready" in result.output
     result = runner.invoke(app, ["--db", url, "status"])
     assert result.exit_code == 0, result.output
-    assert "Schema revision: 0008" in result.output
+    assert "Schema revision: 0009" in result.output
     assert "Gone profiles (accounts their source no longer has): 0" in result.output
     assert "raw_records" in result.output and "No crawl runs yet" in result.output
 
