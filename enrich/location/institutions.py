@@ -17,13 +17,12 @@ it and the answer is "ambiguous" with both named.
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 from enrich.location.mentions import Mention, cities_named
+from enrich.location.tables import aliases, table_rows
 from enrich.textfold import fold
 
 KINDS = ("university", "lab", "company_office")
@@ -70,19 +69,12 @@ class Institution:
 @lru_cache(maxsize=1)
 def load_institutions() -> tuple[Institution, ...]:
     """Every row of the shipped table (read once)."""
-    table = resources.files("enrich.location").joinpath("data/institutions.csv")
-    with table.open("r", encoding="utf-8") as handle:
-        return tuple(
-            Institution(
-                row["name"].strip(),
-                tuple(a.strip() for a in row["aliases"].split("|") if a.strip()),
-                row["country"].strip(),
-                row["city"].strip(),
-                row["kind"].strip(),
-                row["source"].strip(),
-            )
-            for row in csv.DictReader(handle)
+    return tuple(
+        Institution(
+            r["name"], aliases(r["aliases"]), r["country"], r["city"], r["kind"], r["source"]
         )
+        for r in table_rows("institutions.csv")
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -188,8 +188,10 @@ def _postcode(gaz: Gazetteer, number: str) -> Mention | None:
 
 
 # A second reading of a part that names nothing known: (gazetteer, part, folded part, part as
-# written) -> mentions (enrich.location.second_chance.second_chance, passed in by the resolver).
-SecondChance = Callable[[Gazetteer, str, str, str], list[Mention]]
+# written, whole) -> mentions (enrich.location.second_chance.second_chance, passed in by the
+# resolver). With whole=True it is asked first, before the part is read word by word, and
+# answers only a listed name of several words that is the whole part ("Sophia Antipolis").
+SecondChance = Callable[[Gazetteer, str, str, str, bool], list[Mention]]
 
 
 def find_mentions(
@@ -214,12 +216,17 @@ def find_mentions(
         mention = _lookup(
             gaz, whole_key, _original(tokens), whole=True, code_ok=code_ok, first=first_part
         )
+        listed: list[Mention] = []
+        if mention is None and second_chance is not None and len(tokens) > 1:
+            listed = second_chance(gaz, part, whole_key, _original(tokens), True)
         if mention is not None:
             found.append(mention)
+        elif listed:
+            found.extend(listed)
         else:
             found.extend(_scan(gaz, tokens))
             if not found and second_chance is not None:
-                found.extend(second_chance(gaz, part, whole_key, _original(tokens)))
+                found.extend(second_chance(gaz, part, whole_key, _original(tokens), False))
     if found:  # a number narrows a place down; alone it names nothing
         found.extend(m for n in numbers if (m := _postcode(gaz, n)) is not None)
     return found

@@ -19,8 +19,10 @@ How a string is read
    enrich.location.institutions), and each part first gives up postcodes whose format pins a
    country and airport codes (enrich.location.codes). A part naming nothing known gets second
    readings: names without spaces ("上海市浦东新区"), run-together words ("NewDelhi"), typos of
-   countries and large cities ("Germnay"), small towns (enrich.location.second_chance); each
-   says so in the reason.
+   countries and large cities ("Germnay"), districts of large cities ("Koramangala",
+   enrich.location.districts), small towns (enrich.location.second_chance); each says so in
+   the reason. A district beside the city it belongs to outweighs a namesake town elsewhere
+   ("Whitefield, Bangalore").
 4. Each name gives a support per country: a country name, local name ("Polska"), flag emoji or
    US state 1.0; a two-letter code 0.9 (read as a code only when written in capitals or as a
    part of its own: "in" is a word, "IN" is India or Indiana); a subdivision ("Karnataka")
@@ -71,6 +73,7 @@ from typing import Literal
 from enrich.location.codes import bare_postcode, read_part, states_named
 from enrich.location.coord_text import parse_coordinates
 from enrich.location.coordinates import nearest_country
+from enrich.location.districts import districts_beside
 from enrich.location.gazetteer import get_gazetteer
 from enrich.location.institutions import find_institutions
 from enrich.location.mentions import Mention
@@ -110,7 +113,7 @@ _CAP = {
     "postcode_pin": 0.85,
     "typo": 0.85,
     "town": 0.6,
-    "district": 0.6,
+    "district": 0.8,
 }
 
 
@@ -186,6 +189,8 @@ def _combine_place(parts: list[list[Mention]]) -> list[_Place]:
         return []
     mentions = country_typo_beside(mentions, DOMINANCE)
     scores = _product(mentions)
+    if not scores and (with_district := districts_beside(mentions)) is not None:
+        mentions, scores = with_district, _product(with_district)
     if not scores and (with_town := towns_beside(mentions)) is not None:
         mentions, scores = with_town, _product(with_town)
     if not scores:

@@ -7,8 +7,10 @@ nothing in the part, so none of them can outweigh an exact name:
    known names are cut out of the text, each with the administrative suffix that follows it
    (the kind "CJK admin suffix", enrich.location.scripts).
 2. *Run-together words* ("NewDelhi", "unitedstates", enrich.location.typos).
-3. *Typos* of country names and large cities ("Germnay", "Bangalroe", enrich.location.typos).
-4. *Small towns* of 1,000-4,999 people (the kind "small town", enrich.location.towns).
+3. *Districts* of large cities by their exact names ("Koramangala", "Pudong", the kind
+   "district of a big city", enrich.location.districts).
+4. *Typos* of country names and large cities ("Germnay", "Bangalroe", enrich.location.typos).
+5. *Small towns* of 1,000-4,999 people (the kind "small town", enrich.location.towns).
 
 And two rules the resolver applies to the mentions of one place:
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from enrich.location.districts import district_mention
 from enrich.location.gazetteer import City, Gazetteer, get_gazetteer
 from enrich.location.mentions import Hit, Mention, lookup_whole
 from enrich.location.place_names import CAPITAL_DISTRICT_SUFFIXES, STOP_WORDS
@@ -46,7 +49,12 @@ LATIN_ADMIN_SUFFIXES: dict[str, frozenset[str] | None] = {
 MIN_TOWN_KEY = 4  # "Ada", "Bar": three letters name too many things to be read as a town
 
 
-def second_chance(gaz: Gazetteer, part: str, key: str, text: str) -> list[Mention]:
+def second_chance(
+    gaz: Gazetteer, part: str, key: str, text: str, whole: bool = False
+) -> list[Mention]:
+    if whole:  # a listed district of several words, before its words are read one by one
+        listed = district_mention(key, text)
+        return [listed] if listed is not None else []
     if has_unspaced_script(part):
         return [
             m for seg, seg_key, note in segment(gaz, part) if (m := _note(gaz, seg_key, seg, note))
@@ -56,10 +64,14 @@ def second_chance(gaz: Gazetteer, part: str, key: str, text: str) -> list[Mentio
         found = _note(gaz, joined, text, f"run-together words '{text}' read as '{joined}'")
         if found is not None:
             return [found]
+    # a district of a large city by its exact name, before any fuzzy reading ("Koramangala")
+    listed = district_mention(key, text)
+    if listed is not None:
+        return [listed]
     # a word in capitals is an acronym ("INRIA"), not a misspelt name
     fixed = [] if text.isupper() else typo(gaz, key)
     if len(fixed) > 1:
-        return []  # as close to two famous names ("Nigera": Niger, Nigeria): no reading
+        return []  # as close to two famous names ("Brasil"-like ties): no reading
     if fixed and is_alternate(gaz, fixed[0][0]) and (town := town_mention(key, text)):
         return [town]  # a town's own name before a typo of some city's alternate name
     if fixed:
@@ -87,6 +99,11 @@ def _district(gaz: Gazetteer, key: str, text: str) -> Mention | None:
     key, countries = " ".join(words[:-1]), LATIN_ADMIN_SUFFIXES[suffix]
     note = f"admin suffix: '{text}' read as '{key}'"
     found = _note(gaz, key, text, note)
+    if found is None and (listed := district_mention(key, text)) is not None:
+        if countries and not countries & set(listed.support):
+            return None
+        listed.note = note
+        return listed
     if found is None:
         found = town_mention(key, text, set(countries) if countries else None)
         if found is None or len(found.support) > 1:

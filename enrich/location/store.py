@@ -23,8 +23,9 @@ from storage.upsert import upsert
 # Raise when the resolver's answers change: stored locations are resolved again (the
 # `locations` cache by version, profile_locations by the "resolver" cursor in run_enrich).
 # 2: city and admin1 are stored as fields. 3: small towns, native scripts without spaces,
-# typos and run-together words, capital-district suffixes (issue 18).
-RESOLVER_VERSION = "3"
+# typos and run-together words, capital-district suffixes (issue 18). 4: districts of large
+# cities (enrich.location.districts).
+RESOLVER_VERSION = "4"
 
 _IN = 500  # strings per IN (...) clause
 _CHUNK = 2000  # profiles per transaction

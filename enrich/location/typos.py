@@ -6,8 +6,9 @@ countries and US states, and cities of 500k+ people (gazetteer.FAMOUS_CITY) or c
 part is corrected only when it matched nothing exactly, has at least 5 letters, is not written
 in capitals (an acronym), keeps its first letter, and lies within 1 edit (2 from 9 letters on)
 of the name (Damerau-Levenshtein: "Germnay" is one transposition from "Germany"). Equally close
-names: a country before a city's own name before its alternate; still several countries, no
-reading. Run-together words are split at camel case or matched against multi-word names with
+names: a country before a city's own name before its alternate; then the name the typed word
+leaves a letter out of ("Nigera": Nigeria, not Niger); still several countries, no reading.
+Run-together words are split at camel case or matched against multi-word names with
 their spaces taken out ("NewDelhi", "unitedstates").
 """
 
@@ -80,7 +81,8 @@ def typo(gaz: Gazetteer, key: str) -> list[tuple[str, str]]:
     """(key, name as shown) of the country or large city `key` misspells: one when it is
     clearly that one, several when equally close names name different countries, none when
     no such name is close."""
-    if len(key.replace(" ", "")) < MIN_TYPO_LETTERS or not key.isascii() or key in STOP_WORDS:
+    bare = key.replace(" ", "")
+    if len(bare) < MIN_TYPO_LETTERS or not key.isascii() or key in STOP_WORDS:
         return []
     targets = _targets(gaz)
     limit = _max_edits(key)
@@ -100,6 +102,13 @@ def typo(gaz: Gazetteer, key: str) -> list[tuple[str, str]]:
     for name, score in close:
         if (score, targets[name][0]) == best:
             winners.setdefault(targets[name][1], name)
+    # A letter left out is the commonest slip of the keyboard (omission before insertion,
+    # substitution and transposition in spelling-error counts since Damerau, 1964): between
+    # equally close names of different countries, the one the typed word drops a letter of
+    # wins ("Nigera" is Nigeria, not Niger with a letter added).
+    dropped = {c: n for c, n in winners.items() if len(n.replace(" ", "")) == len(bare) + 1}
+    if len(winners) > 1 and len(dropped) == 1:
+        winners = dropped
     return [(name, _shown(gaz, name)) for name in winners.values()]
 
 
