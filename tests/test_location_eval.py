@@ -17,13 +17,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench: the harne
 from bench import locations as ev
 from enrich.location import resolver
 
-# Floors set a little below the figures of the issue-18 resolver (957 strings: 95.1% right
-# and 1.5% wrong overall; 95.8% right and 0.6% wrong among placeable strings), so that
-# editing a label or two cannot flake them (main before issue 18: 74.0% / 3.0%, 72.8% /
-# 2.1%). They are raised as the resolver improves; the issue's goal is >= 97% right and
-# <= 1% wrong among placeable strings.
-FLOOR_RIGHT = 0.945
-FLOOR_PLACEABLE_RIGHT = 0.95
+# Floors on the whole set (dev and holdout together), a little below the figures of the
+# resolver with districts (957 strings: 96.9% right and 1.5% wrong overall; 97.8% right and
+# 0.6% wrong among placeable strings), so that editing a label or two cannot flake them (main
+# before issue 18: 74.0% / 3.0%, 72.8% / 2.1%). Among placeable strings the floor is the
+# issue's goal itself: >= 97% right and <= 1% wrong. The holdout alone is reported, not
+# floored here (96.7% / 1.0%): nobody tunes on it.
+FLOOR_RIGHT = 0.96
+FLOOR_PLACEABLE_RIGHT = 0.97
 CEILING_WRONG = 0.02
 CEILING_PLACEABLE_WRONG = 0.01
 MIN_PER_KIND = 40
