@@ -80,7 +80,8 @@ def repo_json(repo: HubRepo, full: bool, expand: list[str]) -> dict[str, Any]:
             library_name=repo.library,
             modelId=repo.repo_id,
         )
-        default = ("_id", "id", "likes", "trendingScore", "private", "downloads", "tags")
+        default: tuple[str, ...] = ("_id", "id", "likes", "trendingScore", "private")
+        default += ("downloads", "tags")
         default += ("pipeline_tag", "library_name", "createdAt", "modelId")
     elif repo.kind == "dataset":
         every.update(downloads=repo.downloads)
