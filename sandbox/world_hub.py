@@ -188,13 +188,12 @@ def build(world: World) -> HubWorld:
     base_now = world.now - timedelta(days=world.day)  # day 0's today
     taken: set[str] = set()
     _add_orgs(hub, world, taken, base_now)
-    logins = sorted(t.github_login for t in world.truth.values() if t.github_login)
     owner_of_login = {
         t.github_login.lower(): t.person_id for t in world.truth.values() if t.github_login
     }
     org_names = [a.name for a in hub.orgs()]
     for pid in sorted(world.truth):
-        _add_person(hub, world.truth[pid], taken, logins, owner_of_login, org_names, base_now)
+        _add_person(hub, world, world.truth[pid], taken, owner_of_login, org_names, base_now)
     for day in range(1, world.day + 1):
         _step(hub, day, base_now)
     return hub
@@ -229,20 +228,23 @@ def _add_orgs(hub: HubWorld, world: World, taken: set[str], now: datetime) -> No
 
 def _add_person(
     hub: HubWorld,
+    world: World,
     truth: Truth,
     taken: set[str],
-    logins: list[str],
     owner_of_login: dict[str, int],
     org_names: list[str],
     now: datetime,
 ) -> None:
     rng = _rng(hub.seed, truth.person_id)
+    world_truth, people = world.truth, world.people
     depth = max(truth.ml_depth, truth.mlops_depth)
     if rng.random() >= ACCOUNT_CHANCE[depth]:
         return
     login = truth.github_login
     mode = rng.choices(["same", "variant", "own", "namesake"], [55, 20, 20, 5])[0]
-    other = rng.choice(logins) if logins else None  # drawn whatever the mode: fixed draws
+    # Drawn whatever the mode (fixed draws), among the first world's people (stable by day).
+    target = world_truth.get(rng.randint(1, people))
+    other = target.github_login if target is not None else None
     suffix = rng.choice(["-hf", "-ml", "-ai", "42"])
     name: str | None = None
     if (
