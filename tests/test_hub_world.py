@@ -43,9 +43,7 @@ def test_usernames_match_logins_often_differ_sometimes_and_namesakes_mislead() -
     hub = hub_world(world)
     logins = {t.github_login: t.person_id for t in world.truth.values() if t.github_login}
     same = [u for u in hub.users() if logins.get(u.name) == u.person_id]
-    differ = [
-        u for u in hub.users() if world.truth[u.person_id].github_login not in (None, u.name)
-    ]
+    differ = [u for u in hub.users() if world.truth[u.person_id].github_login not in (None, u.name)]
     assert len(same) > len(hub.users()) * 0.3 and len(differ) > 10
     assert hub.namesakes, "some Hub user must carry another person's GitHub login"
     for name, other in hub.namesakes.items():

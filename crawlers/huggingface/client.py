@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx2
+from huggingface_hub import constants as hf_constants
 from huggingface_hub.errors import HfHubHTTPError
 
 # Public in huggingface_hub.utils (lazily exported, so mypy does not see them).
@@ -94,6 +95,9 @@ class HubClient:
         self.meter = meter
         self.retries = retries
         self.failed = 0
+        # Telemetry off: building the client's headers would otherwise fetch a registry from
+        # huggingface.co itself (utils/_detect_agent.py), whatever the endpoint.
+        hf_constants.HF_HUB_DISABLE_TELEMETRY = True
         self.headers = build_hf_headers(token=False, library_name="talent-scout")
         # The client logs whole URLs (usernames) at WARNING on every retry: we log by source.
         hf_logging.get_logger("huggingface_hub").setLevel(logging.ERROR)
@@ -113,6 +117,10 @@ class HubClient:
             )
         except BudgetStop:
             raise
+        except HfHubHTTPError as exc:
+            # http_backoff raises once its retries are spent: that last answer was given up.
+            self.meter.retries -= 1
+            raise RequestFailed(f"HTTP {exc.response.status_code}") from None
         except (httpx2.HTTPError, OSError) as exc:
             raise RequestFailed(type(exc).__name__) from None
         return response
