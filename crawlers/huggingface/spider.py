@@ -218,10 +218,11 @@ class HubWalk:
                 item.commit_cursor = False
                 break
             except RequestFailed as exc:
+                # The Hub is unwell: the page keeps what came and holds its stream here.
                 item.stats["errors"] += 1
                 item.commit_cursor = False
                 log.warning("huggingface:%s given up (%s)", author, exc)
-                continue
+                break
             self._asked.add(author)
             if record is not None:
                 item.records.append(record)
