@@ -53,6 +53,9 @@ STREAM = "discovery"
 ORGS = "orgs"
 # Worst-case requests of one author: overview, then one listing per kind.
 AUTHOR_COST = 4
+# Requests given up one after another (each after the client's retries) before the walk
+# stops: the Hub is not answering, and every other stream would wait out the same retries.
+GIVE_UP_AFTER = 3
 
 
 def make_rules() -> SourceRules:
@@ -127,6 +130,7 @@ class HubWalk:
         self.orgs = {o.lower() for o in orgs}
         self._new_orgs: set[str] = set()
         self._asked: set[str] = set()  # authors fetched (or found missing) in this run
+        self._failed_in_row = 0
         self.stop: str | None = None  # why the walk stopped early (budget, --max-users)
         self.rules = make_rules()
         crawler = SimpleNamespace(spider=self)
@@ -169,7 +173,9 @@ class HubWalk:
                 # The stream stays on this page (its cursor did not move): the next run asks.
                 self.run_stats["errors"] += 1
                 log.warning("huggingface %s: page given up (%s)", stream.partition, exc)
+                self._failed(isinstance(exc, RequestFailed))
                 return
+            self._failed_in_row = 0
             cursor = {"next": page.next, "done": page.next is None}
             item = self._page(stream, entries, cursor)
             if item.abandoned or self.storage_failure is not None:
@@ -177,6 +183,11 @@ class HubWalk:
             if not item.commit_cursor or page.next is None or self.stop is not None:
                 return  # held on this page, or the stream is done
             next_query = page.next
+
+    def _failed(self, request: bool) -> None:
+        self._failed_in_row = self._failed_in_row + 1 if request else 0
+        if self._failed_in_row >= GIVE_UP_AFTER:
+            self.stop = f"the Hub gave no answer {GIVE_UP_AFTER} times in a row"
 
     def _full(self) -> bool:
         if self.max_users and self.run_stats["profiles_stored"] >= self.max_users:
@@ -222,6 +233,7 @@ class HubWalk:
                 item.stats["errors"] += 1
                 item.commit_cursor = False
                 log.warning("huggingface:%s given up (%s)", author, exc)
+                self._failed(True)
                 break
             self._asked.add(author)
             if record is not None:
