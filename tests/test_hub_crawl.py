@@ -21,12 +21,19 @@ from fault_rules import die
 from helpers import shared_world
 from sqlalchemy import create_engine
 
+from config.settings import Settings
 from crawlers.huggingface.parse import item_name
-from crawlers.huggingface.run import DEFAULT_LIBRARIES, DEFAULT_PIPELINE_TAGS
+from crawlers.huggingface.run import (
+    DEFAULT_LIBRARIES,
+    DEFAULT_PIPELINE_TAGS,
+    HubOptions,
+    run_crawl,
+)
+from sandbox.hub_api import HubAPI
 from sandbox.model import SandboxOptions
 from sandbox.server import SandboxServer
 from sandbox.world_hub import HubWorld, hub_world
-from storage.db import session_scope
+from storage.db import open_database, session_scope
 from storage.state import EXIT_CODES
 from storage.suppress import suppress
 
@@ -214,3 +221,16 @@ def test_a_changed_author_is_fetched_again_on_a_later_day(
     assert later.status == "ok"
     assert later.stats["changed"] >= 1 and later.stats["unchanged"] >= 1
     assert later.stats["requests"] < clean[1].stats["requests"] / 2
+
+
+def test_the_hubs_rate_limit_is_waited_out(clean: tuple[str, Any], tmp_path: Path) -> None:
+    with SandboxServer(shared_world(SEED, PEOPLE)) as limited:
+        window = next(api for api in limited.apis if isinstance(api, HubAPI))
+        window.limit, window.window_s = 150, 2
+        engine = open_database(f"sqlite:///{tmp_path / 'scout.db'}")
+        result = run_crawl(engine, Settings(), HubOptions(endpoint=limited.huggingface_url))
+        refused = limited.stats.snapshot().get("huggingface.rate_limited", 0)
+    assert result.status == "ok" and refused >= 1
+    assert result.stats["rate_limited"] == refused == result.stats["retries"]
+    assert snapshot(f"sqlite:///{tmp_path / 'scout.db'}") == snapshot(clean[0])
+    engine.dispose()

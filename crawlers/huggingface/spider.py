@@ -62,7 +62,9 @@ def make_rules() -> SourceRules:
     return SourceRules(
         source=parse.SOURCE,
         endpoint="/api/users/{username}/overview",
-        key_of=parse.username_of,
+        # Lower-cased like the pipeline's handles (StoreStep and LocationStep drop the raw
+        # records of cut profiles by handle.lower()); the subject keeps the username's case.
+        key_of=lambda r: parse.username_of(r).lower(),
         suppress_keys=lambda r: (parse.username_of(r), parse.profile_url(parse.username_of(r))),
         why_dropped=lambda r: None,
         parse=parse.parse_record,
