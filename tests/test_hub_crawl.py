@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fault_crawl import assert_private, crawl, launch, query
+from fault_crawl import assert_private, crawl, database, launch, query
 from fault_proxy import FaultProxy, Rule
 from fault_rules import die
 from helpers import shared_world
@@ -235,3 +235,12 @@ def test_the_hubs_rate_limit_is_waited_out(clean: tuple[str, Any], tmp_path: Pat
     assert result.stats["rate_limited"] == refused == result.stats["retries"]
     assert snapshot(f"sqlite:///{tmp_path / 'scout.db'}") == snapshot(clean[0])
     engine.dispose()
+
+
+def test_postgresql_stores_what_sqlite_stores(
+    server: SandboxServer, clean: tuple[str, Any], tmp_path: Path
+) -> None:
+    with database("pg", tmp_path) as url:
+        run = crawl(url, HF, server.huggingface_url, tmp_path)
+        assert (run.code, run.status) == (0, "ok"), run.output[-2000:]
+        assert snapshot(url) == snapshot(clean[0])
