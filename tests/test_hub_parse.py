@@ -106,10 +106,14 @@ def test_a_listing_names_each_item_author_from_author_or_the_id() -> None:
         {"id": "org/x", "author": "org", "lastModified": "2025-01-01T00:00:00Z"},
         {"id": "ada-ml/y"},
     ]
-    assert listing(page, "/api/models") == [
-        ("org", "org/x", datetime(2025, 1, 1, tzinfo=UTC)),
-        ("ada-ml", "ada-ml/y", None),
-    ]
+    assert listing(page, "/api/models") == (
+        [("org", "org/x", datetime(2025, 1, 1, tzinfo=UTC)), ("ada-ml", "ada-ml/y", None)],
+        0,
+    )
+    # An item whose author could not be a Hub account (it would go into a URL path) or that
+    # has no namespace is left out and counted; a page that is not a list is refused.
+    hostile = [{"id": "x/y", "author": "../../api/whoami?"}, {"id": "no-namespace"}, *page]
+    assert listing(hostile, "/api/models") == (listing(page, "/api/models")[0], 2)
     with pytest.raises(PayloadError):
         listing({"id": "x"}, "/api/models")
     assert username_of(record()) == "ada-ml"

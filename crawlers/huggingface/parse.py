@@ -9,6 +9,7 @@ PayloadError (the record is quarantined; its raw record kept).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,8 @@ KINDS = {
 }
 RECORD_LISTS = {"model": "models", "dataset": "datasets", "space": "spaces"}
 TASK_TAG = "task_categories:"
+# What a Hub user or organisation name can be (it goes into /api/users/{name}/overview).
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 
 
 def profile_url(username: str) -> str:
@@ -48,18 +51,27 @@ def author_of(item: Mapping[str, Any], path: str) -> str:
     repo_id = text(item.get("id"), f"{path}.id")
     if repo_id is None or "/" not in repo_id:
         raise PayloadError(f"{path}.id: expected 'author/name'")
-    return author or repo_id.split("/", 1)[0]
+    name = author or repo_id.split("/", 1)[0]
+    if not NAME.match(name):
+        raise PayloadError(f"{path}.author: not a Hub account name")
+    return name
 
 
-def listing(items: Any, path: str) -> list[tuple[str, str, datetime | None]]:
-    """A listing page as (author, repo id, lastModified) per item."""
+def listing(items: Any, path: str) -> tuple[list[tuple[str, str, datetime | None]], int]:
+    """A listing page as (author, repo id, lastModified) per item, and how many items could
+    not be read (left out: one broken item must not stop a stream; a page that is not a list
+    is a PayloadError)."""
     out = []
+    bad = 0
     for i, value in enumerate(array(items, path)):
-        item = obj(value, f"{path}[{i}]")
-        repo_id = text(item.get("id"), f"{path}[{i}].id") or ""
-        modified = iso_time(item.get("lastModified"), f"{path}[{i}].lastModified")
-        out.append((author_of(item, f"{path}[{i}]"), repo_id, modified))
-    return out
+        try:
+            item = obj(value, f"{path}[{i}]")
+            repo_id = text(item.get("id"), f"{path}[{i}].id") or ""
+            modified = iso_time(item.get("lastModified"), f"{path}[{i}].lastModified")
+            out.append((author_of(item, f"{path}[{i}]"), repo_id, modified))
+        except PayloadError:
+            bad += 1
+    return out, bad
 
 
 def item_name(kind: str, repo_id: str) -> str:

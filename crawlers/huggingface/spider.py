@@ -170,7 +170,7 @@ class HubWalk:
                 return
             try:
                 page = self.client.page(stream.kind, stream.params(), next_query)
-                entries = parse.listing(page.items, LISTINGS[stream.kind])
+                entries, bad = parse.listing(page.items, LISTINGS[stream.kind])
             except (RequestFailed, PayloadError) as exc:
                 # The stream stays on this page (its cursor did not move): the next run asks.
                 self.run_stats["errors"] += 1
@@ -178,6 +178,9 @@ class HubWalk:
                 self._failed(isinstance(exc, RequestFailed))
                 return
             self._failed_in_row = 0
+            if bad:
+                self.run_stats["listing_items_unreadable"] += bad
+                log.warning("huggingface %s: %d unreadable item(s)", stream.partition, bad)
             cursor = {"next": page.next, "done": page.next is None}
             item = self._page(stream, entries, cursor)
             if item.abandoned or self.storage_failure is not None:
