@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fault_crawl import assert_private, crawl, database, launch, query
+from fault_crawl import assert_private, crawl, database, finish, launch, query
 from fault_proxy import FaultProxy, Rule
 from fault_rules import die
 from helpers import shared_world
@@ -124,24 +124,37 @@ def test_a_second_crawl_asks_only_the_listings(
     assert snapshot(url) == before
 
 
-def test_kill_9_then_resume_equals_the_clean_crawl(clean: tuple[str, Any], tmp_path: Path) -> None:
+def stop_when_stored(proc: Any, url: str, at_least: int, signum: int) -> int:
+    """Send `signum` once the crawl has stored `at_least` profiles; how many it had."""
+    deadline = time.monotonic() + 30
+    stored = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            stored = query(url, "SELECT count(*) FROM profiles")[0][0]
+        except Exception:  # the schema is not there yet
+            stored = 0
+        if stored >= at_least:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signum)
+    return int(stored)
+
+
+def test_sigterm_then_kill_9_then_resume_equals_the_clean_crawl(
+    clean: tuple[str, Any], tmp_path: Path
+) -> None:
     options = SandboxOptions(latency_ms=4)
     with SandboxServer(shared_world(SEED, PEOPLE), options) as slow:
         url = f"sqlite:///{tmp_path / 'scout.db'}"
         proc = launch(url, HF, slow.huggingface_url, tmp_path)
-        deadline = time.monotonic() + 30
-        stored = 0
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                stored = query(url, "SELECT count(*) FROM profiles")[0][0]
-            except Exception:  # the schema is not there yet
-                stored = 0
-            if stored >= 10:
-                break
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGKILL)
+        assert stop_when_stored(proc, url, 10, signal.SIGTERM) >= 10
+        stopped = finish(proc, url, HF, "SIGTERM")
+        assert (stopped.code, stopped.status) == (EXIT_CODES["interrupted"], "interrupted")
+        first = len(snapshot(url)[0])
+        proc = launch(url, HF, slow.huggingface_url, tmp_path, "--resume")
+        assert stop_when_stored(proc, url, first + 10, signal.SIGKILL) >= first + 10
         proc.wait()
-        assert proc.returncode == -signal.SIGKILL and stored >= 10
+        assert proc.returncode == -signal.SIGKILL
         assert len(snapshot(url)[0]) < len(snapshot(clean[0])[0])  # killed part-way
         resumed = crawl(url, HF, slow.huggingface_url, tmp_path, "--resume")
     assert resumed.status == "ok", resumed.output[-2000:]
