@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sandbox.model import API, Request, Response, SandboxOptions, Stats, World
-from sandbox.world_hub import HubAccount, HubRepo, HubWorld, hub_world
+from sandbox.world_hub import KINDS, HubAccount, HubRepo, HubWorld, hub_world
 
 JSON = {"Content-Type": "application/json; charset=utf-8"}
 KIND_OF_PATH = {"/api/models": "model", "/api/datasets": "dataset", "/api/spaces": "space"}
@@ -145,13 +145,10 @@ class HubAPI(API):
         hub = hub_world(world)
         with self._lock:
             self.hub: HubWorld = hub
-            self._counts = {
-                name: {
-                    kind: len([r for r in hub.items_of(name) if r.kind == kind])
-                    for kind in ("model", "dataset", "space")
-                }
-                for name in hub.accounts
-            }
+            self._counts = {name: dict.fromkeys(KINDS, 0) for name in hub.accounts}
+            for kind in KINDS:
+                for repo in hub.repos[kind]:
+                    self._counts[repo.author][kind] += 1
             self._by_lower = {name.lower(): acc for name, acc in hub.accounts.items()}
             self._window_start = self.clock()
             self._used = 0
