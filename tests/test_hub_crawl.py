@@ -18,7 +18,7 @@ import pytest
 from fault_crawl import assert_private, crawl, database, finish, launch, query
 from fault_proxy import FaultProxy, Rule
 from fault_rules import die
-from helpers import shared_world
+from helpers import invoke, shared_world
 from sqlalchemy import create_engine
 
 from config.settings import Settings
@@ -257,3 +257,12 @@ def test_postgresql_stores_what_sqlite_stores(
         run = crawl(url, HF, server.huggingface_url, tmp_path)
         assert (run.code, run.status) == (0, "ok"), run.output[-2000:]
         assert snapshot(url) == snapshot(clean[0])
+
+
+def test_an_unknown_sort_order_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = invoke(
+        "crawl", "huggingface", "--sort", "stars", db=f"sqlite:///{tmp_path / 'scout.db'}"
+    )
+    assert result.exit_code == 2
+    assert "--sort must be one of downloads, likes, recent, not 'stars'" in result.output
+    assert "Traceback" not in result.output
