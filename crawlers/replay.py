@@ -9,6 +9,8 @@ response winning:
 - Stack Overflow: the newest `/users/{ids}` record (the user with its tag answers, tags and
   top-answer-tags as the crawl joined them), of the site its key "{site}:{user_id}" names.
   Discovery pages are context already folded in.
+- Hugging Face Hub: the newest author record (overview with the author's models, datasets and
+  Spaces, as the crawl joined them).
 Kaggle raw records hold only row hashes: nothing to replay (see crawlers.kaggle.run).
 """
 
@@ -24,6 +26,7 @@ from config.sites import DEFAULT_SITE, user_key
 from config.sites import SOURCE as SE_SOURCE
 from crawlers import payload as P
 from crawlers.github import parse as gh
+from crawlers.huggingface import parse as hf
 from crawlers.stackexchange import parse as so
 from storage.items import ProfileItem, RepositoryItem
 from storage.suppress import is_suppressed
@@ -161,7 +164,23 @@ def stackoverflow_saves(records: Sequence[Raw], hashes: set[str]) -> list[Profil
     return [item]
 
 
-REPLAYS: dict[str, Replay] = {gh.SOURCE: github_saves, SE_SOURCE: stackoverflow_saves}
+def huggingface_saves(records: Sequence[Raw], hashes: set[str]) -> list[ProfileItem]:
+    """The newest author record: the overview with every item the crawl listed."""
+    newest = records[-1] if records else None
+    if newest is None:
+        raise Unparseable("no Hub record")
+    record = _object(newest)
+    username = hf.username_of(record)
+    if hashes and is_suppressed(hashes, hf.SOURCE, username, hf.profile_url(username)):
+        raise Skipped("suppressed")
+    return [hf.parse_record(record, newest.fetched_at)]
+
+
+REPLAYS: dict[str, Replay] = {
+    gh.SOURCE: github_saves,
+    SE_SOURCE: stackoverflow_saves,
+    hf.SOURCE: huggingface_saves,
+}
 
 
 def replay(source: str, records: Sequence[Raw], hashes: set[str]) -> list[ProfileItem]:

@@ -1,6 +1,7 @@
 """The sandbox HTTP server: one threaded HTTP/1.1 server, each emulated API under its prefix.
 
-`/github` (REST, GraphQL at `/github/graphql`), `/stackexchange/2.3`, `/kaggle`, plus
+`/github` (REST, GraphQL at `/github/graphql`), `/stackexchange/2.3`, `/kaggle`,
+`/huggingface` (the Hub's API: sandbox/hub_api.py), plus
 `/_sandbox/stats` (counters the benchmarks read; `?reset=1` clears them),
 `/_sandbox/health`, `GET /_sandbox/day` (the simulated day and its `now`) and
 `POST /_sandbox/advance?days=N` or `?to=N` (move the world to another day; tests only).
@@ -24,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sandbox.github_rest import GitHubAPI
+from sandbox.hub_api import HubAPI
 from sandbox.kaggle_api import KaggleAPI
 from sandbox.model import API, Request, Response, SandboxOptions, Stats, World
 from sandbox.stackexchange_api import StackExchangeAPI
@@ -44,6 +46,7 @@ def build_apis(world: World, options: SandboxOptions, stats: Stats) -> list[API]
         GitHubAPI(world, options, stats),
         StackExchangeAPI(world, options, stats),
         KaggleAPI(world, options, stats),
+        HubAPI(world, options, stats),
     ]
     return sorted(apis, key=lambda api: len(api.prefix), reverse=True)
 
@@ -188,6 +191,10 @@ class ApiRoots(ABC):
     @property
     def kaggle_url(self) -> str:
         return self.base_url + "/kaggle"
+
+    @property
+    def huggingface_url(self) -> str:
+        return self.base_url + "/huggingface"
 
 
 class SandboxServer(ApiRoots):

@@ -10,6 +10,7 @@ import scout.cmd_doctor
 import scout.cmd_enrich
 import scout.cmd_github
 import scout.cmd_github_lookup
+import scout.cmd_huggingface
 import scout.cmd_kaggle
 import scout.cmd_locate
 import scout.cmd_model

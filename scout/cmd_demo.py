@@ -49,10 +49,11 @@ def demo(
     out: Path = typer.Option(Path("demo-output"), "--out", help="Folder for the db and CSV."),
     top: int = typer.Option(50, min=1, help="Candidates on the shortlist."),
 ) -> None:
-    """Run the whole job offline: sandbox -> crawl all three sources -> enrich -> rank -> CSV.
+    """Run the whole job offline: sandbox -> crawl every source -> enrich -> rank -> CSV.
 
     Starts the sandbox in this process, crawls GitHub (the three default regions), Stack
-    Overflow (the ML/MLOps tags) and Meta Kaggle through the real commands, enriches,
+    Overflow (the ML/MLOps tags), the Hugging Face Hub and Meta Kaggle through the real
+    commands, enriches,
     ranks, writes shortlist.csv and prints the top 10. No network, no credentials.
 
     \b
@@ -107,6 +108,8 @@ def demo(
             "--api-url",
             server.stackexchange_url,
         )
+        step("crawling the Hugging Face Hub: authors of models, datasets and Spaces")
+        scout_step(db_url, "crawl", "huggingface", "--api-url", server.huggingface_url)
     step("ingesting Meta Kaggle")
     scout_step(db_url, "crawl", "kaggle", "--from", str(kaggle_dir))
     step("enriching: locations, skills, identity")

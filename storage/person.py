@@ -41,11 +41,17 @@ from storage.models import (
     RawRecordEntry,
 )
 
-SOURCES = ("github", "stackoverflow", "kaggle")
-ALIASES = {"gh": "github", "so": "stackoverflow", "stack-overflow": "stackoverflow"}
+SOURCES = ("github", "stackoverflow", "kaggle", "huggingface")
+ALIASES = {
+    "gh": "github",
+    "so": "stackoverflow",
+    "stack-overflow": "stackoverflow",
+    "hf": "huggingface",
+}
 HOW = (
     "say github:LOGIN, stackoverflow:USER_ID (stackoverflow:SITE:USER_ID on another Stack "
-    "Exchange site), kaggle:USERNAME, candidate:ID, profile:ID or a profile URL "
+    "Exchange site), kaggle:USERNAME, huggingface:USERNAME, candidate:ID, profile:ID or a "
+    "profile URL "
     "(a name works too: 'stackoverflow:Jessica Brown')"
 )
 _IN = 500
@@ -53,6 +59,7 @@ SHOWN = 10  # namesakes listed when a reference matches several profiles
 _URLS = (
     (re.compile(r"^https?://(?:www\.)?github\.com/([A-Za-z0-9-]+)/?$", re.I), "github"),
     (re.compile(r"^https?://(?:www\.)?kaggle\.com/([A-Za-z0-9_-]+)/?$", re.I), "kaggle"),
+    (re.compile(r"^https?://(?:www\.)?huggingface\.co/([A-Za-z0-9_.-]+)/?$", re.I), "huggingface"),
 )
 
 

@@ -141,6 +141,9 @@ def test_references_are_read_strictly():
     assert parse_ref("SO:42") == ("stackoverflow", "42")
     assert parse_ref("https://stackoverflow.com/users/42/someone") == ("stackoverflow", "42")
     assert parse_ref("https://www.kaggle.com/anadev") == ("kaggle", "anadev")
+    # A Hugging Face Hub account (issue 19): by its page or huggingface:/hf: and the username.
+    assert parse_ref("https://huggingface.co/ada-ml") == ("huggingface", "ada-ml")
+    assert parse_ref("hf:ada-ml") == parse_ref("huggingface:ada-ml") == ("huggingface", "ada-ml")
     assert parse_ref("https://github.com/AnaDev/") == ("github", "AnaDev")
     assert parse_ref("candidate:7") == ("candidate", "7")
     # A display name is a reference too; resolving it refuses namesakes (the tests above).

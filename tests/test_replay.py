@@ -225,3 +225,24 @@ def test_a_record_of_another_site_rebuilds_that_sites_user_and_is_suppressed_as_
     assert replay("stackoverflow", [raw], {suppression_key("stackoverflow", "77")})
     with pytest.raises(Skipped, match="suppressed"):
         replay("stackoverflow", [raw], {suppression_key("stackoverflow", "datascience:77")})
+
+
+def test_a_hub_author_record_replays_to_the_profile_the_crawl_stored():
+    from crawlers.huggingface.parse import parse_record
+
+    at = datetime(2026, 6, 1, tzinfo=UTC)
+    record = {
+        "overview": {"user": "ada-ml", "fullname": "Ada L", "type": "user", "numFollowers": 3},
+        "models": [{"id": "ada-ml/tiny", "downloads": 5, "likes": 1, "tags": ["transformers"]}],
+        "datasets": [],
+        "spaces": [],
+    }
+    older = Raw("/api/users/{username}/overview", "ada-ml", at - timedelta(days=3), None, {})
+    newest = Raw("/api/users/{username}/overview", "ada-ml", at, None, record)
+    (item,) = replay("huggingface", [older, newest], set())
+    assert item == parse_record(record, at)
+    with pytest.raises(Skipped, match="suppressed"):
+        replay("huggingface", [newest], {suppression_key("huggingface", "ADA-ML")})
+    broken = Raw(newest.endpoint, "ada-ml", at, None, {**record, "models": "many"})
+    with pytest.raises(Unparseable):
+        replay("huggingface", [broken], set())

@@ -1,0 +1,1 @@
+"""crawlers/huggingface package: the Hugging Face Hub source."""
