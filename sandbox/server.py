@@ -1,6 +1,6 @@
 """The sandbox HTTP server: one threaded HTTP/1.1 server, each emulated API under its prefix.
 
-`/github` (REST, GraphQL at `/github/graphql`), `/stackexchange/2.3`, `/kaggle`, plus
+`/github` (REST, GraphQL at `/github/graphql`), `/stackexchange/2.3`, `/kaggle`, `/pypi`, plus
 `/_sandbox/stats` (counters the benchmarks read; `?reset=1` clears them),
 `/_sandbox/health`, `GET /_sandbox/day` (the simulated day and its `now`) and
 `POST /_sandbox/advance?days=N` or `?to=N` (move the world to another day; tests only).
@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 from sandbox.github_rest import GitHubAPI
 from sandbox.kaggle_api import KaggleAPI
 from sandbox.model import API, Request, Response, SandboxOptions, Stats, World
+from sandbox.pypi_api import PypiAPI
 from sandbox.stackexchange_api import StackExchangeAPI
 from sandbox.world_days import Timeline, timeline
 
@@ -44,6 +45,7 @@ def build_apis(world: World, options: SandboxOptions, stats: Stats) -> list[API]
         GitHubAPI(world, options, stats),
         StackExchangeAPI(world, options, stats),
         KaggleAPI(world, options, stats),
+        PypiAPI(world, options, stats),
     ]
     return sorted(apis, key=lambda api: len(api.prefix), reverse=True)
 
@@ -188,6 +190,10 @@ class ApiRoots(ABC):
     @property
     def kaggle_url(self) -> str:
         return self.base_url + "/kaggle"
+
+    @property
+    def pypi_url(self) -> str:
+        return self.base_url + "/pypi"
 
 
 class SandboxServer(ApiRoots):
