@@ -52,7 +52,10 @@ def _iso(release: PypiRelease) -> tuple[str, str]:
 def _files(project: PypiProject, release: PypiRelease) -> list[dict[str, Any]]:
     plain, iso = _iso(release)
     out = []
-    for suffix, kind, py in (("-py3-none-any.whl", "bdist_wheel", "py3"), (".tar.gz", "sdist", "source")):
+    for suffix, kind, py in (
+        ("-py3-none-any.whl", "bdist_wheel", "py3"),
+        (".tar.gz", "sdist", "source"),
+    ):
         filename = f"{normalise_package(project.name).replace('-', '_')}-{release.version}{suffix}"
         digest = hashlib.sha256(filename.encode()).hexdigest()
         out.append(

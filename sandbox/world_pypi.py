@@ -296,7 +296,10 @@ def _config_projects(b: _Builder) -> None:
         requires = rng.sample(ml_person, min(len(ml_person), rng.randint(2, 6)))
         if other and rng.random() < 0.5:
             requires.append(rng.choice(other))
-        requires_dist = [f"{r}>=0.1" for r in requires] + ["numpy>=1.21", "pytest ; extra == 'test'"]
+        requires_dist = [f"{r}>=0.1" for r in requires] + [
+            "numpy>=1.21",
+            "pytest ; extra == 'test'",
+        ]
         b.taken.add(name)
         b.layer.projects[name] = PypiProject(
             name=name,

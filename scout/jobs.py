@@ -32,6 +32,7 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "github": ("crawl", "github"),
     "stackoverflow": ("crawl", "stackoverflow"),
     "kaggle": ("crawl", "kaggle"),
+    "pypi": ("crawl", "pypi"),
     "github-refresh": ("refresh", "github"),
     "enrich": ("enrich",),
     "rank": ("rank",),

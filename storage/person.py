@@ -41,7 +41,7 @@ from storage.models import (
     RawRecordEntry,
 )
 
-SOURCES = ("github", "stackoverflow", "kaggle")
+SOURCES = ("github", "stackoverflow", "kaggle", "pypi")
 ALIASES = {"gh": "github", "so": "stackoverflow", "stack-overflow": "stackoverflow"}
 HOW = (
     "say github:LOGIN, stackoverflow:USER_ID (stackoverflow:SITE:USER_ID on another Stack "
