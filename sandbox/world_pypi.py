@@ -36,6 +36,7 @@ from datetime import datetime, timedelta
 
 from config.projects import load_projects, normalise_package
 from sandbox.model import Truth, World
+from sandbox.world_days import timeline
 
 AI_CLASSIFIER = "Topic :: Scientific/Engineering :: Artificial Intelligence"
 BASE_CLASSIFIERS = (
@@ -102,7 +103,9 @@ class PypiLayer:
     """The PyPI side of one World."""
 
     projects: dict[str, PypiProject] = field(default_factory=dict)  # by normalised name
-    owner_of: dict[str, int | None] = field(default_factory=dict)  # hidden: username -> person
+    # Hidden: lower-cased username -> person; and each username as its owner spells it.
+    owner_of: dict[str, int | None] = field(default_factory=dict)
+    spelled: dict[str, str] = field(default_factory=dict)
     organisations: set[str] = field(default_factory=set)
     namesakes: set[str] = field(default_factory=set)  # usernames that are someone else's login
 
@@ -146,10 +149,11 @@ def _serial(name: str) -> int:
 
 
 class _Builder:
-    def __init__(self, world: World) -> None:
-        self.world = world
+    def __init__(self, world: World, day: int) -> None:
+        self.world = world  # day 0: who has which account and package never depends on the day
+        self.day = day
         self.layer = PypiLayer()
-        self.day0 = world.now - world.day * DAY
+        self.day0 = world.now
         self.taken: set[str] = set()
         self.logins = {login.lower(): login for login in world.github}
 
@@ -163,18 +167,23 @@ class _Builder:
     def releases(
         self, rng: random.Random, count: int, since: datetime, cadence: int
     ) -> list[PypiRelease]:
-        """`count` releases from `since` to day 0, then one every `cadence` days."""
+        """`count` releases from `since` to day 0, then one every `cadence` days.
+
+        One draw of `rng` whatever the day: a later day's releases move no other draw."""
+        own = random.Random(rng.random())
         span = max(1.0, (self.day0 - since).total_seconds())
-        stamps = sorted(since + timedelta(seconds=rng.uniform(0, span)) for _ in range(count))
-        phase = rng.randint(0, cadence - 1)
-        extra = (self.world.day + phase) // cadence - phase // cadence
+        stamps = sorted(since + timedelta(seconds=own.uniform(0, span)) for _ in range(count))
+        yanked = [own.random() < 0.03 for _ in stamps]
+        phase = own.randint(0, cadence - 1)
+        extra = (self.day + phase) // cadence - phase // cadence
         for k in range(extra):
             day = (k + 1) * cadence - phase
-            stamps.append(self.day0 + day * DAY - timedelta(hours=rng.randint(1, 20)))
+            stamps.append(self.day0 + day * DAY - timedelta(hours=1 + k % 20))
+            yanked.append(False)
         out = []
-        for i, stamp in enumerate(stamps):
+        for i, (stamp, gone) in enumerate(zip(stamps, yanked, strict=True)):
             major, minor = divmod(i, 10)
-            out.append(PypiRelease(f"{major}.{minor}.0", stamp, yanked=rng.random() < 0.03))
+            out.append(PypiRelease(f"{major}.{minor}.0", stamp, yanked=gone))
         return out
 
 
@@ -214,6 +223,7 @@ def _person_projects(b: _Builder, truth: Truth) -> None:
         return
     user = _username(b, truth, rng)
     b.layer.owner_of[user.lower()] = truth.person_id
+    b.layer.spelled[user.lower()] = user
     own = (truth.github_login or "").lower()
     if user.lower() in b.logins and user.lower() != own:
         b.layer.namesakes.add(user.lower())
@@ -275,7 +285,7 @@ def _config_projects(b: _Builder) -> None:
     config = load_projects()
     skill_repo = {p.skill: repo for repo, p in config.projects.items()}
     strong = sorted(
-        user
+        b.layer.spelled[user]
         for user, pid in b.layer.owner_of.items()
         if pid is not None
         and b.world.truth[pid].joined_day == 0
@@ -290,6 +300,7 @@ def _config_projects(b: _Builder) -> None:
         b.layer.organisations.add(org)
         bot = f"{org}-bot"
         b.layer.owner_of.setdefault(bot, None)
+        b.layer.spelled.setdefault(bot, bot)
         people = rng.sample(strong, min(len(strong), rng.randint(1, 3)))
         roles = [("Owner", bot)] + [(rng.choice(("Owner", "Maintainer")), u) for u in people]
         roles.sort(key=lambda r: (r[0] != "Owner", r[1].lower()))
@@ -321,6 +332,7 @@ def _config_projects(b: _Builder) -> None:
     # A dependency everyone has, not ML by its classifiers: discovery must skip its people.
     rng = _rng(b.world.seed, "pypi-project", "numpy")
     b.layer.owner_of.setdefault("numpy-bot", None)
+    b.layer.spelled.setdefault("numpy-bot", "numpy-bot")
     b.layer.organisations.add("numpy")
     b.layer.projects["numpy"] = PypiProject(
         name="numpy",
@@ -356,8 +368,12 @@ def _link_person_projects(b: _Builder) -> None:
         project.requires_dist = [d for d in dict.fromkeys(deps) if d != key]
 
 
-def _build(world: World) -> PypiLayer:
-    b = _Builder(world)
+def _build(served: World) -> PypiLayer:
+    """Accounts and projects from the first day's world (its people, logins and names, so a
+    rename on GitHub renames nobody on PyPI; newcomers of later days have no PyPI account);
+    releases up to the served day."""
+    world = served if served.day == 0 else timeline(served.seed, served.people).at(0)
+    b = _Builder(world, served.day)
     b.taken.update(load_projects().packages)
     b.taken.add("numpy")
     for pid in sorted(world.truth):
