@@ -110,7 +110,8 @@ class PypiSpider(scrapy.Spider):
         self.max_users: int | None = None
         self.storage_failure: str | None = None
         self.held_partitions: set[str] = set()
-        self.queued: set[str] = set()
+        self.depth_of: dict[str, int] = {}  # projects of the walk: fewest hops to them
+        self.answered: set[str] = set()
         self.left_out: set[str] = set()
         # username -> {package: role}: what is stored, updated by this run's pages.
         self.roles_of: dict[str, dict[str, str]] = {}
@@ -129,17 +130,29 @@ class PypiSpider(scrapy.Spider):
                 yield request
 
     def visit(self, name: str, depth: int) -> Iterator[scrapy.Request]:
-        """Ask for `name` once per walk (a project done earlier in the walk: its children)."""
-        if name in self.queued or name in self.left_out:
+        """Ask for `name` once per walk (a project done earlier in the walk: its children).
+
+        A project's depth is the fewest hops it is reached by, whatever order the answers
+        come in: reached again by a shorter path, an answered project's requirements are
+        followed again from there, so the walk's projects do not depend on timing."""
+        known = self.depth_of.get(name)
+        if known is not None:
+            if depth < known:
+                self.depth_of[name] = depth
+                if name in self.answered:
+                    yield from self.expand(self.cursors.get(name, {}), depth)
             return
-        if len(self.queued) >= self.options.max_packages:
+        if name in self.left_out:
+            return
+        if len(self.depth_of) >= self.options.max_packages:
             self.left_out.add(name)
             self.run_stats["packages_left_out"] += 1
             return
-        self.queued.add(name)
+        self.depth_of[name] = depth
         cursor = self.cursors.get(name, {})
         if cursor.get("walk") == self.walk:
             self.run_stats["packages_done_earlier"] += 1
+            self.answered.add(name)
             yield from self.expand(cursor, depth)
             return
         if depth:
@@ -149,7 +162,7 @@ class PypiSpider(scrapy.Spider):
             headers=conditional(cursor.get("etag")),
             callback=self.on_project,
             errback=self.on_failure,
-            cb_kwargs={"key": name, "depth": depth},
+            cb_kwargs={"key": name},
             dont_filter=True,
         )
 
@@ -166,7 +179,9 @@ class PypiSpider(scrapy.Spider):
         self.run_stats["errors"] += 1
         log.warning("pypi:project:%s given up (%s)", key, type(failure.value).__name__)
 
-    def on_project(self, response: Response, key: str, depth: int) -> Iterator[Any]:
+    def on_project(self, response: Response, key: str) -> Iterator[Any]:
+        self.answered.add(key)
+        depth = self.depth_of[key]
         headers = {k.decode().lower(): v[0].decode() for k, v in response.headers.items() if v}
         answer = read_answer(
             response.status,

@@ -1,0 +1,250 @@
+"""`scout crawl pypi` against the sandbox (each crawl in its own process: Twisted's reactor
+cannot restart): what is stored against the hidden truth, incremental reruns, kill -9 then
+--resume, a fault, a malformed project, suppression, and forget."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections import deque
+from typing import Any
+
+import pytest
+from fault_proxy import FaultProxy, Rule
+from fault_rules import html_page
+from helpers import scout, scout_popen, shared_world
+from sqlalchemy import create_engine, func, select
+
+from config.projects import load_projects
+from sandbox.model import SandboxOptions
+from sandbox.server import SandboxServer
+from sandbox.world_pypi import PypiLayer, pypi_layer
+from storage.db import session_scope
+from storage.models import Profile, PypiPackage, RawRecord, RawRecordEntry
+from storage.state import exit_code
+from storage.suppress import suppress
+
+SEED, PEOPLE = 5, 300
+FAST = ("--rate", "50")
+
+
+@pytest.fixture(scope="module")
+def world():
+    return shared_world(SEED, PEOPLE)
+
+
+@pytest.fixture(scope="module")
+def server(world):
+    with SandboxServer(world, SandboxOptions()) as running:
+        yield running
+
+
+def crawl(db: str, url: str, *more: str) -> Any:
+    return scout("crawl", "pypi", "--api-url", url, *FAST, *more, db=db)
+
+
+def stored(db: str) -> list[tuple[Any, ...]]:
+    """Every package row with its user, as comparable tuples."""
+    engine = create_engine(db)
+    with session_scope(engine) as session:
+        rows = session.execute(
+            select(
+                Profile.external_id,
+                PypiPackage.name,
+                PypiPackage.role,
+                PypiPackage.version,
+                PypiPackage.releases,
+                PypiPackage.first_release,
+                PypiPackage.last_release,
+                PypiPackage.source_repo,
+                PypiPackage.classifiers,
+                PypiPackage.keywords,
+            ).join(PypiPackage, PypiPackage.profile_id == Profile.id)
+        ).all()
+    engine.dispose()
+    return sorted(tuple(json.dumps(v) if isinstance(v, list) else v for v in r) for r in rows)
+
+
+def reachable(layer: PypiLayer, depth: int = 2) -> set[str]:
+    """The ML projects a walk from ml_projects.toml reaches through requires_dist (the truth
+    the crawl must find, computed here from the layer's own data)."""
+    listed = list(load_projects().packages)
+    seen, found = set(listed), set()
+    todo = deque((name, 0) for name in listed)
+    while todo:
+        name, hops = todo.popleft()
+        project = layer.projects.get(name)
+        if project is None or not (project.ml or name in listed):
+            continue
+        found.add(name)
+        if hops < depth:
+            for req in project.requires_dist:
+                dep = req.split(";")[0].split(">")[0].split("=")[0].strip()
+                if dep not in seen:
+                    seen.add(dep)
+                    todo.append((dep, hops + 1))
+    return found
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory, server) -> str:
+    db = f"sqlite:///{tmp_path_factory.mktemp('pypi') / 'clean.db'}"
+    result = crawl(db, server.pypi_url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "pypi ok" in result.stdout
+    return db
+
+
+def test_the_crawl_finds_each_maintainer_and_their_packages(clean, world):
+    layer = pypi_layer(world)
+    projects = reachable(layer)
+    expected: dict[str, dict[str, str]] = {}
+    for name in projects:
+        for role, user in layer.projects[name].roles:
+            if layer.person_of(user) is not None:  # organisations' bots are not candidates
+                expected.setdefault(user, {})[name] = role
+    rows = stored(clean)
+    got: dict[str, dict[str, str]] = {}
+    for user, name, role, *_ in rows:
+        got.setdefault(user, {})[name] = role
+    assert got == expected and len(got) > 30
+    # Every row's repository is the project's own, exactly, whatever the URL's spelling.
+    for user, name, _role, *_, repo, _cls, _kw in rows:
+        assert repo == layer.projects[name].repo, (user, name)
+    owners = {
+        user: world.truth[layer.person_of(user)].github_login for user, *_ in rows  # type: ignore[index]
+    }
+    own = [r for r in rows if r[7] and r[7].split("/")[0] == owners[r[0]]]
+    orgs = [r for r in rows if r[7] and r[7].split("/")[0] != owners[r[0]]]
+    assert own and orgs  # explicit links to the user's GitHub, and organisation repositories
+
+
+def test_raw_records_name_whom_they_describe_and_hold_no_contact_outside_projects(clean):
+    engine = create_engine(clean)
+    with session_scope(engine) as session:
+        users = session.execute(
+            select(RawRecord.key, RawRecord.subject, RawRecord.payload).where(
+                RawRecord.source == "pypi", RawRecord.endpoint == "user"
+            )
+        ).all()
+        projects = session.scalar(
+            select(func.count()).where(
+                RawRecord.source == "pypi", RawRecord.endpoint == "/pypi/{project}/json"
+            )
+        )
+        entries = session.scalar(select(func.count()).select_from(RawRecordEntry))
+        emails = session.scalar(select(func.count()).where(Profile.email.is_not(None)))
+    engine.dispose()
+    assert users and all(key == subject for key, subject, _ in users)
+    assert not any("@" in json.dumps(payload) for _, _, payload in users)
+    assert projects and entries and emails == 0
+
+
+def test_a_second_crawl_costs_one_conditional_request_a_project_and_changes_nothing(
+    tmp_path, server
+):
+    db = f"sqlite:///{tmp_path / 'twice.db'}"
+    assert crawl(db, server.pypi_url).returncode == 0
+    before = server.stats.snapshot()
+    again = crawl(db, server.pypi_url)
+    after = server.stats.snapshot()
+    assert again.returncode == 0, again.stderr
+    assert "(0 new, 0 changed, 0 unchanged)" in again.stdout
+    served = after.get("pypi.project", 0) - before.get("pypi.project", 0)
+    not_modified = after.get("pypi.not_modified", 0) - before.get("pypi.not_modified", 0)
+    redirects = after.get("pypi.redirect", 0) - before.get("pypi.redirect", 0)
+    assert served == 0 and not_modified > 50 and redirects == 0  # canonical names remembered
+
+
+def test_kill_9_then_resume_equals_a_clean_crawl(tmp_path, world, clean):
+    slow = SandboxServer(world, SandboxOptions(latency_ms=20))
+    slow.start()
+    db = f"sqlite:///{tmp_path / 'killed.db'}"
+    try:
+        proc = scout_popen("crawl", "pypi", "--api-url", slow.pypi_url, *FAST, db=db)
+        engine = create_engine(db)
+        deadline, n = time.time() + 60, 0
+        while time.time() < deadline and proc.poll() is None:
+            try:
+                with engine.connect() as conn:
+                    n = conn.scalar(select(func.count()).select_from(PypiPackage)) or 0
+            except Exception:
+                n = 0
+            if n > 20:
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait() == -signal.SIGKILL, "the crawl ended before the kill"
+        engine.dispose()
+        assert 0 < len(stored(db)) < len(stored(clean)), "killed half way"
+        resumed = crawl(db, slow.pypi_url, "--resume")
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    finally:
+        slow.stop()
+    assert stored(db) == stored(clean)
+
+
+def test_a_project_that_keeps_failing_is_partial_and_a_resume_fetches_it(tmp_path, server, clean):
+    db = f"sqlite:///{tmp_path / 'fault.db'}"
+    rule = html_page(503, match=lambda e: e.path.startswith("/pypi/pypi/mlflow/"), times=None)
+    with FaultProxy(server.base_url, [rule]) as proxy:
+        first = crawl(db, proxy.pypi_url)
+    assert first.returncode == exit_code("partial"), first.stdout + first.stderr
+    assert "projects given up: 1" in first.stdout and rule.fired >= 2  # retried first
+    assert not [r for r in stored(db) if r[1] == "mlflow"]
+    again = crawl(db, server.pypi_url, "--resume")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert stored(db) == stored(clean)
+
+
+def test_a_malformed_project_is_quarantined_and_counted(tmp_path, server):
+    db = f"sqlite:///{tmp_path / 'bad.db'}"
+
+    def admin(exchange: Any) -> None:
+        doc = json.loads(exchange.response_body)
+        doc["ownership"]["roles"][0]["role"] = "Administrator"
+        exchange.response_body = json.dumps(doc).encode()
+        exchange.response_headers.pop("ETag", None)
+
+    rule = Rule("admin", lambda e: e.path.startswith("/pypi/pypi/kfp/"), admin, times=None)
+    with FaultProxy(server.base_url, [rule]) as proxy:
+        result = crawl(db, proxy.pypi_url)
+    assert result.returncode == exit_code("partial"), result.stdout + result.stderr
+    assert "1 quarantined" in result.stdout
+    assert not [r for r in stored(db) if r[1] == "kfp"] and stored(db)
+    engine = create_engine(db)
+    with session_scope(engine) as session:
+        kept = session.scalar(
+            select(func.count()).where(RawRecord.source == "pypi", RawRecord.key == "kfp")
+        )
+    engine.dispose()
+    assert kept == 1  # its raw record waits for a fixed parser
+
+
+def test_suppressed_users_are_never_stored_and_forget_removes_their_entries(
+    tmp_path, server, world
+):
+    layer = pypi_layer(world)
+    person = next(u for _, u in layer.projects["torch"].roles if layer.person_of(u) is not None)
+    db = f"sqlite:///{tmp_path / 'sup.db'}"
+    assert scout("init", db=db).returncode == 0
+    engine = create_engine(db)
+    with session_scope(engine) as session:
+        suppress(session, "pypi", [person.upper()])
+    assert crawl(db, server.pypi_url).returncode == 0
+    with session_scope(engine) as session:
+        held = session.scalar(select(func.count()).where(Profile.external_id == person))
+        payloads = session.scalars(select(RawRecord.payload)).all()
+    assert held == 0 and payloads
+    assert not [p for p in payloads if f'"{person}"' in json.dumps(p)]
+    other = next(r[0] for r in stored(db) if r[1] == "torch")
+    forgot = scout("forget", f"pypi:{other}", "--yes", db=db)
+    assert forgot.returncode == 0, forgot.stdout + forgot.stderr
+    with session_scope(engine) as session:
+        left = session.scalar(
+            select(func.count()).where(RawRecordEntry.subject == other)
+        )
+        profiles = session.scalar(select(func.count()).where(Profile.external_id == other))
+    engine.dispose()
+    assert left == 0 and profiles == 0
