@@ -30,7 +30,7 @@ def crawl_pypi(
         None, "--depth", min=0, max=5, help="requires_dist hops from the listed projects."
     ),
     rate: float | None = typer.Option(
-        None, "--rate", min=0.1, max=50, help="Requests a second at most (default 2: be gentle)."
+        None, "--rate", min=0.1, max=1000, help="Requests a second at most (default 2: be gentle)."
     ),
 ) -> None:
     """Read the owners and maintainers of ML/MLOps projects on PyPI.

@@ -66,7 +66,9 @@ def test_the_source_label_wins_over_homepage_and_funding_never_counts():
         "Source": "https://github.com/alice/tool.git",
     }
     assert source_repo(urls, None) == "alice/tool"
-    assert source_repo({"Docs": "https://tool.readthedocs.io"}, "https://github.com/bob/t") == "bob/t"
+    assert (
+        source_repo({"Docs": "https://tool.readthedocs.io"}, "https://github.com/bob/t") == "bob/t"
+    )
     assert source_repo({}, None) is None
 
 
@@ -150,7 +152,10 @@ def test_a_user_record_holds_no_contact_and_lists_every_package():
     other = reduce_project(document(name="jax-bits", project_urls=None, keywords="utility"))
     record = {
         "user": "alice",
-        "packages": [{"role": "Owner", "project": reduced}, {"role": "Maintainer", "project": other}],
+        "packages": [
+            {"role": "Owner", "project": reduced},
+            {"role": "Maintainer", "project": other},
+        ],
     }
     profile = parse_user(record, NOW)
     assert profile.source == "pypi" and profile.external_id == "alice" == profile.handle

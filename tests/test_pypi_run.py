@@ -25,8 +25,8 @@ from storage.models import Profile, PypiPackage, RawRecord, RawRecordEntry
 from storage.state import exit_code
 from storage.suppress import suppress
 
-SEED, PEOPLE = 5, 300
-FAST = ("--rate", "50")
+SEED, PEOPLE = 5, 200
+FAST = ("--rate", "1000")
 
 
 @pytest.fixture(scope="module")
@@ -88,12 +88,21 @@ def reachable(layer: PypiLayer, depth: int = 2) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory, server) -> str:
+def crawled_twice(tmp_path_factory, server) -> tuple[str, Any, dict[str, int]]:
+    """A clean crawl, then the same crawl again: (database, second run, sandbox counts of it)."""
     db = f"sqlite:///{tmp_path_factory.mktemp('pypi') / 'clean.db'}"
     result = crawl(db, server.pypi_url)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "pypi ok" in result.stdout
-    return db
+    before = server.stats.snapshot()
+    again = crawl(db, server.pypi_url)
+    after = server.stats.snapshot()
+    return db, again, {k: after.get(k, 0) - before.get(k, 0) for k in after}
+
+
+@pytest.fixture(scope="module")
+def clean(crawled_twice) -> str:
+    return crawled_twice[0]
 
 
 def test_the_crawl_finds_each_maintainer_and_their_packages(clean, world):
@@ -108,12 +117,13 @@ def test_the_crawl_finds_each_maintainer_and_their_packages(clean, world):
     got: dict[str, dict[str, str]] = {}
     for user, name, role, *_ in rows:
         got.setdefault(user, {})[name] = role
-    assert got == expected and len(got) > 30
+    assert got == expected and len(got) > 20
     # Every row's repository is the project's own, exactly, whatever the URL's spelling.
     for user, name, _role, *_, repo, _cls, _kw in rows:
         assert repo == layer.projects[name].repo, (user, name)
     owners = {
-        user: world.truth[layer.person_of(user)].github_login for user, *_ in rows  # type: ignore[index]
+        user: world.truth[layer.person_of(user)].github_login
+        for user, *_ in rows  # type: ignore[index]
     }
     own = [r for r in rows if r[7] and r[7].split("/")[0] == owners[r[0]]]
     orgs = [r for r in rows if r[7] and r[7].split("/")[0] != owners[r[0]]]
@@ -142,19 +152,13 @@ def test_raw_records_name_whom_they_describe_and_hold_no_contact_outside_project
 
 
 def test_a_second_crawl_costs_one_conditional_request_a_project_and_changes_nothing(
-    tmp_path, server
+    crawled_twice,
 ):
-    db = f"sqlite:///{tmp_path / 'twice.db'}"
-    assert crawl(db, server.pypi_url).returncode == 0
-    before = server.stats.snapshot()
-    again = crawl(db, server.pypi_url)
-    after = server.stats.snapshot()
+    _db, again, served = crawled_twice
     assert again.returncode == 0, again.stderr
     assert "(0 new, 0 changed, 0 unchanged)" in again.stdout
-    served = after.get("pypi.project", 0) - before.get("pypi.project", 0)
-    not_modified = after.get("pypi.not_modified", 0) - before.get("pypi.not_modified", 0)
-    redirects = after.get("pypi.redirect", 0) - before.get("pypi.redirect", 0)
-    assert served == 0 and not_modified > 50 and redirects == 0  # canonical names remembered
+    assert served.get("pypi.project", 0) == 0 and served["pypi.not_modified"] > 40
+    assert served.get("pypi.redirect", 0) == 0  # canonical names are remembered
 
 
 def test_kill_9_then_resume_equals_a_clean_crawl(tmp_path, world, clean):
@@ -185,41 +189,34 @@ def test_kill_9_then_resume_equals_a_clean_crawl(tmp_path, world, clean):
     assert stored(db) == stored(clean)
 
 
-def test_a_project_that_keeps_failing_is_partial_and_a_resume_fetches_it(tmp_path, server, clean):
+def test_a_failing_and_a_malformed_project_are_partial_and_a_resume_mends_both(
+    tmp_path, server, clean
+):
     db = f"sqlite:///{tmp_path / 'fault.db'}"
-    rule = html_page(503, match=lambda e: e.path.startswith("/pypi/pypi/mlflow/"), times=None)
-    with FaultProxy(server.base_url, [rule]) as proxy:
-        first = crawl(db, proxy.pypi_url)
-    assert first.returncode == exit_code("partial"), first.stdout + first.stderr
-    assert "projects given up: 1" in first.stdout and rule.fired >= 2  # retried first
-    assert not [r for r in stored(db) if r[1] == "mlflow"]
-    again = crawl(db, server.pypi_url, "--resume")
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert stored(db) == stored(clean)
-
-
-def test_a_malformed_project_is_quarantined_and_counted(tmp_path, server):
-    db = f"sqlite:///{tmp_path / 'bad.db'}"
+    failing = html_page(503, match=lambda e: e.path.startswith("/pypi/pypi/mlflow/"), times=None)
 
     def admin(exchange: Any) -> None:
         doc = json.loads(exchange.response_body)
         doc["ownership"]["roles"][0]["role"] = "Administrator"
         exchange.response_body = json.dumps(doc).encode()
-        exchange.response_headers.pop("ETag", None)
 
-    rule = Rule("admin", lambda e: e.path.startswith("/pypi/pypi/kfp/"), admin, times=None)
-    with FaultProxy(server.base_url, [rule]) as proxy:
-        result = crawl(db, proxy.pypi_url)
-    assert result.returncode == exit_code("partial"), result.stdout + result.stderr
-    assert "1 quarantined" in result.stdout
-    assert not [r for r in stored(db) if r[1] == "kfp"] and stored(db)
+    malformed = Rule("admin", lambda e: e.path.startswith("/pypi/pypi/kfp/"), admin, times=None)
+    with FaultProxy(server.base_url, [failing, malformed]) as proxy:
+        first = crawl(db, proxy.pypi_url)
+    assert first.returncode == exit_code("partial"), first.stdout + first.stderr
+    assert "projects given up: 1" in first.stdout and failing.fired >= 2  # retried first
+    assert "1 quarantined" in first.stdout
+    assert not [r for r in stored(db) if r[1] in ("mlflow", "kfp")] and stored(db)
     engine = create_engine(db)
     with session_scope(engine) as session:
         kept = session.scalar(
             select(func.count()).where(RawRecord.source == "pypi", RawRecord.key == "kfp")
         )
     engine.dispose()
-    assert kept == 1  # its raw record waits for a fixed parser
+    assert kept == 1  # the malformed document's raw record waits for a fixed parser
+    again = crawl(db, server.pypi_url, "--resume")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert stored(db) == stored(clean)
 
 
 def test_suppressed_users_are_never_stored_and_forget_removes_their_entries(
@@ -242,9 +239,7 @@ def test_suppressed_users_are_never_stored_and_forget_removes_their_entries(
     forgot = scout("forget", f"pypi:{other}", "--yes", db=db)
     assert forgot.returncode == 0, forgot.stdout + forgot.stderr
     with session_scope(engine) as session:
-        left = session.scalar(
-            select(func.count()).where(RawRecordEntry.subject == other)
-        )
+        left = session.scalar(select(func.count()).where(RawRecordEntry.subject == other))
         profiles = session.scalar(select(func.count()).where(Profile.external_id == other))
     engine.dispose()
     assert left == 0 and profiles == 0

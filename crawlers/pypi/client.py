@@ -33,7 +33,7 @@ class PypiOptions(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SCOUT_PYPI_", extra="ignore")
 
     api_url: str = Field(default=PYPI_URL, description="PyPI root (the sandbox's /pypi).")
-    rate: float = Field(default=2.0, gt=0, le=50, description="Requests a second, at most.")
+    rate: float = Field(default=2.0, gt=0, le=1000, description="Requests a second, at most.")
     concurrency: int = Field(default=2, ge=1, le=8, description="Requests in flight.")
     max_packages: int = Field(default=500, ge=1, description="Projects asked for in one walk.")
     depth: int = Field(default=2, ge=0, le=5, description="requires_dist hops from the list.")
