@@ -107,6 +107,10 @@ def demo(
             "--api-url",
             server.stackexchange_url,
         )
+        step("crawling PyPI: maintainers of the ML packages of ml_projects.toml")
+        scout_step(
+            db_url, "crawl", "pypi", "--api-url", server.pypi_url, "--rate", "200", "--depth", "1"
+        )
     step("ingesting Meta Kaggle")
     scout_step(db_url, "crawl", "kaggle", "--from", str(kaggle_dir))
     step("enriching: locations, skills, identity")

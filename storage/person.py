@@ -45,7 +45,7 @@ SOURCES = ("github", "stackoverflow", "kaggle", "pypi")
 ALIASES = {"gh": "github", "so": "stackoverflow", "stack-overflow": "stackoverflow"}
 HOW = (
     "say github:LOGIN, stackoverflow:USER_ID (stackoverflow:SITE:USER_ID on another Stack "
-    "Exchange site), kaggle:USERNAME, candidate:ID, profile:ID or a profile URL "
+    "Exchange site), kaggle:USERNAME, pypi:USERNAME, candidate:ID, profile:ID or a profile URL "
     "(a name works too: 'stackoverflow:Jessica Brown')"
 )
 _IN = 500
@@ -53,6 +53,7 @@ SHOWN = 10  # namesakes listed when a reference matches several profiles
 _URLS = (
     (re.compile(r"^https?://(?:www\.)?github\.com/([A-Za-z0-9-]+)/?$", re.I), "github"),
     (re.compile(r"^https?://(?:www\.)?kaggle\.com/([A-Za-z0-9_-]+)/?$", re.I), "kaggle"),
+    (re.compile(r"^https?://pypi\.org/user/([A-Za-z0-9._-]+)/?$", re.I), "pypi"),
 )
 
 

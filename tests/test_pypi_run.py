@@ -236,7 +236,7 @@ def test_suppressed_users_are_never_stored_and_forget_removes_their_entries(
     assert held == 0 and payloads
     assert not [p for p in payloads if f'"{person}"' in json.dumps(p)]
     other = next(r[0] for r in stored(db) if r[1] == "torch")
-    forgot = scout("forget", f"pypi:{other}", "--yes", db=db)
+    forgot = scout("forget", f"https://pypi.org/user/{other}/", "--yes", db=db)
     assert forgot.returncode == 0, forgot.stdout + forgot.stderr
     with session_scope(engine) as session:
         left = session.scalar(select(func.count()).where(RawRecordEntry.subject == other))
