@@ -31,9 +31,14 @@ import json
 import threading
 from typing import Any
 
-from config.projects import normalise_package
 from sandbox.model import API, Request, Response, SandboxOptions, Stats, World
-from sandbox.world_pypi import PypiLayer, PypiProject, PypiRelease, pypi_layer
+from sandbox.world_pypi import (
+    PypiLayer,
+    PypiProject,
+    PypiRelease,
+    normalise_package,
+    pypi_layer,
+)
 
 JSON = "application/json"
 CORS = {

@@ -29,12 +29,15 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
+import tomllib
 import unicodedata
 import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
 
-from config.projects import load_projects, normalise_package
 from sandbox.model import Truth, World
 from sandbox.world_days import timeline
 
@@ -65,6 +68,29 @@ URL_SPELLINGS = (
 )
 URL_LABELS = ("Source", "Repository", "Homepage", "Source Code")
 DAY = timedelta(days=1)
+# The shipped list of the field's projects and packages (read as data: the sandbox imports
+# no stage and no config module).
+ML_PROJECTS = Path(__file__).resolve().parent.parent / "config" / "ml_projects.toml"
+
+
+def normalise_package(name: str) -> str:
+    """PEP 503: lower case, runs of -_. as one '-' (how PyPI compares project names)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Shipped:
+    packages: dict[str, str]  # normalised name -> skill
+    projects: dict[str, str]  # OWNER/NAME -> skill
+
+
+@cache
+def shipped() -> Shipped:
+    data = tomllib.loads(ML_PROJECTS.read_text(encoding="utf-8"))
+    return Shipped(
+        {normalise_package(k): v for k, v in data.get("packages", {}).items()},
+        {k: v["skill"] for k, v in data.get("projects", {}).items()},
+    )
 
 
 @dataclass(slots=True)
@@ -282,8 +308,8 @@ def _person_projects(b: _Builder, truth: Truth) -> None:
 
 def _config_projects(b: _Builder) -> None:
     """ml_projects.toml's [packages]: organisation-owned, a few strong people maintain them."""
-    config = load_projects()
-    skill_repo = {p.skill: repo for repo, p in config.projects.items()}
+    config = shipped()
+    skill_repo = {skill: repo for repo, skill in config.projects.items()}
     strong = sorted(
         b.layer.spelled[user]
         for user, pid in b.layer.owner_of.items()
@@ -354,7 +380,7 @@ def _config_projects(b: _Builder) -> None:
 
 def _link_person_projects(b: _Builder) -> None:
     """Person ML packages depend on a configured package, sometimes on another person's."""
-    config = sorted(load_projects().packages)
+    config = sorted(shipped().packages)
     person = sorted(k for k, p in b.layer.projects.items() if p.organization is None and p.ml)
     other = sorted(k for k, p in b.layer.projects.items() if p.organization is None and not p.ml)
     for key in person:
@@ -374,7 +400,7 @@ def _build(served: World) -> PypiLayer:
     releases up to the served day."""
     world = served if served.day == 0 else timeline(served.seed, served.people).at(0)
     b = _Builder(world, served.day)
-    b.taken.update(load_projects().packages)
+    b.taken.update(shipped().packages)
     b.taken.add("numpy")
     for pid in sorted(world.truth):
         _person_projects(b, world.truth[pid])
