@@ -72,6 +72,7 @@ def serve(
     out.print(f"  GitHub:         {server.github_url}   (GraphQL {server.github_url}/graphql)")
     out.print(f"  Stack Exchange: {server.stackexchange_url}")
     out.print(f"  Meta Kaggle:    {server.kaggle_url}")
+    out.print(f"  PyPI:           {server.pypi_url}")
     out.print(f"  Stats:          {server.base_url}/_sandbox/stats   (Ctrl-C stops)")
     try:
         server.serve_forever()
