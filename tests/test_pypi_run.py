@@ -251,3 +251,28 @@ def test_suppressed_users_are_never_stored_and_forget_removes_their_entries(
         profiles = session.scalar(select(func.count()).where(Profile.external_id == other))
     engine.dispose()
     assert left == 0 and profiles == 0
+
+
+def test_a_later_day_stores_only_the_projects_with_new_releases(tmp_path, world):
+    db = f"sqlite:///{tmp_path / 'days.db'}"
+    listed = ("--depth", "0")  # the list alone: a quick walk
+    with SandboxServer(world, SandboxOptions()) as days:
+        assert crawl(db, days.pypi_url, *listed).returncode == 0
+        before = {r[1]: r for r in stored(db)}
+        layer0 = pypi_layer(days.world)
+        later = pypi_layer(days.set_day(30))
+        moved = {
+            k
+            for k in load_projects().packages
+            if later.projects[k].serial != layer0.projects[k].serial
+        }
+        served = days.stats.snapshot().get("pypi.project", 0)
+        again = crawl(db, days.pypi_url, *listed)
+        served = days.stats.snapshot().get("pypi.project", 0) - served
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert moved and served == len(moved)  # the others answered 304
+    assert f"PyPI: {len(moved)} projects new or changed" in again.stdout
+    after = {r[1]: r for r in stored(db)}
+    for name in load_projects().packages:
+        grew = after[name][4] > before[name][4] and after[name][6] > before[name][6]
+        assert grew == (name in moved), name
