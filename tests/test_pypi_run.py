@@ -95,9 +95,23 @@ def crawled_twice(tmp_path_factory, server) -> tuple[str, Any, dict[str, int]]:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "pypi ok" in result.stdout
     before = server.stats.snapshot()
+    first_seen = last_seen(db)
     again = crawl(db, server.pypi_url)
     after = server.stats.snapshot()
-    return db, again, {k: after.get(k, 0) - before.get(k, 0) for k in after}
+    counts = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+    moved = last_seen(db)
+    counts["last_seen_moved"] = sum(moved[u] > first_seen[u] for u in first_seen)
+    counts["profiles"] = len(first_seen)
+    return db, again, counts
+
+
+def last_seen(db: str) -> dict[str, Any]:
+    engine = create_engine(db)
+    with session_scope(engine) as session:
+        rows = session.execute(select(Profile.external_id, Profile.last_seen)).tuples()
+        seen = {user: at for user, at in rows}
+    engine.dispose()
+    return seen
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +173,8 @@ def test_a_second_crawl_costs_one_conditional_request_a_project_and_changes_noth
     assert "(0 new, 0 changed, 0 unchanged)" in again.stdout
     assert served.get("pypi.project", 0) == 0 and served["pypi.not_modified"] > 40
     assert served.get("pypi.redirect", 0) == 0  # canonical names are remembered
+    # Unchanged projects still show their people: retention must not take them.
+    assert served["last_seen_moved"] == served["profiles"] > 0
 
 
 def test_kill_9_then_resume_equals_a_clean_crawl(tmp_path, world, clean):
@@ -237,7 +253,8 @@ def test_suppressed_users_are_never_stored_and_forget_removes_their_entries(
     )
     asked = far.name.upper().replace("-", "_")
     assert crawl(db, server.pypi_url, "--package", asked).returncode == 0
-    assert [r for r in stored(db) if r[1] == normalise_package(far.name)][0][0] == far.roles[0][1]
+    found = next(r for r in stored(db) if r[1] == normalise_package(far.name))
+    assert found[0] == far.roles[0][1]
     with session_scope(engine) as session:
         held = session.scalar(select(func.count()).where(Profile.external_id == person))
         payloads = session.scalars(select(RawRecord.payload)).all()

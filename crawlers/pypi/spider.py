@@ -30,7 +30,7 @@ from typing import Any
 
 import scrapy
 from scrapy.http import Response
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from config.clock import utcnow
 from config.errors import PayloadError
@@ -201,7 +201,7 @@ class PypiSpider(scrapy.Spider):
             return
         if answer.kind == "not_modified":
             self.run_stats["packages_not_modified"] += 1
-            yield self.page(key, {**cursor, "walk": self.walk})
+            yield self.page(key, {**cursor, "walk": self.walk}, on_commit=self.holders_seen(key))
             yield from self.expand(cursor, depth)
             return
         try:
@@ -223,7 +223,11 @@ class PypiSpider(scrapy.Spider):
         }
         if cursor.get("serial") == project.serial and cursor.get("ml") == ml:
             self.run_stats["packages_unchanged"] += 1
-            yield self.page(key, {**cursor, "etag": answer.etag, "walk": self.walk})
+            yield self.page(
+                key,
+                {**cursor, "etag": answer.etag, "walk": self.walk},
+                on_commit=self.holders_seen(key),
+            )
         elif not ml:
             self.run_stats["packages_not_ml"] += 1
             yield self.page(key, fresh)
@@ -317,6 +321,25 @@ class PypiSpider(scrapy.Spider):
                 entries=entries,
             )
             save_raw(session, [raw])
+
+        return write
+
+    @staticmethod
+    def holders_seen(key: str) -> Callable[[Any, PageItem], None]:
+        """An unchanged project still shows its people: their last_seen moves (never back), so
+        retention (`scout purge --not-seen-days`) never takes an active maintainer."""
+
+        def write(session: Any, item: PageItem) -> None:
+            holders = select(PypiPackage.profile_id).where(PypiPackage.name == key)
+            session.execute(
+                update(Profile)
+                .where(
+                    Profile.source == SOURCE,
+                    Profile.id.in_(holders),
+                    Profile.last_seen < item.fetched_at,
+                )
+                .values(last_seen=item.fetched_at)
+            )
 
         return write
 
