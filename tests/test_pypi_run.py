@@ -293,3 +293,21 @@ def test_a_later_day_stores_only_the_projects_with_new_releases(tmp_path, world)
     for name in load_projects().packages:
         grew = after[name][4] > before[name][4] and after[name][6] > before[name][6]
         assert grew == (name in moved), name
+
+
+def test_a_project_deleted_from_pypi_leaves_its_people(tmp_path, server):
+    db = f"sqlite:///{tmp_path / 'gone.db'}"
+    assert crawl(db, server.pypi_url, "--depth", "0").returncode == 0
+    holders = {r[0] for r in stored(db) if r[1] == "mlflow"}
+
+    def deleted(exchange: Any) -> None:
+        exchange.status = 404
+        exchange.response_headers = {"Content-Type": "application/json"}
+        exchange.response_body = b'{"message": "Not Found"}'
+
+    rule = Rule("deleted", lambda e: "/mlflow/" in e.path, deleted, times=None, upstream=False)
+    with FaultProxy(server.base_url, [rule]) as proxy:
+        again = crawl(db, proxy.pypi_url, "--depth", "0")
+    assert again.returncode == 0 and "1 missing" in again.stdout
+    rows = stored(db)
+    assert holders and not [r for r in rows if r[1] == "mlflow"]

@@ -196,8 +196,10 @@ class PypiSpider(scrapy.Spider):
             log.warning("pypi:project:%s given up (%s)", key, answer.reason)
             return
         if answer.kind == "missing":
+            # A project deleted from PyPI: its people no longer hold a role on it.
             self.run_stats["packages_missing"] += 1
-            yield self.page(key, {"walk": self.walk, "missing": True})
+            records = self.user_records(key, {}) if cursor.get("project") else []
+            yield self.page(key, {"walk": self.walk, "missing": True}, records)
             return
         if answer.kind == "not_modified":
             self.run_stats["packages_not_modified"] += 1
