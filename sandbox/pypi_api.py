@@ -32,13 +32,8 @@ import threading
 from typing import Any
 
 from sandbox.model import API, Request, Response, SandboxOptions, Stats, World
-from sandbox.world_pypi import (
-    PypiLayer,
-    PypiProject,
-    PypiRelease,
-    normalise_package,
-    pypi_layer,
-)
+from sandbox.pypi_model import PypiLayer, PypiProject, PypiRelease, normalise_package
+from sandbox.world_pypi import pypi_layer
 
 JSON = "application/json"
 CORS = {

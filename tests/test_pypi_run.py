@@ -18,8 +18,9 @@ from sqlalchemy import create_engine, func, select
 
 from config.projects import load_projects
 from sandbox.model import SandboxOptions
+from sandbox.pypi_model import PypiLayer, normalise_package
 from sandbox.server import SandboxServer
-from sandbox.world_pypi import PypiLayer, normalise_package, pypi_layer
+from sandbox.world_pypi import pypi_layer
 from storage.db import session_scope
 from storage.models import Profile, PypiPackage, RawRecord, RawRecordEntry
 from storage.state import exit_code
