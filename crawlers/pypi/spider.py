@@ -15,8 +15,9 @@ Profiles are per user, and a user's package rows are replaced whole when the pro
 saved. So each page carries a record for every user who has, or had until now, a role on the
 project, listing ALL the user's packages: their other roles come from what is stored
 (pypi_packages, read once per user per run) updated by the pages of this run, and each
-package's reduced document from its cursor. Pages are stored in the order they are made, so
-a later page's record of a user always holds what an earlier one did; a kill between pages
+package's reduced document from its cursor. Pages are stored in the order they are made (the
+shared pipeline steps are synchronous: a callback's page is stored before another answer's
+callback runs), so a later page's record of a user always holds what an earlier one did; a kill between pages
 leaves stored rows and cursors that agree, and `--resume` rebuilds the same state from them.
 """
 
