@@ -1,7 +1,7 @@
 """The sandbox HTTP server: one threaded HTTP/1.1 server, each emulated API under its prefix.
 
 `/github` (REST, GraphQL at `/github/graphql`), `/stackexchange/2.3`, `/kaggle`,
-`/huggingface` (the Hub's API: sandbox/hub_api.py), plus
+`/huggingface` (the Hub's API: sandbox/hub_api.py), `/pypi` (sandbox/pypi_api.py), plus
 `/_sandbox/stats` (counters the benchmarks read; `?reset=1` clears them),
 `/_sandbox/health`, `GET /_sandbox/day` (the simulated day and its `now`) and
 `POST /_sandbox/advance?days=N` or `?to=N` (move the world to another day; tests only).
@@ -28,6 +28,7 @@ from sandbox.github_rest import GitHubAPI
 from sandbox.hub_api import HubAPI
 from sandbox.kaggle_api import KaggleAPI
 from sandbox.model import API, Request, Response, SandboxOptions, Stats, World
+from sandbox.pypi_api import PypiAPI
 from sandbox.stackexchange_api import StackExchangeAPI
 from sandbox.world_days import Timeline, timeline
 
@@ -47,6 +48,7 @@ def build_apis(world: World, options: SandboxOptions, stats: Stats) -> list[API]
         StackExchangeAPI(world, options, stats),
         KaggleAPI(world, options, stats),
         HubAPI(world, options, stats),
+        PypiAPI(world, options, stats),
     ]
     return sorted(apis, key=lambda api: len(api.prefix), reverse=True)
 
@@ -195,6 +197,10 @@ class ApiRoots(ABC):
     @property
     def huggingface_url(self) -> str:
         return self.base_url + "/huggingface"
+
+    @property
+    def pypi_url(self) -> str:
+        return self.base_url + "/pypi"
 
 
 class SandboxServer(ApiRoots):

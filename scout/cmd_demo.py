@@ -110,6 +110,10 @@ def demo(
         )
         step("crawling the Hugging Face Hub: authors of models, datasets and Spaces")
         scout_step(db_url, "crawl", "huggingface", "--api-url", server.huggingface_url)
+        step("crawling PyPI: maintainers of the ML packages of ml_projects.toml")
+        scout_step(
+            db_url, "crawl", "pypi", "--api-url", server.pypi_url, "--rate", "200", "--depth", "1"
+        )
     step("ingesting Meta Kaggle")
     scout_step(db_url, "crawl", "kaggle", "--from", str(kaggle_dir))
     step("enriching: locations, skills, identity")

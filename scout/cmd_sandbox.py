@@ -73,6 +73,7 @@ def serve(
     out.print(f"  Stack Exchange: {server.stackexchange_url}")
     out.print(f"  Meta Kaggle:    {server.kaggle_url}")
     out.print(f"  Hugging Face:   {server.huggingface_url}   (HF_ENDPOINT)")
+    out.print(f"  PyPI:           {server.pypi_url}")
     out.print(f"  Stats:          {server.base_url}/_sandbox/stats   (Ctrl-C stops)")
     try:
         server.serve_forever()

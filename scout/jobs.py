@@ -33,6 +33,7 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "stackoverflow": ("crawl", "stackoverflow"),
     "kaggle": ("crawl", "kaggle"),
     "huggingface": ("crawl", "huggingface"),
+    "pypi": ("crawl", "pypi"),
     "github-refresh": ("refresh", "github"),
     "enrich": ("enrich",),
     "rank": ("rank",),

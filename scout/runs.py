@@ -49,7 +49,12 @@ def run_errors(run: CrawlRun) -> int:
 
 
 # What one unit of a source's quota_spent is.
-QUOTA_UNIT = {"github": "point", "stackoverflow": "request", "huggingface": "request"}
+QUOTA_UNIT = {
+    "github": "point",
+    "stackoverflow": "request",
+    "huggingface": "request",
+    "pypi": "request",
+}
 
 
 def fresh(run: CrawlRun) -> int:

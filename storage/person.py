@@ -41,7 +41,7 @@ from storage.models import (
     RawRecordEntry,
 )
 
-SOURCES = ("github", "stackoverflow", "kaggle", "huggingface")
+SOURCES = ("github", "stackoverflow", "kaggle", "huggingface", "pypi")
 ALIASES = {
     "gh": "github",
     "so": "stackoverflow",
@@ -50,8 +50,8 @@ ALIASES = {
 }
 HOW = (
     "say github:LOGIN, stackoverflow:USER_ID (stackoverflow:SITE:USER_ID on another Stack "
-    "Exchange site), kaggle:USERNAME, huggingface:USERNAME, candidate:ID, profile:ID or a "
-    "profile URL "
+    "Exchange site), kaggle:USERNAME, huggingface:USERNAME, pypi:USERNAME, candidate:ID, "
+    "profile:ID or a profile URL "
     "(a name works too: 'stackoverflow:Jessica Brown')"
 )
 _IN = 500
@@ -60,6 +60,7 @@ _URLS = (
     (re.compile(r"^https?://(?:www\.)?github\.com/([A-Za-z0-9-]+)/?$", re.I), "github"),
     (re.compile(r"^https?://(?:www\.)?kaggle\.com/([A-Za-z0-9_-]+)/?$", re.I), "kaggle"),
     (re.compile(r"^https?://(?:www\.)?huggingface\.co/([A-Za-z0-9_.-]+)/?$", re.I), "huggingface"),
+    (re.compile(r"^https?://pypi\.org/user/([A-Za-z0-9._-]+)/?$", re.I), "pypi"),
 )
 
 

@@ -118,6 +118,7 @@ SLOW_MODULES = (
     "test_secret_scan.py",
     "test_stackexchange_crawl.py",
     "test_hub_crawl.py",
+    "test_pypi_run.py",
     "test_github_crawl_days.py",
     "test_stackexchange_plan.py",
     "test_runs.py",
