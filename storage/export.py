@@ -21,13 +21,16 @@ from storage.models import (
     Base,
     Candidate,
     CandidateProfile,
+    Contribution,
     CrawlState,
     FeedbackLabel,
+    HubItem,
     KaggleAchievement,
     LinkConfirmation,
     LinkRejection,
     Location,
     ProfileLocation,
+    PypiPackage,
     RawRecord,
     Repository,
     Score,
@@ -83,6 +86,9 @@ def _profile(session: Session, held: Held, index: int) -> dict[str, Any]:
     out["kaggle_achievements"] = _children(
         session, KaggleAchievement, pid, KaggleAchievement.category
     )
+    out["hub_items"] = _children(session, HubItem, pid, HubItem.name)
+    out["pypi_packages"] = _children(session, PypiPackage, pid, PypiPackage.name)
+    out["contributions"] = _children(session, Contribution, pid, Contribution.repo)
     out["location"] = _location(session, pid)
     out["skill_tags"] = _children(session, SkillTag, pid, SkillTag.skill)
     link = session.scalars(

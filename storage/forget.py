@@ -21,14 +21,17 @@ from storage.models import (
     Base,
     Candidate,
     CandidateProfile,
+    Contribution,
     CrawlState,
     FeedbackLabel,
+    HubItem,
     KaggleAchievement,
     LinkConfirmation,
     LinkRejection,
     Location,
     Profile,
     ProfileLocation,
+    PypiPackage,
     RawRecord,
     RawRecordEntry,
     Repository,
@@ -113,7 +116,8 @@ def delete_people(
         conn, _t(CandidateProfile), CandidateProfile.profile_id, pids
     )
     counts["candidates"] = _delete_in(conn, _t(Candidate), Candidate.id, emptied)
-    for model in (Repository, SOTagStat, KaggleAchievement, ProfileLocation, SkillTag):
+    children = (Repository, SOTagStat, KaggleAchievement, HubItem, PypiPackage, Contribution)
+    for model in (*children, ProfileLocation, SkillTag):
         table = _t(model)
         counts[table.name] = _delete_in(conn, table, table.c.profile_id, pids)
     for pair in (LinkRejection, LinkConfirmation):  # what users said about their links

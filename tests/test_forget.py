@@ -215,3 +215,34 @@ def test_a_user_of_another_site_is_forgotten_apart_from_stackoverflows_user_of_t
         hashes = suppressed_hashes(session, "stackoverflow")
         assert is_suppressed(hashes, "stackoverflow", "datascience:501")
         assert not is_suppressed(hashes, "stackoverflow", "501")
+
+
+def test_forgetting_a_hub_or_pypi_account_removes_what_it_published(engine):
+    # issue 19's children: Hub items, PyPI packages and contributions to major projects
+    from storage.items import HubItemRow, PypiPackageRow
+    from storage.models import Contribution, HubItem, PypiPackage
+
+    with session_scope(engine) as session:
+        ids = save_profiles(
+            session,
+            [
+                ProfileItem(
+                    "huggingface",
+                    "ana-hf",
+                    NOW,
+                    handle="ana-hf",
+                    hub_items=[HubItemRow("ana-hf/m", "model")],
+                ),
+                ProfileItem(
+                    "pypi", "ana-py", NOW, handle="ana-py", pypi_packages=[PypiPackageRow("anakit")]
+                ),
+                ProfileItem("github", "77", NOW, handle="ana-gh"),
+            ],
+        )
+        session.add(Contribution(profile_id=ids[("github", "77")], repo="mlflow/mlflow", commits=3))
+    with session_scope(engine) as session:
+        deleted = delete_people(session, list(ids.values()), [], suppress_reason="test")
+        assert deleted["hub_items"] == 1 and deleted["pypi_packages"] == 1
+        assert deleted["contributions"] == 1
+        for model in (HubItem, PypiPackage, Contribution):
+            assert session.scalar(select(func.count()).select_from(model)) == 0
