@@ -19,7 +19,7 @@ from enrich.skills.ml_native import contribution_words, hub_item_words
 TOP = 3  # items named per count: enough to judge, short enough for a spreadsheet cell
 # The counts evidence is kept for, in the order top_skills shows them (rarer signal first).
 REPO_KINDS = ("mlops_repos", "ml_repos")
-PACKAGE_KINDS = ("mlops_packages", "ml_packages")
+PACKAGE_KINDS = ("mlops_on_pypi", "ml_on_pypi")
 PR_KINDS = ("mlops_project_prs", "ml_project_prs")
 # The feature counts `as_json` reads (the features module hands them over by these names).
 COUNTS = (
@@ -61,7 +61,7 @@ class Tops:
         _keep(self.hub, (int(downloads or 0), name, kind, task or ""))
 
     def package(self, kind: str, releases: int, name: str) -> None:
-        """A PyPI package counted under ml_packages or mlops_packages."""
+        """A PyPI package counted under ml_on_pypi or mlops_on_pypi."""
         _keep(self.packages.setdefault(kind, []), (int(releases or 0), name))
 
     def project(self, kind: str, prs: int, commits: int, repo: str) -> None:

@@ -54,8 +54,8 @@ class Totals:
     hub_items: int = 0  # Hub models, datasets and Spaces that show ML work
     hub_downloads: int = 0
     hub_likes: int = 0
-    ml_packages: int = 0  # PyPI packages with a role on them, about ML
-    mlops_packages: int = 0
+    ml_on_pypi: int = 0  # PyPI packages with a role on them, about ML
+    mlops_on_pypi: int = 0
     ml_project_prs: int = 0  # merged pull requests in ml_projects.toml's ML projects
     mlops_project_prs: int = 0
     project_commits: int = 0  # commits in any project of ml_projects.toml
@@ -200,19 +200,19 @@ _DECLARED = [
         "hub_likes", "count", 1, lambda t, d: t.hub_likes, _n("Hub like"), source="huggingface"
     ),
     Feature(
-        "ml_packages",
+        "ml_on_pypi",
         "count",
         1,
-        lambda t, d: t.ml_packages,
+        lambda t, d: t.ml_on_pypi,
         _n("ML package maintained on PyPI", "ML packages maintained on PyPI"),
         group="ml",
         source="pypi",
     ),
     Feature(
-        "mlops_packages",
+        "mlops_on_pypi",
         "count",
         1,
-        lambda t, d: t.mlops_packages,
+        lambda t, d: t.mlops_on_pypi,
         _n("MLOps package maintained on PyPI", "MLOps packages maintained on PyPI"),
         group="mlops",
         source="pypi",

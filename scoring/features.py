@@ -328,10 +328,10 @@ def _ml_native(
                 continue
             a = acc[cid]
             if kind == "ml":
-                a.ml_packages += 1
+                a.ml_on_pypi += 1
             else:
-                a.mlops_packages += 1
-            a.tops.package(f"{kind}_packages", releases, name)
+                a.mlops_on_pypi += 1
+            a.tops.package(f"{kind}_on_pypi", releases, name)
             a.seen(last)
     if "contributions" not in without:
         con = select(
