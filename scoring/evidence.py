@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from enrich.skills.ml_native import contribution_words, hub_item_words
+from enrich.skills.ml_native import hub_item_words
 
 TOP = 3  # items named per count: enough to judge, short enough for a spreadsheet cell
 # The counts evidence is kept for, in the order top_skills shows them (rarer signal first).
@@ -117,8 +117,9 @@ def as_json(counts: Mapping[str, float], tops: Tops) -> dict[str, Any]:
 
 def named(feature: str, evidence: Mapping[str, Any]) -> str:
     """The items behind an ML-native feature, for why_ranked: "published model alice/llama-ft
-    (text-generation, 12,400 downloads)", "foo, bar", "14 merged pull requests in
-    mlflow/mlflow"; "" for any other feature or when nothing was kept."""
+    (text-generation, 12,400 downloads)", "foo, bar", "mlflow/mlflow (14)" (merged pull
+    requests, or commits for project_commits); "" for any other feature or when nothing was
+    kept."""
     if feature.startswith("hub_"):
         item = evidence.get("hub_ml_items")
         top = item.get("top", []) if isinstance(item, dict) else []
@@ -131,7 +132,9 @@ def named(feature: str, evidence: Mapping[str, Any]) -> str:
     for kind in kinds:
         item = evidence.get(kind)
         for repo, prs, commits in item.get("top", []) if isinstance(item, dict) else []:
-            found.append(contribution_words(repo, 0 if kinds == PR_KINDS else prs, commits))
+            n = commits if feature == "project_commits" else prs
+            if n:
+                found.append(f"{repo} ({n:,})")
     return ", ".join(found[:3])
 
 
@@ -172,6 +175,11 @@ def words(
     return " | ".join(parts)
 
 
+def _project(repo: str, prs: int, commits: int) -> str:
+    what = f"{prs:,} merged PRs" if prs else f"{commits:,} commits"
+    return f"{repo} ({what})"
+
+
 def _ml_native_words(
     evidence: Mapping[str, Any], describe: Callable[[str, float], str]
 ) -> list[str]:
@@ -192,7 +200,7 @@ def _ml_native_words(
         item = evidence.get(kind)
         if isinstance(item, dict) and item.get("top"):
             top = item["top"]
-            repos = [f"{contribution_words(r, p, c)} https://github.com/{r}" for r, p, c in top]
+            repos = [f"{_project(r, p, c)} https://github.com/{r}" for r, p, c in top]
             label = describe(kind, item["n"]) if item.get("n") else "major projects"
             parts.append(f"{label}: {', '.join(repos)}")
     return [p.rstrip(": ") for p in parts]

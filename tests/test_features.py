@@ -137,3 +137,58 @@ def test_features_from_stored_activity(tmp_path):
         "so_ml_answers": {"n": 12, "top": [["pytorch", 12]]},
         "kaggle": {"tier": 3, "medals": 7},
     }
+
+
+def _ml_native_db(tmp_path):
+    from ml_native_people import store_people
+
+    engine = open_database(f"sqlite:///{tmp_path / 'ml.db'}")
+    with session_scope(engine) as s:
+        store_people(s)
+    return engine
+
+
+def test_hub_pypi_and_major_project_features_from_handmade_rows(tmp_path):
+    from ml_native_people import BASE, CONTRIB, HUB, MODEL, NOW, PACKAGE, PROJECT, PYPI
+
+    engine = _ml_native_db(tmp_path)
+    with session_scope(engine) as s:
+        X, _, evidence = load_features_with_evidence(s, load_ranking(), now=NOW)
+        without_hub, _ = load_features(
+            s, load_ranking(), now=NOW, without=frozenset({"huggingface"})
+        )
+    engine.dispose()
+    new = ["hub_ml_items", "hub_downloads", "hub_likes", "ml_on_pypi", "mlops_on_pypi"]
+    new += ["ml_project_prs", "mlops_project_prs", "project_commits"]
+    # Someone's blog is no major project, an empty Space and a web framework no ML work.
+    assert (X.loc[BASE, new] == 0).all()
+    assert X.loc[HUB, ["hub_ml_items", "hub_downloads", "hub_likes"]].tolist() == [1, 12_400, 85]
+    assert X.loc[HUB, "platforms"] == 2 and X.loc[PYPI, "platforms"] == 2
+    assert X.loc[PYPI, "ml_on_pypi"] == 1 and X.loc[PYPI, "mlops_on_pypi"] == 0
+    # MLflow is an MLOps project (ml_projects.toml -> skills.toml's mlops group).
+    assert X.loc[CONTRIB, ["mlops_project_prs", "ml_project_prs", "project_commits"]].tolist() == [
+        14,
+        0,
+        30,
+    ]
+    assert evidence[HUB]["hub_ml_items"]["top"][0][:3] == [MODEL, "model", "text-generation"]
+    assert evidence[PYPI]["ml_on_pypi"]["top"] == [[PACKAGE, 18]]
+    assert evidence[CONTRIB]["mlops_project_prs"]["top"] == [[PROJECT, 14, 30]]
+    # Without the Hub, its candidate is the baseline again (its profile is left out too).
+    assert without_hub.loc[HUB].tolist() == X.loc[BASE].tolist()
+    assert without_hub.loc[PYPI].tolist() == X.loc[PYPI].tolist()
+
+
+def test_package_and_project_kinds_come_from_ml_projects_and_classifiers():
+    m = Matcher(load_ranking().vocabulary)
+    assert m.project_kind("PyTorch/PyTorch") == "ml" and m.project_kind("apache/airflow") == "mlops"
+    assert m.project_kind("someone/blog") is None
+    assert m.package_kind("Apache_Airflow", None, [], []) == "mlops"  # PEP 503 name
+    ai = ["Topic :: Scientific/Engineering :: Artificial Intelligence"]
+    assert m.package_kind("x", None, ai, []) == "ml"
+    assert m.package_kind("x", "Serve models with MLflow", [], []) == "mlops"
+    assert m.package_kind("x", "A web framework", ["Framework :: Django"], ["web"]) is None
+    assert m.hub_is_ml("model", None, None, []) and not m.hub_is_ml("space", None, None, ["gradio"])
+    assert m.hub_is_ml("dataset", None, None, ["pytorch"])
+    assert describe("ml_on_pypi", 1) == "1 ML package maintained on PyPI"
+    assert describe("mlops_project_prs", 14) == "14 merged PRs in major MLOps projects"
