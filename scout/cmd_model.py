@@ -303,8 +303,9 @@ def _print_sources(report: SourceReport) -> None:
             out.print(f"  {e.source}: no candidate has evidence from it (not crawled yet?)")
         else:
             out.print(
-                f"  {e.source}: {e.candidates:,} candidates with evidence from it; "
-                f"{e.in_top} of the top {report.top_k} are there because of it"
+                f"  {e.source}: {e.candidates:,} candidate{'s' if e.candidates != 1 else ''} "
+                "with evidence from it; "
+                f"{e.in_top} of the top {report.top_k} would not be there without it"
             )
     for flag in report.flags:
         out.print(f"  [bold]Flagged:[/bold] {flag}")
