@@ -110,8 +110,8 @@ def as_json(counts: Mapping[str, float], tops: Tops) -> dict[str, Any]:
             out[kind] = {"n": int(counts[kind]), "top": [[n, r] for r, n in best_packages]}
     for kind in PR_KINDS:
         if counts.get(kind) or tops.projects.get(kind):
-            best = sorted(tops.projects.get(kind, []), key=lambda p: (-p[0], -p[1], p[2]))
-            out[kind] = {"n": int(counts.get(kind, 0)), "top": [[r, p, c] for p, c, r in best]}
+            ranked = sorted(tops.projects.get(kind, []), key=lambda p: (-p[0], -p[1], p[2]))
+            out[kind] = {"n": int(counts.get(kind, 0)), "top": [[r, p, c] for p, c, r in ranked]}
     return out
 
 

@@ -260,7 +260,7 @@ def load_features_with_evidence(
             session, where(sk.join(SkillTag, SkillTag.profile_id == link.profile_id))
         ):
             if more:
-                strength = _strength_without(strength, *more, without=without)
+                strength = _strength_without(strength, more[0], more[1], without)
             kind = match.category_kind(category)
             if kind == "ml":
                 acc[cid].ml_skill += strength

@@ -78,7 +78,7 @@ class Vocabulary(BaseModel):
             in_ml = known is not None and skills.categories.get(known.category) == "ml"
             return "ml" if in_ml else "mlops"
 
-        classifiers = {
+        classifiers: dict[str, str] = {
             c.strip(): skills.categories[s.category]
             for s in skills.skills.values()
             for c in s.pypi_classifiers

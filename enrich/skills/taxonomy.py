@@ -50,8 +50,8 @@ class Taxonomy:
                 self.by_bio.setdefault(words(b), []).append(sid)
             for h in s.hub:
                 self.by_hub.setdefault(h.lower(), []).append(sid)
-            for c in s.pypi_classifiers:
-                self.by_classifier.setdefault(c.strip(), []).append(sid)
+            for trove in s.pypi_classifiers:
+                self.by_classifier.setdefault(trove.strip(), []).append(sid)
         # ml_projects.toml: a major repository ("owner/name", lower-case) or a PyPI package
         # (PEP 503 name) -> the skill it shows; a skill this skills.toml lacks is left out.
         if projects is None:
