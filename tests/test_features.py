@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from config.errors import ConfigError
 from scoring.feature_defs import FEATURES, describe
@@ -139,19 +140,19 @@ def test_features_from_stored_activity(tmp_path):
     }
 
 
-def _ml_native_db(tmp_path):
+def _ml_native_db(url):
     from ml_native_people import store_people
 
-    engine = open_database(f"sqlite:///{tmp_path / 'ml.db'}")
+    engine = open_database(url)
     with session_scope(engine) as s:
         store_people(s)
     return engine
 
 
-def test_hub_pypi_and_major_project_features_from_handmade_rows(tmp_path):
+def test_hub_pypi_and_major_project_features_from_handmade_rows(db_url):
     from ml_native_people import BASE, CONTRIB, HUB, MODEL, NOW, PACKAGE, PROJECT, PYPI
 
-    engine = _ml_native_db(tmp_path)
+    engine = _ml_native_db(db_url)
     with session_scope(engine) as s:
         X, _, evidence = load_features_with_evidence(s, load_ranking(), now=NOW)
         without_hub, _ = load_features(
@@ -192,3 +193,34 @@ def test_package_and_project_kinds_come_from_ml_projects_and_classifiers():
     assert m.hub_is_ml("dataset", None, None, ["pytorch"])
     assert describe("ml_on_pypi", 1) == "1 ML package maintained on PyPI"
     assert describe("mlops_project_prs", 14) == "14 merged PRs in major MLOps projects"
+
+
+def test_without_a_source_its_share_of_skill_strength_is_taken_out(tmp_path):
+    from ml_native_people import CONTRIB, HUB, NOW
+
+    engine = _ml_native_db(f"sqlite:///{tmp_path / 'skill.db'}")
+    with session_scope(engine) as s:
+        profiles = dict(
+            s.execute(
+                select(CandidateProfile.candidate_id, CandidateProfile.profile_id)
+                .join(Profile, Profile.id == CandidateProfile.profile_id)
+                .where(Profile.source.in_(["github", "huggingface"]))
+                .where(CandidateProfile.candidate_id.in_([CONTRIB, HUB]))
+                .order_by(Profile.source)  # the Hub profile last: HUB maps to it
+            ).all()
+        )
+        by_source = {"github": 0.5, "contributions": 0.6}  # 1 - 0.5 * 0.4 = 0.8
+        s.add(SkillTag(profile_id=profiles[CONTRIB], skill="mlflow", category="mlops",
+                       strength=0.8, evidence={"by_source": by_source}))  # fmt: skip
+        s.add(SkillTag(profile_id=profiles[HUB], skill="llm", category="llm", strength=0.7,
+                       evidence={"by_source": {"huggingface": 0.7}}))  # fmt: skip
+        s.flush()
+        config = load_ranking()
+        X, _ = load_features(s, config, now=NOW)
+        no_contrib, _ = load_features(s, config, now=NOW, without=frozenset({"contributions"}))
+        no_hub, _ = load_features(s, config, now=NOW, without=frozenset({"huggingface"}))
+    engine.dispose()
+    assert X.loc[CONTRIB, "mlops_skill"] == pytest.approx(0.8)
+    assert no_contrib.loc[CONTRIB, "mlops_skill"] == pytest.approx(0.5)
+    assert no_hub.loc[CONTRIB, "mlops_skill"] == pytest.approx(0.8)
+    assert X.loc[HUB, "ml_skill"] == pytest.approx(0.7) and no_hub.loc[HUB, "ml_skill"] == 0
