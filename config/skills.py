@@ -33,6 +33,8 @@ class SkillDef(BaseModel):
     so_tags: list[str] = []
     kaggle: list[Literal["Competitions", "Scripts", "Discussion", "Datasets"]] = []
     bio: list[str] = []
+    hub: list[str] = []  # Hugging Face Hub libraries, pipeline tags and tags (lower-case)
+    pypi_classifiers: list[str] = []  # PyPI trove classifiers, exactly as PyPI lists them
 
 
 class StackOverflowSection(BaseModel):

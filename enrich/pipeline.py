@@ -24,13 +24,17 @@ from enrich.forking import fork_pool
 from enrich.identity.store import LinkReport, load_views, relink, rules_key
 from enrich.location.regions import Regions, load_regions
 from enrich.location.store import RESOLVER_VERSION, LocationCache, location_row, relocate
+from enrich.skills.ml_native import ContributionFacts, HubFacts, PackageFacts
 from enrich.skills.tagging import KaggleFacts, RepoFacts, TagFacts, tag_profile
 from enrich.skills.taxonomy import Taxonomy, get_taxonomy
 from storage.db import session_scope
 from storage.models import (
+    Contribution,
+    HubItem,
     KaggleAchievement,
     Profile,
     ProfileLocation,
+    PypiPackage,
     Repository,
     SkillTag,
     SOTagStat,
@@ -115,6 +119,30 @@ _KAGGLE_COLS = (
     KaggleAchievement.silver,
     KaggleAchievement.bronze,
 )
+_HUB_COLS = (
+    HubItem.name,
+    HubItem.kind,
+    HubItem.downloads,
+    HubItem.likes,
+    HubItem.library,
+    HubItem.pipeline_tag,
+    HubItem.tags,
+    HubItem.last_modified,
+)
+_PYPI_COLS = (
+    PypiPackage.name,
+    PypiPackage.summary,
+    PypiPackage.releases,
+    PypiPackage.last_release,
+    PypiPackage.classifiers,
+    PypiPackage.keywords,
+)
+_CONTRIB_COLS = (
+    Contribution.repo,
+    Contribution.commits,
+    Contribution.merged_prs,
+    Contribution.last_merged_at,
+)
 
 
 def _grouped(
@@ -138,20 +166,31 @@ def _children(session: Session, ids: Sequence[int]) -> tuple[dict[int, list[Any]
         _grouped(session, Repository.profile_id, _REPO_COLS, ids, RepoFacts),
         _grouped(session, SOTagStat.profile_id, _TAG_COLS, ids, TagFacts),
         _grouped(session, KaggleAchievement.profile_id, _KAGGLE_COLS, ids, KaggleFacts),
+        _grouped(session, HubItem.profile_id, _HUB_COLS, ids, HubFacts),
+        _grouped(session, PypiPackage.profile_id, _PYPI_COLS, ids, PackageFacts),
+        _grouped(session, Contribution.profile_id, _CONTRIB_COLS, ids, ContributionFacts),
     )
 
 
 def _tag_rows(
     session: Session, ids: Sequence[int], bios: dict[int, Any], tax: Taxonomy, now: datetime
 ) -> list[dict[str, Any]]:
-    """The skill_tags rows of these profiles, from their repositories, tags and achievements."""
-    repos, tags, kaggle = _children(session, ids)
+    """The skill_tags rows of these profiles, from their repositories, tags, achievements, Hub
+    items, PyPI packages and contributions to major projects."""
+    repos, tags, kaggle, hub, pypi, contrib = _children(session, ids)
     out = []
     for pid in ids:
-        bio = bios.get(pid)
-        bio = bio if isinstance(bio, str) else None
+        bio = bio if isinstance(bio := bios.get(pid), str) else None
         for t in tag_profile(
-            tax, repos.get(pid, []), tags.get(pid, []), kaggle.get(pid, []), bio, now
+            tax,
+            repos.get(pid, []),
+            tags.get(pid, []),
+            kaggle.get(pid, []),
+            bio,
+            now,
+            hub=hub.get(pid, []),
+            packages=pypi.get(pid, []),
+            contributions=contrib.get(pid, []),
         ):
             out.append(
                 {
@@ -238,6 +277,23 @@ def _mark_enriched(session: Session, done: list[dict[str, Any]]) -> None:
         )
 
 
+def _contributions_due(session: Session) -> tuple[set[int], str | None]:
+    """Profiles with contributions read since the last run, and the latest read time.
+
+    Contributions are outside a profile's content hash (reading a project's contributor list
+    changes no profile), so their skill evidence would otherwise wait for the profile's next
+    change; the cursor remembers the latest `seen_at` enrichment has tagged."""
+    held = get_cursor(session, "enrich", "contributions")
+    since = held.get("seen_at") if isinstance(held, dict) else None
+    latest = session.scalar(select(func.max(Contribution.seen_at)))
+    if latest is None:
+        return set(), since
+    stmt = select(Contribution.profile_id).distinct()
+    if since:
+        stmt = stmt.where(Contribution.seen_at > datetime.fromisoformat(since))
+    return set(session.scalars(stmt)), latest.isoformat()
+
+
 def run_enrich(
     engine: Engine,
     settings: Settings,
@@ -266,6 +322,9 @@ def run_enrich(
         changed_ids = list(
             session.scalars(select(Profile.id).where(changed_filter).order_by(Profile.id))
         )
+        contributed, contributions_read = _contributions_due(session)
+        if contributed - set(changed_ids):
+            changed_ids = sorted(set(changed_ids) | contributed)
         # A new resolver (RESOLVER_VERSION) resolves the locations of unchanged profiles again.
         resolver = get_cursor(session, "enrich", "resolver")
         stale: list[int] = []
@@ -332,6 +391,8 @@ def run_enrich(
             set_cursor(session, "enrich", "identity_rules", "", cursor)
         if resolver != {"version": RESOLVER_VERSION}:
             set_cursor(session, "enrich", "resolver", "", {"version": RESOLVER_VERSION})
+        if contributions_read is not None:
+            set_cursor(session, "enrich", "contributions", "", {"seen_at": contributions_read})
         # Marked last, with the links: a run that dies before here is redone in full.
         _mark_enriched(session, done)
     report.seconds = time.perf_counter() - started

@@ -14,11 +14,26 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from enrich.skills.ml_native import hub_item_words
+
 TOP = 3  # items named per count: enough to judge, short enough for a spreadsheet cell
 # The counts evidence is kept for, in the order top_skills shows them (rarer signal first).
 REPO_KINDS = ("mlops_repos", "ml_repos")
+PACKAGE_KINDS = ("mlops_on_pypi", "ml_on_pypi")
+PR_KINDS = ("mlops_project_prs", "ml_project_prs")
 # The feature counts `as_json` reads (the features module hands them over by these names).
-COUNTS = (*REPO_KINDS, "so_ml_answers", "kaggle_tier", "kaggle_medals")
+COUNTS = (
+    *REPO_KINDS,
+    "so_ml_answers",
+    "kaggle_tier",
+    "kaggle_medals",
+    "hub_ml_items",
+    "hub_downloads",
+    "hub_likes",
+    *PACKAGE_KINDS,
+    *PR_KINDS,
+    "project_commits",
+)
 
 
 @dataclass(slots=True)
@@ -27,6 +42,9 @@ class Tops:
 
     repos: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
     tags: list[tuple[int, str]] = field(default_factory=list)
+    hub: list[tuple[int, str, str, str]] = field(default_factory=list)
+    packages: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    projects: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
 
     def repo(self, kind: str, stars: int, name: str, owner: str) -> None:
         """A repository counted under `kind` (ml_repos or mlops_repos); `owner` is the
@@ -37,6 +55,18 @@ class Tops:
         """A Stack Overflow tag whose answers were counted under so_ml_answers."""
         if answers > 0:
             _keep(self.tags, (int(answers), tag))
+
+    def hub_item(self, downloads: int, name: str, kind: str, task: str | None) -> None:
+        """A Hub model, dataset or Space counted under hub_ml_items."""
+        _keep(self.hub, (int(downloads or 0), name, kind, task or ""))
+
+    def package(self, kind: str, releases: int, name: str) -> None:
+        """A PyPI package counted under ml_on_pypi or mlops_on_pypi."""
+        _keep(self.packages.setdefault(kind, []), (int(releases or 0), name))
+
+    def project(self, kind: str, prs: int, commits: int, repo: str) -> None:
+        """A major project counted under ml_project_prs or mlops_project_prs."""
+        _keep(self.projects.setdefault(kind, []), (int(prs or 0), int(commits or 0), repo))
 
 
 def _keep(heap: list[Any], item: Any) -> None:
@@ -66,7 +96,46 @@ def as_json(counts: Mapping[str, float], tops: Tops) -> dict[str, Any]:
             "tier": int(counts.get("kaggle_tier", 0)),
             "medals": int(counts.get("kaggle_medals", 0)),
         }
+    if counts.get("hub_ml_items"):
+        best_hub = sorted(tops.hub, key=lambda h: (-h[0], h[1]))
+        out["hub_ml_items"] = {
+            "n": int(counts["hub_ml_items"]),
+            "downloads": int(counts.get("hub_downloads", 0)),
+            "likes": int(counts.get("hub_likes", 0)),
+            "top": [[name, kind, task, d] for d, name, kind, task in best_hub],
+        }
+    for kind in PACKAGE_KINDS:
+        if counts.get(kind):
+            best_packages = sorted(tops.packages.get(kind, []), key=lambda p: (-p[0], p[1]))
+            out[kind] = {"n": int(counts[kind]), "top": [[n, r] for r, n in best_packages]}
+    for kind in PR_KINDS:
+        if counts.get(kind) or tops.projects.get(kind):
+            ranked = sorted(tops.projects.get(kind, []), key=lambda p: (-p[0], -p[1], p[2]))
+            out[kind] = {"n": int(counts.get(kind, 0)), "top": [[r, p, c] for p, c, r in ranked]}
     return out
+
+
+def named(feature: str, evidence: Mapping[str, Any]) -> str:
+    """The items behind an ML-native feature, for why_ranked: "published model alice/llama-ft
+    (text-generation, 12,400 downloads)", "foo, bar", "mlflow/mlflow (14)" (merged pull
+    requests, or commits for project_commits); "" for any other feature or when nothing was
+    kept."""
+    if feature.startswith("hub_"):
+        item = evidence.get("hub_ml_items")
+        top = item.get("top", []) if isinstance(item, dict) else []
+        return ", ".join(hub_item_words(*t) for t in top[:2])
+    if feature in PACKAGE_KINDS:
+        item = evidence.get(feature)
+        return ", ".join(str(t[0]) for t in item.get("top", [])) if isinstance(item, dict) else ""
+    kinds = PR_KINDS if feature == "project_commits" else (feature,) if feature in PR_KINDS else ()
+    found = []
+    for kind in kinds:
+        item = evidence.get(kind)
+        for repo, prs, commits in item.get("top", []) if isinstance(item, dict) else []:
+            n = commits if feature == "project_commits" else prs
+            if n:
+                found.append(f"{repo} ({n:,})")
+    return ", ".join(found[:3])
 
 
 def words(
@@ -102,4 +171,36 @@ def words(
             bits.append(describe("kaggle_medals", kaggle["medals"]))
         if bits:
             parts.append(", ".join(bits))
+    parts += _ml_native_words(evidence, describe)
     return " | ".join(parts)
+
+
+def _project(repo: str, prs: int, commits: int) -> str:
+    what = f"{prs:,} merged PRs" if prs else f"{commits:,} commits"
+    return f"{repo} ({what})"
+
+
+def _ml_native_words(
+    evidence: Mapping[str, Any], describe: Callable[[str, float], str]
+) -> list[str]:
+    """The Hub, PyPI and major-project parts of top_skills, each item with its public page."""
+    parts = []
+    hub = evidence.get("hub_ml_items")
+    if isinstance(hub, dict) and hub.get("n"):
+        named_items = [
+            f"{hub_item_words(*t)} https://huggingface.co/{t[0]}" for t in hub.get("top", [])
+        ]
+        parts.append(f"{describe('hub_ml_items', hub['n'])}: {', '.join(named_items)}")
+    for kind in PACKAGE_KINDS:
+        item = evidence.get(kind)
+        if isinstance(item, dict) and item.get("n"):
+            pages = [f"{n} https://pypi.org/project/{n}/" for n, _r in item.get("top", [])]
+            parts.append(f"{describe(kind, item['n'])}: {', '.join(pages)}")
+    for kind in PR_KINDS:
+        item = evidence.get(kind)
+        if isinstance(item, dict) and item.get("top"):
+            top = item["top"]
+            repos = [f"{_project(r, p, c)} https://github.com/{r}" for r, p, c in top]
+            label = describe(kind, item["n"]) if item.get("n") else "major projects"
+            parts.append(f"{label}: {', '.join(repos)}")
+    return [p.rstrip(": ") for p in parts]

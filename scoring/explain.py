@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scoring.evidence import named
 from scoring.feature_defs import describe, feature
 from scoring.model import Ranker
 
@@ -70,8 +71,15 @@ def top_reasons(
     return out
 
 
-def why_text(reasons: list[Any]) -> str:
-    """'5 ML repos (+21.0 pts); active this month (+8.0 pts)': the reasons as one cell."""
+def why_text(reasons: list[Any], evidence: dict[str, Any] | None = None) -> str:
+    """'5 ML repos (+21.0 pts); active this month (+8.0 pts)': the reasons as one cell. With
+    the candidate's evidence (scoring.evidence.as_json), an ML-native reason names what is
+    behind it: '2 ML items on the Hugging Face Hub: published model alice/llama-ft
+    (text-generation, 12,400 downloads) (+9.1 pts)'."""
     if not reasons:
         return NOTHING
-    return "; ".join(f"{describe(name, value)} ({c:+.1f} pts)" for name, value, c in reasons)
+    out = []
+    for name, value, c in reasons:
+        items = named(name, evidence or {})
+        out.append(f"{describe(name, value)}{': ' + items if items else ''} ({c:+.1f} pts)")
+    return "; ".join(out)

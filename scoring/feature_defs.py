@@ -8,7 +8,9 @@ candidate's totals and how it reads in words. Everything else derives from this 
   override it), and what "no evidence" is (`absent`), used by explanations;
 - the words of `why_ranked` and `top_skills` (`describe`);
 - which features are ML or MLOps activity (`group`): the stored score columns the
-  shortlist's `--skill ml` / `--skill mlops` filter reads.
+  shortlist's `--skill ml` / `--skill mlops` filter reads;
+- which ML-native source a feature reads (`source`: huggingface, pypi, contributions), so the
+  audit and the ranking bench can rank with and without each source.
 
 Features never read anything that could stand for gender, ethnicity or age.
 """
@@ -25,6 +27,9 @@ from scoring.evidence import Tops
 
 RECENCY_DAYS = 365.0  # recency = exp(-days since last activity / RECENCY_DAYS)
 _TIERS = ["novice", "contributor", "expert", "master", "grandmaster"]
+# Issue 19's sources: Hub accounts and PyPI accounts are profiles of their own source;
+# contributions to the major projects (ml_projects.toml) are rows of GitHub profiles.
+ML_NATIVE_SOURCES = ("huggingface", "pypi", "contributions")
 
 
 @dataclass
@@ -46,6 +51,14 @@ class Totals:
     kaggle_tier: int = 0
     kaggle_medals: int = 0  # gold 3, silver 2, bronze 1
     followers: int = 0
+    hub_items: int = 0  # Hub models, datasets and Spaces that show ML work
+    hub_downloads: int = 0
+    hub_likes: int = 0
+    ml_on_pypi: int = 0  # PyPI packages with a role on them, about ML
+    mlops_on_pypi: int = 0
+    ml_project_prs: int = 0  # merged pull requests in ml_projects.toml's ML projects
+    mlops_project_prs: int = 0
+    project_commits: int = 0  # commits in any project of ml_projects.toml
     sources: frozenset[str] = frozenset()
     last: datetime | None = None  # latest dated activity
     regions: frozenset[str] = frozenset()
@@ -71,6 +84,7 @@ class Feature:
     words: Callable[[float], str]
     absent: float = 0.0  # the value of a candidate who shows nothing of it
     group: str | None = None  # "ml" / "mlops": a value above `absent` is that group's activity
+    source: str | None = None  # the ML-native source it reads (ML_NATIVE_SOURCES), if one
 
 
 def _n(singular: str, plural: str | None = None) -> Callable[[float], str]:
@@ -164,6 +178,71 @@ _DECLARED = [
     ),
     # popularity; weak on its own, kept for the model to weigh
     Feature("followers", "count", 1, lambda t, d: t.followers, _n("follower")),
+    # ML-native sources (issue 19): published work the field itself uses
+    Feature(
+        "hub_ml_items",
+        "count",
+        1,
+        lambda t, d: t.hub_items,
+        _n("ML item on the Hugging Face Hub", "ML items on the Hugging Face Hub"),
+        group="ml",
+        source="huggingface",
+    ),
+    Feature(
+        "hub_downloads",
+        "count",
+        1,
+        lambda t, d: t.hub_downloads,
+        _n("Hub download"),
+        source="huggingface",
+    ),
+    Feature(
+        "hub_likes", "count", 1, lambda t, d: t.hub_likes, _n("Hub like"), source="huggingface"
+    ),
+    Feature(
+        "ml_on_pypi",
+        "count",
+        1,
+        lambda t, d: t.ml_on_pypi,
+        _n("ML package maintained on PyPI", "ML packages maintained on PyPI"),
+        group="ml",
+        source="pypi",
+    ),
+    Feature(
+        "mlops_on_pypi",
+        "count",
+        1,
+        lambda t, d: t.mlops_on_pypi,
+        _n("MLOps package maintained on PyPI", "MLOps packages maintained on PyPI"),
+        group="mlops",
+        source="pypi",
+    ),
+    Feature(
+        "ml_project_prs",
+        "count",
+        1,
+        lambda t, d: t.ml_project_prs,
+        _n("merged PR in major ML projects", "merged PRs in major ML projects"),
+        group="ml",
+        source="contributions",
+    ),
+    Feature(
+        "mlops_project_prs",
+        "count",
+        1,
+        lambda t, d: t.mlops_project_prs,
+        _n("merged PR in major MLOps projects", "merged PRs in major MLOps projects"),
+        group="mlops",
+        source="contributions",
+    ),
+    Feature(
+        "project_commits",
+        "count",
+        1,
+        lambda t, d: t.project_commits,
+        _n("commit in major ML/MLOps projects", "commits in major ML/MLOps projects"),
+        source="contributions",
+    ),
 ]
 FEATURES: dict[str, Feature] = {f.name: f for f in _DECLARED}
 # Opt-in indicators a user may list deliberately ("region:india"); free, 1 or 0.
@@ -189,6 +268,11 @@ def feature(name: str) -> Feature:
 def describe(name: str, value: float) -> str:
     """A feature's value in words a recruiter reads ("14 ML repos")."""
     return feature(name).words(float(value))
+
+
+def features_of_source(source: str) -> list[str]:
+    """The features that read an ML-native source (`scout model audit` ranks without them)."""
+    return [f.name for f in FEATURES.values() if f.source == source]
 
 
 def activity_of(group: str) -> list[str]:

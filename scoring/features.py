@@ -1,9 +1,14 @@
 """Candidate features from stored activity: one row per candidate, one column per feature.
 
-The stored rows (repositories, Stack Overflow tag stats, Kaggle achievements, followers from
-the crawlers; skill tags, linked profiles, regions from enrich) stream into each candidate's
-`Totals`; each feature's value is then what its declaration in `scoring.feature_defs`
-computes from them. They never read anything that could stand for gender, ethnicity or age.
+The stored rows (repositories, Stack Overflow tag stats, Kaggle achievements, followers, Hub
+items, PyPI packages and contributions to major projects from the crawlers; skill tags, linked
+profiles, regions from enrich) stream into each candidate's `Totals`; each feature's value is
+then what its declaration in `scoring.feature_defs` computes from them. They never read
+anything that could stand for gender, ethnicity or age.
+
+`without` leaves ML-native sources out (feature_defs.ML_NATIVE_SOURCES): their profiles, rows
+and their share of skill strength, as if they had never been crawled. `scout model audit` and
+the ranking bench rank with and without each.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.clock import utcnow
+from config.projects import normalise_package
 from enrich.skills.tagging import star_farmed
 from scoring.evidence import COUNTS, as_json
 from scoring.feature_defs import FEATURES, Totals, feature
@@ -27,9 +33,12 @@ from scoring.ranking import RankingConfig, Vocabulary
 from storage.models import (
     Candidate,
     CandidateProfile,
+    Contribution,
+    HubItem,
     KaggleAchievement,
     Profile,
     ProfileLocation,
+    PypiPackage,
     Repository,
     SkillTag,
     SOTagStat,
@@ -46,6 +55,9 @@ class Matcher:
         self.mlops = {t.lower() for t in vocab.mlops_terms}
         self.ml_categories = {c.lower() for c in vocab.ml_categories}
         self.mlops_categories = {c.lower() for c in vocab.mlops_categories}
+        self.projects = vocab.project_groups
+        self.packages = vocab.package_groups
+        self.classifiers = vocab.classifier_groups
 
     def words(self, *texts: str | None) -> set[str]:
         out: set[str] = set()
@@ -68,6 +80,40 @@ class Matcher:
     def tag_kind(self, tag: str) -> str | None:
         tag = tag.lower()
         return "mlops" if tag in self.mlops else "ml" if tag in self.ml else None
+
+    def hub_is_ml(self, kind: str, library: str | None, task: str | None, tags: Any) -> bool:
+        """A Hub item shows ML work: every model does; a dataset or Space when it names a
+        library or task, or carries an ML or MLOps tag (an empty Space shows nothing)."""
+        if kind == "model" or library or task:
+            return True
+        found = {str(t).lower() for t in tags} if isinstance(tags, list) else set()
+        return bool(found & (self.ml | self.mlops))
+
+    def package_kind(
+        self, name: str, summary: str | None, classifiers: Any, keywords: Any
+    ) -> str | None:
+        """'mlops', 'ml' or None: ml_projects.toml's packages, then trove classifiers, then
+        the words of the keywords and summary (MLOps wins, as for repositories)."""
+        listed = self.packages.get(normalise_package(name))
+        if listed:
+            return listed
+        kinds = set()
+        for c in classifiers if isinstance(classifiers, list) else []:
+            parts = [p.strip() for p in str(c).split("::")]
+            for n in range(len(parts), 0, -1):
+                if kind := self.classifiers.get(" :: ".join(parts[:n])):
+                    kinds.add(kind)
+        listed_words = (
+            [k for k in keywords if isinstance(k, str)] if isinstance(keywords, list) else []
+        )
+        words = self.words(summary, *listed_words)
+        kinds |= {"mlops"} if words & self.mlops else set()
+        kinds |= {"ml"} if words & self.ml else set()
+        return "mlops" if "mlops" in kinds else "ml" if kinds else None
+
+    def project_kind(self, repo: str) -> str | None:
+        """'ml' or 'mlops' for a project of ml_projects.toml, None for any other repository."""
+        return self.projects.get(repo.lower())
 
     def category_kind(self, category: str | None) -> str | None:
         c = (category or "").lower()
@@ -93,13 +139,15 @@ def load_features(
     config: RankingConfig,
     candidate_ids: list[int] | None = None,
     now: datetime | None = None,
+    without: frozenset[str] = frozenset(),
 ) -> tuple[pd.DataFrame, dict[int, datetime | None]]:
     """Every feature of every (or the given) candidate, and each one's last activity date.
 
     The frame is indexed by candidate_id and has one float column per feature in
-    FEATURES plus the opt-in indicators ranking.toml lists.
+    FEATURES plus the opt-in indicators ranking.toml lists. `without`: ML-native sources to
+    leave out (see the module's docstring).
     """
-    frame, last, _ = load_features_with_evidence(session, config, candidate_ids, now)
+    frame, last, _ = load_features_with_evidence(session, config, candidate_ids, now, without)
     return frame, last
 
 
@@ -108,6 +156,7 @@ def load_features_with_evidence(
     config: RankingConfig,
     candidate_ids: list[int] | None = None,
     now: datetime | None = None,
+    without: frozenset[str] = frozenset(),
 ) -> tuple[pd.DataFrame, dict[int, datetime | None], dict[int, dict[str, Any]]]:
     """load_features, plus each candidate's evidence (scoring.evidence.as_json): the best
     repositories and tags behind the very counts in the frame."""
@@ -138,6 +187,8 @@ def load_features_with_evidence(
         for cid, pid, source, handle, followers, updated in rows(
             session, where(prof.join(Profile, Profile.id == link.profile_id))
         ):
+            if source in without:
+                continue
             owners[pid] = handle or ""
             a = acc[cid]
             a.sources = a.sources | {source}
@@ -199,10 +250,17 @@ def load_features_with_evidence(
             a.kaggle_tier = max(a.kaggle_tier, min(tier, 4))  # 5 is Kaggle staff, not a level
             a.kaggle_medals += 3 * gold + 2 * silver + bronze
             a.seen(when)
+        _ml_native(session, where, acc, match, without)
         sk = select(link.candidate_id, SkillTag.category, SkillTag.strength)
-        for cid, category, strength in rows(
+        if without:
+            sk = sk.add_columns(Profile.source, SkillTag.evidence).join(
+                Profile, Profile.id == link.profile_id
+            )
+        for cid, category, strength, *more in rows(
             session, where(sk.join(SkillTag, SkillTag.profile_id == link.profile_id))
         ):
+            if more:
+                strength = _strength_without(strength, more[0], more[1], without)
             kind = match.category_kind(category)
             if kind == "ml":
                 acc[cid].ml_skill += strength
@@ -224,6 +282,94 @@ def load_features_with_evidence(
         for i, cid in enumerate(frame.index)
     }
     return frame, {cid: a.last for cid, a in acc.items()}, evidence
+
+
+def _ml_native(
+    session: Session, where: Any, acc: dict[int, Totals], match: Matcher, without: frozenset[str]
+) -> None:
+    """Hub items, PyPI packages and contributions to major projects into the totals."""
+    link = CandidateProfile
+    if "huggingface" not in without:
+        hub = select(
+            link.candidate_id,
+            HubItem.name,
+            HubItem.kind,
+            HubItem.downloads,
+            HubItem.likes,
+            HubItem.library,
+            HubItem.pipeline_tag,
+            HubItem.tags,
+            HubItem.last_modified,
+        ).join(HubItem, HubItem.profile_id == link.profile_id)
+        for cid, name, kind, downloads, likes, library, task, tags, modified in rows(
+            session, where(hub)
+        ):
+            if not match.hub_is_ml(kind, library, task, tags):
+                continue
+            a = acc[cid]
+            a.hub_items += 1
+            a.hub_downloads += max(0, downloads or 0)
+            a.hub_likes += max(0, likes or 0)
+            a.tops.hub_item(downloads, name, kind, task)
+            a.seen(modified)
+    if "pypi" not in without:
+        pkg = select(
+            link.candidate_id,
+            PypiPackage.name,
+            PypiPackage.summary,
+            PypiPackage.classifiers,
+            PypiPackage.keywords,
+            PypiPackage.releases,
+            PypiPackage.last_release,
+        ).join(PypiPackage, PypiPackage.profile_id == link.profile_id)
+        for cid, name, summary, classifiers, keywords, releases, last in rows(session, where(pkg)):
+            kind = match.package_kind(name, summary, classifiers, keywords)
+            if kind is None:
+                continue
+            a = acc[cid]
+            if kind == "ml":
+                a.ml_on_pypi += 1
+            else:
+                a.mlops_on_pypi += 1
+            a.tops.package(f"{kind}_on_pypi", releases, name)
+            a.seen(last)
+    if "contributions" not in without:
+        con = select(
+            link.candidate_id,
+            Contribution.repo,
+            Contribution.commits,
+            Contribution.merged_prs,
+            Contribution.last_merged_at,
+        ).join(Contribution, Contribution.profile_id == link.profile_id)
+        for cid, repo, commits, prs, merged in rows(session, where(con)):
+            kind = match.project_kind(repo)
+            if kind is None:
+                continue
+            a = acc[cid]
+            if kind == "ml":
+                a.ml_project_prs += max(0, prs or 0)
+            else:
+                a.mlops_project_prs += max(0, prs or 0)
+            a.project_commits += max(0, commits or 0)
+            a.tops.project(f"{kind}_project_prs", prs, commits, repo)
+            a.seen(merged)
+
+
+def _strength_without(
+    strength: float, source: str, evidence: Any, without: frozenset[str]
+) -> float:
+    """A skill tag's strength without the left-out sources: nothing from a left-out source's
+    profile; else its sources combined again (enrich's 1 - product of misses) without them."""
+    if source in without:
+        return 0.0
+    parts = evidence.get("by_source") if isinstance(evidence, dict) else None
+    if not isinstance(parts, dict) or not set(parts) & without:
+        return float(strength)
+    miss = 1.0
+    for name, part in parts.items():
+        if name not in without and isinstance(part, int | float):
+            miss *= 1.0 - float(part)
+    return 1.0 - miss
 
 
 def _frame(acc: dict[int, Totals], config: RankingConfig, now: datetime) -> pd.DataFrame:

@@ -33,8 +33,9 @@ class RankStats:
 
 
 # Bumped when the wording of stored explanations changes: every score is then rewritten once,
-# so no shortlist mixes old and new wording (2: points from evidence the candidate has).
-EXPLANATION_FORMAT = b"2"
+# so no shortlist mixes old and new wording (2: points from evidence the candidate has;
+# 3: ML-native reasons name their models, packages and projects).
+EXPLANATION_FORMAT = b"3"
 
 
 def _sha(values: np.ndarray, evidence: dict[str, Any]) -> str:
@@ -90,7 +91,7 @@ def rank_all(
                     "explanation": {
                         "reasons": [list(r) for r in reasons[j]],
                         "unit": ranker.unit,
-                        "text": why_text(reasons[j]),
+                        "text": why_text(reasons[j], evidence[cid]),
                         "last_activity": when.isoformat() if when else None,
                         # what the counts are made of; the shortlist's top_skills names it
                         "evidence": evidence[cid],

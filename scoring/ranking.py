@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from config.data import load_data_file
+from config.projects import ProjectsFile, normalise_package
 from config.skills import SkillsFile, load_skills
 from scoring.feature_defs import FEATURES, OPT_IN_PREFIXES, feature
 
@@ -60,14 +61,37 @@ class Vocabulary(BaseModel):
     mlops_terms: list[str]
     ml_categories: list[str]
     mlops_categories: list[str]
+    # ml_projects.toml's projects ("owner/name" lower-case) and packages (PEP 503 names), and
+    # skills.toml's PyPI classifiers -> "ml" or "mlops". Everything ml_projects.toml lists is
+    # ML or MLOps work by that file's definition: a skill outside the ml group (Airflow's
+    # "data") counts as MLOps, the infrastructure the field runs on.
+    project_groups: dict[str, str] = Field(default_factory=dict)
+    package_groups: dict[str, str] = Field(default_factory=dict)
+    classifier_groups: dict[str, str] = Field(default_factory=dict)
 
     @classmethod
-    def from_skills(cls, skills: SkillsFile) -> Vocabulary:
+    def from_skills(cls, skills: SkillsFile, projects: ProjectsFile | None = None) -> Vocabulary:
+        projects = projects or load_data_file("ml_projects.toml", None, ProjectsFile)
+
+        def group(skill: str) -> str:
+            known = skills.skills.get(skill)
+            in_ml = known is not None and skills.categories.get(known.category) == "ml"
+            return "ml" if in_ml else "mlops"
+
+        classifiers: dict[str, str] = {
+            c.strip(): skills.categories[s.category]
+            for s in skills.skills.values()
+            for c in s.pypi_classifiers
+            if skills.categories.get(s.category) in ("ml", "mlops")
+        }
         return cls(
             ml_terms=skills.terms_of("ml"),
             mlops_terms=skills.terms_of("mlops"),
             ml_categories=skills.categories_of("ml"),
             mlops_categories=skills.categories_of("mlops"),
+            project_groups={r.lower(): group(p.skill) for r, p in projects.projects.items()},
+            package_groups={normalise_package(n): group(s) for n, s in projects.packages.items()},
+            classifier_groups=classifiers,
         )
 
 

@@ -14,6 +14,7 @@ from scout.app import app, console, get_state, make_typer
 from storage.db import session_scope
 
 if TYPE_CHECKING:
+    from scoring.audit import SourceReport
     from scoring.evaluate import FoldResults
     from scoring.train import Comparison
 
@@ -231,20 +232,32 @@ def model_explain(
 
 @model_app.command("audit")
 def model_audit() -> None:
-    """Score distributions and top-k shares per region, flagging sharp moves between versions.
+    """Score distributions and top-k shares per region, flagging sharp moves between versions,
+    and each region's top-k share with and without each ML-native source (Hugging Face Hub,
+    PyPI, contributions to major projects) under the active model.
 
     \b
     Example:
       scout model audit
     """
-    from scoring.audit import audit
+    from scoring.audit import audit, source_effects
+    from scoring.heuristic import heuristic_from, heuristic_version
+    from scoring.model import Ranker, load_ranker
 
     config = get_state().ranking()
+    out = console()
     with session_scope(get_state().engine()) as session:
         report = audit(session, config)
-    out = console()
+        try:
+            ranker = load_ranker(session, config)
+        except ScoutError as exc:
+            out.print(f"The active model is refused ({exc}); sources are audited under the prior.")
+            prior = heuristic_from(config)
+            ranker = Ranker(heuristic_version(config), "heuristic", list(config.features), prior)
+        sources = source_effects(session, config, ranker)
     if not report.versions:
         out.print("No scores yet: run `scout rank`.")
+        _print_sources(sources)
         return
     for v in report.versions:
         table = Table(title=f"{v.version} ({v.kind}, {v.candidates:,} scored)")
@@ -266,6 +279,36 @@ def model_audit() -> None:
             out.print(f"  {flag}")
     else:
         out.print(f"No region's top-{report.top_k} share moved more than {report.threshold:.0%}.")
+    _print_sources(sources)
+
+
+def _print_sources(report: SourceReport) -> None:
+    """The per-source table of `scout model audit`: region shares with and without each."""
+    out = console()
+    if not report.shares:
+        return
+    table = Table(title=f"ML-native sources: share of the top {report.top_k} ({report.version})")
+    table.add_column("region")
+    table.add_column("every source", justify="right")
+    for effect in report.effects:
+        table.add_column(f"without {effect.source}", justify="right")
+    regions = sorted(set(report.shares).union(*(e.shares for e in report.effects)))
+    for region in regions:
+        cells = [f"{report.shares.get(region, 0.0):.0%}"]
+        cells += [f"{e.shares.get(region, 0.0):.0%}" for e in report.effects]
+        table.add_row(region, *cells)
+    out.print(table)
+    for e in report.effects:
+        if not e.candidates:
+            out.print(f"  {e.source}: no candidate has evidence from it (not crawled yet?)")
+        else:
+            out.print(
+                f"  {e.source}: {e.candidates:,} candidate{'s' if e.candidates != 1 else ''} "
+                "with evidence from it; "
+                f"{e.in_top} of the top {report.top_k} would not be there without it"
+            )
+    for flag in report.flags:
+        out.print(f"  [bold]Flagged:[/bold] {flag}")
 
 
 @model_app.command("list")

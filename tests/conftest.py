@@ -136,6 +136,7 @@ SLOW_MODULES = (
 SLOW_TESTS = frozenset(
     (
         "test_bench_ranking_quality.py::test_bench_on_a_tiny_world_prints_a_table_and_a_verdict",
+        "test_bench_ranking_quality.py::test_the_ml_native_sources_are_measured_with_and_without",
         "test_browse.py::test_contact_fields_stay_closed_unless_turned_on",
         "test_browse.py::test_server_answers_with_facets",
         "test_cmd_enrich.py::test_unlink_refuses_a_name_two_people_share_and_lists_them",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench: the harness under test
 from bench import ranking_quality as rq
+from bench.ml_native_layers import LAYERS
 
 
 def test_bench_on_a_tiny_world_prints_a_table_and_a_verdict(capsys):
@@ -56,3 +58,58 @@ def test_the_goal_is_never_below_on_any_seed_and_above_on_average():
     text = "\n".join(rq.report(results, labels=60))
     assert "✗ learned random-60" in text and "random-60 refused: need at least 3" in text
     assert "0.870 ✗" in text and "0.990 ✓" in text
+
+
+def _strong_people_publish(session, world, candidate_of):
+    """A stand-in Hub layer for the plumbing: people of ML depth 2 or more publish a model."""
+    from storage.items import HubItemRow, ProfileItem
+    from storage.models import CandidateProfile
+    from storage.save import save_profiles
+
+    strong = [pid for pid, t in sorted(world.truth.items()) if t.ml_depth >= 2]
+    items = [
+        ProfileItem(
+            "huggingface",
+            f"hf{pid}",
+            world.now,
+            hub_items=[HubItemRow(f"hf{pid}/model", "model", 1000 * world.truth[pid].ml_depth)],
+        )
+        for pid in strong
+    ]
+    ids = save_profiles(session, items)
+    for pid in strong:
+        session.add(
+            CandidateProfile(
+                candidate_id=candidate_of[pid],
+                profile_id=ids[("huggingface", f"hf{pid}")],
+                method="self",
+                confidence=1.0,
+                evidence={},
+            )
+        )
+    session.flush()
+    return {"pypi": "not in this test", "contributions": "not in this test"}
+
+
+def test_the_ml_native_sources_are_measured_with_and_without(capsys):
+    [with_hub] = rq.main(seeds=(5,), people=300, labels=60, add_rows=_strong_people_publish)
+    out = capsys.readouterr().out
+    assert with_hub.native > 0 and with_hub.missing == {
+        "pypi": "not in this test",
+        "contributions": "not in this test",
+    }
+    assert with_hub.heuristic > with_hub.without  # the Hub's models point at the strong people
+    assert "✓ above on 1 of 1 seeds" in out
+    [toggled_off] = rq.main(
+        seeds=(5,), people=300, labels=60, sources=(), add_rows=_strong_people_publish
+    )
+    assert toggled_off.heuristic == toggled_off.without == with_hub.without
+    assert toggled_off.missing == {}
+    # The sandbox's own layers: stored when present, else the report says which are missing.
+    [plain] = rq.main(seeds=(5,), people=300, labels=60)
+    out = capsys.readouterr().out
+    if any(importlib.util.find_spec(m) for m in LAYERS.values()):
+        assert plain.native > 0 and plain.missing == {}
+    else:
+        assert plain.native == 0 and plain.heuristic == plain.without
+        assert "not measured: no ML-native rows stored (sandbox.world_hub is not merged" in out

@@ -133,3 +133,27 @@ def test_train_without_enough_labels_says_what_to_label(tmp_path):
     runner.invoke(app, ["--db", url, "init"])
     r = runner.invoke(app, ["--db", url, "model", "train"])
     assert r.exit_code == 2 and "need at least 3 'yes'" in r.output and "--top" in r.output
+
+
+def test_audit_lists_each_ml_native_source_and_the_region_shares_without_it(tmp_path):
+    from ml_native_people import CONTRIB, HUB, PYPI, store_people
+
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    engine = open_database(url)
+    with session_scope(engine) as s:
+        store_people(s, regions=dict.fromkeys((HUB, PYPI, CONTRIB), "eastern-europe"), extra=6)
+    engine.dispose()
+    ranking = tmp_path / "ranking.toml"
+    text = default_path("ranking.toml").read_text(encoding="utf-8")
+    ranking.write_text(text.replace("top_k = 50", "top_k = 3"), encoding="utf-8")
+    assert runner.invoke(app, ["--db", url, "rank"]).exit_code == 0
+    r = runner.invoke(
+        app, ["--db", url, "model", "audit"], env={"SCOUT_RANKING_FILE": str(ranking)}
+    )
+    assert r.exit_code == 0, r.output
+    out = " ".join(r.output.split())
+    for source in ("huggingface", "pypi", "contributions"):
+        assert f"without {source}" in out or f"without {source[:8]}" in out
+        said = f"{source}: 1 candidate with evidence from it; 1 of the top 3 would not be there"
+        assert said in out
+    assert "india: share of the top 3 is 33% without huggingface, 0% with it" in out

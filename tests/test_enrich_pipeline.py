@@ -153,3 +153,36 @@ def test_tagging_in_helper_processes_writes_the_tags_of_one_process(tmp_path, mo
 
     one = tags("one.db", parallel=False)
     assert one[1] and tags("many.db", parallel=True) == one
+
+
+def test_contributions_read_after_enrichment_tag_their_profile_on_the_next_run(tmp_path):
+    from storage.items import HubItemRow
+    from storage.models import Contribution, Profile
+
+    engine = open_database(f"sqlite:///{tmp_path / 'c.db'}")
+    hub = ProfileItem(
+        "huggingface",
+        "olena",
+        T0,
+        handle="olena",
+        hub_items=[HubItemRow("olena/bert-uk", "model", 900, 3, "transformers", "fill-mask")],
+    )
+    with session_scope(engine) as s:
+        save_profiles(s, [*_items(), hub])
+    run_enrich(engine, Settings(), now=T0)
+    with session_scope(engine) as s:
+        hub_tags = set(
+            s.scalars(select(SkillTag.skill).join(Profile).where(Profile.source == "huggingface"))
+        )
+        assert "huggingface" in hub_tags  # library transformers
+        anna = s.scalar(select(Profile.id).where(Profile.handle == "anna"))
+        # The contributors crawl writes rows outside the profile's content hash.
+        s.add(Contribution(profile_id=anna, repo="mlflow/mlflow", merged_prs=9, seen_at=T0))
+    again = run_enrich(engine, Settings(), now=T0)
+    assert again.enriched == 1  # anna alone, though no profile's content changed
+    with session_scope(engine) as s:
+        tag = s.scalars(select(SkillTag).where(SkillTag.profile_id == anna)).one()
+        assert tag.skill == "mlflow"
+        assert describe_evidence(tag.evidence) == "9 merged pull requests in mlflow/mlflow"
+    assert run_enrich(engine, Settings(), now=T0).enriched == 0
+    engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from config.errors import ConfigError
 from scoring.feature_defs import FEATURES, describe
@@ -137,3 +138,89 @@ def test_features_from_stored_activity(tmp_path):
         "so_ml_answers": {"n": 12, "top": [["pytorch", 12]]},
         "kaggle": {"tier": 3, "medals": 7},
     }
+
+
+def _ml_native_db(url):
+    from ml_native_people import store_people
+
+    engine = open_database(url)
+    with session_scope(engine) as s:
+        store_people(s)
+    return engine
+
+
+def test_hub_pypi_and_major_project_features_from_handmade_rows(db_url):
+    from ml_native_people import BASE, CONTRIB, HUB, MODEL, NOW, PACKAGE, PROJECT, PYPI
+
+    engine = _ml_native_db(db_url)
+    with session_scope(engine) as s:
+        X, _, evidence = load_features_with_evidence(s, load_ranking(), now=NOW)
+        without_hub, _ = load_features(
+            s, load_ranking(), now=NOW, without=frozenset({"huggingface"})
+        )
+    engine.dispose()
+    new = ["hub_ml_items", "hub_downloads", "hub_likes", "ml_on_pypi", "mlops_on_pypi"]
+    new += ["ml_project_prs", "mlops_project_prs", "project_commits"]
+    # Someone's blog is no major project, an empty Space and a web framework no ML work.
+    assert (X.loc[BASE, new] == 0).all()
+    assert X.loc[HUB, ["hub_ml_items", "hub_downloads", "hub_likes"]].tolist() == [1, 12_400, 85]
+    assert X.loc[HUB, "platforms"] == 2 and X.loc[PYPI, "platforms"] == 2
+    assert X.loc[PYPI, "ml_on_pypi"] == 1 and X.loc[PYPI, "mlops_on_pypi"] == 0
+    # MLflow is an MLOps project (ml_projects.toml -> skills.toml's mlops group).
+    assert X.loc[CONTRIB, ["mlops_project_prs", "ml_project_prs", "project_commits"]].tolist() == [
+        14,
+        0,
+        30,
+    ]
+    assert evidence[HUB]["hub_ml_items"]["top"][0][:3] == [MODEL, "model", "text-generation"]
+    assert evidence[PYPI]["ml_on_pypi"]["top"] == [[PACKAGE, 18]]
+    assert evidence[CONTRIB]["mlops_project_prs"]["top"] == [[PROJECT, 14, 30]]
+    # Without the Hub, its candidate is the baseline again (its profile is left out too).
+    assert without_hub.loc[HUB].tolist() == X.loc[BASE].tolist()
+    assert without_hub.loc[PYPI].tolist() == X.loc[PYPI].tolist()
+
+
+def test_package_and_project_kinds_come_from_ml_projects_and_classifiers():
+    m = Matcher(load_ranking().vocabulary)
+    assert m.project_kind("PyTorch/PyTorch") == "ml" and m.project_kind("apache/airflow") == "mlops"
+    assert m.project_kind("someone/blog") is None
+    assert m.package_kind("Apache_Airflow", None, [], []) == "mlops"  # PEP 503 name
+    ai = ["Topic :: Scientific/Engineering :: Artificial Intelligence"]
+    assert m.package_kind("x", None, ai, []) == "ml"
+    assert m.package_kind("x", "Serve models with MLflow", [], []) == "mlops"
+    assert m.package_kind("x", "A web framework", ["Framework :: Django"], ["web"]) is None
+    assert m.hub_is_ml("model", None, None, []) and not m.hub_is_ml("space", None, None, ["gradio"])
+    assert m.hub_is_ml("dataset", None, None, ["pytorch"])
+    assert describe("ml_on_pypi", 1) == "1 ML package maintained on PyPI"
+    assert describe("mlops_project_prs", 14) == "14 merged PRs in major MLOps projects"
+
+
+def test_without_a_source_its_share_of_skill_strength_is_taken_out(tmp_path):
+    from ml_native_people import CONTRIB, HUB, NOW
+
+    engine = _ml_native_db(f"sqlite:///{tmp_path / 'skill.db'}")
+    with session_scope(engine) as s:
+        profiles = dict(
+            s.execute(
+                select(CandidateProfile.candidate_id, CandidateProfile.profile_id)
+                .join(Profile, Profile.id == CandidateProfile.profile_id)
+                .where(Profile.source.in_(["github", "huggingface"]))
+                .where(CandidateProfile.candidate_id.in_([CONTRIB, HUB]))
+                .order_by(Profile.source)  # the Hub profile last: HUB maps to it
+            ).all()
+        )
+        by_source = {"github": 0.5, "contributions": 0.6}  # 1 - 0.5 * 0.4 = 0.8
+        s.add(SkillTag(profile_id=profiles[CONTRIB], skill="mlflow", category="mlops",
+                       strength=0.8, evidence={"by_source": by_source}))  # fmt: skip
+        s.add(SkillTag(profile_id=profiles[HUB], skill="llm", category="llm", strength=0.7,
+                       evidence={"by_source": {"huggingface": 0.7}}))  # fmt: skip
+        s.flush()
+        config = load_ranking()
+        X, _ = load_features(s, config, now=NOW)
+        no_contrib, _ = load_features(s, config, now=NOW, without=frozenset({"contributions"}))
+        no_hub, _ = load_features(s, config, now=NOW, without=frozenset({"huggingface"}))
+    engine.dispose()
+    assert X.loc[CONTRIB, "mlops_skill"] == pytest.approx(0.8)
+    assert no_contrib.loc[CONTRIB, "mlops_skill"] == pytest.approx(0.5)
+    assert no_hub.loc[CONTRIB, "mlops_skill"] == pytest.approx(0.8)
+    assert X.loc[HUB, "ml_skill"] == pytest.approx(0.7) and no_hub.loc[HUB, "ml_skill"] == 0

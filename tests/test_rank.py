@@ -49,3 +49,27 @@ def test_a_score_stored_before_the_filter_columns_is_rewritten_on_the_next_run(e
         assert s.scalar(select(func.count()).where(Score.ml_activity.is_(None))) == 0
     assert stats.scored == stats.candidates == len(want)
     assert _columns(engine) == want
+
+
+def test_ml_native_evidence_outranks_an_equal_candidate_and_is_named(tmp_path):
+    from ml_native_people import BASE, CONTRIB, HUB, MODEL, PACKAGE, PROJECT, PYPI, store_people
+
+    from storage.db import open_database
+
+    engine = open_database(f"sqlite:///{tmp_path / 'ml.db'}")
+    with session_scope(engine) as s:
+        store_people(s)
+        rank_all(s, load_ranking(), now=NOW)
+        got = {
+            int(c): (sc, e)
+            for c, sc, e in s.execute(select(Score.candidate_id, Score.score, Score.explanation))
+        }
+        ml = dict(s.execute(select(Score.candidate_id, Score.mlops_activity)).all())
+    engine.dispose()
+    for cid in (HUB, PYPI, CONTRIB):
+        assert got[cid][0] > got[BASE][0], cid
+    assert f"published model {MODEL} (text-generation, 12,400 downloads)" in got[HUB][1]["text"]
+    assert f"1 ML package maintained on PyPI: {PACKAGE}" in got[PYPI][1]["text"]
+    assert f"14 merged PRs in major MLOps projects: {PROJECT} (14)" in got[CONTRIB][1]["text"]
+    assert "Hub" not in got[BASE][1]["text"] and "someone/blog" not in got[BASE][1]["text"]
+    assert ml[CONTRIB] and not ml[BASE]  # merged MLflow work is MLOps activity (--skill mlops)

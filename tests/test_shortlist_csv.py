@@ -146,3 +146,23 @@ def test_top_skills_and_why_ranked_give_the_same_counts_on_a_sandbox_world(tmp_p
         for url in re.findall(r"https://\S+", top):
             assert url.rstrip(",").startswith(row["github_url"] + "/"), (url, row["github_url"])
     assert compared >= 50  # most of the world's ML people have their counts in both columns
+
+
+def test_why_ranked_and_top_skills_name_hub_models_packages_and_projects(tmp_path):
+    from ml_native_people import CONTRIB, HUB, MODEL, PACKAGE, PROJECT, PYPI, store_people
+
+    engine = open_database(f"sqlite:///{tmp_path / 'ml.db'}")
+    with session_scope(engine) as s:
+        store_people(s)
+        config = load_ranking()
+        rank_all(s, config, now=NOW)
+        stmt = select(Score.candidate_id, Score.score, Score.explanation)
+        picked = [(int(c), score, e) for c, score, e in s.execute(stmt)]
+        rows = {r["candidate_id"]: r for r in shortlist_rows(s, config, picked)}
+    engine.dispose()
+    assert f"published model {MODEL} (text-generation, 12,400 downloads)" in rows[HUB]["why_ranked"]
+    assert f"https://huggingface.co/{MODEL}" in rows[HUB]["top_skills"]
+    assert f"ML package maintained on PyPI: {PACKAGE}" in rows[PYPI]["why_ranked"]
+    assert f"https://pypi.org/project/{PACKAGE}/" in rows[PYPI]["top_skills"]
+    assert f"{PROJECT} (14)" in rows[CONTRIB]["why_ranked"]
+    assert f"{PROJECT} (14 merged PRs) https://github.com/{PROJECT}" in rows[CONTRIB]["top_skills"]

@@ -1,7 +1,9 @@
 """ML/MLOps skill tags with a strength and the evidence behind them.
 
 The taxonomy lives in config/skills.toml (compiled by enrich.skills.taxonomy). A profile's
-repositories, Stack Overflow tags, Kaggle achievements and bio are matched against it; each
+repositories, Stack Overflow tags, Kaggle achievements and bio (and, from the ML-native sources,
+its Hub items, PyPI packages and major-project contributions: enrich.skills.ml_native) are
+matched against it; each
 matched skill gets
 
 - a **strength** in 0..1: 1 - exp(-points / scale) per source, combined as independent
@@ -24,6 +26,9 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from config.clock import utcnow
+from enrich.skills import ml_native
+from enrich.skills.ml_native import ContributionFacts, HubFacts, PackageFacts
+from enrich.skills.ml_native import recency as _recency
 from enrich.skills.taxonomy import Taxonomy
 
 TIER_NAMES = ("Novice", "Contributor", "Expert", "Master", "Grandmaster", "Staff")
@@ -71,13 +76,6 @@ class SkillTagResult:
 
 
 # ---- GitHub ------------------------------------------------------------------------------
-
-
-def _recency(pushed: datetime | None, now: datetime) -> float:
-    if pushed is None:
-        return 0.5
-    age_days = (now - pushed).total_seconds() / _DAY_S
-    return 1.0 if age_days <= 365 else 0.6 if age_days <= 3 * 365 else 0.3
 
 
 def star_farmed(
@@ -243,13 +241,22 @@ def tag_profile(
     kaggle: list[KaggleFacts] = (),  # type: ignore[assignment]
     bio: str | None = None,
     now: datetime | None = None,
+    hub: list[HubFacts] = (),  # type: ignore[assignment]
+    packages: list[PackageFacts] = (),  # type: ignore[assignment]
+    contributions: list[ContributionFacts] = (),  # type: ignore[assignment]
 ) -> list[SkillTagResult]:
-    """Every skill a profile shows, strongest first, each with its evidence."""
+    """Every skill a profile shows, strongest first, each with its evidence (the ML-native
+    sources' evidence from enrich.skills.ml_native)."""
     now = now or utcnow()
     sources = {
         "github": _github(tax, list(repos), now) if repos else {},
         "stackoverflow": _stackoverflow(tax, list(so_tags)) if so_tags else {},
         "kaggle": _kaggle(tax, list(kaggle)) if kaggle else {},
+        "huggingface": ml_native.hub(tax, list(hub), now) if hub else {},
+        "pypi": ml_native.pypi(tax, list(packages), now) if packages else {},
+        "contributions": (
+            ml_native.contributions(tax, list(contributions), now) if contributions else {}
+        ),
     }
     bio_hits = tax.bio_skills(bio) if isinstance(bio, str) and bio else {}
     skill_ids = set(bio_hits).union(*sources.values())
@@ -289,7 +296,9 @@ def describe_evidence(evidence: dict[str, Any] | None) -> str:
     """A skill tag's evidence as a recruiter reads it.
 
     e.g. "14 PyTorch repos (2 forks), 3 with >100 stars, 9 pushed in the last year;
-    212 answers in [pytorch] (score 1,034); Kaggle Competitions Master, 2 gold medals".
+    212 answers in [pytorch] (score 1,034); Kaggle Competitions Master, 2 gold medals;
+    published model alice/llama-ft (text-generation, 12,400 downloads); maintains PyPI package
+    foo; 14 merged pull requests in mlflow/mlflow".
     """
     if not isinstance(evidence, dict):
         return "no evidence recorded"
@@ -334,6 +343,7 @@ def describe_evidence(evidence: dict[str, Any] | None) -> str:
                 _n(int(row[m]), f"{m} medal") for m in ("gold", "silver", "bronze") if row.get(m)
             ]
             parts.append(text + (f", {', '.join(medals)}" if medals else ""))
+    parts += ml_native.describe(evidence)
     if evidence.get("bio"):
         parts.append(f"bio mentions '{evidence['bio']}'")
     return "; ".join(parts) if parts else "no evidence recorded"

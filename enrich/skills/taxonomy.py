@@ -9,6 +9,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from config.data import load_data_file
+from config.projects import ProjectsFile, normalise_package
 from config.skills import SkillsFile, load_skills
 
 _WORDS = re.compile(r"[a-z0-9+#]+")
@@ -22,7 +24,7 @@ def words(text: str) -> tuple[str, ...]:
 class Taxonomy:
     """skills.toml compiled into lookup tables (built once, used for every profile)."""
 
-    def __init__(self, spec: SkillsFile) -> None:
+    def __init__(self, spec: SkillsFile, projects: ProjectsFile | None = None) -> None:
         self.spec = spec
         self.skills = spec.skills
         self.by_topic: dict[str, list[str]] = {}
@@ -31,6 +33,8 @@ class Taxonomy:
         self.by_so_tag: dict[str, list[str]] = {}
         self.by_kaggle: dict[str, list[str]] = {}
         self.by_bio: dict[tuple[str, ...], list[str]] = {}
+        self.by_hub: dict[str, list[str]] = {}
+        self.by_classifier: dict[str, list[str]] = {}
         for sid, s in spec.skills.items():
             for t in s.topics:
                 self.by_topic.setdefault(t.lower(), []).append(sid)
@@ -44,6 +48,20 @@ class Taxonomy:
                 self.by_kaggle.setdefault(c, []).append(sid)
             for b in s.bio:
                 self.by_bio.setdefault(words(b), []).append(sid)
+            for h in s.hub:
+                self.by_hub.setdefault(h.lower(), []).append(sid)
+            for trove in s.pypi_classifiers:
+                self.by_classifier.setdefault(trove.strip(), []).append(sid)
+        # ml_projects.toml: a major repository ("owner/name", lower-case) or a PyPI package
+        # (PEP 503 name) -> the skill it shows; a skill this skills.toml lacks is left out.
+        if projects is None:
+            projects = load_data_file("ml_projects.toml", None, ProjectsFile)
+        self.by_project = {
+            repo.lower(): p.skill for repo, p in projects.projects.items() if p.skill in self.skills
+        }
+        self.by_package = {
+            normalise_package(n): sid for n, sid in projects.packages.items() if sid in self.skills
+        }
         self.tutorial = {n.lower() for n in spec.quality.tutorial_names}
         self.automated = {n.lower() for n in spec.quality.automated_names}
         self.max_phrase = max((len(p) for p in [*self.by_phrase, *self.by_bio]), default=1)
@@ -62,6 +80,15 @@ class Taxonomy:
 
     def _text_skills(self, text: str) -> tuple[str, ...]:
         return tuple(self._scan(text, self.by_phrase))
+
+    def classifier_skills(self, classifier: str) -> list[str]:
+        """The skills a PyPI trove classifier shows: a listed classifier covers the ones below
+        it ("Framework :: Apache Airflow" covers "Framework :: Apache Airflow :: Provider")."""
+        parts = [p.strip() for p in classifier.split("::")]
+        found: list[str] = []
+        for n in range(len(parts), 0, -1):
+            found += self.by_classifier.get(" :: ".join(parts[:n]), [])
+        return list(dict.fromkeys(found))
 
     def bio_skills(self, bio: str) -> dict[str, str]:
         """skill id -> the words of the bio that mention it."""
