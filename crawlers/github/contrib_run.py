@@ -1,0 +1,136 @@
+"""Run one contributors crawl (`scout crawl github --contributors-of` / `--projects`): which
+repositories, the resume state, the Scrapy process and the run's outcome.
+
+A fresh crawl (no `--resume`) starts the named repositories' walks over and reads all their
+pull requests again (their merged counts are recounted from zero); with `--resume` an
+interrupted walk goes on from its last stored page and a finished one starts a new walk that
+reads only the pull requests updated since.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from config.errors import ScoutError
+from config.projects import ProjectsFile
+from config.settings import Settings
+from crawlers.github.contributors import STREAM, ContributorsSpider
+from crawlers.github.governor import RateGovernor
+from crawlers.github.run import CrawlResult, scrapy_settings
+from crawlers.lifecycle import Run
+from crawlers.process import crawler_process
+from storage.db import open_database
+from storage.models import CrawlState
+from storage.state import STANDARD_STATS, all_cursors
+
+CONTRIB_STATS = (
+    "contributor_pages",
+    "pull_pages",
+    "detail_requests",
+    "new",
+    "changed",
+    "unchanged",
+    "contributors",
+    "merged_prs",
+    "dropped_bot",
+    "anonymous",
+    "suppressed",
+)
+_REPO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
+
+
+def repositories(named: list[str], projects: ProjectsFile | None) -> list[str]:
+    """The repositories to walk, each once, spelled as ml_projects.toml spells it when listed
+    there (names compare case-blind on GitHub); a name that is not OWNER/NAME is refused."""
+    listed = {name.lower(): name for name in (projects.projects if projects else {})}
+    out: list[str] = []
+    for name in named:
+        name = name.strip().removeprefix("https://github.com/").rstrip("/")
+        if not _REPO.fullmatch(name):
+            raise ScoutError(f"--contributors-of {name!r}: expected a repository as OWNER/NAME")
+        out.append(listed.get(name.lower(), name))
+    if projects is not None:
+        out += list(projects.projects)
+    return list(dict.fromkeys(out))
+
+
+def outcome(spider: ContributorsSpider, crawler: Crawler) -> tuple[str, str | None, dict[str, int]]:
+    """The run's status, message and stats (as crawlers/github/run.outcome decides them)."""
+    reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+    stats = {k: int(v) for k, v in spider.run_stats.items()}
+    for key in (*STANDARD_STATS, *CONTRIB_STATS):
+        stats.setdefault(key, 0)
+    stats["quota_waits"] = spider.governor.waits
+    if spider.storage_failure:
+        return "failed", f"{spider.storage_failure}; --resume continues from there", stats
+    if spider.fatal:
+        return "failed", spider.fatal, stats
+    if reason not in (None, "finished"):
+        return "interrupted", f"stopped ({reason}); --resume continues", stats
+    if stats["errors"]:
+        return "partial", f"{stats['errors']} page(s) skipped; --resume retries them", stats
+    if spider.budget.reached:
+        return (
+            "ok",
+            f"budget reached: {stats['quota_spent']:,} of {spider.budget.limit:,} requests and "
+            "points spent; the next run with --resume continues",
+            stats,
+        )
+    return "ok", None, stats
+
+
+def run_contributors(
+    settings: Settings,
+    repos: list[str],
+    *,
+    resume: bool = False,
+    budget: int | None = None,
+    job_name: str | None = None,
+    on_progress: Callable[[Any], None] | None = None,
+) -> CrawlResult:
+    """Walk the contributors and merged pull requests of `repos`; store them."""
+    engine = open_database(settings.db_url, auto_upgrade=settings.auto_upgrade)
+    args: dict[str, Any] = {
+        "contributors_of": repos,
+        "resume": resume,
+        "api_url": settings.github_api_url,
+    }
+    if budget is not None:
+        args["budget"] = budget
+    run = Run(engine, "github", args, job_name)
+    with run.starting() as session:
+        if not resume:
+            session.query(CrawlState).filter(
+                CrawlState.source == "github",
+                CrawlState.stream == STREAM,
+                CrawlState.partition.in_(repos),
+            ).delete(synchronize_session=False)
+        cursors = all_cursors(session, "github", STREAM) if resume else {}
+    governor = RateGovernor(settings.github_quota_floor, settings.github_concurrency)
+    process = crawler_process(scrapy_settings(settings))
+    crawler = process.create_crawler(ContributorsSpider)
+    process.crawl(
+        crawler,
+        repos=repos,
+        engine=engine,
+        api_url=settings.github_api_url,
+        graphql_url=settings.github_graphql_url,
+        token=settings.github_token.get_secret_value() if settings.github_token else None,
+        governor=governor,
+        run_id=run.run_id,
+        cursors=cursors,
+        budget=budget,
+        on_progress=on_progress,
+    )
+    process.start()
+    spider: ContributorsSpider = crawler.spider  # type: ignore[assignment]
+    status, message, stats = outcome(spider, crawler)
+    run.finish(status, stats, message, errors=stats["errors"])
+    engine.dispose()
+    if spider.fatal and not spider.storage_failure:
+        raise ScoutError(spider.fatal, exit_code=spider.fatal_exit)
+    return CrawlResult(run.run_id, status, stats, [], message)
