@@ -29,11 +29,13 @@ import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlencode
 
 import scrapy
-from scrapy.exceptions import CloseSpider
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.http import Response
 from sqlalchemy import Engine, select
 from twisted.python.failure import Failure
@@ -104,6 +106,7 @@ class ContributorsSpider(scrapy.Spider):
     ) -> None:
         super().__init__(**kwargs)
         self.repos = repos
+        self.queue = list(repos)
         self.engine = engine
         self.api_url = api_url.rstrip("/")
         self.graphql_url = graphql_url
@@ -134,11 +137,36 @@ class ContributorsSpider(scrapy.Spider):
             headers["Authorization"] = f"Bearer {self.token}"
         return headers
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider: Self = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.next_repository, signal=signals.spider_idle)
+        return spider
+
     async def start(self) -> AsyncIterator[Any]:
-        for repo in self.repos:
+        request = self._next_walk()
+        if request is not None:
+            yield request
+
+    def _next_walk(self) -> scrapy.Request | None:
+        """The first request of the next repository's walk (None: none left, or --budget).
+
+        Repositories are walked one after another: a user found in two of them is detailed
+        by the first, whose page is stored before the second asks, so every contributions row
+        finds its profile stored."""
+        while self.queue and not (self.budget.reached or self.storage_failure or self.fatal):
+            repo = self.queue.pop(0)
             request = self.list_request(repo, new_walk(self.cursors.get(repo), utcnow()))
             if request is not None:
-                yield request
+                return request
+        return None
+
+    def next_repository(self) -> None:
+        """On spider_idle (every page asked is stored): walk the next repository."""
+        request = self._next_walk()
+        if request is not None:
+            self.crawler.engine.crawl(request)
+            raise DontCloseSpider
 
     def list_request(self, repo: str, cursor: dict[str, Any]) -> scrapy.Request | None:
         """The walk's next list page, or None once --budget cannot cover it and its details."""
