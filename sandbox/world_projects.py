@@ -32,7 +32,7 @@ from sandbox.model import GitHubAccount, World
 
 # (owner, name, the world's technology slug, ml or mlops, popularity, created)
 PROJECTS: tuple[tuple[str, str, str, str, float, int], ...] = (
-    ("pytorch", "pytorch", "pytorch", "ml", 3.0, 2016),
+    ("pytorch", "pytorch", "pytorch", "ml", 4.0, 2016),
     ("tensorflow", "tensorflow", "tensorflow", "ml", 2.5, 2015),
     ("keras-team", "keras", "keras", "ml", 1.0, 2015),
     ("jax-ml", "jax", "jax", "ml", 1.0, 2018),
@@ -61,7 +61,7 @@ BOT_ID, BOT_LOGIN = 49_699_333, "dependabot[bot]"
 # Contributions run this long past day 0: later days see them happen.
 HORIZON = timedelta(days=120)
 # Per depth 0..3: the chance a person contributes to one project of their kind.
-_RATE = (0.004, 0.02, 0.07, 0.16)
+_RATE = (0.002, 0.012, 0.045, 0.11)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -191,7 +191,7 @@ class ProjectsLayer:
                 continue
             start = max(project.created, account.created_at)
             end = wa.NOW + HORIZON
-            prs = max(0, int(math.exp(rng.gauss(0.6 + 0.5 * depth, 0.9))) - (rng.random() < 0.15))
+            prs = max(0, int(math.exp(rng.gauss(0.3 + 0.45 * depth, 0.8))) - (rng.random() < 0.15))
             direct = int(math.exp(rng.gauss(1.0 + 0.4 * depth, 1.0))) if rng.random() < 0.2 else 0
             if prs == 0 and direct == 0:
                 direct = 1
@@ -200,7 +200,7 @@ class ProjectsLayer:
             history.commits = sorted(_when(rng, start, end) for _ in range(direct))
             self.histories[project.full_name][account.id] = history
             closed = self.closed_unmerged[project.full_name]
-            for _ in range(rng.randint(0, 2)):
+            for _ in range(rng.randint(0, 1)):
                 closed.append((account.id, _when(rng, start, end)))
 
     def _bots(self) -> None:

@@ -18,7 +18,8 @@ from scrapy.crawler import Crawler
 from config.errors import ScoutError
 from config.projects import ProjectsFile
 from config.settings import Settings
-from crawlers.github.contributors import STREAM, ContributorsSpider
+from crawlers.github.contrib_requests import STREAM
+from crawlers.github.contributors import ContributorsSpider
 from crawlers.github.governor import RateGovernor
 from crawlers.github.run import CrawlResult, scrapy_settings
 from crawlers.lifecycle import Run

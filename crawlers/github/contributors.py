@@ -24,20 +24,12 @@ QUARANTINE_HOLDS times (without counting its pull requests), then moves on.
 
 from __future__ import annotations
 
-import json
 import logging
-from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import datetime, timedelta
-from typing import Any, Self
-from urllib.parse import urlencode
+from collections.abc import Iterator
+from typing import Any
 
-import scrapy
-from scrapy import signals
-from scrapy.crawler import Crawler
-from scrapy.exceptions import CloseSpider, DontCloseSpider
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
-from sqlalchemy import Engine, select
 from twisted.python.failure import Failure
 
 from config.clock import utcnow
@@ -45,177 +37,19 @@ from config.errors import PayloadError
 from crawlers.github import contrib_parse as cp
 from crawlers.github import parse
 from crawlers.github.answers import BAD_TOKEN, NO_TOKEN
-from crawlers.github.detail import Budget, detail_nodes, plan_batches, worst_cost
-from crawlers.github.governor import CORE, GRAPHQL, RateGovernor
-from crawlers.github.query import DETAIL_QUERY, detail_cost
-from crawlers.github.search_requests import github_rules
+from crawlers.github.contrib_requests import STREAM, ContributorRequests, iso
+from crawlers.github.detail import detail_nodes, plan_batches
 from crawlers.page_item import QUARANTINE_HOLDS, PageItem
 from crawlers.page_store import storage_failure
 from crawlers.payload import decode
 from storage import contributions as store
-from storage.db import session_scope
-from storage.items import RawItem
-from storage.models import Profile
 from storage.save import save_raw
-from storage.suppress import is_suppressed, suppressed_hashes
 
 log = logging.getLogger(__name__)
 
-STREAM = "contributors"
-PER_PAGE = 100
-# A contributor stored less than this many days ago costs no details.
-STALE_DAYS = 30
-# What a list page may cost with its details (REST request + GraphQL points): --budget.
-LIST_RESERVE = 1 + worst_cost(PER_PAGE)
-ENDPOINTS = {"contributors": "rest:/repos/contributors", "pulls": "rest:/repos/pulls"}
 
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def new_walk(stored: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
-    """Where a repository's walk goes on: the stored cursor of a walk not finished, or a new
-    walk (its pull requests read down to the last finished walk's newest update)."""
-    if isinstance(stored, dict) and stored.get("phase") in ("contributors", "pulls"):
-        return stored
-    since = stored.get("top") if isinstance(stored, dict) else None
-    return {"phase": "contributors", "page": 1, "began": now.isoformat(), "since": since}
-
-
-class ContributorsSpider(scrapy.Spider):
-    name = "github_contributors"
-    source = parse.SOURCE
-    max_users = None  # crawlers/pipelines.StoreStep reads it
-
-    def __init__(
-        self,
-        *,
-        repos: list[str],
-        engine: Engine,
-        api_url: str,
-        graphql_url: str,
-        token: str | None,
-        governor: RateGovernor,
-        run_id: int | None,
-        cursors: dict[str, Any],
-        budget: int | None = None,
-        stale_days: int = STALE_DAYS,
-        on_progress: Callable[[Any], None] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.repos = repos
-        self.queue = list(repos)
-        self.engine = engine
-        self.api_url = api_url.rstrip("/")
-        self.graphql_url = graphql_url
-        self.token = token
-        self.governor = governor
-        self.run_id = run_id
-        self.cursors = cursors
-        self.stale = timedelta(days=stale_days)
-        self.progress = on_progress
-        self.rules = github_rules()
-        self.run_stats: Counter[str] = Counter()
-        self.seen_ids: set[str] = set()
-        self.fatal: str | None = None
-        self.fatal_exit = 4
-        self.storage_failure: str | None = None
-        self.held_partitions: set[str] = set()
-        self.wait_s = 0.0
-        self.budget = Budget(budget)
-        self.claimed: set[str] = set()  # detailed (or found fresh) in this run
-        self.hashes: set[str] | None = None
-        self.truncated: list[str] = []
-
-    # -- requests ----------------------------------------------------------------------------
-
-    def _headers(self, accept: str) -> dict[str, str]:
-        headers = {"Accept": accept, "X-GitHub-Api-Version": "2022-11-28"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        return headers
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
-        spider: Self = super().from_crawler(crawler, *args, **kwargs)
-        crawler.signals.connect(spider.next_repository, signal=signals.spider_idle)
-        return spider
-
-    async def start(self) -> AsyncIterator[Any]:
-        request = self._next_walk()
-        if request is not None:
-            yield request
-
-    def _next_walk(self) -> scrapy.Request | None:
-        """The first request of the next repository's walk (None: none left, or --budget).
-
-        Repositories are walked one after another: a user found in two of them is detailed
-        by the first, whose page is stored before the second asks, so every contributions row
-        finds its profile stored."""
-        while self.queue and not (self.budget.reached or self.storage_failure or self.fatal):
-            repo = self.queue.pop(0)
-            request = self.list_request(repo, new_walk(self.cursors.get(repo), utcnow()))
-            if request is not None:
-                return request
-        return None
-
-    def next_repository(self) -> None:
-        """On spider_idle (every page asked is stored): walk the next repository."""
-        request = self._next_walk()
-        if request is not None:
-            self.crawler.engine.crawl(request)
-            raise DontCloseSpider
-
-    def list_request(self, repo: str, cursor: dict[str, Any]) -> scrapy.Request | None:
-        """The walk's next list page, or None once --budget cannot cover it and its details."""
-        if self.budget.reached or not self.budget.take(
-            repo, LIST_RESERVE, self.run_stats["quota_spent"]
-        ):
-            return None
-        kind = cursor["phase"]
-        query: dict[str, Any] = {"per_page": PER_PAGE, "page": cursor["page"]}
-        if kind == "pulls":
-            query = {"state": "closed", "sort": "updated", "direction": "desc", **query}
-        return scrapy.Request(
-            f"{self.api_url}/repos/{repo}/{kind}?{urlencode(query)}",
-            headers=self._headers("application/vnd.github+json"),
-            callback=self.on_list,
-            errback=self.on_error,
-            dont_filter=True,
-            meta={
-                "resource": CORE,
-                "cost": 1,
-                "handle_httpstatus_all": True,
-                "repo": repo,
-                "cursor": cursor,
-            },
-        )
-
-    def detail_request(self, chain: dict[str, Any]) -> scrapy.Request | None:
-        batches: list[list[str]] = chain["batches"]
-        costs = [detail_cost(len(batch)) for batch in batches]
-        if not self.budget.take(chain["repo"], sum(costs), self.run_stats["quota_spent"]):
-            return None
-        return scrapy.Request(
-            self.graphql_url,
-            method="POST",
-            body=json.dumps({"query": DETAIL_QUERY, "variables": {"ids": batches[0]}}),
-            headers={"Content-Type": "application/json", **self._headers("application/json")},
-            callback=self.on_detail,
-            errback=self.on_error,
-            dont_filter=True,
-            meta={
-                "resource": GRAPHQL,
-                "cost": costs[0],
-                "handle_httpstatus_all": True,
-                "repo": chain["repo"],
-                "chain": chain,
-            },
-        )
-
-    # -- answers -------------------------------------------------------------------------------
+class ContributorsSpider(ContributorRequests):
+    """Reads the list pages and detail answers of crawlers/github/contrib_requests.py."""
 
     def _answer(self, response: Response, what: str) -> Any:
         """The JSON body, [] for 204; None after giving the repository up (counted)."""
@@ -240,13 +74,6 @@ class ContributorsSpider(scrapy.Spider):
                 return None
         return body
 
-    def give_up(self, repo: str, reason: str) -> None:
-        """This run stops walking `repo`: the cursor says where --resume goes on."""
-        self.budget.release(repo)
-        self.run_stats["errors"] += 1
-        self.run_stats["pages_skipped"] += 1
-        log.warning("github %s: a page was skipped (%s); --resume asks for it again", repo, reason)
-
     def on_list(self, response: Response) -> Iterator[Any]:
         meta = response.meta
         repo, cursor = meta["repo"], meta["cursor"]
@@ -267,18 +94,6 @@ class ContributorsSpider(scrapy.Spider):
         else:
             self.run_stats["pull_pages"] += 1
             yield from self._pulls(repo, cursor, items, has_next)
-
-    def _raw(self, repo: str, kind: str, key: str, entry: Any, subject: str | None) -> RawItem:
-        return RawItem(
-            parse.SOURCE, ENDPOINTS[kind], f"{repo}#{key}", utcnow(), entry, subject=subject
-        )
-
-    def _suppressed(self, account: cp.Account) -> bool:
-        if self.hashes is None:
-            with session_scope(self.engine) as session:
-                self.hashes = suppressed_hashes(session, parse.SOURCE)
-        keys = (account.login, str(account.id))
-        return bool(self.hashes) and is_suppressed(self.hashes, parse.SOURCE, *keys)
 
     def _contributors(
         self, repo: str, cursor: dict[str, Any], items: list[Any], has_next: bool
@@ -347,19 +162,19 @@ class ContributorsSpider(scrapy.Spider):
                 chain["raw"].append(
                     self._raw(repo, "pulls", str(pull.number), entry, str(author.id))
                 )
-        chain["merged"] = {str(k): (m.count, _iso(m.last)) for k, m in merged.items()}
+        chain["merged"] = {str(k): (m.count, iso(m.last)) for k, m in merged.items()}
         chain["reset"] = since is None and cursor["page"] == 1
         reached = since is not None and any(p.updated_at <= since for p in pulls)
         if has_next and not reached:
             chain["next"] = {
                 **cursor,
                 "page": cursor["page"] + 1,
-                "top": _iso(top),
+                "top": iso(top),
                 "last": [p.number for p in pulls],
             }
             chain["next"].pop("quarantine_tries", None)
         else:
-            chain["next"] = {"phase": "done", "top": _iso(top), "walked": utcnow().isoformat()}
+            chain["next"] = {"phase": "done", "top": iso(top), "walked": utcnow().isoformat()}
             chain["end_of_walk"] = True
         yield from self._details(chain, [m.account for m in merged.values()])
 
@@ -385,20 +200,6 @@ class ContributorsSpider(scrapy.Spider):
         raw = self._raw(repo, kind, f"page{chain['cursor']['page']}:{name}", entry, subject)
         chain["raw"].append(raw)
         chain["quarantine"].append((f"github:{subject or '?'}", raw.key, f"{kind}: {why}"))
-
-    def _stored(self, ids: list[str]) -> dict[str, datetime]:
-        """When each stored profile was last seen (ids not stored are absent)."""
-        out: dict[str, datetime] = {}
-        with session_scope(self.engine) as session:
-            for start in range(0, len(ids), 500):
-                rows = session.execute(
-                    select(Profile.external_id, Profile.last_seen).where(
-                        Profile.source == parse.SOURCE,
-                        Profile.external_id.in_(ids[start : start + 500]),
-                    )
-                )
-                out.update({str(ext): seen for ext, seen in rows})
-        return out
 
     def _details(self, chain: dict[str, Any], accounts: list[cp.Account]) -> Iterator[Any]:
         """Ask the details of the users not stored, or stale, and not asked in this run."""
@@ -473,19 +274,6 @@ class ContributorsSpider(scrapy.Spider):
         else:
             yield from self._next_detail(chain)
 
-    def _partial_retry(self, response: Response) -> scrapy.Request | None:
-        tries = int(response.meta.get("partial_retries", 0))
-        crawler = getattr(self, "crawler", None)
-        limit = crawler.settings.getint("RETRY_TIMES", 3) if crawler is not None else 3
-        if tries >= limit:
-            return None
-        retry = response.request.replace(dont_filter=True)  # type: ignore[union-attr]
-        retry.meta.pop("json", None)
-        retry.meta["partial_retries"] = tries + 1
-        retry.meta["retry_delay"] = 0.5 * 2**tries
-        self.run_stats["retries"] += 1
-        return retry
-
     def _cut_short(self, chain: dict[str, Any], reason: str) -> Iterator[Any]:
         """A detail batch that never came: what came is stored, the cursor stays."""
         came = {parse.external_id(n) for n in chain["records"]}
@@ -557,13 +345,6 @@ class ContributorsSpider(scrapy.Spider):
         item.stats["merged_prs"] += sum(n for n, _ in merged.values())
         if chain.get("end_of_walk"):
             store.drop_empty(session, repo)
-
-    def on_page_stored(self, item: PageItem) -> None:
-        if self.progress is not None:
-            self.progress(self)
-
-    def on_wait(self, seconds: float) -> None:
-        self.wait_s = seconds
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = getattr(failure, "request", None)
