@@ -21,6 +21,7 @@ from storage.models import (
     Base,
     Candidate,
     CandidateProfile,
+    Contribution,
     CrawlState,
     FeedbackLabel,
     KaggleAchievement,
@@ -83,6 +84,7 @@ def _profile(session: Session, held: Held, index: int) -> dict[str, Any]:
     out["kaggle_achievements"] = _children(
         session, KaggleAchievement, pid, KaggleAchievement.category
     )
+    out["contributions"] = _children(session, Contribution, pid, Contribution.repo)
     out["location"] = _location(session, pid)
     out["skill_tags"] = _children(session, SkillTag, pid, SkillTag.skill)
     link = session.scalars(

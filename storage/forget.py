@@ -21,6 +21,7 @@ from storage.models import (
     Base,
     Candidate,
     CandidateProfile,
+    Contribution,
     CrawlState,
     FeedbackLabel,
     KaggleAchievement,
@@ -113,6 +114,7 @@ def delete_people(
         conn, _t(CandidateProfile), CandidateProfile.profile_id, pids
     )
     counts["candidates"] = _delete_in(conn, _t(Candidate), Candidate.id, emptied)
+    counts["contributions"] = _delete_in(conn, _t(Contribution), Contribution.profile_id, pids)
     for model in (Repository, SOTagStat, KaggleAchievement, ProfileLocation, SkillTag):
         table = _t(model)
         counts[table.name] = _delete_in(conn, table, table.c.profile_id, pids)

@@ -84,3 +84,18 @@ def test_a_failing_list_page_ends_partial_and_resume_completes(world, tmp_path):
         again = crawl(url, sandbox.github_url, *ARGS, "--resume")
     assert again.returncode == 0, again.stderr
     assert rows(url) == truth(world, REPOS)
+
+
+def test_budget_stops_cleanly_and_resume_finishes(world, tmp_path):
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    with SandboxServer(world, SandboxOptions(rate_limit=1_000_000)) as sandbox:
+        result = crawl(
+            url, sandbox.github_url, "--contributors-of", "mlflow/mlflow", "--budget", "22"
+        )
+        status, stats = last_run(url)
+        assert status == "ok" and result.returncode == 0, result.stderr
+        assert "budget reached" in result.stdout
+        assert 0 < stats["quota_spent"] <= 22 and rows(url) != truth(world, ("mlflow/mlflow",))
+        again = crawl(url, sandbox.github_url, "--contributors-of", "mlflow/mlflow", "--resume")
+    assert again.returncode == 0, again.stderr
+    assert rows(url) == truth(world, ("mlflow/mlflow",))

@@ -22,21 +22,19 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from twisted.python.failure import Failure
 
 from config.clock import utcnow
 from crawlers.github import contrib_parse as cp
 from crawlers.github import parse
-from crawlers.github.detail import Budget, worst_cost
+from crawlers.github.detail import Budget, Lookup, worst_cost
 from crawlers.github.governor import CORE, GRAPHQL, RateGovernor
 from crawlers.github.query import DETAIL_QUERY, detail_cost
 from crawlers.github.search_requests import github_rules
 from crawlers.page_item import PageItem
-from storage.db import session_scope
 from storage.items import RawItem
 from storage.models import Profile
-from storage.suppress import is_suppressed, suppressed_hashes
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +109,7 @@ class ContributorRequests(scrapy.Spider):
         self.wait_s = 0.0
         self.budget = Budget(budget)
         self.claimed: set[str] = set()  # detailed (or found fresh) in this run
-        self.hashes: set[str] | None = None
+        self.lookup = Lookup(engine)  # stored profiles, suppressions (read once)
         self.truncated: list[str] = []
 
     # -- requests ----------------------------------------------------------------------------
@@ -215,25 +213,11 @@ class ContributorRequests(scrapy.Spider):
         )
 
     def _suppressed(self, account: cp.Account) -> bool:
-        if self.hashes is None:
-            with session_scope(self.engine) as session:
-                self.hashes = suppressed_hashes(session, parse.SOURCE)
-        keys = (account.login, str(account.id))
-        return bool(self.hashes) and is_suppressed(self.hashes, parse.SOURCE, *keys)
+        return self.lookup.suppressed(account.as_node())
 
     def _stored(self, ids: list[str]) -> dict[str, datetime]:
         """When each stored profile was last seen (ids not stored are absent)."""
-        out: dict[str, datetime] = {}
-        with session_scope(self.engine) as session:
-            for start in range(0, len(ids), 500):
-                rows = session.execute(
-                    select(Profile.external_id, Profile.last_seen).where(
-                        Profile.source == parse.SOURCE,
-                        Profile.external_id.in_(ids[start : start + 500]),
-                    )
-                )
-                out.update({str(ext): seen for ext, seen in rows})
-        return out
+        return self.lookup.stored(ids, Profile.last_seen)
 
     def _partial_retry(self, response: Response) -> scrapy.Request | None:
         tries = int(response.meta.get("partial_retries", 0))

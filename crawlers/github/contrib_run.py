@@ -13,20 +13,17 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from scrapy.crawler import Crawler
-
 from config.errors import ScoutError
 from config.projects import ProjectsFile
 from config.settings import Settings
 from crawlers.github.contrib_requests import STREAM
 from crawlers.github.contributors import ContributorsSpider
 from crawlers.github.governor import RateGovernor
-from crawlers.github.run import CrawlResult, scrapy_settings
+from crawlers.github.run import CrawlResult, finish, prepare, scrapy_settings
 from crawlers.lifecycle import Run
-from crawlers.process import crawler_process
 from storage.db import open_database
 from storage.models import CrawlState
-from storage.state import STANDARD_STATS, all_cursors
+from storage.state import all_cursors
 
 CONTRIB_STATS = (
     "contributor_pages",
@@ -59,31 +56,6 @@ def repositories(named: list[str], projects: ProjectsFile | None) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def outcome(spider: ContributorsSpider, crawler: Crawler) -> tuple[str, str | None, dict[str, int]]:
-    """The run's status, message and stats (as crawlers/github/run.outcome decides them)."""
-    reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
-    stats = {k: int(v) for k, v in spider.run_stats.items()}
-    for key in (*STANDARD_STATS, *CONTRIB_STATS):
-        stats.setdefault(key, 0)
-    stats["quota_waits"] = spider.governor.waits
-    if spider.storage_failure:
-        return "failed", f"{spider.storage_failure}; --resume continues from there", stats
-    if spider.fatal:
-        return "failed", spider.fatal, stats
-    if reason not in (None, "finished"):
-        return "interrupted", f"stopped ({reason}); --resume continues", stats
-    if stats["errors"]:
-        return "partial", f"{stats['errors']} page(s) skipped; --resume retries them", stats
-    if spider.budget.reached:
-        return (
-            "ok",
-            f"budget reached: {stats['quota_spent']:,} of {spider.budget.limit:,} requests and "
-            "points spent; the next run with --resume continues",
-            stats,
-        )
-    return "ok", None, stats
-
-
 def run_contributors(
     settings: Settings,
     repos: list[str],
@@ -112,26 +84,17 @@ def run_contributors(
             ).delete(synchronize_session=False)
         cursors = all_cursors(session, "github", STREAM) if resume else {}
     governor = RateGovernor(settings.github_quota_floor, settings.github_concurrency)
-    process = crawler_process(scrapy_settings(settings))
-    crawler = process.create_crawler(ContributorsSpider)
-    process.crawl(
-        crawler,
+    process, crawler = prepare(
+        scrapy_settings(settings),
+        ContributorsSpider,
+        settings,
+        run,
+        governor,
+        cursors,
         repos=repos,
-        engine=engine,
         api_url=settings.github_api_url,
-        graphql_url=settings.github_graphql_url,
-        token=settings.github_token.get_secret_value() if settings.github_token else None,
-        governor=governor,
-        run_id=run.run_id,
-        cursors=cursors,
         budget=budget,
         on_progress=on_progress,
     )
     process.start()
-    spider: ContributorsSpider = crawler.spider  # type: ignore[assignment]
-    status, message, stats = outcome(spider, crawler)
-    run.finish(status, stats, message, errors=stats["errors"])
-    engine.dispose()
-    if spider.fatal and not spider.storage_failure:
-        raise ScoutError(spider.fatal, exit_code=spider.fatal_exit)
-    return CrawlResult(run.run_id, status, stats, [], message)
+    return finish(run, crawler, governor, counters=CONTRIB_STATS, unit="requests and points")

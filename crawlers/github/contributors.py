@@ -25,8 +25,8 @@ QUARANTINE_HOLDS times (without counting its pull requests), then moves on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
@@ -39,13 +39,14 @@ from crawlers.github import parse
 from crawlers.github.answers import BAD_TOKEN, NO_TOKEN
 from crawlers.github.contrib_requests import STREAM, ContributorRequests, iso
 from crawlers.github.detail import detail_nodes, plan_batches
-from crawlers.page_item import QUARANTINE_HOLDS, PageItem
+from crawlers.page_item import PageItem
 from crawlers.page_store import storage_failure
 from crawlers.payload import decode
 from storage import contributions as store
 from storage.save import save_raw
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class ContributorsSpider(ContributorRequests):
@@ -101,12 +102,7 @@ class ContributorsSpider(ContributorRequests):
         chain = self._chain(repo, cursor, "contributors")
         commits: dict[str, int] = {}
         accounts = []
-        for i, entry in enumerate(items):
-            try:
-                found = cp.contributor(entry)
-            except PayloadError as exc:
-                self._quarantine(chain, repo, "contributors", i, entry, "", str(exc))
-                continue
+        for found, entry in self._read(chain, items, cp.contributor, ""):
             if found.account is None:
                 self.run_stats["anonymous"] += 1
                 continue
@@ -124,11 +120,10 @@ class ContributorsSpider(ContributorRequests):
             )
         chain["commits"] = commits
         if has_next:
-            chain["next"] = {**cursor, "page": cursor["page"] + 1}
+            self._moves(chain, {**cursor, "page": cursor["page"] + 1})
         else:
-            chain["next"] = {**cursor, "phase": "pulls", "page": 1}
+            self._moves(chain, {**cursor, "phase": "pulls", "page": 1})
             chain["end_of_list"] = True
-        chain["next"].pop("quarantine_tries", None)
         yield from self._details(chain, accounts)
 
     def _pulls(
@@ -139,12 +134,7 @@ class ContributorsSpider(ContributorRequests):
         since = parse.parse_time(cursor.get("since"))
         pulls: list[cp.PullRequest] = []
         kept: list[Any] = []  # the entries of `pulls`, as received
-        for i, entry in enumerate(items):
-            try:
-                pull = cp.pull_request(entry)
-            except PayloadError as exc:
-                self._quarantine(chain, repo, "pulls", i, entry, "user", str(exc))
-                continue
+        for pull, entry in self._read(chain, items, cp.pull_request, "user"):
             if pull.number not in repeated:  # moved down a page by a newer update: seen
                 pulls.append(pull)
                 kept.append(entry)
@@ -166,15 +156,12 @@ class ContributorsSpider(ContributorRequests):
         chain["reset"] = since is None and cursor["page"] == 1
         reached = since is not None and any(p.updated_at <= since for p in pulls)
         if has_next and not reached:
-            chain["next"] = {
-                **cursor,
-                "page": cursor["page"] + 1,
-                "top": iso(top),
-                "last": [p.number for p in pulls],
-            }
-            chain["next"].pop("quarantine_tries", None)
+            last = [p.number for p in pulls]
+            self._moves(
+                chain, {**cursor, "page": cursor["page"] + 1, "top": iso(top), "last": last}
+            )
         else:
-            chain["next"] = {"phase": "done", "top": iso(top), "walked": utcnow().isoformat()}
+            self._moves(chain, {"phase": "done", "top": iso(top), "walked": utcnow().isoformat()})
             chain["end_of_walk"] = True
         yield from self._details(chain, [m.account for m in merged.values()])
 
@@ -192,14 +179,31 @@ class ContributorsSpider(ContributorRequests):
             "failed": None,
         }
 
-    def _quarantine(
-        self, chain: dict[str, Any], repo: str, kind: str, i: int, entry: Any, key: str, why: str
-    ) -> None:
-        subject = cp.subject(entry, key) if isinstance(entry, dict) else None
-        name = f"{i}" if subject is None else subject
-        raw = self._raw(repo, kind, f"page{chain['cursor']['page']}:{name}", entry, subject)
-        chain["raw"].append(raw)
-        chain["quarantine"].append((f"github:{subject or '?'}", raw.key, f"{kind}: {why}"))
+    @staticmethod
+    def _moves(chain: dict[str, Any], cursor: dict[str, Any]) -> None:
+        """The cursor the page commits: `after` names where the walk goes on, so a page with a
+        quarantined record is held on itself by crawlers/pipelines.StoreStep (which compares
+        it with the page's own cursor, `previous`)."""
+        cursor.pop("quarantine_tries", None)
+        cursor["after"] = f"{cursor['phase']}:{cursor.get('page', '')}"
+        chain["next"] = cursor
+
+    def _read(
+        self, chain: dict[str, Any], items: list[Any], reader: Callable[[Any], T], key: str
+    ) -> Iterator[tuple[T, Any]]:
+        """Each entry `reader` accepts, with the entry as received; one it refuses (a
+        PayloadError) is quarantined, its raw record kept."""
+        repo, kind = chain["repo"], chain["kind"]
+        for i, entry in enumerate(items):
+            try:
+                yield reader(entry), entry
+            except PayloadError as exc:
+                subject = cp.subject(entry, key) if isinstance(entry, dict) else None
+                name = f"page{chain['cursor']['page']}:{subject or i}"
+                raw = self._raw(repo, kind, name, entry, subject)
+                chain["raw"].append(raw)
+                why = f"{kind}: {exc}"
+                chain["quarantine"].append((f"github:{subject or '?'}", raw.key, why))
 
     def _details(self, chain: dict[str, Any], accounts: list[cp.Account]) -> Iterator[Any]:
         """Ask the details of the users not stored, or stale, and not asked in this run."""
@@ -289,6 +293,7 @@ class ContributorsSpider(ContributorRequests):
             cursor=chain["next"],
             fetched_at=utcnow(),
             records=chain["records"],
+            previous=chain["cursor"],
             commit_cursor=not chain["failed"],
             on_commit=lambda session, page: self._commit(session, page, chain),
         )
@@ -309,25 +314,13 @@ class ContributorsSpider(ContributorRequests):
             yield request
 
     def _commit(self, session: Any, item: PageItem, chain: dict[str, Any]) -> None:
-        """In the page's transaction: raw records, contributions rows, the hold of a page with
-        a quarantined record (its pull requests are then not counted)."""
+        """In the page's transaction: raw records and contributions rows (none while a
+        quarantined record holds the page: its merges are counted when it is read again)."""
         repo = chain["repo"]
         save_raw(session, chain["raw"])
         item.stats["unchanged"] += chain["unchanged"]
-        if item.stats["quarantined"] and not chain["failed"]:
-            tries = int(chain["cursor"].get("quarantine_tries", 0)) + 1
-            if tries <= QUARANTINE_HOLDS:
-                item.cursor = {**chain["cursor"], "quarantine_tries": tries}
-                item.held = True
-                item.stats["errors"] += 1
-                item.stats["pages_held"] += 1
-                log.warning(
-                    "github %s: a page with %d quarantined record(s) keeps the walk on that "
-                    "page; --resume fetches it again",
-                    repo,
-                    item.stats["quarantined"],
-                )
-                return
+        if item.held:  # a quarantined record keeps the walk on this page: counted then
+            return
         if chain["kind"] == "contributors":
             item.stats["contributors"] += store.set_commits(
                 session, repo, chain["commits"], item.fetched_at
