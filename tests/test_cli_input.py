@@ -130,7 +130,8 @@ def test_model_train_into_a_folder_that_cannot_be_made(db):
 def test_db_downgrade_to_an_unknown_revision(db):
     assert one_error("--db", db, "db", "downgrade", "nonsense") == (
         "Error: revision 'nonsense': Can't locate revision identified by 'nonsense' "
-        "(known: 0009, 0008, 0007, 0006, 0005, 0004, 0003, 0002, 0001, head, base, or -N / +N steps)"
+        "(known: 0009, 0008, 0007, 0006, 0005, 0004, 0003, 0002, 0001, head, base, "
+        "or -N / +N steps)"
     )
 
 
