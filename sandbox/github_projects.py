@@ -49,6 +49,8 @@ def _account(account_id: int, login: str, kind: str, name: str | None) -> GitHub
 
 
 _BOT = _account(BOT_ID, BOT_LOGIN, "Bot", None)
+# What GitHub shows as the author of a deleted account's pull requests.
+_GHOST = _account(10137, "ghost", "User", None)
 
 
 def _org(project: Project) -> GitHubAccount:
@@ -155,11 +157,7 @@ class ProjectsAPI:
             "long-running": lambda p: (p.closed_at - p.created_at, p.number),
         }
         pulls.sort(key=keys[sort], reverse=direction == "desc")
-        chunk = [
-            self.pull(project, p, api)
-            for p in pulls[(page - 1) * per : page * per]
-            if self._user(p.author_id) is not None
-        ]
+        chunk = [self.pull(project, p, api) for p in pulls[(page - 1) * per : page * per]]
         last = math.ceil(len(pulls) / per)
         header = link(f"{api}/repositories/{project.repo_id}/pulls", request, page, last)
         return 200, chunk, {"Link": header} if header else {}
@@ -167,8 +165,7 @@ class ProjectsAPI:
     def pull(self, project: Project, p: Pull, api: str) -> dict[str, Any]:
         """A `pull-request-simple` with the fields a list shows."""
         url = f"{api}/repos/{project.full_name}/pulls/{p.number}"
-        author = self._user(p.author_id)
-        assert author is not None
+        author = self._user(p.author_id) or _GHOST  # a deleted or suspended account
         pr_id = project.repo_id * 100_000 + p.number
         return {
             "url": url,

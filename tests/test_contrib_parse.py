@@ -57,6 +57,8 @@ def test_pull_requests_and_tally_within_the_walk_window():
     assert list(counted) == [7]
     assert counted[7].count == 1 and counted[7].last == datetime(2026, 3, 1, tzinfo=UTC)
     assert cp.tally(pulls, None, None)[7].count == 3
+    ghost = {"login": "ghost", "id": 10137, "node_id": "MDQ6VXNlcjEwMTM3", "type": "User"}
+    assert pull(7, "2026-02-01T00:00:00Z", user=ghost).author is None  # a deleted account
     with pytest.raises(PayloadError):
         cp.pull_request({"number": 1, "user": USER, "updated_at": None, "merged_at": None})
     with pytest.raises(PayloadError):

@@ -101,3 +101,15 @@ def test_the_project_repository_is_an_organisation_s(world):
     repo = body(get(api, "/repos/bentoml/bentoml"))
     assert repo["full_name"] == "bentoml/BentoML" and repo["owner"]["type"] == "Organization"
     assert body(get(api, f"/repositories/{repo['id']}"))["full_name"] == "bentoml/BentoML"
+
+
+def test_a_deleted_author_shows_as_ghost(world):
+    api, _, _ = make_api(world)
+    path = "/repos/kserve/kserve/pulls"
+    query = {"state": "closed", "sort": "created", "direction": "asc", "per_page": 1}
+    first = body(get(api, path, **query))[0]
+    del api.projects.accounts[first["user"]["id"]]  # the account is gone
+    api._cache.clear()
+    again = body(get(api, path, **query))[0]
+    assert again["number"] == first["number"]
+    assert (again["user"]["login"], again["user"]["id"]) == ("ghost", 10137)

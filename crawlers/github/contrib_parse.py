@@ -22,6 +22,8 @@ from config.errors import PayloadError
 from crawlers import payload as P
 
 USER, BOT, ANONYMOUS, ORG = "User", "Bot", "Anonymous", "Organization"
+# The account GitHub shows in place of a deleted one ("ghost", id 10137): nobody to find.
+GHOST = ("ghost", 10137)
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
 
 
@@ -88,9 +90,12 @@ def pull_request(entry: Any) -> PullRequest:
     updated = P.iso_time(item.get("updated_at"), "pull.updated_at")
     if updated is None:
         raise PayloadError("pull.updated_at: missing")
+    author = None if user is None else account(user, "pull.user")
+    if author is not None and (author.login.lower(), author.id) == GHOST:
+        author = None
     return PullRequest(
         P.integer(item.get("number"), "pull.number", 1),
-        None if user is None else account(user, "pull.user"),
+        author,
         updated,
         P.iso_time(item.get("merged_at"), "pull.merged_at"),
     )
