@@ -31,6 +31,7 @@ def world(worlds):
 def test_repositories_are_checked_spelled_as_the_config_and_listed_once():
     projects = load_projects()
     assert repositories(["BentoML/bentoml", "a/b"], None) == ["BentoML/bentoml", "a/b"]
+    assert repositories(["bentoml/bentoml"], projects, every=False) == ["bentoml/BentoML"]
     every = repositories(["bentoml/bentoml", "x/y"], projects)
     assert every[:2] == ["bentoml/BentoML", "x/y"]
     assert len(every) == len(set(every)) == len(projects.projects) + 1

@@ -41,9 +41,10 @@ CONTRIB_STATS = (
 _REPO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
 
 
-def repositories(named: list[str], projects: ProjectsFile | None) -> list[str]:
-    """The repositories to walk, each once, spelled as ml_projects.toml spells it when listed
-    there (names compare case-blind on GitHub); a name that is not OWNER/NAME is refused."""
+def repositories(named: list[str], projects: ProjectsFile | None, every: bool = True) -> list[str]:
+    """The repositories to walk, each once: those named, spelled as ml_projects.toml spells
+    them when listed there (names compare case-blind on GitHub), then with `every` all of
+    the file's projects; a name that is not OWNER/NAME is refused."""
     listed = {name.lower(): name for name in (projects.projects if projects else {})}
     out: list[str] = []
     for name in named:
@@ -51,7 +52,7 @@ def repositories(named: list[str], projects: ProjectsFile | None) -> list[str]:
         if not _REPO.fullmatch(name):
             raise ScoutError(f"--contributors-of {name!r}: expected a repository as OWNER/NAME")
         out.append(listed.get(name.lower(), name))
-    if projects is not None:
+    if projects is not None and every:
         out += list(projects.projects)
     return list(dict.fromkeys(out))
 
