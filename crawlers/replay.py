@@ -33,6 +33,9 @@ from storage.suppress import is_suppressed
 
 GH_USER = ("graphql:search", "rest:/users")
 GH_REPOS = "rest:/users/repos"
+# A repository's contributor and pull-request entries (crawlers/github/contributors.py): what
+# the contributions rows came from, never a profile of their own.
+GH_CONTEXT = ("rest:/repos/contributors", "rest:/repos/pulls")
 SO_USERS = "/users/{ids}"
 SO_CONTEXT = ("/tags/{tag}/top-answerers/{period}",)
 
@@ -107,6 +110,8 @@ def _describes_repos(record: Raw) -> bool:
 def github_saves(records: Sequence[Raw], hashes: set[str]) -> list[ProfileItem]:
     """The saves the crawls made for one login (at most two: see the module docstring)."""
     user = _latest(records, lambda r: r.endpoint in GH_USER)
+    if user is None and all(r.endpoint in GH_CONTEXT for r in records):
+        raise Skipped("list_entries", len(records))
     if user is None:
         known = {r.endpoint for r in records} <= {GH_REPOS}
         raise Unparseable(

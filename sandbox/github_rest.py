@@ -1,7 +1,8 @@
 """The GitHub emulator: REST routes, shared headers, limits, and the door to GraphQL.
 
 Served under `/github`: `GET /users/{login}`, `/users/{login}/repos`, `/repos/{owner}/{repo}`,
-`/search/users`, `/rate_limit`, the id forms GitHub's own Link headers use (`/user/{id}`,
+`/search/users`, `/rate_limit`, the major projects' contributors and pulls
+(sandbox/github_projects.py), the id forms GitHub's own Link headers use (`/user/{id}`,
 `/user/{id}/repos`, `/repositories/{id}`), and `POST /graphql`.
 
 Order of checks for every request, as GitHub applies them: credentials (401), concurrency
@@ -40,6 +41,10 @@ from sandbox.github_limits import (
     rate_headers,
     secondary_message,
 )
+from sandbox.github_paging import etag_matches as _etag_matches
+from sandbox.github_paging import link as _link
+from sandbox.github_paging import paging as _paging
+from sandbox.github_projects import DOC_CONTRIBUTORS, DOC_PULLS, ProjectsAPI
 from sandbox.github_search import SEARCH_CAP, SearchError, UserIndex
 from sandbox.github_shapes import public_user, rate_limit_body, repository, search_user
 from sandbox.model import (
@@ -52,6 +57,7 @@ from sandbox.model import (
     Stats,
     World,
 )
+from sandbox.world_projects import projects_layer
 
 JSON_TYPE = "application/json; charset=utf-8"
 _DOC_USER = f"{DOCS}/rest/users/users#get-a-user"
@@ -86,6 +92,15 @@ _ROUTES: list[tuple[re.Pattern[str], str, str]] = [
     (re.compile(r"/user/(\d+)/repos"), "/user/{id}/repos", "_user_repos"),
     (re.compile(r"/repos/([^/]+)/([^/]+)"), "/repos/{owner}/{repo}", "_repo"),
     (re.compile(r"/repositories/(\d+)"), "/repositories/{id}", "_repo_by_id"),
+    # The major projects' lists (sandbox/github_projects.py), by name or id.
+    (re.compile(r"/repos/([^/]+/[^/]+)/contributors"), "/repos/{o}/{r}/contributors", "_listing"),
+    (
+        re.compile(r"/repositories/(\d+)/contributors"),
+        "/repositories/{id}/contributors",
+        "_listing",
+    ),
+    (re.compile(r"/repos/([^/]+/[^/]+)/pulls"), "/repos/{o}/{r}/pulls", "_listing"),
+    (re.compile(r"/repositories/(\d+)/pulls"), "/repositories/{id}/pulls", "_listing"),
     (re.compile(r"/search/users()"), "/search/users", "_search_users"),
 ]
 
@@ -127,6 +142,7 @@ class GitHubAPI(API):
         self.accounts = world.github_by_lower()
         self.by_id = {a.id: a for a in world.github.values()}
         self._repo_ids: dict[int, tuple[GitHubAccount, GitHubRepo]] | None = None  # on demand
+        self._projects: ProjectsAPI | None = None  # on demand: most crawls never ask
         self.index = UserIndex(world.github.values())
         self.graphql = GraphQLService(self.accounts, self.index, self.budgets, self.stats)
         with self._cache_lock:
@@ -319,7 +335,30 @@ class GitHubAPI(API):
         link = _link(f"{api}/user/{account.id}/repos", request, page, last)
         return Result(200, body, {"Link": link} if link else {})
 
+    @property
+    def projects(self) -> ProjectsAPI:
+        if self._projects is None:
+            self._projects = ProjectsAPI(projects_layer(self.world), self.by_id)
+        return self._projects
+
+    def _listing(self, api: str, request: Request, key: str) -> Result:
+        """A project's contributors or pulls (sandbox/github_projects.py)."""
+        what = request.path.rstrip("/").rsplit("/", 1)[-1]
+        doc = DOC_CONTRIBUTORS if what == "contributors" else DOC_PULLS
+        found = self.projects.answer(what, api, request, tuple(key.split("/")))
+        if found is None:
+            return Result(404, error_body(404, "Not Found", doc))
+        status, body, headers = found
+        if status != 200:  # 204: an empty repository; 422: a parameter out of its enum
+            return Result(
+                status, error_body(status, "Validation Failed", doc) if status == 422 else b""
+            )
+        return Result(200, dumps(body), headers)
+
     def _repo(self, api: str, request: Request, owner: str, name: str) -> Result:
+        project = self.projects.find(owner, name)
+        if project is not None:
+            return Result(200, dumps(self.projects.repository(project, api)))
         account = self.accounts.get(owner.lower())
         wanted = name.lower()
         repo = (
@@ -333,6 +372,9 @@ class GitHubAPI(API):
         if self._repo_ids is None:  # rarely used: not worth building at start-up
             self._repo_ids = {r.id: (a, r) for a in self.world.github.values() for r in a.repos}
         found = self._repo_ids.get(int(key))
+        project = self.projects.find(key)
+        if project is not None:
+            return Result(200, dumps(self.projects.repository(project, api)))
         if found is None:
             return Result(404, error_body(404, "Not Found", _DOC_REPO))
         return Result(200, dumps(repository(found[0], found[1], api, full=True)))
@@ -357,41 +399,3 @@ class GitHubAPI(API):
         body = dumps({"total_count": len(matches), "incomplete_results": False, "items": items})
         link = _link(f"{api}/search/users", request, page, math.ceil(reachable / per_page))
         return Result(200, body, {"Link": link} if link else {})
-
-
-def _paging(request: Request) -> tuple[int, int]:
-    """`page` (from 1) and `per_page` (default 30, at most 100), lenient as GitHub is."""
-
-    def number(name: str, default: int) -> int:
-        raw = request.param(name)
-        return int(raw) if raw and raw.isdigit() else default
-
-    return max(1, number("page", 1)), min(100, max(1, number("per_page", 30)))
-
-
-def _link(base: str, request: Request, page: int, last: int) -> str | None:
-    """GitHub's Link header: prev, next, last, first as they apply, same query, new page."""
-    if last <= 1 and page <= 1:
-        return None
-    params = [(k, v) for k, vs in request.query.items() for v in vs if k != "page"]
-
-    def url(n: int) -> str:
-        return f"{base}?{urlencode([*params, ('page', str(n))])}"
-
-    rels: list[tuple[int, str]] = []
-    if page > 1:
-        rels.append((min(page - 1, max(last, 1)), "prev"))
-    if page < last:
-        rels += [(page + 1, "next"), (last, "last")]
-    if page > 1:
-        rels.append((1, "first"))
-    return ", ".join(f'<{url(n)}>; rel="{rel}"' for n, rel in rels)
-
-
-def _etag_matches(header: str | None, etag: str) -> bool:
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    wanted = etag.removeprefix("W/")
-    return any(tag.strip().removeprefix("W/") == wanted for tag in header.split(","))

@@ -96,6 +96,8 @@ def demo(
             scout_step(
                 db_url, "crawl", "github", "--region", region, "--api-url", server.github_url
             )
+        step("crawling GitHub: contributors of the major ML/MLOps projects")
+        scout_step(db_url, "crawl", "github", "--projects", "--api-url", server.github_url)
         step("crawling Stack Overflow: top answerers of the ML/MLOps tags")
         # Top answerers only: discovery by answers would walk every question of the 18 tags
         # (over a thousand requests at 25 a second) and double the demo's time.

@@ -81,6 +81,16 @@ def crawl_github(
         "per 100 users. 0 = every run.",
     ),
     api_url: str | None = typer.Option(None, "--api-url", help=API_URL_HELP),
+    contributors_of: list[str] = typer.Option(
+        [],
+        "--contributors-of",
+        metavar="OWNER/NAME",
+        help="Crawl the contributors (commits, merged pull requests) of this repository "
+        "instead of searching (repeatable), whatever their location.",
+    ),
+    projects: bool = typer.Option(
+        False, "--projects", help="Crawl the contributors of every project of ml_projects.toml."
+    ),
     distributed: str | None = typer.Option(
         None,
         "--distributed",
@@ -100,6 +110,8 @@ def crawl_github(
       scout crawl github --location Bengaluru --location Bangalore --min-followers 10
       scout crawl github --created-since 2024-01-01 --resume
       scout crawl github --region india --budget 4000 --resume
+      scout crawl github --contributors-of mlflow/mlflow
+      scout crawl github --projects --resume
       scout --db postgresql+psycopg://scout@db/scout crawl github --region india \\
           --distributed redis://redis-host:6379/0
     """
@@ -108,6 +120,16 @@ def crawl_github(
     from crawlers.github.run import run_search
 
     settings = github_settings(api_url)
+    if contributors_of or projects:
+        from scout.cmd_github_contrib import crawl_contributors
+
+        if region or location or exclude or language or min_followers or distributed:
+            raise ScoutError(
+                "--contributors-of / --projects crawl repositories, not a search: leave out "
+                "--region, --location, --exclude, --language, --min-followers, --distributed"
+            )
+        crawl_contributors(settings, contributors_of, projects, resume, budget)
+        return
     locations, excluded = list(location), list(exclude)
     if region:
         preset = region_terms(region, settings.regions_file)

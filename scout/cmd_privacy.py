@@ -32,6 +32,7 @@ LABELS = {
     "raw_page_entries": "entries in shared raw pages (Stack Overflow top answerers)",
     "crawl_state_entries": "entries in crawl cursors",
     "repositories": "repositories",
+    "contributions": "contributions to major projects",
     "so_tag_stats": "Stack Overflow tag stats",
     "kaggle_achievements": "Kaggle achievements",
     "profile_locations": "locations and regions",

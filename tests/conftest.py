@@ -120,6 +120,8 @@ SLOW_MODULES = (
     "test_hub_crawl.py",
     "test_pypi_run.py",
     "test_github_crawl_days.py",
+    "test_contributors.py",
+    "test_contrib_run.py",
     "test_stackexchange_plan.py",
     "test_runs.py",
     "test_github_lookup.py",

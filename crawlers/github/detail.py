@@ -123,21 +123,27 @@ class Lookup:
 
     def versions(self, ids: list[str]) -> dict[str, datetime | None]:
         """Stored `updated_at` by external id (ids not stored are absent)."""
-        out: dict[str, datetime | None] = {}
+        return self.stored(ids, Profile.updated_at)
+
+    def stored(self, ids: list[str], column: Any) -> dict[str, Any]:
+        """A column of the stored profiles by external id (suppressions read the first time)."""
+        out: dict[str, Any] = {}
         with session_scope(self.engine) as session:
             if self.hashes is None:
                 self.hashes = suppressed_hashes(session, parse.SOURCE)
             for start in range(0, len(ids), 500):
                 rows = session.execute(
-                    select(Profile.external_id, Profile.updated_at).where(
+                    select(Profile.external_id, column).where(
                         Profile.source == parse.SOURCE,
                         Profile.external_id.in_(ids[start : start + 500]),
                     )
                 )
-                out.update({str(ext): updated for ext, updated in rows})
+                out.update({str(ext): value for ext, value in rows})
         return out
 
     def suppressed(self, node: dict[str, Any]) -> bool:
+        if self.hashes is None:
+            self.stored([], Profile.id)
         keys = (node.get("login"), parse.external_id(node))
         return bool(self.hashes) and is_suppressed(self.hashes or set(), parse.SOURCE, *keys)
 

@@ -12,17 +12,20 @@ import dataclasses
 import os
 import socket
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import redis
+from scrapy import Spider
 from scrapy.crawler import Crawler, CrawlerProcess
 from sqlalchemy import Engine, or_
 
 from config.errors import ScoutError
 from config.settings import Settings
 from crawlers.github.coordination import Coordination, connect, crawl_key, safe_url
+from crawlers.github.detail import Budget
 from crawlers.github.distributed import DistributedSearchSpider, redis_settings
 from crawlers.github.governor import RateGovernor
 from crawlers.github.governor_redis import RedisQuotaStore, SharedRateGovernor, credential_id
@@ -126,8 +129,21 @@ def plan_args(
     return args
 
 
+class Outcome(Protocol):
+    """What `outcome` reads of a GitHub spider (search or contributors)."""
+
+    run_stats: Counter[str]
+    storage_failure: str | None
+    fatal: str | None
+    budget: Budget
+
+
 def outcome(
-    spider: GitHubSearchSpider, crawler: Crawler, governor: RateGovernor
+    spider: Outcome,
+    crawler: Crawler,
+    governor: RateGovernor,
+    counters: tuple[str, ...] = GITHUB_STATS,
+    unit: str = "points",
 ) -> tuple[str, str | None, dict[str, int]]:
     """The run's status (storage.state.RUN_STATUSES), message and stats once Scrapy stopped.
 
@@ -140,7 +156,7 @@ def outcome(
     """
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
     stats = {k: int(v) for k, v in spider.run_stats.items()}
-    for key in (*STANDARD_STATS, *GITHUB_STATS):
+    for key in (*STANDARD_STATS, *counters):
         stats.setdefault(key, 0)
     stats["quota_waits"] = governor.waits
     if spider.storage_failure:
@@ -155,7 +171,7 @@ def outcome(
         spent = stats["quota_spent"]
         return (
             "ok",
-            f"budget reached: {spent:,} of {spider.budget.limit:,} points spent; "
+            f"budget reached: {spent:,} of {spider.budget.limit:,} {unit} spent; "
             + ("the next run with --resume continues"),
             stats,
         )
@@ -304,7 +320,7 @@ def start(
 
 def prepare(
     scrapy: dict[str, Any],
-    spider: type[GitHubSearchSpider],
+    spider: type[Spider],
     settings: Settings,
     run: Run,
     governor: RateGovernor,
@@ -329,12 +345,17 @@ def prepare(
 
 
 def finish(
-    run: Run, crawler: Crawler, governor: RateGovernor, lost: str | None = None
+    run: Run,
+    crawler: Crawler,
+    governor: RateGovernor,
+    lost: str | None = None,
+    counters: tuple[str, ...] = GITHUB_STATS,
+    unit: str = "points",
 ) -> CrawlResult:
     """Record the outcome once Scrapy stopped; a fatal API answer, or a worker that lost Redis
     (`lost`), is raised as one message after the run is recorded."""
     spider: GitHubSearchSpider = crawler.spider  # type: ignore[assignment]
-    status, message, stats = outcome(spider, crawler, governor)
+    status, message, stats = outcome(spider, crawler, governor, counters, unit)
     if lost is not None and not spider.fatal and not spider.storage_failure:
         status, message = "interrupted", lost
     run.finish(status, stats, message, errors=stats["errors"])
