@@ -7,43 +7,25 @@ by the layers' hidden truth, never by guess.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import re
 from collections.abc import Callable
 from typing import Any
 
-# Each ML-native source's sandbox layer (issue 19's source helpers write them).
-LAYERS = {
-    "huggingface": "sandbox.world_hub",
-    "pypi": "sandbox.world_pypi",
-    "contributions": "sandbox.world_projects",
-}
+from sandbox import world_hub, world_projects, world_pypi
+
 # (session, world, {person_id: candidate_id}) -> {source: why it stored nothing}
 AddRows = Callable[[Any, Any, dict[int, int]], Any]
 
 
 def store_ml_native(session: Any, world: Any, candidate_of: dict[int, int]) -> dict[str, str]:
     """Store the world's Hub, PyPI and major-project rows as their crawls would, linked to
-    their people's candidates by the layers' hidden truth (organisations and bots to nobody);
-    returns {source: why nothing was stored} for each source whose layer is missing.
-
-    The layers (sandbox/world_hub.py, world_pypi.py, world_projects.py) are written by H19-hub,
-    H19-pypi and H19-contrib; the adapters below follow the layers as those branches had them
-    (hub_world, pypi_layer, projects_layer). TODO(lead): if a layer's names changed before the
-    merge, the report shows that source's error instead of a figure.
-    """
-    missing = {}
-    for source, module in LAYERS.items():
-        if importlib.util.find_spec(module) is None:
-            missing[source] = f"{module} is not merged yet"
-            continue
-        try:
-            _STORE[source](session, world, candidate_of)
-        except (AttributeError, ImportError, TypeError) as exc:
-            missing[source] = f"{module} does not fit the bench: {type(exc).__name__}: {exc}"
+    their people's candidates by the layers' hidden truth (organisations and bots to nobody)
+    (sandbox/world_hub.py, world_pypi.py, world_projects.py). Returns {source: why nothing
+    was stored}: empty, kept so a bench given other add_rows can report a source it lacks."""
+    for store in _STORE.values():
+        store(session, world, candidate_of)
     session.flush()
-    return missing
+    return {}
 
 
 def _link(session: Any, items: list[Any], owners: list[int]) -> None:
@@ -64,7 +46,7 @@ def _link(session: Any, items: list[Any], owners: list[int]) -> None:
 def _store_hub(session: Any, world: Any, candidate_of: dict[int, int]) -> None:
     from storage.items import HubItemRow, ProfileItem
 
-    hub = importlib.import_module(LAYERS["huggingface"]).hub_world(world)
+    hub = world_hub.hub_world(world)
     items, owners = [], []
     for account in hub.users():
         person = hub.owner.get(account.name)
@@ -94,7 +76,7 @@ def _store_hub(session: Any, world: Any, candidate_of: dict[int, int]) -> None:
 def _store_pypi(session: Any, world: Any, candidate_of: dict[int, int]) -> None:
     from storage.items import ProfileItem, PypiPackageRow
 
-    layer = importlib.import_module(LAYERS["pypi"]).pypi_layer(world)
+    layer = world_pypi.pypi_layer(world)
     packages: dict[str, list[Any]] = {}
     for project in layer.projects.values():
         released = sorted(r.uploaded for r in project.releases if r.uploaded <= world.now)
@@ -127,7 +109,7 @@ def _store_contributions(session: Any, world: Any, candidate_of: dict[int, int])
 
     from storage.models import Contribution, Profile
 
-    module = importlib.import_module(LAYERS["contributions"])
+    module = world_projects
     layer = module.projects_layer(world)
     github = dict(
         session.execute(
