@@ -26,6 +26,9 @@ from enrich.identity.view import (
 )
 
 W_HANDLE = 2.0  # the same handle; +0.25 per character past 3, +1 with digits (kavita51)
+# The same handle made of the same name ('wojciechdabrowski', 'Wojciech Dąbrowski' on both):
+# namesakes make the same handles from the same name, so it adds little to the name.
+W_HANDLE_OF_NAME = 1.0
 W_NAME = 2.6  # the same full name, less ln(how many share it on the busier platform)
 W_NAME_ONE_WORD = 0.8
 W_NAME_NEAR = 1.6  # a typo or a transliteration: 'Aleksandr' / 'Alexandr'
@@ -222,7 +225,10 @@ def fuzzy_score(
     score, why = 0.0, []
     ha = fa.handle
     same_handle = len(ha) >= 3 and ha == fb.handle
-    if same_handle:
+    # A shared handle made of a name (without digits of its own) is as common as the name:
+    # it counts only beside a name that matches, or as a handle made of the other's name.
+    of_name = same_handle and not ha[-1].isdigit() and _handle_of_name(a, b)
+    if same_handle and not of_name:
         score += W_HANDLE + 0.25 * min(len(ha) - 3, 8) + (1.0 if ha[-1].isdigit() else 0.0)
         if explain:
             why.append(f"same handle '{b.handle}'")
@@ -254,7 +260,11 @@ def fuzzy_score(
                 if explain:
                     why.append(f"different names '{a.name}' / '{b.name}'")
     score += weight
-    if not same_handle and weight <= 0:
+    if of_name and weight > 0:
+        score += W_HANDLE_OF_NAME
+        if explain:
+            why.append(f"and the same handle '{b.handle}' made of it")
+    if (of_name or not same_handle) and weight <= 0:
         # No shared handle or name: is one's handle made of the other's name?
         best: tuple[float, str | None] = (0.0, None)
         if fa.handle and fb.real_name:
@@ -291,6 +301,13 @@ def fuzzy_score(
     score += active
     why.extend(words)
     return (round(score, 3) if explain else score), why
+
+
+def _handle_of_name(a: IdentityView, b: IdentityView) -> bool:
+    """Is the handle both share made of a name either shows (or of the handle-like display
+    name a Stack Overflow user goes by)? Such a handle is as common as the name."""
+    handle = str(a.handle)
+    return any(v.name and handle_from_name(handle, v.name)[0] == "name" for v in (a, b))
 
 
 def ranked(v: IdentityView, source: str, index: Index) -> list[tuple[float, int, list[str]]]:
