@@ -151,7 +151,7 @@ def measure_db(seed: int, engine: Any, owner: dict[Account, int]) -> Figures:
             pid: (src, ext)
             for pid, src, ext in s.execute(select(Profile.id, Profile.source, Profile.external_id))
         }
-        rows = s.execute(
+        rows: Any = s.execute(
             select(
                 CandidateProfile.profile_id,
                 CandidateProfile.candidate_id,
@@ -162,24 +162,23 @@ def measure_db(seed: int, engine: Any, owner: dict[Account, int]) -> Figures:
     groups: dict[int, list[int]] = {}
     links: dict[frozenset[int], tuple[int, int, str]] = {}
     for pid, cid, method, ev in rows:
-        groups.setdefault(cid, []).append(pid)
+        groups.setdefault(int(cid), []).append(int(pid))
         other = ev.get("linked_to") if isinstance(ev, dict) else None
         if method in ("explicit", "fuzzy", "manual") and isinstance(other, int):
-            links[frozenset((pid, other))] = (pid, other, method)
+            links[frozenset((int(pid), other))] = (int(pid), other, str(method))
     return score_groups(seed, owner, accounts, groups.values(), links.values())
 
 
 def relink_in_memory(seed: int, engine: Any, owner: dict[Account, int]) -> Figures:
     """Link a crawled database again with the rules as they are now (nothing written)."""
-    from config.settings import Settings
     from enrich.identity.link import cluster, propose_all
-    from enrich.identity.score import Index
+    from enrich.identity.score import THRESHOLD, Index
     from enrich.identity.store import load_views
     from storage.db import session_scope
 
     with session_scope(engine) as s:
         views = load_views(s)
-    index = Index(views, Settings().identity_threshold)
+    index = Index(views, THRESHOLD)
     links = propose_all([v.id for v in views], index)
     clusters = cluster(
         [v.id for v in views],
@@ -231,16 +230,19 @@ def _line(f: Figures, took: float) -> str:
     )
 
 
+def _spread(xs: list[float]) -> float:
+    return statistics.pstdev(xs) if len(xs) > 1 else 0.0
+
+
 def _summary(label: str, figs: list[Figures]) -> None:
     if not figs:
         return
     p = [f.precision for f in figs]
     r = [f.recall for f in figs]
-    spread = (lambda xs: statistics.pstdev(xs) if len(xs) > 1 else 0.0)  # noqa: E731
     print(
         f"   {label}: precision mean {statistics.mean(p):.3f} (min {min(p):.3f}, max "
-        f"{max(p):.3f}, sd {spread(p):.3f}); recall mean {statistics.mean(r):.3f} (min "
-        f"{min(r):.3f}, max {max(r):.3f}, sd {spread(r):.3f}); goal precision >= {GOAL} on "
+        f"{max(p):.3f}, sd {_spread(p):.3f}); recall mean {statistics.mean(r):.3f} (min "
+        f"{min(r):.3f}, max {max(r):.3f}, sd {_spread(r):.3f}); goal precision >= {GOAL} on "
         f"every seed: {'met' if min(p) >= GOAL else 'NOT met'}"
     )
 
@@ -256,7 +258,8 @@ def run(relink: bool = False, show_wrong: int = 0) -> list[Figures]:
         for seed in seeds:
             started = time.perf_counter()
             f = seed_figures(seed, PEOPLE, relink)
-            print(_line(f, time.perf_counter() - started) + (" [sealed]" if label == "sealed" else ""))
+            tag = " [sealed]" if label == "sealed" else ""
+            print(_line(f, time.perf_counter() - started) + tag)
             for a, b, method in f.wrong[:show_wrong]:
                 print(f"      wrong {method}: {a[0]}:{a[1]} ~ {b[0]}:{b[1]}")
             out[label].append(f)

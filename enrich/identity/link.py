@@ -207,8 +207,9 @@ def describe_rules(evidence: dict[str, Any]) -> str:
 
 
 def display_name(views: Sequence[IdentityView]) -> str | None:
-    """A candidate's name: GitHub's, then Stack Overflow's, then Kaggle's; else a handle."""
-    order = {"github": 0, "stackoverflow": 1, "kaggle": 2}
+    """A candidate's name: GitHub's, then Stack Overflow's, Kaggle's, the Hub's, PyPI's; else
+    a handle."""
+    order = {source: i for i, source in enumerate(SOURCES)}
     ranked = sorted(views, key=lambda v: (order.get(v.source, 9), v.id))
     for v in ranked:
         if v.name and v.name.strip():
