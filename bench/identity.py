@@ -18,7 +18,7 @@ while tuning, reported apart) choose the worlds, BENCH_IDENTITY_PEOPLE (2500) th
 BENCH_IDENTITY_KEEP=DIR keeps each seed's database in DIR and reuses it on the next run
 (crawl once, relink many: `relink_in_memory` links a kept database with the code as it is
 now, without writing; `python -m bench.identity --relink` runs that on every kept seed and
-lists the wrong links).
+lists the wrong links; BENCH_IDENTITY_THRESHOLD links at another identity_threshold).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ SEEDS = [int(s) for s in os.environ.get("BENCH_IDENTITY_SEEDS", "1,2,3,5,7,11").
 SEALED = [int(s) for s in os.environ.get("BENCH_IDENTITY_SEALED", "23,29").split(",") if s]
 PEOPLE = int(os.environ.get("BENCH_IDENTITY_PEOPLE", "2500"))
 KEEP = os.environ.get("BENCH_IDENTITY_KEEP", "")
+THRESHOLD = os.environ.get("BENCH_IDENTITY_THRESHOLD", "")  # --relink only: another setting
 GOAL = 0.98  # issue 19: precision on every seed
 
 Account = tuple[str, str]  # (source, external_id)
@@ -172,13 +173,14 @@ def measure_db(seed: int, engine: Any, owner: dict[Account, int]) -> Figures:
 def relink_in_memory(seed: int, engine: Any, owner: dict[Account, int]) -> Figures:
     """Link a crawled database again with the rules as they are now (nothing written)."""
     from enrich.identity.link import cluster, propose_all
-    from enrich.identity.score import THRESHOLD, Index
+    from enrich.identity.score import THRESHOLD as DEFAULT
+    from enrich.identity.score import Index
     from enrich.identity.store import load_views
     from storage.db import session_scope
 
     with session_scope(engine) as s:
         views = load_views(s)
-    index = Index(views, THRESHOLD)
+    index = Index(views, float(THRESHOLD) if THRESHOLD else DEFAULT)
     links = propose_all([v.id for v in views], index)
     clusters = cluster(
         [v.id for v in views],
