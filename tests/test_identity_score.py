@@ -86,3 +86,21 @@ def test_a_profile_explicitly_linked_elsewhere_is_nobody_else_s_fuzzy_match():
     links = _link(views)
     assert links[frozenset((1, 3))].method == "explicit"
     assert frozenset((2, 3)) not in links
+
+
+def test_a_display_name_that_is_a_handle_is_one_clue_not_a_name_and_a_handle():
+    # Kind: a Stack Overflow user who goes by 'verma-rohan' shows one string, not a name and
+    # a handle. Beside a Kaggle 'vermarohan' named Rohan Verma it counts as a handle made of
+    # the name, as much as a differently made one ('rohanverma') would.
+    index = Index(
+        [
+            IdentityView(1, "stackoverflow", "1", "verma-rohan", "verma-rohan", country="IN"),
+            IdentityView(2, "kaggle", "2", "vermarohan", "Rohan Verma"),
+            IdentityView(3, "kaggle", "3", "rohanverma", "Rohan Verma"),
+        ]
+    )
+    same, why = fuzzy_score(index.views[1], index.views[2], index)
+    other, _ = fuzzy_score(index.views[1], index.views[3], index)
+    assert same == other
+    assert "handle 'verma-rohan' is made of the name 'Rohan Verma'" in why
+    assert not any("same name" in w for w in why)

@@ -75,8 +75,13 @@ class Features:
 def features(v: IdentityView) -> Features:
     hk = handle_key(v.handle) if is_handle(v.handle) and v.handle else ""
     nk = name_key(v.name) if v.name else ""
+    real = bool(v.name) and not is_handle(v.name)
+    if not real and " " in nk:
+        # A display name that is a handle with separators ('verma-rohan', a Stack Overflow
+        # user's): one clue, compared as a handle made of a name, never also as the name.
+        nk = ""
     initials = any(len(t) == 1 for t in nk.split())
-    return Features(hk, nk, bool(v.name) and not is_handle(v.name), initials)
+    return Features(hk, nk, real, initials)
 
 
 class Index:
