@@ -149,7 +149,7 @@ def default_accuracy(tmp_path_factory):
 def test_identity_accuracy_on_the_sandbox_truth(default_accuracy):
     precision, recall = default_accuracy
     print(f"identity precision {precision:.3f} recall {recall:.3f}")
-    # Measured: precision 0.987, recall 0.633 (goal: 0.98 / 0.90; ARCHITECTURE.md explains
+    # Measured: precision 0.988, recall 0.628 (goal: 0.98 / 0.90; ARCHITECTURE.md explains
     # why: namesakes the public fields cannot tell apart, and precision comes first). Linking
     # every world profile; through the crawl (python -m bench identity) a site is only partly
     # stored, and a shared name-made handle counts as the name it is made of (issue 19).
