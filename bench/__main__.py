@@ -14,6 +14,7 @@ ORDER = [
     "stackoverflow",
     "kaggle",
     "enrich",
+    "identity",
     "locations",
     "scoring",
     "season",

@@ -13,7 +13,7 @@ from enrich.identity.user import unlink
 from enrich.pipeline import run_enrich
 from storage.db import open_database, session_scope
 from storage.forget import delete_people
-from storage.items import ProfileItem, RepositoryItem
+from storage.items import ProfileItem, PypiPackageRow, RepositoryItem
 from storage.models import Candidate, CandidateProfile, Profile
 from storage.save import save_profiles
 
@@ -214,3 +214,80 @@ def test_the_city_linking_compares_is_the_resolved_city_however_the_place_is_wri
     engine.dispose()
     assert "both in Kyiv, UA" in why["2"] and "both in Kyiv, UA" in why["1"]
     assert "both in L Aquila, IT" in why["4"]
+
+
+def _pypi(ext: str, handle: str, name: str | None, *packages: tuple[str, str]) -> ProfileItem:
+    """A PyPI account with a role on `packages` ((name, source repository) pairs)."""
+    rows = [PypiPackageRow(p, role="Owner", source_repo=repo) for p, repo in packages]
+    return ProfileItem("pypi", ext, T0, handle=handle, name=name, pypi_packages=rows)
+
+
+def _linked(engine) -> dict[str, tuple[int, str, str]]:
+    """source:handle -> (candidate id, method, evidence text)."""
+    with session_scope(engine) as s:
+        rows = s.execute(
+            select(Profile.source, Profile.handle, CandidateProfile).join(
+                CandidateProfile, CandidateProfile.profile_id == Profile.id
+            )
+        ).all()
+    return {f"{src}:{h}": (r.candidate_id, r.method, r.evidence["text"]) for src, h, r in rows}
+
+
+def test_a_pypi_maintainer_links_to_the_github_user_owning_the_package_s_source(tmp_path):
+    # Kind: a package's source repository names its GitHub owner (PyPI shows no profile links).
+    items = [
+        ProfileItem("github", "1", T0, handle="qwen-lab-dev", name="Lena Fischer"),
+        _pypi("lfischer", "lfischer", None, ("torchfoo", "qwen-lab-dev/torchfoo")),
+        # An organisation's repository: no stored GitHub user owns it, so nothing links.
+        _pypi("bob", "bob", None, ("bigpkg", "huggingface/bigpkg")),
+    ]
+    engine = _db(tmp_path, items)
+    run_enrich(engine, Settings(), now=T0)
+    linked = _linked(engine)
+    assert linked["pypi:lfischer"][:2] == (linked["github:qwen-lab-dev"][0], "explicit")
+    assert (
+        "package 'torchfoo' (source repository github.com/qwen-lab-dev/torchfoo)"
+        in (linked["pypi:lfischer"][2])
+    )
+    assert linked["pypi:bob"][1] == "self"
+
+
+def test_a_co_maintainer_links_only_when_handle_or_name_agrees(tmp_path):
+    # Kind: a package with several person roles. Its owner's repository says who the GitHub
+    # user is only for the maintainer whose handle or name agrees; the other has no link.
+    items = [
+        _pypi("pkrol", "pkrol", "Piotr Król", ("nowakml", "anowak/nowakml")),
+        ProfileItem("github", "1", T0, handle="anowak", name="Anna Nowak"),
+        _pypi("anna.nowak", "anna.nowak", "Anna Nowak", ("nowakml", "anowak/nowakml")),
+    ]
+    engine = _db(tmp_path, items)
+    run_enrich(engine, Settings(), now=T0)
+    linked = _linked(engine)
+    assert linked["pypi:anna.nowak"][:2] == (linked["github:anowak"][0], "explicit")
+    assert linked["pypi:pkrol"][0] != linked["github:anowak"][0]
+
+
+def test_packages_of_two_github_owners_link_to_neither(tmp_path):
+    # Kind: a PyPI account sole maintainer of packages whose sources two GitHub users own,
+    # neither agreeing by handle or name: which one is the person is a guess.
+    items = [
+        ProfileItem("github", "1", T0, handle="octo-one", name="Ravi Shah"),
+        ProfileItem("github", "2", T0, handle="octo-two", name="Mei Lin"),
+        _pypi("zed", "zed", None, ("a-pkg", "octo-one/a"), ("b-pkg", "octo-two/b")),
+    ]
+    engine = _db(tmp_path, items)
+    run_enrich(engine, Settings(), now=T0)
+    assert _linked(engine)["pypi:zed"][1] == "self"
+
+
+def test_a_hub_user_links_by_handle_and_name_like_any_other_profile(tmp_path):
+    # Kind: the Hub's API shows no profile links; a Hub user links by the same fuzzy rules.
+    items = [
+        ProfileItem("github", "1", T0, handle="kavita51", name="Kavita Reddy"),
+        ProfileItem("huggingface", "kavita51", T0, handle="kavita51", name="Kavita Reddy"),
+    ]
+    engine = _db(tmp_path, items)
+    run_enrich(engine, Settings(), now=T0)
+    linked = _linked(engine)
+    assert linked["huggingface:kavita51"][:2] == (linked["github:kavita51"][0], "fuzzy")
+    assert "Hugging Face 'kavita51'" in linked["github:kavita51"][2]

@@ -6,7 +6,9 @@ from enrich.identity.view import (
     IdentityView,
     handle_from_name,
     handle_key,
+    handles_or_names_agree,
     name_key,
+    package_owners,
     references,
 )
 
@@ -43,3 +45,27 @@ def test_a_stack_exchange_user_page_names_the_user_of_its_own_site():
         ("stackoverflow", "123", "bio"),  # Stack Overflow's ids are the stored ones
         ("stackoverflow", "datascience:123", "bio"),  # user 123 of datascience is someone else
     ]
+
+
+def test_package_owners_name_github_users_not_site_pages():
+    v = IdentityView(
+        1,
+        "pypi",
+        "lena",
+        "lena",
+        packages=[
+            ("torchfoo", "Lena-F/torchfoo", 1),
+            ("bar", "orgs/bar", 1),  # a site page, not an owner
+            ("baz", None, 2),
+            ("qux", "notarepo", 1),
+        ],
+    )
+    assert package_owners(v) == [("lena-f", "torchfoo", 1, "Lena-F/torchfoo")]
+
+
+def test_handles_or_names_agree_by_handle_name_or_a_handle_made_of_the_name():
+    gh = IdentityView(1, "github", "1", "anowak", "Anna Nowak")
+    assert handles_or_names_agree(gh, IdentityView(2, "pypi", "a-nowak", "a-nowak"))
+    assert handles_or_names_agree(gh, IdentityView(2, "pypi", "x", "x", "Nowak, Anna"))
+    assert handles_or_names_agree(IdentityView(2, "pypi", "x", "annanowak", None), gh)
+    assert not handles_or_names_agree(gh, IdentityView(2, "pypi", "pkrol", "pkrol", "Piotr Król"))

@@ -30,7 +30,7 @@ from enrich.identity.score import Index, best_match, placeless_conflict
 from enrich.identity.view import SOURCES, IdentityView, Link, name_key
 
 # Bumped when the rules change, so the next `scout enrich` relinks every profile.
-IDENTITY_VERSION = "3"
+IDENTITY_VERSION = "4"
 EXPLICIT = 0.97
 MANUAL = 1.0  # a link a user made with `scout link`: nothing outranks it
 FUZZY_CAP = 0.95  # a fuzzy link never outranks an explicit one
@@ -207,8 +207,9 @@ def describe_rules(evidence: dict[str, Any]) -> str:
 
 
 def display_name(views: Sequence[IdentityView]) -> str | None:
-    """A candidate's name: GitHub's, then Stack Overflow's, then Kaggle's; else a handle."""
-    order = {"github": 0, "stackoverflow": 1, "kaggle": 2}
+    """A candidate's name: GitHub's, then Stack Overflow's, Kaggle's, the Hub's, PyPI's; else
+    a handle."""
+    order = {source: i for i, source in enumerate(SOURCES)}
     ranked = sorted(views, key=lambda v: (order.get(v.source, 9), v.id))
     for v in ranked:
         if v.name and v.name.strip():

@@ -19,13 +19,18 @@ from enrich.identity.view import (
     handle_from_name,
     handle_key,
     handle_stem,
+    handles_or_names_agree,
     is_handle,
     name_forms,
     name_key,
+    package_owners,
     references,
 )
 
 W_HANDLE = 2.0  # the same handle; +0.25 per character past 3, +1 with digits (kavita51)
+# The same handle made of the same name ('wojciechdabrowski', 'Wojciech Dąbrowski' on both):
+# namesakes make the same handles from the same name, so it adds little to the name.
+W_HANDLE_OF_NAME = 1.4
 W_NAME = 2.6  # the same full name, less ln(how many share it on the busier platform)
 W_NAME_ONE_WORD = 0.8
 W_NAME_NEAR = 1.6  # a typo or a transliteration: 'Aleksandr' / 'Alexandr'
@@ -43,7 +48,7 @@ W_ML_GAP = -1.5  # per unit of percentile gap in ML work (skill tags of skills.t
 W_MLOPS_GAP = -1.5  # the same for MLOps work (the mlops group)
 W_ML_ONE_SIDED = -2.0  # ML work on one site, none at all on the other
 W_MLOPS_ONE_SIDED = -2.0
-NO_MLOPS_SOURCES = {"kaggle"}
+NO_MLOPS_SOURCES = {"kaggle", "huggingface"}  # the Hub shows models, datasets and Spaces
 # The weight of "this person has no account there (or we did not crawl it)".
 W_NONE = 1.0
 # A fuzzy link needs this posterior from both sides (the identity_threshold setting).
@@ -70,8 +75,13 @@ class Features:
 def features(v: IdentityView) -> Features:
     hk = handle_key(v.handle) if is_handle(v.handle) and v.handle else ""
     nk = name_key(v.name) if v.name else ""
+    real = bool(v.name) and not is_handle(v.name)
+    if not real and " " in nk:
+        # A display name that is a handle with separators ('verma-rohan', a Stack Overflow
+        # user's): one clue, compared as a handle made of a name, never also as the name.
+        nk = ""
     initials = any(len(t) == 1 for t in nk.split())
-    return Features(hk, nk, bool(v.name) and not is_handle(v.name), initials)
+    return Features(hk, nk, real, initials)
 
 
 class Index:
@@ -117,6 +127,53 @@ class Index:
             if target is not None and target != src_id:
                 self.refs_from.setdefault(src_id, []).append((target, where))
                 self.refs_to.setdefault(target, []).append((src_id, where))
+        for v in self.views.values():
+            for target, where in self.package_refs(v):
+                self.refs_from.setdefault(v.id, []).append((target, where))
+                self.refs_to.setdefault(target, []).append((v.id, where))
+        # Profiles explicitly linked to a profile of each other source: (id, source) -> ids.
+        self.explicit: dict[tuple[int, str], set[int]] = {}
+        for src_id, pairs in self.refs_from.items():
+            for target, _where in pairs:
+                for x, y in ((src_id, target), (target, src_id)):
+                    self.explicit.setdefault((x, self.views[y].source), set()).add(y)
+
+    def package_refs(self, v: IdentityView) -> list[tuple[int, str]]:
+        """The stored GitHub user who owns the source repository of a PyPI account's
+        packages: an explicit link when unambiguous.
+
+        Only a stored GitHub profile counts (the crawls store users, never organisations).
+        A package several PyPI accounts have a role on counts only for the account whose
+        handle or name agrees with the owner's (a co-maintainer's package is not theirs);
+        packages pointing at several owners keep only the agreeing ones, and when more than
+        one owner is left, nothing is linked.
+        """
+        found: dict[int, list[str]] = {}
+        agreed: set[int] = set()
+        for owner, package, roles, repo in package_owners(v):
+            target = self.by_key.get(("github", owner))
+            if target is None or target == v.id:
+                continue
+            agree = handles_or_names_agree(v, self.views[target])
+            if roles > 1 and not agree:
+                continue
+            found.setdefault(target, []).append(
+                f"package '{package}' (source repository github.com/{repo})"
+            )
+            if agree:
+                agreed.add(target)
+        if len(found) > 1:
+            found = {t: w for t, w in found.items() if t in agreed}
+        if len(found) != 1:
+            return []
+        ((target, wheres),) = found.items()
+        return [(target, wheres[0])]
+
+    def taken(self, candidate: int, v: IdentityView) -> bool:
+        """Is `candidate` explicitly linked to another profile on `v`'s site? Then it has
+        its account there, and a fuzzy link to `v` would contradict a stronger signal."""
+        held = self.explicit.get((candidate, v.source), set())
+        return bool(held) and v.id not in held
 
     def name_count(self, source: str, key: str) -> int:
         return len(self.by_name.get((source, key), ()))
@@ -222,7 +279,10 @@ def fuzzy_score(
     score, why = 0.0, []
     ha = fa.handle
     same_handle = len(ha) >= 3 and ha == fb.handle
-    if same_handle:
+    # A shared handle made of a name (without digits of its own) is as common as the name:
+    # it counts only beside a name that matches, or as a handle made of the other's name.
+    of_name = same_handle and not ha[-1].isdigit() and _handle_of_name(a, b)
+    if same_handle and not of_name:
         score += W_HANDLE + 0.25 * min(len(ha) - 3, 8) + (1.0 if ha[-1].isdigit() else 0.0)
         if explain:
             why.append(f"same handle '{b.handle}'")
@@ -254,7 +314,11 @@ def fuzzy_score(
                 if explain:
                     why.append(f"different names '{a.name}' / '{b.name}'")
     score += weight
-    if not same_handle and weight <= 0:
+    if of_name and weight > 0:
+        score += W_HANDLE_OF_NAME
+        if explain:
+            why.append(f"and the same handle '{b.handle}' made of it")
+    if (of_name or not same_handle) and weight <= 0:
         # No shared handle or name: is one's handle made of the other's name?
         best: tuple[float, str | None] = (0.0, None)
         if fa.handle and fb.real_name:
@@ -293,10 +357,19 @@ def fuzzy_score(
     return (round(score, 3) if explain else score), why
 
 
+def _handle_of_name(a: IdentityView, b: IdentityView) -> bool:
+    """Is the handle both share made of a name either shows (or of the handle-like display
+    name a Stack Overflow user goes by)? Such a handle is as common as the name."""
+    handle = str(a.handle)
+    return any(v.name and handle_from_name(handle, v.name)[0] == "name" for v in (a, b))
+
+
 def ranked(v: IdentityView, source: str, index: Index) -> list[tuple[float, int, list[str]]]:
     """Candidates on `source`, best first; only the best one carries its reasons."""
     out: list[tuple[float, int, list[str]]] = []
     for cid in index.candidates(v, source):
+        if index.taken(cid, v):
+            continue
         score, _ = fuzzy_score(v, index.views[cid], index, explain=False)
         out.append((score, cid, []))
     out.sort(key=lambda t: (-t[0], t[1]))

@@ -39,6 +39,7 @@ from storage.models import (
     LinkRejection,
     Profile,
     ProfileLocation,
+    PypiPackage,
     SkillTag,
 )
 from storage.state import get_cursor, set_cursor
@@ -78,6 +79,7 @@ def load_views(session: Session, skills: SkillsFile | None = None) -> list[Ident
         ).outerjoin(ProfileLocation, ProfileLocation.profile_id == Profile.id)
     )
     work = _work(session, skills or load_skills())
+    packages = _packages(session)
     views = []
     for pid, source, ext, handle, name, website, bio, extra, country, city in rows:
         links = extra.get("about_me_links") if isinstance(extra, dict) else None
@@ -94,9 +96,26 @@ def load_views(session: Session, skills: SkillsFile | None = None) -> list[Ident
                 country,
                 (fold(city) or None) if country and city else None,
                 *work.get(pid, (0.0, 0.0)),
+                packages.get(pid, ()),
             )
         )
     return views
+
+
+def _packages(session: Session) -> dict[int, list[tuple[str, str | None, int]]]:
+    """Each PyPI account's packages: (name, source repository, how many accounts have a
+    role on it). The count is an input of the account's links: a second maintainer turning
+    up changes what the package says about the first."""
+    rows = session.execute(
+        select(PypiPackage.profile_id, PypiPackage.name, PypiPackage.source_repo).order_by(
+            PypiPackage.profile_id, PypiPackage.name
+        )
+    ).all()
+    roles = Counter(name for _pid, name, _repo in rows)
+    out: dict[int, list[tuple[str, str | None, int]]] = {}
+    for pid, name, repo in rows:
+        out.setdefault(pid, []).append((name, repo, roles[name]))
+    return out
 
 
 def _work(session: Session, skills: SkillsFile) -> dict[int, tuple[float, float]]:
@@ -136,6 +155,7 @@ def inputs_sha(view: IdentityView, threshold: float = THRESHOLD) -> str:
         view.place,
         round(view.ml, 1),
         round(view.mlops, 1),
+        [list(p) for p in view.packages],
     )
     return hashlib.sha1(orjson.dumps(parts), usedforsecurity=False).hexdigest()[:16]
 

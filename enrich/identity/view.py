@@ -15,7 +15,13 @@ from anyascii import anyascii
 
 from config.sites import site_of_domain, user_key
 
-SOURCES = {"github": "GitHub", "stackoverflow": "Stack Overflow", "kaggle": "Kaggle"}
+SOURCES = {
+    "github": "GitHub",
+    "stackoverflow": "Stack Overflow",
+    "kaggle": "Kaggle",
+    "huggingface": "Hugging Face",
+    "pypi": "PyPI",
+}
 
 _GITHUB = re.compile(r"github\.com/([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))(?![A-Za-z0-9-])", re.I)
 _KAGGLE = re.compile(r"kaggle\.com/([A-Za-z0-9_-]{2,40})(?![A-Za-z0-9_-])", re.I)
@@ -47,6 +53,9 @@ class IdentityView:
     place: str | None = None  # the resolved city ("cairo"), when the location names one
     ml: float = 0.0  # summed strength of the profile's skill tags in skills.toml's ml group
     mlops: float = 0.0  # the same for the mlops group
+    # A PyPI account's packages: (name, source repository "owner/name" on GitHub or None,
+    # how many PyPI accounts have a role on the package).
+    packages: Sequence[tuple[str, str | None, int]] = ()
 
     @property
     def label(self) -> str:
@@ -151,3 +160,28 @@ def references(view: IdentityView) -> list[tuple[str, str, str]]:
                 if site is not None:
                     out.append(("stackoverflow", user_key(site, m.group(2)), where))
     return out
+
+
+def package_owners(view: IdentityView) -> list[tuple[str, str, int, str]]:
+    """(the GitHub owner's login lowercased, the package, its person roles, the repository)
+    for each package of a PyPI account whose source repository is on GitHub."""
+    out = []
+    for name, repo, roles in view.packages:
+        owner, sep, rest = (repo or "").partition("/")
+        user = sep and owner and rest and _GITHUB.fullmatch(f"github.com/{owner}")
+        if user and owner.lower() not in _GH_PAGES:
+            out.append((owner.lower(), name, roles, f"{owner}/{rest}"))
+    return out
+
+
+def handles_or_names_agree(a: IdentityView, b: IdentityView) -> bool:
+    """The same handle, the same real name, or one's handle made of the other's name."""
+    if a.handle and b.handle and handle_key(a.handle) == handle_key(b.handle):
+        return True
+    real = [v.name for v in (a, b) if v.name and not is_handle(v.name)]
+    if len(real) == 2 and name_key(real[0]) == name_key(real[1]):
+        return True
+    return any(
+        x.handle and y.name and handle_from_name(x.handle, y.name)[0] == "name"
+        for x, y in ((a, b), (b, a))
+    )
