@@ -1,7 +1,8 @@
 """Identity linking through the whole pipeline, against each sandbox world's hidden truth.
 
 For each seed: a sandbox world is served, crawled with the real commands `scout demo` runs
-(GitHub for its regions, Stack Overflow's top answerers of the ML/MLOps tags, Meta Kaggle),
+(GitHub for its regions, Stack Overflow's top answerers of the ML/MLOps tags, the Hugging
+Face Hub, PyPI maintainers, Meta Kaggle),
 and `scout enrich` links the stored profiles into candidates. Every pair of profiles in one
 candidate is then checked against the world's Truth (which person owns each account):
 
@@ -65,6 +66,11 @@ class Figures:
         return self.hits / self.true_pairs if self.true_pairs else 1.0
 
 
+def _account(source: str, external_id: str) -> Account:
+    """A stored profile as truth_of keys it (Hub and PyPI names compare case-blind)."""
+    return (source, external_id.lower() if source in ("huggingface", "pypi") else external_id)
+
+
 def truth_of(world: Any) -> dict[Account, int]:
     """Which person owns each account, keyed as the crawls store profiles."""
     owner: dict[Account, int] = {}
@@ -75,6 +81,18 @@ def truth_of(world: Any) -> dict[Account, int]:
             owner[("stackoverflow", str(t.so_user_id))] = t.person_id
         if t.kaggle_user_id:
             owner[("kaggle", str(t.kaggle_user_id))] = t.person_id
+    # The ML-native layers' hidden owners (organisations own no person: left out, so a link
+    # to one counts as wrong); the crawls store these usernames lower-cased.
+    from sandbox.world_hub import hub_world
+    from sandbox.world_pypi import pypi_layer
+
+    for source, owners in (
+        ("huggingface", hub_world(world).owner),
+        ("pypi", pypi_layer(world).owner_of),
+    ):
+        for name, person in owners.items():
+            if person is not None:
+                owner[(source, name.lower())] = person
     return owner
 
 
@@ -107,6 +125,9 @@ def crawl(seed: int, people: int, db_file: Path) -> Any:
             "--api-url",
             server.stackexchange_url,
         )
+        scout_step(db_url, "crawl", "huggingface", "--api-url", server.huggingface_url)
+        pypi = ("--api-url", server.pypi_url, "--rate", "200", "--depth", "1")
+        scout_step(db_url, "crawl", "pypi", *pypi)
     scout_step(db_url, "crawl", "kaggle", "--from", str(kaggle_dir))
     scout_step(db_url, "enrich")
     return world
@@ -149,7 +170,7 @@ def measure_db(seed: int, engine: Any, owner: dict[Account, int]) -> Figures:
 
     with session_scope(engine) as s:
         accounts = {
-            pid: (src, ext)
+            pid: _account(src, ext)
             for pid, src, ext in s.execute(select(Profile.id, Profile.source, Profile.external_id))
         }
         rows: Any = s.execute(
@@ -189,7 +210,7 @@ def relink_in_memory(seed: int, engine: Any, owner: dict[Account, int]) -> Figur
         set(),
         {v.id: v.country for v in views},
     )
-    accounts = {v.id: (v.source, v.external_id) for v in views}
+    accounts = {v.id: _account(v.source, v.external_id) for v in views}
     held = {
         frozenset((lk.a, lk.b)): (lk.a, lk.b, lk.method)
         for _ms, chosen in clusters
