@@ -188,3 +188,21 @@ def test_linking_in_several_processes_gives_the_links_of_one(tmp_path, monkeypat
     one = links(propose(ids, Index(views)))
     monkeypatch.setattr(linking, "PARALLEL_MIN", 1)
     assert one and links(linking.propose_all(ids, Index(views), processes=3)) == one
+
+
+def test_a_placeless_site_needs_more_than_a_name_and_a_name_made_handle():
+    # kind "Hub / PyPI namesake": neither API shows a place, so a shared name and a handle made
+    # of it cannot tell two namesakes apart; many people have no account there at all
+    base = [IdentityView(1, "github", "1", "oksana-kovalenko", "Oksana Kovalenko", country="UA")]
+    hub = [IdentityView(2, "huggingface", "oksanakovalenko", "oksanakovalenko", "Oksana Kovalenko")]
+    assert _fuzzy(base + hub) == {}
+    # the same pair between two sites that show places (both in Kyiv) still links
+    so = [
+        IdentityView(2, "stackoverflow", "9", "Oksana Kovalenko", "Oksana Kovalenko", country="UA")
+    ]
+    base[0].place = so[0].place = "kyiv"
+    assert set(_fuzzy(base + so)) == {frozenset((1, 2))}
+    # a rare handle of its own (not made of the name) still links the Hub profile
+    rare = [IdentityView(2, "huggingface", "okv-nlp42", "okv-nlp42", "Oksana Kovalenko")]
+    base[0].handle = "okv-nlp42"
+    assert set(_fuzzy(base + rare)) == {frozenset((1, 2))}

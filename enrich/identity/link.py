@@ -30,7 +30,7 @@ from enrich.identity.score import Index, best_match, placeless_conflict
 from enrich.identity.view import SOURCES, IdentityView, Link, name_key
 
 # Bumped when the rules change, so the next `scout enrich` relinks every profile.
-IDENTITY_VERSION = "4"
+IDENTITY_VERSION = "5"
 EXPLICIT = 0.97
 MANUAL = 1.0  # a link a user made with `scout link`: nothing outranks it
 FUZZY_CAP = 0.95  # a fuzzy link never outranks an explicit one

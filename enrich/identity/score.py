@@ -51,6 +51,11 @@ W_MLOPS_ONE_SIDED = -2.0
 NO_MLOPS_SOURCES = {"kaggle", "huggingface"}  # the Hub shows models, datasets and Spaces
 # The weight of "this person has no account there (or we did not crawl it)".
 W_NONE = 1.0
+# Sites whose profiles show no place (the Hub's and PyPI's APIs have no location field): where
+# either side is one, nothing can tell two namesakes apart by where they live, and many people
+# have no account there at all, so "no account there, or a namesake's" weighs this much more.
+PLACELESS_SOURCES = frozenset({"huggingface", "pypi"})
+W_NONE_PLACELESS = 2.0
 # A fuzzy link needs this posterior from both sides (the identity_threshold setting).
 THRESHOLD = 0.85
 _FROM_NAME = {"name": W_HANDLE_FROM_NAME, "first": W_HANDLE_FIRST_NAME}
@@ -394,7 +399,8 @@ def best_match(v: IdentityView, source: str, index: Index) -> tuple[float, int, 
     found = None
     if candidates and candidates[0][0] > 0:
         top = candidates[0][0]
-        total = math.exp(W_NONE - top) + sum(math.exp(s - top) for s, _, _ in candidates)
+        none = W_NONE + (W_NONE_PLACELESS if PLACELESS_SOURCES & {v.source, source} else 0.0)
+        total = math.exp(none - top) + sum(math.exp(s - top) for s, _, _ in candidates)
         posterior = 1.0 / total
         if posterior >= index.threshold:
             found = (round(posterior, 3), candidates[0][1], candidates[0][2])
