@@ -1,7 +1,8 @@
 """Bulk discovery: a Scrapy spider over GitHub GraphQL user search, in two passes.
 
-Each window of the plan is first sized with a one-point count query; a window holding more
-than the 1,000 results search will return is split in two by `created:` date, recursively.
+Each window of the plan is first sized with a count query, the windows due at one moment
+together (crawlers/github/counts.py: up to 50 aliased searches for one point); a window holding
+more than the 1,000 results search will return is split in two by `created:` date, recursively.
 A window that fits is paged 100 users at a time with ids, logins and `updatedAt` only (one
 point a page). The users of a page that are new or changed since stored, and not asked for
 already in this run, get their top repositories and topics through `nodes(ids:)` in batches
