@@ -154,18 +154,22 @@ def graphql_partial(
 def graphql_null_search(
     errors: bool = False, match: Matcher = graphql_any, skip: int = 0, times: int | None = 1
 ) -> Rule:
-    """`data.search` null; with `errors`, the error GitHub gives for a timed-out search."""
+    """`data.search` null (every aliased search of a count batch too); with `errors`, the
+    error GitHub gives for a timed-out search, once per search."""
 
     def action(exchange: Exchange) -> None:
         data = _graphql_answer(exchange)
-        data.setdefault("data", {})["search"] = None
+        found = data.setdefault("data", {})
+        if not isinstance(found, dict):
+            found = data["data"] = {}
+        searches = [k for k, v in found.items() if isinstance(v, dict) and "userCount" in v]
+        for key in {"search", *searches}:
+            found[key] = None
         if errors:
             data["errors"] = [
-                {
-                    "type": "SERVICE_UNAVAILABLE",
-                    "message": "Search timed out",
-                    "path": ["search"],
-                }
+                {"type": "SERVICE_UNAVAILABLE", "message": "Search timed out", "path": [key]}
+                for key in sorted({"search", *searches})
+                if key != "search" or not searches
             ]
         _set_json(exchange, data)
 

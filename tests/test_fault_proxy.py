@@ -32,7 +32,7 @@ from fault_rules import (
     wrong_language,
 )
 
-from crawlers.github.query import COUNT_QUERY, DETAIL_QUERY, PAGE_QUERY
+from crawlers.github.query import DETAIL_QUERY, PAGE_QUERY, count_query
 from sandbox.model import SandboxOptions
 from sandbox.server import SandboxServer
 from sandbox.world import generate
@@ -64,7 +64,7 @@ def search(base: str, query: str = PAGE_QUERY) -> dict[str, Any]:
         base,
         "POST",
         "/github/graphql",
-        {"query": query, "variables": {"q": "type:user", "first": 10}},
+        {"query": query, "variables": {"q": "type:user", "q0": "type:user", "first": 10}},
     )
     assert status == 200
     data: dict[str, Any] = json.loads(body)
@@ -100,7 +100,7 @@ def test_skip_and_times_choose_which_requests_are_faulted(sandbox):
 def test_graphql_rules_touch_only_page_queries(sandbox):
     rules = [graphql_partial(nulls=3, times=None)]
     with FaultProxy(sandbox.base_url, rules) as proxy:
-        count = search(proxy.base_url, COUNT_QUERY)
+        count = search(proxy.base_url, count_query(1))
         page = search(proxy.base_url)
     assert "errors" not in count
     nodes = page["data"]["search"]["nodes"]

@@ -5,6 +5,7 @@ re-walk (--rewalk-days) of an unchanged region pays discovery pages only."""
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from fault_rules import graphql_any
 from sqlalchemy import create_engine, text
 from test_github_crawl import last_run, people, scout, stored
 
+from crawlers.github.query import COUNT_BATCH
 from sandbox.model import SandboxOptions
 from sandbox.server import SandboxServer
 
@@ -166,9 +168,13 @@ def test_a_rewalk_of_an_unchanged_region_pays_discovery_pages_only(world, sandbo
     assert again["windows_rewalked"] > 0 and again["errors"] == 0
     assert sandbox.detailed == [] and again["detail_requests"] == 0
     assert (again["new"], again["changed"], again["unchanged"]) == (0, 0, len(ids))
-    # Each window walked again: one count query and its pages, as many as the first walk.
+    # Each window walked again: its pages, as many as the first walk, and its count, asked
+    # with the other windows' (one point per COUNT_BATCH windows, not one a window).
     assert again["discovery_pages"] == walk["discovery_pages"]
-    assert again["quota_spent"] == again["discovery_pages"] + again["windows_rewalked"]
+    assert again["windows_counted"] == again["windows_rewalked"]
+    points = math.ceil(again["windows_rewalked"] / COUNT_BATCH)
+    assert again["count_points"] == points < again["windows_rewalked"]
+    assert again["quota_spent"] == again["discovery_pages"] + points
     after = dict(sql(url, "SELECT external_id, last_seen FROM profiles"))
     assert all(after[e] > before[e] for e in ids)  # everyone seen again
 

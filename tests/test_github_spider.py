@@ -92,6 +92,17 @@ def response(payload, meta, status=200):
 WINDOW = Window("location:Kyiv type:user", date(2010, 1, 1), date(2010, 12, 31))
 
 
+def counts(*values, **extra):
+    """A count batch's answer: window i's userCount under alias c{i} (None: a null alias)."""
+    data = {f"c{i}": None if v is None else {"userCount": v} for i, v in enumerate(values)}
+    return {"data": {**data, **extra}}
+
+
+def counted(requests):
+    """The windows the count batches among `requests` ask for, in order."""
+    return [w for r in requests if r.meta.get("kind") == "count" for w in r.meta["windows"]]
+
+
 def test_graphql_error_objects_end_the_crawl_with_their_message(spider):
     payload = {
         "errors": [
@@ -102,7 +113,7 @@ def test_graphql_error_objects_end_the_crawl_with_their_message(spider):
         ]
     }
     with pytest.raises(CloseSpider):
-        list(spider.on_count(response(payload, {"window": WINDOW})))
+        list(spider.on_count(response(payload, {"windows": [WINDOW]})))
     assert spider.fatal == "GitHub GraphQL error: Field 'bogus' doesn't exist on type 'User'"
 
 
@@ -113,14 +124,14 @@ def test_rate_limited_graphql_answers_are_sent_again(spider):
 
 
 def test_a_window_over_the_cap_is_split_and_remembered(spider):
-    payload = {
-        "data": {
-            "search": {"userCount": 1500},
-            "rateLimit": {"remaining": 4000, "resetAt": "2030-01-01T00:00:00Z"},
-        }
+    rate = {"remaining": 4000, "resetAt": "2030-01-01T00:00:00Z"}
+    out = list(spider.on_count(response(counts(1500, rateLimit=rate), {"windows": [WINDOW]})))
+    # Both halves are counted together, in one query of one point.
+    (batch,) = out
+    assert batch.meta["windows"] == WINDOW.halves() and batch.meta["cost"] == 1
+    assert json.loads(batch.body)["variables"] == {
+        f"q{i}": w.query for i, w in enumerate(WINDOW.halves())
     }
-    out = list(spider.on_count(response(payload, {"window": WINDOW})))
-    assert [r.meta["window"] for r in out] == list(WINDOW.halves())
     assert spider.committed == [(WINDOW, {"split": True, "count": 1500, "done": True})]
     assert spider.governor.snapshot("graphql").remaining == 4000
 
@@ -206,8 +217,9 @@ def test_a_partial_answer_is_asked_again_with_backoff_then_never_taken_for_done(
 
 
 def test_a_partial_count_is_retried_then_skipped_without_a_cursor(spider):
-    payload = {"data": {"search": None}, "errors": [{"message": "timeout", "path": ["search"]}]}
-    meta = {"window": WINDOW}
+    payload = counts(None)
+    payload["errors"] = [{"message": "timeout", "path": ["c0"]}]
+    meta = {"windows": [WINDOW]}
     for _ in range(3):
         (retry,) = spider.on_count(response(payload, meta))
         meta = retry.meta
@@ -307,13 +319,13 @@ def test_a_window_left_mid_way_continues_its_own_query_on_a_later_day(spider):
 def test_a_split_records_the_nodes_it_skipped_so_a_later_night_counts_only_new_days(spider):
     night1 = SearchPlan(locations=("Kyiv",), created_to=date(2026, 5, 20))
     (root,) = night1.roots()
-    over = {"data": {"search": {"userCount": 5000}}}
+    over = counts(5000)
     window, halves = root, []
     while window.can_split():  # every window on the right edge holds more than the cap
-        out = list(spider.on_count(response(over, {"window": window})))
-        assert [r.meta["window"] for r in out] == window.halves()
-        halves.append(out[0].meta["window"])
-        window = out[-1].meta["window"]
+        out = list(spider.on_count(response(over, {"windows": [window]})))
+        assert counted(out) == window.halves()
+        halves.append(counted(out)[0])
+        window = counted(out)[-1]
     halves.append(window)
     # Nodes that ended after the open end were skipped; each is recorded as split.
     split = {w.partition for w, c in spider.committed if c.get("split")}

@@ -147,12 +147,13 @@ class DistributedSearchSpider(GitHubSearchSpider):
         # again must detail them, not skip them as already claimed (a page of 99 people was
         # lost so, its cursor done). Claims only save a repeat detail; forget them all.
         self.claimed.clear()
-        return [
+        due = (
             request
             for root in self.plan.roots()
             for request in self.window_requests(root)
             if request.meta["window"].partition not in skipped
-        ]
+        )
+        return list(self.batched(due))
 
     def given_up(self, window: Window) -> None:
         # Other workers must not mistake a skipped (or still partial) page for a lost one and

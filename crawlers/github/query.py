@@ -82,13 +82,21 @@ DETAIL_QUERY = (
     "  rateLimit { limit cost remaining resetAt used }\n"
     "  nodes(ids: $ids) {" + USER_FIELDS + "\n  }\n}"
 )
-# A cheap probe: no node fields, so sizing a window costs one point. (`first` must be 1..100.)
-COUNT_QUERY = (
-    "query($q: String!) {\n"
-    "  rateLimit { limit cost remaining resetAt used }\n"
-    "  search(query: $q, type: USER, first: 1) { userCount }\n"
-    "}"
-)
+# Windows sized by one count query: each `search` asked only for its userCount is one request
+# of GitHub's cost formula, and a query costs requests / 100 rounded (at least 1), so up to 149
+# aliased searches cost one point. 50 keeps one slow search from holding many windows (GitHub
+# stops a call after 10 s, and a timed-out call is still charged) at one point a batch.
+COUNT_BATCH = 50
+
+
+def count_query(n: int) -> str:
+    """The count of n windows in one query: `c{i}: search(query: $q{i}, ...) { userCount }`
+    (no node fields; `first` must be 1..100 on every connection)."""
+    variables = ", ".join(f"$q{i}: String!" for i in range(n))
+    fields = "".join(
+        f"  c{i}: search(query: $q{i}, type: USER, first: 1) {{ userCount }}\n" for i in range(n)
+    )
+    return f"query({variables}) {{\n  rateLimit {{ limit cost remaining resetAt used }}\n{fields}}}"
 
 
 def _points(requests: int) -> int:
@@ -99,6 +107,11 @@ def _points(requests: int) -> int:
 def page_cost(first: int) -> int:
     """A discovery page: the search connection is the only one, so 1 point whatever `first`."""
     return _points(1)
+
+
+def count_cost(windows: int) -> int:
+    """A count query of `windows` aliased searches: one request each."""
+    return _points(windows)
 
 
 def detail_cost(users: int) -> int:

@@ -49,6 +49,7 @@ GITHUB_STATS = (
     "dropped_org",
     "dropped_bot",
     "suppressed",
+    "windows_counted",
     "windows_rewalked",
     "windows_rechecked",
 )

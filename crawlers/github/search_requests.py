@@ -23,10 +23,10 @@ from twisted.python.failure import Failure
 
 from config.clock import utcnow
 from crawlers.github import parse
+from crawlers.github.counts import CountBatches
 from crawlers.github.detail import Budget, Lookup, worst_cost
 from crawlers.github.governor import GRAPHQL, RateGovernor
 from crawlers.github.query import (
-    COUNT_QUERY,
     DETAIL_QUERY,
     PAGE_QUERY,
     PAGE_SIZE,
@@ -58,7 +58,7 @@ def github_rules(exclude: tuple[str, ...] = ()) -> SourceRules:
     )
 
 
-class SearchRequests(scrapy.Spider):
+class SearchRequests(CountBatches, scrapy.Spider):
     """The search spider's state and requests; its answers are read by the subclass
     (crawlers/github/spider.py), through the callbacks declared here."""
 
@@ -132,9 +132,10 @@ class SearchRequests(scrapy.Spider):
         self, query: str, variables: dict[str, Any], cost: int, reserve: int, **meta: Any
     ) -> scrapy.Request | None:
         """The request, or None when --budget cannot cover `reserve` (what this request and
-        the rest of its window's chain may cost)."""
-        window: Window = meta["window"]
-        if not self.budget.take(window.partition, reserve, self.run_stats["quota_spent"]):
+        the rest of its window's chain may cost), reserved under `meta["key"]` (by default
+        its window's partition)."""
+        key: str = meta.get("key") or meta["window"].partition
+        if not self.budget.take(key, reserve, self.run_stats["quota_spent"]):
             return None
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self.token:
@@ -143,6 +144,7 @@ class SearchRequests(scrapy.Spider):
             meta.get("kind", ""), self.on_page
         )
         meta["reserve"] = reserve
+        meta["key"] = key
         return scrapy.Request(
             self.graphql_url,
             method="POST",
@@ -153,13 +155,6 @@ class SearchRequests(scrapy.Spider):
             dont_filter=True,
             meta={"resource": GRAPHQL, "cost": cost, "handle_httpstatus_all": True, **meta},
         )
-
-    def count_request(self, window: Window) -> Iterator[scrapy.Request]:
-        if self.budget.reached:
-            return
-        request = self._post(COUNT_QUERY, {"q": window.query}, 1, 1, kind="count", window=window)
-        if request is not None:
-            yield request
 
     def page_request(self, window: Window, cursor: dict[str, Any]) -> Iterator[scrapy.Request]:
         if self.budget.reached:
@@ -212,9 +207,9 @@ class SearchRequests(scrapy.Spider):
         )
 
     async def start(self) -> AsyncIterator[Any]:
-        for root in self.plan.roots():
-            for request in self.window_requests(root):
-                yield request
+        due = (request for root in self.plan.roots() for request in self.window_requests(root))
+        for request in self.batched(due):
+            yield request
 
     def window_requests(
         self, window: Window, covered: date | None = None
@@ -300,13 +295,19 @@ class SearchRequests(scrapy.Spider):
     def given_up(self, window: Window) -> None:
         """This run will not finish `window` (its cursor says where --resume starts)."""
 
-    def _partial_retry(self, response: Response, reason: str) -> scrapy.Request | None:
-        """The same request again after a backoff, or None once the retries are spent."""
-        tries = int(response.meta.get("partial_retries", 0))
+    def _backoff(self, tries: int) -> float | None:
+        """The pause before asking a partial answer again, or None once retries are spent."""
         if tries >= int(self._setting("RETRY_TIMES", 3)):
             return None
         base = self._setting("RETRY_BACKOFF_BASE", 0.5)
-        delay = min(self._setting("RETRY_BACKOFF_MAX", 30.0), base * 2**tries)
+        return float(min(self._setting("RETRY_BACKOFF_MAX", 30.0), base * 2**tries))
+
+    def _partial_retry(self, response: Response, reason: str) -> scrapy.Request | None:
+        """The same request again after a backoff, or None once the retries are spent."""
+        tries = int(response.meta.get("partial_retries", 0))
+        delay = self._backoff(tries)
+        if delay is None:
+            return None
         retry = response.request.replace(dont_filter=True)  # type: ignore[union-attr]
         for key in ("json", "failure"):
             retry.meta.pop(key, None)
@@ -334,13 +335,16 @@ class SearchRequests(scrapy.Spider):
 
     def _reserve_again(self, request: scrapy.Request) -> bool:
         """A request sent again reserves its chain's cost again (--budget)."""
-        window: Window = request.meta["window"]
+        key: str = request.meta.get("key") or request.meta["window"].partition
         reserve = int(request.meta.get("reserve", request.meta.get("cost", 1)))
-        return self.budget.take(window.partition, reserve, self.run_stats["quota_spent"])
+        return self.budget.take(key, reserve, self.run_stats["quota_spent"])
 
     def _drop(self, meta: dict[str, Any]) -> None:
-        """A chain stopped by --budget: nothing stored, nothing counted as an error."""
-        self.reserved.pop(meta["window"].partition, None)
+        """A chain stopped by --budget: nothing stored, nothing counted as an error (windows
+        of a count batch keep no cursor: the next run counts them)."""
+        window = meta.get("window")
+        if isinstance(window, Window):
+            self.reserved.pop(window.partition, None)
         chain = meta.get("chain")
         if chain is not None:
             self.claimed.difference_update(chain["asked"])

@@ -1,7 +1,8 @@
 """Bulk discovery: a Scrapy spider over GitHub GraphQL user search, in two passes.
 
-Each window of the plan is first sized with a one-point count query; a window holding more
-than the 1,000 results search will return is split in two by `created:` date, recursively.
+Each window of the plan is first sized with a count query, the windows due at one moment
+together (crawlers/github/counts.py: up to 50 aliased searches for one point); a window holding
+more than the 1,000 results search will return is split in two by `created:` date, recursively.
 A window that fits is paged 100 users at a time with ids, logins and `updatedAt` only (one
 point a page). The users of a page that are new or changed since stored, and not asked for
 already in this run, get their top repositories and topics through `nodes(ids:)` in batches
@@ -37,7 +38,8 @@ from twisted.python.failure import Failure
 from config.clock import utcnow
 from config.errors import PayloadError
 from crawlers.github import parse
-from crawlers.github.answers import BAD_TOKEN, NO_TOKEN, count_of, has_path, partial_reason
+from crawlers.github.answers import BAD_TOKEN, NO_TOKEN, has_path, partial_reason
+from crawlers.github.counts import read_counts
 from crawlers.github.detail import detail_nodes, mark_seen, plan_batches, sort_nodes
 from crawlers.github.governor import GRAPHQL
 from crawlers.github.query import SEARCH_CAP, Window
@@ -77,20 +79,20 @@ class GitHubSearchSpider(SearchRequests):
             raise CloseSpider("bad_credentials")
         failure = meta.get("failure")
         if failure or response.status != 200:
-            self._skip(meta["window"], failure or f"HTTP {response.status}")
+            self._skip_all(meta, failure or f"HTTP {response.status}")
             return None
         payload = meta.get("json")
         if payload is None:
             try:
                 payload = decode(response.body, "answer")
             except PayloadError:  # not JSON, cut short, or nested past any real answer
-                self._skip(meta["window"], "body is not JSON")
+                self._skip_all(meta, "body is not JSON")
                 return None
         if not isinstance(payload, dict):
-            self._skip(meta["window"], "unexpected JSON")
+            self._skip_all(meta, "unexpected JSON")
             return None
         if "data" not in payload and "errors" not in payload:
-            self._skip(meta["window"], "neither data nor errors in the answer")
+            self._skip_all(meta, "neither data nor errors in the answer")
             return None
         data = payload.get("data")
         rate = data.get("rateLimit") if isinstance(data, dict) else None
@@ -112,6 +114,17 @@ class GitHubSearchSpider(SearchRequests):
             raise CloseSpider("graphql_error")
         return payload
 
+    def _skip_all(self, meta: dict[str, Any], reason: str) -> None:
+        """The request's windows (a count batch's every window) skipped for `reason`."""
+        key = meta.get("key")
+        if isinstance(key, str):
+            self.budget.release(key)
+        windows = meta.get("windows") or [meta.get("window")]
+        for window in windows:
+            if not isinstance(window, Window):  # a failure without a request to tell
+                window = Window("?", self.plan.created_from, self.plan.created_to)
+            self._skip(window, reason)
+
     def _skip(self, window: Window, reason: str) -> None:
         self.reserved.pop(window.partition, None)
         self.budget.release(window.partition)
@@ -130,20 +143,24 @@ class GitHubSearchSpider(SearchRequests):
         self, callback: Callable[[Response], Iterator[Any]], response: Response
     ) -> Iterator[Any]:
         """An answer the callback cannot read is a skipped page (counted), never a silent
-        loss; Scrapy's own error log would not count it."""
+        loss; Scrapy's own error log would not count it. Windows due for a count are asked
+        together when the callback is done (`batched`)."""
         window = response.meta.get("window")
-        if isinstance(window, Window):  # the answer came: a next request reserves anew
-            self.budget.release(window.partition)
+        key = response.meta.get("key", window.partition if isinstance(window, Window) else None)
+        if isinstance(key, str):  # the answer came: a next request reserves anew
+            self.budget.release(key)
         try:
-            yield from callback(response)
+            yield from self.batched(callback(response))
         except (CloseSpider, _RetryLater):
             raise
         except Exception as exc:
             # Counted as a skipped page (an error of the run), traceback at debug.
             log.debug("unreadable answer", exc_info=True)
-            self._skip(response.meta["window"], f"unreadable answer ({type(exc).__name__})")
+            self._skip_all(response.meta, f"unreadable answer ({type(exc).__name__})")
 
     def _on_count(self, response: Response) -> Iterator[Any]:
+        """A count batch's answer: each counted window goes on as it would alone; windows
+        whose alias failed are asked again together, then left for --resume."""
         try:
             payload = self._payload(response)
         except _RetryLater:
@@ -151,16 +168,16 @@ class GitHubSearchSpider(SearchRequests):
             return
         if payload is None:
             return
-        window: Window = response.meta["window"]
-        reason = partial_reason(payload, "count")
-        if reason is not None:
-            retry = self._partial_retry(response, reason)
-            if retry is not None:
-                yield retry
-            else:  # not counted, no cursor: --resume counts the window again
-                self._skip(window, f"still partial after retries: {reason}")
-            return
-        count = count_of(payload["data"]["search"].get("userCount"))
+        windows: list[Window] = response.meta["windows"]
+        counts, partial = read_counts(payload, len(windows))
+        self.run_stats["windows_counted"] += len(counts)
+        for i, count in counts.items():
+            yield from self._counted(windows[i], count)
+        if partial:
+            yield from self._count_again(response.meta, [windows[i] for i in partial], partial)
+
+    def _counted(self, window: Window, count: int) -> Iterator[Any]:
+        """What a window's count says: split, page, or done."""
         if count > SEARCH_CAP and window.can_split():
             cursor: dict[str, Any] = {"split": True, "count": count, "done": True}
             paths = window.split_path()
@@ -402,11 +419,8 @@ class GitHubSearchSpider(SearchRequests):
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = getattr(failure, "request", None)
-        window = request.meta.get("window") if request is not None else None
-        chain = request.meta.get("chain") if request is not None else None
-        self._skip(
-            window or Window("?", self.plan.created_from, self.plan.created_to),
-            failure.getErrorMessage() or type(failure.value).__name__,
-        )
+        meta = request.meta if request is not None else {}
+        self._skip_all(meta, failure.getErrorMessage() or type(failure.value).__name__)
+        chain = meta.get("chain")
         if chain is not None:
-            yield from self._cut_short(chain)
+            yield from self.batched(self._cut_short(chain))
