@@ -15,6 +15,7 @@ ORDER = [
     "kaggle",
     "enrich",
     "locations",
+    "regions",
     "scoring",
     "season",
     "fuzz",
