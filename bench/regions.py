@@ -111,12 +111,10 @@ def main() -> None:
 
         extra = [r["extra_points"] for r in found]
         allowed = [r["allowed"] for r in found]
-        print(
-            f"   {region}: recall {spread('gen_recall')} (goal >= 0.99; hand {spread('hand_recall')})"
-        )
-        print(
-            f"   {'':<{len(region)}}  precision {spread('gen_precision')} (hand {spread('hand_precision')})"
-        )
+        pad = " " * len(region)
+        hand_recall, hand_precision = spread("hand_recall"), spread("hand_precision")
+        print(f"   {region}: recall {spread('gen_recall')} (goal >= 0.99; hand {hand_recall})")
+        print(f"   {pad}  precision {spread('gen_precision')} (hand {hand_precision})")
         print(
             f"   {pad}  extra points {min(extra):.0f}-{max(extra):.0f} for "
             f"{found[0]['terms'] - found[0]['hand']:.0f} extra terms (goal <= one a term plus one "
