@@ -16,6 +16,7 @@ ORDER = [
     "enrich",
     "identity",
     "locations",
+    "regions",
     "scoring",
     "season",
     "fuzz",

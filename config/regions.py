@@ -49,6 +49,12 @@ class RegionModel(BaseModel):
     countries: list[str] = Field(min_length=1)
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
+    # Terms are also generated from the countries (enrich.location.region_terms): cities of
+    # at least this many people, and generated terms the user does not want searched;
+    # `generate = false` searches the `include` terms alone.
+    generate: bool = True
+    min_city_population: int = Field(300_000, ge=15_000)
+    leave_out: list[str] = Field(default_factory=list)
 
     @field_validator("countries")
     @classmethod
@@ -61,7 +67,7 @@ class RegionModel(BaseModel):
             )
         return list(dict.fromkeys(codes))
 
-    _include = field_validator("include", "exclude")(_terms)
+    _include = field_validator("include", "exclude", "leave_out")(_terms)
 
 
 class RegionsFile(BaseModel):

@@ -8,7 +8,8 @@ Supported (as GitHub documents for user search): plain words and "quoted phrases
 
 Matching rules (GitHub does not publish its analyzer; these are the documented choices):
 - text is folded before comparing: case-folded, accents stripped (NFKD), every run of
-  characters that is not a letter or digit becomes one word break;
+  characters that is not a letter or digit becomes one word break, except that a flag emoji
+  is a word of its own (Elasticsearch's standard tokenizer keeps emoji sequences);
 - `location:X` matches when the words of X appear, contiguous and in order, among the words of
   the account's location: "kyiv" matches "Kyiv, Ukraine", "sao paulo" matches "São Paulo - SP",
   but "india" does not match "Indiana" (whole words, as a search index tokenises; a raw
@@ -56,10 +57,15 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+# A flag emoji is one word: Elasticsearch's standard tokenizer keeps an emoji sequence whole
+# (UAX #29 never splits a regional indicator pair), so `location:🇺🇦` finds "Kyiv 🇺🇦".
+_WORDS = re.compile(r"[\U0001F1E6-\U0001F1FF]{2}|[^\W_]+")
+
+
 def words(text: str | None) -> tuple[str, ...]:
     if not text:
         return ()
-    return tuple(w for w in re.split(r"[^\w]+|_", fold(text)) if w)
+    return tuple(_WORDS.findall(fold(text)))
 
 
 def _utc(value: datetime) -> datetime:

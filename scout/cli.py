@@ -17,6 +17,7 @@ import scout.cmd_model
 import scout.cmd_privacy
 import scout.cmd_pypi
 import scout.cmd_rebuild
+import scout.cmd_regions
 import scout.cmd_sandbox
 import scout.cmd_schedule
 import scout.cmd_scoring

@@ -115,9 +115,9 @@ def crawl_github(
       scout --db postgresql+psycopg://scout@db/scout crawl github --region india \\
           --distributed redis://redis-host:6379/0
     """
-    from crawlers.github.presets import region_terms
     from crawlers.github.query import GITHUB_EPOCH, SearchPlan
     from crawlers.github.run import run_search
+    from enrich.location.region_terms import region_search_terms
 
     settings = github_settings(api_url)
     if contributors_of or projects:
@@ -132,9 +132,9 @@ def crawl_github(
         return
     locations, excluded = list(location), list(exclude)
     if region:
-        preset = region_terms(region, settings.regions_file)
-        locations += preset.include
-        excluded += preset.exclude
+        terms = region_search_terms(region, settings.regions_file)
+        locations += terms.texts()
+        excluded += terms.exclude
     start = created_since.date() if created_since else GITHUB_EPOCH
     end = created_until.date() if created_until else utcnow().date()
     if start > end:

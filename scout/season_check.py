@@ -17,9 +17,10 @@ from typing import Any
 
 from sqlalchemy import func, inspect, select, text
 
+from config.regions import RegionModel, load_regions_file, region_key
 from crawlers.github.parse import location_excluded, location_matches
-from crawlers.github.presets import region_terms
 from crawlers.github.query import REWALK_DAYS
+from enrich.location.region_terms import region_search_terms
 from sandbox.model import GitHubAccount, World
 from scout.season import Season
 from storage.models import CandidateProfile, CrawlRun, Profile
@@ -68,6 +69,11 @@ def _stored(season: Season) -> dict[str, tuple[str | None, str | None, str | Non
         return {str(e): (h, loc, bio, co) for e, h, loc, bio, co in rows}
 
 
+def _region(name: str) -> RegionModel:
+    regions = load_regions_file()
+    return regions.regions[region_key(name, regions.display_names())]
+
+
 def day_of(season: Season, when: datetime) -> int:
     """The simulated day whose world was served at `when`."""
     return (when - season.world.now) // timedelta(days=1)
@@ -77,8 +83,8 @@ def matches(account: GitHubAccount, args: dict[str, Any]) -> bool:
     """Would a `scout crawl github` with these job arguments find the account?"""
     include, exclude = _as_list(args.get("location")), _as_list(args.get("exclude"))
     if "region" in args:
-        preset = region_terms(str(args["region"]))
-        include, exclude = include + preset.include, exclude + preset.exclude
+        terms = region_search_terms(str(args["region"]))
+        include, exclude = include + terms.texts(), exclude + terms.exclude
     if not any(location_matches(account.location, term) for term in include):
         return False
     if location_excluded(account.location, exclude):
@@ -132,7 +138,7 @@ def regions(season: Season) -> Check:
             later - owed,
         )
         check.fail(f"of {name}'s accounts created during the season, not stored", missing - older)
-        countries = set(region_terms(str(args["region"])).countries) if "region" in args else set()
+        countries = set(_region(str(args["region"])).countries) if "region" in args else set()
         people = {
             str(a.id)
             for a in _users(last).values()

@@ -7,12 +7,11 @@ never candidates, so the parser answers None for them and says why (`classify`).
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from config.searchtext import search_words
 from crawlers import payload as P
 from storage.items import ProfileItem, RepositoryItem
 
@@ -206,12 +205,6 @@ def search_nodes(payload: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [n for n in P.array(search.get("nodes"), "search.nodes") if isinstance(n, dict)]
 
 
-def _words(text: str) -> tuple[str, ...]:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return tuple(w for w in re.split(r"[^\w]+|_", plain) if w)
-
-
 def location_matches(location: str | None, term: str) -> bool:
     """Do the words of `term` appear, contiguous and in order, in the location?
 
@@ -220,7 +213,7 @@ def location_matches(location: str | None, term: str) -> bool:
     """
     if not location:
         return False
-    have, want = _words(location), _words(term)
+    have, want = search_words(location), search_words(term)
     if not want:
         return False
     return any(have[i : i + len(want)] == want for i in range(len(have) - len(want) + 1))

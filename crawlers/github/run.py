@@ -102,11 +102,14 @@ class CrawlResult:
 def clear_plan_cursors(session: Any, plan: SearchPlan) -> None:
     """A fresh (not --resume) crawl starts its windows over; other crawls' cursors stay."""
     prefixes = [f"{base} created:" for base in plan.base_queries()]
-    session.query(CrawlState).filter(
-        CrawlState.source == "github",
-        CrawlState.stream == STREAM,
-        or_(*[CrawlState.partition.startswith(p, autoescape=True) for p in prefixes]),
-    ).delete(synchronize_session=False)
+    # a region's generated terms are a thousand queries: SQLite's expression depth is 1,000
+    for start in range(0, len(prefixes), 200):
+        chunk = prefixes[start : start + 200]
+        session.query(CrawlState).filter(
+            CrawlState.source == "github",
+            CrawlState.stream == STREAM,
+            or_(*[CrawlState.partition.startswith(p, autoescape=True) for p in chunk]),
+        ).delete(synchronize_session=False)
 
 
 def plan_args(
