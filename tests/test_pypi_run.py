@@ -109,7 +109,7 @@ def crawled_twice(tmp_path_factory, server) -> tuple[str, Any, dict[str, int]]:
 def last_seen(db: str) -> dict[str, Any]:
     engine = create_engine(db)
     with session_scope(engine) as session:
-        rows = session.execute(select(Profile.external_id, Profile.last_seen)).tuples()
+        rows = session.execute(select(Profile.external_id, Profile.last_seen)).all()
         seen = {user: at for user, at in rows}
     engine.dispose()
     return seen
