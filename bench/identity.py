@@ -97,12 +97,14 @@ def truth_of(world: Any) -> dict[Account, int]:
 
 
 def crawl(seed: int, people: int, db_file: Path) -> Any:
-    """Serve world `seed`, crawl it as `scout demo` does and enrich; returns the world."""
+    """Serve world `seed`, crawl it as `scout demo` does, without the major projects'
+    contributors (the figures are about a region's people, as they always were), and enrich;
+    returns the world."""
     from sandbox.kaggle_files import write_kaggle_csvs
     from sandbox.model import SandboxOptions
     from sandbox.server import SandboxServer
     from sandbox.world import generate
-    from scout.cmd_demo import REGIONS, scout_step
+    from scout.cmd_demo import crawl_sandbox, scout_step
 
     world = generate(seed, people)
     db_url = f"sqlite:///{db_file}"
@@ -111,23 +113,7 @@ def crawl(seed: int, people: int, db_file: Path) -> Any:
     write_kaggle_csvs(world, kaggle_dir)
     options = SandboxOptions(rate_limit=100_000, search_per_minute=10_000, quota=100_000)
     with SandboxServer(world, options) as server:
-        scout_step(db_url, "init")
-        for region in REGIONS:
-            scout_step(
-                db_url, "crawl", "github", "--region", region, "--api-url", server.github_url
-            )
-        scout_step(
-            db_url,
-            "crawl",
-            "stackoverflow",
-            "--discover",
-            "top",
-            "--api-url",
-            server.stackexchange_url,
-        )
-        scout_step(db_url, "crawl", "huggingface", "--api-url", server.huggingface_url)
-        pypi = ("--api-url", server.pypi_url, "--rate", "200", "--depth", "1")
-        scout_step(db_url, "crawl", "pypi", *pypi)
+        crawl_sandbox(db_url, server, lambda _label: None, projects=False)
     scout_step(db_url, "crawl", "kaggle", "--from", str(kaggle_dir))
     scout_step(db_url, "enrich")
     return world

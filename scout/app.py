@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import typer
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
@@ -111,6 +112,17 @@ def console() -> Console:
 
 def err_console() -> Console:
     return Console(stderr=True, width=140, highlight=False)
+
+
+def spinner() -> Progress:
+    """The transient progress line of a crawl whose total is unknown (on stderr)."""
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console(),
+        transient=True,
+    )
 
 
 @app.callback()

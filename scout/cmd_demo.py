@@ -7,7 +7,9 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -40,6 +42,30 @@ def scout_step(db_url: str, *args: str) -> None:
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()[-5:]
         raise ScoutError(f"demo step `scout {' '.join(args)}` failed: " + " | ".join(detail), 1)
+
+
+def crawl_sandbox(
+    db_url: str, server: Any, step: Callable[[str], None], projects: bool = True
+) -> None:
+    """Every crawl `scout demo` runs against a served sandbox, in order (Meta Kaggle is read
+    from files afterwards); the identity bench crawls its worlds the same way."""
+    scout_step(db_url, "init")
+    for region in REGIONS:
+        step(f"crawling GitHub: {region}")
+        scout_step(db_url, "crawl", "github", "--region", region, "--api-url", server.github_url)
+    if projects:
+        step("crawling GitHub: contributors of the major ML/MLOps projects")
+        scout_step(db_url, "crawl", "github", "--projects", "--api-url", server.github_url)
+    step("crawling Stack Overflow: top answerers of the ML/MLOps tags")
+    # Top answerers only: discovery by answers would walk every question of the 18 tags
+    # (over a thousand requests at 25 a second) and double the demo's time.
+    top = ("--discover", "top", "--api-url", server.stackexchange_url)
+    scout_step(db_url, "crawl", "stackoverflow", *top)
+    step("crawling the Hugging Face Hub: authors of models, datasets and Spaces")
+    scout_step(db_url, "crawl", "huggingface", "--api-url", server.huggingface_url)
+    step("crawling PyPI: maintainers of the ML packages of ml_projects.toml")
+    pypi = ("--api-url", server.pypi_url, "--rate", "200", "--depth", "1")
+    scout_step(db_url, "crawl", "pypi", *pypi)
 
 
 @app.command()
@@ -90,32 +116,7 @@ def demo(
     options = SandboxOptions(rate_limit=100_000, search_per_minute=10_000, quota=100_000)
     with SandboxServer(world, options) as server:
         step(f"sandbox serving on {server.base_url}")
-        scout_step(db_url, "init")
-        for region in REGIONS:
-            step(f"crawling GitHub: {region}")
-            scout_step(
-                db_url, "crawl", "github", "--region", region, "--api-url", server.github_url
-            )
-        step("crawling GitHub: contributors of the major ML/MLOps projects")
-        scout_step(db_url, "crawl", "github", "--projects", "--api-url", server.github_url)
-        step("crawling Stack Overflow: top answerers of the ML/MLOps tags")
-        # Top answerers only: discovery by answers would walk every question of the 18 tags
-        # (over a thousand requests at 25 a second) and double the demo's time.
-        scout_step(
-            db_url,
-            "crawl",
-            "stackoverflow",
-            "--discover",
-            "top",
-            "--api-url",
-            server.stackexchange_url,
-        )
-        step("crawling the Hugging Face Hub: authors of models, datasets and Spaces")
-        scout_step(db_url, "crawl", "huggingface", "--api-url", server.huggingface_url)
-        step("crawling PyPI: maintainers of the ML packages of ml_projects.toml")
-        scout_step(
-            db_url, "crawl", "pypi", "--api-url", server.pypi_url, "--rate", "200", "--depth", "1"
-        )
+        crawl_sandbox(db_url, server, step)
     step("ingesting Meta Kaggle")
     scout_step(db_url, "crawl", "kaggle", "--from", str(kaggle_dir))
     step("enriching: locations, skills, identity")

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from scout.app import console, err_console, get_state
+from scout.app import console, get_state, spinner
 from scout.cmd_crawl import crawl_app
 from scout.runs import count, crawl_command
 
@@ -65,13 +64,7 @@ def crawl_pypi(
     engine = state.engine()
     with (
         crawl_command(engine) as command,
-        Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            console=err_console(),
-            transient=True,
-        ) as bar,
+        spinner() as bar,
     ):
         task = bar.add_task(f"PyPI: {len(listed)} projects listed", total=None)
 

@@ -6,13 +6,12 @@ import json
 from typing import Any
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
 from config.errors import ScoutError
 from config.handles import stackexchange_tag, stackexchange_user_id
 from config.sites import SOURCE, user_key
-from scout.app import console, err_console, get_state
+from scout.app import console, get_state, spinner
 from scout.cmd_crawl import crawl_app
 from scout.cmd_lookup import lookup_app
 from scout.runs import count, crawl_command
@@ -87,13 +86,7 @@ def crawl_stackoverflow(
     name = SITE_NAMES.get(settings.stackexchange_site, settings.stackexchange_site)
     with (
         crawl_command(engine) as command,
-        Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            console=err_console(),
-            transient=True,
-        ) as bar,
+        spinner() as bar,
     ):
         task = bar.add_task(f"{name}: {len(tags)} tags", total=None)
 
