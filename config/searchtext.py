@@ -11,11 +11,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _WORDS = re.compile(r"[\U0001F1E6-\U0001F1FF]{2}|[^\W_]+")
 
 
+@lru_cache(maxsize=65536)
 def search_words(text: str) -> tuple[str, ...]:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return tuple(_WORDS.findall(plain))
+
+
+def phrase_in(have: tuple[str, ...], want: tuple[str, ...]) -> bool:
+    """Do the words `want` stand in `have`, contiguous and in order (a `location:` match)?"""
+    n = len(want)
+    return n > 0 and any(have[i : i + n] == want for i in range(len(have) - n + 1))

@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, inspect, select, text
@@ -69,6 +70,13 @@ def _stored(season: Season) -> dict[str, tuple[str | None, str | None, str | Non
         return {str(e): (h, loc, bio, co) for e, h, loc, bio, co in rows}
 
 
+@lru_cache(maxsize=16)
+def _region_terms(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A region's search terms and exclusions, read once (matches() runs per account)."""
+    terms = region_search_terms(name)
+    return tuple(terms.texts()), tuple(terms.exclude)
+
+
 def _region(name: str) -> RegionModel:
     regions = load_regions_file()
     return regions.regions[region_key(name, regions.display_names())]
@@ -83,8 +91,8 @@ def matches(account: GitHubAccount, args: dict[str, Any]) -> bool:
     """Would a `scout crawl github` with these job arguments find the account?"""
     include, exclude = _as_list(args.get("location")), _as_list(args.get("exclude"))
     if "region" in args:
-        terms = region_search_terms(str(args["region"]))
-        include, exclude = include + terms.texts(), exclude + terms.exclude
+        terms, excluded = _region_terms(str(args["region"]))
+        include, exclude = [*include, *terms], [*exclude, *excluded]
     if not any(location_matches(account.location, term) for term in include):
         return False
     if location_excluded(account.location, exclude):

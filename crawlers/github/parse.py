@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from config.searchtext import search_words
+from config.searchtext import phrase_in, search_words
 from crawlers import payload as P
 from storage.items import ProfileItem, RepositoryItem
 
@@ -213,10 +213,7 @@ def location_matches(location: str | None, term: str) -> bool:
     """
     if not location:
         return False
-    have, want = search_words(location), search_words(term)
-    if not want:
-        return False
-    return any(have[i : i + len(want)] == want for i in range(len(have) - len(want) + 1))
+    return phrase_in(search_words(location), search_words(term))
 
 
 def location_excluded(location: str | None, exclude: Iterable[str]) -> bool:

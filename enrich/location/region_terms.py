@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from config.regions import RegionModel, load_regions_file, region_key
-from config.searchtext import search_words
+from config.searchtext import phrase_in, search_words
 from enrich.location.gazetteer import get_gazetteer
 from enrich.location.place_names import LOCAL_COUNTRY_NAMES, NATIVE_COUNTRY_NAMES
 from enrich.textfold import fold
@@ -88,11 +88,6 @@ def flag(iso: str) -> str:
 def scripts(text: str) -> frozenset[str]:
     """The Unicode scripts of the letters of `text` ("LATIN", "CYRILLIC", "DEVANAGARI"...)."""
     return frozenset(unicodedata.name(ch, "UNKNOWN").split()[0] for ch in text if ch.isalpha())
-
-
-def _contains(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
-    n = len(shorter)
-    return any(longer[i : i + n] == shorter for i in range(len(longer) - n + 1))
 
 
 @lru_cache(maxsize=1)
@@ -200,7 +195,7 @@ def generate(key: str, model: RegionModel) -> RegionTerms:
     # a term whose words hold another term's words adds nothing to a `location:` search
     kept: list[tuple[tuple[str, ...], Term]] = []
     for found, term in sorted(seen.items(), key=lambda kv: len(kv[0])):
-        if any(len(k) < len(found) and _contains(found, k) for k, _t in kept):
+        if any(len(k) < len(found) and phrase_in(found, k) for k, _t in kept):
             continue
         kept.append((found, term))
     order = {id(t): i for i, t in enumerate(seen.values())}
